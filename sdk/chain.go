@@ -1,0 +1,199 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+)
+
+// FilterInstance is an opened filter with its common options compiled:
+// the `when` guard and what to do on success. The plugin runtime and the
+// test harness both run filters through it, so a filter behaves the same
+// in a test as in a pipeline.
+type FilterInstance struct {
+	Name        string
+	Filter      Filter
+	when        *Condition
+	addField    []fieldTemplate
+	addTag      []*Template
+	removeField []*Template
+	removeTag   []*Template
+	logger      Logger
+}
+
+type fieldTemplate struct{ name, value *Template }
+
+// OpenFilter builds a filter instance from its component and settings.
+func OpenFilter(ctx context.Context, comp *Component, c *Config, env Env) (*FilterInstance, error) {
+	if comp.Kind != KindFilter {
+		return nil, fmt.Errorf("%s %q is not a filter", comp.Kind, comp.Name)
+	}
+	f, err := comp.NewFilter(ctx, c, env)
+	if err != nil {
+		return nil, err
+	}
+	fi := &FilterInstance{Name: env.Name, Filter: f, logger: env.Logger}
+	if src := c.String("when"); src != "" {
+		if fi.when, err = CompileCondition(src); err != nil {
+			return nil, fmt.Errorf("when: %w", err)
+		}
+	}
+	if fi.addField, err = compileFieldTemplates(c.StringMap("add_field")); err != nil {
+		return nil, fmt.Errorf("add_field: %w", err)
+	}
+	for _, opt := range []struct {
+		name string
+		dst  *[]*Template
+	}{{"add_tag", &fi.addTag}, {"remove_field", &fi.removeField}, {"remove_tag", &fi.removeTag}} {
+		for _, s := range c.StringList(opt.name) {
+			t, err := ParseTemplate(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", opt.name, err)
+			}
+			*opt.dst = append(*opt.dst, t)
+		}
+	}
+	return fi, nil
+}
+
+func compileFieldTemplates(m map[string]string) ([]fieldTemplate, error) {
+	out := make([]fieldTemplate, 0, len(m))
+	for _, k := range sortedStringKeys(m) {
+		name, err := ParseTemplate(k)
+		if err != nil {
+			return nil, err
+		}
+		value, err := ParseTemplate(m[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fieldTemplate{name, value})
+	}
+	return out, nil
+}
+
+// applies reports whether the instance's `when` holds for e. An
+// expression that fails to evaluate counts as false and is logged.
+func (fi *FilterInstance) applies(e *Event) bool {
+	if fi.when == nil {
+		return true
+	}
+	ok, err := fi.when.Match(e)
+	if err != nil && fi.logger != nil {
+		fi.logger.Debug("when expression failed; filter skipped", "error", err)
+	}
+	return ok && err == nil
+}
+
+// matched applies the common options of a successful filter, in
+// Logstash's order: add_field, remove_field, add_tag, remove_tag.
+func (fi *FilterInstance) matched(e *Event) {
+	for _, ft := range fi.addField {
+		name := ft.name.Render(e)
+		value := ft.value.Render(e)
+		ref, err := ParseFieldRef(name)
+		if err != nil {
+			continue
+		}
+		// add_field appends to an existing field, as in Logstash.
+		if old, ok := ref.Get(e); ok {
+			switch t := old.(type) {
+			case []any:
+				value := any(value)
+				_ = ref.Set(e, append(t, value))
+			default:
+				_ = ref.Set(e, []any{t, value})
+			}
+			continue
+		}
+		_ = ref.Set(e, value)
+	}
+	for _, t := range fi.removeField {
+		if ref, err := ParseFieldRef(t.Render(e)); err == nil {
+			ref.Delete(e)
+		}
+	}
+	for _, t := range fi.addTag {
+		e.AddTag(t.Render(e))
+	}
+	for _, t := range fi.removeTag {
+		e.RemoveTag(t.Render(e))
+	}
+}
+
+// RunChain runs events through the filters in order and returns the
+// events that go on. Dropped events are gone; emitted events follow the
+// event that emitted them and pass through the rest of the chain.
+// events' backing array is reused.
+func RunChain(ctx context.Context, chain []*FilterInstance, events []*Event) []*Event {
+	for _, fi := range chain {
+		out := events[:0]
+		var extra []*Event
+		emit := func(e *Event) { extra = append(extra, e) }
+		for _, e := range events {
+			if !fi.applies(e) {
+				out = append(out, e)
+				continue
+			}
+			extra = extra[:0]
+			switch fi.Filter.Filter(ctx, e, emit) {
+			case Matched:
+				fi.matched(e)
+				out = append(out, e)
+			case Failed:
+				out = append(out, e)
+			case Dropped:
+			}
+			if len(extra) > 0 {
+				// out may alias events ahead of the read position, so
+				// splice the emitted events in through a fresh slice.
+				grown := make([]*Event, len(out), len(out)+len(extra)+len(events))
+				copy(grown, out)
+				out = append(grown, extra...)
+			}
+		}
+		events = out
+	}
+	return events
+}
+
+// InputDecorator applies an input's common options (type, tags,
+// add_field) to each event it reads.
+type InputDecorator struct {
+	typ      string
+	tags     []string
+	addField []fieldTemplate
+}
+
+// NewInputDecorator compiles an input's common options.
+func NewInputDecorator(c *Config) (*InputDecorator, error) {
+	d := &InputDecorator{typ: c.String("type"), tags: c.StringList("tags")}
+	var err error
+	if d.addField, err = compileFieldTemplates(c.StringMap("add_field")); err != nil {
+		return nil, fmt.Errorf("add_field: %w", err)
+	}
+	return d, nil
+}
+
+// Decorate applies the options to e, as Logstash's decorate does.
+func (d *InputDecorator) Decorate(e *Event) {
+	if d.typ != "" {
+		if _, ok := e.fields["type"]; !ok {
+			e.fields["type"] = d.typ
+		}
+	}
+	for _, t := range d.tags {
+		e.AddTag(t)
+	}
+	for _, ft := range d.addField {
+		_ = e.Set(ft.name.Render(e), ft.value.Render(e))
+	}
+}
+
+func sortedStringKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
+}

@@ -1,0 +1,118 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Input reads events from a source and publishes them in batches.
+//
+// Run is called once per instance. It reads until ctx is cancelled (the
+// pipeline is stopping: return nil) or the source ends (return nil or
+// ErrEndOfInput). Publish blocks while the pipeline is full, which is how
+// backpressure reaches the source.
+type Input interface {
+	Run(ctx context.Context, p Publisher) error
+}
+
+// Publisher takes batches from an input.
+type Publisher interface {
+	// Publish hands events to the pipeline. ack, when not nil, is called
+	// exactly once, after every output has accepted every event of the
+	// batch: only then may the input commit its position (file offsets,
+	// Kafka offsets). A batch not acked before a crash is read again.
+	Publish(ctx context.Context, events []*Event, ack func()) error
+}
+
+// Filter changes events one at a time.
+//
+// Filter returns Matched when it did its job, so the common options
+// (add_field, add_tag, remove_field, remove_tag) apply; Failed when it did
+// not (it tags the event itself, e.g. _grokparsefailure); Dropped to drop
+// the event. emit adds a new event (a clone or a split) after this one;
+// emitted events inherit the batch's delivery tracking.
+type Filter interface {
+	Filter(ctx context.Context, e *Event, emit func(*Event)) Result
+}
+
+// Result is what a Filter did with an event.
+type Result uint8
+
+const (
+	Matched Result = iota
+	Failed
+	Dropped
+)
+
+// Output writes batches to a destination.
+//
+// Write returns nil when every event was accepted. To report per-event
+// outcomes it returns a *WriteError: events marked Retry are sent again
+// later, events marked Reject are dead-lettered. Any other error retries
+// the whole batch. An event is accepted once it is written where a crash
+// of this process cannot lose it.
+type Output interface {
+	Write(ctx context.Context, events []*Event) error
+}
+
+// Closer is implemented by components that hold resources. Outputs flush
+// before Close returns.
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
+// ErrEndOfInput is returned by an input whose source has ended.
+var ErrEndOfInput = errors.New("end of input")
+
+// WriteError reports per-event outcomes of an Output.Write.
+type WriteError struct {
+	Items []ItemError
+}
+
+// ItemError is the outcome of one event of a batch.
+type ItemError struct {
+	Index      int
+	Reject     bool          // never writable: dead-letter it
+	RetryAfter time.Duration // for retries; 0 lets the core choose
+	Reason     string
+}
+
+func (e *WriteError) Error() string {
+	if len(e.Items) == 0 {
+		return "write failed"
+	}
+	return e.Items[0].Reason
+}
+
+// Retry marks event i of a batch for a retry.
+func (e *WriteError) Retry(i int, after time.Duration, reason string) {
+	e.Items = append(e.Items, ItemError{Index: i, RetryAfter: after, Reason: reason})
+}
+
+// RejectItem marks event i of a batch as never writable.
+func (e *WriteError) RejectItem(i int, reason string) {
+	e.Items = append(e.Items, ItemError{Index: i, Reject: true, Reason: reason})
+}
+
+// Env is what a component gets when it is opened.
+type Env struct {
+	// Name is the block's name label, Pipeline the pipeline's id.
+	Name, Pipeline string
+	// Logger writes to the core's log under the component's name.
+	Logger Logger
+	// DataDir is a directory under --path.data for this instance's state.
+	DataDir string
+	// BatchSize is the pipeline's batch size: inputs publish batches of
+	// about this many events.
+	BatchSize int
+}
+
+// Logger is the structured logger a component writes to. Arguments are
+// alternating keys and values, as in log/slog.
+type Logger interface {
+	Debug(msg string, args ...any)
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+	Error(msg string, args ...any)
+}
