@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
+)
+
+type inputRunner struct {
+	p      *Pipeline
+	block  Block
+	handle int
+}
+
+// readSession is one Read stream of an input. Acks go back on the session
+// that produced the batch; after a crash that session is dead and its
+// acks are dropped (the restarted input reads those events again).
+type readSession struct {
+	mu     sync.Mutex
+	stream pluginv1.Plugin_ReadClient
+	dead   bool
+	// unacked counts batches sent to the pipeline and not yet acked.
+	unacked sync.WaitGroup
+}
+
+func (s *readSession) send(m *pluginv1.InputControl) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.dead {
+		if err := s.stream.Send(m); err != nil {
+			s.dead = true
+		}
+	}
+}
+
+// ack tells the input its batch is delivered and gives its credit back.
+func (s *readSession) ack(id uint64) {
+	s.mu.Lock()
+	if !s.dead {
+		err := s.stream.Send(&pluginv1.InputControl{Msg: &pluginv1.InputControl_Ack{Ack: &pluginv1.Ack{BatchId: id}}})
+		if err == nil {
+			err = s.stream.Send(&pluginv1.InputControl{Msg: &pluginv1.InputControl_Credit{Credit: &pluginv1.Credit{Batches: 1}}})
+		}
+		if err != nil {
+			s.dead = true
+		}
+	}
+	s.mu.Unlock()
+	s.unacked.Done()
+}
+
+// run reads batches until the input ends. stop (the caller's ctx) asks the
+// input to drain; ctx bounds the streams themselves.
+func (in *inputRunner) run(stop, ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		ended := in.session(stop, ctx)
+		if ended || stop.Err() != nil || ctx.Err() != nil {
+			return
+		}
+		in.p.stats.Restarts.Add(1)
+		select {
+		case <-time.After(backoff):
+		case <-stop.Done():
+			return
+		}
+		if backoff < 10*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+// session runs one Read stream. It returns true when the input ended
+// cleanly (and every batch of it was acked), false when the stream broke
+// and the input must be started again.
+func (in *inputRunner) session(stop, ctx context.Context) bool {
+	p := in.p
+	rpc, gen := in.block.Proc.Client()
+	streamCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := rpc.Read(streamCtx)
+	if err != nil {
+		p.log.Warn("input process failed; restarting it", "input", in.block.Name, "error", err)
+		_ = in.block.Proc.Restart(ctx, gen)
+		return false
+	}
+	s := &readSession{stream: stream}
+	s.send(&pluginv1.InputControl{Msg: &pluginv1.InputControl_Start{Start: &pluginv1.Start{
+		InstanceId: in.block.Proc.InstanceID(in.handle),
+		Credits:    uint32(p.settings.Credits),
+	}}})
+
+	// Forward a stop request as Drain; the input then ends on its own.
+	drainDone := make(chan struct{})
+	defer close(drainDone)
+	go func() {
+		select {
+		case <-stop.Done():
+			s.send(&pluginv1.InputControl{Msg: &pluginv1.InputControl_Drain{Drain: &pluginv1.Drain{}}})
+		case <-drainDone:
+		}
+	}()
+
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			s.mu.Lock()
+			s.dead = true
+			s.mu.Unlock()
+			if ctx.Err() != nil {
+				return true
+			}
+			p.log.Warn("input process failed; restarting it (unacked events will be read again)", "input", in.block.Name, "error", err)
+			_ = in.block.Proc.Restart(ctx, gen)
+			return false
+		}
+		switch msg := m.Msg.(type) {
+		case *pluginv1.InputMessage_Batch:
+			b := &batch{session: s, id: msg.Batch.BatchId, data: msg.Batch.Events, count: int(msg.Batch.Count)}
+			p.stats.In.Add(int64(b.count))
+			p.inflight.Add(1)
+			s.unacked.Add(1)
+			select {
+			case p.work <- b:
+			case <-ctx.Done():
+				p.inflight.Done()
+				s.unacked.Done()
+				return true
+			}
+		case *pluginv1.InputMessage_End:
+			in.finish(ctx, s)
+			return true
+		case *pluginv1.InputMessage_Error:
+			p.log.Error("input failed; starting it again", "input", in.block.Name, "error", msg.Error.Summary)
+			in.finish(ctx, s)
+			return stop.Err() != nil
+		}
+	}
+}
+
+// finish waits until the session's batches are acked, so the input can
+// commit them, then closes the stream.
+func (in *inputRunner) finish(ctx context.Context, s *readSession) {
+	done := make(chan struct{})
+	go func() { s.unacked.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	_ = s.stream.CloseSend()
+	s.mu.Unlock()
+}

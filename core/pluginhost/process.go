@@ -1,0 +1,252 @@
+// Package pluginhost starts plugin processes, talks the plugin protocol to
+// them and restarts them when they crash.
+package pluginhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
+	"google.golang.org/grpc"
+
+	"github.com/gostash/gostash/sdk"
+	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
+)
+
+// Spec says how to start a plugin process.
+type Spec struct {
+	// Name is the process's name in logs ("builtin", or the plugin's name).
+	Name string
+	Path string
+	Args []string
+	// SHA256, when set, must match the binary before it is started.
+	SHA256 string
+	// Stdin gives the process the core's standard input.
+	Stdin bool
+	// Env is added to the process's environment.
+	Env []string
+}
+
+// Process is a running plugin process and the instances opened in it. When
+// the process crashes, Restart starts it again and reopens the instances;
+// their ids change, their handles do not.
+type Process struct {
+	spec   Spec
+	logger hclog.Logger
+
+	mu     sync.Mutex
+	client *plugin.Client
+	rpc    pluginv1.PluginClient
+	gen    int
+	opens  []*pluginv1.OpenRequest
+	ids    []uint64
+	closed bool
+}
+
+// Start starts a plugin process and waits for its handshake.
+func Start(ctx context.Context, spec Spec, logger hclog.Logger) (*Process, error) {
+	p := &Process{spec: spec, logger: logger.Named(spec.Name)}
+	if err := p.start(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Process) start() error {
+	if p.spec.SHA256 != "" {
+		if err := checkSHA256(p.spec.Path, p.spec.SHA256); err != nil {
+			return err
+		}
+	}
+	spec := p.spec
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.PluginSets(),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           p.logger,
+		// Plugins talk over a unix socket in a 0700 directory; mTLS
+		// would add key generation per start and TLS on every byte.
+		AutoMTLS:     false,
+		StartTimeout: 20 * time.Second,
+		SyncStdout:   os.Stderr, // stray prints of a plugin go to the log, never to our stdout
+		SyncStderr:   os.Stderr,
+		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
+			c := exec.Command(spec.Path, spec.Args...)
+			c.Env = append(cmd.Env, spec.Env...)
+			return newRunner(c, spec.Stdin)
+		},
+		GRPCDialOptions: []grpc.DialOption{
+			grpc.WithDefaultCallOptions(
+				grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes),
+				grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
+			// Set both windows: setting one alone falls back to 64 KiB
+			// and collapses throughput (grpc-go#9096).
+			grpc.WithInitialWindowSize(16 << 20),
+			grpc.WithInitialConnWindowSize(64 << 20),
+			grpc.WithReadBufferSize(1 << 20),
+			grpc.WithWriteBufferSize(1 << 20),
+		},
+	})
+	rpcClient, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return fmt.Errorf("plugin %s (%s): %w", spec.Name, spec.Path, err)
+	}
+	raw, err := rpcClient.Dispense(sdk.PluginName)
+	if err != nil {
+		client.Kill()
+		return fmt.Errorf("plugin %s: %w", spec.Name, err)
+	}
+	p.client, p.rpc = client, raw.(pluginv1.PluginClient)
+	p.gen++
+	return nil
+}
+
+func checkSHA256(path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("plugin %s: sha256 is %s, the configuration expects %s: rebuild or update the plugin block", path, got, want)
+	}
+	return nil
+}
+
+// Name returns the process's name in logs.
+func (p *Process) Name() string { return p.spec.Name }
+
+// Client returns the current client and its generation, which Restart
+// takes to know whether the caller saw the latest crash.
+func (p *Process) Client() (pluginv1.PluginClient, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rpc, p.gen
+}
+
+// Pid returns the process id of the current process, 0 when not running.
+func (p *Process) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil {
+		return 0
+	}
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// Describe asks the process for its catalog.
+func (p *Process) Describe(ctx context.Context) (*pluginv1.Catalog, error) {
+	rpc, _ := p.Client()
+	return rpc.Describe(ctx, &pluginv1.DescribeRequest{})
+}
+
+// Open opens an instance and returns its handle. Its options are kept so
+// a restart can open it again.
+func (p *Process) Open(ctx context.Context, req *pluginv1.OpenRequest) (int, sdk.Diagnostics, error) {
+	rpc, _ := p.Client()
+	resp, err := rpc.Open(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	ds := sdk.DiagnosticsFromProto(resp.Diagnostics)
+	if ds.HasErrors() {
+		return 0, ds, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.opens = append(p.opens, req)
+	p.ids = append(p.ids, resp.InstanceId)
+	return len(p.ids) - 1, ds, nil
+}
+
+// InstanceID returns the current id of an opened instance.
+func (p *Process) InstanceID(handle int) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ids[handle]
+}
+
+// Restart starts the process again after a crash seen at generation gen,
+// with backoff, and reopens its instances. When another caller already
+// restarted it, Restart returns at once.
+func (p *Process) Restart(ctx context.Context, gen int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gen != gen || p.closed {
+		return nil
+	}
+	p.logger.Warn("plugin process failed; restarting it", "name", p.spec.Name)
+	p.client.Kill()
+	backoff := 50 * time.Millisecond
+	for {
+		err := p.start()
+		if err == nil {
+			err = p.reopen(ctx)
+		}
+		if err == nil {
+			return nil
+		}
+		p.logger.Error("plugin restart failed", "error", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		if backoff < 5*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+func (p *Process) reopen(ctx context.Context) error {
+	for i, req := range p.opens {
+		resp, err := p.rpc.Open(ctx, req)
+		if err != nil {
+			return err
+		}
+		if ds := sdk.DiagnosticsFromProto(resp.Diagnostics); ds.HasErrors() {
+			return ds.Err()
+		}
+		p.ids[i] = resp.InstanceId
+	}
+	return nil
+}
+
+// CloseInstances closes every instance, flushing outputs.
+func (p *Process) CloseInstances(ctx context.Context) {
+	p.mu.Lock()
+	rpc, ids := p.rpc, append([]uint64(nil), p.ids...)
+	p.mu.Unlock()
+	for _, id := range ids {
+		if _, err := rpc.Close(ctx, &pluginv1.CloseRequest{InstanceId: id}); err != nil {
+			p.logger.Warn("closing an instance failed", "error", err)
+		}
+	}
+}
+
+// Kill stops the process.
+func (p *Process) Kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.client != nil {
+		p.client.Kill()
+	}
+}
