@@ -78,4 +78,3 @@ func (d *deadLetters) close() {
 		}
 	}
 }
-
