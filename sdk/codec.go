@@ -134,17 +134,19 @@ func (enc *Encoder) appendValue(b []byte, v any) []byte {
 		b = protowire.AppendVarint(b, protowire.EncodeBool(t))
 	case map[string]any:
 		b = protowire.AppendTag(b, fvMap, protowire.BytesType)
-		b, mark := reserveLen(b)
+		var mark int
+		b, mark = reserveLen(b)
 		for k, x := range t {
 			b = enc.appendField(b, fmFields, k, x)
 		}
 		b = fillLen(b, mark)
 	case []any:
 		b = protowire.AppendTag(b, fvList, protowire.BytesType)
-		b, mark := reserveLen(b)
+		var mark, m int
+		b, mark = reserveLen(b)
 		for _, x := range t {
 			b = protowire.AppendTag(b, flValues, protowire.BytesType)
-			b, m := reserveLen(b)
+			b, m = reserveLen(b)
 			b = enc.appendValue(b, x)
 			b = fillLen(b, m)
 		}

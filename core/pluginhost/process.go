@@ -45,6 +45,7 @@ type Process struct {
 
 	mu     sync.Mutex
 	client *plugin.Client
+	runner *cmdRunner
 	rpc    pluginv1.PluginClient
 	gen    int
 	opens  []*pluginv1.OpenRequest
@@ -68,6 +69,7 @@ func (p *Process) start() error {
 		}
 	}
 	spec := p.spec
+	var r *cmdRunner
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(),
@@ -82,7 +84,9 @@ func (p *Process) start() error {
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
 			c := exec.Command(spec.Path, spec.Args...)
 			c.Env = append(cmd.Env, spec.Env...)
-			return newRunner(c, spec.Stdin)
+			var err error
+			r, err = newRunner(c, spec.Stdin)
+			return r, err
 		},
 		GRPCDialOptions: []grpc.DialOption{
 			grpc.WithDefaultCallOptions(
@@ -106,7 +110,7 @@ func (p *Process) start() error {
 		client.Kill()
 		return fmt.Errorf("plugin %s: %w", spec.Name, err)
 	}
-	p.client, p.rpc = client, raw.(pluginv1.PluginClient)
+	p.client, p.runner, p.rpc = client, r, raw.(pluginv1.PluginClient)
 	p.gen++
 	return nil
 }
@@ -142,13 +146,10 @@ func (p *Process) Client() (pluginv1.PluginClient, int) {
 func (p *Process) Pid() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.client == nil {
+	if p.runner == nil || p.runner.cmd.Process == nil {
 		return 0
 	}
-	if rc := p.client.ReattachConfig(); rc != nil {
-		return rc.Pid
-	}
-	return 0
+	return p.runner.cmd.Process.Pid
 }
 
 // Describe asks the process for its catalog.

@@ -1,0 +1,166 @@
+package pluginhost
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/gostash/gostash/sdk"
+	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
+)
+
+// The test binary doubles as a plugin binary: started with this variable
+// set, it serves a no-op filter instead of running tests. That lets these
+// tests cross a real process boundary without building anything else.
+const envServe = "GOSTASH_PLUGINHOST_TEST_SERVE"
+
+type noop struct{}
+
+func (noop) Filter(context.Context, *sdk.Event, func(*sdk.Event)) sdk.Result { return sdk.Matched }
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envServe) == "1" {
+		sdk.RegisterFilter("noop", sdk.NewSpec("does nothing"), func(context.Context, *sdk.Config, sdk.Env) (sdk.Filter, error) {
+			return noop{}, nil
+		})
+		sdk.Serve()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func startSelf(t testing.TB) *Process {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Start(context.Background(), Spec{Name: "self", Path: self, Env: []string{envServe + "=1"}},
+		hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	return p
+}
+
+func openNoop(t testing.TB, p *Process) int {
+	t.Helper()
+	h, ds, err := p.Open(context.Background(), &pluginv1.OpenRequest{Component: "noop", Kind: pluginv1.Kind_FILTER, Name: "n"})
+	if err != nil || ds.HasErrors() {
+		t.Fatalf("open: %v %v", err, ds)
+	}
+	return h
+}
+
+func batchOf(n int) []byte {
+	events := make([]*sdk.Event, n)
+	for i := range events {
+		e := sdk.NewEvent(strings.Repeat("x", 200) + " " + strconv.Itoa(i))
+		_ = e.Set("[host][name]", "bench-host")
+		_ = e.Set("[event][sequence]", int64(i))
+		events[i] = e
+	}
+	return sdk.EncodeBatch(events)
+}
+
+func TestRestartReopensInstances(t *testing.T) {
+	p := startSelf(t)
+	h := openNoop(t, p)
+	before := p.InstanceID(h)
+	pid := p.Pid()
+	if pid == 0 {
+		t.Fatal("no pid for the plugin process")
+	}
+	_, gen := p.Client()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := p.Restart(context.Background(), gen); err != nil {
+		t.Fatal(err)
+	}
+	if p.Pid() == pid {
+		t.Fatal("restart kept the dead process")
+	}
+	rpc, _ := p.Client()
+	stream, err := rpc.Process(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := batchOf(10)
+	if err := stream.Send(&pluginv1.ProcessRequest{Seq: 1, InstanceIds: []uint64{p.InstanceID(h)}, Events: data}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil || resp.Count != 10 || resp.Error != "" {
+		t.Fatalf("after restart: %v %+v", err, resp)
+	}
+	t.Logf("instance id before %d, after %d", before, p.InstanceID(h))
+}
+
+// cpuTicks returns a process's user+system CPU time.
+func cpuTicks(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCrossing sends batches to a plugin process running a no-op
+// filter and back: two crossings per event, with the encoding and decoding
+// a real filter pays. It reports CPU per event per crossing, counted in
+// both processes.
+func BenchmarkCrossing(b *testing.B) {
+	for _, size := range []int{1, 64, 125, 512} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			p := startSelf(b)
+			h := openNoop(b, p)
+			rpc, _ := p.Client()
+			stream, err := rpc.Process(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			data := batchOf(size)
+			ids := []uint64{p.InstanceID(h)}
+			// Two batches in flight, as the scheduler keeps with 2 workers.
+			send := func(seq uint64) {
+				if err := stream.Send(&pluginv1.ProcessRequest{Seq: seq, InstanceIds: ids, Events: data}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			send(0)
+			cpu0, child0 := selfCPU(), cpuTicks(p.Pid())
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				send(uint64(i + 1))
+				if _, err := stream.Recv(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			cpu := selfCPU() - cpu0 + cpuTicks(p.Pid()) - child0
+			events := float64(b.N * size)
+			b.ReportMetric(float64(cpu.Nanoseconds())/events/2/1000, "cpu-µs/event/crossing")
+			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
