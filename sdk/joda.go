@@ -440,7 +440,7 @@ type dateItem struct {
 
 type dateFormat struct {
 	items []dateItem
-	week  bool // needs the ISO week (costs a little to compute)
+	needs dateNeeds // which parts of the time the items read
 }
 
 type dateFormatBuilder struct{ df dateFormat }
@@ -449,9 +449,33 @@ func (b *dateFormatBuilder) add(tok dateTok, width int) {
 	b.df.items = append(b.df.items, dateItem{tok: tok, width: width})
 	switch tok {
 	case dtWeekYear, dtWeek:
-		b.df.week = true
+		b.df.needs |= needWeek
+	case dtWeekOfMonth:
+		b.df.needs |= needDate | needWeekday
+	case dtDayOfWeek:
+		b.df.needs |= needWeekday
+	case dtHour, dtClockHour, dtHourOfHalfDay, dtClockHourOfHalfDay, dtAMPM,
+		dtMinute, dtSecond, dtMilliOfDay, dtNanoOfDay:
+		b.df.needs |= needClock
+	case dtFraction, dtNanoOfSecond:
+	case dtDayOfYear:
+		b.df.needs |= needYearDay
+	default:
+		b.df.needs |= needDate
 	}
 }
+
+// dateNeeds lets a format compute only the calendar parts it prints:
+// each of time.Time's accessors converts the instant again.
+type dateNeeds uint8
+
+const (
+	needDate dateNeeds = 1 << iota
+	needClock
+	needWeek
+	needWeekday
+	needYearDay
+)
 
 // addText adds java.time's text form picked by a count of 1-3 (short),
 // 4 (full) or 5 (narrow).
@@ -486,14 +510,26 @@ var (
 )
 
 func (df *dateFormat) append(dst []byte, t time.Time) []byte {
-	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
-	nsec := t.Nanosecond()
-	var wyear, week int
-	if df.week {
+	var (
+		year, day, hour, minute, sec, wyear, week, dow, yday int
+		month                                                time.Month
+	)
+	if df.needs&needDate != 0 {
+		year, month, day = t.Date()
+	}
+	if df.needs&needClock != 0 {
+		hour, minute, sec = t.Clock()
+	}
+	if df.needs&needWeek != 0 {
 		wyear, week = t.ISOWeek()
 	}
-	dow := int(t.Weekday()+6)%7 + 1
+	if df.needs&needWeekday != 0 {
+		dow = int(t.Weekday()+6)%7 + 1
+	}
+	if df.needs&needYearDay != 0 {
+		yday = t.YearDay()
+	}
+	nsec := t.Nanosecond()
 	yoe := year
 	if year <= 0 {
 		yoe = 1 - year
@@ -521,7 +557,7 @@ func (df *dateFormat) append(dst []byte, t time.Time) []byte {
 		case dtDayOfWeek:
 			dst = appendNumberOrText(dst, dow, it.width, dayNames[dow-1])
 		case dtDayOfYear:
-			dst = appendPadded(dst, t.YearDay(), it.width)
+			dst = appendPadded(dst, yday, it.width)
 		case dtMonth:
 			dst = appendNumberOrText(dst, int(month), it.width, monthNames[month-1])
 		case dtQuarter:

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -235,15 +236,65 @@ func (t *Template) appendRender(dst []byte, e *Event) ([]byte, bool) {
 
 // appendFieldValue writes a value as Logstash's sprintf does.
 func appendFieldValue(dst []byte, v any) []byte {
+	if b, ok := appendScalar(dst, v); ok {
+		return b
+	}
+	// Lists and maps are written by recursive functions, and Go's escape
+	// analysis moves any buffer that enters a recursion to the heap: they
+	// get a pooled scratch buffer so dst (often on the caller's stack)
+	// stays where it is.
+	p := scratchPool.Get().(*[]byte)
+	b := appendComposite((*p)[:0], v)
+	dst = append(dst, b...)
+	if cap(b) <= 64<<10 {
+		*p = b[:0]
+		scratchPool.Put(p)
+	}
+	return dst
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 256)
+	return &b
+}}
+
+// appendScalar writes the values that print without recursion; ok is
+// false for anything else.
+func appendScalar(dst []byte, v any) (_ []byte, ok bool) {
 	switch t := v.(type) {
 	case string:
-		return append(dst, t...)
+		return append(dst, t...), true
+	case int64:
+		return strconv.AppendInt(dst, t, 10), true
+	case int:
+		return strconv.AppendInt(dst, int64(t), 10), true
+	case float64:
+		return appendJavaDouble(dst, t), true
+	case bool:
+		return strconv.AppendBool(dst, t), true
+	case time.Time:
+		return AppendTimestamp(dst, t.UnixNano()), true
+	}
+	return dst, false
+}
+
+// appendComposite writes lists, maps and values of unusual Go types.
+func appendComposite(dst []byte, v any) []byte {
+	switch t := v.(type) {
 	case []any:
 		return appendJoined(dst, t)
 	case map[string]any:
 		return appendJSON(dst, t)
+	case nil:
+		return dst
 	}
-	return appendScalar(dst, v)
+	if b, ok := appendScalar(dst, v); ok {
+		return b
+	}
+	if n := Normalize(v); fmt.Sprintf("%T", n) != fmt.Sprintf("%T", v) {
+		return appendComposite(dst, n)
+	}
+	return fmt.Append(dst, v)
 }
 
 // appendJoined joins a list with ",", flattening nested lists and leaving
@@ -253,43 +304,9 @@ func appendJoined(dst []byte, list []any) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		switch x := x.(type) {
-		case nil:
-		case string:
-			dst = append(dst, x...)
-		case []any:
-			dst = appendJoined(dst, x)
-		case map[string]any:
-			dst = appendJSON(dst, x)
-		default:
-			dst = appendScalar(dst, x)
-		}
+		dst = appendComposite(dst, x)
 	}
 	return dst
-}
-
-func appendScalar(dst []byte, v any) []byte {
-	switch t := v.(type) {
-	case string:
-		return append(dst, t...)
-	case int64:
-		return strconv.AppendInt(dst, t, 10)
-	case int:
-		return strconv.AppendInt(dst, int64(t), 10)
-	case float64:
-		return appendJavaDouble(dst, t)
-	case bool:
-		return strconv.AppendBool(dst, t)
-	case time.Time:
-		return AppendTimestamp(dst, t.UnixNano())
-	case nil:
-		return append(dst, "null"...)
-	}
-	n := Normalize(v)
-	if fmt.Sprintf("%T", n) != fmt.Sprintf("%T", v) {
-		return appendFieldValue(dst, n)
-	}
-	return fmt.Append(dst, v)
 }
 
 // appendJavaDouble writes f as Java's Double.toString does, which is what
@@ -386,7 +403,8 @@ func appendJSON(dst []byte, v any) []byte {
 		}
 		return appendJavaDouble(dst, t)
 	case int64, int, bool:
-		return appendScalar(dst, t)
+		b, _ := appendScalar(dst, t)
+		return b
 	case time.Time:
 		dst = append(dst, '"')
 		dst = AppendTimestamp(dst, t.UnixNano())

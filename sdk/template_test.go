@@ -1,0 +1,290 @@
+package sdk
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// templateEvent is what the template tables render against.
+func templateEvent() *Event {
+	e := NewEmptyEvent()
+	e.SetTimestamp(time.Date(2024, 12, 30, 3, 4, 5, 0, time.UTC))
+	f := e.Fields()
+	f["message"] = "hello world"
+	f["host"] = map[string]any{"name": "web-1", "ip": "10.0.0.1"}
+	f["tags"] = []any{"a", "b"}
+	f["count"] = int64(42)
+	f["neg"] = int64(-7)
+	f["ratio"] = 1.5
+	f["whole"] = 3.0
+	f["big"] = 1e7
+	f["tiny"] = 0.0001
+	f["ok"] = true
+	f["nothing"] = nil
+	f["mixed"] = []any{int64(1), []any{int64(2), int64(3)}, nil, "x", map[string]any{"k": "v"}}
+	f["empty"] = []any{}
+	f["doc"] = map[string]any{
+		"b": []any{int64(1), 2.5, true, nil},
+		"a": "q\"uote\n\t\\ é",
+		"c": map[string]any{"z": int64(1), "y": map[string]any{}},
+	}
+	e.Metadata()["index"] = "weblogs"
+	return e
+}
+
+func TestTemplateRender(t *testing.T) {
+	tests := []struct {
+		name, tmpl, want string
+		ok               bool // every reference resolved
+	}{
+		{"plain text", "plain text", "plain text", true},
+		{"empty", "", "", true},
+		{"lone percent", "50% off {x}", "50% off {x}", true},
+		{"string field", "%{message}", "hello world", true},
+		{"field in text", "msg: %{message}!", "msg: hello world!", true},
+		{"nested field", "%{[host][name]}", "web-1", true},
+		{"bracketed top level", "%{[message]}", "hello world", true},
+		{"metadata", "%{[@metadata][index]}-x", "weblogs-x", true},
+		{"adjacent", "%{count}%{neg}", "42-7", true},
+		{"map as sorted JSON", "%{host}", `{"ip":"10.0.0.1","name":"web-1"}`, true},
+		{"JSON escapes and nesting", "%{doc}",
+			`{"a":"q\"uote\n\t\\ é","b":[1,2.5,true,null],"c":{"y":{},"z":1}}`, true},
+		{"list joined", "%{tags}", "a,b", true},
+		{"nested list flattened, null empty", "%{mixed}", `1,2,3,,x,{"k":"v"}`, true},
+		{"empty list", "[%{empty}]", "[]", true},
+		{"list element", "%{[tags]}", "a,b", true},
+		{"int", "%{count}", "42", true},
+		{"float", "%{ratio}", "1.5", true},
+		{"whole float keeps .0", "%{whole}", "3.0", true},
+		{"large float in E form", "%{big}", "1.0E7", true},
+		{"small float in E form", "%{tiny}", "1.0E-4", true},
+		{"bool", "%{ok}", "true", true},
+		{"timestamp field", "%{@timestamp}", "2024-12-30T03:04:05.000Z", true},
+		{"bracketed timestamp", "%{[@timestamp]}", "2024-12-30T03:04:05.000Z", true},
+		{"missing field stays literal", "x-%{nope}-y", "x-%{nope}-y", false},
+		{"missing nested field stays literal", "%{[host][port]}", "%{[host][port]}", false},
+		{"path through a string", "%{[message][x]}", "%{[message][x]}", false},
+		{"null stays literal", "%{nothing}", "%{nothing}", false},
+		{"one missing of two", "%{message} %{nope}", "hello world %{nope}", false},
+		{"Joda date", "logs-%{+YYYY.MM.dd}", "logs-2024.12.30", true},
+		{"Joda ISO week", "logs-%{+xxxx.ww}", "logs-2025.01", true},
+		{"epoch seconds", "%{+%s}", "1735527845", true},
+		{"java.time week year", "%{{YYYY}}", "2025", true},
+		{"java.time date", "%{{yyyy-MM-dd}}T", "2024-12-30T", true},
+		{"unclosed is text", "100%{ done", "100%{ done", true},
+		{"unclosed after a field", "%{count} and %{b", "42 and %{b", true},
+		{"percent brace inside a reference", "%{a%{b}", "%{a%{b}", false},
+		{"single closing brace after {", "%{{yyyy}", "%{{yyyy}", false},
+		{"everything", "%{[host][name]} %{count} %{+yyyy} %{{MM}} %{tags}", "web-1 42 2024 12 a,b", true},
+	}
+	e := templateEvent()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tm, err := ParseTemplate(tt.tmpl)
+			if err != nil {
+				t.Fatalf("ParseTemplate(%q): %v", tt.tmpl, err)
+			}
+			if got := tm.Render(e); got != tt.want {
+				t.Errorf("Render(%q) = %q, want %q", tt.tmpl, got, tt.want)
+			}
+			got, ok := tm.RenderStrict(e)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("RenderStrict(%q) = %q, %v; want %q, %v", tt.tmpl, got, ok, tt.want, tt.ok)
+			}
+			if got := string(tm.AppendRender([]byte("pre:"), e)); got != "pre:"+tt.want {
+				t.Errorf("AppendRender(%q) = %q, want %q", tt.tmpl, got, "pre:"+tt.want)
+			}
+			if got := Sprintf(tt.tmpl, e); got != tt.want {
+				t.Errorf("Sprintf(%q) = %q, want %q", tt.tmpl, got, tt.want)
+			}
+			if tm.String() != tt.tmpl {
+				t.Errorf("String() = %q, want the source %q", tm.String(), tt.tmpl)
+			}
+		})
+	}
+}
+
+func TestTemplateWithoutTimestamp(t *testing.T) {
+	e := NewEmptyEvent()
+	e.Fields()["message"] = "m"
+	tests := []struct{ tmpl, want string }{
+		{"logs-%{+YYYY.MM.dd}", "logs-"},
+		{"t=%{+%s}", "t="},
+		{"%{{yyyy}}|%{message}", "|m"},
+		{"%{@timestamp}", "%{@timestamp}"},
+	}
+	for _, tt := range tests {
+		tm := MustParseTemplate(tt.tmpl)
+		got, ok := tm.RenderStrict(e)
+		if got != tt.want || ok {
+			t.Errorf("RenderStrict(%q) without @timestamp = %q, %v; want %q, false", tt.tmpl, got, ok, tt.want)
+		}
+	}
+}
+
+func TestTemplateEpochSecondsFloor(t *testing.T) {
+	tests := []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2024, 1, 2, 3, 4, 5, 999_999_999, time.UTC), "1704164645"},
+		{time.Date(1969, 12, 31, 23, 59, 59, 500_000_000, time.UTC), "-1"},
+		{time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), "-1"},
+	}
+	tm := MustParseTemplate("%{+%s}")
+	for _, tt := range tests {
+		e := NewEmptyEvent()
+		e.SetTimestamp(tt.at)
+		if got := tm.Render(e); got != tt.want {
+			t.Errorf("%%{+%%s} at %s = %q, want %q", tt.at.Format(time.RFC3339Nano), got, tt.want)
+		}
+	}
+}
+
+func TestTemplateTimeNow(t *testing.T) {
+	tm := MustParseTemplate("%{{TIME_NOW}}")
+	if tm.IsStatic() {
+		t.Error("TIME_NOW is not static")
+	}
+	before := time.Now().UTC().Truncate(time.Millisecond)
+	got := tm.Render(NewEmptyEvent()) // needs no @timestamp
+	after := time.Now().UTC()
+	at, err := time.Parse(time.RFC3339Nano, got)
+	if err != nil {
+		t.Fatalf("TIME_NOW gave %q, not an ISO time: %v", got, err)
+	}
+	if !strings.HasSuffix(got, "Z") || at.Before(before) || at.After(after) {
+		t.Errorf("TIME_NOW = %q, want a UTC time between %s and %s", got, before, after)
+	}
+}
+
+func TestTemplateIsStatic(t *testing.T) {
+	tests := []struct {
+		tmpl   string
+		static bool
+	}{
+		{"", true},
+		{"logs", true},
+		{"100%{ off", true},
+		{"%{message}", false},
+		{"logs-%{+YYYY}", false},
+		{"%{+%s}", false},
+	}
+	for _, tt := range tests {
+		if got := MustParseTemplate(tt.tmpl).IsStatic(); got != tt.static {
+			t.Errorf("IsStatic(%q) = %v, want %v", tt.tmpl, got, tt.static)
+		}
+	}
+}
+
+func TestParseTemplateErrors(t *testing.T) {
+	tests := []struct{ tmpl, mention string }{
+		{"%{}", "names no field"},
+		{"x-%{[a]b}", "[a]b"},
+		{"%{[a][}", "[a]["},
+		{"%{+yyyy.q}", "not a Joda pattern letter"},
+		{"%{{cc}}", "cc"},
+		{"%{{yyyy#}}", "reserved"},
+	}
+	for _, tt := range tests {
+		_, err := ParseTemplate(tt.tmpl)
+		if err == nil {
+			t.Errorf("ParseTemplate(%q) succeeded, want an error", tt.tmpl)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.tmpl) || !strings.Contains(err.Error(), tt.mention) {
+			t.Errorf("ParseTemplate(%q) error %q should quote the template and mention %q", tt.tmpl, err, tt.mention)
+		}
+	}
+	if got := Sprintf("%{+q}", templateEvent()); got != "%{+q}" {
+		t.Errorf("Sprintf of a bad template = %q, want it unchanged", got)
+	}
+}
+
+func TestJavaDoubleFormat(t *testing.T) {
+	// Java's Double.toString, which Logstash prints floats with.
+	tests := []struct {
+		f    float64
+		want string
+	}{
+		{0, "0.0"},
+		{math.Copysign(0, -1), "-0.0"},
+		{1, "1.0"},
+		{-2.5, "-2.5"},
+		{0.1, "0.1"},
+		{0.001, "0.001"},
+		{0.00099, "9.9E-4"},
+		{100, "100.0"},
+		{123.456, "123.456"},
+		{1234567, "1234567.0"},
+		{9999999, "9999999.0"},
+		{1e7, "1.0E7"},
+		{12345678.9, "1.23456789E7"},
+		{1e16, "1.0E16"},
+		{1e21, "1.0E21"},
+		{1e-5, "1.0E-5"},
+		{2.0 / 3, "0.6666666666666666"},
+		{math.MaxFloat64, "1.7976931348623157E308"},
+		{math.NaN(), "NaN"},
+		{math.Inf(1), "Infinity"},
+		{math.Inf(-1), "-Infinity"},
+	}
+	for _, tt := range tests {
+		if got := string(appendJavaDouble(nil, tt.f)); got != tt.want {
+			t.Errorf("appendJavaDouble(%v) = %q, want %q", tt.f, got, tt.want)
+		}
+	}
+}
+
+func TestTemplateAppendRenderDoesNotAllocate(t *testing.T) {
+	e := templateEvent()
+	tests := []string{
+		"static-index",
+		"%{message}",
+		"%{[host][name]}-%{count}-%{ratio}",
+		"logs-%{+YYYY.MM.dd}",
+		"%{@timestamp} %{+%s}",
+		"%{nope}", // missing: written literally
+	}
+	buf := make([]byte, 0, 256)
+	for _, src := range tests {
+		tm := MustParseTemplate(src)
+		if n := testing.AllocsPerRun(100, func() { buf = tm.AppendRender(buf[:0], e) }); n != 0 {
+			t.Errorf("AppendRender(%q) allocates %.0f times per event", src, n)
+		}
+	}
+	for _, src := range []string{"static-index", "%{message}"} {
+		tm := MustParseTemplate(src)
+		if n := testing.AllocsPerRun(100, func() { _ = tm.Render(e) }); n != 0 {
+			t.Errorf("Render(%q) allocates %.0f times per event; it needs no copy", src, n)
+		}
+	}
+}
+
+func BenchmarkTemplate(b *testing.B) {
+	e := templateEvent()
+	for _, bc := range []struct{ name, tmpl string }{
+		{"static", "weblogs"},
+		{"field", "%{message}"},
+		{"nested+int", "%{[host][name]}-%{count}"},
+		{"joda-index", "logs-%{+YYYY.MM.dd}"},
+		{"map-json", "%{host}"},
+	} {
+		tm := MustParseTemplate(bc.tmpl)
+		b.Run("AppendRender/"+bc.name, func(b *testing.B) {
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = tm.AppendRender(buf[:0], e)
+			}
+		})
+		b.Run("Render/"+bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = tm.Render(e)
+			}
+		})
+	}
+}
