@@ -1,0 +1,404 @@
+// Package sdktest runs gostash components in-process, for plugin tests.
+//
+// It goes through the same SDK paths as a pipeline: settings are checked
+// against the component's schema and its defaults applied, filters run
+// through sdk.OpenFilter and sdk.RunChain (so `when`, add_tag, add_field,
+// remove_field and remove_tag behave as in a pipeline), inputs get their
+// common options applied as they publish, outputs see only the events
+// their `when` selects, and every event crosses the wire encoding once
+// on its way out, as it would between two processes. A value a plugin
+// sets that the encoding cannot carry shows up in the test.
+//
+//	out := sdktest.RunFilters(t, ctx, []sdktest.FilterSpec{
+//		{Name: "expr", Settings: map[string]any{"set": map[string]any{"[n]": "len(message)"}}},
+//	}, []*sdk.Event{sdk.NewEvent("hello")})
+package sdktest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+// Lookup returns the registered component, failing the test when there is
+// none: import the plugin's package (or run the test inside it).
+func Lookup(t testing.TB, kind sdk.Kind, name string) *sdk.Component {
+	t.Helper()
+	comp, ok := sdk.Lookup(kind, name)
+	if !ok {
+		t.Fatalf("no %s %q is registered: import its package", kind, name)
+	}
+	return comp
+}
+
+// Config checks settings against the component's schema (unknown names,
+// missing required settings, wrong types) and returns them with the
+// defaults applied, shaped as the core sends them (JSON: numbers are
+// float64, lists []any). Problems fail the test. The component's own
+// Validate is not run: use Validate to test it.
+func Config(t testing.TB, comp *sdk.Component, settings map[string]any) *sdk.Config {
+	t.Helper()
+	cfg, ds := config(comp, settings)
+	if ds.HasErrors() {
+		t.Fatalf("settings of %s %q: %v", comp.Kind, comp.Name, errorList(ds))
+	}
+	return cfg
+}
+
+// Validate returns what `gostash --configtest` would report for these
+// settings: schema problems first, then the common options' and the
+// component's own checks.
+func Validate(comp *sdk.Component, settings map[string]any) sdk.Diagnostics {
+	cfg, ds := config(comp, settings)
+	if ds.HasErrors() {
+		return ds
+	}
+	return append(ds, sdk.ValidateComponent(comp, cfg)...)
+}
+
+func config(comp *sdk.Component, settings map[string]any) (*sdk.Config, sdk.Diagnostics) {
+	var ds sdk.Diagnostics
+	fields := comp.Fields()
+	values := make(map[string]any, len(fields))
+	for name, v := range settings {
+		i := slices.IndexFunc(fields, func(f sdk.Field) bool { return f.Name == name })
+		if i < 0 {
+			ds.Errorf([]string{name}, "unknown setting %q for %s %q", name, comp.Kind, comp.Name)
+			continue
+		}
+		if err := checkType(fields[i], v); err != nil {
+			ds.Errorf([]string{name}, "%s: %v", name, err)
+			continue
+		}
+		values[name] = v
+	}
+	for _, f := range fields {
+		if _, set := values[f.Name]; set {
+			continue
+		}
+		if f.Required {
+			if _, bad := settings[f.Name]; !bad {
+				ds.Errorf([]string{f.Name}, "missing required setting %q", f.Name)
+			}
+			continue
+		}
+		if f.Default != nil {
+			values[f.Name] = f.Default
+			if d, ok := f.Default.(time.Duration); ok {
+				values[f.Name] = d.String() // as the core sends it
+			}
+		}
+	}
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	data, err := json.Marshal(values)
+	if err != nil {
+		ds.Errorf(nil, "settings are not JSON-encodable: %v", err)
+		return nil, ds
+	}
+	cfg, err := sdk.ParseConfig(data)
+	if err != nil {
+		ds.Errorf(nil, "%v", err)
+		return nil, ds
+	}
+	return cfg, ds
+}
+
+// checkType accepts what the core's decoder accepts for a setting's type.
+func checkType(f sdk.Field, v any) error {
+	bad := func() error { return fmt.Errorf("expects %s, got %T", f.Type, v) }
+	switch f.Type {
+	case sdk.TypeString, sdk.TypeDuration:
+		s, ok := v.(string)
+		if !ok {
+			return bad()
+		}
+		if f.Type == sdk.TypeDuration {
+			if _, err := time.ParseDuration(s); err != nil {
+				return fmt.Errorf("%q is not a duration", s)
+			}
+		}
+		if len(f.OneOf) > 0 && !slices.Contains(f.OneOf, s) {
+			return fmt.Errorf("%q is not one of %v", s, f.OneOf)
+		}
+	case sdk.TypeInt:
+		switch n := v.(type) {
+		case int, int64, int32:
+		case float64:
+			if n != float64(int64(n)) {
+				return bad()
+			}
+		default:
+			return bad()
+		}
+	case sdk.TypeFloat:
+		switch v.(type) {
+		case int, int64, float64, float32:
+		default:
+			return bad()
+		}
+	case sdk.TypeBool:
+		if _, ok := v.(bool); !ok {
+			return bad()
+		}
+	case sdk.TypeStringList:
+		if !isStringList(v) {
+			if _, ok := v.(string); !ok { // a single value, as Logstash allows
+				return bad()
+			}
+		}
+	case sdk.TypeStringMap, sdk.TypeStringOrListMap:
+		switch m := v.(type) {
+		case map[string]string:
+		case map[string][]string:
+			if f.Type == sdk.TypeStringMap {
+				return bad()
+			}
+		case map[string]any:
+			for k, x := range m {
+				if _, ok := x.(string); ok {
+					continue
+				}
+				if f.Type == sdk.TypeStringOrListMap && isStringList(x) {
+					continue
+				}
+				return fmt.Errorf("[%q] expects a string, got %T", k, x)
+			}
+		default:
+			return bad()
+		}
+	}
+	return nil
+}
+
+func isStringList(v any) bool {
+	switch l := v.(type) {
+	case []string:
+		return true
+	case []any:
+		for _, x := range l {
+			if _, ok := x.(string); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func errorList(ds sdk.Diagnostics) []string {
+	var out []string
+	for _, d := range ds {
+		if !d.Warning {
+			out = append(out, d.Error())
+		}
+	}
+	return out
+}
+
+// Env is the environment components get in tests: the pipeline's default
+// batch size, a temporary data directory and a logger writing to t.Log.
+func Env(t testing.TB, name string) sdk.Env {
+	return sdk.Env{Name: name, Pipeline: "test", Logger: logger{t}, DataDir: t.TempDir(), BatchSize: 125}
+}
+
+type logger struct{ t testing.TB }
+
+func (l logger) log(level, msg string, args []any) {
+	l.t.Helper()
+	l.t.Logf("%s %s %v", level, msg, args)
+}
+func (l logger) Debug(msg string, args ...any) { l.log("DEBUG", msg, args) }
+func (l logger) Info(msg string, args ...any)  { l.log("INFO", msg, args) }
+func (l logger) Warn(msg string, args ...any)  { l.log("WARN", msg, args) }
+func (l logger) Error(msg string, args ...any) { l.log("ERROR", msg, args) }
+
+// Event returns an event stamped 2024-01-02T03:04:05Z (so golden output
+// does not change) with @version "1" and the given fields; keys are field
+// references ("message", "[http][status]") and values are normalized.
+func Event(fields map[string]any) *sdk.Event {
+	e := sdk.NewEvent("")
+	e.SetTimestamp(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))
+	for ref, v := range fields {
+		if err := e.Set(ref, v); err != nil {
+			panic(fmt.Sprintf("sdktest.Event: %v", err))
+		}
+	}
+	return e
+}
+
+// crossWire encodes and decodes events as a process boundary does.
+func crossWire(t testing.TB, events []*sdk.Event) []*sdk.Event {
+	t.Helper()
+	out, err := sdk.DecodeBatch(sdk.EncodeBatch(events))
+	if err != nil {
+		t.Fatalf("events do not survive the wire encoding: %v", err)
+	}
+	return out
+}
+
+// FilterSpec names a filter and its settings.
+type FilterSpec struct {
+	Name     string
+	Settings map[string]any
+}
+
+// RunFilters opens the filters (failing the test on a constructor error),
+// runs events through them as one chain and returns the events that come
+// out, after a crossing of the wire encoding. Filters that implement
+// sdk.Closer are closed.
+func RunFilters(t testing.TB, ctx context.Context, specs []FilterSpec, events []*sdk.Event) []*sdk.Event {
+	t.Helper()
+	chain := make([]*sdk.FilterInstance, 0, len(specs))
+	for i, s := range specs {
+		comp := Lookup(t, sdk.KindFilter, s.Name)
+		fi, err := sdk.OpenFilter(ctx, comp, Config(t, comp, s.Settings), Env(t, s.Name+"-"+strconv.Itoa(i)))
+		if err != nil {
+			t.Fatalf("open filter %q: %v", s.Name, err)
+		}
+		chain = append(chain, fi)
+	}
+	out := sdk.RunChain(ctx, chain, slices.Clone(events))
+	for _, fi := range chain {
+		if c, ok := fi.Filter.(sdk.Closer); ok {
+			if err := c.Close(ctx); err != nil {
+				t.Errorf("close filter %q: %v", fi.Name, err)
+			}
+		}
+	}
+	return crossWire(t, out)
+}
+
+// InputSpec names an input, its settings, and when to stop it.
+type InputSpec struct {
+	Name     string
+	Settings map[string]any
+	// StopAfter cancels the input's context once this many events have
+	// been published; 0 lets the input run until it returns (or until
+	// the caller's ctx is done: give endless inputs one or the other).
+	StopAfter int
+}
+
+// InputResult is what an input did.
+type InputResult struct {
+	Events  []*sdk.Event // every published event, in order
+	Batches []int        // the size of each published batch
+	Acked   int          // batches acked (all of them: the harness delivers at once)
+	Err     error        // what Run returned
+}
+
+// RunInput opens the input and runs it with a Publisher that applies the
+// input's common options (type, tags, add_field), collects every batch
+// after a crossing of the wire encoding and acks it.
+func RunInput(t testing.TB, ctx context.Context, spec InputSpec) *InputResult {
+	t.Helper()
+	comp := Lookup(t, sdk.KindInput, spec.Name)
+	cfg := Config(t, comp, spec.Settings)
+	in, err := comp.NewInput(ctx, cfg, Env(t, spec.Name))
+	if err != nil {
+		t.Fatalf("open input %q: %v", spec.Name, err)
+	}
+	dec, err := sdk.NewInputDecorator(cfg)
+	if err != nil {
+		t.Fatalf("input %q common options: %v", spec.Name, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := &collector{t: t, dec: dec, stopAfter: spec.StopAfter, stop: cancel}
+	p.res.Err = in.Run(ctx, p)
+	if c, ok := in.(sdk.Closer); ok {
+		if err := c.Close(context.WithoutCancel(ctx)); err != nil {
+			t.Errorf("close input %q: %v", spec.Name, err)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return &p.res
+}
+
+type collector struct {
+	t         testing.TB
+	dec       *sdk.InputDecorator
+	stopAfter int
+	stop      func()
+
+	mu  sync.Mutex
+	res InputResult
+}
+
+func (p *collector) Publish(ctx context.Context, events []*sdk.Event, ack func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, e := range events {
+		p.dec.Decorate(e)
+	}
+	got := crossWire(p.t, events)
+	p.mu.Lock()
+	p.res.Events = append(p.res.Events, got...)
+	p.res.Batches = append(p.res.Batches, len(got))
+	n := len(p.res.Events)
+	if ack != nil {
+		p.res.Acked++
+	}
+	p.mu.Unlock()
+	if ack != nil {
+		ack()
+	}
+	if p.stopAfter > 0 && n >= p.stopAfter {
+		p.stop()
+	}
+	return nil
+}
+
+// OutputSpec names an output and its settings.
+type OutputSpec struct {
+	Name     string
+	Settings map[string]any
+}
+
+// RunOutput opens the output, writes the events its `when` selects in one
+// batch (after a crossing of the wire encoding), closes it and returns
+// what Write returned.
+func RunOutput(t testing.TB, ctx context.Context, spec OutputSpec, events []*sdk.Event) error {
+	t.Helper()
+	comp := Lookup(t, sdk.KindOutput, spec.Name)
+	cfg := Config(t, comp, spec.Settings)
+	out, err := comp.NewOutput(ctx, cfg, Env(t, spec.Name))
+	if err != nil {
+		t.Fatalf("open output %q: %v", spec.Name, err)
+	}
+	var when *sdk.Condition
+	if src := cfg.String("when"); src != "" {
+		if when, err = sdk.CompileCondition(src); err != nil {
+			t.Fatalf("output %q when: %v", spec.Name, err)
+		}
+	}
+	selected := make([]*sdk.Event, 0, len(events))
+	for _, e := range crossWire(t, events) {
+		if when != nil {
+			if ok, err := when.Match(e); err != nil || !ok {
+				continue
+			}
+		}
+		selected = append(selected, e)
+	}
+	var werr error
+	if len(selected) > 0 {
+		werr = out.Write(ctx, selected)
+	}
+	if c, ok := out.(sdk.Closer); ok {
+		if err := c.Close(ctx); err != nil {
+			t.Errorf("close output %q: %v", spec.Name, err)
+		}
+	}
+	return werr
+}
