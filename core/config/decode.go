@@ -1,0 +1,485 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// Decode checks every input, filter and output block against its
+// plugin's settings and fills the blocks' Config and ConfigJSON. It
+// reports every problem of every block.
+func (p *Pipeline) Decode(s Schemas) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, b := range p.Blocks() {
+		b.Config, b.ConfigJSON, b.coerced = nil, nil, nil
+		fields, ok := s.Lookup(b.Kind, b.Type)
+		if !ok {
+			diags = append(diags, unknownType(b, s.Types(b.Kind)))
+			continue
+		}
+		what := b.Kind.String() + " " + quote(b.Type)
+		help := fmt.Sprintf(" `gostash plugin describe %s` lists its settings.", b.Type)
+		res, bdiags := decodeBody(p, b.syn.Body, fields, what, help, b.defRange().Ptr())
+		diags = append(diags, bdiags...)
+		if bdiags.HasErrors() {
+			continue
+		}
+		for _, f := range fields {
+			if _, set := res.values[f.Name]; !set && f.Default != nil {
+				res.values[f.Name] = normalizeDefault(f.Default)
+			}
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // keep "<" and "&" readable in logs and tests
+		if err := enc.Encode(res.values); err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot encode the settings of " + b.Label(),
+				Detail:   err.Error() + ". A plugin default is probably not JSON-encodable; report it to the plugin's author.",
+				Subject:  b.defRange().Ptr(),
+			})
+			continue
+		}
+		b.Config, b.coerced = res.values, res.coerced
+		b.ConfigJSON = bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
+	}
+	return p.fixDiags(diags)
+}
+
+func (b *Block) defRange() hcl.Range {
+	return hcl.RangeBetween(b.syn.TypeRange, b.syn.OpenBraceRange)
+}
+
+func unknownType(b *Block, known []string) *hcl.Diagnostic {
+	detail := "No " + b.Kind.String() + " plugin of that name is installed."
+	if s := suggest(b.Type, known); s != "" {
+		detail += " Did you mean " + quote(s) + "?"
+	}
+	if len(known) > 0 && len(known) <= 20 {
+		detail += fmt.Sprintf(" Known %ss: %s.", b.Kind, strings.Join(known, ", "))
+	}
+	detail += " A third-party plugin needs a plugin block or its binary in GOSTASH_PLUGIN_PATH or ./plugins; `gostash plugin list` shows what is found."
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Unknown " + b.Kind.String() + " type " + quote(b.Type),
+		Detail:   detail,
+		Subject:  b.syn.LabelRanges[0].Ptr(),
+	}
+}
+
+type decoded struct {
+	values  map[string]any
+	coerced map[string]bool // list(string) settings given as one value
+}
+
+// decodeBody checks a block's attributes against fields and converts
+// their values. what names the block in messages (`output "kafka"`); help
+// ends the message for an unknown setting; header is where a missing
+// required setting is reported.
+func decodeBody(p *Pipeline, body *hclsyntax.Body, fields []sdk.Field, what, help string, header *hcl.Range) (decoded, hcl.Diagnostics) {
+	res := decoded{values: map[string]any{}}
+	var diags hcl.Diagnostics
+	byName := make(map[string]sdk.Field, len(fields))
+	for _, f := range fields {
+		byName[f.Name] = f
+	}
+	names := fieldNames(fields)
+
+	for _, blk := range body.Blocks {
+		detail := upperFirst(what) + " takes settings only, not nested blocks."
+		if f, ok := byName[blk.Type]; ok {
+			detail = fmt.Sprintf("%s is a setting of type %s: write %s = { ... }, with an equals sign.", blk.Type, f.Type, blk.Type)
+		} else if s := suggest(blk.Type, names); s != "" {
+			detail += fmt.Sprintf(" Did you mean the setting %q? Write %s = { ... }.", s, s)
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unexpected block " + quote(blk.Type) + " in " + what,
+			Detail:   detail,
+			Subject:  blk.TypeRange.Ptr(),
+		})
+	}
+
+	for _, attr := range sortedAttrs(body.Attributes) {
+		f, ok := byName[attr.Name]
+		if !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown setting " + quote(attr.Name),
+				Detail:   upperFirst(what) + " has no setting " + quote(attr.Name) + "." + suggestSentence(attr.Name, names, "") + help,
+				Subject:  attr.NameRange.Ptr(),
+			})
+			continue
+		}
+		if vdiags := checkVars(attr.Expr, p.env); len(vdiags) > 0 {
+			diags = append(diags, vdiags...)
+			continue
+		}
+		val, vdiags := attr.Expr.Value(p.ctx)
+		diags = append(diags, vdiags...)
+		if vdiags.HasErrors() || val.IsNull() || !val.IsWhollyKnown() {
+			continue // null means unset, as in HCL
+		}
+		val, _ = val.UnmarkDeep()
+		c := converter{p: p}
+		v := c.value(f.Type, f.Name, attr.Expr, val, 0)
+		diags = append(diags, c.diags...)
+		if c.coerced {
+			if res.coerced == nil {
+				res.coerced = map[string]bool{}
+			}
+			res.coerced[f.Name] = true
+		}
+		if len(c.diags) > 0 {
+			continue
+		}
+		if len(f.OneOf) > 0 {
+			if d := checkOneOf(f, attr.Expr, v); d != nil {
+				diags = append(diags, d)
+				continue
+			}
+		}
+		res.values[f.Name] = v
+	}
+
+	for _, f := range fields {
+		if !f.Required {
+			continue
+		}
+		if _, set := body.Attributes[f.Name]; set {
+			continue // set, possibly with an error reported above
+		}
+		detail := fmt.Sprintf("%s needs %s (%s).", upperFirst(what), f.Name, f.Type)
+		if f.Doc != "" {
+			detail += " " + f.Doc
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing required setting " + quote(f.Name),
+			Detail:   detail,
+			Subject:  header,
+		})
+	}
+	return res, diags
+}
+
+// converter turns an HCL value into the JSON shape of a setting's type,
+// reporting each bad element at its own range.
+type converter struct {
+	p       *Pipeline
+	diags   hcl.Diagnostics
+	coerced bool
+}
+
+func (c *converter) wrong(path string, want sdk.Type, expr hcl.Expression, v cty.Value) {
+	c.diags = append(c.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Wrong type for " + settingName(path),
+		Detail:   fmt.Sprintf("%s expects %s, got %s.", path, want, describe(v)),
+		Subject:  expr.Range().Ptr(),
+	})
+}
+
+// value converts v, the value of expr, to type t; depth > 0 inside a list
+// or map.
+func (c *converter) value(t sdk.Type, path string, expr hcl.Expression, v cty.Value, depth int) any {
+	ty := v.Type()
+	switch t {
+	case sdk.TypeString, sdk.TypeDuration:
+		s, err := convert.Convert(v, cty.String)
+		if err != nil || s.IsNull() {
+			c.wrong(path, t, expr, v)
+			return nil
+		}
+		str := s.AsString()
+		if t == sdk.TypeDuration {
+			if _, err := parseDuration(str); err != nil {
+				c.diags = append(c.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Invalid duration for " + settingName(path),
+					Detail:   fmt.Sprintf("%q is not a duration. Write a number and a unit, such as \"50ms\", \"5s\" or \"1m30s\" (units: ns, us, ms, s, m, h).", str),
+					Subject:  expr.Range().Ptr(),
+				})
+				return nil
+			}
+		}
+		return str
+	case sdk.TypeInt:
+		n, err := convert.Convert(v, cty.Number)
+		if err != nil || n.IsNull() {
+			c.wrong(path, t, expr, v)
+			return nil
+		}
+		i, acc := n.AsBigFloat().Int64()
+		if acc != big.Exact || i != int64(int(i)) {
+			c.wrong(path, t, expr, v)
+			return nil
+		}
+		return int(i)
+	case sdk.TypeFloat:
+		n, err := convert.Convert(v, cty.Number)
+		if err != nil || n.IsNull() {
+			c.wrong(path, t, expr, v)
+			return nil
+		}
+		f, _ := n.AsBigFloat().Float64()
+		return f
+	case sdk.TypeBool:
+		b, err := convert.Convert(v, cty.Bool)
+		if err != nil || b.IsNull() {
+			c.wrong(path, t, expr, v)
+			return nil
+		}
+		return b.True()
+	case sdk.TypeStringList:
+		if !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) {
+			if !ty.IsPrimitiveType() {
+				c.wrong(path, t, expr, v)
+				return nil
+			}
+			// Logstash accepts a single value for a list setting.
+			if depth == 0 {
+				c.coerced = true
+			}
+			s := c.value(sdk.TypeString, path, expr, v, depth+1)
+			if s == nil {
+				return nil
+			}
+			return []any{s}
+		}
+		elems, _ := hcl.ExprList(expr)
+		out := make([]any, 0, v.LengthInt())
+		for i, ev := range v.AsValueSlice() {
+			eexpr := expr
+			if len(elems) == v.LengthInt() {
+				eexpr = elems[i]
+			}
+			if ev.IsNull() || !ev.Type().IsPrimitiveType() {
+				c.wrong(fmt.Sprintf("%s[%d]", path, i), sdk.TypeString, eexpr, ev)
+				continue
+			}
+			out = append(out, c.value(sdk.TypeString, fmt.Sprintf("%s[%d]", path, i), eexpr, ev, depth+1))
+		}
+		return out
+	case sdk.TypeStringMap, sdk.TypeStringOrListMap:
+		if !(ty.IsObjectType() || ty.IsMapType()) {
+			c.wrong(path, t, expr, v)
+			return nil
+		}
+		items := c.mapItems(path, expr)
+		out := make(map[string]any, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			k, ev := it.Element()
+			key := k.AsString()
+			eexpr := expr
+			if e, ok := items[key]; ok {
+				eexpr = e
+			}
+			epath := fmt.Sprintf("%s[%q]", path, key)
+			switch {
+			case t == sdk.TypeStringMap || ev.Type().IsPrimitiveType():
+				if ev.IsNull() || !ev.Type().IsPrimitiveType() {
+					want := sdk.TypeString
+					if t == sdk.TypeStringOrListMap {
+						want = "string or list(string)"
+					}
+					c.wrong(epath, want, eexpr, ev)
+					continue
+				}
+				out[key] = c.value(sdk.TypeString, epath, eexpr, ev, depth+1)
+			case ev.Type().IsObjectType() || ev.Type().IsMapType():
+				c.wrong(epath, "string or list(string)", eexpr, ev)
+			default:
+				out[key] = c.value(sdk.TypeStringList, epath, eexpr, ev, depth+1)
+			}
+		}
+		return out
+	default: // sdk.TypeAny and types this loader does not know
+		return toGo(v)
+	}
+}
+
+// mapItems returns the value expressions of a map written as { k = v },
+// by key, and reports keys written twice (HCL keeps the last silently).
+func (c *converter) mapItems(path string, expr hcl.Expression) map[string]hcl.Expression {
+	pairs, diags := hcl.ExprMap(expr)
+	if diags.HasErrors() {
+		return nil
+	}
+	out := make(map[string]hcl.Expression, len(pairs))
+	first := make(map[string]hcl.Range, len(pairs))
+	for _, kv := range pairs {
+		kval, diags := kv.Key.Value(c.p.ctx)
+		if diags.HasErrors() || kval.IsNull() || !kval.IsKnown() {
+			continue
+		}
+		kstr, err := convert.Convert(kval, cty.String)
+		if err != nil {
+			continue
+		}
+		key := kstr.AsString()
+		if r, dup := first[key]; dup {
+			c.diags = append(c.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Duplicate key %q in %s", key, settingName(path)),
+				Detail:   fmt.Sprintf("%s sets %q twice; the first is at %s. Keep one.", path, key, posString(c.p.fix(r))),
+				Subject:  kv.Key.Range().Ptr(),
+				Extra:    related{Label: "first set on", Range: r},
+			})
+			continue
+		}
+		first[key] = kv.Key.Range()
+		out[key] = kv.Value
+	}
+	return out
+}
+
+func checkOneOf(f sdk.Field, expr hcl.Expression, v any) *hcl.Diagnostic {
+	check := func(s string, e hcl.Expression) *hcl.Diagnostic {
+		for _, ok := range f.OneOf {
+			if s == ok {
+				return nil
+			}
+		}
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for " + quote(f.Name),
+			Detail:   fmt.Sprintf("%q is not one of %s.%s", s, strings.Join(f.OneOf, ", "), suggestSentence(s, f.OneOf, "")),
+			Subject:  e.Range().Ptr(),
+		}
+	}
+	switch t := v.(type) {
+	case string:
+		return check(t, expr)
+	case []any:
+		elems, _ := hcl.ExprList(expr)
+		for i, x := range t {
+			s, _ := x.(string)
+			e := expr
+			if len(elems) == len(t) {
+				e = elems[i]
+			}
+			if d := check(s, e); d != nil {
+				return d
+			}
+		}
+	}
+	return nil
+}
+
+// settingName quotes a setting's name, but not a path into it such as
+// match["message"][1], which reads better bare.
+func settingName(path string) string {
+	if strings.ContainsRune(path, '[') {
+		return path
+	}
+	return quote(path)
+}
+
+func parseDuration(s string) (time.Duration, error) { return time.ParseDuration(s) }
+
+// describe names a value's type for "expects X, got Y", in the pipeline
+// language's type names, with the value when it is short.
+func describe(v cty.Value) string {
+	ty := v.Type()
+	switch {
+	case v.IsNull():
+		return "null"
+	case ty == cty.String:
+		s := v.AsString()
+		if len(s) > 40 {
+			s = s[:37] + "..."
+		}
+		return "string " + strconv.Quote(s)
+	case ty == cty.Number:
+		return "number " + v.AsBigFloat().Text('g', -1)
+	case ty == cty.Bool:
+		return "bool " + strconv.FormatBool(v.True())
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		return "list"
+	case ty.IsMapType() || ty.IsObjectType():
+		return "map"
+	}
+	return ty.FriendlyName()
+}
+
+// toGo converts a value of an `any` setting to JSON's shapes; whole
+// numbers become ints.
+func toGo(v cty.Value) any {
+	if v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return v.AsString()
+	case ty == cty.Bool:
+		return v.True()
+	case ty == cty.Number:
+		bf := v.AsBigFloat()
+		if i, acc := bf.Int64(); acc == big.Exact && i == int64(int(i)) {
+			return int(i)
+		}
+		f, _ := bf.Float64()
+		return f
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		out := make([]any, 0, v.LengthInt())
+		for _, e := range v.AsValueSlice() {
+			out = append(out, toGo(e))
+		}
+		return out
+	case ty.IsMapType() || ty.IsObjectType():
+		out := make(map[string]any, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			out[k.AsString()] = toGo(e)
+		}
+		return out
+	}
+	return nil
+}
+
+// normalizeDefault gives a plugin's default the shape a set value has.
+func normalizeDefault(v any) any {
+	switch t := v.(type) {
+	case []string:
+		out := make([]any, len(t))
+		for i, s := range t {
+			out[i] = s
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(t))
+		for k, s := range t {
+			out[k] = s
+		}
+		return out
+	case map[string][]string:
+		out := make(map[string]any, len(t))
+		for k, s := range t {
+			out[k] = normalizeDefault(s)
+		}
+		return out
+	case time.Duration:
+		return t.String()
+	case int64:
+		return int(t)
+	case int32:
+		return int(t)
+	case float32:
+		return float64(t)
+	}
+	return v
+}

@@ -1,0 +1,85 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// envContext makes the evaluation context of ${...}: the environment as
+// the object env, and nothing else.
+func envContext(environ []string) (map[string]string, *hcl.EvalContext) {
+	env := make(map[string]string, len(environ))
+	vals := make(map[string]cty.Value, len(environ))
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			continue
+		}
+		env[k] = v
+		vals[k] = cty.StringVal(v)
+	}
+	return env, &hcl.EvalContext{Variables: map[string]cty.Value{"env": cty.ObjectVal(vals)}}
+}
+
+// checkVars reports references HCL would reject with a vaguer message: an
+// unset environment variable, and Logstash's ${NAME}, which gostash
+// writes ${env.NAME}. Expressions with such problems are not evaluated.
+func checkVars(expr hcl.Expression, env map[string]string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if root != "env" {
+			detail := "${...} can only refer to environment variables, as ${env.NAME}. To write a literal ${, write $${."
+			if _, set := env[root]; set || strings.ToUpper(root) == root {
+				detail = fmt.Sprintf("Logstash's ${%s} is written ${env.%s} in gostash. To write a literal ${, write $${.", root, root)
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown variable " + quote(root),
+				Detail:   detail,
+				Subject:  tr.SourceRange().Ptr(),
+			})
+			continue
+		}
+		if len(tr) < 2 {
+			continue // HCL explains what is wrong with env alone
+		}
+		var name string
+		switch step := tr[1].(type) {
+		case hcl.TraverseAttr:
+			name = step.Name
+		case hcl.TraverseIndex:
+			if step.Key.Type() != cty.String || !step.Key.IsKnown() {
+				continue
+			}
+			name = step.Key.AsString()
+		default:
+			continue
+		}
+		if _, set := env[name]; !set {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Environment variable " + name + " is not set",
+				Detail:   fmt.Sprintf("This setting uses ${env.%s}, but %s is not in gostash's environment. Set it (export %s=...) or change the setting.%s", name, name, name, envSuggestion(name, env)),
+				Subject:  tr.SourceRange().Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+func envSuggestion(name string, env map[string]string) string {
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if s := suggest(name, names); s != "" {
+		return " Did you mean " + s + "?"
+	}
+	return ""
+}

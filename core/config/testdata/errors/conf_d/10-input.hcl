@@ -1,0 +1,3 @@
+input "generator" "gen" {
+  count = -1.5
+}

@@ -1,0 +1,3 @@
+filter "expr" "tag" {
+  drop = "false"
+}

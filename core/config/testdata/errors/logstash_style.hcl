@@ -1,0 +1,7 @@
+# Logstash's nested form needs to become labels.
+input {
+  stdin {}
+}
+
+output "stdout" {
+}

@@ -1,0 +1,16 @@
+input "generator" "gen" {}
+
+filter "expr" "tag" {
+  set {
+    a = "1"
+  }
+}
+
+filter "grok" "parse" {
+  match = { message = "%{SYSLOGLINE}" }
+  patterns {
+    X = "y"
+  }
+}
+
+output "stdout" "out" {}

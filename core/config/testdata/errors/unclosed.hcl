@@ -1,0 +1,6 @@
+input "generator" "gen" {
+  lines = ["a", "b"
+}
+
+output "stdout" "out" {
+  codec = "line"

@@ -1,0 +1,5 @@
+inptu "generator" "gen" {}
+
+outptu "stdout" "out" {}
+
+workers = 4

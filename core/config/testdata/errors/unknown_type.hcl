@@ -1,0 +1,7 @@
+input "genrator" "gen" {
+  count = 10
+}
+
+filter "exrp" "tag" {}
+
+output "stdout" "out" {}
