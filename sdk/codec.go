@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -29,19 +30,29 @@ const (
 // batches so a steady stream of batches does not allocate. Not safe for
 // concurrent use.
 type Encoder struct {
-	buf  []byte
-	keys map[string]uint32
+	buf     []byte
+	keys    map[string]uint32
+	keyList []string
 }
 
 // Encode returns the encoded batch. The result is valid until the next call.
+//
+// Field names are numbered as they are met and the dictionary is written
+// after the events: repeated fields may come in any order, so generated
+// decoders read it the same, and the encoder needs only one pass.
 func (enc *Encoder) Encode(events []*Event) []byte {
 	if enc.keys == nil {
 		enc.keys = make(map[string]uint32, 32)
 	}
 	clear(enc.keys)
+	enc.keyList = enc.keyList[:0]
 	b := enc.buf[:0]
 	for _, e := range events {
 		b = enc.appendEvent(b, e)
+	}
+	for _, k := range enc.keyList {
+		b = protowire.AppendTag(b, fbKeys, protowire.BytesType)
+		b = protowire.AppendString(b, k)
 	}
 	enc.buf = b
 	return b
@@ -53,15 +64,18 @@ func EncodeBatch(events []*Event) []byte {
 	return append([]byte(nil), enc.Encode(events)...)
 }
 
-// appendEvent writes field 2 (an Event). Names new to this batch are
-// written as field-1 entries just before the event that first uses them:
-// repeated fields may interleave, so generated decoders see the same
-// dictionary, and this encoder needs one pass.
-func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
-	b = enc.declareKeys(b, e.fields)
-	if e.meta != nil {
-		b = enc.declareKeys(b, e.meta)
+func (enc *Encoder) keyIndex(k string) uint32 {
+	i, ok := enc.keys[k]
+	if !ok {
+		i = uint32(len(enc.keyList))
+		enc.keys[k] = i
+		enc.keyList = append(enc.keyList, k)
 	}
+	return i
+}
+
+// appendEvent writes field 2 (an Event).
+func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
 	b = protowire.AppendTag(b, fbEvents, protowire.BytesType)
 	b, mark := reserveLen(b)
 	if e.ts != 0 {
@@ -77,37 +91,11 @@ func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
 	return fillLen(b, mark)
 }
 
-// declareKeys emits dictionary entries for the names (at every depth) not
-// yet declared in this batch.
-func (enc *Encoder) declareKeys(b []byte, m map[string]any) []byte {
-	for k, v := range m {
-		if _, ok := enc.keys[k]; !ok {
-			enc.keys[k] = uint32(len(enc.keys))
-			b = protowire.AppendTag(b, fbKeys, protowire.BytesType)
-			b = protowire.AppendString(b, k)
-		}
-		b = enc.declareNested(b, v)
-	}
-	return b
-}
-
-func (enc *Encoder) declareNested(b []byte, v any) []byte {
-	switch t := v.(type) {
-	case map[string]any:
-		b = enc.declareKeys(b, t)
-	case []any:
-		for _, x := range t {
-			b = enc.declareNested(b, x)
-		}
-	}
-	return b
-}
-
 func (enc *Encoder) appendField(b []byte, num protowire.Number, k string, v any) []byte {
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	b, mark := reserveLen(b)
 	b = protowire.AppendTag(b, ffKey, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(enc.keys[k]))
+	b = protowire.AppendVarint(b, uint64(enc.keyIndex(k)))
 	b = protowire.AppendTag(b, ffValue, protowire.BytesType)
 	b, vmark := reserveLen(b)
 	b = enc.appendValue(b, v)
@@ -190,52 +178,135 @@ func fillLen(b []byte, mark int) []byte {
 // ErrCorruptBatch means a batch could not be decoded.
 var ErrCorruptBatch = errors.New("corrupt event batch")
 
-// DecodeBatch decodes an encoded EventBatch.
+// DecodeBatch decodes an encoded EventBatch. The events' strings share
+// data's memory (no copy per string): data must not be changed afterwards.
 func DecodeBatch(data []byte) ([]*Event, error) {
 	return AppendDecodeBatch(nil, data)
 }
 
 // AppendDecodeBatch decodes an encoded EventBatch, appending to events.
+// As with DecodeBatch, the events share data's memory.
 func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
+	// The dictionary may come anywhere (this SDK writes it last): read it
+	// first, skipping over the events.
 	var keys []string
+	for rest := data; len(rest) > 0; {
+		num, typ, n := protowire.ConsumeTag(rest)
+		if n < 0 {
+			return events, ErrCorruptBatch
+		}
+		rest = rest[n:]
+		m := protowire.ConsumeFieldValue(num, typ, rest)
+		if m < 0 {
+			return events, ErrCorruptBatch
+		}
+		if num == fbKeys && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(rest)
+			keys = append(keys, string(v))
+		}
+		rest = rest[m:]
+	}
+	var sl slab
 	for len(data) > 0 {
 		num, typ, n := protowire.ConsumeTag(data)
 		if n < 0 {
 			return events, ErrCorruptBatch
 		}
 		data = data[n:]
-		switch {
-		case num == fbKeys && typ == protowire.BytesType:
+		if num == fbEvents && typ == protowire.BytesType {
 			v, n := protowire.ConsumeBytes(data)
 			if n < 0 {
 				return events, ErrCorruptBatch
 			}
-			keys = append(keys, string(v))
-			data = data[n:]
-		case num == fbEvents && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(data)
-			if n < 0 {
-				return events, ErrCorruptBatch
-			}
-			e, err := decodeEvent(v, keys)
+			e, err := decodeEvent(v, keys, &sl)
 			if err != nil {
 				return events, err
 			}
 			events = append(events, e)
 			data = data[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, data)
-			if n < 0 {
-				return events, ErrCorruptBatch
-			}
-			data = data[n:]
+			continue
 		}
+		n = protowire.ConsumeFieldValue(num, typ, data)
+		if n < 0 {
+			return events, ErrCorruptBatch
+		}
+		data = data[n:]
 	}
 	return events, nil
 }
 
-func decodeEvent(data []byte, keys []string) (*Event, error) {
-	e := &Event{fields: make(map[string]any, 8)}
+// slab hands out values from per-batch arrays and boxes them into `any`
+// without one allocation per value: decoding a batch allocates per batch,
+// not per string or number. The boxed values are never written again, as
+// interface values require.
+type slab struct {
+	strs   []string
+	ints   []int64
+	floats []float64
+	events []Event
+}
+
+const slabChunk = 512
+
+// eface is the layout of an empty interface.
+type eface struct{ typ, data unsafe.Pointer }
+
+var (
+	stringType  = efaceOf("").typ
+	int64Type   = efaceOf(int64(0)).typ
+	float64Type = efaceOf(float64(0)).typ
+)
+
+func efaceOf(v any) eface { return *(*eface)(unsafe.Pointer(&v)) }
+
+func box(typ, data unsafe.Pointer) (v any) {
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: typ, data: data}
+	return v
+}
+
+func (s *slab) string(v string) any {
+	if len(s.strs) == cap(s.strs) {
+		s.strs = make([]string, 0, slabChunk)
+	}
+	s.strs = append(s.strs, v)
+	return box(stringType, unsafe.Pointer(&s.strs[len(s.strs)-1]))
+}
+
+func (s *slab) int(v int64) any {
+	if len(s.ints) == cap(s.ints) {
+		s.ints = make([]int64, 0, slabChunk/4)
+	}
+	s.ints = append(s.ints, v)
+	return box(int64Type, unsafe.Pointer(&s.ints[len(s.ints)-1]))
+}
+
+func (s *slab) float(v float64) any {
+	if len(s.floats) == cap(s.floats) {
+		s.floats = make([]float64, 0, slabChunk/8)
+	}
+	s.floats = append(s.floats, v)
+	return box(float64Type, unsafe.Pointer(&s.floats[len(s.floats)-1]))
+}
+
+func (s *slab) event() *Event {
+	if len(s.events) == cap(s.events) {
+		s.events = make([]Event, 0, slabChunk/4)
+	}
+	s.events = append(s.events, Event{})
+	return &s.events[len(s.events)-1]
+}
+
+// aliasString returns b as a string without copying it.
+func aliasString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func decodeEvent(data []byte, keys []string, sl *slab) (*Event, error) {
+	e := sl.event()
+	e.fields = make(map[string]any, 8)
 	for len(data) > 0 {
 		num, typ, n := protowire.ConsumeTag(data)
 		if n < 0 {
@@ -259,7 +330,7 @@ func decodeEvent(data []byte, keys []string) (*Event, error) {
 			if num == feMeta {
 				target = e.Metadata()
 			}
-			if err := decodeField(v, keys, target); err != nil {
+			if err := decodeField(v, keys, target, sl); err != nil {
 				return nil, err
 			}
 			data = data[n:]
@@ -274,7 +345,7 @@ func decodeEvent(data []byte, keys []string) (*Event, error) {
 	return e, nil
 }
 
-func decodeField(data []byte, keys []string, into map[string]any) error {
+func decodeField(data []byte, keys []string, into map[string]any, sl *slab) error {
 	var (
 		key uint64 // absent means 0, as proto3 writes it
 		val any
@@ -299,7 +370,7 @@ func decodeField(data []byte, keys []string, into map[string]any) error {
 				return ErrCorruptBatch
 			}
 			var err error
-			if val, err = decodeValue(v, keys); err != nil {
+			if val, err = decodeValue(v, keys, sl); err != nil {
 				return err
 			}
 			data = data[n:]
@@ -318,7 +389,7 @@ func decodeField(data []byte, keys []string, into map[string]any) error {
 	return nil
 }
 
-func decodeValue(data []byte, keys []string) (any, error) {
+func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 	var val any
 	for len(data) > 0 {
 		num, typ, n := protowire.ConsumeTag(data)
@@ -332,19 +403,19 @@ func decodeValue(data []byte, keys []string) (any, error) {
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			val, data = string(v), data[n:]
+			val, data = sl.string(aliasString(v)), data[n:]
 		case num == fvInt && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			val, data = protowire.DecodeZigZag(v), data[n:]
+			val, data = sl.int(protowire.DecodeZigZag(v)), data[n:]
 		case num == fvFloat && typ == protowire.Fixed64Type:
 			v, n := protowire.ConsumeFixed64(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			val, data = math.Float64frombits(v), data[n:]
+			val, data = sl.float(math.Float64frombits(v)), data[n:]
 		case num == fvBool && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(data)
 			if n < 0 {
@@ -381,7 +452,7 @@ func decodeValue(data []byte, keys []string) (any, error) {
 				if fl < 0 {
 					return nil, ErrCorruptBatch
 				}
-				if err := decodeField(fv, keys, m); err != nil {
+				if err := decodeField(fv, keys, m, sl); err != nil {
 					return nil, err
 				}
 				v = v[fl:]
@@ -411,7 +482,7 @@ func decodeValue(data []byte, keys []string) (any, error) {
 				if ll < 0 {
 					return nil, ErrCorruptBatch
 				}
-				x, err := decodeValue(lv, keys)
+				x, err := decodeValue(lv, keys, sl)
 				if err != nil {
 					return nil, err
 				}
