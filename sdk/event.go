@@ -120,10 +120,12 @@ func (e *Event) AddTag(tag string) {
 	switch t := e.fields[FieldTags].(type) {
 	case []any:
 		e.fields[FieldTags] = append(t, tag)
-	case string:
-		e.fields[FieldTags] = []any{t, tag}
-	default:
+	case nil:
 		e.fields[FieldTags] = []any{tag}
+	default:
+		// A single value (a string, or anything else a codec put there)
+		// becomes the first tag, as in Logstash, rather than being lost.
+		e.fields[FieldTags] = []any{t, tag}
 	}
 }
 
@@ -206,7 +208,7 @@ func SortedKeys(m map[string]any) []string {
 }
 
 // FormatTimestamp prints ns since the epoch as Logstash prints
-// @timestamp: UTC, ISO 8601, at least three fractional digits, up to nine.
+// @timestamp: UTC, ISO 8601, with 3, 6 or 9 fractional digits.
 func FormatTimestamp(ns int64) string {
 	return string(AppendTimestamp(make([]byte, 0, 30), ns))
 }
@@ -221,9 +223,11 @@ func AppendTimestamp(dst []byte, ns int64) []byte {
 		digits[i] = byte('0' + frac%10)
 		frac /= 10
 	}
+	// Logstash prints the fraction as java.time's ISO_INSTANT does: in
+	// groups of three digits (.120, .123400, .123456700), at least one.
 	n := 9
-	for n > 3 && digits[n-1] == '0' {
-		n--
+	for n > 3 && digits[n-1] == '0' && digits[n-2] == '0' && digits[n-3] == '0' {
+		n -= 3
 	}
 	dst = append(dst, '.')
 	dst = append(dst, digits[:n]...)
