@@ -181,8 +181,13 @@ func (p *Pipeline) parse(name string, data []byte) (*hclsyntax.Body, hcl.Diagnos
 		body = &hclsyntax.Body{}
 	}
 	for i, d := range diags {
-		if d.Summary == "Attribute redefined" && d.Subject != nil {
+		switch {
+		case d.Summary == "Attribute redefined" && d.Subject != nil:
 			diags[i] = p.redefined(body, d)
+		case d.Summary == "Invalid escape sequence":
+			// Grok and regex users meet this first: Logstash keeps
+			// backslashes in strings as they are.
+			d.Detail += ` Quoted strings treat \ as an escape; write \\ for a backslash, or put the pattern in a heredoc (<<EOT ... EOT), where backslashes are literal.`
 		}
 	}
 	return body, diags

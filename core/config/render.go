@@ -28,7 +28,7 @@ import (
 // escaping).
 // Color is used only when w is a terminal and NO_COLOR is unset. p may be
 // nil; then no source lines are shown.
-func WriteDiagnostics(w io.Writer, p *Pipeline, diags hcl.Diagnostics) error {
+func WriteDiagnostics(w io.Writer, p *Pipeline, diags hcl.Diagnostics) {
 	r := renderer{color: isTerminal(w)}
 	if p != nil {
 		r.sources = p.sources
@@ -40,7 +40,7 @@ func WriteDiagnostics(w io.Writer, p *Pipeline, diags hcl.Diagnostics) error {
 	for _, d := range diags {
 		r.write(bw, d)
 	}
-	return bw.Flush()
+	_ = bw.Flush() // nothing useful to do when stderr is gone
 }
 
 const detailWidth = 78

@@ -4,3 +4,7 @@ input "generator" "gen" {
 }
 
 output "stdout" "out" {}
+
+filter "grok" "parse" {
+  match = { message = "%{IP:client} \d+" }
+}
