@@ -152,8 +152,9 @@ func BenchmarkCrossing(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				send(uint64(i + 1))
-				if _, err := stream.Recv(); err != nil {
-					b.Fatal(err)
+				resp, err := stream.Recv()
+				if err != nil || resp.Error != "" || int(resp.Count) != size {
+					b.Fatalf("crossing failed: %v %q, %d events back of %d", err, resp.GetError(), resp.GetCount(), size)
 				}
 			}
 			b.StopTimer()
