@@ -1,0 +1,7 @@
+// Package all links every built-in plugin into a binary: import it for
+// its side effects. Only cmd/ does; the core never imports a plugin.
+package all
+
+import (
+	_ "github.com/gostash/gostash/plugins/inputs/generator" // input "generator"
+)
