@@ -1,0 +1,502 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
+)
+
+// codecEvents covers every value type the wire carries, at several
+// depths, with lengths on both sides of the one-byte length prefix the
+// encoder reserves (127/128 bytes) and past 16 KiB (a three-byte prefix).
+func codecEvents() []*Event {
+	long := strings.Repeat("0123456789abcdef", 1300) // 20800 bytes
+	e1 := NewEmptyEvent()
+	e1.SetTimestamp(time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC))
+	f := e1.Fields()
+	f["message"] = "hello"
+	f["empty"] = ""
+	f["unicode"] = "héllo wörld 世界 🎉 \x00 nul"
+	f["len127"] = strings.Repeat("x", 127)
+	f["len128"] = strings.Repeat("y", 128)
+	f["long"] = long
+	f["zero"] = int64(0)
+	f["neg"] = int64(-1)
+	f["max"] = int64(math.MaxInt64)
+	f["min"] = int64(math.MinInt64)
+	f["half"] = 0.5
+	f["negzero"] = math.Copysign(0, -1)
+	f["inf"] = math.Inf(-1)
+	f["yes"] = true
+	f["no"] = false
+	f["null"] = nil
+	f["emptymap"] = map[string]any{}
+	f["emptylist"] = []any{}
+	f["nested"] = map[string]any{
+		"host": map[string]any{"name": "web-1", "ip": "10.0.0.1"},
+		"list": []any{int64(1), "two", 3.0, nil, true, []any{"deep", map[string]any{"k": "v"}}},
+		"big":  []any{map[string]any{"text": long}, strings.Repeat("z", 200)},
+	}
+	f["tags"] = []any{"a", "b"}
+	e1.Metadata()["index"] = "weblogs"
+	e1.Metadata()["kafka"] = map[string]any{"partition": int64(3), "offset": int64(1 << 40)}
+
+	e2 := NewEmptyEvent() // no timestamp, no fields, no metadata
+
+	e3 := NewEmptyEvent()
+	e3.SetTimestamp(time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC)) // negative ns
+	e3.Fields()["message"] = "second"
+	e3.Fields()["k"] = "only used at the top here" // also a nested key in e1
+
+	e4 := NewEmptyEvent()
+	e4.Metadata()["only"] = "metadata"
+
+	return []*Event{e1, e2, e3, e4}
+}
+
+// sameEvent compares two events in full, NaN-free.
+func sameEvent(t *testing.T, label string, got, want *Event) {
+	t.Helper()
+	if got.TimestampNano() != want.TimestampNano() {
+		t.Errorf("%s: @timestamp %d, want %d", label, got.TimestampNano(), want.TimestampNano())
+	}
+	if !reflect.DeepEqual(got.Fields(), want.Fields()) {
+		for k, w := range want.Fields() {
+			if g, ok := got.Fields()[k]; !ok || !reflect.DeepEqual(g, w) {
+				t.Errorf("%s: field %q = %s, want %s", label, k, short(g), short(w))
+			}
+		}
+		for k := range got.Fields() {
+			if _, ok := want.Fields()[k]; !ok {
+				t.Errorf("%s: unexpected field %q", label, k)
+			}
+		}
+	}
+	if len(got.meta)+len(want.meta) > 0 && !reflect.DeepEqual(got.meta, want.meta) {
+		t.Errorf("%s: @metadata %v, want %v", label, got.meta, want.meta)
+	}
+}
+
+func short(v any) string {
+	s := fmt.Sprintf("%#v", v)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	in := codecEvents()
+	data := EncodeBatch(in)
+	out, err := DecodeBatch(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("decoded %d events, want %d", len(out), len(in))
+	}
+	for i := range in {
+		sameEvent(t, fmt.Sprintf("event %d", i), out[i], in[i])
+	}
+	if v := out[0].Fields()["negzero"].(float64); !math.Signbit(v) {
+		t.Error("-0.0 lost its sign")
+	}
+	if _, ok := out[1].Timestamp(); ok {
+		t.Error("an event without @timestamp got one")
+	}
+}
+
+func TestCodecNaN(t *testing.T) {
+	e := NewEmptyEvent()
+	e.Fields()["nan"] = math.NaN()
+	out, err := DecodeBatch(EncodeBatch([]*Event{e}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := out[0].Fields()["nan"].(float64); !ok || !math.IsNaN(v) {
+		t.Errorf("NaN came back as %#v", out[0].Fields()["nan"])
+	}
+}
+
+func TestCodecNormalizesGoValues(t *testing.T) {
+	type point struct{ X, Y int }
+	e := NewEmptyEvent()
+	f := e.Fields()
+	f["int"] = 7
+	f["int32"] = int32(-3)
+	f["float32"] = float32(0.25)
+	f["strings"] = []string{"a", "b"}
+	f["stringmap"] = map[string]string{"k": "v"}
+	f["time"] = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	f["struct"] = point{1, 2}
+	want := map[string]any{
+		"int": int64(7), "int32": int64(-3), "float32": 0.25,
+		"strings": []any{"a", "b"}, "stringmap": map[string]any{"k": "v"},
+		"time": "2024-01-02T03:04:05.000Z", "struct": "{1 2}",
+	}
+	out, err := DecodeBatch(EncodeBatch([]*Event{e}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out[0].Fields(); !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded %#v\nwant    %#v", got, want)
+	}
+}
+
+func TestEncoderReuse(t *testing.T) {
+	// A reused Encoder must start each batch with a fresh dictionary.
+	var enc Encoder
+	a := NewEmptyEvent()
+	a.Fields()["alpha"] = "1"
+	a.Fields()["beta"] = map[string]any{"gamma": "2"}
+	b := NewEmptyEvent()
+	b.Fields()["gamma"] = "3"
+	b.Fields()["delta"] = "4"
+
+	first := append([]byte(nil), enc.Encode([]*Event{a})...)
+	second := append([]byte(nil), enc.Encode([]*Event{b})...)
+	third := enc.Encode([]*Event{a, b})
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want []*Event
+	}{{"first", first, []*Event{a}}, {"second", second, []*Event{b}}, {"third", third, []*Event{a, b}}} {
+		out, err := DecodeBatch(tc.data)
+		if err != nil {
+			t.Fatalf("%s batch: %v", tc.name, err)
+		}
+		if len(out) != len(tc.want) {
+			t.Fatalf("%s batch: %d events, want %d", tc.name, len(out), len(tc.want))
+		}
+		for i := range out {
+			sameEvent(t, fmt.Sprintf("%s batch event %d", tc.name, i), out[i], tc.want[i])
+		}
+	}
+}
+
+func TestAppendDecodeBatch(t *testing.T) {
+	in := codecEvents()
+	prev := NewEvent("already there")
+	out, err := AppendDecodeBatch([]*Event{prev}, EncodeBatch(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in)+1 || out[0] != prev {
+		t.Fatalf("got %d events (first %p), want the existing one and %d more", len(out), out[0], len(in))
+	}
+	sameEvent(t, "appended event", out[3], in[2])
+}
+
+func TestEmptyBatch(t *testing.T) {
+	data := EncodeBatch(nil)
+	if n, err := CountEvents(data); n != 0 || err != nil {
+		t.Errorf("CountEvents(empty) = %d, %v", n, err)
+	}
+	if out, err := DecodeBatch(data); len(out) != 0 || err != nil {
+		t.Errorf("DecodeBatch(empty) = %d events, %v", len(out), err)
+	}
+}
+
+func TestCountEvents(t *testing.T) {
+	for _, n := range []int{1, 4, 125} {
+		events := make([]*Event, n)
+		for i := range events {
+			events[i] = NewEvent(fmt.Sprintf("event %d", i))
+		}
+		got, err := CountEvents(EncodeBatch(events))
+		if err != nil || got != n {
+			t.Errorf("CountEvents of %d events = %d, %v", n, got, err)
+		}
+	}
+	if _, err := CountEvents([]byte{0xff}); !errors.Is(err, ErrCorruptBatch) {
+		t.Errorf("CountEvents(garbage) error = %v, want ErrCorruptBatch", err)
+	}
+}
+
+func TestSelectEvents(t *testing.T) {
+	events := make([]*Event, 6)
+	for i := range events {
+		events[i] = NewEmptyEvent()
+		events[i].Fields()["n"] = int64(i)
+		events[i].Fields()[fmt.Sprintf("only%d", i)] = "x" // a name only this event uses
+	}
+	data := EncodeBatch(events)
+	tests := [][]uint32{{}, {0}, {5}, {1, 3, 4}, {0, 1, 2, 3, 4, 5}}
+	for _, idx := range tests {
+		sel, err := SelectEvents(data, idx)
+		if err != nil {
+			t.Fatalf("SelectEvents(%v): %v", idx, err)
+		}
+		if n, _ := CountEvents(sel); n != len(idx) {
+			t.Errorf("SelectEvents(%v) holds %d events", idx, n)
+		}
+		out, err := DecodeBatch(sel)
+		if err != nil {
+			t.Fatalf("decoding SelectEvents(%v): %v", idx, err)
+		}
+		for i, want := range idx {
+			sameEvent(t, fmt.Sprintf("selected %d", want), out[i], events[want])
+		}
+	}
+	if _, err := SelectEvents([]byte{0x12, 0x05, 0x01}, []uint32{0}); !errors.Is(err, ErrCorruptBatch) {
+		t.Errorf("SelectEvents(truncated) error = %v, want ErrCorruptBatch", err)
+	}
+}
+
+func TestDecodeCorruptBatch(t *testing.T) {
+	good := EncodeBatch(codecEvents())
+	// A key index past the dictionary.
+	badKey := (&pluginv1.EventBatch{
+		Keys:   []string{"a"},
+		Events: []*pluginv1.Event{{Fields: []*pluginv1.Field{{Key: 5, Value: &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: 1}}}}}},
+	})
+	badKeyData, err := proto.Marshal(badKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"truncated", good[:len(good)-1]},
+		{"cut in the middle", good[:len(good)/2]},
+		{"garbage tag", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+		{"length past the end", []byte{0x12, 0x7f, 0x08}},
+		{"key not in the dictionary", badKeyData},
+	}
+	for _, tt := range tests {
+		if _, err := DecodeBatch(tt.data); !errors.Is(err, ErrCorruptBatch) {
+			t.Errorf("%s: DecodeBatch error = %v, want ErrCorruptBatch", tt.name, err)
+		}
+	}
+}
+
+// ---- conformance with the generated code ----
+
+// fromProto turns a generated Value back into an event value.
+func fromProto(v *pluginv1.Value, keys []string) any {
+	switch k := v.GetKind().(type) {
+	case *pluginv1.Value_String_:
+		return string(k.String_)
+	case *pluginv1.Value_Int:
+		return k.Int
+	case *pluginv1.Value_Float:
+		return k.Float
+	case *pluginv1.Value_Bool:
+		return k.Bool
+	case *pluginv1.Value_Null:
+		return nil
+	case *pluginv1.Value_Map:
+		m := map[string]any{}
+		for _, f := range k.Map.GetFields() {
+			m[keys[f.GetKey()]] = fromProto(f.GetValue(), keys)
+		}
+		return m
+	case *pluginv1.Value_List:
+		l := []any{}
+		for _, x := range k.List.GetValues() {
+			l = append(l, fromProto(x, keys))
+		}
+		return l
+	}
+	return nil
+}
+
+// toProto builds a generated Value, naming keys through key.
+func toProto(v any, key func(string) uint32) *pluginv1.Value {
+	switch t := v.(type) {
+	case string:
+		return &pluginv1.Value{Kind: &pluginv1.Value_String_{String_: []byte(t)}}
+	case int64:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Int{Int: t}}
+	case float64:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Float{Float: t}}
+	case bool:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Bool{Bool: t}}
+	case nil:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Null{Null: true}}
+	case map[string]any:
+		return &pluginv1.Value{Kind: &pluginv1.Value_Map{Map: &pluginv1.Map{Fields: toProtoFields(t, key)}}}
+	case []any:
+		l := &pluginv1.List{}
+		for _, x := range t {
+			l.Values = append(l.Values, toProto(x, key))
+		}
+		return &pluginv1.Value{Kind: &pluginv1.Value_List{List: l}}
+	}
+	panic(fmt.Sprintf("toProto: %T", v))
+}
+
+func toProtoFields(m map[string]any, key func(string) uint32) []*pluginv1.Field {
+	var out []*pluginv1.Field
+	for _, k := range SortedKeys(m) {
+		out = append(out, &pluginv1.Field{Key: key(k), Value: toProto(m[k], key)})
+	}
+	return out
+}
+
+func TestCodecDecodedByGeneratedCode(t *testing.T) {
+	in := codecEvents()
+	var batch pluginv1.EventBatch
+	if err := proto.Unmarshal(EncodeBatch(in), &batch); err != nil {
+		t.Fatalf("generated code rejects the SDK's encoding: %v", err)
+	}
+	if len(batch.Events) != len(in) {
+		t.Fatalf("generated code sees %d events, want %d", len(batch.Events), len(in))
+	}
+	seen := map[string]bool{}
+	for _, k := range batch.Keys {
+		if seen[k] {
+			t.Errorf("key %q is in the dictionary twice", k)
+		}
+		seen[k] = true
+	}
+	for i, pe := range batch.Events {
+		got := NewEmptyEvent()
+		got.SetTimestampNano(pe.GetTimestamp())
+		for _, f := range pe.GetFields() {
+			if int(f.GetKey()) >= len(batch.Keys) {
+				t.Fatalf("event %d: key %d past the dictionary of %d", i, f.GetKey(), len(batch.Keys))
+			}
+			got.Fields()[batch.Keys[f.GetKey()]] = fromProto(f.GetValue(), batch.Keys)
+		}
+		for _, f := range pe.GetMetadata() {
+			got.Metadata()[batch.Keys[f.GetKey()]] = fromProto(f.GetValue(), batch.Keys)
+		}
+		sameEvent(t, fmt.Sprintf("generated decode of event %d", i), got, in[i])
+	}
+}
+
+func TestCodecDecodesGeneratedCode(t *testing.T) {
+	in := codecEvents()
+	var batch pluginv1.EventBatch
+	index := map[string]uint32{}
+	key := func(k string) uint32 {
+		i, ok := index[k]
+		if !ok {
+			i = uint32(len(batch.Keys))
+			index[k] = i
+			batch.Keys = append(batch.Keys, k)
+		}
+		return i
+	}
+	for _, e := range in {
+		batch.Events = append(batch.Events, &pluginv1.Event{
+			Timestamp: e.TimestampNano(),
+			Fields:    toProtoFields(e.Fields(), key),
+			Metadata:  toProtoFields(e.meta, key),
+		})
+	}
+	// An empty Value and a Field without a value are both null.
+	batch.Events[3].Fields = append(batch.Events[3].Fields,
+		&pluginv1.Field{Key: key("emptyvalue"), Value: &pluginv1.Value{}},
+		&pluginv1.Field{Key: key("novalue")})
+	data, err := proto.Marshal(&batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := DecodeBatch(data)
+	if err != nil {
+		t.Fatalf("SDK rejects the generated encoding: %v", err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("decoded %d events, want %d", len(out), len(in))
+	}
+	in[3].Fields()["emptyvalue"] = nil
+	in[3].Fields()["novalue"] = nil
+	for i := range in {
+		sameEvent(t, fmt.Sprintf("SDK decode of generated event %d", i), out[i], in[i])
+	}
+}
+
+// FuzzDecodeBatch: no input may crash the decoder, and what decodes
+// must survive a round trip.
+func FuzzDecodeBatch(f *testing.F) {
+	f.Add(EncodeBatch(codecEvents()))
+	f.Add(EncodeBatch(benchEvents(3)))
+	f.Add([]byte{})
+	f.Add([]byte{0x12, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events, err := DecodeBatch(data)
+		if err != nil {
+			return
+		}
+		again, err := DecodeBatch(EncodeBatch(events))
+		if err != nil {
+			t.Fatalf("re-encoding a decoded batch: %v", err)
+		}
+		if len(again) != len(events) {
+			t.Fatalf("round trip changed the count: %d → %d", len(events), len(again))
+		}
+		_, _ = CountEvents(data)
+		_, _ = SelectEvents(data, []uint32{0, 2})
+	})
+}
+
+// ---- benchmarks ----
+
+// benchEvents makes n events of about 300 bytes each, the size the
+// performance targets are stated in: a log line, a host and a few fields.
+func benchEvents(n int) []*Event {
+	events := make([]*Event, n)
+	base := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range events {
+		e := NewEvent(fmt.Sprintf(`203.0.113.%d - - [02/Jan/2024:03:04:05 +0000] "GET /api/v1/items/%06d HTTP/1.1" 200 %d "-" "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"`, i%250, i, 1000+i))
+		e.SetTimestamp(base.Add(time.Duration(i) * time.Millisecond))
+		f := e.Fields()
+		f["host"] = map[string]any{"name": "web-01.example.internal"}
+		f["status"] = int64(200)
+		f["bytes"] = int64(1000 + i)
+		f["duration"] = 0.0123
+		f["tags"] = []any{"web"}
+		events[i] = e
+	}
+	return events
+}
+
+func BenchmarkCodec(b *testing.B) {
+	const n = 125
+	events := benchEvents(n)
+	data := EncodeBatch(events)
+	b.Run("Encode", func(b *testing.B) {
+		var enc Encoder
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			enc.Encode(events)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+		b.ReportMetric(float64(len(data))/n, "bytes/event")
+	})
+	b.Run("Decode", func(b *testing.B) {
+		out := make([]*Event, 0, n)
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			var err error
+			if out, err = AppendDecodeBatch(out[:0], data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+	})
+	b.Run("ProtoUnmarshal", func(b *testing.B) {
+		// The generated code, for comparison.
+		b.ReportAllocs()
+		for b.Loop() {
+			var batch pluginv1.EventBatch
+			if err := proto.Unmarshal(data, &batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+	})
+}
