@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -242,7 +243,7 @@ func (f *javaTimeFormat) Append(dst []byte, t time.Time) []byte {
 
 func (b *dateFormatBuilder) javaTime(c byte, n int) error {
 	tooMany := func() error {
-		return fmt.Errorf("too many pattern letters: %s", repeatByte(c, n))
+		return fmt.Errorf("too many pattern letters: %s", strings.Repeat(string(c), n))
 	}
 	// Letters whose count picks a number (1, 2) or a text (3, 4, 5).
 	numberOrText := func(kind dateTok) error {
@@ -701,11 +702,3 @@ func digitCount(v int) int {
 }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-func repeatByte(c byte, n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = c
-	}
-	return string(b)
-}
