@@ -4,4 +4,5 @@ package all
 
 import (
 	_ "github.com/gostash/gostash/plugins/inputs/generator" // input "generator"
+	_ "github.com/gostash/gostash/plugins/outputs/null"     // output "null"
 )

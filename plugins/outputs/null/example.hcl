@@ -1,0 +1,5 @@
+input "generator" "gen" {
+  count = 1000000
+}
+
+output "null" "discard" {}
