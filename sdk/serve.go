@@ -104,6 +104,8 @@ func Serve() {
 		os.Stdout = handshakeOut
 	}
 	go watchParent()
+	stopProfile := StartCPUProfile("plugin")
+	defer stopProfile()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(),

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Whole-pipeline benchmarks: the real binary, all its plugin processes,
+// measured from outside as a user would (wall time, CPU of every process,
+// peak RSS of all processes together). Run with:
+//
+//	go test ./cmd/gostash -run '^$' -bench Pipeline -benchtime 1x -count 3
+
+const benchEvents = 300_000
+
+// A 300-byte line, as the issue's benchmark asks.
+var benchLine = strings.Repeat("gostash benchmark line ", 13)[:300]
+
+func benchPipeline(filters int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "input \"generator\" \"gen\" {\n  lines = [%q]\n  count = %d\n}\n", benchLine, benchEvents)
+	for i := 0; i < filters; i++ {
+		fmt.Fprintf(&b, "filter \"expr\" \"f%d\" {\n  set = { \"[stage%d]\" = \"%d\" }\n}\n", i, i, i)
+	}
+	b.WriteString("output \"null\" \"out\" {}\n")
+	return b.String()
+}
+
+// treeRSS returns the resident memory of pid and its children, in bytes.
+func treeRSS(pid int) int64 {
+	pids := append([]int{pid}, children(pid)...)
+	var total int64
+	for _, p := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", p))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) > 1 {
+			pages, _ := strconv.ParseInt(f[1], 10, 64)
+			total += pages * int64(os.Getpagesize())
+		}
+	}
+	return total
+}
+
+type runStats struct {
+	wall    time.Duration
+	cpu     time.Duration // user+sys of gostash and every plugin process
+	peakRSS int64
+}
+
+// measure runs gostash to completion, sampling the process tree's RSS.
+func measure(b *testing.B, args ...string) runStats {
+	b.Helper()
+	cmd := exec.Command(gostashBin, args...)
+	cmd.Dir = b.TempDir()
+	cmd.Stdout = nil
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	var peak int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if r := treeRSS(cmd.Process.Pid); r > peak {
+					peak = r
+				}
+			}
+		}
+	}()
+	err := cmd.Wait()
+	wall := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		b.Fatalf("gostash: %v\n%s", err, errb.String())
+	}
+	// The kernel adds a reaped child's CPU, and that of the children it
+	// reaped (the plugin processes), to what wait4 reports.
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return runStats{wall: wall, cpu: cpu, peakRSS: peak}
+}
+
+func BenchmarkPipeline(b *testing.B) {
+	for _, filters := range []int{0, 1, 3} {
+		b.Run(fmt.Sprintf("generator-filters=%d-null", filters), func(b *testing.B) {
+			cfg := writeFileB(b, "bench.hcl", benchPipeline(filters))
+			var st runStats
+			for i := 0; i < b.N; i++ {
+				st = measure(b, "-f", cfg, "--log.level", "warn")
+			}
+			b.ReportMetric(float64(benchEvents)/st.wall.Seconds(), "events/s")
+			b.ReportMetric(float64(st.cpu.Microseconds())/benchEvents, "cpu-µs/event")
+			b.ReportMetric(float64(st.peakRSS)/(1<<20), "peak-RSS-MB")
+		})
+	}
+}
+
+// BenchmarkConfigTest times `gostash -t` on the quickstart pipeline.
+func BenchmarkConfigTest(b *testing.B) {
+	cfg := writeFileB(b, "bench.hcl", benchPipeline(3))
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += measure(b, "-t", "-f", cfg).wall
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/configtest")
+}
+
+// BenchmarkFirstEvent times from start until the first event is printed.
+func BenchmarkFirstEvent(b *testing.B) {
+	cfg := writeFileB(b, "first.hcl", `
+input "generator" "gen" { count = 1 }
+filter "expr" "f" { set = { "[x]" = "1" } }
+output "stdout" "out" { codec = "json_lines" }
+`)
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(gostashBin, "-f", cfg)
+		cmd.Dir = b.TempDir()
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		_ = cmd.Wait()
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-to-first-event")
+}
+
+func writeFileB(b *testing.B, name, content string) string {
+	p := b.TempDir() + "/" + name
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}

@@ -1,0 +1,139 @@
+// Command gostash runs pipelines: `gostash -f pipeline.hcl`.
+//
+// The same binary serves the built-in plugins: the core re-executes it as
+// `gostash plugin serve` for each plugin process it needs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+
+	_ "github.com/gostash/gostash/plugins/all" // the built-in plugins
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "plugin":
+			return pluginCmd(args[1:], stdout, stderr)
+		case "version", "--version", "-V":
+			fmt.Fprintf(stdout, "gostash %s (%s, protocol v1.%d)\n", version, runtime.Version(), sdk.ProtocolMinor)
+			return 0
+		case "grok":
+			if grokCmd != nil {
+				return grokCmd(args[1:], stdout, stderr)
+			}
+		}
+	}
+	opts, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if opts.configTest {
+		return configTest(opts, stdout, stderr)
+	}
+	defer sdk.StartCPUProfile("core")()
+	return runPipeline(opts, stdout, stderr)
+}
+
+// grokCmd is set by the grok debugging command when it is built in.
+var grokCmd func(args []string, stdout, stderr io.Writer) int
+
+// options are the command-line flags, spelled as Logstash spells them.
+type options struct {
+	paths      []string
+	inline     string
+	configTest bool
+	workers    int
+	batchSize  int
+	batchDelay time.Duration
+	logLevel   string
+	logFormat  string
+	dataDir    string
+	pluginPath []string
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("gostash", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var paths stringList
+	fs.Var(&paths, "f", "pipeline configuration: a file, a directory or a glob (repeatable)")
+	fs.Var(&paths, "path.config", "same as -f")
+	fs.StringVar(&o.inline, "e", "", "pipeline configuration given inline")
+	fs.StringVar(&o.inline, "config.string", "", "same as -e")
+	fs.BoolVar(&o.configTest, "configtest", false, "check the configuration, print `Configuration OK` or every problem, and exit")
+	fs.BoolVar(&o.configTest, "t", false, "same as --configtest")
+	fs.BoolVar(&o.configTest, "config.test_and_exit", false, "same as --configtest")
+	fs.IntVar(&o.workers, "w", 0, "pipeline workers (default: number of CPUs)")
+	fs.IntVar(&o.workers, "pipeline.workers", 0, "same as -w")
+	fs.IntVar(&o.batchSize, "b", 0, "events per batch (default 125)")
+	fs.IntVar(&o.batchSize, "pipeline.batch.size", 0, "same as -b")
+	var delayMS int
+	fs.IntVar(&delayMS, "u", 0, "batch delay in milliseconds (default 50)")
+	fs.IntVar(&delayMS, "pipeline.batch.delay", 0, "same as -u")
+	fs.StringVar(&o.logLevel, "log.level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.logFormat, "log.format", "plain", "log format: plain or json")
+	fs.StringVar(&o.dataDir, "path.data", "data", "directory for state: file positions, dead letters")
+	var pluginPath stringList
+	fs.Var(&pluginPath, "path.plugins", "directory searched for third-party plugins (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage:
+  gostash -f PIPELINE [flags]       run a pipeline
+  gostash -t -f PIPELINE            check a pipeline's configuration
+  gostash -e 'HCL' [flags]          run a pipeline given inline
+  gostash plugin list               list built-in and discovered plugins
+  gostash plugin describe NAME      show a plugin's settings
+  gostash version
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: give the pipeline with -f FILE or -e 'HCL'", fs.Arg(0))
+	}
+	o.paths = paths
+	o.pluginPath = pluginPath
+	if delayMS > 0 {
+		o.batchDelay = time.Duration(delayMS) * time.Millisecond
+	}
+	if o.workers < 0 || o.batchSize < 0 || delayMS < 0 {
+		return nil, errors.New("-w, -b and -u take positive numbers")
+	}
+	return o, nil
+}
+
+// signalContext is cancelled on the first SIGINT/SIGTERM (graceful stop);
+// the second one exits at once.
+func signalContext(log interface{ Warn(string, ...any) }) (context.Context, context.CancelFunc) {
+	return notifyTwice(log)
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gostash/gostash/core/pluginhost"
+	"github.com/gostash/gostash/sdk"
+)
+
+// pluginCmd is `gostash plugin serve|list|describe`.
+func pluginCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: gostash plugin list | describe NAME | serve")
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		// Started by the core as a plugin process: serve the built-ins.
+		sdk.Serve()
+		return 0
+	case "list":
+		reg := discoverAll(args[1:], stderr)
+		if reg == nil {
+			return 2
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tSOURCE\tSUMMARY")
+		for _, e := range reg.All() {
+			src := "built-in"
+			if !e.Source.Builtin {
+				src = e.Source.Path
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", kindName(e), e.Component.Name, e.Component.Version, src, e.Component.Summary)
+		}
+		_ = tw.Flush()
+		return 0
+	case "describe":
+		if len(args) < 2 {
+			fmt.Fprintln(stderr, "usage: gostash plugin describe NAME (e.g. gostash plugin describe generator, or output/stdout)")
+			return 2
+		}
+		reg := discoverAll(args[2:], stderr)
+		if reg == nil {
+			return 2
+		}
+		return describe(reg, args[1], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "unknown plugin command %q: use list, describe or serve\n", args[0])
+	return 2
+}
+
+func kindName(e pluginhost.Entry) string {
+	return strings.ToLower(e.Component.Kind.String())
+}
+
+// discoverAll returns the built-ins and every third-party plugin found.
+func discoverAll(args []string, stderr io.Writer) *pluginhost.Registry {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil
+	}
+	_, hl := loggers(o, stderr)
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil
+	}
+	reg := pluginhost.NewRegistry(self, sdk.Catalog())
+	for _, err := range reg.Discover(context.Background(), pluginDirs(o), hl) {
+		fmt.Fprintln(stderr, "warning:", err)
+	}
+	return reg
+}
+
+// describe prints a component's settings: NAME may be "generator" or
+// "input/generator" when a name is used by several kinds.
+func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) int {
+	kindFilter := ""
+	if k, n, ok := strings.Cut(name, "/"); ok {
+		kindFilter, name = k, n
+	}
+	var found []pluginhost.Entry
+	for _, e := range reg.All() {
+		if e.Component.Name == name && (kindFilter == "" || kindName(e) == kindFilter) {
+			found = append(found, e)
+		}
+	}
+	if len(found) == 0 {
+		fmt.Fprintf(stderr, "no plugin named %q; `gostash plugin list` shows them all\n", name)
+		return 1
+	}
+	for i, e := range found {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		c := e.Component
+		fmt.Fprintf(stdout, "%s %q (version %s)\n  %s\n\nSettings:\n", kindName(e), c.Name, c.Version, c.Summary)
+		fields := pluginhost.FieldsFromProto(c)
+		sort.SliceStable(fields, func(i, j int) bool { return fields[i].Required && !fields[j].Required })
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  NAME\tTYPE\tDEFAULT\tDESCRIPTION")
+		for _, f := range fields {
+			def := "-"
+			switch {
+			case f.Required:
+				def = "(required)"
+			case f.Default != nil:
+				def = fmt.Sprintf("%v", f.Default)
+				if s, ok := f.Default.(string); ok {
+					def = fmt.Sprintf("%q", s)
+				}
+			}
+			doc := f.Doc
+			if len(f.OneOf) > 0 {
+				doc += " One of: " + strings.Join(f.OneOf, ", ") + "."
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, def, doc)
+		}
+		_ = tw.Flush()
+	}
+	return 0
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/gostash/gostash/core/config"
+	"github.com/gostash/gostash/core/pipeline"
+	"github.com/gostash/gostash/core/pluginhost"
+	"github.com/gostash/gostash/sdk"
+	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
+)
+
+// loggers returns the core's logger and the one go-plugin writes plugin
+// logs through, both to stderr in the chosen format.
+func loggers(o *options, stderr io.Writer) (*slog.Logger, hclog.Logger) {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(o.logLevel))
+	hopts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if o.logFormat == "json" {
+		h = slog.NewJSONHandler(stderr, hopts)
+	}
+	hl := hclog.New(&hclog.LoggerOptions{
+		Name:       "plugin",
+		Level:      hclog.LevelFromString(o.logLevel),
+		Output:     stderr,
+		JSONFormat: o.logFormat == "json",
+	})
+	return slog.New(h), hl
+}
+
+// loaded is a checked configuration and what it takes to run it.
+type loaded struct {
+	cfg      *config.Pipeline
+	registry *pluginhost.Registry
+}
+
+// load reads and checks the configuration: structure, every block against
+// its plugin's settings, then the plugins' own checks. It reports every
+// problem at once; ok is false when there was an error.
+func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*loaded, bool) {
+	cfg, diags := config.Load(o.paths, o.inline)
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "cannot find the gostash binary to start built-in plugins:", err)
+		return nil, false
+	}
+	reg := pluginhost.NewRegistry(self, sdk.Catalog())
+	for _, decl := range cfg.Plugins {
+		if err := reg.AddBinary(ctx, decl.Name, decl.Path, decl.SHA256, hl); err != nil {
+			r := decl.Range
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Plugin cannot be loaded", Detail: err.Error(), Subject: &r})
+		}
+	}
+	if unknownTypes(cfg, reg) {
+		for _, err := range reg.Discover(ctx, pluginDirs(o), hl) {
+			hl.Warn("plugin discovery", "error", err)
+		}
+	}
+	diags = append(diags, cfg.Decode(reg)...)
+	if !diags.HasErrors() {
+		diags = append(diags, validate(ctx, cfg, reg, hl)...)
+	}
+	if len(diags) > 0 {
+		config.WriteDiagnostics(stderr, cfg, diags)
+	}
+	return &loaded{cfg: cfg, registry: reg}, !diags.HasErrors()
+}
+
+// pluginDirs is where third-party plugins are looked for: --path.plugins,
+// $GOSTASH_PLUGIN_PATH (colon-separated) and ./plugins.
+func pluginDirs(o *options) []string {
+	dirs := append([]string(nil), o.pluginPath...)
+	if env := os.Getenv("GOSTASH_PLUGIN_PATH"); env != "" {
+		dirs = append(dirs, filepath.SplitList(env)...)
+	}
+	return append(dirs, "plugins")
+}
+
+func unknownTypes(cfg *config.Pipeline, reg *pluginhost.Registry) bool {
+	for _, b := range cfg.Blocks() {
+		if _, ok := reg.Get(b.Kind, b.Type); !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// validate runs each plugin's own checks. Built-in components are checked
+// with the same function their plugin process serves Validate with; a
+// third-party plugin is started once and asked over the protocol.
+func validate(ctx context.Context, cfg *config.Pipeline, reg *pluginhost.Registry, hl hclog.Logger) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	procs := map[*pluginhost.Source]*pluginhost.Process{}
+	defer func() {
+		for _, p := range procs {
+			p.Kill()
+		}
+	}()
+	for _, b := range cfg.Blocks() {
+		e, ok := reg.Get(b.Kind, b.Type)
+		if !ok || b.ConfigJSON == nil {
+			continue
+		}
+		var ds sdk.Diagnostics
+		if e.Source.Builtin {
+			comp, _ := sdk.Lookup(b.Kind, b.Type)
+			c, err := sdk.ParseConfig(b.ConfigJSON)
+			if err != nil {
+				ds.Errorf(nil, "%v", err)
+			} else {
+				ds = sdk.ValidateComponent(comp, c)
+			}
+		} else {
+			proc := procs[e.Source]
+			if proc == nil {
+				var err error
+				if proc, err = pluginhost.Start(ctx, e.Source.Spec(e.Source.Name, false), hl); err != nil {
+					ds.Errorf(nil, "plugin %s cannot start: %v", e.Source.Name, err)
+					diags = append(diags, b.Diagnostics(ds)...)
+					continue
+				}
+				procs[e.Source] = proc
+			}
+			rpc, _ := proc.Client()
+			resp, err := rpc.Validate(ctx, &pluginv1.ValidateRequest{Component: b.Type, Kind: sdk.KindToProto(b.Kind), ConfigJson: b.ConfigJSON})
+			if err != nil {
+				ds.Errorf(nil, "plugin %s: validate: %v", e.Source.Name, err)
+			} else {
+				ds = sdk.DiagnosticsFromProto(resp.Diagnostics)
+			}
+		}
+		diags = append(diags, b.Diagnostics(ds)...)
+	}
+	return diags
+}
+
+func configTest(o *options, stdout, stderr io.Writer) int {
+	_, hl := loggers(o, stderr)
+	if _, ok := load(context.Background(), o, hl, stderr); !ok {
+		return 1
+	}
+	fmt.Fprintln(stdout, "Configuration OK")
+	return 0
+}
+
+func runPipeline(o *options, stdout, stderr io.Writer) int {
+	log, hl := loggers(o, stderr)
+	ctx, stop := signalContext(log)
+	defer stop()
+	l, ok := load(ctx, o, hl, stderr)
+	if !ok {
+		return 1
+	}
+	s := l.cfg.Settings.Or(config.Settings{
+		ID: "main", Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
+		HasWorkers: o.workers > 0, HasBatchSize: o.batchSize > 0, HasBatchDelay: o.batchDelay > 0,
+	})
+	if !s.HasWorkers {
+		s.Workers = runtime.NumCPU()
+	}
+	if !s.HasBatchSize {
+		s.BatchSize = 125
+	}
+	if !s.HasBatchDelay {
+		s.BatchDelay = 50 * time.Millisecond
+	}
+	if s.ID == "" {
+		s.ID = "main"
+	}
+	dataDir, err := filepath.Abs(o.dataDir)
+	if err == nil {
+		err = os.MkdirAll(dataDir, 0o755)
+	}
+	if err != nil {
+		log.Error("cannot use --path.data", "path", o.dataDir, "error", err)
+		return 1
+	}
+
+	blocks, procs, err := startProcesses(ctx, l, hl)
+	defer func() {
+		for _, p := range procs {
+			p.Kill()
+		}
+	}()
+	if err != nil {
+		log.Error("cannot start plugins", "error", err)
+		return 1
+	}
+	p := pipeline.New(pipeline.Settings{
+		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
+	}, blocks, log)
+	log.Info("pipeline started", "id", s.ID, "workers", s.Workers, "batch_size", s.BatchSize, "processes", len(procs))
+	start := time.Now()
+	if err := p.Run(ctx); err != nil {
+		log.Error("pipeline failed", "error", err)
+		return 1
+	}
+	st := p.Stats()
+	log.Info("pipeline stopped", "events_in", st.In.Load(), "events_out", st.Out.Load(),
+		"dead_lettered", st.DeadLettered.Load(), "restarts", st.Restarts.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
+	return 0
+}
+
+// startProcesses starts one plugin process per binary and kind (the stdin
+// input gets its own, the only one with stdin), in parallel, and binds
+// every block to its process. Consecutive filters in one process then run
+// as one chain.
+func startProcesses(ctx context.Context, l *loaded, hl hclog.Logger) ([]pipeline.Block, []*pluginhost.Process, error) {
+	type group struct {
+		spec pluginhost.Spec
+		proc *pluginhost.Process
+		err  error
+	}
+	groups := map[string]*group{}
+	var order []string
+	keys := make([]string, 0)
+	for _, b := range l.cfg.Blocks() {
+		e, _ := l.registry.Get(b.Kind, b.Type)
+		stdin := e.Component.WantsStdin
+		name := e.Source.Name + "-" + b.Kind.String() + "s"
+		if stdin {
+			name = e.Source.Name + "-stdin"
+		}
+		key := e.Source.Path + "|" + name
+		if groups[key] == nil {
+			groups[key] = &group{spec: e.Source.Spec(name, stdin)}
+			order = append(order, key)
+		}
+		keys = append(keys, key)
+	}
+	var wg sync.WaitGroup
+	for _, k := range order {
+		g := groups[k]
+		wg.Add(1)
+		go func() { defer wg.Done(); g.proc, g.err = pluginhost.Start(ctx, g.spec, hl) }()
+	}
+	wg.Wait()
+	var procs []*pluginhost.Process
+	var errs []string
+	for _, k := range order {
+		if g := groups[k]; g.err != nil {
+			errs = append(errs, g.err.Error())
+		} else {
+			procs = append(procs, g.proc)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, procs, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	var blocks []pipeline.Block
+	for i, b := range l.cfg.Blocks() {
+		blocks = append(blocks, pipeline.Block{Kind: b.Kind, Type: b.Type, Name: b.Name, ConfigJSON: b.ConfigJSON, Proc: groups[keys[i]].proc})
+	}
+	return blocks, procs, nil
+}
