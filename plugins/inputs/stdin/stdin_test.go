@@ -1,0 +1,256 @@
+package stdin
+
+import (
+	"context"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/sdktest"
+)
+
+// pipe points the input at a real pipe for one test and returns its
+// write end.
+func pipe(t *testing.T) *os.File {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := stdin
+	stdin = func() io.Reader { return r }
+	t.Cleanup(func() {
+		stdin = old
+		w.Close()
+		r.Close()
+	})
+	return w
+}
+
+// feed writes data from another goroutine (a pipe holds only 64 KiB) and
+// closes the pipe: end of input.
+func feed(t *testing.T, data string) {
+	w := pipe(t)
+	go func() {
+		_, _ = io.WriteString(w, data)
+		w.Close()
+	}()
+}
+
+func read(t *testing.T, settings map[string]any) []*sdk.Event {
+	t.Helper()
+	res := sdktest.RunInput(t, t.Context(), sdktest.InputSpec{Name: "stdin", Settings: settings})
+	if res.Err != nil {
+		t.Fatalf("Run: %v, want nil at the end of input", res.Err)
+	}
+	return res.Events
+}
+
+func messages(events []*sdk.Event) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Message())
+	}
+	return out
+}
+
+func TestLines(t *testing.T) {
+	feed(t, "first\nwindows\r\n\nok\xffbad\nlast without newline")
+	events := read(t, nil)
+	want := []string{"first", "windows", "", "ok\uFFFDbad", "last without newline"}
+	if got := messages(events); !slices.Equal(got, want) {
+		t.Fatalf("messages %q, want %q", got, want)
+	}
+	host, _ := os.Hostname()
+	e := events[0]
+	if got, _ := e.Get("[host][hostname]"); got != host {
+		t.Errorf("[host][hostname] = %v, want %q", got, host)
+	}
+	if got, _ := e.Get("[event][original]"); got != "first" {
+		t.Errorf("[event][original] = %v, want the line", got)
+	}
+	if got, _ := e.Get("@version"); got != "1" {
+		t.Errorf("@version = %v", got)
+	}
+	if ts, ok := e.Timestamp(); !ok || time.Since(ts) > time.Minute {
+		t.Errorf("@timestamp = %v, want about now", ts)
+	}
+}
+
+func TestECSDisabled(t *testing.T) {
+	feed(t, "x\n")
+	e := read(t, map[string]any{"ecs_compatibility": "disabled"})[0]
+	host, _ := os.Hostname()
+	if e.Fields()["host"] != host {
+		t.Errorf("host = %#v, want %q", e.Fields()["host"], host)
+	}
+	if _, ok := e.Fields()["event"]; ok {
+		t.Errorf("[event][original] set with ecs_compatibility disabled")
+	}
+}
+
+func TestLongLines(t *testing.T) {
+	tests := []struct {
+		name  string
+		max   int
+		input string
+		want  []string
+		tags  []bool
+	}{
+		{"cut", 10, "0123456789abcdef\nnext\n", []string{"0123456789", "next"}, []bool{true, false}},
+		{"exactly max", 4, "abcd\r\nabcde\n", []string{"abcd", "abcd"}, []bool{false, true}},
+		{"no half character", 5, "abcdé\n", []string{"abcd"}, []bool{true}},
+		// Longer than the reader's 64 KiB buffer: joined, then cut.
+		{"default limit", 1 << 20, strings.Repeat("x", 3<<20) + "\nafter\n", []string{strings.Repeat("x", 1<<20), "after"}, []bool{true, false}},
+		{"long but allowed", 1 << 20, strings.Repeat("y", 200<<10) + "\n", []string{strings.Repeat("y", 200<<10)}, []bool{false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			feed(t, tt.input)
+			events := read(t, map[string]any{"max_line_bytes": tt.max})
+			got := messages(events)
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("got %d messages of lengths %v, want %v", len(got), lengths(got), lengths(tt.want))
+			}
+			for i, e := range events {
+				if e.HasTag(TagLineTooLong) != tt.tags[i] {
+					t.Errorf("event %d: tags %v, want _linetoolong: %v", i, e.Tags(), tt.tags[i])
+				}
+			}
+		})
+	}
+}
+
+func lengths(ss []string) []int {
+	var out []int
+	for _, s := range ss {
+		out = append(out, len(s))
+	}
+	return out
+}
+
+func TestJSONLines(t *testing.T) {
+	feed(t, strings.Join([]string{
+		`{"message":"hi","n":3,"f":1.5,"big":12345678901234,"nested":{"ok":true,"list":[1,"a",null]},"tags":["x"]}`,
+		`{"@timestamp":"2024-05-06T07:08:09.123Z","@metadata":{"id":"m1"},"@version":"2"}`,
+		`not json at all`,
+		`{"a":1} trailing`,
+		`[{"i":1},{"i":2}]`,
+		`{"@timestamp":"yesterday"}`,
+		`42`,
+	}, "\n")+"\n")
+	events := read(t, map[string]any{"codec": "json_lines"})
+	if len(events) != 8 {
+		t.Fatalf("got %d events, want 8: %q", len(events), messages(events))
+	}
+	e := events[0]
+	for ref, want := range map[string]any{
+		"message": "hi", "n": int64(3), "f": 1.5, "big": int64(12345678901234),
+		"[nested][ok]": true, "tags": []any{"x"}, "[nested][list]": []any{int64(1), "a", nil},
+	} {
+		got, _ := e.Get(ref)
+		if !equal(got, want) {
+			t.Errorf("%s = %#v, want %#v", ref, got, want)
+		}
+	}
+	if _, ok := e.Get("[event][original]"); ok {
+		t.Errorf("json_lines set [event][original]")
+	}
+	e = events[1]
+	if ts, _ := e.Timestamp(); sdk.FormatTimestamp(ts.UnixNano()) != "2024-05-06T07:08:09.123Z" {
+		t.Errorf("@timestamp = %v", ts)
+	}
+	if e.Metadata()["id"] != "m1" || e.Fields()["@version"] != "2" {
+		t.Errorf("@metadata %v, @version %v", e.Metadata(), e.Fields()["@version"])
+	}
+	for i, line := range map[int]string{2: "not json at all", 3: `{"a":1} trailing`, 7: "42"} {
+		if events[i].Message() != line || !events[i].HasTag(TagJSONParseFailure) {
+			t.Errorf("event %d: message %q tags %v; want the raw line tagged %s", i, events[i].Message(), events[i].Tags(), TagJSONParseFailure)
+		}
+	}
+	if events[4].Fields()["i"] != int64(1) || events[5].Fields()["i"] != int64(2) {
+		t.Errorf("array elements: %v, %v", events[4].Fields(), events[5].Fields())
+	}
+	if !events[6].HasTag(TagTimestampFailure) || events[6].Fields()["_@timestamp"] != "yesterday" {
+		t.Errorf("bad @timestamp: tags %v, _@timestamp %v", events[6].Tags(), events[6].Fields()["_@timestamp"])
+	}
+}
+
+func equal(a, b any) bool {
+	if l, ok := a.([]any); ok {
+		m, ok := b.([]any)
+		return ok && slices.EqualFunc(l, m, equal)
+	}
+	return a == b
+}
+
+// A piped file fills whole batches.
+func TestBatches(t *testing.T) {
+	w := pipe(t)
+	if _, err := io.WriteString(w, strings.Repeat("line\n", 300)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	res := sdktest.RunInput(t, t.Context(), sdktest.InputSpec{Name: "stdin"})
+	if !slices.Equal(res.Batches, []int{125, 125, 50}) {
+		t.Errorf("batches %v, want [125 125 50]", res.Batches)
+	}
+}
+
+// A line typed at a terminal is an event at once, without waiting for a
+// full batch, and the input stops when asked although its read blocks.
+func TestInteractive(t *testing.T) {
+	w := pipe(t)
+	if _, err := io.WriteString(w, "typed\n"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res := sdktest.RunInput(t, t.Context(), sdktest.InputSpec{Name: "stdin", StopAfter: 1})
+	if got := messages(res.Events); !slices.Equal(got, []string{"typed"}) || res.Err != nil {
+		t.Fatalf("got %q, %v", got, res.Err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	comp := sdktest.Lookup(t, sdk.KindInput, "stdin")
+	if !comp.Spec.Stdin {
+		t.Errorf("spec does not say it reads stdin: the core would not give it stdin")
+	}
+	ds := sdktest.Validate(comp, map[string]any{"max_line_bytes": 0})
+	if len(ds) != 1 || strings.Join(ds[0].Path, ".") != "max_line_bytes" {
+		t.Errorf("max_line_bytes 0: %v", ds)
+	}
+}
+
+func BenchmarkLines(b *testing.B) {
+	comp := sdktest.Lookup(b, sdk.KindInput, "stdin")
+	in, err := comp.NewInput(b.Context(), sdktest.Config(b, comp, nil), sdktest.Env(b, "bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := strings.Repeat("GET /index.html HTTP/1.1 200 512 \"Mozilla/5.0\"\n", b.N)
+	old := stdin
+	stdin = func() io.Reader { return strings.NewReader(data) }
+	defer func() { stdin = old }()
+	p := &count{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := in.Run(b.Context(), p); err != nil || p.n != b.N {
+		b.Fatal(err, p.n)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+type count struct{ n int }
+
+func (c *count) Publish(_ context.Context, events []*sdk.Event, _ func()) error {
+	c.n += len(events)
+	return nil
+}
