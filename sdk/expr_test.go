@@ -18,6 +18,8 @@ func exprEvent() *Event {
 	f["bytes"] = 1024.5
 	f["tags"] = []any{"nginx", "prod"}
 	f["user"] = "alice"
+	f["code"] = 200.0 // a number read from JSON
+	f["items"] = []any{map[string]any{"name": "a", "n": int64(1)}, map[string]any{"name": "b", "n": int64(2)}}
 	e.Metadata()["kafka"] = map[string]any{"topic": "logs"}
 	return e
 }
@@ -36,6 +38,8 @@ func TestConditionMatch(t *testing.T) {
 		{src: `"dev" in tags`, want: false},
 		{src: `message contains "index"`, want: true},
 		{src: `bytes > 1000 && user == "alice"`, want: true},
+		{src: `code == 200`, want: true},
+		{src: `any(items, .name == "b")`, want: true},
 		{src: `metadata.kafka.topic == "logs"`, want: true},
 		{src: `timestamp.Year() == 2024`, want: true},
 		{src: `timestamp < now()`, want: true},
@@ -115,6 +119,11 @@ func TestExpressionEval(t *testing.T) {
 		{`[1, "a"]`, []any{int64(1), "a"}},
 		{`{"code": http.status, "ok": false}`, map[string]any{"code": int64(503), "ok": false}},
 		{`split("a,b", ",")`, []any{"a", "b"}},
+		{`map(items, .name)`, []any{"a", "b"}},
+		{`map(filter(items, #.n > 1), .name)`, []any{"b"}},
+		{`items[0].name`, "a"},
+		{`let m = {"a": {"b": 1}}; m.a.b`, int64(1)},
+		{`(missing ?? {"a": 2}).a`, int64(2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
