@@ -1,0 +1,605 @@
+package rx
+
+import (
+	"errors"
+	"regexp/syntax"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrTimeout is returned by Match when the deadline passed mid-match.
+var ErrTimeout = errors.New("match timed out")
+
+// Regexp is a compiled expression. It is safe for concurrent use.
+type Regexp struct {
+	expr    string
+	prog    []inst
+	start   int32
+	rows    int // visited-set rows
+	ncap    int
+	names   []string // capture index → name
+	first   [256]bool
+	any     bool     // every position can start a match
+	begin   bool     // matches only at the start of the text
+	needs   []string // literals every match contains
+	minLen  int
+	machine sync.Pool
+}
+
+// Compile compiles expr. keep names the groups whose offsets Match
+// reports, in that order; other groups are only grouping.
+func Compile(expr string, keep []string) (*Regexp, error) {
+	goExpr, looks, err := preprocess(expr)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := syntax.Parse(goExpr, parseFlags)
+	if err != nil {
+		return nil, err
+	}
+	c := &compiler{looks: looks, caps: make(map[string]int, len(keep))}
+	for i, n := range keep {
+		c.caps[n] = i
+	}
+	body, err := c.compile(tree)
+	if err != nil {
+		return nil, err
+	}
+	match := c.emit(inst{op: opMatch})
+	c.patch(body.outs, match)
+	c.skipJmps()
+	start := body.start
+	for c.prog[start].op == opJmp {
+		start = c.prog[start].out
+	}
+	re := &Regexp{expr: expr, start: start, ncap: len(keep), names: keep}
+	re.rows = c.setMemo(start)
+	re.prog = c.prog
+	re.analyze(tree)
+	return re, nil
+}
+
+// String returns the expression as given to Compile.
+func (re *Regexp) String() string { return re.expr }
+
+// NumCaptures returns how many groups Match reports.
+func (re *Regexp) NumCaptures() int { return re.ncap }
+
+// Machine is the per-goroutine state of a match. Get one with
+// (*Regexp).Machine, give it back with Release.
+type Machine struct {
+	re      *Regexp
+	stack   []job
+	caps    []int
+	visited []uint64
+	dirty   []int32
+	width   int // input length + 1: columns of the visited set
+	memo    bool
+	steps   int
+	timeout time.Duration
+	started time.Time
+	s       string
+}
+
+type jobKind uint8
+
+const (
+	jobTry jobKind = iota
+	jobRestore
+	jobGreedy // retry a greedy span one rune shorter
+	jobLazy   // retry a lazy span one rune longer
+)
+
+type job struct {
+	kind jobKind
+	pc   int32
+	pos  int32
+	arg  int32
+}
+
+// Machine returns a machine for this expression.
+func (re *Regexp) Machine() *Machine {
+	if m, ok := re.machine.Get().(*Machine); ok {
+		return m
+	}
+	return &Machine{re: re, caps: make([]int, 2*re.ncap), stack: make([]job, 0, 64)}
+}
+
+// Release returns m to its expression's pool.
+func (m *Machine) Release() { m.re.machine.Put(m) }
+
+// maxVisitedBits bounds the visited set (4 MiB). Longer inputs run
+// without it: still correct, no longer linear, and bounded by the timeout.
+var maxVisitedBits = 32 << 20
+
+// Match reports whether s contains a match, leftmost-first as in Perl and
+// Oniguruma. The offsets of the kept groups are in Caps afterwards (-1 for
+// a group that did not take part). timeout 0 means none; a match that
+// runs past it stops with ErrTimeout.
+func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
+	re := m.re
+	for i := range m.caps {
+		m.caps[i] = -1
+	}
+	if len(s) < re.minLen {
+		return false, nil
+	}
+	for _, lit := range re.needs {
+		if !strings.Contains(s, lit) {
+			return false, nil
+		}
+	}
+	m.s = s
+	m.steps = 0
+	m.timeout = timeout
+	m.started = time.Time{}
+	m.width = len(s) + 1
+	m.memo = re.rows*m.width <= maxVisitedBits
+	if m.memo {
+		if n := (re.rows*m.width + 63) / 64; cap(m.visited) < n {
+			m.visited = make([]uint64, n)
+		} else {
+			m.visited = m.visited[:n]
+		}
+	}
+	defer m.clearVisited()
+	if re.begin {
+		return m.try(0)
+	}
+	for pos := 0; pos <= len(s); pos++ {
+		if !re.any && (pos == len(s) || !re.first[s[pos]]) {
+			if pos == len(s) {
+				break
+			}
+			// skip ahead to a byte that can start a match
+			for pos < len(s) && !re.first[s[pos]] {
+				pos++
+			}
+			if pos == len(s) {
+				break
+			}
+		}
+		ok, err := m.try(pos)
+		if ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// Caps returns the group offsets of the last match: start and end of
+// group i at 2i and 2i+1.
+func (m *Machine) Caps() []int { return m.caps }
+
+func (m *Machine) clearVisited() {
+	for _, w := range m.dirty {
+		m.visited[w] = 0
+	}
+	m.dirty = m.dirty[:0]
+	m.s = ""
+}
+
+// seen marks (row, pos) and reports whether it was marked already.
+func (m *Machine) seen(row int32, pos int) bool {
+	bit := int(row)*m.width + pos
+	w := bit >> 6
+	mask := uint64(1) << (uint(bit) & 63)
+	v := m.visited[w]
+	if v&mask != 0 {
+		return true
+	}
+	if v == 0 {
+		m.dirty = append(m.dirty, int32(w))
+	}
+	m.visited[w] = v | mask
+	return false
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
+func (m *Machine) assert(a assertion, pos int) bool {
+	s := m.s
+	switch a {
+	case assertBeginLine:
+		return pos == 0 || s[pos-1] == '\n'
+	case assertEndLine:
+		return pos == len(s) || s[pos] == '\n'
+	case assertBeginText:
+		return pos == 0
+	case assertEndText:
+		return pos == len(s)
+	}
+	before := pos > 0 && isWordByte(s[pos-1])
+	after := pos < len(s) && isWordByte(s[pos])
+	if a == assertWord {
+		return before != after
+	}
+	return before == after
+}
+
+func (m *Machine) look(i *inst, pos int) bool {
+	s := m.s
+	ok := true
+	if i.look == lookAhead || i.look == lookAheadNot {
+		p := pos
+		for _, c := range i.seq {
+			if p >= len(s) {
+				ok = false
+				break
+			}
+			r, w := rune(s[p]), 1
+			if r >= utf8.RuneSelf {
+				r, w = utf8.DecodeRuneInString(s[p:])
+			}
+			if !c.has(r) {
+				ok = false
+				break
+			}
+			p += w
+		}
+		return ok == (i.look == lookAhead)
+	}
+	p := pos
+	for k := len(i.seq) - 1; k >= 0; k-- {
+		if p <= 0 {
+			ok = false
+			break
+		}
+		r, w := rune(s[p-1]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeLastRuneInString(s[:p])
+		}
+		if !i.seq[k].has(r) {
+			ok = false
+			break
+		}
+		p -= w
+	}
+	return ok == (i.look == lookBehind)
+}
+
+// stepsPerCheck is how often a match with a timeout reads the clock.
+const stepsPerCheck = 1 << 12
+
+// try runs the backtracker anchored at pos.
+func (m *Machine) try(start int) (bool, error) {
+	prog := m.re.prog
+	s := m.s
+	m.stack = append(m.stack[:0], job{kind: jobTry, pc: m.re.start, pos: int32(start)})
+	for len(m.stack) > 0 {
+		j := m.stack[len(m.stack)-1]
+		m.stack = m.stack[:len(m.stack)-1]
+		pc, pos := j.pc, int(j.pos)
+		switch j.kind {
+		case jobRestore:
+			m.caps[j.pc] = int(j.arg)
+			continue
+		case jobGreedy:
+			// j.pos is the next end to try; j.arg the shortest allowed.
+			if pos > int(j.arg) {
+				w := 1
+				if s[pos-1] >= utf8.RuneSelf {
+					_, w = utf8.DecodeLastRuneInString(s[:pos])
+				}
+				m.stack = append(m.stack, job{kind: jobGreedy, pc: pc, pos: int32(pos - w), arg: j.arg})
+			}
+			pc = prog[pc].out
+		case jobLazy:
+			// j.pos ended the last try, j.arg runes in; take one more.
+			i := &prog[pc]
+			if i.max >= 0 && j.arg >= i.max || pos >= len(s) {
+				continue
+			}
+			r, w := rune(s[pos]), 1
+			if r >= utf8.RuneSelf {
+				r, w = utf8.DecodeRuneInString(s[pos:])
+			}
+			if !i.cls.has(r) {
+				continue
+			}
+			pos += w
+			m.stack = append(m.stack, job{kind: jobLazy, pc: pc, pos: int32(pos), arg: j.arg + 1})
+			pc = i.out
+		}
+	run:
+		for {
+			if m.timeout > 0 {
+				m.steps++
+				if m.steps&(stepsPerCheck-1) == 0 {
+					if m.started.IsZero() {
+						m.started = time.Now()
+					} else if time.Since(m.started) > m.timeout {
+						m.stack = m.stack[:0]
+						return false, ErrTimeout
+					}
+				}
+			}
+			i := &prog[pc]
+			if i.memo >= 0 && m.memo && m.seen(i.memo, pos) {
+				break
+			}
+			switch i.op {
+			case opMatch:
+				m.stack = m.stack[:0]
+				return true, nil
+			case opFail:
+				break run
+			case opString:
+				if !strings.HasPrefix(s[pos:], i.str) {
+					break run
+				}
+				pos += len(i.str)
+			case opClass:
+				if pos >= len(s) {
+					break run
+				}
+				r, w := rune(s[pos]), 1
+				if r >= utf8.RuneSelf {
+					r, w = utf8.DecodeRuneInString(s[pos:])
+				}
+				if !i.cls.has(r) {
+					break run
+				}
+				pos += w
+			case opSpan:
+				if i.greedy {
+					lo, n, p := -1, int32(0), pos
+					if i.min == 0 {
+						lo = p
+					}
+					for p < len(s) && (i.max < 0 || n < i.max) {
+						r, w := rune(s[p]), 1
+						if r >= utf8.RuneSelf {
+							r, w = utf8.DecodeRuneInString(s[p:])
+						}
+						if !i.cls.has(r) {
+							break
+						}
+						p += w
+						n++
+						if n == i.min {
+							lo = p
+						}
+					}
+					if lo < 0 {
+						break run
+					}
+					if p > lo {
+						w := 1
+						if s[p-1] >= utf8.RuneSelf {
+							_, w = utf8.DecodeLastRuneInString(s[:p])
+						}
+						m.stack = append(m.stack, job{kind: jobGreedy, pc: pc, pos: int32(p - w), arg: int32(lo)})
+					}
+					pos = p
+				} else {
+					n := int32(0)
+					for ; n < i.min; n++ {
+						if pos >= len(s) {
+							break run
+						}
+						r, w := rune(s[pos]), 1
+						if r >= utf8.RuneSelf {
+							r, w = utf8.DecodeRuneInString(s[pos:])
+						}
+						if !i.cls.has(r) {
+							break run
+						}
+						pos += w
+					}
+					m.stack = append(m.stack, job{kind: jobLazy, pc: pc, pos: int32(pos), arg: n})
+				}
+			case opSplit:
+				m.stack = append(m.stack, job{kind: jobTry, pc: i.alt, pos: int32(pos)})
+			case opSave:
+				m.stack = append(m.stack, job{kind: jobRestore, pc: i.arg, arg: int32(m.caps[i.arg])})
+				m.caps[i.arg] = pos
+			case opAssert:
+				if !m.assert(i.assert, pos) {
+					break run
+				}
+			case opLook:
+				if !m.look(i, pos) {
+					break run
+				}
+			case opJmp:
+			}
+			pc = i.out
+		}
+	}
+	return false, nil
+}
+
+// analyze computes the prefilters: which bytes can start a match, whether
+// the match is tied to the start of the text, the literals every match
+// contains and the shortest match.
+func (re *Regexp) analyze(tree *syntax.Regexp) {
+	var first [256]bool
+	nullable := firstBytes(tree, &first)
+	re.first = first
+	re.any = nullable
+	re.begin = leadingOp(tree) == syntax.OpBeginText
+	re.minLen = minLen(tree)
+	lits := required(tree, nil)
+	// longest first: the rarer, the sooner a miss is rejected
+	for i := 1; i < len(lits); i++ {
+		for j := i; j > 0 && len(lits[j]) > len(lits[j-1]); j-- {
+			lits[j], lits[j-1] = lits[j-1], lits[j]
+		}
+	}
+	seen := map[string]bool{}
+	for _, l := range lits {
+		if len(re.needs) == 3 {
+			break
+		}
+		dup := seen[l]
+		for _, n := range re.needs {
+			dup = dup || strings.Contains(n, l)
+		}
+		if !dup {
+			re.needs = append(re.needs, l)
+			seen[l] = true
+		}
+	}
+}
+
+func isLook(re *syntax.Regexp) bool {
+	return re.Op == syntax.OpCapture && strings.HasPrefix(re.Name, lookPrefix)
+}
+
+func leadingOp(re *syntax.Regexp) syntax.Op {
+	for {
+		switch {
+		case re.Op == syntax.OpConcat && len(re.Sub) > 0:
+			re = re.Sub[0]
+		case re.Op == syntax.OpCapture && !isLook(re):
+			re = re.Sub[0]
+		default:
+			return re.Op
+		}
+	}
+}
+
+// firstBytes adds the bytes a match of re can start with to set and
+// reports whether re can match the empty string (then what follows it
+// can start the match too).
+func firstBytes(re *syntax.Regexp, set *[256]bool) bool {
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return false
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return true
+		}
+		addRuneFirst(re.Rune[0], re.Flags&syntax.FoldCase != 0, set)
+		return false
+	case syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		cls, _ := oneChar(re)
+		for b := 0; b < utf8.RuneSelf; b++ {
+			if cls.has(rune(b)) {
+				set[b] = true
+			}
+		}
+		if len(cls.ranges) > 0 {
+			for b := 0xC0; b < 0x100; b++ {
+				set[b] = true
+			}
+		}
+		return false
+	case syntax.OpCapture:
+		if isLook(re) {
+			return true
+		}
+		return firstBytes(re.Sub[0], set)
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if !firstBytes(sub, set) {
+				return false
+			}
+		}
+		return true
+	case syntax.OpAlternate:
+		nullable := false
+		for _, sub := range re.Sub {
+			if firstBytes(sub, set) {
+				nullable = true
+			}
+		}
+		return nullable
+	case syntax.OpStar, syntax.OpQuest:
+		firstBytes(re.Sub[0], set)
+		return true
+	case syntax.OpPlus:
+		return firstBytes(re.Sub[0], set)
+	case syntax.OpRepeat:
+		n := firstBytes(re.Sub[0], set)
+		return n || re.Min == 0
+	}
+	for b := range set {
+		set[b] = true
+	}
+	return true
+}
+
+func addRuneFirst(r rune, fold bool, set *[256]bool) {
+	var buf [utf8.UTFMax]byte
+	add := func(r rune) {
+		utf8.EncodeRune(buf[:], r)
+		set[buf[0]] = true
+	}
+	add(r)
+	if fold {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			add(f)
+		}
+	}
+}
+
+func minLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return len(re.Rune) // case variants may differ in width
+		}
+		return len(string(re.Rune))
+	case syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		return 1
+	case syntax.OpCapture:
+		if isLook(re) {
+			return 0
+		}
+		return minLen(re.Sub[0])
+	case syntax.OpConcat:
+		n := 0
+		for _, sub := range re.Sub {
+			n += minLen(sub)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := -1
+		for _, sub := range re.Sub {
+			if m := minLen(sub); n < 0 || m < n {
+				n = m
+			}
+		}
+		return max(n, 0)
+	case syntax.OpPlus:
+		return minLen(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Min * minLen(re.Sub[0])
+	}
+	return 0
+}
+
+// required returns literals that every match of re contains.
+func required(re *syntax.Regexp, out []string) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase == 0 && len(re.Rune) > 0 {
+			out = append(out, string(re.Rune))
+		}
+	case syntax.OpCapture:
+		if !isLook(re) {
+			out = required(re.Sub[0], out)
+		}
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			out = required(sub, out)
+		}
+	case syntax.OpPlus:
+		out = required(re.Sub[0], out)
+	case syntax.OpRepeat:
+		if re.Min > 0 {
+			out = required(re.Sub[0], out)
+		}
+	}
+	return out
+}

@@ -1,0 +1,202 @@
+package rx
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// namedGroups wraps every capturing group of a Go expression in a name,
+// so the engine reports the same groups Go's regexp does.
+func goGroups(re *regexp.Regexp) []string {
+	var names []string
+	for i, n := range re.SubexpNames() {
+		if i == 0 {
+			continue
+		}
+		names = append(names, n)
+	}
+	return names
+}
+
+// The oracle: on RE2 syntax, Go's regexp reports leftmost-first
+// submatches, the semantics a backtracker has. Every group is named so
+// both sides report the same ones.
+func TestAgreesWithGoRegexp(t *testing.T) {
+	exprs := []string{
+		`(?P<a>a+)(?P<b>b*)`,
+		`(?P<a>a*?)(?P<b>a*)b`,
+		`(?P<x>\w+)\s(?P<y>\w+)`,
+		`(?P<x>[^"]*)"(?P<y>.*?)"`,
+		`(?P<a>ab|a)(?P<b>bc|c)`,
+		`(?P<a>(?:a|ab)(?:c|bcd))(?P<d>d*)`,
+		`(?P<a>x*)*y`,
+		`(?P<a>(?:a*)*)b`,
+		`^(?P<a>\d{1,3})\.(?P<b>\d{1,3})$`,
+		`\b(?P<w>[a-z]{2,4})\b`,
+		`(?P<a>.{2,5}?)(?P<b>[0-9]+)`,
+		`(?P<a>(?:ab){2,3})(?P<b>(?:ab)?)`,
+		`(?P<a>é+|e)(?P<b>[^x]{1,2})`,
+		`(?i)(?P<a>hello)\s+(?P<b>WORLD)`,
+		`(?P<a>(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4})|(?P<b>\d+\.\d+)`,
+		`(?P<o>(?P<i>a)|b)+`,
+		`(?P<a>[^ ]+) (?P<b>[^ ]*)$`,
+		`(?s)(?P<a>.+)x`,
+		`(?P<a>.+)x`,
+		`(?m)^(?P<a>\w+)$`,
+	}
+	inputs := []string{"", "a", "ab", "aab", "abcd", "abcbcd", "xxy", "y", "aaab", "12.345",
+		"hello world", "say \"hi\" there", "abab", "ababab", "éé x", "HeLLo   world",
+		"fe80::1:2", "2001:db8::1 and 10.20", "one two", "one two three", "a\nx", "b\nc\ndd",
+		"bab", "ccc", "  ", "12345 x"}
+	rng := rand.New(rand.NewSource(1))
+	alphabet := "ab xy01.:\"é\n"
+	for i := 0; i < 200; i++ {
+		n := rng.Intn(12)
+		var b strings.Builder
+		for j := 0; j < n; j++ {
+			r := []rune(alphabet)
+			b.WriteRune(r[rng.Intn(len(r))])
+		}
+		inputs = append(inputs, b.String())
+	}
+	for _, expr := range exprs {
+		// Go's ^ and $ are text anchors unless (?m); ours are line
+		// anchors, as in Ruby: compare in multi-line mode.
+		goRe := regexp.MustCompile("(?m)" + expr)
+		re, err := Compile(expr, goGroups(goRe))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		for _, in := range inputs {
+			want := goRe.FindStringSubmatchIndex(in)
+			m := re.Machine()
+			ok, err := m.Match(in, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != (want != nil) {
+				t.Errorf("%s on %q: match %v, Go regexp says %v", expr, in, ok, want != nil)
+				m.Release()
+				continue
+			}
+			if ok && fmt.Sprint(m.Caps()) != fmt.Sprint(want[2:]) {
+				t.Errorf("%s on %q: groups %v, Go regexp says %v", expr, in, m.Caps(), want[2:])
+			}
+			m.Release()
+		}
+	}
+}
+
+func TestOnigurumaSyntax(t *testing.T) {
+	tests := []struct {
+		expr, in string
+		want     []int // nil: no match
+	}{
+		{`(?<![0-9])(?<n>\d+)`, "ab12", []int{2, 4}},
+		{`(?<![0-9.])(?<n>\d+)(?![0-9])`, "1.5 x22", []int{0, 1}},
+		{`(?<![0-9])(?<n>\d\d)(?![0-9])`, "123 45", []int{4, 6}},
+		{`(?<=user=)(?<n>\w+)`, "id=1 user=bob", []int{10, 13}},
+		{`(?!<[0-9])(?<n>[<\d]+)`, "<12", []int{1, 3}},
+		{`(?<n>(?>\d\d){1,2})`, "x2024y", []int{1, 5}},
+		{`(?<n>a\h+)`, "zaF0g", []int{1, 4}},
+		{`(?<n>[[:alnum:]]+)`, "--ab1--", []int{2, 5}},
+		{`(?#comment)(?<n>b)`, "ab", []int{1, 2}},
+		{`(?m)(?<n>a.b)`, "a\nb", []int{0, 3}},
+	}
+	for _, tt := range tests {
+		re, err := Compile(tt.expr, []string{"n"})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.expr, err)
+		}
+		m := re.Machine()
+		ok, _ := m.Match(tt.in, 0)
+		var got []int
+		if ok {
+			got = append(got, m.Caps()...)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s on %q: got %v, want %v", tt.expr, tt.in, got, tt.want)
+		}
+		m.Release()
+	}
+}
+
+func TestUnsupportedNeedsFallback(t *testing.T) {
+	for _, expr := range []string{`(a)\1`, `\k<x>`, `a++`, `(?=ab+)x`, `\Gx`, `[a-z&&[^b]]`} {
+		_, err := Compile(expr, nil)
+		var u *UnsupportedError
+		if !errors.As(err, &u) {
+			t.Errorf("%s: got %v, want an UnsupportedError", expr, err)
+		}
+	}
+	if _, err := Compile(`a(b`, nil); err == nil {
+		t.Error("a(b compiled")
+	} else if errors.As(err, new(*UnsupportedError)) {
+		t.Errorf("a(b: a syntax error reported as unsupported: %v", err)
+	}
+}
+
+// Nested quantifiers that take a plain backtracker exponential time stay
+// linear thanks to the visited set.
+func TestNoCatastrophicBacktracking(t *testing.T) {
+	re, err := Compile(`^(?<n>(?:a+)+)$`, []string{"n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Repeat("a", 5000) + "!"
+	m := re.Machine()
+	defer m.Release()
+	start := time.Now()
+	ok, err := m.Match(in, 0)
+	if ok || err != nil {
+		t.Fatalf("match %v, err %v", ok, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// Past the visited set's size the engine backtracks without it; the
+// timeout bounds that.
+func TestTimeout(t *testing.T) {
+	re, err := Compile(`^(?<n>(?:\w+\s?)+)$`, []string{"n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Repeat("ab ", 1_000) + "!"
+	defer func(n int) { maxVisitedBits = n }(maxVisitedBits)
+	maxVisitedBits = 1000 // too small for this input: run without the visited set
+	m := re.Machine()
+	defer m.Release()
+	start := time.Now()
+	_, err = m.Match(in, 50*time.Millisecond)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("timeout of 50ms took %v", d)
+	}
+}
+
+func TestPrefilter(t *testing.T) {
+	re, err := Compile(`(?<a>\S+) \[(?<b>[^\]]+)\] "(?<c>[^"]*)"`, []string{"a", "b", "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(re.needs) == 0 {
+		t.Fatal("no required literal found")
+	}
+	m := re.Machine()
+	defer m.Release()
+	if ok, _ := m.Match(`{"json": "line", "with": ["no", "brackets"]}`, 0); ok {
+		t.Error("matched a line without the literals")
+	}
+	if ok, _ := m.Match(`host [date] "GET /"`, 0); !ok {
+		t.Error("no match")
+	}
+}
