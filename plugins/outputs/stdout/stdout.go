@@ -120,7 +120,7 @@ func (o *Output) sorted(depth int, m map[string]any) []kv {
 	for k, v := range m {
 		ps = append(ps, kv{k, v})
 	}
-	slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	sortPairs(ps)
 	o.pairs[depth] = ps
 	return ps
 }
@@ -138,6 +138,20 @@ func (o *Output) top(e *sdk.Event) []kv {
 	}
 	o.pairs[0] = ps
 	return ps
+}
+
+// sortPairs sorts by key: insertion sort for the few fields of a typical
+// map, which beats a generic sort's set-up.
+func sortPairs(ps []kv) {
+	if len(ps) > 12 {
+		slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+		return
+	}
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].k < ps[j-1].k; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
 }
 
 func insertSorted(ps []kv, p kv) []kv {
