@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/gostash/gostash/plugins/filters/expr"     // filter "expr"
+	_ "github.com/gostash/gostash/plugins/filters/grok"     // filter "grok"
 	_ "github.com/gostash/gostash/plugins/inputs/generator" // input "generator"
 	_ "github.com/gostash/gostash/plugins/inputs/stdin"     // input "stdin"
 	_ "github.com/gostash/gostash/plugins/outputs/null"     // output "null"
