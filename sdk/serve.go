@@ -243,13 +243,13 @@ func ValidateComponent(comp *Component, cfg *Config) Diagnostics {
 	var ds Diagnostics
 	if src := cfg.String("when"); src != "" && comp.Kind != KindInput {
 		if _, err := CompileCondition(src); err != nil {
-			ds.Errorf([]string{"when"}, "invalid when expression: %v", err)
+			ds = append(ds, Diagnostic{Summary: "Invalid when expression", Detail: err.Error(), Path: []string{"when"}})
 		}
 	}
 	for _, name := range []string{"add_field"} {
 		for k, v := range cfg.StringMap(name) {
 			if _, err := ParseTemplate(v); err != nil {
-				ds.Errorf([]string{name, k}, "invalid template: %v", err)
+				ds = append(ds, Diagnostic{Summary: "Invalid template in " + name, Detail: err.Error(), Path: []string{name, k}})
 			}
 		}
 	}

@@ -70,9 +70,9 @@ func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*
 		}
 	}
 	diags = append(diags, cfg.Decode(reg)...)
-	if !diags.HasErrors() {
-		diags = append(diags, validate(ctx, cfg, reg, hl)...)
-	}
+	// Blocks that decoded are checked by their plugins even when others
+	// failed: --configtest reports every problem at once.
+	diags = append(diags, validate(ctx, cfg, reg, hl)...)
 	if len(diags) > 0 {
 		config.WriteDiagnostics(stderr, cfg, diags)
 	}

@@ -336,7 +336,7 @@ func (c *converter) mapItems(path string, expr hcl.Expression) map[string]hcl.Ex
 				Summary:  fmt.Sprintf("Duplicate key %q in %s", key, settingName(path)),
 				Detail:   fmt.Sprintf("%s sets %q twice; the first is at %s. Keep one.", path, key, posString(c.p.fix(r))),
 				Subject:  kv.Key.Range().Ptr(),
-				Extra:    related{Label: "first set on", Range: r},
+				Extra:    related{Label: "first set at", Range: r},
 			})
 			continue
 		}

@@ -215,7 +215,7 @@ func (p *Pipeline) redefined(body *hclsyntax.Body, d *hcl.Diagnostic) *hcl.Diagn
 				Summary:  "Duplicate setting " + quote(name),
 				Detail:   fmt.Sprintf("%s is already set at %s. Set it once.", name, posString(p.fix(attr.NameRange))),
 				Subject:  d.Subject,
-				Extra:    related{Label: "first set on", Range: attr.NameRange},
+				Extra:    related{Label: "first set at", Range: attr.NameRange},
 			}
 		}
 	}
@@ -371,7 +371,7 @@ func (d *decoder) pluginBlock(blk *hclsyntax.Block) {
 		diag := d.errorf(blk.LabelRanges[1], "Duplicate "+kind.String()+" name "+quote(b.Name),
 			"%s %s named %q is already defined at %s. Names must be unique among %ss: logs and metrics use them.",
 			article(kind), kind, b.Name, posString(d.p.fix(first)), kind)
-		diag.Extra = related{Label: "first defined on", Range: first}
+		diag.Extra = related{Label: "first defined at", Range: first}
 		return
 	}
 	d.names[key] = blk.LabelRanges[1]
@@ -423,7 +423,7 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 	if d.pipeline != nil {
 		diag := d.errorf(header, "Duplicate pipeline block",
 			"A pipeline block is already defined at %s. A pipeline has one pipeline block, in any of its files.", posString(d.p.fix(*d.pipeline)))
-		diag.Extra = related{Label: "first defined on", Range: *d.pipeline}
+		diag.Extra = related{Label: "first defined at", Range: *d.pipeline}
 		return
 	}
 	d.pipeline = &header
@@ -478,7 +478,7 @@ func (d *decoder) pluginDecl(blk *hclsyntax.Block) {
 	if first, dup := d.plugins[name]; dup {
 		diag := d.errorf(blk.LabelRanges[0], "Duplicate plugin "+quote(name),
 			"A plugin named %q is already declared at %s.", name, posString(d.p.fix(first)))
-		diag.Extra = related{Label: "first declared on", Range: first}
+		diag.Extra = related{Label: "first declared at", Range: first}
 		return
 	}
 	d.plugins[name] = blk.LabelRanges[0]
@@ -523,9 +523,9 @@ func sortedAttrs(attrs hclsyntax.Attributes) []*hclsyntax.Attribute {
 	return out
 }
 
-// posString names a position as users read it: file line L, col C.
+// posString names a position as compilers print it: file:line:col.
 func posString(r hcl.Range) string {
-	return fmt.Sprintf("%s line %d, col %d", r.Filename, r.Start.Line, r.Start.Column)
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

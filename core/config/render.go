@@ -15,9 +15,8 @@ import (
 
 // WriteDiagnostics prints diags for a person:
 //
-//	Error: Unknown setting "topicid"
+//	pipeline.hcl:7:3: Error: Unknown setting "topicid"
 //
-//	  on pipeline.hcl line 7, col 3:
 //	     7 |   topicid = "logs"
 //	       |   ^^^^^^^
 //
@@ -62,9 +61,12 @@ func (r *renderer) write(w *bufio.Writer, d *hcl.Diagnostic) {
 	if d.Severity == hcl.DiagWarning {
 		sev, code = "Warning", "1;33"
 	}
-	fmt.Fprintf(w, "%s: %s\n\n", r.paint(code, sev), d.Summary)
+	// file:line:col first, as compilers print it: editors and grep find it.
 	if d.Subject != nil {
-		r.snippet(w, "on", *d.Subject, code)
+		fmt.Fprintf(w, "%s: %s: %s\n\n", posString(*d.Subject), r.paint(code, sev), d.Summary)
+		r.snippet(w, "", *d.Subject, code)
+	} else {
+		fmt.Fprintf(w, "%s: %s\n\n", r.paint(code, sev), d.Summary)
 	}
 	if d.Detail != "" {
 		fmt.Fprintf(w, "%s\n\n", wordwrap.WrapString(d.Detail, detailWidth))
@@ -79,7 +81,9 @@ func (r *renderer) write(w *bufio.Writer, d *hcl.Diagnostic) {
 const maxSnippetLines = 4
 
 func (r *renderer) snippet(w *bufio.Writer, label string, rng hcl.Range, code string) {
-	fmt.Fprintf(w, "  %s %s line %d, col %d:\n", label, rng.Filename, rng.Start.Line, rng.Start.Column)
+	if label != "" {
+		fmt.Fprintf(w, "  %s %s:\n", label, posString(rng))
+	}
 	src := r.sources[rng.Filename]
 	if src == nil {
 		w.WriteString("\n")

@@ -56,8 +56,9 @@ var _ runner.Runner = (*cmdRunner)(nil)
 // newRunner prepares cmd: stdin only when wantStdin, the core's stdout as
 // fd 3 (see sdk.Stdout), SIGTERM when the core dies.
 func newRunner(cmd *exec.Cmd, wantStdin bool) (*cmdRunner, error) {
-	if !wantStdin {
-		cmd.Stdin = nil // /dev/null: only the stdin input may read stdin
+	cmd.Stdin = nil // /dev/null: only the stdin input may read stdin
+	if wantStdin {
+		cmd.Stdin = os.Stdin
 	}
 	cmd.ExtraFiles = []*os.File{os.Stdout}
 	cmd.Env = append(cmd.Env, "GOSTASH_STDOUT_FD=3")
