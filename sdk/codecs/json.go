@@ -1,0 +1,459 @@
+package codecs
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+// JSON decoding, written by hand rather than with encoding/json: it makes
+// event values directly (whole numbers int64, others float64), parses a
+// top-level object straight into the event's fields, and aliases strings
+// without escapes into the input instead of copying them.
+
+// maxJSONDepth bounds nesting, so a hostile line cannot exhaust the stack.
+const maxJSONDepth = 1000
+
+var errJSON = errors.New("invalid JSON")
+
+type jsonParser struct {
+	s     string
+	i     int
+	depth int
+	vals  *Values
+}
+
+// JSONEvents decodes a JSON text into events, as Logstash's json and
+// json_lines codecs do: an object's keys become fields and an array of
+// objects makes one event for each. "@timestamp" sets the event's time (a
+// value that is not an ISO 8601 time is kept as "_@timestamp" and tagged
+// _timestampparsefailure), "@metadata" becomes metadata. Events without a
+// time get now (ns since the epoch). Anything else (not JSON, trailing
+// text, a bare number) is an error: see FailedJSONEvent. The events alias
+// data, which must not change afterwards.
+func JSONEvents(data []byte, now int64, vals *Values, dst []*sdk.Event) ([]*sdk.Event, error) {
+	if vals == nil {
+		vals = &Values{}
+	}
+	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), vals: vals}
+	p.space()
+	if p.i >= len(p.s) {
+		return dst, errJSON
+	}
+	n := len(dst)
+	switch p.s[p.i] {
+	case '{':
+		e := newJSONEvent()
+		if err := p.object(e.Fields()); err != nil {
+			return dst[:n], err
+		}
+		dst = append(dst, e)
+	case '[':
+		p.i++
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == ']' {
+			p.i++
+			break
+		}
+		for {
+			p.space()
+			if p.i >= len(p.s) || p.s[p.i] != '{' {
+				return dst[:n], errJSON
+			}
+			e := newJSONEvent()
+			if err := p.object(e.Fields()); err != nil {
+				return dst[:n], err
+			}
+			dst = append(dst, e)
+			p.space()
+			if p.i >= len(p.s) {
+				return dst[:n], errJSON
+			}
+			if p.s[p.i] == ']' {
+				p.i++
+				break
+			}
+			if p.s[p.i] != ',' {
+				return dst[:n], errJSON
+			}
+			p.i++
+		}
+	default:
+		return dst, errJSON
+	}
+	p.space()
+	if p.i != len(p.s) {
+		return dst[:n], errJSON
+	}
+	for _, e := range dst[n:] {
+		finishJSONEvent(e, now)
+	}
+	return dst, nil
+}
+
+// FailedJSONEvent is the event of text that is not JSON: the text as the
+// message, tagged _jsonparsefailure, so nothing read is lost.
+func FailedJSONEvent(text string, now int64, vals *Values) *sdk.Event {
+	e := sdk.NewEmptyEvent()
+	e.SetTimestampNano(now)
+	f := e.Fields()
+	f[sdk.FieldVersion] = "1"
+	f[sdk.FieldMessage] = vals.String(text)
+	e.AddTag(TagJSONParseFailure)
+	return e
+}
+
+func newJSONEvent() *sdk.Event { return sdk.NewEmptyEvent() }
+
+// finishJSONEvent moves @timestamp and @metadata out of the fields, as
+// Logstash's Event.new does with a hash.
+func finishJSONEvent(e *sdk.Event, now int64) {
+	f := e.Fields()
+	if v, ok := f[sdk.FieldTimestamp]; ok {
+		delete(f, sdk.FieldTimestamp)
+		s, _ := v.(string)
+		if t, ok := parseTimestamp(s); ok {
+			e.SetTimestamp(t)
+		} else {
+			f["_@timestamp"] = v
+			e.AddTag(TagTimestampParseFailure)
+		}
+	}
+	if e.TimestampNano() == 0 {
+		e.SetTimestampNano(now)
+	}
+	if v, ok := f[sdk.FieldMetadata]; ok {
+		delete(f, sdk.FieldMetadata)
+		if m, ok := v.(map[string]any); ok {
+			meta := e.Metadata()
+			for k, x := range m {
+				meta[k] = x
+			}
+		}
+	}
+	if _, ok := f[sdk.FieldVersion]; !ok {
+		f[sdk.FieldVersion] = "1"
+	}
+}
+
+// parseTimestamp accepts ISO 8601 times as Logstash writes and reads them.
+func parseTimestamp(s string) (time.Time, bool) {
+	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (p *jsonParser) space() {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+// object parses {...} at p.i into m.
+func (p *jsonParser) object(m map[string]any) error {
+	p.depth++
+	if p.depth > maxJSONDepth {
+		return errJSON
+	}
+	p.i++ // '{'
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == '}' {
+		p.i++
+		p.depth--
+		return nil
+	}
+	for {
+		p.space()
+		if p.i >= len(p.s) || p.s[p.i] != '"' {
+			return errJSON
+		}
+		k, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.space()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return errJSON
+		}
+		p.i++
+		p.space()
+		v, err := p.value()
+		if err != nil {
+			return err
+		}
+		m[k] = v
+		p.space()
+		if p.i >= len(p.s) {
+			return errJSON
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			p.depth--
+			return nil
+		default:
+			return errJSON
+		}
+	}
+}
+
+func (p *jsonParser) value() (any, error) {
+	if p.i >= len(p.s) {
+		return nil, errJSON
+	}
+	switch c := p.s[p.i]; {
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		return p.vals.String(s), nil
+	case c == '{':
+		m := make(map[string]any)
+		if err := p.object(m); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case c == '[':
+		return p.array()
+	case c == 't':
+		return p.literal("true", true)
+	case c == 'f':
+		return p.literal("false", false)
+	case c == 'n':
+		return p.literal("null", nil)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number()
+	}
+	return nil, errJSON
+}
+
+func (p *jsonParser) literal(word string, v any) (any, error) {
+	if !strings.HasPrefix(p.s[p.i:], word) {
+		return nil, errJSON
+	}
+	p.i += len(word)
+	return v, nil
+}
+
+func (p *jsonParser) array() (any, error) {
+	p.depth++
+	if p.depth > maxJSONDepth {
+		return nil, errJSON
+	}
+	p.i++ // '['
+	list := []any{}
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		p.depth--
+		return list, nil
+	}
+	for {
+		p.space()
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+		p.space()
+		if p.i >= len(p.s) {
+			return nil, errJSON
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			p.depth--
+			return list, nil
+		default:
+			return nil, errJSON
+		}
+	}
+}
+
+// number parses a JSON number: an int64 when it is whole and fits, a
+// float64 otherwise.
+func (p *jsonParser) number() (any, error) {
+	start := p.i
+	if p.s[p.i] == '-' {
+		p.i++
+	}
+	digits := func() int {
+		from := p.i
+		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+			p.i++
+		}
+		return p.i - from
+	}
+	intStart := p.i
+	if n := digits(); n == 0 || (n > 1 && p.s[intStart] == '0') {
+		return nil, errJSON // no digits, or a leading zero
+	}
+	isFloat := false
+	if p.i < len(p.s) && p.s[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			return nil, errJSON
+		}
+		isFloat = true
+	}
+	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return nil, errJSON
+		}
+		isFloat = true
+	}
+	text := p.s[start:p.i]
+	if !isFloat {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return p.vals.Int(n), nil
+		}
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
+			return nil, errJSON
+		}
+	}
+	return f, nil
+}
+
+// str parses a string at p.i (the opening quote). Without escapes it
+// aliases the input; invalid UTF-8 becomes U+FFFD.
+func (p *jsonParser) str() (string, error) {
+	p.i++ // '"'
+	start := p.i
+	ascii := true
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			s := p.s[start:p.i]
+			p.i++
+			if !ascii && !utf8.ValidString(s) {
+				s = strings.ToValidUTF8(s, "\uFFFD")
+			}
+			return s, nil
+		case c == '\\':
+			return p.escaped(start)
+		case c < 0x20:
+			return "", errJSON
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+		p.i++
+	}
+	return "", errJSON
+}
+
+// escaped finishes a string that has escapes, from its start.
+func (p *jsonParser) escaped(start int) (string, error) {
+	b := make([]byte, 0, p.i-start+16)
+	b = append(b, p.s[start:p.i]...)
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if !utf8.Valid(b) {
+				return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+			}
+			return unsafe.String(unsafe.SliceData(b), len(b)), nil
+		case c < 0x20:
+			return "", errJSON
+		case c != '\\':
+			b = append(b, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.s) {
+			return "", errJSON
+		}
+		p.i += 2
+		switch p.s[p.i-1] {
+		case '"', '\\', '/':
+			b = append(b, p.s[p.i-1])
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", errJSON
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := utf8.RuneError
+				if strings.HasPrefix(p.s[p.i:], `\u`) {
+					save := p.i
+					p.i += 2
+					if x, ok := p.hex4(); ok {
+						if d := utf16.DecodeRune(r, x); d != utf8.RuneError {
+							r2 = d
+						} else {
+							p.i = save
+						}
+					} else {
+						p.i = save
+					}
+				}
+				r = r2
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			return "", errJSON
+		}
+	}
+	return "", errJSON
+}
+
+func (p *jsonParser) hex4() (rune, bool) {
+	if p.i+4 > len(p.s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(p.s[p.i : p.i+4]) {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	p.i += 4
+	return r, true
+}

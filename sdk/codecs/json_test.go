@@ -1,0 +1,186 @@
+package codecs
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+const now = int64(1700000000123000000)
+
+func TestJSONEvents(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []map[string]any // fields of each event; nil: a parse failure
+	}{
+		{"object", `{"a":"x","n":42,"f":1.5,"t":true,"z":null}`, []map[string]any{{"a": "x", "n": int64(42), "f": 1.5, "t": true, "z": nil, "@version": "1"}}},
+		{"nested", `{"http":{"status":200,"tags":["a",{"b":-1}]}}`, []map[string]any{{"http": map[string]any{"status": int64(200), "tags": []any{"a", map[string]any{"b": int64(-1)}}}, "@version": "1"}}},
+		{"array of objects", `[{"a":1},{"a":2}]`, []map[string]any{{"a": int64(1), "@version": "1"}, {"a": int64(2), "@version": "1"}}},
+		{"empty array", `[]`, []map[string]any{}},
+		{"escapes", `{"s":"q\"b\\n\n\u00e9\ud83d\ude00/"}`, []map[string]any{{"s": "q\"b\\n\né😀/", "@version": "1"}}},
+		{"lone surrogate", `{"s":"\ud83d"}`, []map[string]any{{"s": "\uFFFD", "@version": "1"}}},
+		{"big numbers", `{"big":12345678901234567890,"e":1e3,"neg":-0.5}`, []map[string]any{{"big": 12345678901234567890.0, "e": 1000.0, "neg": -0.5, "@version": "1"}}},
+		{"version kept", `{"@version":"2"}`, []map[string]any{{"@version": "2"}}},
+		{"spaces around", " \t{ \"a\" : [ ] } \r", []map[string]any{{"a": []any{}, "@version": "1"}}},
+		{"invalid utf-8 replaced", "{\"s\":\"a\xffb\"}", []map[string]any{{"s": "a\uFFFDb", "@version": "1"}}},
+		{"not json", `hello`, nil},
+		{"trailing text", `{"a":1} x`, nil},
+		{"two objects", `{"a":1}{"b":2}`, nil},
+		{"bare number", `42`, nil},
+		{"array of numbers", `[1,2]`, nil},
+		{"unterminated", `{"a":"b`, nil},
+		{"leading zero", `{"a":01}`, nil},
+		{"bad escape", `{"a":"\x"}`, nil},
+		{"control char", "{\"a\":\"\x01\"}", nil},
+		{"trailing comma", `{"a":1,}`, nil},
+		{"too deep", strings.Repeat("[", 2000), nil},
+		{"deep object", `{"a":` + strings.Repeat(`{"a":`, 1500) + `1` + strings.Repeat(`}`, 1501), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events, err := JSONEvents([]byte(tt.in), now, nil, nil)
+			if tt.want == nil {
+				if err == nil {
+					t.Fatalf("no error; events %v", events)
+				}
+				if len(events) != 0 {
+					t.Errorf("failed parse left %d events", len(events))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != len(tt.want) {
+				t.Fatalf("got %d events, want %d", len(events), len(tt.want))
+			}
+			for i, e := range events {
+				if !reflect.DeepEqual(e.Fields(), tt.want[i]) {
+					t.Errorf("event %d fields = %#v\nwant %#v", i, e.Fields(), tt.want[i])
+				}
+				if e.TimestampNano() != now {
+					t.Errorf("event %d time = %d, want now", i, e.TimestampNano())
+				}
+			}
+		})
+	}
+}
+
+// The parser agrees with encoding/json on what it accepts, for values
+// that are objects.
+func TestJSONAgreesWithStdlib(t *testing.T) {
+	inputs := []string{`{"a":[1,2,{"b":"c"}],"d":-1.25e-3,"e":"\u0041"}`, `{"a":tru}`, `{"a":1.}`, `{"a":-}`, `{"a":.5}`, `{"a":1e}`, `{"a":"\uZZZZ"}`, `{"":0}`, `{"a":[,]}`}
+	for _, in := range inputs {
+		var v map[string]any
+		stdErr := json.Unmarshal([]byte(in), &v)
+		_, err := JSONEvents([]byte(in), now, nil, nil)
+		if (stdErr == nil) != (err == nil) {
+			t.Errorf("%s: encoding/json error %v, ours %v", in, stdErr, err)
+		}
+	}
+}
+
+func TestJSONTimestampAndMetadata(t *testing.T) {
+	events, err := JSONEvents([]byte(`{"@timestamp":"2024-01-02T03:04:05.123Z","@metadata":{"id":"x"},"a":1}`), now, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := events[0]
+	if got := sdk.FormatTimestamp(e.TimestampNano()); got != "2024-01-02T03:04:05.123Z" {
+		t.Errorf("@timestamp = %s", got)
+	}
+	if e.Metadata()["id"] != "x" {
+		t.Errorf("@metadata = %v", e.Metadata())
+	}
+	if _, ok := e.Fields()["@metadata"]; ok {
+		t.Error("@metadata left among the fields")
+	}
+
+	events, _ = JSONEvents([]byte(`{"@timestamp":"yesterday"}`), now, nil, nil)
+	e = events[0]
+	if e.Fields()["_@timestamp"] != "yesterday" || !e.HasTag(TagTimestampParseFailure) || e.TimestampNano() != now {
+		t.Errorf("bad @timestamp: fields %v, tags %v, time %v", e.Fields(), e.Tags(), time.Unix(0, e.TimestampNano()))
+	}
+}
+
+func TestDecoderJSONFailureKeepsLine(t *testing.T) {
+	set := &Settings{Codec: CodecJSONLines}
+	d := set.NewDecoder()
+	recs := d.Decode(Line{Data: []byte(`{"broken": `), Start: 10, End: 22}, now, nil)
+	recs = d.Decode(Line{Data: []byte(`   `), Start: 22, End: 26}, now, recs)
+	recs = d.Decode(Line{Data: []byte(`{"ok":true}`), Start: 26, End: 38, Cut: true}, now, recs)
+	if len(recs) != 2 {
+		t.Fatalf("got %d records, want 2 (a blank line makes none)", len(recs))
+	}
+	bad := recs[0].Event
+	if bad.Message() != `{"broken": ` || !bad.HasTag(TagJSONParseFailure) || recs[0].End != 22 {
+		t.Errorf("failure event: %v tags %v end %d", bad.Fields(), bad.Tags(), recs[0].End)
+	}
+	if ok := recs[1].Event; ok.Fields()["ok"] != true || !ok.HasTag(TagLineTooLong) || ok.HasTag(TagJSONParseFailure) {
+		t.Errorf("good event: %v", ok.Fields())
+	}
+}
+
+// Events decoded from JSON survive the wire encoding as they are.
+func TestJSONEventsCrossTheWire(t *testing.T) {
+	events, err := JSONEvents([]byte(`{"a":{"b":[1,"x",2.5,null,false]},"big":-300}`), now, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := sdk.DecodeBatch(sdk.EncodeBatch(events))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back[0].Fields(), events[0].Fields()) {
+		t.Errorf("after the wire: %v, before: %v", back[0].Fields(), events[0].Fields())
+	}
+}
+
+func TestJSONEncoderRoundTrip(t *testing.T) {
+	e := sdk.NewEmptyEvent()
+	e.SetTimestamp(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))
+	f := e.Fields()
+	f["message"] = "a \"quoted\"\nline \xff"
+	f["n"] = int64(-3)
+	f["f"] = 2.0
+	f["nested"] = map[string]any{"b": []any{"x", true, nil}, "a": 1.5}
+	e.Metadata()["secret"] = "m"
+	var enc JSONEncoder
+	out := enc.AppendEvent(nil, e)
+	want := `{"@timestamp":"2024-01-02T03:04:05.000Z","f":2.0,"message":"a \"quoted\"\nline \ufffd","n":-3,"nested":{"a":1.5,"b":["x",true,null]}}`
+	if string(out) != want {
+		t.Errorf("got  %s\nwant %s", out, want)
+	}
+	enc.Metadata = true
+	out = enc.AppendEvent(nil, e)
+	if !strings.Contains(string(out), `"@metadata":{"secret":"m"}`) {
+		t.Errorf("metadata missing: %s", out)
+	}
+	back, err := JSONEvents(out, 0, nil, nil)
+	if err != nil {
+		t.Fatalf("our own output does not parse: %v", err)
+	}
+	if back[0].TimestampNano() != e.TimestampNano() || back[0].Metadata()["secret"] != "m" || back[0].Fields()["n"] != int64(-3) {
+		t.Errorf("round trip lost something: %v", back[0].ToMap(true))
+	}
+}
+
+func BenchmarkJSONEvents(b *testing.B) {
+	line := []byte(`{"clientip":"83.149.9.216","verb":"GET","request":"/presentations/logstash-monitorama-2013/images/kibana-search.png","httpversion":"1.1","response":200,"bytes":203023,"referrer":"http://semicomplete.com/presentations/logstash-monitorama-2013/","agent":"Mozilla/5.0"}`)
+	var vals Values
+	var dst []*sdk.Event
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		dst, err = JSONEvents(line, now, &vals, dst[:0])
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

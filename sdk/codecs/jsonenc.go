@@ -1,0 +1,198 @@
+package codecs
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+// JSONEncoder writes events as JSON objects, for outputs with the
+// `json_lines` codec: keys in order (the same event always gives the same
+// text), @timestamp as Logstash prints it, @metadata only when asked for.
+// It keeps scratch space between events, so encoding does not allocate
+// once warm. Not safe for concurrent use.
+type JSONEncoder struct {
+	// Metadata includes @metadata.
+	Metadata bool
+
+	pairs      [][]kv // sorted-fields scratch, one per map depth
+	ts         int64
+	lastTS     int64
+	lastTSText []byte
+}
+
+type kv struct {
+	k string
+	v any
+}
+
+// timestamp stands for the event's @timestamp among the values to write;
+// being empty, it is stored in an interface without allocating.
+type timestamp struct{}
+
+// AppendEvent appends e as one JSON object (no newline).
+func (enc *JSONEncoder) AppendEvent(dst []byte, e *sdk.Event) []byte {
+	ps := enc.sorted(0, e.Fields())
+	if e.TimestampNano() != 0 {
+		enc.ts = e.TimestampNano()
+		ps = insertSorted(ps, kv{sdk.FieldTimestamp, timestamp{}})
+	}
+	if enc.Metadata && len(e.Metadata()) > 0 {
+		ps = insertSorted(ps, kv{sdk.FieldMetadata, e.Metadata()})
+	}
+	enc.pairs[0] = ps
+	dst = append(dst, '{')
+	for i, p := range ps {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendJSONString(dst, p.k)
+		dst = append(dst, ':')
+		dst = enc.appendValue(dst, p.v, 1)
+	}
+	return append(dst, '}')
+}
+
+func (enc *JSONEncoder) sorted(depth int, m map[string]any) []kv {
+	for len(enc.pairs) <= depth {
+		enc.pairs = append(enc.pairs, nil)
+	}
+	ps := enc.pairs[depth][:0]
+	for k, v := range m {
+		ps = append(ps, kv{k, v})
+	}
+	slices.SortFunc(ps, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	enc.pairs[depth] = ps
+	return ps
+}
+
+func insertSorted(ps []kv, p kv) []kv {
+	i, _ := slices.BinarySearchFunc(ps, p.k, func(a kv, k string) int { return strings.Compare(a.k, k) })
+	return slices.Insert(ps, i, p)
+}
+
+func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
+	switch t := v.(type) {
+	case string:
+		return AppendJSONString(dst, t)
+	case int64:
+		return strconv.AppendInt(dst, t, 10)
+	case int:
+		return strconv.AppendInt(dst, int64(t), 10)
+	case float64:
+		return appendJSONFloat(dst, t)
+	case bool:
+		return strconv.AppendBool(dst, t)
+	case nil:
+		return append(dst, "null"...)
+	case timestamp:
+		if enc.ts != enc.lastTS || enc.lastTSText == nil {
+			enc.lastTS = enc.ts
+			enc.lastTSText = sdk.AppendTimestamp(enc.lastTSText[:0], enc.ts)
+		}
+		dst = append(dst, '"')
+		dst = append(dst, enc.lastTSText...)
+		return append(dst, '"')
+	case []any:
+		dst = append(dst, '[')
+		for i, x := range t {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = enc.appendValue(dst, x, depth+1)
+		}
+		return append(dst, ']')
+	case map[string]any:
+		dst = append(dst, '{')
+		for i, p := range enc.sorted(depth, t) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendJSONString(dst, p.k)
+			dst = append(dst, ':')
+			dst = enc.appendValue(dst, p.v, depth+1)
+		}
+		return append(dst, '}')
+	}
+	if n := sdk.Normalize(v); fmt.Sprintf("%T", n) != fmt.Sprintf("%T", v) {
+		return enc.appendValue(dst, n, depth)
+	}
+	return AppendJSONString(dst, fmt.Sprint(v))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends s quoted as JSON; invalid UTF-8 becomes
+// U+FFFD, so the result is always valid JSON.
+func AppendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendJSONFloat writes f as encoding/json does, except that a whole
+// number keeps a ".0", as Logstash writes doubles. NaN and infinities,
+// which JSON cannot hold, are written as null.
+func appendJSONFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(dst); n-start >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+		return dst
+	}
+	if !slices.Contains(dst[start:], '.') {
+		dst = append(dst, '.', '0')
+	}
+	return dst
+}
