@@ -1,0 +1,51 @@
+// Command testplugin is a third-party plugin for the CLI's tests. It
+// misbehaves on purpose: it prints to stdout before the handshake, and its
+// "slow" output takes its time, so tests can show that neither breaks
+// gostash.
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+func init() {
+	// A plugin (or a library it uses) that prints to stdout must not
+	// break go-plugin's handshake, which also uses stdout.
+	fmt.Println("hello from the test plugin's init")
+
+	sdk.RegisterFilter("tagger", sdk.NewSpec("Tags every event with its tag setting.").
+		Field(sdk.String("tag").Required()),
+		func(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Filter, error) {
+			env.Logger.Warn("tagger opened", "tag", c.String("tag"))
+			return tagger(c.String("tag")), nil
+		})
+	sdk.RegisterOutput("slow", sdk.NewSpec("Accepts one batch per delay.").
+		Field(sdk.Duration("delay").Default("100ms")),
+		func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {
+			return slow(c.Duration("delay")), nil
+		})
+}
+
+type tagger string
+
+func (t tagger) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+	e.AddTag(string(t))
+	return sdk.Matched
+}
+
+type slow time.Duration
+
+func (s slow) Write(ctx context.Context, events []*sdk.Event) error {
+	select {
+	case <-time.After(time.Duration(s)):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func main() { sdk.Serve() }

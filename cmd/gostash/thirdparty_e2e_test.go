@@ -1,0 +1,167 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildPlugin builds a third-party plugin binary, as its author would.
+func buildPlugin(t *testing.T, pkg, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, name)
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func TestThirdPartyPluginByPathWithChecksum(t *testing.T) {
+	bin := buildPlugin(t, "../../sdk/examples/shout", "gostash-shout")
+	cfg := fmt.Sprintf(`
+plugin "shout" {
+  path   = %q
+  sha256 = %q
+}
+input "generator" "gen" {
+  lines = ["hello", "world"]
+  count = 4
+}
+filter "shout" "loud" {}
+output "stdout" "out" { codec = "json_lines" }
+`, bin, sha256File(t, bin))
+	stdout, stderr, code := gostash(t, "", "-e", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	events := jsonEvents(t, stdout)
+	if len(events) != 4 {
+		t.Fatalf("want 4 events, got %d\n%s", len(events), stdout)
+	}
+	for _, e := range events {
+		if m := e["message"].(string); m != strings.ToUpper(m) {
+			t.Errorf("message %q was not upper-cased by the third-party filter", m)
+		}
+	}
+	// The plugin's log line reaches the core's log under its name.
+	if !strings.Contains(stderr, "shout filter ready") || !strings.Contains(stderr, "filter.loud") {
+		t.Errorf("the plugin's log line is missing or not named:\n%s", stderr)
+	}
+
+	// A wrong checksum stops the run before anything starts.
+	bad := strings.Replace(cfg, sha256File(t, bin), strings.Repeat("0", 64), 1)
+	_, stderr, code = gostash(t, "", "-t", "-e", bad)
+	if code != 1 || !strings.Contains(stderr, "sha256") {
+		t.Fatalf("a wrong sha256 must fail the configtest: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestThirdPartyPluginDiscoveredOnPluginPath(t *testing.T) {
+	bin := buildPlugin(t, "../../sdk/examples/shout", "gostash-shout")
+	cmd := exec.Command(gostashBin, "plugin", "list")
+	cmd.Env = append(os.Environ(), "GOSTASH_PLUGIN_PATH="+filepath.Dir(bin))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("plugin list: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`filter\s+shout\s+1\.0\.0\s+` + regexp.QuoteMeta(bin)).Match(out) {
+		t.Fatalf("plugin list does not show the discovered plugin:\n%s", out)
+	}
+	cmd = exec.Command(gostashBin, "-t", "-e", `
+input "generator" "g" { count = 1 }
+filter "shout" "s" { field = "[bad" }
+output "null" "n" {}
+`)
+	cmd.Env = append(os.Environ(), "GOSTASH_PLUGIN_PATH="+filepath.Dir(bin))
+	out, _ = cmd.CombinedOutput()
+	// The plugin's own Validate runs over the protocol and points at the
+	// attribute.
+	if !strings.Contains(string(out), "<inline>:3:30") || !strings.Contains(string(out), "field reference") {
+		t.Fatalf("plugin-side validation did not point at the attribute:\n%s", out)
+	}
+}
+
+func TestPluginPrintingToStdoutDoesNotBreakHandshake(t *testing.T) {
+	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	stdout, stderr, code := gostash(t, "", "-e", fmt.Sprintf(`
+plugin "testplugin" { path = %q }
+input "generator" "gen" { count = 10 }
+filter "tagger" "t" { tag = "seen" }
+output "stdout" "out" { codec = "json_lines" }
+`, bin))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stdout, "hello from the test plugin") {
+		t.Errorf("a plugin's stray print reached the pipeline's stdout:\n%s", stdout)
+	}
+	events := jsonEvents(t, stdout)
+	if len(events) != 10 {
+		t.Fatalf("want 10 events, got %d", len(events))
+	}
+	for _, e := range events {
+		tags, _ := e["tags"].([]any)
+		if len(tags) != 1 || tags[0] != "seen" {
+			t.Fatalf("event not tagged by the plugin: %v", e)
+		}
+	}
+}
+
+var statsLine = regexp.MustCompile(`events_in=(\d+) events_out=(\d+)`)
+
+// A slow output must stop the inputs from reading: the generator could
+// make millions of events a second, but only about what the output took
+// plus the in-flight bound may be read.
+func TestBackpressureBoundsWhatIsRead(t *testing.T) {
+	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+plugin "testplugin" { path = %q }
+pipeline {
+  workers    = 2
+  batch_size = 100
+}
+input "generator" "gen" {}
+output "slow" "out" { delay = "50ms" }
+`, bin))
+	cmd, _, errb := startGostash(t, "-f", cfg)
+	waitChild(t, cmd.Process.Pid, "builtin-inputs")
+	time.Sleep(2 * time.Second)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("gostash: %v\n%s", err, errb.String())
+	}
+	m := statsLine.FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("no stats line:\n%s", errb.String())
+	}
+	in, _ := strconv.Atoi(m[1])
+	out, _ := strconv.Atoi(m[2])
+	// 2 writers × one batch of 100 per 50 ms for ~2 s is ~8,000 events;
+	// the credits (2×workers+2 = 6 batches) add 600. Allow for slow starts.
+	if in > 12000 {
+		t.Fatalf("the input read %d events while the output took %d: backpressure does not reach the input", in, out)
+	}
+	if in != out {
+		t.Fatalf("a graceful stop must deliver what was read: in %d, out %d", in, out)
+	}
+}
