@@ -11,16 +11,17 @@ import (
 type opcode uint8
 
 const (
-	opMatch  opcode = iota
-	opFail          // never matches
-	opString        // a literal byte sequence
-	opClass         // one rune of a class
-	opSpan          // min..max runes of a class, as one instruction
-	opSplit         // try out, then alt
-	opJmp           // go to out
-	opSave          // caps[arg] = pos
-	opAssert        // an empty-width assertion
-	opLook          // a fixed-width single-character lookaround
+	opMatch    opcode = iota
+	opFail            // never matches
+	opString          // a literal byte sequence
+	opClass           // one rune of a class
+	opSpan            // min..max runes of a class, as one instruction
+	opSplit           // try out, then alt
+	opJmp             // go to out
+	opSave            // caps[arg] = pos
+	opAssert          // an empty-width assertion
+	opLook            // a fixed-width single-character lookaround
+	opProgress        // fail unless pos moved past caps[arg] (no empty loop turns)
 )
 
 type assertion uint8
@@ -48,6 +49,37 @@ type inst struct {
 	str    string
 	cls    *class
 	seq    []*class // opLook
+	self   int32    // this instruction's index
+	next   byteSet  // bytes that can start a match from here
+	null   bool     // a match can go on from here without consuming
+}
+
+// byteSet is a set of bytes: 256 bits.
+type byteSet [4]uint64
+
+func (b *byteSet) add(c byte)      { b[c>>6] |= 1 << (c & 63) }
+func (b *byteSet) has(c byte) bool { return b[c>>6]&(1<<(c&63)) != 0 }
+func (b *byteSet) union(o *byteSet) bool {
+	changed := false
+	for k := range b {
+		if n := b[k] | o[k]; n != b[k] {
+			b[k], changed = n, true
+		}
+	}
+	return changed
+}
+
+func (b *byteSet) addClass(c *class) {
+	for r := 0; r < utf8.RuneSelf; r++ {
+		if c.ascii[r>>6]&(1<<(uint(r)&63)) != 0 {
+			b.add(byte(r))
+		}
+	}
+	if len(c.ranges) > 0 {
+		for x := 0xC0; x < 0x100; x++ {
+			b.add(byte(x))
+		}
+	}
 }
 
 // class is a set of runes: a bitmap for ASCII and sorted ranges above it.
@@ -130,11 +162,12 @@ type compiler struct {
 	prog  []inst
 	looks []lookKind
 	caps  map[string]int // capture name → capture index, for named groups the caller keeps
-	names []string
+	loops int            // loop-position slots, after the capture slots
 }
 
 func (c *compiler) emit(i inst) int32 {
 	i.memo = -1
+	i.self = int32(len(c.prog))
 	c.prog = append(c.prog, i)
 	return int32(len(c.prog) - 1)
 }
@@ -297,24 +330,36 @@ func (c *compiler) repeat(re *syntax.Regexp) (frag, error) {
 		f = c.cat(f, g)
 	}
 	if hi < 0 && minLen(sub) == 0 {
-		// x* where x can be empty runs as (x+)?, as Go's regexp does,
-		// so an empty iteration keeps its captures as in Perl.
-		split := c.emit(inst{op: opSplit})
+		// x* where x can match empty: the first turn may be empty, a
+		// later one must move on, else the loop would spin. This gives
+		// the groups Go's regexp gives.
+		first := c.emit(inst{op: opSplit})
 		g, err := c.compile(sub)
 		if err != nil {
 			return frag{}, err
 		}
 		loop := c.emit(inst{op: opSplit})
 		c.patch(g.outs, loop)
+		slot := int32(2*len(c.caps) + c.loops)
+		c.loops++
+		mark := c.emit(inst{op: opSave, arg: slot})
+		body, err := c.compile(sub)
+		if err != nil {
+			return frag{}, err
+		}
+		progress := c.emit(inst{op: opProgress, arg: slot})
+		c.prog[mark].out = body.start
+		c.patch(body.outs, progress)
+		c.prog[progress].out = loop
 		var exits []patch
 		if greedy {
-			c.prog[split].out, c.prog[loop].out = g.start, g.start
-			exits = []patch{{split, true}, {loop, true}}
+			c.prog[first].out, c.prog[loop].out = g.start, mark
+			exits = []patch{{first, true}, {loop, true}}
 		} else {
-			c.prog[split].alt, c.prog[loop].alt = g.start, g.start
-			exits = []patch{{split, false}, {loop, false}}
+			c.prog[first].alt, c.prog[loop].alt = g.start, mark
+			exits = []patch{{first, false}, {loop, false}}
 		}
-		return c.cat(f, frag{split, exits}), nil
+		return c.cat(f, frag{first, exits}), nil
 	}
 	if hi < 0 {
 		// L: split(body, exit); body; jmp L
@@ -438,6 +483,50 @@ func (c *compiler) skipJmps() {
 		}
 		if i.op == opSplit {
 			i.alt = target(i.alt)
+		}
+	}
+}
+
+// setNext computes, for every instruction, the bytes a match can go on
+// with from there, so the matcher skips alternatives and span ends that
+// cannot work. Assertions are looked through (a superset is safe). Loops
+// are solved by iterating to a fixpoint.
+func (c *compiler) setNext() {
+	prog := c.prog
+	for changed := true; changed; {
+		changed = false
+		for pc := len(prog) - 1; pc >= 0; pc-- {
+			i := &prog[pc]
+			var set byteSet
+			null := false
+			switch i.op {
+			case opMatch:
+				null = true
+			case opFail:
+			case opString:
+				set.add(i.str[0])
+			case opClass:
+				set.addClass(i.cls)
+			case opSpan:
+				set.addClass(i.cls)
+				if i.min == 0 {
+					set.union(&prog[i.out].next)
+					null = prog[i.out].null
+				}
+			case opSplit:
+				set.union(&prog[i.out].next)
+				set.union(&prog[i.alt].next)
+				null = prog[i.out].null || prog[i.alt].null
+			default: // jmp, save, assert, look
+				set.union(&prog[i.out].next)
+				null = prog[i.out].null
+			}
+			if i.next.union(&set) {
+				changed = true
+			}
+			if null && !i.null {
+				i.null, changed = true, true
+			}
 		}
 	}
 }

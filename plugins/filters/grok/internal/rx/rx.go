@@ -20,6 +20,7 @@ type Regexp struct {
 	start   int32
 	rows    int // visited-set rows
 	ncap    int
+	slots   int      // capture slots, then loop-position slots
 	names   []string // capture index → name
 	first   [256]bool
 	any     bool     // every position can start a match
@@ -55,8 +56,9 @@ func Compile(expr string, keep []string) (*Regexp, error) {
 	for c.prog[start].op == opJmp {
 		start = c.prog[start].out
 	}
-	re := &Regexp{expr: expr, start: start, ncap: len(keep), names: keep}
+	re := &Regexp{expr: expr, start: start, ncap: len(keep), names: keep, slots: 2*len(keep) + c.loops}
 	re.rows = c.setMemo(start)
+	c.setNext()
 	re.prog = c.prog
 	re.analyze(tree)
 	return re, nil
@@ -79,6 +81,7 @@ type Machine struct {
 	width   int // input length + 1: columns of the visited set
 	memo    bool
 	steps   int
+	tries   int
 	timeout time.Duration
 	started time.Time
 	s       string
@@ -105,7 +108,7 @@ func (re *Regexp) Machine() *Machine {
 	if m, ok := re.machine.Get().(*Machine); ok {
 		return m
 	}
-	return &Machine{re: re, caps: make([]int, 2*re.ncap), stack: make([]job, 0, 64)}
+	return &Machine{re: re, caps: make([]int, re.slots), stack: make([]job, 0, 64)}
 }
 
 // Release returns m to its expression's pool.
@@ -134,17 +137,11 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 	}
 	m.s = s
 	m.steps = 0
+	m.tries = 0
 	m.timeout = timeout
 	m.started = time.Time{}
 	m.width = len(s) + 1
-	m.memo = re.rows*m.width <= maxVisitedBits
-	if m.memo {
-		if n := (re.rows*m.width + 63) / 64; cap(m.visited) < n {
-			m.visited = make([]uint64, n)
-		} else {
-			m.visited = m.visited[:n]
-		}
-	}
+	m.memo = false
 	defer m.clearVisited()
 	if re.begin {
 		return m.try(0)
@@ -162,6 +159,7 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 				break
 			}
 		}
+		m.tries++
 		ok, err := m.try(pos)
 		if ok || err != nil {
 			return ok, err
@@ -172,7 +170,7 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 
 // Caps returns the group offsets of the last match: start and end of
 // group i at 2i and 2i+1.
-func (m *Machine) Caps() []int { return m.caps }
+func (m *Machine) Caps() []int { return m.caps[:2*m.re.ncap] }
 
 func (m *Machine) clearVisited() {
 	for _, w := range m.dirty {
@@ -182,9 +180,15 @@ func (m *Machine) clearVisited() {
 	m.s = ""
 }
 
+// marked reports whether (row, pos) was explored already.
+func (m *Machine) marked(row int32, pos int) bool {
+	bit := pos*m.re.rows + int(row)
+	return m.visited[bit>>6]&(1<<(uint(bit)&63)) != 0
+}
+
 // seen marks (row, pos) and reports whether it was marked already.
 func (m *Machine) seen(row int32, pos int) bool {
-	bit := int(row)*m.width + pos
+	bit := pos*m.re.rows + int(row) // position-major: a match moves forward
 	w := bit >> 6
 	mask := uint64(1) << (uint(bit) & 63)
 	v := m.visited[w]
@@ -263,8 +267,87 @@ func (m *Machine) look(i *inst, pos int) bool {
 	return ok == (i.look == lookBehind)
 }
 
-// stepsPerCheck is how often a match with a timeout reads the clock.
-const stepsPerCheck = 1 << 12
+// can reports whether a match can go on from instruction i at pos.
+func (m *Machine) can(i *inst, pos int) bool {
+	if i.null {
+		return true
+	}
+	return pos < len(m.s) && i.next.has(m.s[pos])
+}
+
+// greedyEnd picks the longest end in [lo, hi] of span i after which the
+// match can go on, queues the shorter ones, and returns it (-1: none).
+func (m *Machine) greedyEnd(i *inst, hi, lo int) int {
+	s := m.s
+	next := &m.re.prog[i.out]
+	for e := hi; e >= lo; {
+		w := 1
+		if e > 0 && s[e-1] >= utf8.RuneSelf {
+			_, w = utf8.DecodeLastRuneInString(s[:e])
+		}
+		if m.can(next, e) && !(m.memo && next.memo >= 0 && m.marked(next.memo, e)) {
+			if e > lo {
+				m.stack = append(m.stack, job{kind: jobGreedy, pc: int32(i.self), pos: int32(e - w), arg: int32(lo)})
+			}
+			return e
+		}
+		e -= w
+	}
+	return -1
+}
+
+// lazyEnd picks the shortest end of span i from pos (n runes in; one more
+// at least when more is set) after which the match can go on, queues the
+// longer ones, and returns it with its rune count (-1: none).
+func (m *Machine) lazyEnd(i *inst, pos int, n int32, more bool) (int, int32) {
+	s := m.s
+	next := &m.re.prog[i.out]
+	for {
+		if !more && m.can(next, pos) && !(m.memo && next.memo >= 0 && m.marked(next.memo, pos)) {
+			m.stack = append(m.stack, job{kind: jobLazy, pc: int32(i.self), pos: int32(pos), arg: n})
+			return pos, n
+		}
+		more = false
+		if i.max >= 0 && n >= i.max || pos >= len(s) {
+			return -1, n
+		}
+		r, w := rune(s[pos]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRuneInString(s[pos:])
+		}
+		if !i.cls.has(r) {
+			return -1, n
+		}
+		pos += w
+		n++
+	}
+}
+
+// stepsPerCheck is how often a match looks at its cost: a match still
+// running after that many steps turns its visited set on (typical lines
+// finish well before, and skip its cost) and reads the clock.
+var stepsPerCheck = 1 << 12
+
+func (m *Machine) check() error {
+	if !m.memo && m.re.rows*m.width <= maxVisitedBits {
+		// Turning the set on midway is safe: states explored before it
+		// are only not pruned.
+		if n := (m.re.rows*m.width + 63) / 64; cap(m.visited) < n {
+			m.visited = make([]uint64, n)
+		} else {
+			m.visited = m.visited[:n]
+		}
+		m.memo = true
+	}
+	if m.timeout > 0 {
+		if m.started.IsZero() {
+			m.started = time.Now()
+		} else if time.Since(m.started) > m.timeout {
+			return ErrTimeout
+		}
+	}
+	return nil
+}
 
 // try runs the backtracker anchored at pos.
 func (m *Machine) try(start int) (bool, error) {
@@ -280,43 +363,25 @@ func (m *Machine) try(start int) (bool, error) {
 			m.caps[j.pc] = int(j.arg)
 			continue
 		case jobGreedy:
-			// j.pos is the next end to try; j.arg the shortest allowed.
-			if pos > int(j.arg) {
-				w := 1
-				if s[pos-1] >= utf8.RuneSelf {
-					_, w = utf8.DecodeLastRuneInString(s[:pos])
-				}
-				m.stack = append(m.stack, job{kind: jobGreedy, pc: pc, pos: int32(pos - w), arg: j.arg})
+			// j.pos is the longest end left to try, j.arg the shortest.
+			if pos = m.greedyEnd(&prog[pc], pos, int(j.arg)); pos < 0 {
+				continue
 			}
 			pc = prog[pc].out
 		case jobLazy:
-			// j.pos ended the last try, j.arg runes in; take one more.
-			i := &prog[pc]
-			if i.max >= 0 && j.arg >= i.max || pos >= len(s) {
+			// j.pos ended the last try, j.arg runes in: try longer.
+			n := j.arg
+			if pos, n = m.lazyEnd(&prog[pc], pos, n, true); pos < 0 {
 				continue
 			}
-			r, w := rune(s[pos]), 1
-			if r >= utf8.RuneSelf {
-				r, w = utf8.DecodeRuneInString(s[pos:])
-			}
-			if !i.cls.has(r) {
-				continue
-			}
-			pos += w
-			m.stack = append(m.stack, job{kind: jobLazy, pc: pc, pos: int32(pos), arg: j.arg + 1})
-			pc = i.out
+			pc = prog[pc].out
 		}
 	run:
 		for {
-			if m.timeout > 0 {
-				m.steps++
-				if m.steps&(stepsPerCheck-1) == 0 {
-					if m.started.IsZero() {
-						m.started = time.Now()
-					} else if time.Since(m.started) > m.timeout {
-						m.stack = m.stack[:0]
-						return false, ErrTimeout
-					}
+			if m.steps++; m.steps&(stepsPerCheck-1) == 0 {
+				if err := m.check(); err != nil {
+					m.stack = m.stack[:0]
+					return false, err
 				}
 			}
 			i := &prog[pc]
@@ -369,14 +434,12 @@ func (m *Machine) try(start int) (bool, error) {
 					if lo < 0 {
 						break run
 					}
-					if p > lo {
-						w := 1
-						if s[p-1] >= utf8.RuneSelf {
-							_, w = utf8.DecodeLastRuneInString(s[:p])
-						}
-						m.stack = append(m.stack, job{kind: jobGreedy, pc: pc, pos: int32(p - w), arg: int32(lo)})
+					if pos = m.greedyEnd(i, p, lo); pos < 0 {
+						break run
 					}
-					pos = p
+					// greedyEnd queued the shorter ends; go on from here.
+					pc = i.out
+					continue
 				} else {
 					n := int32(0)
 					for ; n < i.min; n++ {
@@ -392,10 +455,23 @@ func (m *Machine) try(start int) (bool, error) {
 						}
 						pos += w
 					}
-					m.stack = append(m.stack, job{kind: jobLazy, pc: pc, pos: int32(pos), arg: n})
+					if pos, _ = m.lazyEnd(i, pos, n, false); pos < 0 {
+						break run
+					}
 				}
 			case opSplit:
-				m.stack = append(m.stack, job{kind: jobTry, pc: i.alt, pos: int32(pos)})
+				// Take only the branches that can go on with the next byte.
+				outOK, altOK := m.can(&prog[i.out], pos), m.can(&prog[i.alt], pos)
+				if !outOK {
+					if !altOK {
+						break run
+					}
+					pc = i.alt
+					continue
+				}
+				if altOK {
+					m.stack = append(m.stack, job{kind: jobTry, pc: i.alt, pos: int32(pos)})
+				}
 			case opSave:
 				m.stack = append(m.stack, job{kind: jobRestore, pc: i.arg, arg: int32(m.caps[i.arg])})
 				m.caps[i.arg] = pos
@@ -405,6 +481,10 @@ func (m *Machine) try(start int) (bool, error) {
 				}
 			case opLook:
 				if !m.look(i, pos) {
+					break run
+				}
+			case opProgress:
+				if pos == m.caps[i.arg] {
 					break run
 				}
 			case opJmp:
@@ -603,3 +683,4 @@ func required(re *syntax.Regexp, out []string) []string {
 	}
 	return out
 }
+

@@ -27,6 +27,16 @@ func goGroups(re *regexp.Regexp) []string {
 // submatches, the semantics a backtracker has. Every group is named so
 // both sides report the same ones.
 func TestAgreesWithGoRegexp(t *testing.T) {
+	// once as typical lines run, once with the visited set on from the
+	// first step, as long or pathological lines run
+	for _, every := range []int{1 << 12, 1} {
+		defer func(n int) { stepsPerCheck = n }(stepsPerCheck)
+		stepsPerCheck = every
+		agreesWithGoRegexp(t)
+	}
+}
+
+func agreesWithGoRegexp(t *testing.T) {
 	exprs := []string{
 		`(?P<a>a+)(?P<b>b*)`,
 		`(?P<a>a*?)(?P<b>a*)b`,
