@@ -1,0 +1,575 @@
+#!/usr/bin/env bash
+# testenv.sh: real servers for gostash's tests, as plain JVMs on 127.0.0.1.
+#
+#   testenv.sh up       start the servers (a no-op for those already running)
+#   testenv.sh down     stop them all and remove their data
+#   testenv.sh status   say what runs
+#   testenv.sh env      print the path of the env file the Go helpers read
+#
+# Environment:
+#   TESTENV=kafka,elasticsearch,opensearch   which servers `up` starts (any subset)
+#   KAFKA_BROKERS=1                         3 gives a three-broker cluster, one quorum
+#   KAFKA_VERSION, ES_VERSION, OPENSEARCH_VERSION, LOG4J_VERSION   pin other versions
+#   KAFKA_HEAP, ES_HEAP, OPENSEARCH_HEAP    JVM heaps (default 512m each)
+#   TESTENV_USER                             user the search engines run as when we are root
+#   TESTENV_TIMEOUT                          seconds to wait for a server (default 180)
+#   TESTENV_ENGINE_JVM_OPTS                  extra JVM options for both search engines
+#
+# Everything comes from package registries only: the jars and zips from Maven Central
+# through Maven's local repository (~/.m2), kcat from Debian. The unpacked servers are
+# cached under .testenv/cache so a second `up` takes seconds; `down` keeps the cache.
+set -euo pipefail
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
+LOG4J_VERSION=${LOG4J_VERSION:-2.25.5}
+ES_VERSION=${ES_VERSION:-8.19.21}
+OPENSEARCH_VERSION=${OPENSEARCH_VERSION:-2.19.6}
+DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+
+KAFKA_HEAP=${KAFKA_HEAP:-512m}
+ES_HEAP=${ES_HEAP:-512m}
+OPENSEARCH_HEAP=${OPENSEARCH_HEAP:-512m}
+TESTENV_USER=${TESTENV_USER:-gostash-testenv}
+TESTENV_TIMEOUT=${TESTENV_TIMEOUT:-180}
+ALL_SERVICES="kafka elasticsearch opensearch"
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+die() { echo "testenv: $*" >&2; exit 1; }
+say() { echo "testenv: $*"; }
+
+# The repository root is where go.mod is; .testenv/ lives there.
+find_root() {
+	local d=$HERE
+	while [[ $d != / ]]; do
+		[[ -f $d/go.mod ]] && { echo "$d"; return; }
+		d=$(dirname "$d")
+	done
+	die "no go.mod above $HERE: run this script from a gostash checkout"
+}
+ROOT=$(find_root)
+TE=$ROOT/.testenv
+CACHE=$TE/cache
+DATA=$TE/data
+LOGS=$TE/logs
+ENV_FILE=$TE/env
+
+# ---------------------------------------------------------------- prerequisites
+
+as_root() { [[ $(id -u) -eq 0 ]]; }
+
+# apt_install PKG...: Debian packages the script needs on a fresh machine.
+apt_install() {
+	as_root || die "missing $*: install it with 'sudo apt-get install -y $*' and rerun"
+	say "installing $* from Debian's packages"
+	# The package lists may be absent or stale on a fresh machine: update only if needed.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; } ||
+		die "apt-get install $* failed; install it by hand and rerun"
+}
+
+need_cmd() { # need_cmd COMMAND DEBIAN_PACKAGE
+	command -v "$1" >/dev/null 2>&1 || apt_install "$2"
+}
+
+# Both engines and Kafka 4 run on Java 17 (Elasticsearch 8 and OpenSearch 2 also
+# on 21, but 9.x/3.x would need 21: we stay on 17, what the machines ship).
+find_java17() {
+	local j
+	for j in "${JAVA17_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/*17*; do
+		[[ -n $j && -x $j/bin/java ]] || continue
+		if "$j/bin/java" -version 2>&1 | grep -q 'version "17'; then
+			echo "$j"
+			return
+		fi
+	done
+	return 1
+}
+
+ensure_java() {
+	JAVA17=$(find_java17) || { apt_install openjdk-17-jre-headless; JAVA17=$(find_java17); } ||
+		die "no Java 17 found: install openjdk-17-jre-headless or set JAVA17_HOME"
+	JAVA=$JAVA17/bin/java
+}
+
+# Elasticsearch and OpenSearch refuse to run as root. When we are root, they run as
+# an unprivileged system user created here; otherwise as whoever runs this script.
+ensure_user() {
+	if ! as_root; then
+		RUN_AS=()
+		return
+	fi
+	if ! id -u "$TESTENV_USER" >/dev/null 2>&1; then
+		say "creating user $TESTENV_USER to run the search engines (they refuse root)"
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$TESTENV_USER" ||
+			die "useradd $TESTENV_USER failed; create an unprivileged user and set TESTENV_USER"
+	fi
+	RUN_AS=(runuser -u "$TESTENV_USER" --)
+	# The user must reach the unpacked servers; a checkout under a private home (0700)
+	# would make the engines die with a puzzling "permission denied".
+	runuser -u "$TESTENV_USER" -- test -x "$TE" ||
+		die "user $TESTENV_USER cannot enter $TE: make its parent folders traversable (chmod o+x) or move the checkout"
+}
+
+# ---------------------------------------------------------------- ports
+
+# free_port: a port nothing listens on, below Linux's ephemeral range (32768+) so
+# outgoing connections cannot take it between now and the server's bind.
+PICKED=" "
+free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((20000 + RANDOM % 12000))
+		[[ $PICKED == *" $p "* ]] && continue
+		if [[ -z $(ss -Htan "( sport = :$p )" 2>/dev/null) ]]; then
+			PICKED+="$p "
+			echo "$p"
+			return
+		fi
+	done
+	die "found no free port in 20000-32000"
+}
+
+# ---------------------------------------------------------------- processes
+
+alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+pid_of() { [[ -f $1 ]] && cat "$1" 2>/dev/null || true; }
+
+# stop_pid PID NAME: TERM, then KILL after 30 s; returns when it is gone.
+stop_pid() {
+	local pid=$1 name=$2 i
+	alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 300); do
+		alive "$pid" || return 0
+		sleep 0.1
+	done
+	say "$name (pid $pid) ignored SIGTERM for 30 s; killing it"
+	kill -KILL "$pid" 2>/dev/null || true
+	while alive "$pid"; do sleep 0.1; done
+}
+
+# show_log FILE...: the last lines of each log that exists, for a failed start.
+show_log() {
+	local f
+	for f in "$@"; do
+		[[ -s $f ]] || continue
+		echo "----- last lines of $f -----" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+# ---------------------------------------------------------------- artifacts
+
+# Kafka's jars, copied from ~/.m2 (downloaded there first if missing).
+fetch_kafka() {
+	KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
+	[[ -f $KAFKA_LIBS/.complete ]] && return
+	need_cmd mvn maven
+	say "collecting Kafka $KAFKA_VERSION jars through Maven (first run only)"
+	rm -rf "$KAFKA_LIBS"
+	mkdir -p "$KAFKA_LIBS"
+	mvn -B -q -f "$HERE/kafka.pom.xml" "$DEP_PLUGIN:copy-dependencies" \
+		-Dkafka.version="$KAFKA_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
+		-DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >"$LOGS/maven-kafka.log" 2>&1 ||
+		{ show_log "$LOGS/maven-kafka.log"; die "Maven could not collect Kafka's jars (log above)"; }
+	touch "$KAFKA_LIBS/.complete"
+}
+
+# fetch_zip NAME GROUP ARTIFACT VERSION: unpack a search engine's test distribution
+# (a zip on Maven Central) into the cache; sets ZIP_HOME.
+fetch_zip() {
+	local name=$1 group=$2 artifact=$3 version=$4 dl
+	ZIP_HOME=$CACHE/$artifact-$version
+	[[ -f $ZIP_HOME/.complete ]] && return
+	need_cmd mvn maven
+	need_cmd unzip unzip
+	say "fetching $name $version through Maven (first run only)"
+	dl=$CACHE/download
+	rm -rf "$ZIP_HOME" "$dl"
+	mkdir -p "$dl"
+	mvn -B -q "$DEP_PLUGIN:copy" -Dartifact="$group:$artifact:$version:zip" \
+		-DoutputDirectory="$dl" >"$LOGS/maven-$name.log" 2>&1 ||
+		{ show_log "$LOGS/maven-$name.log"; die "Maven could not fetch $group:$artifact:$version:zip (log above)"; }
+	unzip -q "$dl/$artifact-$version.zip" -d "$CACHE" ||
+		die "unzip of $dl/$artifact-$version.zip failed; remove $CACHE and rerun"
+	rm -rf "$dl"
+	[[ -x $ZIP_HOME/bin/$artifact ]] || die "$ZIP_HOME/bin/$artifact missing after unzip"
+	touch "$ZIP_HOME/.complete"
+}
+
+# ---------------------------------------------------------------- kafka
+
+kafka_bootstrap() { # from the running nodes' state
+	local f out=""
+	for f in "$DATA"/kafka/node-*/broker.port; do
+		[[ -f $f ]] || continue
+		out+="${out:+,}127.0.0.1:$(cat "$f")"
+	done
+	echo "$out"
+}
+
+kafka_count() { ls -d "$DATA"/kafka/node-* 2>/dev/null | wc -l; }
+
+kafka_running() { # all recorded nodes alive
+	local d n=0
+	for d in "$DATA"/kafka/node-*; do
+		[[ -d $d ]] || continue
+		alive "$(pid_of "$d/pid")" || return 1
+		n=$((n + 1))
+	done
+	[[ $n -gt 0 ]]
+}
+
+# kafka_ready N: the broker answers a metadata request listing all N brokers.
+kafka_ready() {
+	kcat -L -b "$(kafka_bootstrap)" -m 3 2>/dev/null | grep -q "^ *$1 brokers:"
+}
+
+# Uuid.randomUuid's string form: 16 random bytes, URL-safe base64 without padding.
+# Generated here to save a JVM start; Kafka rejects ids that start with '-'.
+kafka_cluster_id() {
+	local id
+	while :; do
+		id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+		[[ $id != -* ]] && { echo "$id"; return; }
+	done
+}
+
+start_kafka() {
+	local n=$KAFKA_BROKERS i d voters="" cid
+	if kafka_running; then
+		if [[ $(kafka_count) -ne $n ]]; then
+			die "Kafka runs with $(kafka_count) broker(s), not $n: run 'make testenv-down' first"
+		fi
+		say "kafka already running at $(kafka_bootstrap)"
+		return
+	fi
+	stop_kafka quiet # a half-dead cluster from before: start afresh
+	need_cmd kcat kcat
+	fetch_kafka
+	local -a bports cports
+	for i in $(seq 1 "$n"); do
+		bports[i]=$(free_port)
+		cports[i]=$(free_port)
+		voters+="${voters:+,}$i@127.0.0.1:${cports[i]}"
+	done
+	cid=$(kafka_cluster_id)
+	local cp="$KAFKA_LIBS/*"
+	local -a fmt_pids=()
+	for i in $(seq 1 "$n"); do
+		d=$DATA/kafka/node-$i
+		mkdir -p "$d"
+		echo "${bports[i]}" >"$d/broker.port"
+		echo "${cports[i]}" >"$d/controller.port"
+		sed -e "s|@NODE_ID@|$i|g" -e "s|@VOTERS@|$voters|g" \
+			-e "s|@BROKER_PORT@|${bports[i]}|g" -e "s|@CONTROLLER_PORT@|${cports[i]}|g" \
+			-e "s|@DATA_DIR@|$d|g" -e "s|@REPLICATION@|$n|g" \
+			"$HERE/kafka-server.properties.tmpl" >"$d/server.properties"
+		# Static voters (controller.quorum.voters), so no --standalone; formats in parallel.
+		"$JAVA" -Xmx256m -cp "$cp" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+			>"$LOGS/kafka-$i-format.log" 2>&1 9>&- &
+		fmt_pids+=($!)
+	done
+	for i in $(seq 1 "$n"); do
+		wait "${fmt_pids[i - 1]}" ||
+			{ show_log "$LOGS/kafka-$i-format.log"; die "formatting Kafka node $i's storage failed (log above)"; }
+	done
+	for i in $(seq 1 "$n"); do
+		d=$DATA/kafka/node-$i
+		: >"$LOGS/kafka-$i.log"
+		# setsid: the broker must not die with the shell or make that started it.
+		setsid "$JAVA" -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+			-Djava.awt.headless=true -XX:ErrorFile="$LOGS/kafka-$i-hs_err_pid%p.log" \
+			-Dlog4j2.configurationFile="file:$HERE/kafka-log4j2.properties" \
+			-Dgostash.testenv.logfile="$LOGS/kafka-$i.log" \
+			-cp "$cp" kafka.Kafka "$d/server.properties" \
+			>"$LOGS/kafka-$i.out" 2>&1 </dev/null 9>&- &
+		echo $! >"$d/pid"
+	done
+	say "kafka $KAFKA_VERSION starting ($n broker(s)) at $(kafka_bootstrap)"
+}
+
+wait_kafka() {
+	local deadline=$((SECONDS + TESTENV_TIMEOUT)) d i
+	while ! kafka_ready "$KAFKA_BROKERS"; do
+		for d in "$DATA"/kafka/node-*; do
+			i=${d##*-}
+			if ! alive "$(pid_of "$d/pid")"; then
+				show_log "$LOGS/kafka-$i.out" "$LOGS/kafka-$i.log"
+				die "Kafka node $i exited during start (log above)"
+			fi
+		done
+		if ((SECONDS > deadline)); then
+			show_log "$LOGS/kafka-1.log"
+			die "Kafka did not answer a metadata request within ${TESTENV_TIMEOUT}s (log above)"
+		fi
+		sleep 0.3
+	done
+	say "kafka ready: $(kafka_bootstrap)"
+}
+
+stop_kafka() {
+	local d i
+	for d in "$DATA"/kafka/node-*; do
+		[[ -d $d ]] || continue
+		i=${d##*-}
+		stop_pid "$(pid_of "$d/pid")" "kafka node $i"
+	done
+	rm -rf "$DATA/kafka"
+	[[ ${1:-} == quiet ]] || say "kafka stopped"
+}
+
+# ---------------------------------------------------------------- search engines
+# One code path for both: Elasticsearch's and OpenSearch's test zips share the
+# launcher's shape (bin/NAME -d -p PIDFILE -E k=v), differing only in names.
+
+engine_vars() { # sets E_* for engine $1
+	case $1 in
+	elasticsearch)
+		E_VERSION=$ES_VERSION E_HEAP=$ES_HEAP E_PREFIX=ES
+		# Elasticsearch's -d returns once the node started (or failed): clean and exact.
+		E_DAEMON=(-d)
+		E_GROUP=org.elasticsearch.distribution.integ-test-zip E_ARTIFACT=elasticsearch
+		;;
+	opensearch)
+		E_VERSION=$OPENSEARCH_VERSION E_HEAP=$OPENSEARCH_HEAP E_PREFIX=OPENSEARCH
+		# OpenSearch's -d returns at once, before the JVM even wrote its pid file, so a
+		# JVM dying early would go unseen: run it in the foreground (in background), its
+		# exit status then tells wait_engine at once.
+		E_DAEMON=()
+		E_GROUP=org.opensearch.distribution.integ-test-zip E_ARTIFACT=opensearch
+		;;
+	esac
+	E_DIR=$DATA/$1
+}
+
+engine_url() { [[ -f $DATA/$1/http.port ]] && echo "http://127.0.0.1:$(cat "$DATA/$1/http.port")"; }
+engine_running() { alive "$(pid_of "$DATA/$1/pid")"; }
+
+engine_ready() {
+	curl -fsS --max-time 5 "$(engine_url "$1")/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1
+}
+
+start_engine() {
+	local name=$1
+	engine_vars "$name"
+	if engine_running "$name"; then
+		say "$name already running at $(engine_url "$name")"
+		return
+	fi
+	stop_engine "$name" quiet
+	need_cmd curl curl
+	fetch_zip "$name" "$E_GROUP" "$E_ARTIFACT" "$E_VERSION"
+	local home=$ZIP_HOME http transport
+	http=$(free_port)
+	transport=$(free_port)
+	# Config is copied per run: the engines write their keystore into it, and the
+	# cached home stays pristine (and owned by whoever unpacked it).
+	mkdir -p "$E_DIR"/{data,tmp} "$LOGS/$name"
+	rm -f "$LOGS/$name"/*
+	cp -r "$home/config" "$E_DIR/config"
+	# Drop options that write GC logs, heap dumps and crash files relative to the
+	# working folder (not writable by the engine's user); heap is set below.
+	sed -i -E '/-Xlog:gc|-Xloggc|HeapDumpOnOutOfMemoryError|HeapDumpPath|ErrorFile|^-Xm[sx]/d' "$E_DIR/config/jvm.options"
+	mkdir -p "$E_DIR/config/jvm.options.d"
+	{
+		printf -- '-Xms%s\n-Xmx%s\n-XX:ErrorFile=%s\n' "$E_HEAP" "$E_HEAP" "$LOGS/$name/hs_err_pid%p.log"
+		for o in ${TESTENV_ENGINE_JVM_OPTS:-}; do echo "$o"; done
+	} >"$E_DIR/config/jvm.options.d/gostash-testenv.options"
+	echo "$http" >"$E_DIR/http.port"
+	echo "$transport" >"$E_DIR/transport.port"
+	[[ ${#RUN_AS[@]} -gt 0 ]] && chown -R "$TESTENV_USER:" "$E_DIR" "$LOGS/$name"
+	local -a settings=(
+		-E cluster.name=gostash-testenv
+		-E node.name="$name-1"
+		-E discovery.type=single-node
+		-E network.host=127.0.0.1
+		-E http.port="$http"
+		-E transport.port="$transport"
+		-E path.data="$E_DIR/data"
+		-E path.logs="$LOGS/$name"
+		# A nearly full disk would otherwise make indices read-only or unassigned.
+		-E cluster.routing.allocation.disk.threshold_enabled=false
+	)
+	# Elastic's test zip carries x-pack-core and x-pack-security (no ML, no geoip):
+	# security would want TLS and passwords, which tests of a plain client don't need.
+	[[ $name == elasticsearch ]] && settings+=(-E xpack.security.enabled=false)
+	: >"$LOGS/$name.out"
+	# -p records the server JVM's pid. The launcher runs in the background while Kafka
+	# and the other engine start alongside; its exit status goes to launcher.rc for
+	# wait_engine (which runs in another subshell, so `wait` cannot get it).
+	(
+		cd "$E_DIR"
+		rc=0
+		"${RUN_AS[@]}" env "${E_PREFIX}_JAVA_HOME=$JAVA17" "${E_PREFIX}_PATH_CONF=$E_DIR/config" \
+			"${E_PREFIX}_TMPDIR=$E_DIR/tmp" "${E_PREFIX}_JAVA_OPTS=" \
+			"$home/bin/$E_ARTIFACT" "${E_DAEMON[@]}" -p "$E_DIR/pid" "${settings[@]}" || rc=$?
+		echo "$rc" >"$E_DIR/launcher.rc"
+	) >"$LOGS/$name.out" 2>&1 </dev/null 9>&- &
+	echo $! >"$E_DIR/launcher.pid"
+	say "$name $E_VERSION starting at http://127.0.0.1:$http"
+}
+
+wait_engine() {
+	local name=$1 deadline=$((SECONDS + TESTENV_TIMEOUT)) rc
+	engine_vars "$name"
+	local logs=("$LOGS/$name.out" "$LOGS/$name/gostash-testenv.log")
+	while ! engine_ready "$name"; do
+		# A launcher that exited is fine only if it left a running daemon behind.
+		rc=$(cat "$E_DIR/launcher.rc" 2>/dev/null || true)
+		if [[ -n $rc ]] && { [[ $rc -ne 0 ]] || ! engine_running "$name"; }; then
+			show_log "${logs[@]}"
+			die "$name failed to start (launcher exit $rc; log above)"
+		fi
+		if ((SECONDS > deadline)); then
+			show_log "${logs[@]}"
+			die "$name was not yellow or green within ${TESTENV_TIMEOUT}s (log above)"
+		fi
+		sleep 0.5
+	done
+	rm -f "$E_DIR/launcher.pid" "$E_DIR/launcher.rc"
+	say "$name ready: $(engine_url "$name")"
+}
+
+stop_engine() {
+	local name=$1
+	engine_vars "$name"
+	# The server first: a foreground launcher then ends by itself.
+	stop_pid "$(pid_of "$E_DIR/pid")" "$name"
+	stop_pid "$(pid_of "$E_DIR/launcher.pid")" "$name launcher"
+	rm -rf "$E_DIR"
+	[[ ${2:-} == quiet ]] || say "$name stopped"
+}
+
+# ---------------------------------------------------------------- env file
+
+# write_env: KEY=VALUE lines for every server that runs, read by the Go helpers
+# (sdk/sdktest/testenv) and sourceable by a shell (set -a; . .testenv/env).
+write_env() {
+	local tmp=$ENV_FILE.tmp
+	{
+		echo "# Written by sdk/sdktest/testenv/testenv.sh; removed by 'make testenv-down'."
+		if kafka_running; then
+			echo "KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
+			echo "KAFKA_BROKERS=$(kafka_count)"
+			echo "KAFKA_VERSION=$KAFKA_VERSION"
+		fi
+		if engine_running elasticsearch; then
+			echo "ELASTICSEARCH_URL=$(engine_url elasticsearch)"
+			echo "ELASTICSEARCH_VERSION=$ES_VERSION"
+		fi
+		if engine_running opensearch; then
+			echo "OPENSEARCH_URL=$(engine_url opensearch)"
+			echo "OPENSEARCH_VERSION=$OPENSEARCH_VERSION"
+		fi
+	} >"$tmp"
+	mv "$tmp" "$ENV_FILE"
+}
+
+# ---------------------------------------------------------------- commands
+
+parse_services() {
+	local s out=""
+	for s in ${TESTENV:-$ALL_SERVICES}; do
+		case $s in
+		kafka) ;;
+		elasticsearch | es) s=elasticsearch ;;
+		opensearch | os) s=opensearch ;;
+		all) out="$ALL_SERVICES" && continue ;;
+		*) die "unknown service '$s' in TESTENV: use any of kafka,elasticsearch,opensearch" ;;
+		esac
+		out+=" $s"
+	done
+	echo "$out"
+}
+
+lock() {
+	mkdir -p "$TE" "$CACHE" "$DATA" "$LOGS"
+	# One up/down at a time per checkout: make test in two shells must not race.
+	# Every server is started with 9>&-, or it would hold the lock for its lifetime.
+	exec 9>"$TE/lock"
+	flock -w 600 9 || die "another testenv.sh holds $TE/lock for 10 minutes; is it stuck?"
+}
+
+cmd_up() {
+	local services s
+	services=$(parse_services)
+	[[ $KAFKA_BROKERS =~ ^[1-9]$ ]] || die "KAFKA_BROKERS must be 1..9, not '$KAFKA_BROKERS'"
+	lock
+	ensure_java
+	ensure_user
+	local t0=$SECONDS
+	# Start everything first, then wait: on 2 cores the JVMs' start-up overlaps.
+	# The engines go first: Elasticsearch is the slowest to start (the critical
+	# path), and Kafka's storage format would delay it by a JVM start.
+	for s in $services; do
+		[[ $s == kafka ]] || start_engine "$s"
+	done
+	[[ " $services " == *" kafka "* ]] && start_kafka
+	local failed=0
+	for s in $services; do
+		case $s in
+		kafka) (wait_kafka) || failed=1 ;;
+		*) (wait_engine "$s") || failed=1 ;;
+		esac
+	done
+	write_env
+	if [[ $failed -ne 0 ]]; then
+		die "some servers failed to start (see above); logs are in $LOGS. 'make testenv-down' cleans up."
+	fi
+	say "up in $((SECONDS - t0))s; env in $ENV_FILE:"
+	grep -v '^#' "$ENV_FILE" | sed 's/^/  /'
+}
+
+cmd_down() {
+	lock
+	stop_kafka
+	stop_engine elasticsearch
+	stop_engine opensearch
+	# A JVM whose pid file was lost (a killed script, a removed data dir) still names
+	# this checkout's .testenv in its command line: stop those too, by pid.
+	local pid
+	for pid in $(pgrep -f -- "$TE/" || true); do
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == java ]] || continue
+		say "stopping stray JVM $pid from $TE"
+		stop_pid "$pid" "stray JVM"
+	done
+	rm -rf "$DATA" "$ENV_FILE"
+	say "down: no server runs, data removed (cache kept in $CACHE)"
+}
+
+cmd_status() {
+	local any=0 s
+	if kafka_running; then
+		say "kafka: running, $(kafka_count) broker(s) at $(kafka_bootstrap)$(kafka_ready "$(kafka_count)" || echo ' (not answering metadata requests)')"
+		any=1
+	else
+		say "kafka: not running"
+	fi
+	for s in elasticsearch opensearch; do
+		if engine_running "$s"; then
+			say "$s: running at $(engine_url "$s") (pid $(pid_of "$DATA/$s/pid"))$(engine_ready "$s" || echo ' (health not yellow/green)')"
+			any=1
+		else
+			say "$s: not running"
+		fi
+	done
+	[[ -f $ENV_FILE ]] && say "env file: $ENV_FILE"
+	[[ $any -eq 1 ]] || say "start them with 'make testenv-up'"
+}
+
+KAFKA_BROKERS=${KAFKA_BROKERS:-1}
+TESTENV=${TESTENV:-}
+TESTENV=${TESTENV//,/ }
+
+case ${1:-} in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+env) echo "$ENV_FILE" ;;
+*)
+	echo "usage: $0 up|down|status|env   (TESTENV=kafka,elasticsearch,opensearch KAFKA_BROKERS=1|3)" >&2
+	exit 2
+	;;
+esac
