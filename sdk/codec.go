@@ -240,6 +240,7 @@ func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
 // not per string or number. The boxed values are never written again, as
 // interface values require.
 type slab struct {
+	maps   *Decoder // when set, nested maps come from its free list
 	strs   []string
 	ints   []int64
 	floats []float64
@@ -307,42 +308,49 @@ func aliasString(b []byte) string {
 func decodeEvent(data []byte, keys []string, sl *slab) (*Event, error) {
 	e := sl.event()
 	e.fields = make(map[string]any, 8)
+	if err := decodeEventInto(e, data, keys, sl); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func decodeEventInto(e *Event, data []byte, keys []string, sl *slab) error {
 	for len(data) > 0 {
 		num, typ, n := protowire.ConsumeTag(data)
 		if n < 0 {
-			return nil, ErrCorruptBatch
+			return ErrCorruptBatch
 		}
 		data = data[n:]
 		switch {
 		case num == feTimestamp && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return ErrCorruptBatch
 			}
 			e.ts = protowire.DecodeZigZag(v)
 			data = data[n:]
 		case (num == feFields || num == feMeta) && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return ErrCorruptBatch
 			}
 			target := e.fields
 			if num == feMeta {
 				target = e.Metadata()
 			}
 			if err := decodeField(v, keys, target, sl); err != nil {
-				return nil, err
+				return err
 			}
 			data = data[n:]
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return ErrCorruptBatch
 			}
 			data = data[n:]
 		}
 	}
-	return e, nil
+	return nil
 }
 
 func decodeField(data []byte, keys []string, into map[string]any, sl *slab) error {
@@ -433,7 +441,12 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			m := make(map[string]any, 4)
+			var m map[string]any
+			if sl.maps != nil {
+				m = sl.maps.newMap()
+			} else {
+				m = make(map[string]any, 4)
+			}
 			for len(v) > 0 {
 				fnum, ftyp, fn := protowire.ConsumeTag(v)
 				if fn < 0 {

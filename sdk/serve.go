@@ -118,6 +118,7 @@ func Serve() {
 				grpc.InitialConnWindowSize(64<<20),
 				grpc.ReadBufferSize(1<<20),
 				grpc.WriteBufferSize(1<<20),
+				GRPCServerBufferPool(),
 			)...)
 		},
 	})
@@ -501,6 +502,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 	var (
 		enc    Encoder
+		dec    Decoder
 		events []*Event
 		chain  []*FilterInstance
 		ids    []uint64
@@ -526,10 +528,13 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 			s.mu.Unlock()
 		}
 		resp := &pluginv1.ProcessResponse{Seq: req.Seq}
-		events, err = AppendDecodeBatch(events[:0], req.Events)
+		decoded, err := dec.Decode(req.Events)
 		if err != nil {
 			resp.Error = err.Error()
 		} else {
+			// RunChain reuses its argument's array: give it a copy of
+			// the decoder's list, which the decoder needs to recycle.
+			events = append(events[:0], decoded...)
 			out := RunChain(ctx, chain, events)
 			resp.Events = enc.Encode(out)
 			resp.Count = uint32(len(out))
@@ -537,7 +542,6 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
-		clear(events) // let the events go before the next batch arrives
 	}
 }
 
@@ -557,7 +561,7 @@ func sameIDs(a, b []uint64) bool {
 
 func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 	var (
-		events   []*Event
+		dec      Decoder
 		selected []*Event
 		index    []int
 	)
@@ -574,7 +578,7 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 			return fmt.Errorf("no output instance %d", req.InstanceId)
 		}
 		resp := &pluginv1.WriteResponse{Seq: req.Seq}
-		events, err = AppendDecodeBatch(events[:0], req.Events)
+		events, err := dec.Decode(req.Events)
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
@@ -599,7 +603,6 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
-		clear(events)
 		clear(selected)
 	}
 }

@@ -98,6 +98,7 @@ func (p *Process) start() error {
 			grpc.WithInitialConnWindowSize(64 << 20),
 			grpc.WithReadBufferSize(1 << 20),
 			grpc.WithWriteBufferSize(1 << 20),
+			sdk.GRPCDialBufferPool(),
 		},
 	})
 	rpcClient, err := client.Client()

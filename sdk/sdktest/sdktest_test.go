@@ -92,7 +92,7 @@ func TestValidate(t *testing.T) {
 		{"missing required", map[string]any{}, "level", "missing required"},
 		{"wrong type", map[string]any{"level": "high"}, "level", "expects int"},
 		{"component check", map[string]any{"level": 5}, "level", "3 or less"},
-		{"common option", map[string]any{"level": 1, "when": "message +"}, "when", "invalid when"},
+		{"common option", map[string]any{"level": 1, "when": "message +"}, "when", "Invalid when"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

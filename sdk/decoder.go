@@ -1,0 +1,147 @@
+package sdk
+
+import (
+	"unsafe"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Decoder decodes batch after batch into the same events and maps, so a
+// plugin process's steady stream of batches barely allocates: building a
+// map per event and per nested object was the largest cost of crossing a
+// process boundary.
+//
+// The events of one Decode are valid until the next Decode: the runtime
+// decodes a batch, hands it to the filter chain or output, encodes or
+// answers, and only then decodes the next one. This is the contract
+// Filter and Output document: keep a Clone of an event needed later.
+type Decoder struct {
+	last []*Event // handed out by the previous Decode
+	free []*Event
+	maps []map[string]any
+	seen map[unsafe.Pointer]struct{}
+	out  []*Event
+	keys []string
+}
+
+// maxFreeMaps bounds the maps kept for reuse, so one batch of unusually
+// wide events does not pin memory for the life of the process.
+const maxFreeMaps = 4096
+
+// Decode decodes data. The result and its events are valid until the next
+// call; the events share data's memory.
+func (d *Decoder) Decode(data []byte) ([]*Event, error) {
+	d.recycle()
+	d.keys = d.keys[:0]
+	for rest := data; len(rest) > 0; {
+		num, typ, n := protowire.ConsumeTag(rest)
+		if n < 0 {
+			return nil, ErrCorruptBatch
+		}
+		rest = rest[n:]
+		m := protowire.ConsumeFieldValue(num, typ, rest)
+		if m < 0 {
+			return nil, ErrCorruptBatch
+		}
+		if num == fbKeys && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(rest)
+			d.keys = append(d.keys, aliasString(v))
+		}
+		rest = rest[m:]
+	}
+	var sl slab
+	sl.maps = d
+	d.out = d.out[:0]
+	for len(data) > 0 {
+		num, typ, n := protowire.ConsumeTag(data)
+		if n < 0 {
+			return nil, ErrCorruptBatch
+		}
+		data = data[n:]
+		if num == fbEvents && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(data)
+			if n < 0 {
+				return nil, ErrCorruptBatch
+			}
+			e := d.event()
+			if err := decodeEventInto(e, v, d.keys, &sl); err != nil {
+				return nil, err
+			}
+			d.out = append(d.out, e)
+			data = data[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, data)
+		if n < 0 {
+			return nil, ErrCorruptBatch
+		}
+		data = data[n:]
+	}
+	d.last = append(d.last[:0], d.out...)
+	return d.out, nil
+}
+
+func (d *Decoder) event() *Event {
+	if n := len(d.free); n > 0 {
+		e := d.free[n-1]
+		d.free = d.free[:n-1]
+		return e
+	}
+	return &Event{fields: make(map[string]any, 8)}
+}
+
+func (d *Decoder) newMap() map[string]any {
+	if n := len(d.maps); n > 0 {
+		m := d.maps[n-1]
+		d.maps = d.maps[:n-1]
+		return m
+	}
+	return make(map[string]any, 4)
+}
+
+// recycle takes back the previous batch's events and their nested maps.
+// A map reachable twice (a plugin put one map into two events) is taken
+// back once.
+func (d *Decoder) recycle() {
+	if d.seen == nil {
+		d.seen = make(map[unsafe.Pointer]struct{}, 64)
+	}
+	clear(d.seen)
+	for _, e := range d.last {
+		for _, v := range e.fields {
+			d.takeMaps(v)
+		}
+		for _, v := range e.meta {
+			d.takeMaps(v)
+		}
+		clear(e.fields)
+		if e.meta != nil {
+			clear(e.meta)
+		}
+		e.ts = 0
+		d.free = append(d.free, e)
+	}
+	d.last = d.last[:0]
+}
+
+func (d *Decoder) takeMaps(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		p := *(*unsafe.Pointer)(unsafe.Pointer(&t))
+		if _, dup := d.seen[p]; dup {
+			return
+		}
+		d.seen[p] = struct{}{}
+		for _, x := range t {
+			d.takeMaps(x)
+		}
+		if len(d.maps) < maxFreeMaps {
+			clear(t)
+			d.maps = append(d.maps, t)
+		}
+	case []any:
+		for _, x := range t {
+			d.takeMaps(x)
+		}
+	}
+}
