@@ -32,6 +32,10 @@ type Publisher interface {
 // not (it tags the event itself, e.g. _grokparsefailure); Dropped to drop
 // the event. emit adds a new event (a clone or a split) after this one;
 // emitted events inherit the batch's delivery tracking.
+//
+// Events belong to the pipeline: after Filter returns, an event and the
+// maps and lists in it may be reused for a later batch. A filter that
+// needs an event later (to aggregate, to deduplicate) keeps e.Clone().
 type Filter interface {
 	Filter(ctx context.Context, e *Event, emit func(*Event)) Result
 }
@@ -51,7 +55,9 @@ const (
 // outcomes it returns a *WriteError: events marked Retry are sent again
 // later, events marked Reject are dead-lettered. Any other error retries
 // the whole batch. An event is accepted once it is written where a crash
-// of this process cannot lose it.
+// of this process cannot lose it. As with filters, the events are reused
+// after Write returns: an output that sends asynchronously encodes them
+// (or clones them) before it returns.
 type Output interface {
 	Write(ctx context.Context, events []*Event) error
 }
