@@ -1,0 +1,195 @@
+package file
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The sincedb remembers, per file identity, how far the file has been
+// delivered. One line per file:
+//
+//	# gostash sincedb v1: inode major minor position last_active fingerprint_length fingerprint path
+//	1837465 259 1 52311 1716800000.123 1024 9f3b5c0a1e2d4c77 /var/log/messages
+//
+// The first six columns are Logstash's (its sincedb files are read as
+// they are: point sincedb_path at one to take over where Logstash left
+// off); the fingerprint is a hash of the file's first bytes, which tells
+// a file apart from a new one that got the same inode, or from the same
+// file truncated and written again past the old position between two
+// looks (copytruncate).
+
+const sincedbHeader = "# gostash sincedb v1: inode major minor position last_active fingerprint_length fingerprint path"
+
+// fileID is a file's identity: device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// entry is what the sincedb keeps about one file.
+type entry struct {
+	pos        int64 // delivered up to here
+	lastActive int64 // unix ns of the last change
+	path       string
+	fpLen      int // bytes the fingerprint covers; 0: none yet
+	fpSum      uint64
+}
+
+// fingerprintMax is how many of a file's first bytes identify it.
+const fingerprintMax = 1024
+
+// fingerprint hashes b (a file's first bytes).
+func fingerprint(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
+}
+
+// readSincedb loads a sincedb; a missing file is an empty one.
+func readSincedb(path string) (map[fileID]*entry, error) {
+	db := map[fileID]*entry{}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return db, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	ours := false
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if n == 1 && strings.HasPrefix(line, "# gostash sincedb v1") {
+			ours = true
+			continue
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, e, err := parseSincedbLine(line, ours)
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: %w (delete the file to read every file again from start_position)", path, n, err)
+		}
+		db[id] = e
+	}
+	return db, sc.Err()
+}
+
+func parseSincedbLine(line string, ours bool) (fileID, *entry, error) {
+	cols := 6 // Logstash: inode major minor position last_active path
+	if ours {
+		cols = 8
+	}
+	parts := strings.SplitN(line, " ", cols)
+	if len(parts) < 4 {
+		return fileID{}, nil, errors.New("too few columns")
+	}
+	var nums [4]uint64
+	for i := range nums {
+		v, err := strconv.ParseUint(parts[i], 10, 64)
+		if err != nil {
+			return fileID{}, nil, fmt.Errorf("column %d: %w", i+1, err)
+		}
+		nums[i] = v
+	}
+	id := fileID{ino: nums[0], dev: devJoin(nums[1], nums[2])}
+	e := &entry{pos: int64(nums[3])}
+	if len(parts) > 4 {
+		if secs, err := strconv.ParseFloat(parts[4], 64); err == nil {
+			e.lastActive = int64(secs * 1e9)
+		}
+	}
+	rest := parts[5:]
+	if ours && len(parts) == 8 {
+		n, err1 := strconv.Atoi(parts[5])
+		sum, err2 := strconv.ParseUint(parts[6], 16, 64)
+		if err1 != nil || err2 != nil {
+			return fileID{}, nil, errors.New("bad fingerprint")
+		}
+		e.fpLen, e.fpSum = n, sum
+		rest = parts[7:]
+	}
+	if len(rest) > 0 {
+		e.path = rest[0]
+		if strings.HasPrefix(e.path, `"`) {
+			if p, err := strconv.Unquote(e.path); err == nil {
+				e.path = p
+			}
+		}
+	}
+	return id, e, nil
+}
+
+// appendSincedb writes the entries, in path order so the file reads well.
+func appendSincedb(dst []byte, db map[fileID]*entry) []byte {
+	ids := make([]fileID, 0, len(db))
+	for id := range db {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := db[ids[i]], db[ids[j]]
+		if a.path != b.path {
+			return a.path < b.path
+		}
+		return ids[i].ino < ids[j].ino
+	})
+	dst = append(dst, sincedbHeader...)
+	dst = append(dst, '\n')
+	for _, id := range ids {
+		e := db[id]
+		major, minor := devParts(id.dev)
+		dst = strconv.AppendUint(dst, id.ino, 10)
+		dst = append(dst, ' ')
+		dst = strconv.AppendUint(dst, major, 10)
+		dst = append(dst, ' ')
+		dst = strconv.AppendUint(dst, minor, 10)
+		dst = append(dst, ' ')
+		dst = strconv.AppendInt(dst, e.pos, 10)
+		dst = append(dst, ' ')
+		dst = strconv.AppendFloat(dst, float64(e.lastActive)/1e9, 'f', 3, 64)
+		dst = append(dst, ' ')
+		dst = strconv.AppendInt(dst, int64(e.fpLen), 10)
+		dst = append(dst, ' ')
+		dst = strconv.AppendUint(dst, e.fpSum, 16)
+		dst = append(dst, ' ')
+		if strings.ContainsAny(e.path, "\n\r") || strings.HasPrefix(e.path, `"`) {
+			dst = strconv.AppendQuote(dst, e.path)
+		} else {
+			dst = append(dst, e.path...)
+		}
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// writeAtomic replaces path with data: written to a temporary file beside
+// it, then renamed over it, so a crash leaves the old sincedb or the new
+// one, never half of one.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, bytes.NewReader(data))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	return err
+}
