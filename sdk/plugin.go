@@ -112,6 +112,9 @@ type Env struct {
 	// BatchSize is the pipeline's batch size: inputs publish batches of
 	// about this many events.
 	BatchSize int
+	// BatchDelay is how long an input may wait to fill a batch before it
+	// publishes a partial one (Logstash's pipeline.batch.delay).
+	BatchDelay time.Duration
 }
 
 // Logger is the structured logger a component writes to. Arguments are

@@ -307,9 +307,13 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 		return &pluginv1.OpenResponse{Diagnostics: DiagnosticsToProto(ds)}, nil
 	}
 	logger := s.logger.Named(kind.String() + "." + req.Name)
-	env := Env{Name: req.Name, Pipeline: req.PipelineId, Logger: hcLogger{logger}, DataDir: req.DataDir, BatchSize: int(req.BatchSize)}
+	env := Env{Name: req.Name, Pipeline: req.PipelineId, Logger: hcLogger{logger}, DataDir: req.DataDir,
+		BatchSize: int(req.BatchSize), BatchDelay: time.Duration(req.BatchDelayMs) * time.Millisecond}
 	if env.BatchSize <= 0 {
 		env.BatchSize = 125
+	}
+	if env.BatchDelay <= 0 {
+		env.BatchDelay = 50 * time.Millisecond
 	}
 	s.mu.Lock()
 	s.next++

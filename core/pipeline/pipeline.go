@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -106,13 +108,14 @@ func (p *Pipeline) Stats() *Stats { return &p.stats }
 
 func (p *Pipeline) open(ctx context.Context, b Block) (int, error) {
 	h, ds, err := b.Proc.Open(ctx, &pluginv1.OpenRequest{
-		Component:  b.Type,
-		Kind:       sdk.KindToProto(b.Kind),
-		ConfigJson: b.ConfigJSON,
-		PipelineId: p.settings.ID,
-		Name:       b.Name,
-		DataDir:    p.settings.DataDir,
-		BatchSize:  uint32(p.settings.BatchSize),
+		Component:    b.Type,
+		Kind:         sdk.KindToProto(b.Kind),
+		ConfigJson:   b.ConfigJSON,
+		PipelineId:   p.settings.ID,
+		Name:         b.Name,
+		DataDir:      p.instanceDir(b),
+		BatchSize:    uint32(p.settings.BatchSize),
+		BatchDelayMs: uint32(p.settings.BatchDelay / time.Millisecond),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("%s %q: open: %w", b.Kind, b.Name, err)
@@ -121,6 +124,20 @@ func (p *Pipeline) open(ctx context.Context, b Block) (int, error) {
 		return 0, fmt.Errorf("%s %q: %w", b.Kind, b.Name, err)
 	}
 	return h, nil
+}
+
+// instanceDir is where an instance keeps its state (a file input's
+// positions): <path.data>/plugins/<kind>s/<type>/<name>, as Logstash keeps
+// plugin state under path.data/plugins. It is created on first use.
+func (p *Pipeline) instanceDir(b Block) string {
+	if p.settings.DataDir == "" {
+		return ""
+	}
+	dir := filepath.Join(p.settings.DataDir, "plugins", b.Kind.String()+"s", b.Type, b.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.log.Warn("cannot create the instance's data directory", "dir", dir, "error", err)
+	}
+	return dir
 }
 
 // Run opens outputs, then filters, then inputs, and moves batches until

@@ -648,7 +648,9 @@ type OpenRequest struct {
 	// A directory under --path.data for the instance's state.
 	DataDir string `protobuf:"bytes,6,opt,name=data_dir,json=dataDir,proto3" json:"data_dir,omitempty"`
 	// The pipeline's batch size, which inputs aim for.
-	BatchSize     uint32 `protobuf:"varint,7,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	BatchSize uint32 `protobuf:"varint,7,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	// How long an input may wait to fill a batch before it publishes it.
+	BatchDelayMs  uint32 `protobuf:"varint,8,opt,name=batch_delay_ms,json=batchDelayMs,proto3" json:"batch_delay_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -728,6 +730,13 @@ func (x *OpenRequest) GetDataDir() string {
 func (x *OpenRequest) GetBatchSize() uint32 {
 	if x != nil {
 		return x.BatchSize
+	}
+	return 0
+}
+
+func (x *OpenRequest) GetBatchDelayMs() uint32 {
+	if x != nil {
+		return x.BatchDelayMs
 	}
 	return 0
 }
@@ -2137,7 +2146,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04path\x18\x04 \x03(\tR\x04path\"\"\n" +
 	"\bSeverity\x12\t\n" +
 	"\x05ERROR\x10\x00\x12\v\n" +
-	"\aWARNING\x10\x01\"\xe8\x01\n" +
+	"\aWARNING\x10\x01\"\x8e\x02\n" +
 	"\vOpenRequest\x12\x1c\n" +
 	"\tcomponent\x18\x01 \x01(\tR\tcomponent\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
@@ -2148,7 +2157,8 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04kind\x18\x05 \x01(\x0e2\x17.gostash.plugin.v1.KindR\x04kind\x12\x19\n" +
 	"\bdata_dir\x18\x06 \x01(\tR\adataDir\x12\x1d\n" +
 	"\n" +
-	"batch_size\x18\a \x01(\rR\tbatchSize\"p\n" +
+	"batch_size\x18\a \x01(\rR\tbatchSize\x12$\n" +
+	"\x0ebatch_delay_ms\x18\b \x01(\rR\fbatchDelayMs\"p\n" +
 	"\fOpenResponse\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\x04R\n" +
 	"instanceId\x12?\n" +
