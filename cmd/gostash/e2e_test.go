@@ -303,6 +303,12 @@ func TestSIGKILLedCoreLeavesNoPluginProcess(t *testing.T) {
 	if len(plugins) < 3 {
 		t.Fatalf("expected 3 plugin processes, found %v", plugins)
 	}
+	// Only the stdin input may read the core's stdin; these get /dev/null.
+	for _, p := range plugins {
+		if in, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", p)); in != "/dev/null" {
+			t.Errorf("plugin %d (%s) has stdin %q, want /dev/null", p, cmdline(p), in)
+		}
+	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -422,6 +428,26 @@ output "stdout" "out" { codec = "json_lines" }
 	for i, want := range []string{"one", "two", "three"} {
 		if events[i]["message"] != want {
 			t.Errorf("event %d message = %v, want %q", i, events[i]["message"], want)
+		}
+	}
+}
+
+func TestJSONLogs(t *testing.T) {
+	_, stderr, code := gostash(t, "", "--log.format", "json", "-e", `
+input "generator" "g" { count = 5 }
+output "null" "n" {}
+`)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("expected log lines, got %q", stderr)
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Errorf("--log.format json printed a line that is not JSON: %q", l)
 		}
 	}
 }
