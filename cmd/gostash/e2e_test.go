@@ -451,3 +451,33 @@ output "null" "n" {}
 		}
 	}
 }
+
+// Every example a user may copy must be a valid configuration.
+func TestExamplePipelinesPassConfigTest(t *testing.T) {
+	files, _ := filepath.Glob("../../pipelines/*.hcl")
+	examples, _ := filepath.Glob("../../plugins/*/*/example.hcl")
+	files = append(files, examples...)
+	if len(files) < 5 {
+		t.Fatalf("found only %d example pipelines", len(files))
+	}
+	for _, f := range files {
+		abs, _ := filepath.Abs(f)
+		t.Run(strings.TrimPrefix(f, "../../"), func(t *testing.T) {
+			stdout, stderr, code := gostash(t, "", "-t", "-f", abs)
+			if code != 0 || !strings.Contains(stdout, "Configuration OK") {
+				t.Fatalf("configtest failed (exit %d):\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+func TestQuickstartRuns(t *testing.T) {
+	abs, _ := filepath.Abs("../../pipelines/quickstart.hcl")
+	stdout, stderr, code := gostash(t, "", "-f", abs)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if strings.Count(stdout, `"message" =>`) != 3 || strings.Count(stdout, `"error"`) != 2 {
+		t.Fatalf("quickstart: want 3 events, 2 tagged error:\n%s", stdout)
+	}
+}
