@@ -40,18 +40,23 @@ type inst struct {
 	greedy bool
 	assert assertion
 	look   lookKind
-	out    int32
+	null   bool  // a match can go on from here without consuming
+	out    int32 // the next instruction
 	alt    int32 // opSplit: the second choice
-	arg    int32 // opSave: capture slot
+	arg    int32 // opSave, opProgress: slot
 	memo   int32 // visited-set row, -1 when (pc, pos) cannot be reached twice
 	min    int32 // opSpan
 	max    int32 // opSpan; -1 is unbounded
-	str    string
 	cls    *class
-	seq    []*class // opLook
-	self   int32    // this instruction's index
-	next   byteSet  // bytes that can start a match from here
-	null   bool     // a match can go on from here without consuming
+	next   *byteSet // bytes that can start a match from here (shared)
+	ext    *instExt
+}
+
+// instExt holds what few instructions need, to keep inst small: the
+// matcher walks instructions, and more of them fit in the cache.
+type instExt struct {
+	str string   // opString
+	seq []*class // opLook
 }
 
 // byteSet is a set of bytes: 256 bits.
@@ -167,7 +172,6 @@ type compiler struct {
 
 func (c *compiler) emit(i inst) int32 {
 	i.memo = -1
-	i.self = int32(len(c.prog))
 	c.prog = append(c.prog, i)
 	return int32(len(c.prog) - 1)
 }
@@ -220,7 +224,7 @@ func (c *compiler) compile(re *syntax.Regexp) (frag, error) {
 			}
 			return f, nil
 		}
-		pc := c.emit(inst{op: opString, str: string(re.Rune)})
+		pc := c.emit(inst{op: opString, ext: &instExt{str: string(re.Rune)}})
 		return frag{pc, []patch{{pc, false}}}, nil
 	case syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
 		cls, _ := oneChar(re)
@@ -435,7 +439,7 @@ func (c *compiler) lookaround(re *syntax.Regexp) (frag, error) {
 	if !add(re.Sub[0]) || len(seq) == 0 {
 		return frag{}, &UnsupportedError{"lookaround other than a fixed run of single characters"}
 	}
-	pc := c.emit(inst{op: opLook, look: kind, seq: seq})
+	pc := c.emit(inst{op: opLook, look: kind, ext: &instExt{seq: seq}})
 	return frag{pc, []patch{{pc, false}}}, nil
 }
 
@@ -493,6 +497,7 @@ func (c *compiler) skipJmps() {
 // are solved by iterating to a fixpoint.
 func (c *compiler) setNext() {
 	prog := c.prog
+	next := make([]byteSet, len(prog))
 	for changed := true; changed; {
 		changed = false
 		for pc := len(prog) - 1; pc >= 0; pc-- {
@@ -504,29 +509,39 @@ func (c *compiler) setNext() {
 				null = true
 			case opFail:
 			case opString:
-				set.add(i.str[0])
+				set.add(i.ext.str[0])
 			case opClass:
 				set.addClass(i.cls)
 			case opSpan:
 				set.addClass(i.cls)
 				if i.min == 0 {
-					set.union(&prog[i.out].next)
+					set.union(&next[i.out])
 					null = prog[i.out].null
 				}
 			case opSplit:
-				set.union(&prog[i.out].next)
-				set.union(&prog[i.alt].next)
+				set.union(&next[i.out])
+				set.union(&next[i.alt])
 				null = prog[i.out].null || prog[i.alt].null
-			default: // jmp, save, assert, look
-				set.union(&prog[i.out].next)
+			default: // jmp, save, assert, look, progress
+				set.union(&next[i.out])
 				null = prog[i.out].null
 			}
-			if i.next.union(&set) {
+			if next[pc].union(&set) {
 				changed = true
 			}
 			if null && !i.null {
 				i.null, changed = true, true
 			}
 		}
+	}
+	shared := map[byteSet]*byteSet{}
+	for pc := range prog {
+		p, ok := shared[next[pc]]
+		if !ok {
+			p = new(byteSet)
+			*p = next[pc]
+			shared[next[pc]] = p
+		}
+		prog[pc].next = p
 	}
 }

@@ -27,6 +27,7 @@ type Regexp struct {
 	begin   bool     // matches only at the start of the text
 	needs   []string // literals every match contains
 	minLen  int
+	dfa     *prefixDFA
 	machine sync.Pool
 }
 
@@ -61,6 +62,7 @@ func Compile(expr string, keep []string) (*Regexp, error) {
 	c.setNext()
 	re.prog = c.prog
 	re.analyze(tree)
+	re.dfa = buildPrefixDFA(re.prog, re.start)
 	return re, nil
 }
 
@@ -81,7 +83,6 @@ type Machine struct {
 	width   int // input length + 1: columns of the visited set
 	memo    bool
 	steps   int
-	tries   int
 	timeout time.Duration
 	started time.Time
 	s       string
@@ -137,7 +138,6 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 	}
 	m.s = s
 	m.steps = 0
-	m.tries = 0
 	m.timeout = timeout
 	m.started = time.Time{}
 	m.width = len(s) + 1
@@ -159,7 +159,9 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 				break
 			}
 		}
-		m.tries++
+		if !re.dfa.mayMatch(s[pos:]) {
+			continue
+		}
 		ok, err := m.try(pos)
 		if ok || err != nil {
 			return ok, err
@@ -231,7 +233,7 @@ func (m *Machine) look(i *inst, pos int) bool {
 	ok := true
 	if i.look == lookAhead || i.look == lookAheadNot {
 		p := pos
-		for _, c := range i.seq {
+		for _, c := range i.ext.seq {
 			if p >= len(s) {
 				ok = false
 				break
@@ -249,7 +251,7 @@ func (m *Machine) look(i *inst, pos int) bool {
 		return ok == (i.look == lookAhead)
 	}
 	p := pos
-	for k := len(i.seq) - 1; k >= 0; k-- {
+	for k := len(i.ext.seq) - 1; k >= 0; k-- {
 		if p <= 0 {
 			ok = false
 			break
@@ -258,7 +260,7 @@ func (m *Machine) look(i *inst, pos int) bool {
 		if r >= utf8.RuneSelf {
 			r, w = utf8.DecodeLastRuneInString(s[:p])
 		}
-		if !i.seq[k].has(r) {
+		if !i.ext.seq[k].has(r) {
 			ok = false
 			break
 		}
@@ -277,7 +279,7 @@ func (m *Machine) can(i *inst, pos int) bool {
 
 // greedyEnd picks the longest end in [lo, hi] of span i after which the
 // match can go on, queues the shorter ones, and returns it (-1: none).
-func (m *Machine) greedyEnd(i *inst, hi, lo int) int {
+func (m *Machine) greedyEnd(pc int32, i *inst, hi, lo int) int {
 	s := m.s
 	next := &m.re.prog[i.out]
 	for e := hi; e >= lo; {
@@ -287,7 +289,7 @@ func (m *Machine) greedyEnd(i *inst, hi, lo int) int {
 		}
 		if m.can(next, e) && !(m.memo && next.memo >= 0 && m.marked(next.memo, e)) {
 			if e > lo {
-				m.stack = append(m.stack, job{kind: jobGreedy, pc: int32(i.self), pos: int32(e - w), arg: int32(lo)})
+				m.stack = append(m.stack, job{kind: jobGreedy, pc: pc, pos: int32(e - w), arg: int32(lo)})
 			}
 			return e
 		}
@@ -299,12 +301,12 @@ func (m *Machine) greedyEnd(i *inst, hi, lo int) int {
 // lazyEnd picks the shortest end of span i from pos (n runes in; one more
 // at least when more is set) after which the match can go on, queues the
 // longer ones, and returns it with its rune count (-1: none).
-func (m *Machine) lazyEnd(i *inst, pos int, n int32, more bool) (int, int32) {
+func (m *Machine) lazyEnd(pc int32, i *inst, pos int, n int32, more bool) (int, int32) {
 	s := m.s
 	next := &m.re.prog[i.out]
 	for {
 		if !more && m.can(next, pos) && !(m.memo && next.memo >= 0 && m.marked(next.memo, pos)) {
-			m.stack = append(m.stack, job{kind: jobLazy, pc: int32(i.self), pos: int32(pos), arg: n})
+			m.stack = append(m.stack, job{kind: jobLazy, pc: pc, pos: int32(pos), arg: n})
 			return pos, n
 		}
 		more = false
@@ -329,16 +331,7 @@ func (m *Machine) lazyEnd(i *inst, pos int, n int32, more bool) (int, int32) {
 var stepsPerCheck = 1 << 12
 
 func (m *Machine) check() error {
-	if !m.memo && m.re.rows*m.width <= maxVisitedBits {
-		// Turning the set on midway is safe: states explored before it
-		// are only not pruned.
-		if n := (m.re.rows*m.width + 63) / 64; cap(m.visited) < n {
-			m.visited = make([]uint64, n)
-		} else {
-			m.visited = m.visited[:n]
-		}
-		m.memo = true
-	}
+	m.enableMemo()
 	if m.timeout > 0 {
 		if m.started.IsZero() {
 			m.started = time.Now()
@@ -349,10 +342,25 @@ func (m *Machine) check() error {
 	return nil
 }
 
+func (m *Machine) enableMemo() {
+	if !m.memo && m.re.rows*m.width <= maxVisitedBits {
+		// Turning the set on midway is safe: states explored before it
+		// are only not pruned.
+		if n := (m.re.rows*m.width + 63) / 64; cap(m.visited) < n {
+			m.visited = make([]uint64, n)
+		} else {
+			m.visited = m.visited[:n]
+		}
+		m.memo = true
+	}
+}
+
 // try runs the backtracker anchored at pos.
 func (m *Machine) try(start int) (bool, error) {
 	prog := m.re.prog
 	s := m.s
+	steps, mask, memo := m.steps, stepsPerCheck-1, m.memo
+	defer func() { m.steps = steps }()
 	m.stack = append(m.stack[:0], job{kind: jobTry, pc: m.re.start, pos: int32(start)})
 	for len(m.stack) > 0 {
 		j := m.stack[len(m.stack)-1]
@@ -364,28 +372,30 @@ func (m *Machine) try(start int) (bool, error) {
 			continue
 		case jobGreedy:
 			// j.pos is the longest end left to try, j.arg the shortest.
-			if pos = m.greedyEnd(&prog[pc], pos, int(j.arg)); pos < 0 {
+			if pos = m.greedyEnd(pc, &prog[pc], pos, int(j.arg)); pos < 0 {
 				continue
 			}
 			pc = prog[pc].out
 		case jobLazy:
 			// j.pos ended the last try, j.arg runes in: try longer.
 			n := j.arg
-			if pos, n = m.lazyEnd(&prog[pc], pos, n, true); pos < 0 {
+			if pos, n = m.lazyEnd(pc, &prog[pc], pos, n, true); pos < 0 {
 				continue
 			}
 			pc = prog[pc].out
 		}
 	run:
 		for {
-			if m.steps++; m.steps&(stepsPerCheck-1) == 0 {
+			if steps++; steps&mask == 0 {
+				m.steps = steps
 				if err := m.check(); err != nil {
 					m.stack = m.stack[:0]
 					return false, err
 				}
+				memo = m.memo
 			}
 			i := &prog[pc]
-			if i.memo >= 0 && m.memo && m.seen(i.memo, pos) {
+			if memo && i.memo >= 0 && m.seen(i.memo, pos) {
 				break
 			}
 			switch i.op {
@@ -395,10 +405,10 @@ func (m *Machine) try(start int) (bool, error) {
 			case opFail:
 				break run
 			case opString:
-				if !strings.HasPrefix(s[pos:], i.str) {
+				if !strings.HasPrefix(s[pos:], i.ext.str) {
 					break run
 				}
-				pos += len(i.str)
+				pos += len(i.ext.str)
 			case opClass:
 				if pos >= len(s) {
 					break run
@@ -434,7 +444,7 @@ func (m *Machine) try(start int) (bool, error) {
 					if lo < 0 {
 						break run
 					}
-					if pos = m.greedyEnd(i, p, lo); pos < 0 {
+					if pos = m.greedyEnd(pc, i, p, lo); pos < 0 {
 						break run
 					}
 					// greedyEnd queued the shorter ends; go on from here.
@@ -455,7 +465,7 @@ func (m *Machine) try(start int) (bool, error) {
 						}
 						pos += w
 					}
-					if pos, _ = m.lazyEnd(i, pos, n, false); pos < 0 {
+					if pos, _ = m.lazyEnd(pc, i, pos, n, false); pos < 0 {
 						break run
 					}
 				}
@@ -683,4 +693,3 @@ func required(re *syntax.Regexp, out []string) []string {
 	}
 	return out
 }
-

@@ -210,3 +210,26 @@ func TestPrefilter(t *testing.T) {
 		t.Error("no match")
 	}
 }
+
+// The prefix DFA may only rule out positions where no match starts.
+func TestPrefixDFA(t *testing.T) {
+	re, err := Compile(`(?<y>\d\d(?:\d\d)?)-(?<m>\d\d)-(?<d>\d\d) (?<w>\w+)`, []string{"y", "m", "d", "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		at   string
+		want bool
+	}{
+		{"2026-11-22 x", true},
+		{"26-11-22 x", true},
+		{"216742,", false}, // a number is not a date
+		{"2026-11-22T08", false},
+		{"20", true}, // the input ends before the DFA can tell
+		{"2é", true}, // non-ASCII: the backtracker decides
+	} {
+		if got := re.dfa.mayMatch(tt.at); got != tt.want {
+			t.Errorf("mayMatch(%q) = %v, want %v", tt.at, got, tt.want)
+		}
+	}
+}

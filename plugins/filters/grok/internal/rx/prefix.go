@@ -1,0 +1,231 @@
+package rx
+
+import (
+	"encoding/binary"
+	"sort"
+)
+
+// prefixDFA answers, in a few table lookups, whether a match can start at
+// a position: it runs the first prefixDepth bytes through a DFA built from
+// the program (assertions and lookarounds taken as true, span bounds
+// loosened, so it only ever says "maybe" too often, never "no" wrongly).
+// A search over a line that does not match then costs a lookup per
+// candidate position instead of a backtracking try: a line with twenty
+// numbers in it no longer starts twenty timestamp matches.
+type prefixDFA struct {
+	classOf [256]uint8 // byte → class; giveUp for bytes the DFA does not track
+	nclass  int
+	trans   []int32 // state*nclass + class → state, or dead / accept
+	start   int32
+}
+
+const (
+	prefixDepth    = 32
+	maxPrefixState = 1024
+	giveUp         = 255 // non-ASCII: let the backtracker decide
+	dead           = -1
+	accept         = -2
+)
+
+// mayMatch reports whether a match could start at the beginning of t.
+func (d *prefixDFA) mayMatch(t string) bool {
+	st := d.start
+	if st == accept {
+		return true
+	}
+	for k := 0; k < prefixDepth && k < len(t); k++ {
+		c := d.classOf[t[k]]
+		if c == giveUp {
+			return true
+		}
+		st = d.trans[int(st)*d.nclass+int(c)]
+		if st < 0 {
+			return st == accept
+		}
+	}
+	return true
+}
+
+// thread is an NFA position: an instruction and, for strings the offset
+// reached, for spans the runes taken (counted up to min).
+type thread struct{ pc, sub int32 }
+
+func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
+	d := &prefixDFA{}
+	// Byte classes: ASCII bytes that every instruction treats alike.
+	var sets []byteSet
+	for i := range prog {
+		switch prog[i].op {
+		case opClass, opSpan:
+			var s byteSet
+			s.addClass(prog[i].cls)
+			sets = append(sets, s)
+		case opString:
+			for k := 0; k < len(prog[i].ext.str); k++ {
+				var s byteSet
+				s.add(prog[i].ext.str[k])
+				sets = append(sets, s)
+			}
+		}
+	}
+	sig := map[string]uint8{}
+	for b := 0; b < 256; b++ {
+		if b >= 0x80 {
+			d.classOf[b] = giveUp
+			continue
+		}
+		key := make([]byte, 0, len(sets))
+		for i := range sets {
+			if sets[i].has(byte(b)) {
+				key = append(key, 1)
+			} else {
+				key = append(key, 0)
+			}
+		}
+		c, ok := sig[string(key)]
+		if !ok {
+			c = uint8(len(sig))
+			sig[string(key)] = c
+		}
+		d.classOf[b] = c
+	}
+	d.nclass = len(sig)
+	reps := make([]byte, d.nclass) // a byte of each class
+	for b := 127; b >= 0; b-- {
+		reps[d.classOf[b]] = byte(b)
+	}
+
+	ids := map[string]int32{}
+	var states [][]thread
+	// add returns the state for a thread set (closed), creating it.
+	add := func(ts []thread) int32 {
+		closed, isAccept := closure(prog, ts)
+		if isAccept {
+			return accept
+		}
+		if len(closed) == 0 {
+			return dead
+		}
+		key := threadKey(closed)
+		if id, ok := ids[key]; ok {
+			return id
+		}
+		if len(states) >= maxPrefixState {
+			return accept // out of room: say maybe
+		}
+		id := int32(len(states))
+		ids[key] = id
+		states = append(states, closed)
+		return id
+	}
+	d.start = add([]thread{{start, 0}})
+	if d.start == accept {
+		return d
+	}
+	depth := map[int32]int{d.start: 0}
+	for q := 0; q < len(states); q++ {
+		row := make([]int32, d.nclass)
+		for c := range row {
+			row[c] = accept
+		}
+		d.trans = append(d.trans, row...)
+		if depth[int32(q)] >= prefixDepth {
+			continue // never read: the DFA stops at the depth
+		}
+		for c := 0; c < d.nclass; c++ {
+			next := step(prog, states[q], reps[c])
+			id := add(next)
+			d.trans[q*d.nclass+c] = id
+			if _, seen := depth[id]; id >= 0 && !seen {
+				depth[id] = depth[int32(q)] + 1
+			}
+		}
+	}
+	return d
+}
+
+// closure follows the instructions that consume nothing; reaching the
+// end of the program means a match can end here: accept.
+func closure(prog []inst, ts []thread) ([]thread, bool) {
+	seen := map[thread]bool{}
+	var out []thread
+	var visit func(t thread) bool
+	visit = func(t thread) bool {
+		if seen[t] {
+			return false
+		}
+		seen[t] = true
+		i := &prog[t.pc]
+		switch i.op {
+		case opMatch:
+			return true
+		case opFail:
+		case opString, opClass:
+			out = append(out, t)
+		case opSpan:
+			out = append(out, t)
+			if t.sub >= i.min {
+				return visit(thread{i.out, 0})
+			}
+		case opSplit:
+			return visit(thread{i.out, 0}) || visit(thread{i.alt, 0})
+		default: // jmp, save, assert, look, progress: taken as passing
+			return visit(thread{i.out, 0})
+		}
+		return false
+	}
+	for _, t := range ts {
+		if visit(t) {
+			return nil, true
+		}
+	}
+	return out, false
+}
+
+// step moves the threads over byte b.
+func step(prog []inst, ts []thread, b byte) []thread {
+	var out []thread
+	for _, t := range ts {
+		i := &prog[t.pc]
+		switch i.op {
+		case opString:
+			if i.ext.str[t.sub] != b {
+				continue
+			}
+			if int(t.sub)+1 < len(i.ext.str) {
+				out = append(out, thread{t.pc, t.sub + 1})
+			} else {
+				out = append(out, thread{i.out, 0})
+			}
+		case opClass:
+			if i.cls.has(rune(b)) {
+				out = append(out, thread{i.out, 0})
+			}
+		case opSpan:
+			if i.cls.has(rune(b)) && i.max != 0 {
+				out = append(out, thread{t.pc, min(t.sub+1, i.min)})
+			}
+		}
+	}
+	return out
+}
+
+func threadKey(ts []thread) string {
+	sort.Slice(ts, func(a, b int) bool {
+		if ts[a].pc != ts[b].pc {
+			return ts[a].pc < ts[b].pc
+		}
+		return ts[a].sub < ts[b].sub
+	})
+	buf := make([]byte, 0, 8*len(ts))
+	var last thread = thread{-1, -1}
+	for _, t := range ts {
+		if t == last {
+			continue
+		}
+		last = t
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(t.pc))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(t.sub))
+	}
+	return string(buf)
+}
