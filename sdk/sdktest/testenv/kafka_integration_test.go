@@ -3,8 +3,11 @@ package testenv_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +71,7 @@ func TestKafkaProduceConsume(t *testing.T) {
 	topic := uniqueName("testenv-roundtrip")
 	const n = 100
 	produce(t, brokers, topic, n)
+	checkCodec(t, topic, codecSnappy)
 
 	c, err := sarama.NewConsumer(brokers, saramaConfig())
 	if err != nil {
@@ -193,13 +197,17 @@ func TestKcat(t *testing.T) {
 	}
 
 	topic := uniqueName("testenv-kcat")
+	// librdkafka sends a batch uncompressed when compressing does not make it
+	// smaller, so the value must compress well for the batch to really be snappy.
+	value := "hello snappy " + strings.Repeat("abcdefgh", 64)
 	// -K: splits key from value, -H adds a header, -z snappy compresses the batch.
-	kcat(t, "k1:hello snappy\n", "-b", bootstrap, "-P", "-t", topic, "-z", "snappy", "-K:", "-H", "src=kcat")
+	kcat(t, "k1:"+value+"\n", "-b", bootstrap, "-P", "-t", topic, "-z", "snappy", "-K:", "-H", "src=kcat")
 	got := kcat(t, "", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-c", "1",
 		"-f", "p=%p o=%o k=%k h=%h s=%s\n")
-	if want := "p=0 o=0 k=k1 h=src=kcat s=hello snappy\n"; got != want {
+	if want := "p=0 o=0 k=k1 h=src=kcat s=" + value + "\n"; got != want {
 		t.Fatalf("kcat round trip: got %q, want %q", got, want)
 	}
+	checkCodec(t, topic, codecSnappy)
 
 	// And sarama reads what kcat wrote: key, header and snappy batch alike.
 	c, err := sarama.NewConsumer(testenv.KafkaBrokers(t), saramaConfig())
@@ -214,11 +222,50 @@ func TestKcat(t *testing.T) {
 	defer pc.Close()
 	select {
 	case m := <-pc.Messages():
-		if string(m.Key) != "k1" || string(m.Value) != "hello snappy" || len(m.Headers) != 1 ||
+		if string(m.Key) != "k1" || string(m.Value) != value || len(m.Headers) != 1 ||
 			string(m.Headers[0].Key) != "src" || string(m.Headers[0].Value) != "kcat" {
 			t.Fatalf("sarama read kcat's message as key %q value %q headers %v", m.Key, m.Value, m.Headers)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("sarama did not read kcat's message in 30s")
+	}
+}
+
+const codecSnappy = 2 // record batch attributes & 7
+
+// checkCodec reads the first log segment of topic's partition 0 straight from the
+// broker's data folder (laid out by testenv.sh: data/kafka/node-N/kraft/TOPIC-0)
+// and checks every record batch carries the given compression codec. Neither
+// client says how a batch was stored, and librdkafka silently skips compression
+// when it does not pay, so only the broker's disk proves "snappy".
+func checkCodec(t *testing.T, topic string, want int) {
+	t.Helper()
+	env := testenv.Get(t)
+	pattern := filepath.Join(filepath.Dir(env.Path), "data", "kafka", "node-*", "kraft", topic+"-0", "00000000000000000000.log")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files, _ := filepath.Glob(pattern)
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil || len(data) == 0 {
+				continue // a follower that has not fetched yet
+			}
+			for off, batch := 0, 0; off+23 <= len(data); batch++ {
+				// baseOffset int64, batchLength int32, leaderEpoch int32, magic int8, crc int32, attributes int16
+				length := int(binary.BigEndian.Uint32(data[off+8:]))
+				if magic := data[off+16]; magic != 2 {
+					t.Fatalf("%s: batch %d: magic %d, want 2", f, batch, magic)
+				}
+				if codec := int(binary.BigEndian.Uint16(data[off+21:]) & 7); codec != want {
+					t.Fatalf("%s: batch %d stored with codec %d, want %d", f, batch, codec, want)
+				}
+				off += 12 + length
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no data file matches %s", pattern)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
