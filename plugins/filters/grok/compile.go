@@ -91,8 +91,9 @@ func compile(src string, o compileOptions) (*Pattern, error) {
 func groupName(i int) string { return "g" + strconv.Itoa(i) }
 
 type expander struct {
-	o    compileOptions
-	caps []capture
+	o      compileOptions
+	caps   []capture
+	groups map[string]string // inline group name → its new name, for \k<name>
 }
 
 // expand writes the regex for text, replacing %{SYNTAX:SEMANTIC:TYPE} and
@@ -102,6 +103,19 @@ func (x *expander) expand(b *strings.Builder, text string, stack []string) error
 	for i := 0; i < len(text); {
 		c := text[i]
 		switch {
+		case c == '\\' && strings.HasPrefix(text[i:], `\k<`):
+			// a back-reference names a group we renamed
+			end := strings.IndexByte(text[i:], '>')
+			if end < 0 {
+				return fmt.Errorf("unterminated back-reference in %q", text[i:])
+			}
+			name := text[i+3 : i+end]
+			g, ok := x.groups[name]
+			if !ok {
+				return fmt.Errorf("back-reference \\k<%s> to no group of that name", name)
+			}
+			b.WriteString(`\k<` + g + ">")
+			i += end + 1
 		case c == '\\' && i+1 < len(text):
 			b.WriteString(text[i : i+2])
 			i += 2
@@ -127,7 +141,12 @@ func (x *expander) expand(b *strings.Builder, text string, stack []string) error
 			if err := x.addCapture(name, convNone); err != nil {
 				return err
 			}
-			b.WriteString("(?<" + groupName(len(x.caps)-1) + ">")
+			g := groupName(len(x.caps) - 1)
+			if x.groups == nil {
+				x.groups = map[string]string{}
+			}
+			x.groups[name] = g
+			b.WriteString("(?<" + g + ">")
 			i += end + 1
 		default:
 			b.WriteByte(c)

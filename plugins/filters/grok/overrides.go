@@ -47,6 +47,8 @@ var ecsEdits = map[string]struct {
 	"HTTPD_COMMONLOG": {ecs.Httpd, []edit{{`http.response.body.size:long`, `http.response.body.bytes:int`}}},
 	// go-grok misspells [bind][log][category].
 	"BIND9_QUERYLOG": {ecs.Bind9, []edit{{`bing.log.category`, `bind.log.category`}}},
+	// go-grok's typo: a stray [ in a field name.
+	"CISCOFW733100": {ecs.Firewalls, []edit{{`%{DATA:[cisco.asa.burst.object}`, `%{DATA:cisco.asa.burst.object}`}}},
 	// The message is captured by a lookahead, so the module name after it
 	// is still matched from the same place.
 	"SYSLOGPAMSESSION": {ecs.Syslog, []edit{{`(%{GREEDYDATA:message})`, `(?=%{GREEDYDATA:message})`}}},
@@ -59,6 +61,10 @@ var legacyEdits = map[string][]edit{
 	"TIME": {{`([^0-9]?)%{HOUR}:%{MINUTE}(?::%{SECOND})([^0-9]?)`, `(?!<[0-9])%{HOUR}:%{MINUTE}(?::%{SECOND})(?![0-9])`}},
 	// as BASE10NUM above
 	"BASE10NUM": {{`([+-]?`, `(?<![0-9.+-])([+-]?`}},
+	// Oniguruma reads .?* as (?:.?)*; RE2 syntax needs the group.
+	"SHOREWALL": {{`.?*`, `(?:.?)*`}},
+	// vjeantet/grok's own pattern has a capture with no name.
+	"COMMONENVOYACCESSLOG": {{`%{DATA:}`, `%{DATA}`}},
 }
 
 var ecsOverrides map[string]string

@@ -1,8 +1,9 @@
 package rx
 
 import (
+	"cmp"
 	"encoding/binary"
-	"sort"
+	"slices"
 )
 
 // prefixDFA answers, in a few table lookups, whether a match can start at
@@ -21,7 +22,7 @@ type prefixDFA struct {
 
 const (
 	prefixDepth    = 32
-	maxPrefixState = 1024
+	maxPrefixState = 512
 	giveUp         = 255 // non-ASCII: let the backtracker decide
 	dead           = -1
 	accept         = -2
@@ -97,25 +98,34 @@ func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
 
 	ids := map[string]int32{}
 	var states [][]thread
+	mark := make([]uint32, len(prog))
+	gen := uint32(0)
+	var scratch []thread
+	var keyBuf []byte
 	// add returns the state for a thread set (closed), creating it.
 	add := func(ts []thread) int32 {
-		closed, isAccept := closure(prog, ts)
+		if len(ts) == 0 {
+			return dead
+		}
+		gen++
+		closed, isAccept := closure(prog, ts, mark, gen, scratch[:0])
+		scratch = closed
 		if isAccept {
 			return accept
 		}
 		if len(closed) == 0 {
 			return dead
 		}
-		key := threadKey(closed)
-		if id, ok := ids[key]; ok {
+		keyBuf = threadKey(closed, keyBuf[:0])
+		if id, ok := ids[string(keyBuf)]; ok {
 			return id
 		}
 		if len(states) >= maxPrefixState {
 			return accept // out of room: say maybe
 		}
 		id := int32(len(states))
-		ids[key] = id
-		states = append(states, closed)
+		ids[string(keyBuf)] = id
+		states = append(states, slices.Clone(closed))
 		return id
 	}
 	d.start = add([]thread{{start, 0}})
@@ -132,8 +142,9 @@ func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
 		if depth[int32(q)] >= prefixDepth {
 			continue // never read: the DFA stops at the depth
 		}
+		var next []thread
 		for c := 0; c < d.nclass; c++ {
-			next := step(prog, states[q], reps[c])
+			next = step(prog, states[q], reps[c], next[:0])
 			id := add(next)
 			d.trans[q*d.nclass+c] = id
 			if _, seen := depth[id]; id >= 0 && !seen {
@@ -145,16 +156,18 @@ func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
 }
 
 // closure follows the instructions that consume nothing; reaching the
-// end of the program means a match can end here: accept.
-func closure(prog []inst, ts []thread) ([]thread, bool) {
-	seen := map[thread]bool{}
-	var out []thread
+// end of the program means a match can end here: accept. mark and gen
+// stand in for a visited set: an instruction is marked with the current
+// generation.
+func closure(prog []inst, ts []thread, mark []uint32, gen uint32, out []thread) ([]thread, bool) {
 	var visit func(t thread) bool
 	visit = func(t thread) bool {
-		if seen[t] {
-			return false
+		if t.sub == 0 {
+			if mark[t.pc] == gen {
+				return false
+			}
+			mark[t.pc] = gen
 		}
-		seen[t] = true
 		i := &prog[t.pc]
 		switch i.op {
 		case opMatch:
@@ -183,8 +196,7 @@ func closure(prog []inst, ts []thread) ([]thread, bool) {
 }
 
 // step moves the threads over byte b.
-func step(prog []inst, ts []thread, b byte) []thread {
-	var out []thread
+func step(prog []inst, ts []thread, b byte, out []thread) []thread {
 	for _, t := range ts {
 		i := &prog[t.pc]
 		switch i.op {
@@ -210,15 +222,15 @@ func step(prog []inst, ts []thread, b byte) []thread {
 	return out
 }
 
-func threadKey(ts []thread) string {
-	sort.Slice(ts, func(a, b int) bool {
-		if ts[a].pc != ts[b].pc {
-			return ts[a].pc < ts[b].pc
+// threadKey sorts the threads and encodes them into buf as a map key.
+func threadKey(ts []thread, buf []byte) []byte {
+	slices.SortFunc(ts, func(a, b thread) int {
+		if c := cmp.Compare(a.pc, b.pc); c != 0 {
+			return c
 		}
-		return ts[a].sub < ts[b].sub
+		return cmp.Compare(a.sub, b.sub)
 	})
-	buf := make([]byte, 0, 8*len(ts))
-	var last thread = thread{-1, -1}
+	last := thread{-1, -1}
 	for _, t := range ts {
 		if t == last {
 			continue
@@ -227,5 +239,5 @@ func threadKey(ts []thread) string {
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(t.pc))
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(t.sub))
 	}
-	return string(buf)
+	return buf
 }

@@ -82,7 +82,8 @@ type Machine struct {
 	dirty   []int32
 	width   int // input length + 1: columns of the visited set
 	memo    bool
-	steps   int
+	steps   int // work done: instructions run, span bytes scanned
+	check   int // steps at which to look at the clock next
 	timeout time.Duration
 	started time.Time
 	s       string
@@ -137,7 +138,7 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 		}
 	}
 	m.s = s
-	m.steps = 0
+	m.steps, m.check = 0, stepsPerCheck
 	m.timeout = timeout
 	m.started = time.Time{}
 	m.width = len(s) + 1
@@ -283,6 +284,7 @@ func (m *Machine) greedyEnd(pc int32, i *inst, hi, lo int) int {
 	s := m.s
 	next := &m.re.prog[i.out]
 	for e := hi; e >= lo; {
+		m.steps++
 		w := 1
 		if e > 0 && s[e-1] >= utf8.RuneSelf {
 			_, w = utf8.DecodeLastRuneInString(s[:e])
@@ -310,6 +312,7 @@ func (m *Machine) lazyEnd(pc int32, i *inst, pos int, n int32, more bool) (int, 
 			return pos, n
 		}
 		more = false
+		m.steps++
 		if i.max >= 0 && n >= i.max || pos >= len(s) {
 			return -1, n
 		}
@@ -330,7 +333,10 @@ func (m *Machine) lazyEnd(pc int32, i *inst, pos int, n int32, more bool) (int, 
 // finish well before, and skip its cost) and reads the clock.
 var stepsPerCheck = 1 << 12
 
-func (m *Machine) check() error {
+// tick runs every stepsPerCheck steps: it turns the visited set on and
+// enforces the timeout.
+func (m *Machine) tick() error {
+	m.check = m.steps + stepsPerCheck
 	m.enableMemo()
 	if m.timeout > 0 {
 		if m.started.IsZero() {
@@ -359,10 +365,16 @@ func (m *Machine) enableMemo() {
 func (m *Machine) try(start int) (bool, error) {
 	prog := m.re.prog
 	s := m.s
-	steps, mask, memo := m.steps, stepsPerCheck-1, m.memo
-	defer func() { m.steps = steps }()
+	memo := m.memo
 	m.stack = append(m.stack[:0], job{kind: jobTry, pc: m.re.start, pos: int32(start)})
 	for len(m.stack) > 0 {
+		if m.steps >= m.check {
+			if err := m.tick(); err != nil {
+				m.stack = m.stack[:0]
+				return false, err
+			}
+			memo = m.memo
+		}
 		j := m.stack[len(m.stack)-1]
 		m.stack = m.stack[:len(m.stack)-1]
 		pc, pos := j.pc, int(j.pos)
@@ -386,9 +398,8 @@ func (m *Machine) try(start int) (bool, error) {
 		}
 	run:
 		for {
-			if steps++; steps&mask == 0 {
-				m.steps = steps
-				if err := m.check(); err != nil {
+			if m.steps++; m.steps >= m.check {
+				if err := m.tick(); err != nil {
 					m.stack = m.stack[:0]
 					return false, err
 				}
@@ -441,6 +452,7 @@ func (m *Machine) try(start int) (bool, error) {
 							lo = p
 						}
 					}
+					m.steps += p - pos
 					if lo < 0 {
 						break run
 					}
