@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestGrokDebugCommand(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "lines")
+	if err := os.WriteFile(in, []byte("id=4F2A1B3C9D n=3\r\nsomething else\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"captures and no match", []string{"id=%{QID:[q][id]} n=%{INT:n:int}", in, "-p", "QID=[0-9A-F]{10}"}, 0,
+			"{\"n\":3,\"q\":{\"id\":\"4F2A1B3C9D\"}}\nno match\n", ""},
+		{"legacy names", []string{"--ecs", "disabled", "%{SYSLOGBASE}", in}, 0, "no match\nno match\n", ""},
+		{"unknown pattern", []string{"%{INTT:n}", in}, 1, "", "did you mean %{INT}"},
+		{"bad -p", []string{"-p", "nonsense", "%{INT}", in}, 2, "", "NAME=REGEX"},
+		{"bad --ecs", []string{"--ecs", "v2", "%{INT}", in}, 2, "", "use v8, v1 or disabled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run(append([]string{"grok"}, tt.args...), &out, &errb); code != tt.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, tt.code, errb.String())
+			}
+			if out.String() != tt.stdout {
+				t.Errorf("stdout %q, want %q", out.String(), tt.stdout)
+			}
+			if !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("stderr %q lacks %q", errb.String(), tt.stderr)
+			}
+		})
+	}
+}
