@@ -165,3 +165,38 @@ output "slow" "out" { delay = "50ms" }
 		t.Fatalf("a graceful stop must deliver what was read: in %d, out %d", in, out)
 	}
 }
+
+// An output's per-event answers: retried events are sent again until
+// accepted, rejected ones are dead-lettered with the reason, and nothing
+// is lost or acked early.
+func TestOutputRetriesAndDeadLetters(t *testing.T) {
+	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	data := t.TempDir()
+	stdout, stderr, code := gostash(t, "", "--path.data", data, "-e", fmt.Sprintf(`
+plugin "testplugin" { path = %q }
+input "generator" "gen" {
+  lines = ["keep a", "reject b", "keep c", "keep d"]
+  count = 8
+}
+output "flaky" "out" {}
+`, bin))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if n := strings.Count(stdout, "ACCEPTED keep"); n != 6 {
+		t.Errorf("want the 6 keep events accepted after their retry, got %d:\n%s", n, stdout)
+	}
+	dlq, err := os.ReadFile(filepath.Join(data, "dead_letter_queue", "main", "out.jsonl"))
+	if err != nil {
+		t.Fatalf("no dead letter file: %v\n%s", err, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(string(dlq)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 dead letters, got %d:\n%s", len(lines), dlq)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, `"reason":"rejected on purpose"`) || !strings.Contains(l, `"message":"reject b"`) {
+			t.Errorf("dead letter lacks the event or the reason: %s", l)
+		}
+	}
+}

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gostash/gostash/sdk"
@@ -28,6 +29,39 @@ func init() {
 		func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {
 			return slow(c.Duration("delay")), nil
 		})
+	sdk.RegisterOutput("flaky", sdk.NewSpec("Rejects events whose message contains reject, asks to retry every event the first time it sees it, and prints what it accepts.").
+		Field(sdk.String("reject").Default("reject")),
+		func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {
+			return &flaky{reject: c.String("reject"), seen: map[string]bool{}}, nil
+		})
+}
+
+// flaky exercises the per-event outcomes of Output.Write.
+type flaky struct {
+	reject string
+	seen   map[string]bool
+}
+
+func (f *flaky) Write(_ context.Context, events []*sdk.Event) error {
+	var we sdk.WriteError
+	var accepted strings.Builder
+	for i, e := range events {
+		msg := e.Message()
+		switch {
+		case strings.Contains(msg, f.reject):
+			we.RejectItem(i, "rejected on purpose")
+		case !f.seen[msg]:
+			f.seen[msg] = true
+			we.Retry(i, 10*time.Millisecond, "not yet")
+		default:
+			fmt.Fprintf(&accepted, "ACCEPTED %s\n", msg)
+		}
+	}
+	_, _ = sdk.Stdout().Write([]byte(accepted.String()))
+	if len(we.Items) > 0 {
+		return &we
+	}
+	return nil
 }
 
 type tagger string
