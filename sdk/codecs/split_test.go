@@ -152,6 +152,7 @@ func TestText(t *testing.T) {
 		{"caf\xc3\xa9", "café"},
 		{"bad \xff byte", "bad \uFFFD byte"},
 		{"cut \xc3", "cut \uFFFD"},
+		{"two bad \xff\xfe", "two bad \uFFFD\uFFFD"},
 		{"", ""},
 	}
 	for _, tt := range tests {

@@ -248,3 +248,8 @@ func checkSequence(t *testing.T, msgs []string, from, to int) {
 func contextWithCancel() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
 }
+
+func sdkConfig(t *testing.T, settings map[string]any) *sdk.Config {
+	comp := sdktest.Lookup(t, sdk.KindInput, "file")
+	return sdktest.Config(t, comp, settings)
+}

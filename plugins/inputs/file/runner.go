@@ -27,6 +27,8 @@ type watched struct {
 
 	initialized bool  // its start position is decided
 	initial     bool  // found by the first discovery: start_position applies
+	lastSize    int64 // size at the last look before it was initialized
+	defers      int
 	size        int64 // at the last look
 	mtime       int64
 	lastRead    int64 // ns: when bytes last came, or when it was opened
@@ -81,7 +83,25 @@ type runner struct {
 	hostVal     any
 	hostMap     map[string]any
 	openLimited bool
+	ghosts      []ghost
 }
+
+// ghost is the content a truncated file had: a copy of it that shows up
+// (copytruncate rotation) is read from where the original was left.
+type ghost struct {
+	fpLen int
+	fpSum uint64
+	pos   int64
+	at    int64
+}
+
+// minCopyPrefix is how many first bytes two files must share before one
+// is taken for a copy of the other.
+const minCopyPrefix = 64
+
+// ghostTTL is how long a truncated file's content is looked for in new
+// files.
+const ghostTTL = int64(10 * time.Minute)
 
 func newRunner(in *Input, p sdk.Publisher, run uint64) *runner {
 	r := &runner{in: in, set: in.set, p: p, run: run, files: map[fileID]*watched{}}
@@ -213,7 +233,7 @@ func (r *runner) addFile(id fileID, path string, fi os.FileInfo, first bool) *wa
 	w := &watched{id: id, initial: first, sp: r.set.codec.NewSplitter(), dec: r.set.codec.NewDecoder(), want: true}
 	r.setPath(w, path)
 	w.mtime = fi.ModTime().UnixNano()
-	w.size = fi.Size()
+	w.size, w.lastSize = fi.Size(), fi.Size()
 	r.files[id] = w
 	r.order = append(r.order, w)
 	// A file last changed long ago is not read, unless it was read before.
@@ -300,6 +320,16 @@ func (r *runner) openFile(w *watched) bool {
 		r.in.logger.Info("file readable again", "path", w.path)
 		w.openErr = ""
 	}
+	if !w.initialized && !w.initial && (w.size == 0 || (w.size != w.lastSize && w.defers < 3)) {
+		// A file that appeared since the start and is empty or still
+		// growing fast may be a copy being made: look again later, when
+		// its first bytes tell what it is. (Nothing is lost: it is read
+		// from its start, or from the copied position.)
+		f.Close()
+		w.lastSize = w.size
+		w.defers++
+		return false
+	}
 	w.f = f
 	r.open++
 	w.want = false
@@ -343,9 +373,43 @@ func (r *runner) initialize(w *watched) {
 		if !r.set.read && r.set.startEnd && w.initial {
 			pos = w.size
 		}
+		if from, ok := r.copyOf(w, head); ok {
+			pos = from
+		}
 	}
 	w.wasDone = known && pos == w.size
 	r.startAt(w, pos, len(head), fingerprint(head))
+}
+
+// copyOf recognizes a new file that is a copy of one being read, as
+// copytruncate makes: it begins with the bytes the original's fingerprint
+// covers (at least minCopyPrefix of them). The copy is read from where the
+// original was left, so lines written to the original after the last read
+// and before the truncation are not lost, and none is read twice.
+func (r *runner) copyOf(w *watched, head []byte) (int64, bool) {
+	same := func(fpLen int, fpSum uint64) bool {
+		return fpLen >= minCopyPrefix && fpLen <= len(head) && fingerprint(head[:fpLen]) == fpSum
+	}
+	for i, g := range r.ghosts {
+		if same(g.fpLen, g.fpSum) && g.pos <= w.size && r.now-g.at < ghostTTL {
+			r.ghosts = append(r.ghosts[:i], r.ghosts[i+1:]...)
+			r.in.logger.Info("new file is a copy of a truncated one (copytruncate rotation): reading it from where the original was left", "path", w.path, "offset", g.pos)
+			return g.pos, true
+		}
+	}
+	for _, o := range r.order {
+		if o == w || o.e == nil || !o.initialized {
+			continue
+		}
+		r.in.mu.Lock()
+		fpLen, fpSum := o.e.fpLen, o.e.fpSum
+		r.in.mu.Unlock()
+		if same(fpLen, fpSum) && o.sp.Offset() <= w.size {
+			r.in.logger.Info("new file is a copy of one being read (copytruncate rotation): reading it from where the original is", "path", w.path, "original", o.path, "offset", o.sp.Offset())
+			return o.sp.Offset(), true
+		}
+	}
+	return 0, false
 }
 
 // verify checks that an open file is still the content it was: not
@@ -396,6 +460,14 @@ func (r *runner) truncated(w *watched, why string) {
 	if w.inBatch {
 		w.inBatch = false // its lines in the current batch go out, uncommitted
 	}
+	r.in.mu.Lock()
+	if w.e != nil && w.e.fpLen >= minCopyPrefix {
+		r.ghosts = append(r.ghosts, ghost{fpLen: w.e.fpLen, fpSum: w.e.fpSum, pos: w.sp.Offset(), at: r.now})
+		if len(r.ghosts) > 64 {
+			r.ghosts = r.ghosts[1:]
+		}
+	}
+	r.in.mu.Unlock()
 	r.startAt(w, 0, len(head), fingerprint(head))
 	if w.f != nil {
 		_, _ = w.f.Seek(0, io.SeekStart)

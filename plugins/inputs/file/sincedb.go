@@ -103,9 +103,7 @@ func parseSincedbLine(line string, ours bool) (fileID, *entry, error) {
 	id := fileID{ino: nums[0], dev: devJoin(nums[1], nums[2])}
 	e := &entry{pos: int64(nums[3])}
 	if len(parts) > 4 {
-		if secs, err := strconv.ParseFloat(parts[4], 64); err == nil {
-			e.lastActive = int64(secs * 1e9)
-		}
+		e.lastActive = parseSeconds(parts[4])
 	}
 	rest := parts[5:]
 	if ours && len(parts) == 8 {
@@ -126,6 +124,22 @@ func parseSincedbLine(line string, ours bool) (fileID, *entry, error) {
 		}
 	}
 	return id, e, nil
+}
+
+// parseSeconds reads "1700000000.123" as ns, without float rounding.
+func parseSeconds(s string) int64 {
+	whole, frac, _ := strings.Cut(s, ".")
+	secs, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0
+	}
+	ns := secs * 1e9
+	if frac != "" {
+		frac = (frac + "000000000")[:9]
+		n, _ := strconv.ParseInt(frac, 10, 64)
+		ns += n
+	}
+	return ns
 }
 
 // appendSincedb writes the entries, in path order so the file reads well.
@@ -154,7 +168,10 @@ func appendSincedb(dst []byte, db map[fileID]*entry) []byte {
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, e.pos, 10)
 		dst = append(dst, ' ')
-		dst = strconv.AppendFloat(dst, float64(e.lastActive)/1e9, 'f', 3, 64)
+		dst = strconv.AppendInt(dst, e.lastActive/1e9, 10)
+		dst = append(dst, '.')
+		ms := e.lastActive / 1e6 % 1000
+		dst = append(dst, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, int64(e.fpLen), 10)
 		dst = append(dst, ' ')
