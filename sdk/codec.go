@@ -31,8 +31,20 @@ const (
 // concurrent use.
 type Encoder struct {
 	buf     []byte
+	gen     uint32 // batch number, so cached slots of old batches miss
 	keys    map[string]uint32
 	keyList []string
+	// recent caches names by where their bytes live: the names of decoded
+	// events point into one dictionary and literal names into the binary,
+	// so most lookups are a pointer compare instead of hashing the name.
+	recent [64]keySlot
+}
+
+type keySlot struct {
+	p   *byte
+	n   int
+	idx uint32
+	gen uint32
 }
 
 // Encode returns the encoded batch. The result is valid until the next call.
@@ -46,6 +58,7 @@ func (enc *Encoder) Encode(events []*Event) []byte {
 	}
 	clear(enc.keys)
 	enc.keyList = enc.keyList[:0]
+	enc.gen++
 	b := enc.buf[:0]
 	for _, e := range events {
 		b = enc.appendEvent(b, e)
@@ -65,12 +78,18 @@ func EncodeBatch(events []*Event) []byte {
 }
 
 func (enc *Encoder) keyIndex(k string) uint32 {
+	p := unsafe.StringData(k)
+	slot := &enc.recent[(uintptr(unsafe.Pointer(p))>>3)&63]
+	if slot.p == p && slot.n == len(k) && slot.gen == enc.gen {
+		return slot.idx
+	}
 	i, ok := enc.keys[k]
 	if !ok {
 		i = uint32(len(enc.keyList))
 		enc.keys[k] = i
 		enc.keyList = append(enc.keyList, k)
 	}
+	*slot = keySlot{p: p, n: len(k), idx: i, gen: enc.gen}
 	return i
 }
 
