@@ -43,7 +43,7 @@ var spec = codecs.InputFields(sdk.NewSpec("Reads lines from files: tails them as
 	Field(sdk.Bool("exit_after_read").Default(false).
 		Doc("Read mode: end the input once every file found is read and delivered.")).
 	Field(sdk.String("sincedb_path").
-		Doc("Where positions are kept; by default a file under --path.data named after the pipeline and this block. \"/dev/null\" keeps none.")).
+		Doc("Where positions are kept; by default `sincedb` in this block's directory under --path.data (plugins/inputs/file/NAME). \"/dev/null\" keeps none.")).
 	Field(sdk.Duration("sincedb_clean_after").Default("336h").
 		Doc("A position not updated for this long, of a file no longer found, is forgotten.")).
 	Field(sdk.Duration("sincedb_write_interval").Default("0s").
@@ -196,20 +196,13 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	case set.sincedbPath != "":
 		in.dbPath = set.sincedbPath
 	case env.DataDir != "":
-		in.dbPath = filepath.Join(env.DataDir, "plugins", "inputs", "file", "sincedb_"+safeName(env.Pipeline)+"_"+safeName(env.Name))
+		// The core gives each instance its own directory under
+		// --path.data (plugins/inputs/file/<name>).
+		in.dbPath = filepath.Join(env.DataDir, "sincedb")
 	default:
 		return nil, fmt.Errorf("no data directory to keep file positions in: set sincedb_path (or --path.data)")
 	}
 	return in, nil
-}
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 || r == ' ' {
-			return '_'
-		}
-		return r
-	}, s)
 }
 
 // Run reads until ctx is cancelled or, in read mode with exit_after_read,

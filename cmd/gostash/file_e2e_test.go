@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const filePipeline = `
+pipeline {
+  workers    = 1
+  batch_size = %d
+}
+input "file" "in" {
+  path           = ["%s"]
+  start_position = "beginning"
+  stat_interval  = "20ms"
+}
+output "file" "out" {
+  path   = "%s"
+  codec  = "line"
+  format = "%%{message}"
+}
+`
+
+// numberedLines writes lines "n=<i> <padding>" for i in [from, to).
+func numberedLines(t *testing.T, path string, from, to int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := from; i < to; i++ {
+		fmt.Fprintf(w, "n=%d GET /some/path/of/a/typical/length?q=%d HTTP/1.1 200 1234\n", i, i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// countShipped reads the output file: how often each line number arrived,
+// and how many lines are torn (a write cut short by a kill).
+func countShipped(t *testing.T, path string, n int) (seen []int, torn int) {
+	t.Helper()
+	seen = make([]int, n)
+	f, err := os.Open(path)
+	if err != nil {
+		return seen, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		num, rest, ok := strings.Cut(strings.TrimPrefix(line, "n="), " ")
+		i, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasPrefix(line, "n=") || i < 0 || i >= n || rest != fmt.Sprintf("GET /some/path/of/a/typical/length?q=%d HTTP/1.1 200 1234", i) {
+			torn++
+			continue
+		}
+		seen[i]++
+	}
+	return seen, torn
+}
+
+// gostash is killed with SIGKILL at random points, several times, while it
+// ships a file to a file output; then it runs to the end. Every line must
+// arrive, and what arrives twice is bounded by what can be in flight at a
+// kill: the input's credits (2 × workers + 2 batches) plus the one acked
+// batch whose position may not be on disk yet.
+func TestFileToFileSurvivesKill9(t *testing.T) {
+	const (
+		n       = 200000
+		batch   = 125
+		workers = 1
+		kills   = 6
+	)
+	inflight := (2*workers + 2 + 1) * batch
+	dir := t.TempDir()
+	in, out, data := filepath.Join(dir, "in.log"), filepath.Join(dir, "out", "shipped.log"), filepath.Join(dir, "data")
+	numberedLines(t, in, 0, n/2)
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(filePipeline, batch, in, out))
+	args := []string{"-f", cfg, "--path.data", data}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+
+	progress := []int{}
+	for k := 0; k < kills; k++ {
+		cmd, _, errb := startGostash(t, args...)
+		// Kill once some lines were shipped in this run, at a random point.
+		before := shippedLines(out)
+		deadline := time.Now().Add(20 * time.Second)
+		for shippedLines(out) == before && time.Now().Before(deadline) {
+			time.Sleep(2 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		if shippedLines(out) == before {
+			t.Fatalf("run %d shipped nothing:\n%s", k, errb)
+		}
+		progress = append(progress, shippedLines(out))
+		if k == kills/2 {
+			numberedLines(t, in, n/2, n) // the log grows between crashes
+		}
+	}
+
+	// The last run ships the rest; then a clean stop.
+	cmd, _, errb := startGostash(t, args...)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		seen, _ := countShipped(t, out, n)
+		missing := 0
+		for _, c := range seen {
+			if c == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lines still missing after the last run:\n%s", missing, errb)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("clean stop: %v\n%s", err, errb)
+	}
+
+	seen, torn := countShipped(t, out, n)
+	dups := 0
+	for i, c := range seen {
+		if c == 0 {
+			t.Fatalf("line %d never arrived", i)
+		}
+		dups += c - 1
+	}
+	t.Logf("%d lines, %d kills (output lines after each: %v): %d duplicates (bound %d per kill), %d torn lines", n, kills, progress, dups, inflight, torn)
+	if dups > kills*inflight {
+		t.Errorf("%d duplicates: more than %d kills × %d lines in flight", dups, kills, inflight)
+	}
+	if torn > kills {
+		t.Errorf("%d torn lines for %d kills", torn, kills)
+	}
+
+	// A clean stop re-reads nothing: one more run ships no line.
+	size := shippedLines(out)
+	cmd, _, _ = startGostash(t, args...)
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if after := shippedLines(out); after != size {
+		t.Errorf("a run after a clean stop shipped %d lines again", after-size)
+	}
+}
+
+// shippedLines counts the output's lines (0 when it does not exist yet).
+func shippedLines(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
+}
