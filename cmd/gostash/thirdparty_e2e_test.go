@@ -200,3 +200,35 @@ output "flaky" "out" {}
 		}
 	}
 }
+
+// The first Ctrl-C drains; when the drain cannot finish (a stuck output),
+// a second one exits at once.
+func TestSecondInterruptForcesExit(t *testing.T) {
+	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+plugin "testplugin" { path = %q }
+input "generator" "gen" {}
+output "slow" "out" { delay = "1h" }
+`, bin))
+	cmd, _, errb := startGostash(t, "-f", cfg)
+	waitChild(t, cmd.Process.Pid, "builtin-inputs")
+	time.Sleep(300 * time.Millisecond)
+	_ = cmd.Process.Signal(os.Interrupt)
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 130 {
+			t.Fatalf("second Ctrl-C: want exit 130, got %v\n%s", err, errb.String())
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("second Ctrl-C took %v to exit", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a second Ctrl-C did not force the exit\n%s", errb.String())
+	}
+}
