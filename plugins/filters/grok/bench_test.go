@@ -122,43 +122,49 @@ func BenchmarkFilter(b *testing.B) {
 	}
 }
 
-// BenchmarkGoGrok runs github.com/elastic/go-grok on the same lines, with
+// goGroks compiles a case's patterns with github.com/elastic/go-grok and
 // its own definitions (go-grok's ECS set; for the legacy case the legacy
-// COMBINEDAPACHELOG text on go-grok's base patterns), building its
-// map[string]string result as a filter would have to.
-func BenchmarkGoGrok(b *testing.B) {
+// COMBINEDAPACHELOG text on go-grok's base patterns).
+func goGroks(b *testing.B, bc benchCase) []*gogrok.Grok {
 	legacy := standardPatterns("disabled")
+	var gs []*gogrok.Grok
+	for _, p := range bc.patterns {
+		g, err := gogrok.NewComplete()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bc.ecs == "disabled" {
+			for _, name := range []string{"COMMONAPACHELOG", "COMBINEDAPACHELOG"} {
+				if err := g.AddPattern(name, legacy[name]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if err := g.Compile(p, true); err != nil {
+			b.Fatal(err)
+		}
+		gs = append(gs, g)
+	}
+	for _, l := range bc.lines[:50] {
+		matched := false
+		for _, g := range gs {
+			if m, _ := g.ParseString(l); len(m) > 0 {
+				matched = true
+			}
+		}
+		if matched != bc.matching {
+			b.Fatalf("go-grok on %q: matched %v", l, matched)
+		}
+	}
+	return gs
+}
+
+// BenchmarkGoGrokParse is go-grok's engine on the same lines: the match
+// and its map[string]string of captures (compare with BenchmarkMatch).
+func BenchmarkGoGrokParse(b *testing.B) {
 	for _, bc := range benchCases() {
 		b.Run(bc.name, func(b *testing.B) {
-			var gs []*gogrok.Grok
-			for _, p := range bc.patterns {
-				g, err := gogrok.NewComplete()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if bc.ecs == "disabled" {
-					for _, name := range []string{"COMMONAPACHELOG", "COMBINEDAPACHELOG"} {
-						if err := g.AddPattern(name, legacy[name]); err != nil {
-							b.Fatal(err)
-						}
-					}
-				}
-				if err := g.Compile(p, true); err != nil {
-					b.Fatal(err)
-				}
-				gs = append(gs, g)
-			}
-			for _, l := range bc.lines[:50] {
-				matched := false
-				for _, g := range gs {
-					if m, _ := g.ParseString(l); len(m) > 0 {
-						matched = true
-					}
-				}
-				if matched != bc.matching {
-					b.Fatalf("%q: matched %v", l, matched)
-				}
-			}
+			gs := goGroks(b, bc)
 			measure(b, func(i int) {
 				l := bc.lines[i%len(bc.lines)]
 				for _, g := range gs {
@@ -166,6 +172,38 @@ func BenchmarkGoGrok(b *testing.B) {
 						break
 					}
 				}
+			})
+		})
+	}
+}
+
+// BenchmarkGoGrokFilter is what a grok filter built on go-grok would do
+// per line (compare with BenchmarkFilter): make the event, parse with
+// types, set each capture as a field (go-grok names ECS fields with dots),
+// tag a failure.
+func BenchmarkGoGrokFilter(b *testing.B) {
+	for _, bc := range benchCases() {
+		b.Run(bc.name, func(b *testing.B) {
+			gs := goGroks(b, bc)
+			refs := map[string]sdk.FieldRef{}
+			measure(b, func(i int) {
+				e := sdk.NewEvent(bc.lines[i%len(bc.lines)])
+				for _, g := range gs {
+					m, _ := g.ParseTypedString(e.Message())
+					if len(m) == 0 {
+						continue
+					}
+					for k, v := range m {
+						ref, ok := refs[k]
+						if !ok {
+							ref, _ = sdk.ParseFieldRef(dotsToRef(k))
+							refs[k] = ref
+						}
+						_ = ref.Set(e, v)
+					}
+					return
+				}
+				e.AddTag("_grokparsefailure")
 			})
 		})
 	}

@@ -25,9 +25,11 @@ const (
 
 // capture is one named group of a compiled pattern.
 type capture struct {
-	name string       // as written in the pattern: clientip, [client][ip]
-	ref  sdk.FieldRef // where the value goes, target applied
-	conv conv
+	name    string       // as written in the pattern: clientip, [client][ip]
+	ref     sdk.FieldRef // where the value goes, target applied
+	key     string       // the name's path joined (before target), to look up overwrite
+	special bool         // under @metadata or @timestamp: set through the SDK
+	conv    conv
 }
 
 // Pattern is a compiled grok pattern.
@@ -212,13 +214,18 @@ func (x *expander) addCapture(name string, c conv) error {
 	if err != nil {
 		return err
 	}
+	// overwrite names captures as written, before target, as Logstash
+	// compares them
+	key := pathKey(ref.Path())
 	if len(x.o.target) > 0 {
 		path := append(append([]string(nil), x.o.target...), ref.Path()...)
 		if ref, err = sdk.ParseFieldRef("[" + strings.Join(path, "][") + "]"); err != nil {
 			return err
 		}
 	}
-	x.caps = append(x.caps, capture{name: name, ref: ref, conv: c})
+	p := ref.Path()
+	special := p[0] == sdk.FieldMetadata || p[0] == sdk.FieldTimestamp
+	x.caps = append(x.caps, capture{name: name, ref: ref, key: key, special: special, conv: c})
 	return nil
 }
 

@@ -143,7 +143,7 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 			}
 			p, err := compile(src, o)
 			if err != nil {
-				ds = append(ds, sdk.Diagnostic{Summary: "grok pattern: " + err.Error(), Detail: "in " + strconv.Quote(src), Path: path})
+				ds = append(ds, sdk.Diagnostic{Summary: "grok pattern: " + err.Error(), Path: path})
 				continue
 			}
 			if p.Fallback != "" {
@@ -260,21 +260,57 @@ func (f *filter) handle(e *sdk.Event, c *capture, value string) {
 	case convFloat:
 		v = rubyToF(value)
 	}
-	if len(f.overwrite) > 0 && f.overwrite[pathKey(c.ref.Path())] {
+	overwrite := len(f.overwrite) > 0 && f.overwrite[c.key]
+	if c.special {
+		// @timestamp and @metadata: through the SDK's rules
+		if old, ok := c.ref.Get(e); ok && !overwrite {
+			v = merged(old, v)
+			if v == nil {
+				return
+			}
+		}
 		_ = c.ref.Set(e, v)
 		return
 	}
-	old, ok := c.ref.Get(e)
+	// One walk down the event's own maps, creating what is missing.
+	m := e.Fields()
+	path := c.ref.Path()
+	for _, k := range path[:len(path)-1] {
+		next, ok := m[k]
+		if !ok {
+			nm := make(map[string]any, 4)
+			m[k] = nm
+			m = nm
+			continue
+		}
+		nm, ok := next.(map[string]any)
+		if !ok {
+			return // [a] holds a value, so [a][b] cannot be set
+		}
+		m = nm
+	}
+	leaf := path[len(path)-1]
+	if old, ok := m[leaf]; ok && !overwrite {
+		if v = merged(old, v); v == nil {
+			return
+		}
+	}
+	m[leaf] = v
+}
+
+// merged is what a capture v makes of an existing value old, as Logstash
+// has it: a string becomes [old, v], a list gets v appended, anything
+// else stays (nil: leave the field alone).
+func merged(old, v any) any {
 	switch t := old.(type) {
 	case nil:
-		_ = c.ref.Set(e, v)
+		return v
 	case []any:
-		_ = c.ref.Set(e, append(t, v))
+		return append(t, v)
 	case string:
-		_ = c.ref.Set(e, []any{t, v})
-	default:
-		_ = ok // a number, map or bool stays as it is, as in Logstash
+		return []any{t, v}
 	}
+	return nil
 }
 
 // toString is Ruby's to_s of a field value, which grok matches against:

@@ -206,6 +206,12 @@ func TestTargetTypesAndEmptyCaptures(t *testing.T) {
 	if _, ok := e.Get("w"); ok {
 		t.Error("a capture landed at the root despite target")
 	}
+	// overwrite names the capture as written, not under target
+	e = one(t, map[string]any{"match": match("%{WORD:w}"), "target": "p", "overwrite": []any{"w"}},
+		map[string]any{"message": "new", "[p][w]": "old"})
+	if got, _ := e.Get("[p][w]"); got != "new" {
+		t.Errorf("[p][w] = %v, want new (overwritten)", got)
+	}
 
 	for _, keep := range []bool{false, true} {
 		e := one(t, map[string]any{"match": match(`a=(?<a>[0-9]*);b=%{WORD:b}`), "keep_empty_captures": keep},
