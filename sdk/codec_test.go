@@ -513,3 +513,40 @@ func BenchmarkCodec(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 	})
 }
+
+// A Decoder reuses the previous batch's events and maps: nothing of the
+// previous batch may show through in the next one.
+func TestDecoderReuseLeaksNothing(t *testing.T) {
+	a := NewEvent("first")
+	_ = a.Set("[host][name]", "a-host")
+	_ = a.Set("[only][in][a]", true)
+	_ = a.Set("[@metadata][m]", "meta-a")
+	b := NewEvent("second")
+	_ = b.Set("[host][ip]", "10.0.0.1")
+
+	var dec Decoder
+	got, err := dec.Decode(EncodeBatch([]*Event{a, a}))
+	if err != nil || len(got) != 2 {
+		t.Fatalf("first decode: %v, %d events", err, len(got))
+	}
+	got, err = dec.Decode(EncodeBatch([]*Event{b}))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("second decode: %v, %d events", err, len(got))
+	}
+	e := got[0]
+	if e.Message() != "second" {
+		t.Errorf("message = %q", e.Message())
+	}
+	if _, ok := e.Get("[only]"); ok {
+		t.Error("a field of the previous batch shows through")
+	}
+	if v, _ := e.Get("[host][name]"); v != nil {
+		t.Errorf("[host][name] of the previous batch shows through: %v", v)
+	}
+	if v, _ := e.Get("[host][ip]"); v != "10.0.0.1" {
+		t.Errorf("[host][ip] = %v", v)
+	}
+	if len(e.meta) != 0 {
+		t.Errorf("@metadata of the previous batch shows through: %v", e.meta)
+	}
+}

@@ -1,8 +1,6 @@
 package sdk
 
 import (
-	"unsafe"
-
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -16,10 +14,10 @@ import (
 // answers, and only then decodes the next one. This is the contract
 // Filter and Output document: keep a Clone of an event needed later.
 type Decoder struct {
-	last []*Event // handed out by the previous Decode
+	last []*Event         // handed out by the previous Decode
+	lent []map[string]any // nested maps handed out by the previous Decode
 	free []*Event
 	maps []map[string]any
-	seen map[unsafe.Pointer]struct{}
 	out  []*Event
 	keys []string
 }
@@ -91,29 +89,23 @@ func (d *Decoder) event() *Event {
 }
 
 func (d *Decoder) newMap() map[string]any {
+	var m map[string]any
 	if n := len(d.maps); n > 0 {
-		m := d.maps[n-1]
+		m = d.maps[n-1]
 		d.maps = d.maps[:n-1]
-		return m
+	} else {
+		m = make(map[string]any, 4)
 	}
-	return make(map[string]any, 4)
+	d.lent = append(d.lent, m)
+	return m
 }
 
-// recycle takes back the previous batch's events and their nested maps.
-// A map reachable twice (a plugin put one map into two events) is taken
-// back once.
+// recycle takes back the previous batch's events and the nested maps it
+// lent them. It keeps a list of what it lent rather than walking the
+// events: walking maps cost as much as decoding them. Maps a plugin added
+// are left to the garbage collector.
 func (d *Decoder) recycle() {
-	if d.seen == nil {
-		d.seen = make(map[unsafe.Pointer]struct{}, 64)
-	}
-	clear(d.seen)
 	for _, e := range d.last {
-		for _, v := range e.fields {
-			d.takeMaps(v)
-		}
-		for _, v := range e.meta {
-			d.takeMaps(v)
-		}
 		clear(e.fields)
 		if e.meta != nil {
 			clear(e.meta)
@@ -122,26 +114,12 @@ func (d *Decoder) recycle() {
 		d.free = append(d.free, e)
 	}
 	d.last = d.last[:0]
-}
-
-func (d *Decoder) takeMaps(v any) {
-	switch t := v.(type) {
-	case map[string]any:
-		p := *(*unsafe.Pointer)(unsafe.Pointer(&t))
-		if _, dup := d.seen[p]; dup {
-			return
-		}
-		d.seen[p] = struct{}{}
-		for _, x := range t {
-			d.takeMaps(x)
-		}
+	for _, m := range d.lent {
 		if len(d.maps) < maxFreeMaps {
-			clear(t)
-			d.maps = append(d.maps, t)
-		}
-	case []any:
-		for _, x := range t {
-			d.takeMaps(x)
+			clear(m)
+			d.maps = append(d.maps, m)
 		}
 	}
+	clear(d.lent)
+	d.lent = d.lent[:0]
 }

@@ -62,6 +62,15 @@ type Output interface {
 	Write(ctx context.Context, events []*Event) error
 }
 
+// CountingOutput is implemented by outputs that never look at the events
+// (the null output, the dots codec): the SDK then skips decoding their
+// batches and hands them only the count. An output with a `when` guard
+// always gets events.
+type CountingOutput interface {
+	Output
+	WriteCount(ctx context.Context, n int) error
+}
+
 // Closer is implemented by components that hold resources. Outputs flush
 // before Close returns.
 type Closer interface {

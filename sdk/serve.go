@@ -582,6 +582,23 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 			return fmt.Errorf("no output instance %d", req.InstanceId)
 		}
 		resp := &pluginv1.WriteResponse{Seq: req.Seq}
+		if co, ok := oi.output.(CountingOutput); ok && oi.when == nil {
+			n, err := CountEvents(req.Events)
+			if err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			if werr := co.WriteCount(ctx, n); werr != nil {
+				index = index[:0]
+				for i := 0; i < n; i++ {
+					index = append(index, i)
+				}
+				resp.Results = writeResults(werr, index, oi.logger)
+			}
+			if err := stream.Send(resp); err != nil {
+				return err
+			}
+			continue
+		}
 		events, err := dec.Decode(req.Events)
 		if err != nil {
 			return fmt.Errorf("write: %w", err)

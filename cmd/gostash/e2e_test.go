@@ -481,3 +481,18 @@ func TestQuickstartRuns(t *testing.T) {
 		t.Fatalf("quickstart: want 3 events, 2 tagged error:\n%s", stdout)
 	}
 }
+
+// The dots codec is served without decoding events; it must still print
+// exactly one dot per event.
+func TestDotsCountsEveryEvent(t *testing.T) {
+	stdout, stderr, code := gostash(t, "", "-e", `
+input "generator" "g" { count = 12345 }
+output "stdout" "s" { codec = "dots" }
+`)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if n := strings.Count(stdout, "."); n != 12345 || len(strings.TrimSpace(stdout)) != 12345 {
+		t.Fatalf("want 12345 dots, got %d (output %d bytes)", n, len(stdout))
+	}
+}

@@ -78,6 +78,7 @@ func New(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {
 		}
 	case "dots":
 		o.encode = func(_ *Output, dst []byte, _ *sdk.Event) []byte { return append(dst, '.') }
+		return dots{o}, nil
 	default:
 		return nil, fmt.Errorf("unknown codec %q: use rubydebug, json_lines, line or dots", codec)
 	}
@@ -99,6 +100,24 @@ func (o *Output) Write(_ context.Context, events []*sdk.Event) error {
 		o.buf = nil
 	}
 	if err != nil {
+		return fmt.Errorf("write to standard output: %w", err)
+	}
+	return nil
+}
+
+// dots is the stdout output with the dots codec: it needs only how many
+// events there are, so the SDK does not decode them (sdk.CountingOutput).
+type dots struct{ *Output }
+
+func (d dots) WriteCount(_ context.Context, n int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.buf[:0]
+	for i := 0; i < n; i++ {
+		b = append(b, '.')
+	}
+	d.buf = b[:0]
+	if _, err := d.w.Write(b); err != nil {
 		return fmt.Errorf("write to standard output: %w", err)
 	}
 	return nil
