@@ -13,7 +13,7 @@
 #   KAFKA_HEAP, ES_HEAP, OPENSEARCH_HEAP    JVM heaps (default 512m each)
 #   TESTENV_USER                             user the search engines run as when we are root
 #   TESTENV_TIMEOUT                          seconds to wait for a server (default 180)
-#   TESTENV_ENGINE_JVM_OPTS                  extra JVM options for both search engines
+#   TESTENV_ENGINE_JVM_OPTS, KAFKA_JVM_OPTS  extra JVM options for the engines, for Kafka
 #
 # Everything comes from package registries only: the jars and zips from Maven Central
 # through Maven's local repository (~/.m2), kcat from Debian. The unpacked servers are
@@ -132,21 +132,55 @@ free_port() {
 
 # ---------------------------------------------------------------- processes
 
-alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# alive PID: the process runs and is one of ours (its command line names this
+# checkout's .testenv, or it is this script's launcher subshell): a pid file left by
+# a reboot must not get an unrelated process that reused the number killed.
+alive() {
+	[[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null &&
+		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -e "$TE/" -e "testenv.sh"
+}
 pid_of() { [[ -f $1 ]] && cat "$1" 2>/dev/null || true; }
 
-# stop_pid PID NAME: TERM, then KILL after 30 s; returns when it is gone.
-stop_pid() {
-	local pid=$1 name=$2 i
-	alive "$pid" || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 300); do
-		alive "$pid" || return 0
+# stop_pids SECONDS NAME PID...: TERM them all at once, KILL what still runs after
+# SECONDS; returns when all are gone. All at once matters for Kafka: a broker
+# stopped last in a cluster waits for a controller quorum that is already gone.
+stop_pids() {
+	local secs=$1 name=$2 pid left="" i
+	shift 2
+	for pid in "$@"; do alive "$pid" && left+=" $pid"; done
+	[[ -n $left ]] || return 0
+	set -- $left # only our own processes get signals
+	kill -TERM "$@" 2>/dev/null || true
+	for i in $(seq 1 $((secs * 10))); do
+		left=""
+		for pid in "$@"; do alive "$pid" && left+=" $pid"; done
+		[[ -z $left ]] && { reaped "$@"; return 0; }
 		sleep 0.1
 	done
-	say "$name (pid $pid) ignored SIGTERM for 30 s; killing it"
-	kill -KILL "$pid" 2>/dev/null || true
-	while alive "$pid"; do sleep 0.1; done
+	# The data is deleted next, so nothing is lost by not waiting longer.
+	say "$name (pid$left) still running ${secs}s after SIGTERM; killing it"
+	kill -KILL $left 2>/dev/null || true
+	for pid in $left; do
+		while alive "$pid"; do sleep 0.1; done
+	done
+	reaped "$@"
+}
+
+# reaped PID...: an exited server is a zombie until init reaps it, and `pgrep java`
+# still lists it: wait (5 s at most) so "down" really leaves no JVM behind.
+reaped() {
+	local pid i
+	for pid in "$@"; do
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+}
+
+stop_pid() { # stop_pid PID NAME
+	[[ -n ${1:-} ]] || return 0
+	stop_pids 30 "$2" "$1"
 }
 
 # show_log FILE...: the last lines of each log that exists, for a failed start.
@@ -280,7 +314,7 @@ start_kafka() {
 		: >"$LOGS/kafka-$i.log"
 		# setsid: the broker must not die with the shell or make that started it.
 		setsid "$JAVA" -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-			-Djava.awt.headless=true -XX:ErrorFile="$LOGS/kafka-$i-hs_err_pid%p.log" \
+			-Djava.awt.headless=true -XX:ErrorFile="$LOGS/kafka-$i-hs_err_pid%p.log" ${KAFKA_JVM_OPTS:-} \
 			-Dlog4j2.configurationFile="file:$HERE/kafka-log4j2.properties" \
 			-Dgostash.testenv.logfile="$LOGS/kafka-$i.log" \
 			-cp "$cp" kafka.Kafka "$d/server.properties" \
@@ -310,12 +344,13 @@ wait_kafka() {
 }
 
 stop_kafka() {
-	local d i
+	local d pid
+	local -a pids=()
 	for d in "$DATA"/kafka/node-*; do
-		[[ -d $d ]] || continue
-		i=${d##*-}
-		stop_pid "$(pid_of "$d/pid")" "kafka node $i"
+		pid=$(pid_of "$d/pid")
+		[[ -n $pid ]] && pids+=("$pid")
 	done
+	[[ ${#pids[@]} -gt 0 ]] && stop_pids 15 "kafka" "${pids[@]}"
 	rm -rf "$DATA/kafka"
 	[[ ${1:-} == quiet ]] || say "kafka stopped"
 }
@@ -541,8 +576,16 @@ cmd_down() {
 
 cmd_status() {
 	local any=0 s
+	local d up=0
+	for d in "$DATA"/kafka/node-*; do
+		[[ -d $d ]] && alive "$(pid_of "$d/pid")" && up=$((up + 1))
+	done
 	if kafka_running; then
 		say "kafka: running, $(kafka_count) broker(s) at $(kafka_bootstrap)$(kafka_ready "$(kafka_count)" || echo ' (not answering metadata requests)')"
+		any=1
+	elif [[ $up -gt 0 ]]; then
+		# A failover test may have stopped a broker; 'up' would restart the cluster afresh.
+		say "kafka: only $up of $(kafka_count) brokers running at $(kafka_bootstrap)"
 		any=1
 	else
 		say "kafka: not running"
