@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/gostash/gostash/core/pluginhost"
+	"github.com/gostash/gostash/sdk"
+)
+
+// The test binary doubles as a plugin binary (see TestMain): these
+// components let the tests watch acks and hold outputs back, across real
+// process boundaries.
+const envServe = "GOSTASH_PIPELINE_TEST_SERVE"
+
+// once publishes one batch of three events and records its ack in a file.
+type once struct{ ackFile string }
+
+func (o once) Run(ctx context.Context, p sdk.Publisher) error {
+	events := []*sdk.Event{sdk.NewEvent("a"), sdk.NewEvent("b"), sdk.NewEvent("c")}
+	acked := make(chan struct{})
+	if err := p.Publish(ctx, events, func() {
+		_ = os.WriteFile(o.ackFile, []byte("acked"), 0o644)
+		close(acked)
+	}); err != nil {
+		return err
+	}
+	select { // an input ends only when what it published is acked
+	case <-acked:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// gate accepts a batch only once its file exists.
+type gate struct{ file string }
+
+func (g gate) Write(ctx context.Context, events []*sdk.Event) error {
+	for {
+		if _, err := os.Stat(g.file); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envServe) == "1" {
+		sdk.RegisterInput("once", sdk.NewSpec("").Field(sdk.String("ack_file")),
+			func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Input, error) {
+				return once{ackFile: c.String("ack_file")}, nil
+			})
+		sdk.RegisterOutput("gate", sdk.NewSpec("").Field(sdk.String("file")),
+			func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {
+				return gate{file: c.String("file")}, nil
+			})
+		sdk.Serve()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func startSelf(t *testing.T, name string) *pluginhost.Process {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pluginhost.Start(context.Background(), pluginhost.Spec{Name: name, Path: self, Env: []string{envServe + "=1"}},
+		hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	return p
+}
+
+// A batch is acked to its input only when every output has accepted it:
+// here one output takes it at once and the other is held back.
+func TestAckWaitsForEveryOutput(t *testing.T) {
+	dir := t.TempDir()
+	ackFile, openGate, shutGate := filepath.Join(dir, "ack"), filepath.Join(dir, "open"), filepath.Join(dir, "never")
+	if err := os.WriteFile(openGate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, out := startSelf(t, "inputs"), startSelf(t, "outputs")
+	p := New(Settings{ID: "t", Workers: 2, DataDir: dir}, []Block{
+		{Kind: sdk.KindInput, Type: "once", Name: "in", ConfigJSON: []byte(`{"ack_file":"` + ackFile + `"}`), Proc: in},
+		{Kind: sdk.KindOutput, Type: "gate", Name: "fast", ConfigJSON: []byte(`{"file":"` + openGate + `"}`), Proc: out},
+		{Kind: sdk.KindOutput, Type: "gate", Name: "held", ConfigJSON: []byte(`{"file":"` + shutGate + `"}`), Proc: out},
+	}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+
+	time.Sleep(500 * time.Millisecond)
+	if _, err := os.Stat(ackFile); err == nil {
+		t.Fatal("the batch was acked while an output still held it")
+	}
+	if got := p.Stats().Out.Load(); got != 3 {
+		t.Fatalf("the fast output should have accepted 3 events, stats say %d", got)
+	}
+	if err := os.WriteFile(shutGate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pipeline did not finish once both outputs had the batch")
+	}
+	if _, err := os.Stat(ackFile); err != nil {
+		t.Fatal("the batch was never acked after both outputs accepted it")
+	}
+	if got := p.Stats().Out.Load(); got != 6 {
+		t.Fatalf("want 6 events out (3 per output), got %d", got)
+	}
+}
