@@ -48,7 +48,27 @@ find_root() {
 	die "no go.mod above $HERE: run this script from a gostash checkout"
 }
 ROOT=$(find_root)
-TE=$ROOT/.testenv
+
+# others_can_enter DIR: every folder from / down to DIR lets other users through.
+others_can_enter() {
+	local d=$1
+	while [[ $d != / ]]; do
+		[[ $(stat -c %A "$d") == *[xt] ]] || return 1
+		d=$(dirname "$d")
+	done
+}
+
+# The search engines run as another user, who must reach their files. A checkout
+# under a private folder (/root is 0700) gets its .testenv in /var/tmp instead,
+# linked from the checkout; TE is the real path, so every path the engines see is
+# reachable.
+if [[ ! -e $ROOT/.testenv && $(id -u) -eq 0 ]] && ! others_can_enter "$ROOT"; then
+	alt=/var/tmp/gostash-testenv-$(printf %s "$ROOT" | md5sum | cut -c1-12)
+	mkdir -p "$alt"
+	chmod 755 "$alt"
+	ln -s "$alt" "$ROOT/.testenv"
+fi
+TE=$(readlink -f "$ROOT/.testenv" 2>/dev/null || echo "$ROOT/.testenv")
 CACHE=$TE/cache
 DATA=$TE/data
 LOGS=$TE/logs
@@ -108,7 +128,7 @@ ensure_user() {
 	# The user must reach the unpacked servers; a checkout under a private home (0700)
 	# would make the engines die with a puzzling "permission denied".
 	runuser -u "$TESTENV_USER" -- test -x "$TE" ||
-		die "user $TESTENV_USER cannot enter $TE: make its parent folders traversable (chmod o+x) or move the checkout"
+		die "user $TESTENV_USER cannot enter $TE: make its parent folders traversable (chmod o+x), or remove $TE to have it made in /var/tmp"
 }
 
 # ---------------------------------------------------------------- ports
