@@ -133,8 +133,9 @@ ensure_user() {
 
 # ---------------------------------------------------------------- ports
 
-# free_port: a port nothing listens on, below Linux's ephemeral range (32768+) so
-# outgoing connections cannot take it between now and the server's bind.
+# free_port VAR: sets VAR to a port nothing listens on, below Linux's ephemeral
+# range (32768+) so outgoing connections cannot take it before the server binds it.
+# No $(...): the ports picked so far must be remembered in this shell.
 PICKED=" "
 free_port() {
 	local p i
@@ -143,7 +144,7 @@ free_port() {
 		[[ $PICKED == *" $p "* ]] && continue
 		if [[ -z $(ss -Htan "( sport = :$p )" 2>/dev/null) ]]; then
 			PICKED+="$p "
-			echo "$p"
+			printf -v "$1" %s "$p"
 			return
 		fi
 	done
@@ -159,7 +160,7 @@ alive() {
 	[[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null &&
 		tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -e "$TE/" -e "testenv.sh"
 }
-pid_of() { [[ -f $1 ]] && cat "$1" 2>/dev/null || true; }
+pid_of() { cat "$1" 2>/dev/null || true; }
 
 # stop_pids SECONDS NAME PID...: TERM them all at once, KILL what still runs after
 # SECONDS; returns when all are gone. All at once matters for Kafka: a broker
@@ -169,6 +170,7 @@ stop_pids() {
 	shift 2
 	for pid in "$@"; do alive "$pid" && left+=" $pid"; done
 	[[ -n $left ]] || return 0
+	# shellcheck disable=SC2086 # a list of pids, split on purpose
 	set -- $left # only our own processes get signals
 	kill -TERM "$@" 2>/dev/null || true
 	for i in $(seq 1 $((secs * 10))); do
@@ -179,8 +181,8 @@ stop_pids() {
 	done
 	# The data is deleted next, so nothing is lost by not waiting longer.
 	say "$name (pid$left) still running ${secs}s after SIGTERM; killing it"
-	kill -KILL $left 2>/dev/null || true
 	for pid in $left; do
+		kill -KILL "$pid" 2>/dev/null || true
 		while alive "$pid"; do sleep 0.1; done
 	done
 	reaped "$@"
@@ -263,7 +265,11 @@ kafka_bootstrap() { # from the running nodes' state
 	echo "$out"
 }
 
-kafka_count() { ls -d "$DATA"/kafka/node-* 2>/dev/null | wc -l; }
+kafka_count() {
+	local d n=0
+	for d in "$DATA"/kafka/node-*; do [[ -d $d ]] && n=$((n + 1)); done
+	echo "$n"
+}
 
 kafka_running() { # all recorded nodes alive
 	local d n=0
@@ -304,8 +310,8 @@ start_kafka() {
 	fetch_kafka
 	local -a bports cports
 	for i in $(seq 1 "$n"); do
-		bports[i]=$(free_port)
-		cports[i]=$(free_port)
+		free_port "bports[$i]"
+		free_port "cports[$i]"
 		voters+="${voters:+,}$i@127.0.0.1:${cports[i]}"
 	done
 	cid=$(kafka_cluster_id)
@@ -333,6 +339,7 @@ start_kafka() {
 		d=$DATA/kafka/node-$i
 		: >"$LOGS/kafka-$i.log"
 		# setsid: the broker must not die with the shell or make that started it.
+		# shellcheck disable=SC2086 # KAFKA_JVM_OPTS is a list of options
 		setsid "$JAVA" -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 			-Djava.awt.headless=true -XX:ErrorFile="$LOGS/kafka-$i-hs_err_pid%p.log" ${KAFKA_JVM_OPTS:-} \
 			-Dlog4j2.configurationFile="file:$HERE/kafka-log4j2.properties" \
@@ -417,8 +424,8 @@ start_engine() {
 	need_cmd curl curl
 	fetch_zip "$name" "$E_GROUP" "$E_ARTIFACT" "$E_VERSION"
 	local home=$ZIP_HOME http transport
-	http=$(free_port)
-	transport=$(free_port)
+	free_port http
+	free_port transport
 	# Config is copied per run: the engines write their keystore into it, and the
 	# cached home stays pristine (and owned by whoever unpacked it).
 	mkdir -p "$E_DIR"/{data,tmp} "$LOGS/$name"
@@ -552,6 +559,7 @@ cmd_up() {
 	services=$(parse_services)
 	[[ $KAFKA_BROKERS =~ ^[1-9]$ ]] || die "KAFKA_BROKERS must be 1..9, not '$KAFKA_BROKERS'"
 	lock
+	need_cmd ss iproute2 # free_port
 	ensure_java
 	ensure_user
 	local t0=$SECONDS
