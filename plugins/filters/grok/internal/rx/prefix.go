@@ -14,16 +14,15 @@ import (
 // candidate position instead of a backtracking try: a line with twenty
 // numbers in it no longer starts twenty timestamp matches.
 type prefixDFA struct {
-	classOf [256]uint8 // byte → class; giveUp for bytes the DFA does not track
+	classOf [256]uint8 // byte → class; the last class is "not tracked" (non-ASCII)
 	nclass  int
-	trans   []int32 // state*nclass + class → state, or dead / accept
-	start   int32
+	trans   []int32 // row offset (state*nclass) + class → row offset of the next state, or dead / accept
+	start   int32   // row offset of the start state, or dead / accept
 }
 
 const (
 	prefixDepth    = 32
 	maxPrefixState = 512
-	giveUp         = 255 // non-ASCII: let the backtracker decide
 	dead           = -1
 	accept         = -2
 )
@@ -31,16 +30,13 @@ const (
 // mayMatch reports whether a match could start at the beginning of t.
 func (d *prefixDFA) mayMatch(t string) bool {
 	st := d.start
-	if st == accept {
-		return true
+	if st < 0 {
+		return st == accept
 	}
+	// trans holds row offsets, so a step is two loads and an add; the
+	// class of a non-ASCII byte leads to accept from every state.
 	for k := 0; k < prefixDepth && k < len(t); k++ {
-		c := d.classOf[t[k]]
-		if c == giveUp {
-			return true
-		}
-		st = d.trans[int(st)*d.nclass+int(c)]
-		if st < 0 {
+		if st = d.trans[st+int32(d.classOf[t[k]])]; st < 0 {
 			return st == accept
 		}
 	}
@@ -70,11 +66,7 @@ func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
 		}
 	}
 	sig := map[string]uint8{}
-	for b := 0; b < 256; b++ {
-		if b >= 0x80 {
-			d.classOf[b] = giveUp
-			continue
-		}
+	for b := 0; b < 0x80; b++ {
 		key := make([]byte, 0, len(sets))
 		for i := range sets {
 			if sets[i].has(byte(b)) {
@@ -90,8 +82,12 @@ func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
 		}
 		d.classOf[b] = c
 	}
-	d.nclass = len(sig)
-	reps := make([]byte, d.nclass) // a byte of each class
+	high := uint8(len(sig)) // non-ASCII: the backtracker decides
+	for b := 0x80; b < 0x100; b++ {
+		d.classOf[b] = high
+	}
+	d.nclass = len(sig) + 1
+	reps := make([]byte, len(sig)) // a byte of each ASCII class
 	for b := 127; b >= 0; b-- {
 		reps[d.classOf[b]] = byte(b)
 	}
@@ -143,7 +139,7 @@ func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
 			continue // never read: the DFA stops at the depth
 		}
 		var next []thread
-		for c := 0; c < d.nclass; c++ {
+		for c := 0; c < len(reps); c++ {
 			next = step(prog, states[q], reps[c], next[:0])
 			id := add(next)
 			d.trans[q*d.nclass+c] = id
@@ -152,6 +148,7 @@ func buildPrefixDFA(prog []inst, start int32) *prefixDFA {
 			}
 		}
 	}
+	d.rowOffsets()
 	return d
 }
 
@@ -240,4 +237,17 @@ func threadKey(ts []thread, buf []byte) []byte {
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(t.sub))
 	}
 	return buf
+}
+
+// rowOffsets turns state numbers in trans into row offsets.
+func (d *prefixDFA) rowOffsets() {
+	n := int32(d.nclass)
+	for i, st := range d.trans {
+		if st >= 0 {
+			d.trans[i] = st * n
+		}
+	}
+	if d.start >= 0 {
+		d.start *= n
+	}
 }
