@@ -3,7 +3,6 @@ package grok
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -356,15 +355,5 @@ func (p *Pattern) Names() []string {
 	for i, c := range p.caps {
 		out[i] = c.name
 	}
-	return out
-}
-
-// sortedNames returns the pattern names of a set, for listings.
-func sortedNames(defs map[string]string) []string {
-	out := make([]string, 0, len(defs))
-	for k := range defs {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

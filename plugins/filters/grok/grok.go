@@ -218,12 +218,9 @@ func (f *filter) matchValue(e *sdk.Event, mf *matchField, s string, deadline tim
 			}
 		}
 		caps, m, ok, err := p.exec(s, timeout)
-		if err != nil {
+		if err != nil { // a timeout
 			if m != nil {
 				m.Release()
-			}
-			if errors.Is(err, rx.ErrTimeout) {
-				return matched, err
 			}
 			return matched, err
 		}

@@ -359,3 +359,13 @@ func TestRubyConversions(t *testing.T) {
 		}
 	}
 }
+
+// sortedNames returns the pattern names of a set in order.
+func sortedNames(defs map[string]string) []string {
+	out := make([]string, 0, len(defs))
+	for k := range defs {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

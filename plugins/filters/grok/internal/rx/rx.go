@@ -20,8 +20,7 @@ type Regexp struct {
 	start   int32
 	rows    int // visited-set rows
 	ncap    int
-	slots   int      // capture slots, then loop-position slots
-	names   []string // capture index → name
+	slots   int // capture slots, then loop-position slots
 	first   [256]bool
 	any     bool     // every position can start a match
 	begin   bool     // matches only at the start of the text
@@ -57,7 +56,7 @@ func Compile(expr string, keep []string) (*Regexp, error) {
 	for c.prog[start].op == opJmp {
 		start = c.prog[start].out
 	}
-	re := &Regexp{expr: expr, start: start, ncap: len(keep), names: keep, slots: 2*len(keep) + c.loops}
+	re := &Regexp{expr: expr, start: start, ncap: len(keep), slots: 2*len(keep) + c.loops}
 	re.rows = c.setMemo(start)
 	c.setNext()
 	re.prog = c.prog
