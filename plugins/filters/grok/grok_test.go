@@ -69,7 +69,7 @@ func TestStandardPatternsCompile(t *testing.T) {
 
 // The list of pattern families, in both naming schemes.
 func TestPatternFamiliesPresent(t *testing.T) {
-	families := []string{"COMBINEDAPACHELOG", "COMMONAPACHELOG", "HTTPD_ERRORLOG", "SYSLOGLINE", "SYSLOGBASE",
+	families := []string{"COMBINEDAPACHELOG", "COMMONAPACHELOG", "HTTPD_COMBINEDLOG", "HTTPD_COMMONLOG", "HTTPD_ERRORLOG", "SYSLOGLINE", "SYSLOGBASE",
 		"SYSLOG5424LINE", "JAVASTACKTRACEPART", "HAPROXYHTTP", "BIND9", "SQUID3", "REDISLOG", "POSTGRESQL",
 		"MONGO3_LOG", "ELB_ACCESS_LOG", "S3_ACCESS_LOG", "CISCOFW106001", "NETSCREENSESSIONLOG"}
 	for _, set := range []string{"v8", "disabled"} {

@@ -93,6 +93,9 @@ func applyLegacyEdits(set map[string]string) error {
 	for name, def := range legacyExtra {
 		set[name] = def
 	}
+	// Logstash's legacy httpd file names the access logs HTTPD_*LOG too.
+	set["HTTPD_COMMONLOG"] = set["COMMONAPACHELOG"]
+	set["HTTPD_COMBINEDLOG"] = strings.ReplaceAll(set["COMBINEDAPACHELOG"], "%{COMMONAPACHELOG}", "%{HTTPD_COMMONLOG}")
 	return nil
 }
 
