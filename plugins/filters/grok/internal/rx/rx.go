@@ -180,6 +180,13 @@ func (m *Machine) clearVisited() {
 	}
 	m.dirty = m.dirty[:0]
 	m.s = ""
+	// A long line grew these; a pooled machine should not keep megabytes.
+	if cap(m.visited) > 1<<14 {
+		m.visited, m.dirty = nil, nil
+	}
+	if cap(m.stack) > 1<<14 {
+		m.stack = make([]job, 0, 64)
+	}
 }
 
 // marked reports whether (row, pos) was explored already.
