@@ -74,8 +74,9 @@ func countShipped(t *testing.T, path string, n int) (seen []int, torn int) {
 // gostash is killed with SIGKILL at random points, several times, while it
 // ships a file to a file output; then it runs to the end. Every line must
 // arrive, and what arrives twice is bounded by what can be in flight at a
-// kill: the input's credits (2 × workers + 2 batches) plus the one acked
-// batch whose position may not be on disk yet.
+// kill: the input's credits (2 × workers + 2 batches) plus the acked
+// batches whose positions may not be on disk yet (the file input lets 4
+// sincedb changes wait for its writer, plus the one being written).
 func TestFileToFileSurvivesKill9(t *testing.T) {
 	const (
 		n       = 200000
@@ -83,7 +84,7 @@ func TestFileToFileSurvivesKill9(t *testing.T) {
 		workers = 1
 		kills   = 6
 	)
-	inflight := (2*workers + 2 + 1) * batch
+	inflight := (2*workers + 2 + 4 + 1) * batch
 	dir := t.TempDir()
 	in, out, data := filepath.Join(dir, "in.log"), filepath.Join(dir, "out", "shipped.log"), filepath.Join(dir, "data")
 	numberedLines(t, in, 0, n/2)

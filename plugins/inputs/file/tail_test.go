@@ -235,3 +235,41 @@ func TestAddFieldDoesNotLeakAcrossEvents(t *testing.T) {
 		}
 	}
 }
+
+// While the sincedb cannot be written, acks wait once a few changes are
+// pending, so the input stops publishing: what a crash could repeat stays
+// bounded. It goes on once the writer catches up.
+func TestStuckSincedbWriterHoldsTheInput(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path, numbered(0, 100))
+	unblock := make(chan struct{})
+	writeSincedb = func(p string, data []byte) error {
+		<-unblock
+		return writeAtomic(p, data)
+	}
+	defer func() { writeSincedb = writeAtomic }()
+	in, dec := newInput(t, fast(map[string]any{"path": []any{path}, "start_position": "beginning"}), t.TempDir())
+	in.batch = 1
+	h := &harness{t: t, in: in, dec: dec, changed: make(chan struct{}, 1), done: make(chan error, 1)}
+	ctx, cancel := contextWithCancel()
+	h.cancel = cancel
+	go func() { h.done <- in.Run(ctx, h) }()
+	defer func() {
+		select {
+		case <-unblock:
+		default:
+			close(unblock)
+		}
+		h.stop()
+	}()
+	time.Sleep(200 * time.Millisecond)
+	h.mu.Lock()
+	stuck := h.batches
+	h.mu.Unlock()
+	if stuck == 0 || stuck > maxUnwritten+1 {
+		t.Fatalf("%d batches published while the sincedb could not be written; want 1 to %d", stuck, maxUnwritten+1)
+	}
+	close(unblock)
+	h.waitFor(100, 5*time.Second)
+}
