@@ -2,6 +2,7 @@ package grok
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -368,4 +369,33 @@ func sortedNames(defs map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// One instance serves several workers at once.
+func TestConcurrentUse(t *testing.T) {
+	comp := sdktest.Lookup(t, sdk.KindFilter, "grok")
+	cfg := sdktest.Config(t, comp, map[string]any{"match": match("%{COMBINEDAPACHELOG}", "%{SYSLOGLINE}")})
+	f, err := comp.NewFilter(context.Background(), cfg, sdktest.Env(t, "grok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := append(apacheLines(50), syslogLines(50)...)
+	done := make(chan error)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				e := sdk.NewEvent(lines[(i*7+w)%len(lines)])
+				if f.Filter(context.Background(), e, nil) != sdk.Matched {
+					done <- fmt.Errorf("no match: %s", e.Message())
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }
