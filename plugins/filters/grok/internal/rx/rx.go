@@ -24,6 +24,7 @@ type Regexp struct {
 	first   [256]bool
 	any     bool     // every position can start a match
 	begin   bool     // matches only at the start of the text
+	bol     bool     // matches only at the start of a line
 	needs   []string // literals every match contains
 	minLen  int
 	dfa     *prefixDFA
@@ -147,6 +148,14 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 		return m.try(0)
 	}
 	for pos := 0; pos <= len(s); pos++ {
+		if re.bol && pos > 0 && s[pos-1] != '\n' {
+			// ^ at the start: only line starts can begin a match
+			nl := strings.IndexByte(s[pos:], '\n')
+			if nl < 0 {
+				break
+			}
+			pos += nl + 1
+		}
 		if !re.any && (pos == len(s) || !re.first[s[pos]]) {
 			if pos == len(s) {
 				break
@@ -157,6 +166,10 @@ func (m *Machine) Match(s string, timeout time.Duration) (bool, error) {
 			}
 			if pos == len(s) {
 				break
+			}
+			if re.bol && pos > 0 && s[pos-1] != '\n' {
+				pos-- // not a line start: the loop finds the next one
+				continue
 			}
 		}
 		if !re.dfa.mayMatch(s[pos:]) {
@@ -532,6 +545,7 @@ func (re *Regexp) analyze(tree *syntax.Regexp) {
 	re.first = first
 	re.any = nullable
 	re.begin = leadingOp(tree) == syntax.OpBeginText
+	re.bol = leadingOp(tree) == syntax.OpBeginLine
 	re.minLen = minLen(tree)
 	lits := required(tree, nil)
 	// longest first: the rarer, the sooner a miss is rejected

@@ -117,6 +117,8 @@ func TestOnigurumaSyntax(t *testing.T) {
 		{`(?<n>[[:alnum:]]+)`, "--ab1--", []int{2, 5}},
 		{`(?#comment)(?<n>b)`, "ab", []int{1, 2}},
 		{`(?m)(?<n>a.b)`, "a\nb", []int{0, 3}},
+		{`^(?<n>ab)`, "x\nab", []int{2, 4}}, // ^ is a line start, as in Ruby
+		{`^(?<n>ab)`, "xab ab", nil},
 	}
 	for _, tt := range tests {
 		re, err := Compile(tt.expr, []string{"n"})
