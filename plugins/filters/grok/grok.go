@@ -229,6 +229,9 @@ func (f *filter) matchValue(e *sdk.Event, mf *matchField, s string, deadline tim
 			for i := range p.caps {
 				if a := caps[2*i]; a >= 0 {
 					f.handle(e, &p.caps[i], s[a:caps[2*i+1]])
+				} else if f.keepEmpty {
+					// Logstash hands on a group that took no part as nil
+					f.store(e, &p.caps[i], nil)
 				}
 			}
 		}
@@ -257,12 +260,16 @@ func (f *filter) handle(e *sdk.Event, c *capture, value string) {
 	case convFloat:
 		v = rubyToF(value)
 	}
+	f.store(e, c, v)
+}
+
+// store puts v at the capture's field with the rules above.
+func (f *filter) store(e *sdk.Event, c *capture, v any) {
 	overwrite := len(f.overwrite) > 0 && f.overwrite[c.key]
 	if c.special {
 		// @timestamp and @metadata: through the SDK's rules
-		if old, ok := c.ref.Get(e); ok && !overwrite {
-			v = merged(old, v)
-			if v == nil {
+		if old, ok := c.ref.Get(e); ok && old != nil && !overwrite {
+			if v = merged(old, v); v == nil {
 				return
 			}
 		}
@@ -287,7 +294,7 @@ func (f *filter) handle(e *sdk.Event, c *capture, value string) {
 		m = nm
 	}
 	leaf := path[len(path)-1]
-	if old, ok := m[leaf]; ok && !overwrite {
+	if old, ok := m[leaf]; ok && old != nil && !overwrite {
 		if v = merged(old, v); v == nil {
 			return
 		}
@@ -295,13 +302,11 @@ func (f *filter) handle(e *sdk.Event, c *capture, value string) {
 	m[leaf] = v
 }
 
-// merged is what a capture v makes of an existing value old, as Logstash
-// has it: a string becomes [old, v], a list gets v appended, anything
-// else stays (nil: leave the field alone).
+// merged is what a capture v makes of an existing, non-null value old,
+// as Logstash has it: a string becomes [old, v], a list gets v appended;
+// anything else stays (merged returns nil: leave the field alone).
 func merged(old, v any) any {
 	switch t := old.(type) {
-	case nil:
-		return v
 	case []any:
 		return append(t, v)
 	case string:

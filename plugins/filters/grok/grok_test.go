@@ -214,6 +214,11 @@ func TestTargetTypesAndEmptyCaptures(t *testing.T) {
 		t.Errorf("[p][w] = %v, want new (overwritten)", got)
 	}
 
+	// keep_empty_captures also sets a group that took no part, to null
+	e = one(t, map[string]any{"match": match(`x(?<opt>y)?z`), "keep_empty_captures": true}, map[string]any{"message": "xz"})
+	if v, ok := e.Get("opt"); !ok || v != nil {
+		t.Errorf("opt = %v (present %v), want null", v, ok)
+	}
 	for _, keep := range []bool{false, true} {
 		e := one(t, map[string]any{"match": match(`a=(?<a>[0-9]*);b=%{WORD:b}`), "keep_empty_captures": keep},
 			map[string]any{"message": "a=;b=x"})
