@@ -29,7 +29,7 @@ func init() {
 			Doc(`Field → pattern or list of patterns, e.g. match = { message = "%{COMBINEDAPACHELOG}" }. Patterns are tried in order and match anywhere in the value.`)).
 		Field(sdk.Bool("break_on_match").Default(true).Doc("Stop at the first pattern that matches.")).
 		Field(sdk.Bool("named_captures_only").Default(true).Doc("Keep only captures with a field name (%{SYNTAX:SEMANTIC}); when false, %{SYNTAX} captures go to a field named SYNTAX.")).
-		Field(sdk.Bool("keep_empty_captures").Default(false).Doc("Set fields for captures that matched the empty string.")).
+		Field(sdk.Bool("keep_empty_captures").Default(false).Doc("Set fields for captures that matched the empty string, and to null for groups that took no part.")).
 		Field(sdk.StringList("overwrite").Doc("Fields to replace instead of adding to (an existing string becomes [old, new], a list gets the value appended).")).
 		Field(sdk.String("target").Doc("Put captures under this field instead of at the root, e.g. \"[apache]\".")).
 		Field(sdk.StringMap("pattern_definitions").Doc("Extra patterns, NAME = regex; they win over files and built-ins.")).
