@@ -55,7 +55,7 @@ type Process struct {
 
 // Start starts a plugin process and waits for its handshake.
 func Start(ctx context.Context, spec Spec, logger hclog.Logger) (*Process, error) {
-	p := &Process{spec: spec, logger: logger.Named(spec.Name)}
+	p := &Process{spec: spec, logger: quiet(logger).Named(spec.Name)}
 	if err := p.start(); err != nil {
 		return nil, err
 	}
