@@ -138,6 +138,7 @@ type Output struct {
 	groups    map[string]*group
 	order     []*group
 	files     map[string]*openFile
+	warned    map[string]bool // paths whose loss was logged
 	lastClean time.Time
 }
 
@@ -160,7 +161,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
 	if err := ds.Err(); err != nil {
 		return nil, err
 	}
-	return &Output{set: set, logger: env.Logger, groups: map[string]*group{}, files: map[string]*openFile{}, lastClean: time.Now()}, nil
+	return &Output{set: set, logger: env.Logger, groups: map[string]*group{}, files: map[string]*openFile{}, warned: map[string]bool{}, lastClean: time.Now()}, nil
 }
 
 // Write appends the batch, one write call per file, and returns once the
@@ -257,7 +258,10 @@ func (o *Output) open(path string) (*openFile, error) {
 			return f, nil
 		}
 		if !o.set.recreate && path != o.set.failure {
-			o.logger.Warn("file deleted or renamed while open and create_if_deleted is false; writing to the failure file", "path", path, "failure_file", o.set.failure)
+			if !o.warned[path] {
+				o.logger.Warn("file deleted or renamed while open and create_if_deleted is false; writing to the failure file", "path", path, "failure_file", o.set.failure)
+				o.warned[path] = true
+			}
 			return o.open(o.set.failure)
 		}
 		o.logger.Info("file deleted or renamed while open; creating it again", "path", path)
