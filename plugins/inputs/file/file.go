@@ -214,7 +214,16 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	}
 	r := newRunner(in, p, runID)
 	defer r.closeAll()
-	return r.loop(ctx)
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	published := make(chan error, 1)
+	go func() { published <- r.publisher(ctx, stopReading) }()
+	err = r.loop(readCtx)
+	close(r.out)
+	if perr := <-published; perr != nil {
+		return perr
+	}
+	return err
 }
 
 // start loads the sincedb (once) and starts its writer.
