@@ -64,8 +64,8 @@ func (enc *Encoder) Encode(events []*Event) []byte {
 		b = enc.appendEvent(b, e)
 	}
 	for _, k := range enc.keyList {
-		b = protowire.AppendTag(b, fbKeys, protowire.BytesType)
-		b = protowire.AppendString(b, k)
+		b = appendTag(b, fbKeys, protowire.BytesType)
+		b = appendString(b, k)
 	}
 	enc.buf = b
 	return b
@@ -95,11 +95,13 @@ func (enc *Encoder) keyIndex(k string) uint32 {
 
 // appendEvent writes field 2 (an Event).
 func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
-	b = protowire.AppendTag(b, fbEvents, protowire.BytesType)
-	b, mark := reserveLen(b)
+	b = appendTag(b, fbEvents, protowire.BytesType)
+	// Log events are mostly 128 B to 16 KiB long: two bytes of length
+	// leave them where they are written.
+	b, mark := reserveLen2(b)
 	if e.ts != 0 {
-		b = protowire.AppendTag(b, feTimestamp, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(e.ts))
+		b = appendTag(b, feTimestamp, protowire.VarintType)
+		b = appendVarint(b, protowire.EncodeZigZag(e.ts))
 	}
 	for k, v := range e.fields {
 		b = enc.appendField(b, feFields, k, v)
@@ -107,15 +109,30 @@ func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
 	for k, v := range e.meta {
 		b = enc.appendField(b, feMeta, k, v)
 	}
-	return fillLen(b, mark)
+	return fillLen2(b, mark)
 }
 
 func (enc *Encoder) appendField(b []byte, num protowire.Number, k string, v any) []byte {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
+	if str, ok := v.(string); ok {
+		// The commonest value: its sizes are known, so it is written
+		// straight through, with no length to patch afterwards.
+		key := uint64(enc.keyIndex(k))
+		value := 1 + protowire.SizeBytes(len(str))
+		field := 1 + protowire.SizeVarint(key) + 1 + protowire.SizeBytes(value)
+		b = appendTag(b, num, protowire.BytesType)
+		b = appendVarint(b, uint64(field))
+		b = appendTag(b, ffKey, protowire.VarintType)
+		b = appendVarint(b, key)
+		b = appendTag(b, ffValue, protowire.BytesType)
+		b = appendVarint(b, uint64(value))
+		b = appendTag(b, fvString, protowire.BytesType)
+		return appendString(b, str)
+	}
+	b = appendTag(b, num, protowire.BytesType)
 	b, mark := reserveLen(b)
-	b = protowire.AppendTag(b, ffKey, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(enc.keyIndex(k)))
-	b = protowire.AppendTag(b, ffValue, protowire.BytesType)
+	b = appendTag(b, ffKey, protowire.VarintType)
+	b = appendVarint(b, uint64(enc.keyIndex(k)))
+	b = appendTag(b, ffValue, protowire.BytesType)
 	b, vmark := reserveLen(b)
 	b = enc.appendValue(b, v)
 	b = fillLen(b, vmark)
@@ -125,22 +142,22 @@ func (enc *Encoder) appendField(b []byte, num protowire.Number, k string, v any)
 func (enc *Encoder) appendValue(b []byte, v any) []byte {
 	switch t := v.(type) {
 	case string:
-		b = protowire.AppendTag(b, fvString, protowire.BytesType)
-		b = protowire.AppendString(b, t)
+		b = appendTag(b, fvString, protowire.BytesType)
+		b = appendString(b, t)
 	case int64:
-		b = protowire.AppendTag(b, fvInt, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(t))
+		b = appendTag(b, fvInt, protowire.VarintType)
+		b = appendVarint(b, protowire.EncodeZigZag(t))
 	case int:
-		b = protowire.AppendTag(b, fvInt, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(t)))
+		b = appendTag(b, fvInt, protowire.VarintType)
+		b = appendVarint(b, protowire.EncodeZigZag(int64(t)))
 	case float64:
-		b = protowire.AppendTag(b, fvFloat, protowire.Fixed64Type)
+		b = appendTag(b, fvFloat, protowire.Fixed64Type)
 		b = protowire.AppendFixed64(b, math.Float64bits(t))
 	case bool:
-		b = protowire.AppendTag(b, fvBool, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeBool(t))
+		b = appendTag(b, fvBool, protowire.VarintType)
+		b = appendVarint(b, protowire.EncodeBool(t))
 	case map[string]any:
-		b = protowire.AppendTag(b, fvMap, protowire.BytesType)
+		b = appendTag(b, fvMap, protowire.BytesType)
 		var mark int
 		b, mark = reserveLen(b)
 		for k, x := range t {
@@ -148,26 +165,26 @@ func (enc *Encoder) appendValue(b []byte, v any) []byte {
 		}
 		b = fillLen(b, mark)
 	case []any:
-		b = protowire.AppendTag(b, fvList, protowire.BytesType)
+		b = appendTag(b, fvList, protowire.BytesType)
 		var mark, m int
 		b, mark = reserveLen(b)
 		for _, x := range t {
-			b = protowire.AppendTag(b, flValues, protowire.BytesType)
+			b = appendTag(b, flValues, protowire.BytesType)
 			b, m = reserveLen(b)
 			b = enc.appendValue(b, x)
 			b = fillLen(b, m)
 		}
 		b = fillLen(b, mark)
 	case nil:
-		b = protowire.AppendTag(b, fvNull, protowire.VarintType)
-		b = protowire.AppendVarint(b, 1)
+		b = appendTag(b, fvNull, protowire.VarintType)
+		b = appendVarint(b, 1)
 	default:
 		// Plugins should set normalized values; normalize the rest
 		// rather than lose them.
 		n := Normalize(v)
 		if fmt.Sprintf("%T", n) == fmt.Sprintf("%T", v) {
-			b = protowire.AppendTag(b, fvString, protowire.BytesType)
-			b = protowire.AppendString(b, fmt.Sprint(v))
+			b = appendTag(b, fvString, protowire.BytesType)
+			b = appendString(b, fmt.Sprint(v))
 		} else {
 			b = enc.appendValue(b, n)
 		}
@@ -190,8 +207,51 @@ func fillLen(b []byte, mark int) []byte {
 	size := protowire.SizeVarint(uint64(n))
 	b = append(b, make([]byte, size-1)...)
 	copy(b[mark+size:], b[mark+1:mark+1+n])
-	protowire.AppendVarint(b[:mark], uint64(n))
+	appendVarint(b[:mark], uint64(n))
 	return b
+}
+
+// reserveLen2 leaves two bytes for a length (up to 16 KiB).
+func reserveLen2(b []byte) ([]byte, int) {
+	return append(b, 0, 0), len(b)
+}
+
+func fillLen2(b []byte, mark int) []byte {
+	n := len(b) - mark - 2
+	switch {
+	case n >= 0x80 && n < 0x4000:
+		b[mark] = byte(n) | 0x80
+		b[mark+1] = byte(n >> 7)
+		return b
+	case n < 0x80:
+		b[mark] = byte(n)
+		copy(b[mark+1:], b[mark+2:])
+		return b[:len(b)-1]
+	}
+	size := protowire.SizeVarint(uint64(n))
+	b = append(b, make([]byte, size-2)...)
+	copy(b[mark+size:], b[mark+2:mark+2+n])
+	appendVarint(b[:mark], uint64(n))
+	return b
+}
+
+// The encoder's own appends: protowire's are not inlined, and a
+// function call per tag and length was a quarter of encoding. Every field
+// number here is below 16, so a tag is one byte.
+func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
+	return append(b, byte(num)<<3|byte(typ))
+}
+
+func appendVarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(appendVarint(b, uint64(len(s))), s...)
 }
 
 // ErrCorruptBatch means a batch could not be decoded.
