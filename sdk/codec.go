@@ -270,7 +270,7 @@ func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
 	// first, skipping over the events.
 	var keys []string
 	for rest := data; len(rest) > 0; {
-		num, typ, n := protowire.ConsumeTag(rest)
+		num, typ, n := consumeTag(rest)
 		if n < 0 {
 			return events, ErrCorruptBatch
 		}
@@ -280,20 +280,20 @@ func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
 			return events, ErrCorruptBatch
 		}
 		if num == fbKeys && typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(rest)
+			v, _ := consumeBytes(rest)
 			keys = append(keys, string(v))
 		}
 		rest = rest[m:]
 	}
 	var sl slab
 	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
+		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return events, ErrCorruptBatch
 		}
 		data = data[n:]
 		if num == fbEvents && typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(data)
+			v, n := consumeBytes(data)
 			if n < 0 {
 				return events, ErrCorruptBatch
 			}
@@ -395,21 +395,21 @@ func decodeEvent(data []byte, keys []string, sl *slab) (*Event, error) {
 
 func decodeEventInto(e *Event, data []byte, keys []string, sl *slab) error {
 	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
+		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return ErrCorruptBatch
 		}
 		data = data[n:]
 		switch {
 		case num == feTimestamp && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(data)
+			v, n := consumeVarint(data)
 			if n < 0 {
 				return ErrCorruptBatch
 			}
 			e.ts = protowire.DecodeZigZag(v)
 			data = data[n:]
 		case (num == feFields || num == feMeta) && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(data)
+			v, n := consumeBytes(data)
 			if n < 0 {
 				return ErrCorruptBatch
 			}
@@ -438,21 +438,21 @@ func decodeField(data []byte, keys []string, into map[string]any, sl *slab) erro
 		val any
 	)
 	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
+		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return ErrCorruptBatch
 		}
 		data = data[n:]
 		switch {
 		case num == ffKey && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(data)
+			v, n := consumeVarint(data)
 			if n < 0 {
 				return ErrCorruptBatch
 			}
 			key = v
 			data = data[n:]
 		case num == ffValue && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(data)
+			v, n := consumeBytes(data)
 			if n < 0 {
 				return ErrCorruptBatch
 			}
@@ -479,20 +479,20 @@ func decodeField(data []byte, keys []string, into map[string]any, sl *slab) erro
 func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 	var val any
 	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
+		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return nil, ErrCorruptBatch
 		}
 		data = data[n:]
 		switch {
 		case num == fvString && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(data)
+			v, n := consumeBytes(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
 			val, data = sl.string(aliasString(v)), data[n:]
 		case num == fvInt && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(data)
+			v, n := consumeVarint(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
@@ -504,19 +504,19 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 			}
 			val, data = sl.float(math.Float64frombits(v)), data[n:]
 		case num == fvBool && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(data)
+			v, n := consumeVarint(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
 			val, data = v != 0, data[n:]
 		case num == fvNull && typ == protowire.VarintType:
-			_, n := protowire.ConsumeVarint(data)
+			_, n := consumeVarint(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
 			val, data = nil, data[n:]
 		case num == fvMap && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(data)
+			v, n := consumeBytes(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
@@ -527,7 +527,7 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 				m = make(map[string]any, 4)
 			}
 			for len(v) > 0 {
-				fnum, ftyp, fn := protowire.ConsumeTag(v)
+				fnum, ftyp, fn := consumeTag(v)
 				if fn < 0 {
 					return nil, ErrCorruptBatch
 				}
@@ -540,7 +540,7 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 					v = v[skip:]
 					continue
 				}
-				fv, fl := protowire.ConsumeBytes(v)
+				fv, fl := consumeBytes(v)
 				if fl < 0 {
 					return nil, ErrCorruptBatch
 				}
@@ -551,13 +551,13 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 			}
 			val, data = m, data[n:]
 		case num == fvList && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(data)
+			v, n := consumeBytes(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
 			list := make([]any, 0, 4)
 			for len(v) > 0 {
-				lnum, ltyp, ln := protowire.ConsumeTag(v)
+				lnum, ltyp, ln := consumeTag(v)
 				if ln < 0 {
 					return nil, ErrCorruptBatch
 				}
@@ -570,7 +570,7 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 					v = v[skip:]
 					continue
 				}
-				lv, ll := protowire.ConsumeBytes(v)
+				lv, ll := consumeBytes(v)
 				if ll < 0 {
 					return nil, ErrCorruptBatch
 				}
@@ -597,7 +597,7 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 func CountEvents(data []byte) (int, error) {
 	count := 0
 	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
+		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return count, ErrCorruptBatch
 		}
@@ -621,7 +621,7 @@ func SelectEvents(data []byte, idx []uint32) ([]byte, error) {
 	out := make([]byte, 0, len(data))
 	i, want := uint32(0), 0
 	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
+		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return nil, ErrCorruptBatch
 		}
@@ -642,4 +642,29 @@ func SelectEvents(data []byte, idx []uint32) ([]byte, error) {
 		i++
 	}
 	return out, nil
+}
+
+// The decoder's own reads, for the same reason as the encoder's appends:
+// one-byte tags and lengths, nearly all of them, skip protowire's general
+// loops; anything longer or malformed goes through protowire, which
+// checks it.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] < 0x80 && b[0] >= 8 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
+	}
+	return protowire.ConsumeTag(b)
+}
+
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return protowire.ConsumeVarint(b)
+}
+
+func consumeBytes(b []byte) ([]byte, int) {
+	if len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) { // a length under 128 that fits
+		return b[1 : 1+b[0]], 1 + int(b[0])
+	}
+	return protowire.ConsumeBytes(b)
 }
