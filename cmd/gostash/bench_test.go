@@ -35,28 +35,40 @@ func benchPipeline(filters int) string {
 	return b.String()
 }
 
-// treeRSS returns the resident memory of pid and its children, in bytes.
-func treeRSS(pid int) int64 {
+// treeMemory returns the resident memory of pid and its children, in
+// bytes: the plain sum of their RSS, and the sum of their PSS. The
+// processes run one binary, whose pages they share; RSS counts those pages
+// once per process, PSS divides them among the processes, so the PSS sum
+// is the memory the group really holds.
+func treeMemory(pid int) (rss, pss int64) {
 	pids := append([]int{pid}, children(pid)...)
-	var total int64
 	for _, p := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", p))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", p))
 		if err != nil {
 			continue
 		}
-		f := strings.Fields(string(b))
-		if len(f) > 1 {
-			pages, _ := strconv.ParseInt(f[1], 10, 64)
-			total += pages * int64(os.Getpagesize())
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			switch f[0] {
+			case "Rss:":
+				rss += kb << 10
+			case "Pss:":
+				pss += kb << 10
+			}
 		}
 	}
-	return total
+	return rss, pss
 }
 
 type runStats struct {
 	wall    time.Duration
 	cpu     time.Duration // user+sys of gostash and every plugin process
-	peakRSS int64
+	peakRSS int64         // peak of the summed RSS of all processes
+	peakPSS int64         // peak of the summed PSS of all processes
 }
 
 // measure runs gostash to completion, sampling the process tree's RSS.
@@ -71,7 +83,7 @@ func measure(b *testing.B, args ...string) runStats {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	var peak int64
+	var peak, peakPSS int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)
@@ -84,9 +96,8 @@ func measure(b *testing.B, args ...string) runStats {
 			case <-stop:
 				return
 			case <-t.C:
-				if r := treeRSS(cmd.Process.Pid); r > peak {
-					peak = r
-				}
+				r, p := treeMemory(cmd.Process.Pid)
+				peak, peakPSS = max(peak, r), max(peakPSS, p)
 			}
 		}
 	}()
@@ -101,7 +112,7 @@ func measure(b *testing.B, args ...string) runStats {
 	// reaped (the plugin processes), to what wait4 reports.
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return runStats{wall: wall, cpu: cpu, peakRSS: peak}
+	return runStats{wall: wall, cpu: cpu, peakRSS: peak, peakPSS: peakPSS}
 }
 
 func BenchmarkPipeline(b *testing.B) {
@@ -114,7 +125,8 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 			b.ReportMetric(float64(benchEvents)/st.wall.Seconds(), "events/s")
 			b.ReportMetric(float64(st.cpu.Microseconds())/benchEvents, "cpu-µs/event")
-			b.ReportMetric(float64(st.peakRSS)/(1<<20), "peak-RSS-MB")
+			b.ReportMetric(float64(st.peakRSS)/(1<<20), "peak-RSS-sum-MB")
+			b.ReportMetric(float64(st.peakPSS)/(1<<20), "peak-PSS-sum-MB")
 		})
 	}
 }
