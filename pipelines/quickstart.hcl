@@ -6,7 +6,7 @@
 
 pipeline {
   workers    = 1
-  batch_size = 125
+  batch_size = 500
 }
 
 input "generator" "sample" {

@@ -32,7 +32,7 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	d.recycle()
 	d.keys = d.keys[:0]
 	for rest := data; len(rest) > 0; {
-		num, typ, n := protowire.ConsumeTag(rest)
+		num, typ, n := consumeTag(rest)
 		if n < 0 {
 			return nil, ErrCorruptBatch
 		}
@@ -42,7 +42,7 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 			return nil, ErrCorruptBatch
 		}
 		if num == fbKeys && typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(rest)
+			v, _ := consumeBytes(rest)
 			d.keys = append(d.keys, aliasString(v))
 		}
 		rest = rest[m:]
@@ -51,13 +51,13 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	sl.maps = d
 	d.out = d.out[:0]
 	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
+		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return nil, ErrCorruptBatch
 		}
 		data = data[n:]
 		if num == fbEvents && typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(data)
+			v, n := consumeBytes(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}

@@ -110,6 +110,13 @@ func (e *WriteError) RejectItem(i int, reason string) {
 	e.Items = append(e.Items, ItemError{Index: i, Reject: true, Reason: reason})
 }
 
+// DefaultBatchSize is the pipeline's batch size when none is set.
+// Logstash's default is 125, but in gostash a batch is also what crosses a
+// process boundary, and each crossing has a fixed cost (gRPC framing,
+// system calls): 500 events a batch took a third off the CPU of a file ->
+// null pipeline against 125, for under a megabyte more in flight.
+const DefaultBatchSize = 500
+
 // Env is what a component gets when it is opened.
 type Env struct {
 	// Name is the block's name label, Pipeline the pipeline's id.

@@ -310,7 +310,7 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 	env := Env{Name: req.Name, Pipeline: req.PipelineId, Logger: hcLogger{logger}, DataDir: req.DataDir,
 		BatchSize: int(req.BatchSize), BatchDelay: time.Duration(req.BatchDelayMs) * time.Millisecond}
 	if env.BatchSize <= 0 {
-		env.BatchSize = 125
+		env.BatchSize = DefaultBatchSize
 	}
 	if env.BatchDelay <= 0 {
 		env.BatchDelay = 50 * time.Millisecond

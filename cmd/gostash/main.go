@@ -92,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.configTest, "config.test_and_exit", false, "same as --configtest")
 	fs.IntVar(&o.workers, "w", 0, "pipeline workers (default: number of CPUs)")
 	fs.IntVar(&o.workers, "pipeline.workers", 0, "same as -w")
-	fs.IntVar(&o.batchSize, "b", 0, "events per batch (default 125)")
+	fs.IntVar(&o.batchSize, "b", 0, fmt.Sprintf("events per batch (default %d)", sdk.DefaultBatchSize))
 	fs.IntVar(&o.batchSize, "pipeline.batch.size", 0, "same as -b")
 	var delayMS int
 	fs.IntVar(&delayMS, "u", 0, "batch delay in milliseconds (default 50)")

@@ -172,7 +172,7 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 		s.Workers = runtime.NumCPU()
 	}
 	if !s.HasBatchSize {
-		s.BatchSize = 125
+		s.BatchSize = sdk.DefaultBatchSize
 	}
 	if !s.HasBatchDelay {
 		s.BatchDelay = 50 * time.Millisecond

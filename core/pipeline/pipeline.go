@@ -75,7 +75,7 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 		s.Workers = 1
 	}
 	if s.BatchSize < 1 {
-		s.BatchSize = 125
+		s.BatchSize = sdk.DefaultBatchSize
 	}
 	if s.Credits < 1 {
 		s.Credits = 2*s.Workers + 2

@@ -18,6 +18,8 @@ func (q quietLogger) Info(msg string, args ...any) {
 	q.Logger.Info(msg, args...)
 }
 
-func (q quietLogger) Named(name string) hclog.Logger      { return quietLogger{q.Logger.Named(name)} }
-func (q quietLogger) ResetNamed(name string) hclog.Logger { return quietLogger{q.Logger.ResetNamed(name)} }
-func (q quietLogger) With(args ...any) hclog.Logger       { return quietLogger{q.Logger.With(args...)} }
+func (q quietLogger) Named(name string) hclog.Logger { return quietLogger{q.Logger.Named(name)} }
+func (q quietLogger) ResetNamed(name string) hclog.Logger {
+	return quietLogger{q.Logger.ResetNamed(name)}
+}
+func (q quietLogger) With(args ...any) hclog.Logger { return quietLogger{q.Logger.With(args...)} }

@@ -207,7 +207,7 @@ func errorList(ds sdk.Diagnostics) []string {
 // Env is the environment components get in tests: the pipeline's default
 // batch size, a temporary data directory and a logger writing to t.Log.
 func Env(t testing.TB, name string) sdk.Env {
-	return sdk.Env{Name: name, Pipeline: "test", Logger: logger{t}, DataDir: t.TempDir(), BatchSize: 125}
+	return sdk.Env{Name: name, Pipeline: "test", Logger: logger{t}, DataDir: t.TempDir(), BatchSize: sdk.DefaultBatchSize}
 }
 
 type logger struct{ t testing.TB }

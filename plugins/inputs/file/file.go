@@ -188,7 +188,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	}
 	in.written = sync.NewCond(&in.mu)
 	if in.batch <= 0 {
-		in.batch = 125
+		in.batch = sdk.DefaultBatchSize
 	}
 	in.host, _ = os.Hostname()
 	switch {

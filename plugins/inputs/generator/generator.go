@@ -66,7 +66,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		g.lines = []string{c.String("message")}
 	}
 	if g.batch <= 0 {
-		g.batch = 125
+		g.batch = sdk.DefaultBatchSize
 	}
 	if g.rate > 0 {
 		// Small batches at low rates, so events come out steadily rather

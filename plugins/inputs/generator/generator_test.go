@@ -13,16 +13,16 @@ import (
 )
 
 func TestCountAndSequence(t *testing.T) {
-	res := sdktest.RunInput(t, t.Context(), sdktest.InputSpec{Name: "generator", Settings: map[string]any{"count": 300}})
+	res := sdktest.RunInput(t, t.Context(), sdktest.InputSpec{Name: "generator", Settings: map[string]any{"count": 1200}})
 	if res.Err != nil {
 		t.Fatalf("Run: %v", res.Err)
 	}
-	if len(res.Events) != 300 {
-		t.Fatalf("got %d events, want 300", len(res.Events))
+	if len(res.Events) != 1200 {
+		t.Fatalf("got %d events, want 1200", len(res.Events))
 	}
-	// Batches of the pipeline's batch size (125), the last one short.
-	if !slices.Equal(res.Batches, []int{125, 125, 50}) {
-		t.Errorf("batches %v, want [125 125 50]", res.Batches)
+	// Batches of the pipeline's batch size (500), the last one short.
+	if !slices.Equal(res.Batches, []int{500, 500, 200}) {
+		t.Errorf("batches %v, want [500 500 200]", res.Batches)
 	}
 	host, _ := os.Hostname()
 	for i, e := range res.Events {

@@ -72,7 +72,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		in.maxLine = 1 << 20
 	}
 	if in.batch <= 0 {
-		in.batch = 125
+		in.batch = sdk.DefaultBatchSize
 	}
 	in.host, _ = os.Hostname()
 	return in, nil

@@ -191,13 +191,13 @@ func equal(a, b any) bool {
 // A piped file fills whole batches.
 func TestBatches(t *testing.T) {
 	w := pipe(t)
-	if _, err := io.WriteString(w, strings.Repeat("line\n", 300)); err != nil {
+	if _, err := io.WriteString(w, strings.Repeat("line\n", 1200)); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
 	res := sdktest.RunInput(t, t.Context(), sdktest.InputSpec{Name: "stdin"})
-	if !slices.Equal(res.Batches, []int{125, 125, 50}) {
-		t.Errorf("batches %v, want [125 125 50]", res.Batches)
+	if !slices.Equal(res.Batches, []int{500, 500, 200}) {
+		t.Errorf("batches %v, want [500 500 200]", res.Batches)
 	}
 }
 
