@@ -1,58 +1,42 @@
 // Package stdin is the stdin input: it reads events from the pipeline's
-// standard input, one line each, as Logstash's stdin input does.
+// standard input, with the same codecs as the file input (line,
+// json_lines, json, multiline), as Logstash's stdin input does.
 package stdin
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/codecs"
 )
 
-var spec = sdk.NewSpec("Reads events from standard input, one line each.").
+var spec = codecs.InputFields(sdk.NewSpec("Reads events from standard input, one line each (or one per multiline event).").
 	ReadsStdin().
-	Field(sdk.String("codec").Default("line").OneOf("line", "json_lines").
-		Doc("How a line becomes an event: `line` (the line is the message) or `json_lines` (the line is a JSON object whose keys become fields).")).
-	Field(sdk.Int("max_line_bytes").Default(1 << 20).
-		Doc("Longer lines are cut to this many bytes and tagged `_linetoolong`; the rest of the line is skipped.")).
 	Field(sdk.String("ecs_compatibility").Default("v8").OneOf("disabled", "v1", "v8").
-		Doc("Where the host name goes: `[host][hostname]` (v1, v8) or `host` (disabled). With `line`, v1 and v8 also keep the line in `[event][original]`."))
+		Doc("Where the host name goes: `[host][hostname]` (v1, v8) or `host` (disabled). With `line` and `multiline`, v1 and v8 also keep the text in `[event][original]`.")),
+	codecs.CodecLine, codecs.CodecJSONLines, codecs.CodecJSON, codecs.CodecMultiline)
 
 func init() {
 	sdk.RegisterInput("stdin", spec, New).WithValidate(func(c *sdk.Config) sdk.Diagnostics {
-		var ds sdk.Diagnostics
-		if n := c.Int("max_line_bytes"); n < 1 {
-			ds.Errorf([]string{"max_line_bytes"}, "max_line_bytes must be at least 1, not %d", n)
-		}
+		_, ds := codecs.ParseSettings(c)
 		return ds
 	})
 }
 
-// Failure tags, as Logstash names them.
-const (
-	TagJSONParseFailure = "_jsonparsefailure"
-	TagLineTooLong      = "_linetoolong"
-	TagTimestampFailure = "_timestampparsefailure"
-)
-
 // Input is the stdin input.
 type Input struct {
-	json    bool
-	maxLine int
-	ecs     bool
-	host    string
-	batch   int
-	logger  sdk.Logger
-	warned  bool // about a cut line; read by the reader goroutine only
+	codec    *codecs.Settings
+	original bool // set [event][original]: a text codec in an ECS mode
+	ecs      bool
+	host     string
+	batch    int
+	logger   sdk.Logger
+	warned   bool // about a cut line
 }
 
 // stdin is what the input reads: the pipeline's standard input. Tests
@@ -61,16 +45,17 @@ var stdin = sdk.Stdin
 
 // New builds a stdin input from its settings.
 func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
+	set, ds := codecs.ParseSettings(c)
+	if err := ds.Err(); err != nil {
+		return nil, err
+	}
 	in := &Input{
-		json:    c.String("codec") == "json_lines",
-		maxLine: c.Int("max_line_bytes"),
-		ecs:     c.String("ecs_compatibility") != "disabled",
-		batch:   env.BatchSize,
-		logger:  env.Logger,
+		codec:  set,
+		ecs:    c.String("ecs_compatibility") != "disabled",
+		batch:  env.BatchSize,
+		logger: env.Logger,
 	}
-	if in.maxLine < 1 {
-		in.maxLine = 1 << 20
-	}
+	in.original = in.ecs && (set.Codec == codecs.CodecLine || set.Codec == codecs.CodecMultiline)
 	if in.batch <= 0 {
 		in.batch = sdk.DefaultBatchSize
 	}
@@ -78,242 +63,182 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	return in, nil
 }
 
-// Run reads lines until standard input ends (it returns nil then) or ctx
-// is cancelled. Lines are published in batches: a batch goes out when it
+// chunk is the lines of one read, and how the read ended: err is io.EOF
+// (or a read error) on the last chunk, whose lines then include a last
+// line without a delimiter.
+type chunk struct {
+	lines []codecs.Line
+	now   int64 // when they were read (ns): the events' time
+	err   error
+}
+
+// Run reads until standard input ends (it returns nil then) or ctx is
+// cancelled. Events are published in batches: a batch goes out when it
 // is full or when no more input is waiting, so a line typed at a
 // terminal is an event at once, and a piped file fills whole batches.
 //
-// Reading happens in its own goroutine, because a read from a terminal or
-// a pipe cannot be interrupted: when ctx is cancelled, Run returns and
-// the reader stays blocked until the next line or the end of the process.
+// Reading and splitting happen in their own goroutine, because a read
+// from a terminal or a pipe cannot be interrupted: when ctx is cancelled,
+// Run returns and the reader stays blocked until the next line or the
+// end of the process. Decoding happens here, so that a multiline event
+// whose lines stopped coming is emitted after its quiet interval while
+// the read is still blocked.
 func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
-	batches := make(chan []*sdk.Event, 1)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- in.read(ctx, stdin(), batches)
-		close(batches)
-	}()
+	// Two chunks in flight let the reader read ahead while a batch is
+	// published, and bound what is buffered when the pipeline is full.
+	chunks := make(chan chunk, 2)
+	go in.read(ctx, stdin(), chunks)
+
+	dec := in.codec.NewDecoder()
+	batch := make([]*sdk.Event, 0, in.batch)
+	var recs []codecs.Record
+	publish := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		// The pipeline owns a published batch: start a new one.
+		b := batch
+		batch = make([]*sdk.Event, 0, in.batch)
+		return p.Publish(ctx, b, nil)
+	}
+	add := func() error {
+		for _, r := range recs {
+			in.finish(r.Event)
+			batch = append(batch, r.Event)
+		}
+		// A line's events (a JSON array) stay in one batch.
+		if len(batch) >= in.batch {
+			return publish()
+		}
+		return nil
+	}
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 	for {
+		var due <-chan time.Time
+		if at, ok := dec.DueAt(); ok {
+			timer.Reset(time.Until(time.Unix(0, at)))
+			due = timer.C
+		}
+		var err error
 		select {
 		case <-ctx.Done():
 			return nil
-		case batch, ok := <-batches:
-			if !ok {
-				return <-errc
+		case <-due:
+			// The multiline event's lines stopped coming: emit it.
+			recs = dec.Flush(recs[:0])
+			if err = add(); err == nil {
+				err = publish()
 			}
-			if err := p.Publish(ctx, batch, nil); err != nil {
-				if ctx.Err() != nil {
-					return nil
+		case c := <-chunks:
+			for _, l := range c.lines {
+				if l.Cut {
+					in.cut()
 				}
-				return err
+				recs = dec.Decode(l, c.now, recs[:0])
+				if err = add(); err != nil {
+					break
+				}
 			}
+			if err == nil && c.err != nil {
+				// End of input: the pending multiline event is complete.
+				recs = dec.Flush(recs[:0])
+				if err = add(); err == nil {
+					err = publish()
+				}
+				if err == nil {
+					if errors.Is(c.err, io.EOF) {
+						return nil
+					}
+					return c.err
+				}
+			}
+			if err == nil && len(chunks) == 0 {
+				err = publish() // nothing more waiting: do not hold events back
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
 		}
 	}
 }
 
-// read turns lines into events and sends them in batches.
-func (in *Input) read(ctx context.Context, r io.Reader, out chan<- []*sdk.Event) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	batch := make([]*sdk.Event, 0, in.batch)
-	send := func() bool {
-		select {
-		case out <- batch:
-			batch = make([]*sdk.Event, 0, in.batch)
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	var long []byte // a line longer than the reader's buffer, being joined
+// read cuts standard input into lines and sends them a read at a time,
+// ending with a chunk that carries io.EOF or the read error.
+func (in *Input) read(ctx context.Context, r io.Reader, out chan<- chunk) {
+	sp := in.codec.NewSplitter()
+	// Read about as much as the last read brought, doubled: a piped file
+	// gets large reads, and a line typed at a terminal does not pin a
+	// 256 KiB buffer for as long as its event lives. The first read can
+	// take what a pipe holds (64 KiB).
+	want := 64 << 10
 	for {
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// Keep up to maxLine bytes of the line; skip the rest.
-			if room := in.maxLine + 1 - len(long); room > 0 {
-				long = append(long, chunk[:min(len(chunk), room)]...)
-			}
-			continue
-		}
-		var line []byte
-		if long != nil {
-			if room := in.maxLine + 1 - len(long); room > 0 {
-				long = append(long, chunk[:min(len(chunk), room)]...)
-			}
-			line, long = long, nil
-		} else {
-			line = chunk
-		}
-		if len(line) > 0 {
-			// A last line without a newline is a line too.
-			batch = append(batch, in.events(line)...)
+		n, err := sp.Fill(r, want)
+		want = min(max(2*n, 4096), codecs.DefaultChunkSize)
+		c := chunk{now: time.Now().UnixNano()}
+		for l, ok := sp.Next(); ok; l, ok = sp.Next() {
+			c.lines = append(c.lines, l)
 		}
 		if err != nil {
-			if len(batch) > 0 && !send() {
-				return nil
+			// A last line without a delimiter is a line too.
+			if l, ok := sp.Flush(); ok {
+				c.lines = append(c.lines, l)
 			}
-			if errors.Is(err, io.EOF) {
-				return nil
+			c.err = err
+			if !errors.Is(err, io.EOF) {
+				c.err = fmt.Errorf("read standard input: %w", err)
 			}
-			return fmt.Errorf("read standard input: %w", err)
 		}
-		if len(batch) >= in.batch || (len(batch) > 0 && br.Buffered() == 0) {
-			if !send() {
-				return nil
-			}
+		if len(c.lines) == 0 && c.err == nil {
+			continue
+		}
+		select {
+		case out <- c:
+		case <-ctx.Done():
+			return
+		}
+		if c.err != nil {
+			return
 		}
 	}
 }
 
 var hostname = sdk.MustParseFieldRef("[host][hostname]")
 
-// events makes the event of one line, newline included (or not, for a
-// last line or a cut one); a JSON array makes one event per element.
-func (in *Input) events(line []byte) []*sdk.Event {
-	line = bytes.TrimSuffix(line, []byte{'\n'})
-	line = bytes.TrimSuffix(line, []byte{'\r'})
-	tooLong := len(line) > in.maxLine
-	if tooLong {
-		line = line[:in.maxLine]
-		// Do not leave half a character at the cut.
-		for i := len(line) - 1; i >= 0 && i >= len(line)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(line[i]) {
-				if !utf8.FullRune(line[i:]) {
-					line = line[:i]
-				}
-				break
-			}
+// finish adds what the stdin input adds to a decoded event: the host, and
+// the text in [event][original].
+func (in *Input) finish(e *sdk.Event) {
+	f := e.Fields()
+	if in.original {
+		if _, ok := f["event"]; !ok {
+			f["event"] = map[string]any{"original": f[sdk.FieldMessage]}
 		}
 	}
-	text := toValidUTF8(line)
-	var events []*sdk.Event
-	if in.json {
-		events = jsonEvents(text)
-	} else {
-		e := sdk.NewEvent(text)
-		if in.ecs {
-			e.Fields()["event"] = map[string]any{"original": text}
+	// The host goes where the event has none, as in Logstash.
+	if in.ecs {
+		if _, ok := f["host"]; !ok {
+			f["host"] = map[string]any{"hostname": in.host}
+		} else if _, ok := hostname.Get(e); !ok {
+			_ = hostname.Set(e, in.host) // fails only when [host] is not a map: keep it
 		}
-		events = []*sdk.Event{e}
+	} else if _, ok := f["host"]; !ok {
+		f["host"] = in.host
 	}
-	if tooLong && in.logger != nil {
-		if !in.warned {
-			in.warned = true
-			in.logger.Warn("line longer than max_line_bytes: cut and tagged "+TagLineTooLong+"; further ones are logged at debug level", "max_line_bytes", in.maxLine)
-		} else {
-			in.logger.Debug("line cut", "max_line_bytes", in.maxLine)
-		}
-	}
-	for _, e := range events {
-		if tooLong {
-			e.AddTag(TagLineTooLong)
-		}
-		// The host goes where the event has none, as in Logstash.
-		if in.ecs {
-			if _, ok := hostname.Get(e); !ok {
-				_ = hostname.Set(e, in.host) // fails only when [host] is not a map: keep it
-			}
-		} else if _, ok := e.Fields()["host"]; !ok {
-			e.Fields()["host"] = in.host
-		}
-	}
-	return events
 }
 
-// toValidUTF8 keeps the line, replacing each invalid byte sequence with
-// U+FFFD, as Logstash's UTF-8 charset handling does.
-func toValidUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
+func (in *Input) cut() {
+	if in.logger == nil {
+		return
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
-}
-
-// jsonEvents makes the events of a JSON line: an object's keys become
-// fields, and an array of objects makes one event for each. Anything else
-// (not JSON, trailing text, a number) becomes one event whose message is
-// the line, tagged _jsonparsefailure, so nothing read is lost.
-func jsonEvents(text string) []*sdk.Event {
-	d := json.NewDecoder(strings.NewReader(text))
-	d.UseNumber()
-	var v any
-	err := d.Decode(&v)
-	if err == nil && strings.TrimSpace(text[d.InputOffset():]) != "" {
-		err = errors.New("text after the JSON value")
+	if !in.warned {
+		in.warned = true
+		in.logger.Warn("line longer than max_line_bytes: cut and tagged "+codecs.TagLineTooLong+"; further ones are logged at debug level", "max_line_bytes", in.codec.MaxLineBytes)
+		return
 	}
-	var objects []map[string]any
-	switch t := v.(type) {
-	case map[string]any:
-		objects = append(objects, t)
-	case []any:
-		for _, x := range t {
-			m, ok := x.(map[string]any)
-			if !ok {
-				err = errors.New("an array element is not an object")
-				break
-			}
-			objects = append(objects, m)
-		}
-	default:
-		err = errors.New("not an object")
-	}
-	if err != nil {
-		e := sdk.NewEvent(text)
-		e.AddTag(TagJSONParseFailure)
-		return []*sdk.Event{e}
-	}
-	events := make([]*sdk.Event, len(objects))
-	for i, m := range objects {
-		events[i] = objectEvent(m)
-	}
-	return events
-}
-
-func objectEvent(m map[string]any) *sdk.Event {
-	e := sdk.NewEvent("")
-	for k, v := range m {
-		v = jsonValue(v)
-		switch k {
-		case sdk.FieldTimestamp:
-			s, _ := v.(string)
-			ts, err := time.Parse(time.RFC3339Nano, s)
-			if err != nil {
-				// As Logstash: keep the value aside and say so.
-				e.Fields()["_@timestamp"] = v
-				e.AddTag(TagTimestampFailure)
-				continue
-			}
-			e.SetTimestamp(ts)
-		case sdk.FieldMetadata:
-			if mm, ok := v.(map[string]any); ok {
-				for mk, mv := range mm {
-					e.Metadata()[mk] = mv
-				}
-			}
-		default:
-			e.Fields()[k] = v
-		}
-	}
-	return e
-}
-
-// jsonValue converts decoded JSON to event values: whole numbers to
-// int64, other numbers to float64.
-func jsonValue(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		f, _ := t.Float64()
-		return f
-	case []any:
-		for i, x := range t {
-			t[i] = jsonValue(x)
-		}
-	case map[string]any:
-		for k, x := range t {
-			t[k] = jsonValue(x)
-		}
-	}
-	return v
+	in.logger.Debug("line cut", "max_line_bytes", in.codec.MaxLineBytes)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/codecs"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -59,9 +60,10 @@ func messages(events []*sdk.Event) []string {
 }
 
 func TestLines(t *testing.T) {
-	feed(t, "first\nwindows\r\n\nok\xffbad\nlast without newline")
+	feed(t, "first\nwindows\r\n\nok\xffbad\ntwo\xfe\xfebad\nlast without newline")
 	events := read(t, nil)
-	want := []string{"first", "windows", "", "ok\uFFFDbad", "last without newline"}
+	// One U+FFFD per bad byte, as Java's decoders do for Logstash.
+	want := []string{"first", "windows", "", "ok\uFFFDbad", "two\uFFFD\uFFFDbad", "last without newline"}
 	if got := messages(events); !slices.Equal(got, want) {
 		t.Fatalf("messages %q, want %q", got, want)
 	}
@@ -102,9 +104,9 @@ func TestLongLines(t *testing.T) {
 		tags  []bool
 	}{
 		{"cut", 10, "0123456789abcdef\nnext\n", []string{"0123456789", "next"}, []bool{true, false}},
-		{"exactly max", 4, "abcd\r\nabcde\n", []string{"abcd", "abcd"}, []bool{false, true}},
+		{"exactly max", 4, "abcd\nabcde\n", []string{"abcd", "abcd"}, []bool{false, true}},
 		{"no half character", 5, "abcdé\n", []string{"abcd"}, []bool{true}},
-		// Longer than the reader's 64 KiB buffer: joined, then cut.
+		// Longer than a read: the rest is skipped over several reads.
 		{"default limit", 1 << 20, strings.Repeat("x", 3<<20) + "\nafter\n", []string{strings.Repeat("x", 1<<20), "after"}, []bool{true, false}},
 		{"long but allowed", 1 << 20, strings.Repeat("y", 200<<10) + "\n", []string{strings.Repeat("y", 200<<10)}, []bool{false}},
 	}
@@ -117,7 +119,7 @@ func TestLongLines(t *testing.T) {
 				t.Fatalf("got %d messages of lengths %v, want %v", len(got), lengths(got), lengths(tt.want))
 			}
 			for i, e := range events {
-				if e.HasTag(TagLineTooLong) != tt.tags[i] {
+				if e.HasTag(codecs.TagLineTooLong) != tt.tags[i] {
 					t.Errorf("event %d: tags %v, want _linetoolong: %v", i, e.Tags(), tt.tags[i])
 				}
 			}
@@ -168,14 +170,14 @@ func TestJSONLines(t *testing.T) {
 		t.Errorf("@metadata %v, @version %v", e.Metadata(), e.Fields()["@version"])
 	}
 	for i, line := range map[int]string{2: "not json at all", 3: `{"a":1} trailing`, 7: "42"} {
-		if events[i].Message() != line || !events[i].HasTag(TagJSONParseFailure) {
-			t.Errorf("event %d: message %q tags %v; want the raw line tagged %s", i, events[i].Message(), events[i].Tags(), TagJSONParseFailure)
+		if events[i].Message() != line || !events[i].HasTag(codecs.TagJSONParseFailure) {
+			t.Errorf("event %d: message %q tags %v; want the raw line tagged %s", i, events[i].Message(), events[i].Tags(), codecs.TagJSONParseFailure)
 		}
 	}
 	if events[4].Fields()["i"] != int64(1) || events[5].Fields()["i"] != int64(2) {
 		t.Errorf("array elements: %v, %v", events[4].Fields(), events[5].Fields())
 	}
-	if !events[6].HasTag(TagTimestampFailure) || events[6].Fields()["_@timestamp"] != "yesterday" {
+	if !events[6].HasTag(codecs.TagTimestampParseFailure) || events[6].Fields()["_@timestamp"] != "yesterday" {
 		t.Errorf("bad @timestamp: tags %v, _@timestamp %v", events[6].Tags(), events[6].Fields()["_@timestamp"])
 	}
 }
