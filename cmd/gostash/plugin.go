@@ -113,8 +113,13 @@ func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) i
 				def = "(required)"
 			case f.Default != nil:
 				def = fmt.Sprintf("%v", f.Default)
-				if s, ok := f.Default.(string); ok {
-					def = fmt.Sprintf("%q", s)
+				switch d := f.Default.(type) {
+				case string:
+					def = fmt.Sprintf("%q", d)
+				case float64: // JSON numbers: print whole ones as integers
+					if d == float64(int64(d)) {
+						def = fmt.Sprintf("%d", int64(d))
+					}
 				}
 			}
 			doc := f.Doc
