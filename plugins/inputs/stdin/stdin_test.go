@@ -225,9 +225,189 @@ func TestValidate(t *testing.T) {
 	if !comp.Spec.Stdin {
 		t.Errorf("spec does not say it reads stdin: the core would not give it stdin")
 	}
-	ds := sdktest.Validate(comp, map[string]any{"max_line_bytes": 0})
-	if len(ds) != 1 || strings.Join(ds[0].Path, ".") != "max_line_bytes" {
-		t.Errorf("max_line_bytes 0: %v", ds)
+	tests := []struct {
+		name     string
+		settings map[string]any
+		path     string // of the one error wanted; "" for none
+	}{
+		{"defaults", nil, ""},
+		{"max_line_bytes 0", map[string]any{"max_line_bytes": 0}, "max_line_bytes"},
+		{"empty delimiter", map[string]any{"delimiter": ""}, "delimiter"},
+		{"multiline without rules", map[string]any{"codec": "multiline"}, "codec"},
+		{"bad pattern", map[string]any{"codec": "multiline", "multiline": map[string]any{"pattern": "(", "what": "previous"}}, "multiline.pattern"},
+		{"bad what", map[string]any{"codec": "multiline", "multiline": map[string]any{"pattern": "x", "what": "up"}}, "multiline.what"},
+		{"multiline ok", map[string]any{"codec": "multiline", "multiline": map[string]any{"pattern": `^\s`, "what": "previous"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errs []string
+			for _, d := range sdktest.Validate(comp, tt.settings) {
+				if !d.Warning {
+					errs = append(errs, strings.Join(d.Path, "."))
+				}
+			}
+			var want []string
+			if tt.path != "" {
+				want = []string{tt.path}
+			}
+			if !slices.Equal(errs, want) {
+				t.Errorf("errors on %q, want on %q", errs, want)
+			}
+		})
+	}
+}
+
+// The json codec decodes each line as json_lines does; blank lines make
+// no event and a last line without a newline is decoded too.
+func TestJSON(t *testing.T) {
+	feed(t, "{\"a\":1}\n\n   \nnope\n{\"b\":2}")
+	events := read(t, map[string]any{"codec": "json"})
+	if len(events) != 3 {
+		t.Fatalf("got %d events, want 3: %q", len(events), messages(events))
+	}
+	if events[0].Fields()["a"] != int64(1) || events[2].Fields()["b"] != int64(2) {
+		t.Errorf("fields %v, %v", events[0].Fields(), events[2].Fields())
+	}
+	if events[1].Message() != "nope" || !events[1].HasTag(codecs.TagJSONParseFailure) {
+		t.Errorf("message %q tags %v, want the raw line tagged %s", events[1].Message(), events[1].Tags(), codecs.TagJSONParseFailure)
+	}
+	host, _ := os.Hostname()
+	for i, e := range events {
+		if got, _ := e.Get("[host][hostname]"); got != host {
+			t.Errorf("event %d: [host][hostname] = %v, want %q", i, got, host)
+		}
+	}
+}
+
+// A host the JSON already gives is kept.
+func TestJSONKeepsHost(t *testing.T) {
+	feed(t, `{"host":{"hostname":"web1"}}`+"\n"+`{"host":{"ip":"10.0.0.1"}}`+"\n")
+	events := read(t, map[string]any{"codec": "json_lines"})
+	if got, _ := events[0].Get("[host][hostname]"); got != "web1" {
+		t.Errorf("[host][hostname] = %v, want the event's own", got)
+	}
+	host, _ := os.Hostname()
+	if got, _ := events[1].Get("[host][hostname]"); got != host {
+		t.Errorf("[host][hostname] = %v, want ours beside [host][ip]", got)
+	}
+	if got, _ := events[1].Get("[host][ip]"); got != "10.0.0.1" {
+		t.Errorf("[host][ip] = %v, want kept", got)
+	}
+}
+
+const stackTrace = `2024-05-06 07:08:09 ERROR request failed
+java.lang.IllegalStateException: boom
+	at com.example.Handler.handle(Handler.java:42)
+	at com.example.Server.run(Server.java:7)
+Caused by: java.io.IOException: closed
+	... 2 more
+`
+
+func TestMultiline(t *testing.T) {
+	javaRules := map[string]any{"pattern": `^(\s|Caused by:|java\.)`, "what": "previous"}
+	tests := []struct {
+		name     string
+		input    string
+		rules    map[string]any
+		want     []string
+		multi    []bool
+		extraTag string
+	}{
+		{
+			name:  "java stack trace",
+			input: "start\n" + stackTrace + "2024-05-06 07:08:10 INFO next",
+			rules: javaRules,
+			want:  []string{"start", strings.TrimSuffix(stackTrace, "\n"), "2024-05-06 07:08:10 INFO next"},
+			multi: []bool{false, true, false},
+		},
+		{
+			name:  "what next",
+			input: "a \\\nb \\\nc\nd\n",
+			rules: map[string]any{"pattern": `\\$`, "what": "next"},
+			want:  []string{"a \\\nb \\\nc", "d"},
+			multi: []bool{true, false},
+		},
+		{
+			name:  "negate",
+			input: "[1] one\ncont\n[2] two\n",
+			rules: map[string]any{"pattern": `^\[`, "negate": true, "what": "previous"},
+			want:  []string{"[1] one\ncont", "[2] two"},
+			multi: []bool{true, false},
+		},
+		{
+			name:     "max_lines",
+			input:    "x\n 1\n 2\n 3\n",
+			rules:    map[string]any{"pattern": `^\s`, "what": "previous", "max_lines": 2},
+			want:     []string{"x\n 1", " 2\n 3"},
+			multi:    []bool{true, true},
+			extraTag: codecs.TagMaxLinesReached,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			feed(t, tt.input)
+			events := read(t, map[string]any{"codec": "multiline", "multiline": tt.rules})
+			if got := messages(events); !slices.Equal(got, tt.want) {
+				t.Fatalf("messages %q, want %q", got, tt.want)
+			}
+			for i, e := range events {
+				if e.HasTag("multiline") != tt.multi[i] {
+					t.Errorf("event %d: tags %v, want multiline: %v", i, e.Tags(), tt.multi[i])
+				}
+				if got, _ := e.Get("[event][original]"); got != tt.want[i] {
+					t.Errorf("event %d: [event][original] = %q, want the joined text", i, got)
+				}
+			}
+			if tt.extraTag != "" && !events[0].HasTag(tt.extraTag) {
+				t.Errorf("first event tags %v, want %s", events[0].Tags(), tt.extraTag)
+			}
+		})
+	}
+}
+
+// The last multiline event goes out after the quiet interval while stdin
+// stays open: a stack trace is not held until the next log line.
+func TestMultilineAutoFlush(t *testing.T) {
+	w := pipe(t)
+	if _, err := io.WriteString(w, stackTrace); err != nil {
+		t.Fatal(err)
+	}
+	const quiet = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "stdin", StopAfter: 1, Settings: map[string]any{
+		"codec":     "multiline",
+		"multiline": map[string]any{"pattern": `^(\s|Caused by:|java\.)`, "what": "previous", "auto_flush_interval": "300ms"},
+	}})
+	took := time.Since(start)
+	if ctx.Err() != nil {
+		t.Fatalf("no event within 10 s; got %q", messages(res.Events))
+	}
+	if got, want := messages(res.Events), []string{strings.TrimSuffix(stackTrace, "\n")}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want the whole stack trace", got)
+	}
+	if took < quiet || took > quiet+3*time.Second {
+		t.Errorf("emitted after %v, want after the quiet interval of %v", took, quiet)
+	}
+}
+
+// With auto flush off, the last multiline event still comes at the end of
+// input.
+func TestMultilineFlushAtEOF(t *testing.T) {
+	feed(t, "a\n b\n c")
+	events := read(t, map[string]any{"codec": "multiline", "multiline": map[string]any{"pattern": `^\s`, "what": "previous", "auto_flush_interval": "0s"}})
+	if got := messages(events); !slices.Equal(got, []string{"a\n b\n c"}) {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestDelimiter(t *testing.T) {
+	feed(t, "one|two\r|three")
+	events := read(t, map[string]any{"delimiter": "|"})
+	// Only the default "\n" also drops a "\r" before it.
+	if got, want := messages(events), []string{"one", "two\r", "three"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
