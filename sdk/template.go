@@ -393,7 +393,7 @@ func appendJSON(dst []byte, v any) []byte {
 	case nil:
 		return append(dst, "null"...)
 	case string:
-		return appendJSONString(dst, t)
+		return AppendJSONString(dst, t)
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
 			// Jackson, which Logstash uses, quotes these.
@@ -430,7 +430,7 @@ func appendJSON(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = AppendJSONString(dst, k)
 			dst = append(dst, ':')
 			dst = appendJSON(dst, t[k])
 		}
@@ -440,13 +440,14 @@ func appendJSON(dst []byte, v any) []byte {
 	if fmt.Sprintf("%T", n) != fmt.Sprintf("%T", v) {
 		return appendJSON(dst, n)
 	}
-	return appendJSONString(dst, fmt.Sprint(v))
+	return AppendJSONString(dst, fmt.Sprint(v))
 }
 
-// appendJSONString quotes s as Jackson does: quotes, backslashes and
+// AppendJSONString quotes s as Jackson does: quotes, backslashes and
 // control characters escaped, everything else (including non-ASCII) as
 // is; invalid UTF-8 becomes U+FFFD so the result is always valid JSON.
-func appendJSONString(dst []byte, s string) []byte {
+// Templates, the JSON codecs and outputs all quote strings with it.
+func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0

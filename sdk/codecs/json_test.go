@@ -152,7 +152,7 @@ func TestJSONEncoderRoundTrip(t *testing.T) {
 	e.Metadata()["secret"] = "m"
 	var enc JSONEncoder
 	out := enc.AppendEvent(nil, e)
-	want := `{"@timestamp":"2024-01-02T03:04:05.000Z","f":2.0,"message":"a \"quoted\"\nline \ufffd","n":-3,"nested":{"a":1.5,"b":["x",true,null]}}`
+	want := `{"@timestamp":"2024-01-02T03:04:05.000Z","f":2.0,"message":"a \"quoted\"\nline �","n":-3,"nested":{"a":1.5,"b":["x",true,null]}}`
 	if string(out) != want {
 		t.Errorf("got  %s\nwant %s", out, want)
 	}

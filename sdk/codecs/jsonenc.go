@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gostash/gostash/sdk"
 )
@@ -51,7 +50,7 @@ func (enc *JSONEncoder) AppendEvent(dst []byte, e *sdk.Event) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendJSONString(dst, p.k)
+		dst = sdk.AppendJSONString(dst, p.k)
 		dst = append(dst, ':')
 		dst = enc.appendValue(dst, p.v, 1)
 	}
@@ -79,7 +78,7 @@ func insertSorted(ps []kv, p kv) []kv {
 func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 	switch t := v.(type) {
 	case string:
-		return AppendJSONString(dst, t)
+		return sdk.AppendJSONString(dst, t)
 	case int64:
 		return strconv.AppendInt(dst, t, 10)
 	case int:
@@ -113,7 +112,7 @@ func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendJSONString(dst, p.k)
+			dst = sdk.AppendJSONString(dst, p.k)
 			dst = append(dst, ':')
 			dst = enc.appendValue(dst, p.v, depth+1)
 		}
@@ -122,52 +121,7 @@ func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 	if n := sdk.Normalize(v); fmt.Sprintf("%T", n) != fmt.Sprintf("%T", v) {
 		return enc.appendValue(dst, n, depth)
 	}
-	return AppendJSONString(dst, fmt.Sprint(v))
-}
-
-const hexDigits = "0123456789abcdef"
-
-// AppendJSONString appends s quoted as JSON; invalid UTF-8 becomes
-// U+FFFD, so the result is always valid JSON.
-func AppendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return sdk.AppendJSONString(dst, fmt.Sprint(v))
 }
 
 // appendJSONFloat writes f as encoding/json does, except that a whole

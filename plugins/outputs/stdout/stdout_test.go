@@ -116,7 +116,7 @@ func TestCodecs(t *testing.T) {
 func TestEscaping(t *testing.T) {
 	msg := "a\"b\\\nc\td\x01e\xffé#{x}"
 	tests := []struct{ codec, want string }{
-		{"json_lines", `{"message":"a\"b\\\nc\td\u0001e\ufffdé#{x}"}` + "\n"},
+		{"json_lines", `{"message":"a\"b\\\nc\td\u0001e�é#{x}"}` + "\n"},
 		{"rubydebug", "{\n    \"message\" => \"a\\\"b\\\\\\nc\\td\\u0001e\\xFFé\\#{x}\"\n}\n"},
 	}
 	for _, tt := range tests {
