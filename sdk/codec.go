@@ -264,54 +264,12 @@ func DecodeBatch(data []byte) ([]*Event, error) {
 }
 
 // AppendDecodeBatch decodes an encoded EventBatch, appending to events.
-// As with DecodeBatch, the events share data's memory.
+// As with DecodeBatch, the events share data's memory. It is a Decoder
+// used once: nothing is recycled, so the events are the caller's to keep.
 func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
-	// The dictionary may come anywhere (this SDK writes it last): read it
-	// first, skipping over the events.
-	var keys []string
-	for rest := data; len(rest) > 0; {
-		num, typ, n := consumeTag(rest)
-		if n < 0 {
-			return events, ErrCorruptBatch
-		}
-		rest = rest[n:]
-		m := protowire.ConsumeFieldValue(num, typ, rest)
-		if m < 0 {
-			return events, ErrCorruptBatch
-		}
-		if num == fbKeys && typ == protowire.BytesType {
-			v, _ := consumeBytes(rest)
-			keys = append(keys, string(v))
-		}
-		rest = rest[m:]
-	}
-	var sl slab
-	for len(data) > 0 {
-		num, typ, n := consumeTag(data)
-		if n < 0 {
-			return events, ErrCorruptBatch
-		}
-		data = data[n:]
-		if num == fbEvents && typ == protowire.BytesType {
-			v, n := consumeBytes(data)
-			if n < 0 {
-				return events, ErrCorruptBatch
-			}
-			e, err := decodeEvent(v, keys, &sl)
-			if err != nil {
-				return events, err
-			}
-			events = append(events, e)
-			data = data[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, data)
-		if n < 0 {
-			return events, ErrCorruptBatch
-		}
-		data = data[n:]
-	}
-	return events, nil
+	var d Decoder
+	out, err := d.Decode(data)
+	return append(events, out...), err
 }
 
 // slab hands out values from per-batch arrays and boxes them into `any`
@@ -323,7 +281,6 @@ type slab struct {
 	strs   []string
 	ints   []int64
 	floats []float64
-	events []Event
 }
 
 const slabChunk = 512
@@ -368,13 +325,6 @@ func (s *slab) float(v float64) any {
 	return box(float64Type, unsafe.Pointer(&s.floats[len(s.floats)-1]))
 }
 
-func (s *slab) event() *Event {
-	if len(s.events) == cap(s.events) {
-		s.events = make([]Event, 0, slabChunk/4)
-	}
-	s.events = append(s.events, Event{})
-	return &s.events[len(s.events)-1]
-}
 
 // aliasString returns b as a string without copying it.
 func aliasString(b []byte) string {
@@ -384,14 +334,6 @@ func aliasString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-func decodeEvent(data []byte, keys []string, sl *slab) (*Event, error) {
-	e := sl.event()
-	e.fields = make(map[string]any, 8)
-	if err := decodeEventInto(e, data, keys, sl); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
 
 func decodeEventInto(e *Event, data []byte, keys []string, sl *slab) error {
 	for len(data) > 0 {
