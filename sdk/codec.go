@@ -325,7 +325,6 @@ func (s *slab) float(v float64) any {
 	return box(float64Type, unsafe.Pointer(&s.floats[len(s.floats)-1]))
 }
 
-
 // aliasString returns b as a string without copying it.
 func aliasString(b []byte) string {
 	if len(b) == 0 {
@@ -333,7 +332,6 @@ func aliasString(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
-
 
 func decodeEventInto(e *Event, data []byte, keys []string, sl *slab) error {
 	for len(data) > 0 {
