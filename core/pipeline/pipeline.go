@@ -40,6 +40,9 @@ type Settings struct {
 	DrainTimeout time.Duration
 	// Credits is how many batches each input may have unacked.
 	Credits int
+	// ReportEvery is how often a long run logs its throughput (default
+	// 30 s; negative turns it off).
+	ReportEvery time.Duration
 }
 
 // Block is one configured plugin instance and the process that hosts it.
@@ -82,6 +85,9 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 	}
 	if s.DrainTimeout <= 0 {
 		s.DrainTimeout = 30 * time.Second
+	}
+	if s.ReportEvery == 0 {
+		s.ReportEvery = 30 * time.Second
 	}
 	p := &Pipeline{settings: s, log: log, work: make(chan *batch, s.Workers)}
 	p.dlq = newDeadLetters(s.DataDir, s.ID, log)
@@ -192,6 +198,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 	inputsDone := make(chan struct{})
 	go func() { inWG.Wait(); close(inputsDone) }()
+	if p.settings.ReportEvery > 0 {
+		go p.report(runCtx, p.settings.ReportEvery)
+	}
 	select {
 	case <-inputsDone:
 	case <-ctx.Done():
@@ -237,6 +246,31 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	p.dlq.close()
 	return nil
+}
+
+// report logs the pipeline's throughput every interval while events
+// flow, so a long run shows it is alive and how fast it goes.
+func (p *Pipeline) report(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	lastIn, lastOut, last := int64(0), int64(0), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			in, out := p.stats.In.Load(), p.stats.Out.Load()
+			if in == lastIn && out == lastOut {
+				continue // quiet: nothing to say
+			}
+			secs := now.Sub(last).Seconds()
+			p.log.Info("throughput",
+				"events_in", in, "events_out", out,
+				"in_per_sec", int64(float64(in-lastIn)/secs), "out_per_sec", int64(float64(out-lastOut)/secs),
+				"dead_lettered", p.stats.DeadLettered.Load(), "restarts", p.stats.Restarts.Load())
+			lastIn, lastOut, last = in, out, now
+		}
+	}
 }
 
 // batch is one input batch in flight.

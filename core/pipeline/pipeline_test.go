@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -126,4 +128,45 @@ func TestAckWaitsForEveryOutput(t *testing.T) {
 	if got := p.Stats().Out.Load(); got != 6 {
 		t.Fatalf("want 6 events out (3 per output), got %d", got)
 	}
+}
+
+// A long run logs its throughput periodically.
+func TestReportsThroughput(t *testing.T) {
+	dir := t.TempDir()
+	ackFile, gateFile := filepath.Join(dir, "ack"), filepath.Join(dir, "gate")
+	in, out := startSelf(t, "inputs"), startSelf(t, "outputs")
+	var logs safeBuffer
+	p := New(Settings{ID: "t", Workers: 1, DataDir: dir, ReportEvery: 50 * time.Millisecond}, []Block{
+		{Kind: sdk.KindInput, Type: "once", Name: "in", ConfigJSON: []byte(`{"ack_file":"` + ackFile + `"}`), Proc: in},
+		{Kind: sdk.KindOutput, Type: "gate", Name: "out", ConfigJSON: []byte(`{"file":"` + gateFile + `"}`), Proc: out},
+	}, slog.New(slog.NewTextHandler(&logs, nil)))
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+	time.Sleep(300 * time.Millisecond) // the output holds the batch; 3 events are in
+	if err := os.WriteFile(gateFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "msg=throughput events_in=3") {
+		t.Fatalf("no throughput line in the log:\n%s", logs.String())
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
