@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"sync"
 	"syscall"
 	"time"
@@ -103,6 +104,11 @@ func Serve() {
 	if handshakeOut != nil {
 		os.Stdout = handshakeOut
 	}
+	// A stop signal sent to the whole process group (Ctrl-C in a terminal,
+	// systemd stopping the unit, `timeout`) must not kill plugins before
+	// the core has drained them: the core stops them itself, after its
+	// outputs have flushed.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
 	go watchParent()
 	stopProfile := StartCPUProfile("plugin")
 	defer stopProfile()

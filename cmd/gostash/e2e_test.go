@@ -496,3 +496,46 @@ output "stdout" "s" { codec = "dots" }
 		t.Fatalf("want 12345 dots, got %d (output %d bytes)", n, len(stdout))
 	}
 }
+
+// systemd and terminals signal the whole process group: plugins must
+// outlive the signal long enough for the core to drain them.
+func TestSIGTERMToProcessGroupStillDrains(t *testing.T) {
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(twoFilterPipeline, 0, "rate = 5000"))
+	cmd := exec.Command(gostashBin, "-f", cfg)
+	cmd.Dir = t.TempDir()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	waitChild(t, cmd.Process.Pid, "builtin-outputs")
+	time.Sleep(700 * time.Millisecond)
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("SIGTERM to the group: want exit 0, got %v\n%s", err, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("gostash did not stop\n%s", errb.String())
+	}
+	if strings.Contains(errb.String(), "closing an instance failed") || strings.Contains(errb.String(), "restarting") {
+		t.Fatalf("plugins died with the group's signal instead of being drained:\n%s", errb.String())
+	}
+	m := statsLine.FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("no stats line:\n%s", errb.String())
+	}
+	in, _ := strconv.Atoi(m[1])
+	// Every event read reached both outputs ("all" gets every event, the
+	// guarded one only num == 2, a quarter) minus the dropped quarter.
+	if got := len(jsonEvents(t, out.String())); got != in-in/4 && got != in-(in+3)/4 {
+		t.Fatalf("read %d events but %d reached the output after the drain", in, got)
+	}
+}

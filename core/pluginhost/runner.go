@@ -54,7 +54,7 @@ type cmdRunner struct {
 var _ runner.Runner = (*cmdRunner)(nil)
 
 // newRunner prepares cmd: stdin only when wantStdin, the core's stdout as
-// fd 3 (see sdk.Stdout), SIGTERM when the core dies.
+// fd 3 (see sdk.Stdout), SIGKILL when the core dies.
 func newRunner(cmd *exec.Cmd, wantStdin bool) (*cmdRunner, error) {
 	cmd.Stdin = nil // /dev/null: only the stdin input may read stdin
 	if wantStdin {
@@ -62,7 +62,9 @@ func newRunner(cmd *exec.Cmd, wantStdin bool) (*cmdRunner, error) {
 	}
 	cmd.ExtraFiles = []*os.File{os.Stdout}
 	cmd.Env = append(cmd.Env, "GOSTASH_STDOUT_FD=3")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	// SIGKILL: plugins ignore SIGTERM (see sdk.Serve), and with the core
+	// gone there is nobody left to acknowledge anything they could flush.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
