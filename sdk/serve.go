@@ -483,6 +483,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 				pub.grant(msg.Credit.Batches)
 			case *pluginv1.InputControl_Ack:
 				pub.acked(msg.Ack.BatchId)
+				pub.grant(1) // an ack returns the batch's credit
 			case *pluginv1.InputControl_Drain:
 				cancel()
 			}

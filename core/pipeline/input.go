@@ -35,14 +35,13 @@ func (s *readSession) send(m *pluginv1.InputControl) {
 	}
 }
 
-// ack tells the input its batch is delivered and gives its credit back.
+// ack tells the input its batch is delivered, which also gives its
+// credit back.
 func (s *readSession) ack(id uint64) {
 	s.mu.Lock()
 	if !s.dead {
+		// The ack also returns the batch's credit: one message, not two.
 		err := s.stream.Send(&pluginv1.InputControl{Msg: &pluginv1.InputControl_Ack{Ack: &pluginv1.Ack{BatchId: id}}})
-		if err == nil {
-			err = s.stream.Send(&pluginv1.InputControl{Msg: &pluginv1.InputControl_Credit{Credit: &pluginv1.Credit{Batches: 1}}})
-		}
 		if err != nil {
 			s.dead = true
 		}

@@ -1460,8 +1460,9 @@ func (x *Start) GetCredits() uint32 {
 	return 0
 }
 
-// Credit lets the plugin send that many more batches. Credits are how a
-// full pipeline stops an input from reading.
+// Credit lets the plugin send that many more batches (beyond the one each
+// Ack returns). Credits are how a full pipeline stops an input from
+// reading.
 type Credit struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Batches       uint32                 `protobuf:"varint,1,opt,name=batches,proto3" json:"batches,omitempty"`
@@ -1507,7 +1508,8 @@ func (x *Credit) GetBatches() uint32 {
 }
 
 // Ack tells the input that every output has accepted every event of the
-// batch; only now may it commit (file positions, Kafka offsets).
+// batch; only now may it commit (file positions, Kafka offsets). An ack
+// also returns the batch's credit.
 type Ack struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BatchId       uint64                 `protobuf:"varint,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
