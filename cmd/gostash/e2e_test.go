@@ -539,3 +539,28 @@ func TestSIGTERMToProcessGroupStillDrains(t *testing.T) {
 		t.Fatalf("read %d events but %d reached the output after the drain", in, got)
 	}
 }
+
+// gRPC refuses messages over 4 MiB unless both sides raise the limit:
+// batches of big events must still cross every plugin boundary.
+func TestBatchesOverFourMiBCross(t *testing.T) {
+	line := strings.Repeat("x", 1<<20)
+	cfg := writeFile(t, "big.hcl", fmt.Sprintf(`
+pipeline { batch_size = 10 }
+input "generator" "g" {
+  lines = [%q]
+  count = 30
+}
+filter "expr" "f" { set = { "[len]" = "len(message)" } }
+output "stdout" "s" {
+  codec  = "line"
+  format = "%%{len}"
+}
+`, line))
+	stdout, stderr, code := gostash(t, "", "-f", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if n := strings.Count(stdout, "1048576\n"); n != 30 {
+		t.Fatalf("want 30 events of 1 MiB through 10 MiB batches, got %d\n%s", n, stderr)
+	}
+}
