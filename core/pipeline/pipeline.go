@@ -318,7 +318,7 @@ type chainStream struct {
 // plugin process died: restart it and send the batch again, since nothing
 // downstream has seen it.
 func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte) ([]byte, int, error) {
-	for attempt := 0; ; attempt++ {
+	for {
 		if c.stream == nil {
 			rpc, gen := c.seg.proc.Client()
 			s, err := rpc.Process(ctx)
