@@ -495,7 +495,12 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			list := make([]any, 0, 4)
+			var list []any
+			if sl.maps != nil {
+				list = sl.maps.newList()
+			} else {
+				list = make([]any, 0, 4)
+			}
 			for len(v) > 0 {
 				lnum, ltyp, ln := consumeTag(v)
 				if ln < 0 {
@@ -520,6 +525,9 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 				}
 				list = append(list, x)
 				v = v[ll:]
+			}
+			if sl.maps != nil {
+				sl.maps.lentLists = append(sl.maps.lentLists, list)
 			}
 			val, data = list, data[n:]
 		default:

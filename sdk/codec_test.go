@@ -550,3 +550,48 @@ func TestDecoderReuseLeaksNothing(t *testing.T) {
 		t.Errorf("@metadata of the previous batch shows through: %v", e.meta)
 	}
 }
+
+// ecsEvent is what grok's COMBINEDAPACHELOG makes of an access line in ECS
+// mode, read by the file input: many small nested objects.
+func ecsEvent() *Event {
+	e := NewEvent("")
+	f := e.Fields()
+	f["message"] = []any{"138.136.154.80 - - [17/May/2015:00:29:26 +0000] \"GET /blog/2015/05/17/a-longer-article-title.html HTTP/1.1\" 200 55119 \"http://example.com/\" \"curl/7.88.1\"", "same again"}
+	f["source"] = map[string]any{"address": "138.136.154.80"}
+	f["timestamp"] = "17/May/2015:00:29:26 +0000"
+	f["http"] = map[string]any{"request": map[string]any{"method": "GET", "referrer": "http://example.com/"}, "version": "1.1", "response": map[string]any{"status_code": int64(200), "body": map[string]any{"bytes": int64(55119)}}}
+	f["url"] = map[string]any{"original": "/blog/2015/05/17/a-longer-article-title.html"}
+	f["user_agent"] = map[string]any{"original": "curl/7.88.1"}
+	f["log"] = map[string]any{"file": map[string]any{"path": "/tmp/bench/access100k.log"}}
+	f["host"] = map[string]any{"name": "vm"}
+	return e
+}
+
+func BenchmarkCodecECSEncode(b *testing.B) {
+	events := make([]*Event, 500)
+	for i := range events {
+		events[i] = ecsEvent()
+	}
+	var enc Encoder
+	b.ReportAllocs()
+	for b.Loop() {
+		enc.Encode(events)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
+}
+
+// BenchmarkCodecECSDecode decodes with a reused Decoder, as a plugin
+// process does.
+func BenchmarkCodecECSDecode(b *testing.B) {
+	events := make([]*Event, 500)
+	for i := range events {
+		events[i] = ecsEvent()
+	}
+	data := EncodeBatch(events)
+	var dec Decoder
+	b.ReportAllocs()
+	for b.Loop() {
+		dec.Decode(data)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
+}

@@ -16,15 +16,17 @@ import (
 type Decoder struct {
 	last []*Event         // handed out by the previous Decode
 	lent []map[string]any // nested maps handed out by the previous Decode
-	free []*Event
-	maps []map[string]any
-	out  []*Event
-	keys []string
+	// lists handed out by the previous Decode, and lists to reuse
+	lentLists, freeLists [][]any
+	free                 []*Event
+	maps                 []map[string]any
+	out                  []*Event
+	keys                 []string
 }
 
 // maxFreeMaps bounds the maps kept for reuse, so one batch of unusually
 // wide events does not pin memory for the life of the process.
-const maxFreeMaps = 4096
+const maxFreeMaps = 16384
 
 // Decode decodes data. The result and its events are valid until the next
 // call; the events share data's memory.
@@ -100,6 +102,17 @@ func (d *Decoder) newMap() map[string]any {
 	return m
 }
 
+func (d *Decoder) newList() []any {
+	var l []any
+	if n := len(d.freeLists); n > 0 {
+		l = d.freeLists[n-1][:0]
+		d.freeLists = d.freeLists[:n-1]
+	} else {
+		l = make([]any, 0, 4)
+	}
+	return l
+}
+
 // recycle takes back the previous batch's events and the nested maps it
 // lent them. It keeps a list of what it lent rather than walking the
 // events: walking maps cost as much as decoding them. Maps a plugin added
@@ -122,4 +135,12 @@ func (d *Decoder) recycle() {
 	}
 	clear(d.lent)
 	d.lent = d.lent[:0]
+	for _, l := range d.lentLists {
+		if cap(l) <= 64 && len(d.freeLists) < maxFreeMaps {
+			clear(l[:cap(l)]) // drop what the old values held
+			d.freeLists = append(d.freeLists, l[:0])
+		}
+	}
+	clear(d.lentLists)
+	d.lentLists = d.lentLists[:0]
 }
