@@ -132,7 +132,31 @@ func (r FieldRef) Set(e *Event, v any) error {
 		e.meta = m
 		return nil
 	}
-	m := root
+	m, leaf, err := r.container(root, path)
+	if err != nil {
+		return err
+	}
+	m[leaf] = v
+	return nil
+}
+
+// Container returns the map that holds the referenced field and the
+// field's name in it, creating missing maps on the way: for filters that
+// decide what to store from what is already there (grok's append rules).
+// It fails for @timestamp, which no map holds, and when a value on the
+// way is not a map.
+func (r FieldRef) Container(e *Event) (map[string]any, string, error) {
+	if len(r.path) == 0 || (r.path[0] == FieldTimestamp && len(r.path) == 1) {
+		return nil, "", fmt.Errorf("%s is not held in a map", r.raw)
+	}
+	root, path := r.root(e, true)
+	if len(path) == 0 {
+		return nil, "", fmt.Errorf("@metadata itself is not held in a map")
+	}
+	return r.container(root, path)
+}
+
+func (r FieldRef) container(m map[string]any, path []string) (map[string]any, string, error) {
 	for _, name := range path[:len(path)-1] {
 		next, ok := m[name]
 		if !ok {
@@ -143,12 +167,11 @@ func (r FieldRef) Set(e *Event, v any) error {
 		}
 		nm, ok := next.(map[string]any)
 		if !ok {
-			return fmt.Errorf("cannot set %s: [%s] holds a %s, not a map", r.raw, name, TypeName(next))
+			return nil, "", fmt.Errorf("cannot set %s: [%s] holds a %s, not a map", r.raw, name, TypeName(next))
 		}
 		m = nm
 	}
-	m[path[len(path)-1]] = v
-	return nil
+	return m, path[len(path)-1], nil
 }
 
 // Delete removes the referenced value and returns it.

@@ -276,24 +276,10 @@ func (f *filter) store(e *sdk.Event, c *capture, v any) {
 		_ = c.ref.Set(e, v)
 		return
 	}
-	// One walk down the event's own maps, creating what is missing.
-	m := e.Fields()
-	path := c.ref.Path()
-	for _, k := range path[:len(path)-1] {
-		next, ok := m[k]
-		if !ok {
-			nm := make(map[string]any, 4)
-			m[k] = nm
-			m = nm
-			continue
-		}
-		nm, ok := next.(map[string]any)
-		if !ok {
-			return // [a] holds a value, so [a][b] cannot be set
-		}
-		m = nm
+	m, leaf, err := c.ref.Container(e)
+	if err != nil {
+		return // [a] holds a value, so [a][b] cannot be set
 	}
-	leaf := path[len(path)-1]
 	if old, ok := m[leaf]; ok && old != nil && !overwrite {
 		if v = merged(old, v); v == nil {
 			return
