@@ -223,6 +223,19 @@ func alive(pid int) bool {
 	return len(fields) > 0 && fields[0] != "Z"
 }
 
+// waitExit waits for a started gostash to exit; it reports a non-zero
+// exit, or the deadline passing.
+func waitExit(cmd *exec.Cmd, within time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(within):
+		return fmt.Errorf("still running after %v", within)
+	}
+}
+
 // startGostash starts the binary in the background.
 func startGostash(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
@@ -263,15 +276,8 @@ func TestFilterProcessKilledMidRunLosesNothing(t *testing.T) {
 	if err := syscall.Kill(filterPid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("gostash failed: %v\n%s", err, errb.String())
-		}
-	case <-time.After(45 * time.Second):
-		t.Fatalf("gostash did not finish\n%s", errb.String())
+	if err := waitExit(cmd, 45*time.Second); err != nil {
+		t.Fatalf("gostash failed: %v\n%s", err, errb.String())
 	}
 	if !strings.Contains(errb.String(), "restarting") {
 		t.Fatalf("the filter process was not restarted:\n%s", errb.String())
@@ -339,15 +345,8 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("SIGTERM: want exit 0, got %v\n%s", err, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("gostash did not stop on SIGTERM\n%s", errb.String())
+	if err := waitExit(cmd, 20*time.Second); err != nil {
+		t.Fatalf("SIGTERM: want exit 0, got %v\n%s", err, errb.String())
 	}
 	// Drained: what was read got out, with no gap before the last one.
 	seen := map[int]bool{}
@@ -515,15 +514,8 @@ func TestSIGTERMToProcessGroupStillDrains(t *testing.T) {
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("SIGTERM to the group: want exit 0, got %v\n%s", err, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("gostash did not stop\n%s", errb.String())
+	if err := waitExit(cmd, 20*time.Second); err != nil {
+		t.Fatalf("SIGTERM to the group: want exit 0, got %v\n%s", err, errb.String())
 	}
 	if strings.Contains(errb.String(), "closing an instance failed") || strings.Contains(errb.String(), "restarting") {
 		t.Fatalf("plugins died with the group's signal instead of being drained:\n%s", errb.String())

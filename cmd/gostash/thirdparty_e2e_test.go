@@ -217,18 +217,11 @@ output "slow" "out" { delay = "1h" }
 	time.Sleep(300 * time.Millisecond)
 	start := time.Now()
 	_ = cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		ee, ok := err.(*exec.ExitError)
-		if !ok || ee.ExitCode() != 130 {
-			t.Fatalf("second Ctrl-C: want exit 130, got %v\n%s", err, errb.String())
-		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("second Ctrl-C took %v to exit", d)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("a second Ctrl-C did not force the exit\n%s", errb.String())
+	err := waitExit(cmd, 10*time.Second)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("second Ctrl-C: want exit 130, got %v\n%s", err, errb.String())
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("second Ctrl-C took %v to exit", d)
 	}
 }
