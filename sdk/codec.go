@@ -272,57 +272,11 @@ func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
 	return append(events, out...), err
 }
 
-// slab hands out values from per-batch arrays and boxes them into `any`
-// without one allocation per value: decoding a batch allocates per batch,
-// not per string or number. The boxed values are never written again, as
-// interface values require.
+// slab is what decoding one batch draws on: Values to box values without
+// an allocation each, and, with a Decoder, its free maps and lists.
 type slab struct {
-	maps   *Decoder // when set, nested maps come from its free list
-	strs   []string
-	ints   []int64
-	floats []float64
-}
-
-const slabChunk = 512
-
-// eface is the layout of an empty interface.
-type eface struct{ typ, data unsafe.Pointer }
-
-var (
-	stringType  = efaceOf("").typ
-	int64Type   = efaceOf(int64(0)).typ
-	float64Type = efaceOf(float64(0)).typ
-)
-
-func efaceOf(v any) eface { return *(*eface)(unsafe.Pointer(&v)) }
-
-func box(typ, data unsafe.Pointer) (v any) {
-	*(*eface)(unsafe.Pointer(&v)) = eface{typ: typ, data: data}
-	return v
-}
-
-func (s *slab) string(v string) any {
-	if len(s.strs) == cap(s.strs) {
-		s.strs = make([]string, 0, slabChunk)
-	}
-	s.strs = append(s.strs, v)
-	return box(stringType, unsafe.Pointer(&s.strs[len(s.strs)-1]))
-}
-
-func (s *slab) int(v int64) any {
-	if len(s.ints) == cap(s.ints) {
-		s.ints = make([]int64, 0, slabChunk/4)
-	}
-	s.ints = append(s.ints, v)
-	return box(int64Type, unsafe.Pointer(&s.ints[len(s.ints)-1]))
-}
-
-func (s *slab) float(v float64) any {
-	if len(s.floats) == cap(s.floats) {
-		s.floats = make([]float64, 0, slabChunk/8)
-	}
-	s.floats = append(s.floats, v)
-	return box(float64Type, unsafe.Pointer(&s.floats[len(s.floats)-1]))
+	Values
+	maps *Decoder // when set, nested maps and lists come from its free lists
 }
 
 // aliasString returns b as a string without copying it.
@@ -430,19 +384,19 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			val, data = sl.string(aliasString(v)), data[n:]
+			val, data = sl.String(aliasString(v)), data[n:]
 		case num == fvInt && typ == protowire.VarintType:
 			v, n := consumeVarint(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			val, data = sl.int(protowire.DecodeZigZag(v)), data[n:]
+			val, data = sl.Int(protowire.DecodeZigZag(v)), data[n:]
 		case num == fvFloat && typ == protowire.Fixed64Type:
 			v, n := protowire.ConsumeFixed64(data)
 			if n < 0 {
 				return nil, ErrCorruptBatch
 			}
-			val, data = sl.float(math.Float64frombits(v)), data[n:]
+			val, data = sl.Float(math.Float64frombits(v)), data[n:]
 		case num == fvBool && typ == protowire.VarintType:
 			v, n := consumeVarint(data)
 			if n < 0 {

@@ -144,7 +144,7 @@ type Record struct {
 type Decoder struct {
 	json bool
 	ml   *Joiner
-	vals Values
+	vals sdk.Values
 }
 
 // Decode makes the events of one line, read at now (ns since the epoch),

@@ -26,7 +26,7 @@ type jsonParser struct {
 	s     string
 	i     int
 	depth int
-	vals  *Values
+	vals  *sdk.Values
 }
 
 // JSONEvents decodes a JSON text into events, as Logstash's json and
@@ -37,9 +37,9 @@ type jsonParser struct {
 // time get now (ns since the epoch). Anything else (not JSON, trailing
 // text, a bare number) is an error: see FailedJSONEvent. The events alias
 // data, which must not change afterwards.
-func JSONEvents(data []byte, now int64, vals *Values, dst []*sdk.Event) ([]*sdk.Event, error) {
+func JSONEvents(data []byte, now int64, vals *sdk.Values, dst []*sdk.Event) ([]*sdk.Event, error) {
 	if vals == nil {
-		vals = &Values{}
+		vals = &sdk.Values{}
 	}
 	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), vals: vals}
 	p.space()
@@ -99,7 +99,7 @@ func JSONEvents(data []byte, now int64, vals *Values, dst []*sdk.Event) ([]*sdk.
 
 // FailedJSONEvent is the event of text that is not JSON: the text as the
 // message, tagged _jsonparsefailure, so nothing read is lost.
-func FailedJSONEvent(text string, now int64, vals *Values) *sdk.Event {
+func FailedJSONEvent(text string, now int64, vals *sdk.Values) *sdk.Event {
 	e := sdk.NewEmptyEvent()
 	e.SetTimestampNano(now)
 	f := e.Fields()

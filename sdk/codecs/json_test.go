@@ -172,7 +172,7 @@ func TestJSONEncoderRoundTrip(t *testing.T) {
 
 func BenchmarkJSONEvents(b *testing.B) {
 	line := []byte(`{"clientip":"83.149.9.216","verb":"GET","request":"/presentations/logstash-monitorama-2013/images/kibana-search.png","httpversion":"1.1","response":200,"bytes":203023,"referrer":"http://semicomplete.com/presentations/logstash-monitorama-2013/","agent":"Mozilla/5.0"}`)
-	var vals Values
+	var vals sdk.Values
 	var dst []*sdk.Event
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()

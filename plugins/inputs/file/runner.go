@@ -75,7 +75,7 @@ type runner struct {
 	open   int
 	round  uint64
 	now    int64
-	vals   codecs.Values
+	vals   sdk.Values
 	recs   []codecs.Record
 	batch  []*sdk.Event
 	marked []*watched
