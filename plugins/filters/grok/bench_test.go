@@ -8,7 +8,7 @@ import (
 
 	gogrok "github.com/elastic/go-grok"
 
-	"github.com/gostash/gostash/plugins/filters/grok/internal/benchdata"
+	"github.com/gostash/gostash/plugins/filters/grok/benchdata"
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
@@ -30,7 +30,7 @@ type benchCase struct {
 }
 
 // benchCases are the four cases of issue #3, on the synthetic lines of
-// internal/benchdata (cmd/gostash's BenchmarkGrokPipeline runs the same
+// benchdata (cmd/gostash's BenchmarkGrokPipeline runs the same
 // cases through the whole pipeline). The miss case is a 3-pattern match
 // list on JSON lines that match none of them.
 func benchCases() []benchCase {

@@ -1,7 +1,8 @@
 // Package benchdata makes the synthetic log lines grok's benchmarks run
 // on: the filter's own (plugins/filters/grok) and the whole pipeline's
 // (cmd/gostash). Each function is deterministic, so every run and every
-// benchmark sees the same lines.
+// benchmark sees the same lines. It is not under internal/ because Go
+// would then keep cmd/gostash from importing it; it is test data, not API.
 package benchdata
 
 import (
