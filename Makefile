@@ -28,6 +28,7 @@ test-unit:
 
 # Go benchmarks of the hot paths, then whole-pipeline runs of the real
 # binary (3 runs each; docs/benchmarks.md quotes the medians).
+# `BENTHOS=/path/to/benthos make bench` adds Benthos's rows to BenchmarkGrokPipeline.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./sdk/... ./plugins/... ./core/...
 	$(GO) test -run '^$$' -bench 'Pipeline|ConfigTest|FirstEvent' -benchtime 1x -count 3 ./cmd/gostash
