@@ -177,6 +177,7 @@ func NewInputDecorator(c *Config) (*InputDecorator, error) {
 // Decorate applies the options to e, as Logstash's decorate does.
 func (d *InputDecorator) Decorate(e *Event) {
 	if d.typ != "" {
+		e.touch("type")
 		if _, ok := e.fields["type"]; !ok {
 			e.fields["type"] = d.typ
 		}

@@ -34,6 +34,9 @@ type Encoder struct {
 	gen     uint32 // batch number, so cached slots of old batches miss
 	keys    map[string]uint32
 	keyList []string
+	// seed is the dictionary of the batch the events were decoded from;
+	// their raw fields use its numbers, so it starts this batch's.
+	seed *batchDict
 	// recent caches names by where their bytes live: the names of decoded
 	// events point into one dictionary and literal names into the binary,
 	// so most lookups are a pointer compare instead of hashing the name.
@@ -59,6 +62,19 @@ func (enc *Encoder) Encode(events []*Event) []byte {
 	clear(enc.keys)
 	enc.keyList = enc.keyList[:0]
 	enc.gen++
+	enc.seed = nil
+	for _, e := range events {
+		if d := e.raw.dict; d != nil && e.raw.pending > 0 {
+			enc.seed = d
+			for i, k := range d.keys {
+				if _, dup := enc.keys[k]; !dup {
+					enc.keys[k] = uint32(i)
+				}
+			}
+			enc.keyList = append(enc.keyList, d.keys...)
+			break
+		}
+	}
 	b := enc.buf[:0]
 	for _, e := range events {
 		b = enc.appendEvent(b, e)
@@ -102,6 +118,18 @@ func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
 	if e.ts != 0 {
 		b = appendTag(b, feTimestamp, protowire.VarintType)
 		b = appendVarint(b, protowire.EncodeZigZag(e.ts))
+	}
+	if e.raw.pending > 0 {
+		if e.raw.dict != enc.seed {
+			e.materialize() // numbered in another batch's dictionary
+		} else {
+			for i := range e.raw.entries {
+				if en := &e.raw.entries[i]; !en.done {
+					b = appendTag(b, feFields, protowire.BytesType)
+					b = append(b, en.whole...)
+				}
+			}
+		}
 	}
 	for k, v := range e.fields {
 		b = enc.appendField(b, feFields, k, v)
@@ -257,6 +285,10 @@ func appendString(b []byte, s string) []byte {
 // ErrCorruptBatch means a batch could not be decoded.
 var ErrCorruptBatch = errors.New("corrupt event batch")
 
+func errKeyNotInDictionary(key uint64) error {
+	return fmt.Errorf("%w: field name %d not in the batch dictionary", ErrCorruptBatch, key)
+}
+
 // DecodeBatch decodes an encoded EventBatch. The events' strings share
 // data's memory (no copy per string): data must not be changed afterwards.
 func DecodeBatch(data []byte) ([]*Event, error) {
@@ -267,7 +299,7 @@ func DecodeBatch(data []byte) ([]*Event, error) {
 // As with DecodeBatch, the events share data's memory. It is a Decoder
 // used once: nothing is recycled, so the events are the caller's to keep.
 func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
-	var d Decoder
+	d := Decoder{eager: true}
 	out, err := d.Decode(data)
 	return append(events, out...), err
 }
@@ -287,7 +319,10 @@ func aliasString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-func decodeEventInto(e *Event, data []byte, keys []string, sl *slab) error {
+// decodeEventInto decodes an Event message. With a dict, top-level fields
+// are only indexed, to be decoded when asked for.
+func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batchDict) error {
+	e.raw.dict = dict
 	for len(data) > 0 {
 		num, typ, n := consumeTag(data)
 		if n < 0 {
@@ -306,6 +341,13 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab) error {
 			v, n := consumeBytes(data)
 			if n < 0 {
 				return ErrCorruptBatch
+			}
+			if num == feFields && dict != nil {
+				if err := e.raw.add(data[:n], v); err != nil {
+					return err
+				}
+				data = data[n:]
+				continue
 			}
 			target := e.fields
 			if num == feMeta {
@@ -364,7 +406,7 @@ func decodeField(data []byte, keys []string, into map[string]any, sl *slab) erro
 		}
 	}
 	if key >= uint64(len(keys)) {
-		return fmt.Errorf("%w: field name %d not in the batch dictionary", ErrCorruptBatch, key)
+		return errKeyNotInDictionary(key)
 	}
 	into[keys[key]] = val
 	return nil

@@ -22,6 +22,10 @@ type Decoder struct {
 	maps                 []map[string]any
 	out                  []*Event
 	keys                 []string
+	slab                 slab
+	// eager decodes every field at once, for events that outlive the
+	// decoder's next batch (AppendDecodeBatch).
+	eager bool
 }
 
 // maxFreeMaps bounds the maps kept for reuse, so one batch of unusually
@@ -30,6 +34,10 @@ const maxFreeMaps = 16384
 
 // Decode decodes data. The result and its events are valid until the next
 // call; the events share data's memory.
+//
+// Top-level fields are decoded when first asked for (see rawFields), so
+// reading an event can change it: like its maps, an event is not safe for
+// concurrent use.
 func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	d.recycle()
 	d.keys = d.keys[:0]
@@ -49,8 +57,11 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 		}
 		rest = rest[m:]
 	}
-	var sl slab
-	sl.maps = d
+	d.slab.maps = d
+	dict := &batchDict{keys: d.keys, dec: d}
+	if d.eager {
+		dict = nil
+	}
 	d.out = d.out[:0]
 	for len(data) > 0 {
 		num, typ, n := consumeTag(data)
@@ -64,7 +75,9 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 				return nil, ErrCorruptBatch
 			}
 			e := d.event()
-			if err := decodeEventInto(e, v, d.keys, &sl); err != nil {
+			if err := decodeEventInto(e, v, d.keys, &d.slab, dict); err != nil {
+				d.last = append(d.last[:0], d.out...)
+				d.last = append(d.last, e)
 				return nil, err
 			}
 			d.out = append(d.out, e)
@@ -119,6 +132,7 @@ func (d *Decoder) newList() []any {
 // are left to the garbage collector.
 func (d *Decoder) recycle() {
 	for _, e := range d.last {
+		e.raw.reset()
 		clear(e.fields)
 		if e.meta != nil {
 			clear(e.meta)

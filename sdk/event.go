@@ -23,10 +23,15 @@ const (
 // float64, bool, nil, []any, map[string]any (nested). @timestamp and
 // @metadata are kept apart from the other fields because every stage
 // reads the first and no output may write the second.
+//
+// An event decoded from a batch keeps its top-level fields in the bytes
+// they arrived in until something asks for them (see raw): a filter that
+// sets one field does not pay to decode and re-encode the others.
 type Event struct {
 	ts     int64 // @timestamp, ns since the epoch, UTC; 0 means unset
 	fields map[string]any
 	meta   map[string]any
+	raw    rawFields
 }
 
 // NewEvent returns an event stamped now, with @version "1" and, when
@@ -62,7 +67,10 @@ func (e *Event) SetTimestampNano(ns int64) { e.ts = ns }
 
 // Fields returns the top-level fields (without @timestamp and @metadata).
 // The map is the event's own: changes to it change the event.
-func (e *Event) Fields() map[string]any { return e.fields }
+func (e *Event) Fields() map[string]any {
+	e.materialize()
+	return e.fields
+}
 
 // Metadata returns @metadata, creating it when asked to write.
 func (e *Event) Metadata() map[string]any {
@@ -75,12 +83,14 @@ func (e *Event) Metadata() map[string]any {
 // Message returns the message field as a string ("" when absent or not a
 // string).
 func (e *Event) Message() string {
+	e.touch(FieldMessage)
 	s, _ := e.fields[FieldMessage].(string)
 	return s
 }
 
 // Tags returns the tags, in order.
 func (e *Event) Tags() []string {
+	e.touch(FieldTags)
 	switch t := e.fields[FieldTags].(type) {
 	case []any:
 		out := make([]string, 0, len(t))
@@ -98,6 +108,7 @@ func (e *Event) Tags() []string {
 
 // HasTag reports whether the event carries tag.
 func (e *Event) HasTag(tag string) bool {
+	e.touch(FieldTags)
 	switch t := e.fields[FieldTags].(type) {
 	case []any:
 		for _, v := range t {
@@ -131,6 +142,7 @@ func (e *Event) AddTag(tag string) {
 
 // RemoveTag removes tag; removing the last tag leaves an empty list.
 func (e *Event) RemoveTag(tag string) {
+	e.touch(FieldTags)
 	switch t := e.fields[FieldTags].(type) {
 	case []any:
 		out := t[:0]
@@ -150,6 +162,7 @@ func (e *Event) RemoveTag(tag string) {
 // Clone returns a deep copy: a clone can be changed without touching the
 // original.
 func (e *Event) Clone() *Event {
+	e.materialize()
 	c := &Event{ts: e.ts, fields: cloneMap(e.fields)}
 	if e.meta != nil {
 		c.meta = cloneMap(e.meta)
@@ -183,6 +196,7 @@ func cloneValue(v any) any {
 // @timestamp formatted as Logstash prints it. @metadata is left out unless
 // withMetadata is set.
 func (e *Event) ToMap(withMetadata bool) map[string]any {
+	e.materialize()
 	out := make(map[string]any, len(e.fields)+2)
 	for k, v := range e.fields {
 		out[k] = v

@@ -131,9 +131,11 @@ func compileProgram(src string, opts ...expr.Option) (program, error) {
 	}
 	p := program{src: src, prog: prog, useMeta: nv.names[exprMetadata], useTS: nv.names[exprTimestamp]}
 	p.copyAll = nv.names["$env"]
-	if (p.useMeta || p.useTS) && !p.copyAll {
-		// The names an expression can read are in its source: copy
-		// only those (function and variable names included, harmlessly).
+	if !p.copyAll {
+		// The names an expression can read are in its source: only
+		// those are decoded, and copied when the environment is not
+		// the event's map (function and variable names included,
+		// harmlessly).
 		for name := range nv.names {
 			if name != exprMetadata && name != exprTimestamp {
 				p.names = append(p.names, name)
@@ -255,6 +257,13 @@ var runners = sync.Pool{New: func() any { return &runner{} }}
 var emptyMeta = map[string]any{}
 
 func (p *program) run(e *Event) (any, error) {
+	if p.copyAll {
+		e.materialize()
+	} else {
+		for _, k := range p.names {
+			e.touch(k)
+		}
+	}
 	r := runners.Get().(*runner)
 	var env map[string]any
 	if p.useMeta || p.useTS {

@@ -123,6 +123,13 @@ func (r FieldRef) Set(e *Event, v any) error {
 		}
 		return nil
 	}
+	if len(r.path) == 1 && r.path[0] != FieldMetadata {
+		// A top-level field is replaced whole: its old value, if it is
+		// still raw, need not be decoded.
+		e.shadow(r.path[0])
+		e.fields[r.path[0]] = v
+		return nil
+	}
 	root, path := r.root(e, true)
 	if len(path) == 0 { // [@metadata] itself
 		m, ok := v.(map[string]any)
@@ -215,6 +222,7 @@ func (r FieldRef) root(e *Event, create bool) (map[string]any, []string) {
 	if r.path[0] == FieldTimestamp && len(r.path) == 1 {
 		return nil, nil
 	}
+	e.touch(r.path[0])
 	return e.fields, r.path
 }
 

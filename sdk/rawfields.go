@@ -1,0 +1,146 @@
+package sdk
+
+import (
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// rawFields holds an event's top-level fields as they arrived in a batch,
+// each decoded only when something asks for it. Most stages touch a few
+// fields of an event; decoding every field into a map and encoding it
+// again was most of what crossing a process boundary cost (docs/benchmarks.md).
+// The encoder copies the fields still raw into the next batch as they are.
+//
+// A field name is in the event's map or among the pending raw entries,
+// never in both: a raw entry is marked done when it is decoded into the
+// map, or when the map gets a new value under its name.
+type rawFields struct {
+	dict    *batchDict // the batch's field names; nil when nothing is raw
+	entries []rawEntry // kept across the events' reuse
+	pending int        // entries not yet done
+}
+
+type rawEntry struct {
+	key   string
+	whole []byte // the Event's field 2 as written, after its one-byte tag: length and Field
+	value []byte // the Field's Value message
+	done  bool
+}
+
+// batchDict is one decoded batch's dictionary, and what decoding a raw
+// value needs. The encoder seeds its own dictionary with it, so raw
+// fields (whose names are numbers in it) can be copied unchanged.
+type batchDict struct {
+	keys []string
+	dec  *Decoder
+}
+
+// add records one Field message (whole is it with its length before it).
+func (r *rawFields) add(whole, field []byte) error {
+	var (
+		key   uint64
+		value []byte
+	)
+	for len(field) > 0 {
+		num, typ, n := consumeTag(field)
+		if n < 0 {
+			return ErrCorruptBatch
+		}
+		field = field[n:]
+		switch {
+		case num == ffKey && typ == protowire.VarintType:
+			v, n := consumeVarint(field)
+			if n < 0 {
+				return ErrCorruptBatch
+			}
+			key, field = v, field[n:]
+		case num == ffValue && typ == protowire.BytesType:
+			v, n := consumeBytes(field)
+			if n < 0 {
+				return ErrCorruptBatch
+			}
+			value, field = v, field[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, field)
+			if n < 0 {
+				return ErrCorruptBatch
+			}
+			field = field[n:]
+		}
+	}
+	if key >= uint64(len(r.dict.keys)) {
+		return errKeyNotInDictionary(key)
+	}
+	k := r.dict.keys[key]
+	// A name written twice keeps its last value, as decoding into a map
+	// would.
+	for i := range r.entries {
+		if !r.entries[i].done && r.entries[i].key == k {
+			r.entries[i].done = true
+			r.pending--
+		}
+	}
+	r.entries = append(r.entries, rawEntry{key: k, whole: whole, value: value})
+	r.pending++
+	return nil
+}
+
+func (r *rawFields) reset() {
+	clear(r.entries) // drop the references into the old batch
+	r.entries = r.entries[:0]
+	r.pending = 0
+	r.dict = nil
+}
+
+// find returns the pending entry named k, or nil.
+func (r *rawFields) find(k string) *rawEntry {
+	if r.pending == 0 {
+		return nil
+	}
+	for i := range r.entries {
+		if en := &r.entries[i]; !en.done && en.key == k {
+			return en
+		}
+	}
+	return nil
+}
+
+// touch decodes the raw field k, if there is one, into the event's map.
+func (e *Event) touch(k string) {
+	if en := e.raw.find(k); en != nil {
+		e.decodeEntry(en)
+	}
+}
+
+// shadow forgets the raw field k without decoding it: the caller is
+// about to replace or remove it.
+func (e *Event) shadow(k string) {
+	if en := e.raw.find(k); en != nil {
+		en.done = true
+		e.raw.pending--
+	}
+}
+
+// materialize decodes every raw field: for callers that see the whole map.
+func (e *Event) materialize() {
+	if e.raw.pending == 0 {
+		return
+	}
+	for i := range e.raw.entries {
+		if en := &e.raw.entries[i]; !en.done {
+			e.decodeEntry(en)
+		}
+	}
+}
+
+func (e *Event) decodeEntry(en *rawEntry) {
+	en.done = true
+	e.raw.pending--
+	d := e.raw.dict
+	v, err := decodeValue(en.value, d.keys, &d.dec.slab)
+	if err != nil {
+		// The batch's structure was checked when it was decoded; a value
+		// that is still corrupt inside is kept as its bytes rather than lost.
+		v = string(en.value)
+	}
+	e.fields[en.key] = v
+}
