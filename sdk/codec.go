@@ -123,12 +123,7 @@ func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
 		if e.raw.dict != enc.seed {
 			e.materialize() // numbered in another batch's dictionary
 		} else {
-			for i := range e.raw.entries {
-				if en := &e.raw.entries[i]; !en.done {
-					b = appendTag(b, feFields, protowire.BytesType)
-					b = append(b, en.whole...)
-				}
-			}
+			b = e.raw.appendRaw(b)
 		}
 	}
 	for k, v := range e.fields {
@@ -323,7 +318,10 @@ func aliasString(b []byte) string {
 // are only indexed, to be decoded when asked for.
 func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batchDict) error {
 	e.raw.dict = dict
+	// The raw fields' span: where the first starts and the last ends.
+	whole, spanStart, spanEnd, contiguous := data, -1, -1, true
 	for len(data) > 0 {
+		at := len(whole) - len(data)
 		num, typ, n := consumeTag(data)
 		if n < 0 {
 			return ErrCorruptBatch
@@ -343,9 +341,16 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 				return ErrCorruptBatch
 			}
 			if num == feFields && dict != nil {
-				if err := e.raw.add(data[:n], v); err != nil {
+				end := len(whole) - len(data) + n
+				if err := e.raw.add(whole[at:end], v); err != nil {
 					return err
 				}
+				if spanStart < 0 {
+					spanStart = at
+				} else if spanEnd != at {
+					contiguous = false
+				}
+				spanEnd = end
 				data = data[n:]
 				continue
 			}
@@ -364,6 +369,9 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 			}
 			data = data[n:]
 		}
+	}
+	if contiguous && spanStart >= 0 {
+		e.raw.span = whole[spanStart:spanEnd]
 	}
 	return nil
 }

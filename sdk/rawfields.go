@@ -17,11 +17,14 @@ type rawFields struct {
 	dict    *batchDict // the batch's field names; nil when nothing is raw
 	entries []rawEntry // kept across the events' reuse
 	pending int        // entries not yet done
+	// span is every entry as written, when they were written one after
+	// the other: while none is done, the encoder copies it in one go.
+	span []byte
 }
 
 type rawEntry struct {
 	key   string
-	whole []byte // the Event's field 2 as written, after its one-byte tag: length and Field
+	whole []byte // the Event's field 2 as written: tag, length, Field
 	value []byte // the Field's Value message
 	done  bool
 }
@@ -34,7 +37,9 @@ type batchDict struct {
 	dec  *Decoder
 }
 
-// add records one Field message (whole is it with its length before it).
+// add records one Field message (whole is it with its tag and length).
+// A name written twice stays twice: whoever decodes the event keeps the
+// last value, as a map does, and find marks both done.
 func (r *rawFields) add(whole, field []byte) error {
 	var (
 		key   uint64
@@ -70,16 +75,7 @@ func (r *rawFields) add(whole, field []byte) error {
 	if key >= uint64(len(r.dict.keys)) {
 		return errKeyNotInDictionary(key)
 	}
-	k := r.dict.keys[key]
-	// A name written twice keeps its last value, as decoding into a map
-	// would.
-	for i := range r.entries {
-		if !r.entries[i].done && r.entries[i].key == k {
-			r.entries[i].done = true
-			r.pending--
-		}
-	}
-	r.entries = append(r.entries, rawEntry{key: k, whole: whole, value: value})
+	r.entries = append(r.entries, rawEntry{key: r.dict.keys[key], whole: whole, value: value})
 	r.pending++
 	return nil
 }
@@ -89,36 +85,39 @@ func (r *rawFields) reset() {
 	r.entries = r.entries[:0]
 	r.pending = 0
 	r.dict = nil
+	r.span = nil
 }
 
-// find returns the pending entry named k, or nil.
-func (r *rawFields) find(k string) *rawEntry {
+// take marks every pending entry named k done and returns the last of
+// them (the value a map would hold), or nil.
+func (r *rawFields) take(k string) *rawEntry {
 	if r.pending == 0 {
 		return nil
 	}
+	var last *rawEntry
 	for i := range r.entries {
 		if en := &r.entries[i]; !en.done && en.key == k {
-			return en
+			en.done = true
+			r.pending--
+			last = en
 		}
 	}
-	return nil
+	if last != nil {
+		r.span = nil
+	}
+	return last
 }
 
 // touch decodes the raw field k, if there is one, into the event's map.
 func (e *Event) touch(k string) {
-	if en := e.raw.find(k); en != nil {
+	if en := e.raw.take(k); en != nil {
 		e.decodeEntry(en)
 	}
 }
 
 // shadow forgets the raw field k without decoding it: the caller is
 // about to replace or remove it.
-func (e *Event) shadow(k string) {
-	if en := e.raw.find(k); en != nil {
-		en.done = true
-		e.raw.pending--
-	}
-}
+func (e *Event) shadow(k string) { e.raw.take(k) }
 
 // materialize decodes every raw field: for callers that see the whole map.
 func (e *Event) materialize() {
@@ -127,14 +126,15 @@ func (e *Event) materialize() {
 	}
 	for i := range e.raw.entries {
 		if en := &e.raw.entries[i]; !en.done {
+			en.done = true
 			e.decodeEntry(en)
 		}
 	}
+	e.raw.pending = 0
+	e.raw.span = nil
 }
 
 func (e *Event) decodeEntry(en *rawEntry) {
-	en.done = true
-	e.raw.pending--
 	d := e.raw.dict
 	v, err := decodeValue(en.value, d.keys, &d.dec.slab)
 	if err != nil {
@@ -143,4 +143,17 @@ func (e *Event) decodeEntry(en *rawEntry) {
 		v = string(en.value)
 	}
 	e.fields[en.key] = v
+}
+
+// appendRaw writes the fields still raw.
+func (r *rawFields) appendRaw(b []byte) []byte {
+	if r.span != nil {
+		return append(b, r.span...)
+	}
+	for i := range r.entries {
+		if en := &r.entries[i]; !en.done {
+			b = append(b, en.whole...)
+		}
+	}
+	return b
 }

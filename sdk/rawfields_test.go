@@ -146,6 +146,16 @@ func TestRawFieldsRead(t *testing.T) {
 	if err != nil || len(again[0].Fields()) != 1 || again[0].Fields()["k"] != int64(2) {
 		t.Errorf("re-encoded: %v, %v", again[0].Fields(), err)
 	}
+	// Removing it removes both copies: the first must not come back.
+	evs, err = dec.Decode(dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs[0].Delete("k")
+	again, err = DecodeBatch(enc.Encode(evs))
+	if err != nil || len(again[0].Fields()) != 0 {
+		t.Errorf("after Delete, re-encoded: %v, %v", again[0].Fields(), err)
+	}
 }
 
 // FuzzRawReencode: whatever decodes in full also survives the lazy path
