@@ -342,9 +342,10 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 			}
 			if num == feFields && dict != nil {
 				end := len(whole) - len(data) + n
-				if err := e.raw.add(whole[at:end], v); err != nil {
+				if err := checkField(v, len(keys)); err != nil {
 					return err
 				}
+				e.raw.pending++
 				if spanStart < 0 {
 					spanStart = at
 				} else if spanEnd != at {
@@ -370,8 +371,23 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 			data = data[n:]
 		}
 	}
-	if contiguous && spanStart >= 0 {
-		e.raw.span = whole[spanStart:spanEnd]
+	if spanStart >= 0 {
+		if contiguous {
+			e.raw.span = whole[spanStart:spanEnd]
+		} else {
+			// Written apart (not by this SDK): list them now, from the
+			// whole event, and copy them one by one.
+			e.raw.indexed = true
+			for data := whole; len(data) > 0; {
+				num, typ, n := consumeTag(data)
+				m := protowire.ConsumeFieldValue(num, typ, data[n:])
+				if num == feFields && typ == protowire.BytesType {
+					v, _ := consumeBytes(data[n:])
+					_ = e.raw.add(data[:n+m], v)
+				}
+				data = data[n+m:]
+			}
+		}
 	}
 	return nil
 }

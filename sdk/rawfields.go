@@ -15,11 +15,13 @@ import (
 // map, or when the map gets a new value under its name.
 type rawFields struct {
 	dict    *batchDict // the batch's field names; nil when nothing is raw
-	entries []rawEntry // kept across the events' reuse
 	pending int        // entries not yet done
 	// span is every entry as written, when they were written one after
-	// the other: while none is done, the encoder copies it in one go.
-	span []byte
+	// the other: while none is done, the encoder copies it in one go, and
+	// entries are only listed (indexed) when a name is looked up.
+	span    []byte
+	indexed bool
+	entries []rawEntry // kept across the events' reuse
 }
 
 type rawEntry struct {
@@ -35,6 +37,60 @@ type rawEntry struct {
 type batchDict struct {
 	keys []string
 	dec  *Decoder
+	set  map[string]struct{} // keys as a set, for long dictionaries
+}
+
+// has reports whether any field of the batch is named k: a name that is
+// not in the dictionary is in no event's raw fields, which spares listing
+// them to look (a filter setting a new field asks this for every event).
+func (d *batchDict) has(k string) bool {
+	if len(d.keys) <= 16 {
+		for _, x := range d.keys {
+			if x == k {
+				return true
+			}
+		}
+		return false
+	}
+	if d.set == nil {
+		d.set = make(map[string]struct{}, len(d.keys))
+		for _, x := range d.keys {
+			d.set[x] = struct{}{}
+		}
+	}
+	_, ok := d.set[k]
+	return ok
+}
+
+// checkField checks that a Field message's name is in the dictionary,
+// without listing it: the decoder rejects a corrupt batch at once, not
+// when a field is first asked for.
+func checkField(field []byte, dictLen int) error {
+	// The encoder writes the name first, as one tag byte and a varint.
+	if len(field) >= 2 && field[0] == byte(ffKey<<3|protowire.VarintType) && field[1] < 0x80 {
+		if int(field[1]) >= dictLen {
+			return errKeyNotInDictionary(uint64(field[1]))
+		}
+		return nil
+	}
+	var r rawFields
+	r.dict = &batchDict{keys: make([]string, dictLen)}
+	return r.add(nil, field)
+}
+
+// index lists the entries of span.
+func (r *rawFields) index() {
+	if r.indexed {
+		return
+	}
+	r.indexed = true
+	for data := r.span; len(data) > 0; {
+		_, _, n := consumeTag(data)
+		v, m := consumeBytes(data[n:])
+		// The decoder checked every entry when it measured the span.
+		_ = r.add(data[:n+m], v)
+		data = data[n+m:]
+	}
 }
 
 // add records one Field message (whole is it with its tag and length).
@@ -76,7 +132,6 @@ func (r *rawFields) add(whole, field []byte) error {
 		return errKeyNotInDictionary(key)
 	}
 	r.entries = append(r.entries, rawEntry{key: r.dict.keys[key], whole: whole, value: value})
-	r.pending++
 	return nil
 }
 
@@ -86,14 +141,16 @@ func (r *rawFields) reset() {
 	r.pending = 0
 	r.dict = nil
 	r.span = nil
+	r.indexed = false
 }
 
 // take marks every pending entry named k done and returns the last of
 // them (the value a map would hold), or nil.
 func (r *rawFields) take(k string) *rawEntry {
-	if r.pending == 0 {
+	if r.pending == 0 || !r.indexed && !r.dict.has(k) {
 		return nil
 	}
+	r.index()
 	var last *rawEntry
 	for i := range r.entries {
 		if en := &r.entries[i]; !en.done && en.key == k {
@@ -124,6 +181,7 @@ func (e *Event) materialize() {
 	if e.raw.pending == 0 {
 		return
 	}
+	e.raw.index()
 	for i := range e.raw.entries {
 		if en := &e.raw.entries[i]; !en.done {
 			en.done = true

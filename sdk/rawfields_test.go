@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
@@ -187,4 +188,46 @@ func FuzzRawReencode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Fields written apart (another encoder may interleave @metadata) are
+// listed at once and copied one by one.
+func TestRawFieldsInterleaved(t *testing.T) {
+	field := func(key uint64, s string) []byte {
+		v := protowire.AppendTag(nil, fvString, protowire.BytesType)
+		v = protowire.AppendString(v, s)
+		f := protowire.AppendTag(nil, ffKey, protowire.VarintType)
+		f = protowire.AppendVarint(f, key)
+		f = protowire.AppendTag(f, ffValue, protowire.BytesType)
+		return protowire.AppendBytes(f, v)
+	}
+	var ev []byte
+	ev = protowire.AppendTag(ev, feFields, protowire.BytesType)
+	ev = protowire.AppendBytes(ev, field(0, "va"))
+	ev = protowire.AppendTag(ev, feMeta, protowire.BytesType)
+	ev = protowire.AppendBytes(ev, field(1, "vm"))
+	ev = protowire.AppendTag(ev, feFields, protowire.BytesType)
+	ev = protowire.AppendBytes(ev, field(2, "vb"))
+	var batch []byte
+	batch = protowire.AppendTag(batch, fbEvents, protowire.BytesType)
+	batch = protowire.AppendBytes(batch, ev)
+	for _, k := range []string{"a", "m", "b"} {
+		batch = protowire.AppendTag(batch, fbKeys, protowire.BytesType)
+		batch = protowire.AppendString(batch, k)
+	}
+	var dec Decoder
+	evs, err := dec.Decode(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = evs[0].Set("c", "new")
+	var enc Encoder
+	got, err := DecodeBatch(enc.Encode(evs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": "va", "b": "vb", "c": "new"}
+	if !reflect.DeepEqual(got[0].Fields(), want) || got[0].meta["m"] != "vm" {
+		t.Errorf("fields %v, metadata %v; want %v and m=vm", got[0].Fields(), got[0].meta, want)
+	}
 }
