@@ -72,6 +72,9 @@ func CompileExpression(src string) (*Expression, error) {
 // string form ("1.5s"). Lists and maps are fresh copies, so storing the
 // result never aliases a field of e.
 func (x *Expression) Eval(e *Event) (any, error) {
+	if x.p.constant {
+		return x.p.value, nil
+	}
 	out, err := x.p.run(e)
 	if err != nil {
 		return nil, err
@@ -102,6 +105,10 @@ type program struct {
 	// them with copyAll ($env can read any).
 	names   []string
 	copyAll bool
+	// constant: an expression that names nothing (`"prod"`, `2 * 1024`)
+	// has one scalar value, computed at compile time.
+	constant bool
+	value    any
 }
 
 // envTypes declares the names whose type is known at compile time, so
@@ -143,7 +150,31 @@ func compileProgram(src string, opts ...expr.Option) (program, error) {
 		}
 		sort.Strings(p.names)
 	}
+	if isConstant(prog.Node()) {
+		if out, err := expr.Run(prog, map[string]any{}); err == nil {
+			switch v, _ := toEventValue(out); v.(type) {
+			case string, int64, float64, bool:
+				p.constant, p.value = true, v
+			}
+		}
+	}
 	return p, nil
+}
+
+// isConstant reports whether an expression is literals and operators
+// only: no name, no call (now() is a call), so one value for every event.
+func isConstant(n ast.Node) bool {
+	constant := true
+	ast.Find(n, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.NilNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode,
+			*ast.StringNode, *ast.ConstantNode, *ast.UnaryNode, *ast.BinaryNode:
+			return false
+		}
+		constant = false
+		return true
+	})
+	return constant
 }
 
 // getFunc reads a path below a value: the patcher turns `http.status` and

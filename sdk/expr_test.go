@@ -124,6 +124,8 @@ func TestExpressionEval(t *testing.T) {
 		{`items[0].name`, "a"},
 		{`let m = {"a": {"b": 1}}; m.a.b`, int64(1)},
 		{`(missing ?? {"a": 2}).a`, int64(2)},
+		{`"prod"`, "prod"},
+		{`2 * 1024`, int64(2048)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
@@ -139,6 +141,25 @@ func TestExpressionEval(t *testing.T) {
 				t.Errorf("Eval = %#v, want %#v", got, tt.want)
 			}
 		})
+	}
+}
+
+// An expression that names nothing is computed once; one that calls a
+// function is not, even without fields: now() moves.
+func TestExpressionConstants(t *testing.T) {
+	c, err := CompileExpression(`"a" + "b"`)
+	if err != nil || !c.p.constant || c.p.value != "ab" {
+		t.Errorf(`"a" + "b": constant %v value %v err %v`, c.p.constant, c.p.value, err)
+	}
+	n, err := CompileExpression(`now().UnixNano()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := n.Eval(NewEmptyEvent())
+	time.Sleep(time.Millisecond)
+	b, _ := n.Eval(NewEmptyEvent())
+	if a == b {
+		t.Errorf("now() gave %v twice: computed once", a)
 	}
 }
 
