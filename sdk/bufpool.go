@@ -82,6 +82,15 @@ func (protoCodec) Marshal(v any) (mem.BufferSlice, error) {
 }
 
 func (protoCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if a, ok := v.(aliasing); ok {
+		buf := data.MaterializeToBuffer(batchBuffers)
+		if err := a.unmarshalAliased(buf.ReadOnlyData()); err != nil {
+			buf.Free()
+			return err
+		}
+		a.hold(buf)
+		return nil
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("proto: cannot unmarshal into %T", v)

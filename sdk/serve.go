@@ -520,8 +520,8 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 	)
 	ctx := stream.Context()
 	for {
-		req, err := stream.Recv()
-		if err != nil {
+		req := &processRequest{}
+		if err := stream.RecvMsg(req); err != nil {
 			return nil // the core closed the stream
 		}
 		if !sameIDs(ids, req.InstanceIds) {
@@ -578,8 +578,8 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 	)
 	ctx := stream.Context()
 	for {
-		req, err := stream.Recv()
-		if err != nil {
+		req := &WriteRequest{}
+		if err := stream.RecvMsg(req); err != nil {
 			return nil
 		}
 		s.mu.Lock()
@@ -591,6 +591,7 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		resp := &pluginv1.WriteResponse{Seq: req.Seq}
 		if co, ok := oi.output.(CountingOutput); ok && oi.when == nil {
 			n, err := CountEvents(req.Events)
+			req.Release() // counted: the bytes are not needed again
 			if err != nil {
 				return fmt.Errorf("write: %w", err)
 			}

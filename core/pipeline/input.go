@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gostash/gostash/sdk"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -103,7 +104,8 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 	}()
 
 	for {
-		m, err := stream.Recv()
+		m := &sdk.InputMessage{}
+		err := stream.RecvMsg(m)
 		if err != nil {
 			s.mu.Lock()
 			s.dead = true
@@ -118,6 +120,7 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 		switch msg := m.Msg.(type) {
 		case *pluginv1.InputMessage_Batch:
 			b := &batch{session: s, id: msg.Batch.BatchId, data: msg.Batch.Events, count: int(msg.Batch.Count)}
+			b.held = append(b.held, m)
 			p.stats.In.Add(int64(b.count))
 			p.inflight.Add(1)
 			s.unacked.Add(1)

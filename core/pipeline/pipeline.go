@@ -280,12 +280,20 @@ type batch struct {
 	data    []byte
 	count   int
 	pending atomic.Int32 // outputs still to accept it
+	// held are the received messages whose buffers the batch's bytes
+	// (as read, and as each filter chain returned them) alias.
+	held []interface{ Release() }
 }
 
-// done marks one output done with the batch; the last one acks it.
+// done marks one output done with the batch; the last one acks it and
+// gives its buffers back: no output or chain uses its bytes any more.
 func (b *batch) done(p *Pipeline) {
 	if b.pending.Add(-1) == 0 {
 		b.session.ack(b.id)
+		for _, h := range b.held {
+			h.Release()
+		}
+		b.held = nil
 		p.inflight.Done()
 	}
 }
@@ -317,7 +325,7 @@ type chainStream struct {
 // process runs data through the segment. A broken stream means the
 // plugin process died: restart it and send the batch again, since nothing
 // downstream has seen it.
-func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte) ([]byte, int, error) {
+func (c *chainStream) process(ctx context.Context, p *Pipeline, b *batch, data []byte) ([]byte, int, error) {
 	for {
 		if c.stream == nil {
 			rpc, gen := c.seg.proc.Client()
@@ -332,9 +340,9 @@ func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte) ([]
 		}
 		c.seq++
 		err := c.stream.Send(&pluginv1.ProcessRequest{Seq: c.seq, InstanceIds: c.seg.ids(), Events: data})
-		var resp *pluginv1.ProcessResponse
+		resp := &sdk.ProcessResponse{}
 		if err == nil {
-			resp, err = c.stream.Recv()
+			err = c.stream.RecvMsg(resp)
 		}
 		if err != nil {
 			c.stream = nil
@@ -343,6 +351,7 @@ func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte) ([]
 			}
 			continue
 		}
+		b.held = append(b.held, resp)
 		if resp.Error != "" {
 			return nil, 0, errors.New(resp.Error)
 		}
@@ -403,7 +412,7 @@ func (p *Pipeline) filter(ctx context.Context, streams []*chainStream, b *batch)
 			if count == 0 {
 				break
 			}
-			if data, count, err = c.process(ctx, p, data); err != nil {
+			if data, count, err = c.process(ctx, p, b, data); err != nil {
 				break
 			}
 		}

@@ -170,3 +170,28 @@ func (s *safeBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+type countingRelease struct{ n *int }
+
+func (r countingRelease) Release() { *r.n++ }
+
+// A batch's received buffers go back to the pool only when the last
+// output is done with them: an output still writing reads those bytes.
+func TestBatchReleasesAfterLastOutput(t *testing.T) {
+	var released int
+	p := &Pipeline{}
+	p.inflight.Add(1)
+	s := &readSession{dead: true} // acks go nowhere
+	s.unacked.Add(1)
+	b := &batch{session: s, held: []interface{ Release() }{countingRelease{&released}, countingRelease{&released}}}
+	b.pending.Store(3)
+	b.done(p)
+	b.done(p)
+	if released != 0 {
+		t.Fatalf("released %d buffers with an output still writing", released)
+	}
+	b.done(p)
+	if released != 2 {
+		t.Fatalf("released %d buffers after the last output, want 2", released)
+	}
+}
