@@ -40,6 +40,14 @@ type Filter interface {
 	Filter(ctx context.Context, e *Event, emit func(*Event)) Result
 }
 
+// Transient is implemented by a Filter that keeps nothing it read from an
+// event (no event, map, list or string, not even a substring of one) once
+// Filter returns. When every filter of a chain is transient, the runtime
+// reads the next batch into the memory of the last instead of allocating
+// (the strings of a decoded event share the batch's memory). Most filters
+// are transient; one that deduplicates or aggregates is not.
+type Transient interface{ Transient() }
+
 // Result is what a Filter did with an event.
 type Result uint8
 

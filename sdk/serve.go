@@ -553,7 +553,20 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
+		if transient(chain) {
+			req.Release()
+		}
 	}
+}
+
+// transient reports whether no filter of chain keeps what it reads.
+func transient(chain []*FilterInstance) bool {
+	for _, fi := range chain {
+		if _, ok := fi.Filter.(Transient); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func sameIDs(a, b []uint64) bool {

@@ -25,10 +25,30 @@ type noop struct{}
 
 func (noop) Filter(context.Context, *sdk.Event, func(*sdk.Event)) sdk.Result { return sdk.Matched }
 
+// keeper keeps every message it sees, as a deduplicating filter would,
+// and marks an event "damaged" when a kept message has changed since: a
+// batch read into the memory of one whose strings a filter still holds.
+type keeper struct{ kept, copies []string }
+
+func (k *keeper) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+	for i := range k.kept {
+		if k.kept[i] != k.copies[i] {
+			_ = e.Set("damaged", true)
+			break
+		}
+	}
+	m := e.Message()
+	k.kept, k.copies = append(k.kept, m), append(k.copies, strings.Clone(m))
+	return sdk.Matched
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv(envServe) == "1" {
 		sdk.RegisterFilter("noop", sdk.NewSpec("does nothing"), func(context.Context, *sdk.Config, sdk.Env) (sdk.Filter, error) {
 			return noop{}, nil
+		})
+		sdk.RegisterFilter("keeper", sdk.NewSpec("keeps messages"), func(context.Context, *sdk.Config, sdk.Env) (sdk.Filter, error) {
+			return &keeper{}, nil
 		})
 		sdk.Serve()
 		return
@@ -104,6 +124,44 @@ func TestRestartReopensInstances(t *testing.T) {
 		t.Fatalf("after restart: %v %+v", err, resp)
 	}
 	t.Logf("instance id before %d, after %d", before, p.InstanceID(h))
+}
+
+// A filter that keeps what it reads is not Transient: its batches must
+// not be read into memory its kept strings share, however many go by.
+func TestKeptStringsSurviveLaterBatches(t *testing.T) {
+	p := startSelf(t)
+	h, ds, err := p.Open(context.Background(), &pluginv1.OpenRequest{Component: "keeper", Kind: pluginv1.Kind_FILTER, Name: "k"})
+	if err != nil || ds.HasErrors() {
+		t.Fatalf("open: %v %v", err, ds)
+	}
+	rpc, _ := p.Client()
+	stream, err := rpc.Process(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []uint64{p.InstanceID(h)}
+	for i := 0; i < 40; i++ {
+		events := make([]*sdk.Event, 20)
+		for j := range events {
+			events[j] = sdk.NewEvent(fmt.Sprintf("batch %d event %d %s", i, j, strings.Repeat("x", 100)))
+		}
+		if err := stream.Send(&pluginv1.ProcessRequest{Seq: uint64(i), InstanceIds: ids, Events: sdk.EncodeBatch(events)}); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := stream.Recv()
+		if err != nil || resp.Error != "" {
+			t.Fatalf("batch %d: %v %q", i, err, resp.GetError())
+		}
+		out, err := sdk.DecodeBatch(resp.Events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range out {
+			if _, bad := e.Get("damaged"); bad {
+				t.Fatalf("batch %d: a string the filter kept from an earlier batch changed", i)
+			}
+		}
+	}
 }
 
 // cpuTicks returns a process's user+system CPU time.

@@ -161,6 +161,10 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 func pathKey(path []string) string { return strings.Join(path, "\x00") }
 
 // Filter tries the patterns on each match field, as Logstash's grok does.
+// Transient: captures go into the event; nothing is kept after Filter
+// returns.
+func (*filter) Transient() {}
+
 func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	var deadline time.Time
 	if f.eventScope && f.timeout > 0 {
