@@ -25,6 +25,8 @@ type noop struct{}
 
 func (noop) Filter(context.Context, *sdk.Event, func(*sdk.Event)) sdk.Result { return sdk.Matched }
 
+func (noop) Transient() {}
+
 // keeper keeps every message it sees, as a deduplicating filter would,
 // and marks an event "damaged" when a kept message has changed since: a
 // batch read into the memory of one whose strings a filter still holds.
@@ -210,10 +212,13 @@ func BenchmarkCrossing(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				send(uint64(i + 1))
-				resp, err := stream.Recv()
+				// As the core reads a response: in place, released when done.
+				resp := &sdk.ProcessResponse{}
+				err := stream.RecvMsg(resp)
 				if err != nil || resp.Error != "" || int(resp.Count) != size {
 					b.Fatalf("crossing failed: %v %q, %d events back of %d", err, resp.GetError(), resp.GetCount(), size)
 				}
+				resp.Release()
 			}
 			b.StopTimer()
 			cpu := selfCPU() - cpu0 + cpuTicks(p.Pid()) - child0
