@@ -139,7 +139,7 @@ func (r FieldRef) Set(e *Event, v any) error {
 		e.meta = m
 		return nil
 	}
-	m, leaf, err := r.container(root, path)
+	m, leaf, err := r.container(e, root, path)
 	if err != nil {
 		return err
 	}
@@ -160,14 +160,14 @@ func (r FieldRef) Container(e *Event) (map[string]any, string, error) {
 	if len(path) == 0 {
 		return nil, "", fmt.Errorf("@metadata itself is not held in a map")
 	}
-	return r.container(root, path)
+	return r.container(e, root, path)
 }
 
-func (r FieldRef) container(m map[string]any, path []string) (map[string]any, string, error) {
+func (r FieldRef) container(e *Event, m map[string]any, path []string) (map[string]any, string, error) {
 	for _, name := range path[:len(path)-1] {
 		next, ok := m[name]
 		if !ok {
-			nm := make(map[string]any, 2)
+			nm := e.newMap()
 			m[name] = nm
 			m = nm
 			continue

@@ -203,6 +203,16 @@ func (e *Event) decodeEntry(en *rawEntry) {
 	e.fields[en.key] = v
 }
 
+// newMap returns an empty map for a nested object. An event from a
+// Decoder takes it from the decoder, which takes it back with the batch
+// (grok in ECS mode makes about ten per event); other events get a new one.
+func (e *Event) newMap() map[string]any {
+	if d := e.raw.dict; d != nil {
+		return d.dec.newMap()
+	}
+	return make(map[string]any, 2)
+}
+
 // appendRaw writes the fields still raw.
 func (r *rawFields) appendRaw(b []byte) []byte {
 	if r.span != nil {

@@ -231,3 +231,39 @@ func TestRawFieldsInterleaved(t *testing.T) {
 		t.Errorf("fields %v, metadata %v; want %v and m=vm", got[0].Fields(), got[0].meta, want)
 	}
 }
+
+// Objects a filter creates inside a decoded event come from the decoder
+// and go back to it with the batch: the next batch must not see them.
+func TestCreatedMapsGoBackWithTheBatch(t *testing.T) {
+	var dec Decoder
+	data := EncodeBatch([]*Event{NewEvent("one"), NewEvent("two")})
+	evs, err := dec.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		_ = e.Set("[http][request][method]", "GET")
+	}
+	var enc Encoder
+	out, err := DecodeBatch(enc.Encode(evs))
+	if err != nil || out[1].Fields()["http"] == nil {
+		t.Fatalf("the created object did not cross: %v %v", err, out[1].Fields())
+	}
+	before := len(dec.maps)
+	evs, err = dec.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.maps) <= before {
+		t.Errorf("the decoder took back no maps (%d free before, %d after)", before, len(dec.maps))
+	}
+	for _, e := range evs {
+		if v, ok := e.Get("[http]"); ok {
+			t.Errorf("an object of the previous batch shows through: %v", v)
+		}
+		_ = e.Set("[http][version]", "1.1")
+		if v, _ := e.Get("[http]"); len(v.(map[string]any)) != 1 {
+			t.Errorf("a reused map was not empty: %v", v)
+		}
+	}
+}
