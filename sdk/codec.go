@@ -41,6 +41,19 @@ type Encoder struct {
 	// events point into one dictionary and literal names into the binary,
 	// so most lookups are a pointer compare instead of hashing the name.
 	recent [64]keySlot
+	// shared remembers where this batch's last nested objects were
+	// written: inputs share one object among many events (the file
+	// input's [log][file] and [host]), which is then copied, not walked.
+	shared [4]sharedSlot
+	// sharedBuf holds their bytes: where they were written moves as the
+	// lengths of the objects around them are filled in.
+	sharedBuf []byte
+}
+
+type sharedSlot struct {
+	m          unsafe.Pointer
+	start, end int
+	gen        uint32
 }
 
 type keySlot struct {
@@ -63,6 +76,7 @@ func (enc *Encoder) Encode(events []*Event) []byte {
 	enc.keyList = enc.keyList[:0]
 	enc.gen++
 	enc.seed = nil
+	enc.sharedBuf = enc.sharedBuf[:0]
 	for _, e := range events {
 		if d := e.raw.dict; d != nil && e.raw.pending > 0 {
 			enc.seed = d
@@ -180,6 +194,15 @@ func (enc *Encoder) appendValue(b []byte, v any) []byte {
 		b = appendTag(b, fvBool, protowire.VarintType)
 		b = appendVarint(b, protowire.EncodeBool(t))
 	case map[string]any:
+		p := *(*unsafe.Pointer)(unsafe.Pointer(&t))
+		slot := &enc.shared[(uintptr(p)>>4)&3]
+		seen := slot.m == p && slot.gen == enc.gen && len(t) > 0
+		if seen && slot.end > 0 {
+			// The same object, already written in this batch: nothing can
+			// change it while Encode runs.
+			return append(b, enc.sharedBuf[slot.start:slot.end]...)
+		}
+		start := len(b)
 		b = appendTag(b, fvMap, protowire.BytesType)
 		var mark int
 		b, mark = reserveLen(b)
@@ -187,6 +210,15 @@ func (enc *Encoder) appendValue(b []byte, v any) []byte {
 			b = enc.appendField(b, fmFields, k, x)
 		}
 		b = fillLen(b, mark)
+		if !seen {
+			// Seen once: most objects are not shared, so their bytes are
+			// kept only when they come again.
+			*slot = sharedSlot{m: p, gen: enc.gen}
+			return b
+		}
+		at := len(enc.sharedBuf)
+		enc.sharedBuf = append(enc.sharedBuf, b[start:]...)
+		*slot = sharedSlot{m: p, start: at, end: len(enc.sharedBuf), gen: enc.gen}
 	case []any:
 		b = appendTag(b, fvList, protowire.BytesType)
 		var mark, m int

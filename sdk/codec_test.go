@@ -595,3 +595,38 @@ func BenchmarkCodecECSDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
 }
+
+// An object shared by many events (as inputs share [host]) is written once
+// per batch and copied; changing it between batches is seen.
+func TestEncoderSharedObjects(t *testing.T) {
+	host := map[string]any{"name": "web-1", "ip": []any{"10.0.0.1"}}
+	logm := map[string]any{"file": map[string]any{"path": "/var/log/a"}}
+	var events []*Event
+	for i := 0; i < 5; i++ {
+		e := NewEvent(fmt.Sprint("line ", i))
+		e.Fields()["host"], e.Fields()["log"] = host, logm
+		if i == 3 {
+			e.Fields()["host"] = map[string]any{"name": "other"}
+		}
+		events = append(events, e)
+	}
+	var enc Encoder
+	for round, want := range []string{"web-1", "web-2"} {
+		host["name"] = want
+		out, err := DecodeBatch(enc.Encode(events))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range out {
+			name, _ := e.Get("[host][name]")
+			path, _ := e.Get("[log][file][path]")
+			wantName := want
+			if i == 3 {
+				wantName = "other"
+			}
+			if name != wantName || path != "/var/log/a" || e.Message() != fmt.Sprint("line ", i) {
+				t.Errorf("round %d event %d: host %v, path %v, message %q", round, i, name, path, e.Message())
+			}
+		}
+	}
+}
