@@ -97,6 +97,15 @@ func (r *rawFields) index() {
 // A name written twice stays twice: whoever decodes the event keeps the
 // last value, as a map does, and find marks both done.
 func (r *rawFields) add(whole, field []byte) error {
+	// The shape this SDK writes: name as one tag byte and a one-byte
+	// varint, then the value, nothing after it.
+	if len(field) >= 3 && field[0] == byte(ffKey<<3|protowire.VarintType) && field[1] < 0x80 &&
+		field[2] == byte(ffValue<<3|protowire.BytesType) && int(field[1]) < len(r.dict.keys) {
+		if v, n := consumeBytes(field[3:]); n == len(field)-3 {
+			r.entries = append(r.entries, rawEntry{key: r.dict.keys[field[1]], whole: whole, value: v})
+			return nil
+		}
+	}
 	var (
 		key   uint64
 		value []byte
@@ -211,6 +220,16 @@ func (e *Event) newMap() map[string]any {
 		return d.dec.newMap()
 	}
 	return make(map[string]any, 2)
+}
+
+// StringValue returns s as a field value. For an event decoded from a
+// batch the value is boxed among the batch's instead of in an allocation
+// of its own: for filters that set many string fields per event (grok).
+func (e *Event) StringValue(s string) any {
+	if d := e.raw.dict; d != nil {
+		return d.dec.slab.String(s)
+	}
+	return s
 }
 
 // appendRaw writes the fields still raw.

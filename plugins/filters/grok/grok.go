@@ -257,12 +257,14 @@ func (f *filter) handle(e *sdk.Event, c *capture, value string) {
 	if value == "" && !f.keepEmpty {
 		return
 	}
-	var v any = value
+	var v any
 	switch c.conv {
 	case convInt:
 		v = rubyToI(value)
 	case convFloat:
 		v = rubyToF(value)
+	default:
+		v = e.StringValue(value)
 	}
 	f.store(e, c, v)
 }
