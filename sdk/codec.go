@@ -425,47 +425,60 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 }
 
 func decodeField(data []byte, keys []string, into map[string]any, sl *slab) error {
-	var (
-		key uint64 // absent means 0, as proto3 writes it
-		val any
-	)
-	for len(data) > 0 {
-		num, typ, n := consumeTag(data)
-		if n < 0 {
-			return ErrCorruptBatch
-		}
-		data = data[n:]
-		switch {
-		case num == ffKey && typ == protowire.VarintType:
-			v, n := consumeVarint(data)
-			if n < 0 {
-				return ErrCorruptBatch
-			}
-			key = v
-			data = data[n:]
-		case num == ffValue && typ == protowire.BytesType:
-			v, n := consumeBytes(data)
-			if n < 0 {
-				return ErrCorruptBatch
-			}
-			var err error
-			if val, err = decodeValue(v, keys, sl); err != nil {
-				return err
-			}
-			data = data[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, data)
-			if n < 0 {
-				return ErrCorruptBatch
-			}
-			data = data[n:]
-		}
+	key, value, err := splitField(data, len(keys))
+	if err != nil {
+		return err
 	}
-	if key >= uint64(len(keys)) {
-		return errKeyNotInDictionary(key)
+	val, err := decodeValue(value, keys, sl)
+	if err != nil {
+		return err
 	}
 	into[keys[key]] = val
 	return nil
+}
+
+// splitField returns a Field message's name (checked against a dictionary
+// of dictLen names) and its Value message, undecoded.
+func splitField(field []byte, dictLen int) (key uint64, value []byte, err error) {
+	// The shape this SDK writes: the name as one tag byte and a one-byte
+	// varint, then the value, nothing after it.
+	if len(field) >= 3 && field[0] == byte(ffKey<<3|protowire.VarintType) && field[1] < 0x80 &&
+		field[2] == byte(ffValue<<3|protowire.BytesType) && int(field[1]) < dictLen {
+		if v, n := consumeBytes(field[3:]); n == len(field)-3 {
+			return uint64(field[1]), v, nil
+		}
+	}
+	for len(field) > 0 {
+		num, typ, n := consumeTag(field)
+		if n < 0 {
+			return 0, nil, ErrCorruptBatch
+		}
+		field = field[n:]
+		switch {
+		case num == ffKey && typ == protowire.VarintType:
+			v, n := consumeVarint(field)
+			if n < 0 {
+				return 0, nil, ErrCorruptBatch
+			}
+			key, field = v, field[n:] // absent means 0, as proto3 writes it
+		case num == ffValue && typ == protowire.BytesType:
+			v, n := consumeBytes(field)
+			if n < 0 {
+				return 0, nil, ErrCorruptBatch
+			}
+			value, field = v, field[n:] // the last one wins
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, field)
+			if n < 0 {
+				return 0, nil, ErrCorruptBatch
+			}
+			field = field[n:]
+		}
+	}
+	if key >= uint64(dictLen) {
+		return 0, nil, errKeyNotInDictionary(key)
+	}
+	return key, value, nil
 }
 
 func decodeValue(data []byte, keys []string, sl *slab) (any, error) {

@@ -73,9 +73,8 @@ func checkField(field []byte, dictLen int) error {
 		}
 		return nil
 	}
-	var r rawFields
-	r.dict = &batchDict{keys: make([]string, dictLen)}
-	return r.add(nil, field)
+	_, _, err := splitField(field, dictLen)
+	return err
 }
 
 // index lists the entries of span.
@@ -97,48 +96,9 @@ func (r *rawFields) index() {
 // A name written twice stays twice: whoever decodes the event keeps the
 // last value, as a map does, and find marks both done.
 func (r *rawFields) add(whole, field []byte) error {
-	// The shape this SDK writes: name as one tag byte and a one-byte
-	// varint, then the value, nothing after it.
-	if len(field) >= 3 && field[0] == byte(ffKey<<3|protowire.VarintType) && field[1] < 0x80 &&
-		field[2] == byte(ffValue<<3|protowire.BytesType) && int(field[1]) < len(r.dict.keys) {
-		if v, n := consumeBytes(field[3:]); n == len(field)-3 {
-			r.entries = append(r.entries, rawEntry{key: r.dict.keys[field[1]], whole: whole, value: v})
-			return nil
-		}
-	}
-	var (
-		key   uint64
-		value []byte
-	)
-	for len(field) > 0 {
-		num, typ, n := consumeTag(field)
-		if n < 0 {
-			return ErrCorruptBatch
-		}
-		field = field[n:]
-		switch {
-		case num == ffKey && typ == protowire.VarintType:
-			v, n := consumeVarint(field)
-			if n < 0 {
-				return ErrCorruptBatch
-			}
-			key, field = v, field[n:]
-		case num == ffValue && typ == protowire.BytesType:
-			v, n := consumeBytes(field)
-			if n < 0 {
-				return ErrCorruptBatch
-			}
-			value, field = v, field[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, field)
-			if n < 0 {
-				return ErrCorruptBatch
-			}
-			field = field[n:]
-		}
-	}
-	if key >= uint64(len(r.dict.keys)) {
-		return errKeyNotInDictionary(key)
+	key, value, err := splitField(field, len(r.dict.keys))
+	if err != nil {
+		return err
 	}
 	r.entries = append(r.entries, rawEntry{key: r.dict.keys[key], whole: whole, value: value})
 	return nil
