@@ -556,3 +556,47 @@ output "stdout" "s" {
 		t.Fatalf("want 30 events of 1 MiB through 10 MiB batches, got %d\n%s", n, stderr)
 	}
 }
+
+// `gostash -f p.hcl | head` ends when head does, as any Unix tool: the
+// stdout output can write nothing once the pipe's reader is gone, and
+// used to retry its batch for ever.
+func TestStdoutReaderGoneExits(t *testing.T) {
+	cfg := writeFile(t, "p.hcl", `
+input "generator" "gen" {
+  lines = ["a line"]
+}
+output "stdout" "out" { codec = "line" }
+`)
+	cmd := exec.Command(gostashBin, "-f", cfg)
+	cmd.Dir = t.TempDir()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	// Read a few lines, as head -3 would, then go away.
+	br := bufio.NewReader(r)
+	for i := 0; i < 3; i++ {
+		if line, err := br.ReadString('\n'); err != nil || line != "a line\n" {
+			t.Fatalf("line %d: %q, %v", i, line, err)
+		}
+	}
+	r.Close()
+	err = waitExit(cmd, 10*time.Second)
+	if err != nil && strings.Contains(err.Error(), "still running") {
+		_ = cmd.Process.Kill()
+		t.Fatalf("gostash kept running after its stdout's reader left\n%s", errb.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitStdoutClosed {
+		t.Errorf("exit status %d, want %d\n%s", code, exitStdoutClosed, errb.String())
+	}
+	if !strings.Contains(errb.String(), "standard output was closed by its reader") {
+		t.Errorf("no word of why it stopped:\n%s", errb.String())
+	}
+}

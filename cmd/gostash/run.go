@@ -156,6 +156,16 @@ func configTest(o *options, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// writesStdout reports whether the pipeline has a stdout output.
+func writesStdout(cfg *config.Pipeline) bool {
+	for _, b := range cfg.Blocks() {
+		if b.Kind == sdk.KindOutput && b.Type == "stdout" {
+			return true
+		}
+	}
+	return false
+}
+
 func runPipeline(o *options, stdout, stderr io.Writer) int {
 	log, hl := loggers(o, stderr)
 	ctx, stop := signalContext(log)
@@ -202,6 +212,12 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	p := pipeline.New(pipeline.Settings{
 		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
 	}, blocks, log)
+	if f, ok := stdout.(*os.File); ok && writesStdout(l.cfg) {
+		watchStdout(f, func() {
+			log.Warn("standard output was closed by its reader: exiting (events not yet acknowledged will be read again)")
+			os.Exit(exitStdoutClosed)
+		})
+	}
 	log.Info("pipeline started", "id", s.ID, "workers", s.Workers, "batch_size", s.BatchSize, "processes", len(procs))
 	start := time.Now()
 	if err := p.Run(ctx); err != nil {
