@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -148,6 +149,9 @@ func (k Kind) String() string {
 // Config holds a block's decoded settings, defaults applied.
 type Config struct {
 	values map[string]any
+	// order holds the key order of object settings as written, when the
+	// JSON carried one (ParseConfig).
+	order map[string][]string
 }
 
 // NewConfig makes a Config from decoded JSON values, for tests and the
@@ -159,7 +163,9 @@ func NewConfig(values map[string]any) *Config {
 	return &Config{values: values}
 }
 
-// ParseConfig decodes the JSON the core sends.
+// ParseConfig decodes the JSON the core sends. The core writes object
+// settings with their keys in the order the user wrote them, which
+// StringListMap keeps.
 func ParseConfig(data []byte) (*Config, error) {
 	m := map[string]any{}
 	if len(data) > 0 {
@@ -167,7 +173,42 @@ func ParseConfig(data []byte) (*Config, error) {
 			return nil, fmt.Errorf("decode config: %w", err)
 		}
 	}
-	return NewConfig(m), nil
+	c := NewConfig(m)
+	c.order = objectKeyOrders(data)
+	return c, nil
+}
+
+// objectKeyOrders reads the key order of each top-level object value of
+// a JSON object; JSON that is not one gives nil.
+func objectKeyOrders(data []byte) map[string][]string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return nil
+	}
+	var out map[string][]string
+	for name, raw := range top {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			continue
+		}
+		var keys []string
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				break
+			}
+			keys = append(keys, k.(string))
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				break
+			}
+		}
+		if out == nil {
+			out = map[string][]string{}
+		}
+		out[name] = keys
+	}
+	return out
 }
 
 // Has reports whether the setting is set (or has a default).
@@ -248,7 +289,8 @@ func (c *Config) StringMap(name string) map[string]string {
 }
 
 // StringListMap returns a map whose values are lists of strings (a single
-// string becomes a one-element list), in key order.
+// string becomes a one-element list), and its keys in the order the user
+// wrote them (in sorted order when that is not known).
 func (c *Config) StringListMap(name string) ([]string, map[string][]string) {
 	m, _ := c.values[name].(map[string]any)
 	out := make(map[string][]string, len(m))
@@ -267,6 +309,10 @@ func (c *Config) StringListMap(name string) ([]string, map[string][]string) {
 		}
 	}
 	sort.Strings(keys)
+	if order := c.order[name]; len(order) == len(keys) {
+		// As written, when the core passed the order on.
+		keys = append(keys[:0], order...)
+	}
 	return keys, out
 }
 

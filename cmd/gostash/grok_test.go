@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,5 +42,44 @@ func TestGrokDebugCommand(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", errb.String(), tt.stderr)
 			}
 		})
+	}
+}
+
+// grok tries the fields of match in the order they are written, as
+// Logstash does: with break_on_match, the first field that matches is the
+// only one whose captures are kept. (HCL objects reach plugins as maps,
+// which used to sort the fields.)
+func TestGrokTriesMatchFieldsInWrittenOrder(t *testing.T) {
+	for _, tc := range []struct{ first, second string }{{"zeta", "alpha"}, {"alpha", "zeta"}} {
+		cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+input "generator" "gen" {
+  lines = ["word"]
+  count = 1
+}
+filter "expr" "fields" {
+  set = { "[alpha]" = "'a'", "[zeta]" = "'z'" }
+}
+filter "grok" "g" {
+  match = { %[1]s = "%%{WORD:from_%[1]s}", %[2]s = "%%{WORD:from_%[2]s}" }
+}
+output "stdout" "out" { codec = "json_lines" }
+`, tc.first, tc.second))
+		cmd := exec.Command(gostashBin, "-f", cfg, "--log.level", "warn")
+		cmd.Dir = t.TempDir()
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("gostash: %v", err)
+		}
+		events := jsonEvents(t, string(out))
+		if len(events) != 1 {
+			t.Fatalf("%d events out: %s", len(events), out)
+		}
+		e := events[0]
+		if _, ok := e["from_"+tc.first]; !ok {
+			t.Errorf("match {%s, %s}: the first field's capture is missing: %v", tc.first, tc.second, e)
+		}
+		if _, ok := e["from_"+tc.second]; ok {
+			t.Errorf("match {%s, %s}: the second field was tried after the first matched: %v", tc.first, tc.second, e)
+		}
 	}
 }

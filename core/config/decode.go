@@ -43,7 +43,7 @@ func (p *Pipeline) Decode(s Schemas) hcl.Diagnostics {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false) // keep "<" and "&" readable in logs and tests
-		if err := enc.Encode(res.values); err != nil {
+		if err := enc.Encode(withOrder(res.values, res.order)); err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Cannot encode the settings of " + b.Label(),
@@ -82,6 +82,10 @@ func unknownType(b *Block, known []string) *hcl.Diagnostic {
 type decoded struct {
 	values  map[string]any
 	coerced map[string]bool // list(string) settings given as one value
+	// order is the order an object setting's keys were written in: Go
+	// maps forget it, and some settings try their entries in order, as
+	// Logstash does (grok's match with several fields).
+	order map[string][]string
 }
 
 // decodeBody checks a block's attributes against fields and converts
@@ -152,6 +156,12 @@ func decodeBody(p *Pipeline, body *hclsyntax.Body, fields []sdk.Field, what, hel
 			}
 		}
 		res.values[f.Name] = v
+		if keys := objectKeyOrder(p, attr.Expr); len(keys) > 1 {
+			if res.order == nil {
+				res.order = map[string][]string{}
+			}
+			res.order[f.Name] = keys
+		}
 	}
 
 	for _, f := range fields {
@@ -482,4 +492,89 @@ func normalizeDefault(v any) any {
 		return float64(t)
 	}
 	return v
+}
+
+// objectKeyOrder returns the keys of an object written literally
+// (`{ b = 1, a = 2 }`), in the order written; nil for anything else.
+func objectKeyOrder(p *Pipeline, expr hcl.Expression) []string {
+	obj, ok := expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return nil
+	}
+	keys := make([]string, 0, len(obj.Items))
+	for _, item := range obj.Items {
+		k, diags := item.KeyExpr.Value(p.ctx)
+		if diags.HasErrors() || !k.IsKnown() || k.IsNull() || k.Type() != cty.String {
+			return nil
+		}
+		keys = append(keys, k.AsString())
+	}
+	return keys
+}
+
+// orderedObject writes a map as a JSON object with its keys in a given
+// order (the rest, if any, after them in sorted order).
+type orderedObject struct {
+	keys []string
+	m    map[string]any
+}
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('{')
+	done := make(map[string]bool, len(o.m))
+	write := func(k string) error {
+		if done[k] {
+			return nil
+		}
+		v, ok := o.m[k]
+		if !ok {
+			return nil
+		}
+		if len(done) > 0 {
+			buf.WriteByte(',')
+		}
+		done[k] = true
+		if err := enc.Encode(k); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // Encode ends with a newline
+		buf.WriteByte(':')
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1)
+		return nil
+	}
+	for _, k := range o.keys {
+		if err := write(k); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range sdk.SortedKeys(o.m) {
+		if err := write(k); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// withOrder returns values for encoding, the settings in order written
+// with their keys in that order.
+func withOrder(values map[string]any, order map[string][]string) map[string]any {
+	if len(order) == 0 {
+		return values
+	}
+	out := make(map[string]any, len(values))
+	for k, v := range values {
+		if m, ok := v.(map[string]any); ok && order[k] != nil {
+			out[k] = orderedObject{keys: order[k], m: m}
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
