@@ -95,6 +95,29 @@ type expander struct {
 	o      compileOptions
 	caps   []capture
 	groups map[string]string // inline group name → its new name, for \k<name>
+	// inline holds patterns defined in the pattern itself
+	// (%{NAME=regex}), which later %{NAME} references can use too.
+	inline map[string]string
+}
+
+// closingBrace returns the index of the '}' that closes the brace before
+// text[from], skipping escaped characters and balanced inner braces; -1
+// when there is none.
+func closingBrace(text string, from int) int {
+	depth := 1
+	for i := from; i < len(text); i++ {
+		switch text[i] {
+		case '\\':
+			i++
+		case '{':
+			depth++
+		case '}':
+			if depth--; depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // expand writes the regex for text, replacing %{SYNTAX:SEMANTIC:TYPE} and
@@ -127,7 +150,23 @@ func (x *expander) expand(b *strings.Builder, text string, stack []string) error
 				i++
 				continue
 			}
-			if err := x.reference(b, text[i+2:i+end], stack); err != nil {
+			inner := text[i+2 : i+end]
+			if eq := strings.IndexByte(inner, '='); eq >= 0 {
+				// An inline definition, %{NAME:field=regex}: the regex
+				// may hold braces of its own (\d{3}), so the reference
+				// ends at the brace that balances the opening one.
+				stop := closingBrace(text, i+2)
+				if stop < 0 {
+					return fmt.Errorf("unterminated inline definition in %q", text[i:])
+				}
+				header, def := text[i+2:i+2+eq], text[i+2+eq+1:stop]
+				if x.inline == nil {
+					x.inline = map[string]string{}
+				}
+				x.inline[strings.SplitN(header, ":", 2)[0]] = def
+				inner, end = header, stop-i
+			}
+			if err := x.reference(b, inner, stack); err != nil {
 				return err
 			}
 			i += end + 1
@@ -163,7 +202,10 @@ func (x *expander) reference(b *strings.Builder, inner string, stack []string) e
 	if !validName(name) {
 		return fmt.Errorf("%%{%s}: %q is not a pattern name (letters, digits and _)", inner, name)
 	}
-	def, ok := x.o.defs[name]
+	def, ok := x.inline[name]
+	if !ok {
+		def, ok = x.o.defs[name]
+	}
 	if !ok {
 		return fmt.Errorf("unknown pattern %%{%s}%s", name, suggest(name, x.o.defs))
 	}

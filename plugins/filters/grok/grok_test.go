@@ -284,6 +284,38 @@ func TestPatternsDirAndDefinitions(t *testing.T) {
 	}
 }
 
+// %{NAME:field=regex} defines NAME in the pattern itself, as Logstash's
+// grok allows: braces inside the regex are its own, a later %{NAME} can
+// use the definition, and a type suffix still applies.
+func TestInlineDefinitions(t *testing.T) {
+	tests := []struct {
+		pattern, line string
+		want          map[string]any
+	}{
+		{`%{QID:qid=[0-9A-F]{10}}: %{WORD:w}`, "id 0123456789: sent", map[string]any{"qid": "0123456789", "w": "sent"}},
+		{`%{N2=\d{2}}-%{N2:b}`, "12-34", map[string]any{"b": "34"}},
+		{`%{N:n:int=\d+} %{WORD:unit}`, "42 ms", map[string]any{"n": int64(42), "unit": "ms"}},
+		{`(?<x>[a-z]{2,3})%{SEP=[\}]}`, "abc}", map[string]any{"x": "abc"}},
+	}
+	for _, tt := range tests {
+		e := one(t, map[string]any{"match": match(tt.pattern)}, map[string]any{"message": tt.line})
+		if e.HasTag("_grokparsefailure") {
+			t.Errorf("%s on %q: no match", tt.pattern, tt.line)
+			continue
+		}
+		for k, want := range tt.want {
+			if got, _ := e.Get(k); got != want {
+				t.Errorf("%s on %q: %s = %#v, want %#v", tt.pattern, tt.line, k, got, want)
+			}
+		}
+	}
+	comp := sdktest.Lookup(t, sdk.KindFilter, "grok")
+	ds := sdktest.Validate(comp, map[string]any{"match": map[string]any{"message": `%{X=\d{2}`}})
+	if !ds.HasErrors() {
+		t.Error("an unterminated inline definition was accepted")
+	}
+}
+
 // A pathological pattern on a long line ends in _groktimeout within the
 // bound, and the next event is parsed as usual.
 func TestTimeout(t *testing.T) {
