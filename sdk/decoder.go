@@ -1,6 +1,8 @@
 package sdk
 
 import (
+	"sync"
+
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -26,6 +28,9 @@ type Decoder struct {
 	// eager decodes every field at once, for events that outlive the
 	// decoder's next batch (AppendDecodeBatch).
 	eager bool
+	// mu guards slab and the free and lent maps and lists once Decode has
+	// returned: the batch's events decode their fields through them.
+	mu sync.Mutex
 }
 
 // maxFreeMaps bounds the maps kept for reuse, so one batch of unusually
@@ -36,8 +41,8 @@ const maxFreeMaps = 16384
 // call; the events share data's memory.
 //
 // Top-level fields are decoded when first asked for (see rawFields), so
-// reading an event can change it: like its maps, an event is not safe for
-// concurrent use.
+// reading an event can change it: one event must not be used from two
+// goroutines at once. Different events of the batch may be.
 func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	d.recycle()
 	d.keys = d.keys[:0]
@@ -59,6 +64,12 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	}
 	d.slab.maps = d
 	dict := &batchDict{keys: d.keys, dec: d}
+	if len(d.keys) > 16 {
+		dict.set = make(map[string]struct{}, len(d.keys))
+		for _, k := range d.keys {
+			dict.set[k] = struct{}{}
+		}
+	}
 	if d.eager {
 		dict = nil
 	}

@@ -76,7 +76,8 @@ func (r FieldRef) Get(e *Event) (any, bool) {
 			}
 			return t, true
 		case FieldMetadata:
-			if e.meta == nil {
+			if len(e.meta) == 0 {
+				// None, or an emptied map a reused event keeps.
 				return nil, false
 			}
 			return e.meta, true
