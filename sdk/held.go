@@ -19,8 +19,9 @@ import (
 // simply collected: forgetting Release costs the pool a buffer, nothing
 // else. Releasing while the events are still in use is the one mistake to
 // avoid, so only code that knows every user of the bytes releases them:
-// the core (a batch's bytes are done when every output has them) and the
-// runtime for outputs that only count.
+// the core (a batch's bytes are done when every output has them), and the
+// runtime for outputs that only count and for filter chains whose every
+// filter is Transient.
 
 // heldBuffer is the buffer a message's events alias.
 type heldBuffer struct{ buf mem.Buffer }
@@ -61,9 +62,9 @@ type WriteRequest struct {
 	heldBuffer
 }
 
-// processRequest is pluginv1.ProcessRequest read in place. A filter
-// process never releases it (filters may keep what they read): reading in
-// place still spares a copy.
+// processRequest is pluginv1.ProcessRequest read in place. It is released
+// only when every filter of the chain is Transient (others may keep what
+// they read); reading in place spares a copy either way.
 type processRequest struct {
 	pluginv1.ProcessRequest
 	heldBuffer
