@@ -101,12 +101,14 @@ type program struct {
 	prog    *vm.Program
 	useMeta bool
 	useTS   bool
-	// names are the fields copied into a pooled environment, all of
-	// them with copyAll ($env can read any).
+	// names are the fields the expression can read: decoded before it
+	// runs (an event's fields stay raw until asked for) and copied when
+	// the environment is a pooled map; with copyAll ($env can read any)
+	// every field is.
 	names   []string
 	copyAll bool
-	// constant: an expression that names nothing (`"prod"`, `2 * 1024`)
-	// has one scalar value, computed at compile time.
+	// constant: an expression of literals and operators only (`"prod"`,
+	// `2 * 1024`) has one scalar value, computed at compile time.
 	constant bool
 	value    any
 }
