@@ -252,7 +252,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	select {
 	case <-drained:
 	case <-deadline.C:
-		p.log.Error("in-flight batches did not drain in time: cancelling them; nothing of them is acked, so they will be read again",
+		p.log.Error("in-flight batches did not drain in time: cancelling them; none of them is acked",
 			"timeout", p.settings.DrainTimeout, "hint", "a stuck or failing output holds them; raise --pipeline.drain_timeout if it is only slow")
 		cancelRun()
 		result = ErrNotDrained
@@ -320,7 +320,7 @@ func (p *Pipeline) logUndelivered() {
 		}
 		batches += b
 		events += e
-		p.log.Error("not delivered: not acked, the input reads these events again on its next start",
+		p.log.Error("not delivered and not acked: an input that keeps its position (file, Kafka) reads these events again on its next start",
 			"input", in.block.Name, "batches", b, "events", e)
 	}
 	if batches == 0 {
