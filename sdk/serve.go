@@ -107,8 +107,9 @@ func Serve() {
 	// A stop signal sent to the whole process group (Ctrl-C in a terminal,
 	// systemd stopping the unit, `timeout`) must not kill plugins before
 	// the core has drained them: the core stops them itself, after its
-	// outputs have flushed.
-	signal.Ignore(os.Interrupt, syscall.SIGTERM)
+	// outputs have flushed. SIGHUP (a closed terminal) stops the core the
+	// same way.
+	signal.Ignore(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go watchParent()
 	stopProfile := StartCPUProfile("plugin")
 	defer stopProfile()

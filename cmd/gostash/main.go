@@ -71,6 +71,8 @@ type options struct {
 	logFormat  string
 	dataDir    string
 	pluginPath []string
+	// drainTimeout bounds a stop's drain (0: the pipeline's default).
+	drainTimeout time.Duration
 }
 
 type stringList []string
@@ -100,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logLevel, "log.level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.logFormat, "log.format", "plain", "log format: plain or json")
 	fs.StringVar(&o.dataDir, "path.data", "data", "directory for state: file positions, dead letters")
+	fs.DurationVar(&o.drainTimeout, "pipeline.drain_timeout", 30*time.Second, "how long a stop waits for in-flight events before it cancels them (they are read again on the next start) and exits with status 3")
 	var pluginPath stringList
 	fs.Var(&pluginPath, "path.plugins", "directory searched for third-party plugins (repeatable)")
 	fs.Usage = func() {
@@ -129,11 +132,14 @@ Flags:
 	if o.workers < 0 || o.batchSize < 0 || delayMS < 0 {
 		return nil, errors.New("-w, -b and -u take positive numbers")
 	}
+	if o.drainTimeout <= 0 {
+		return nil, fmt.Errorf("--pipeline.drain_timeout %v: give a positive duration, such as 30s", o.drainTimeout)
+	}
 	return o, nil
 }
 
-// signalContext is cancelled on the first SIGINT/SIGTERM (graceful stop);
-// the second one exits at once.
+// signalContext is cancelled on the first SIGINT/SIGTERM/SIGHUP
+// (graceful stop); the second one exits at once.
 func signalContext(log interface{ Warn(string, ...any) }) (context.Context, context.CancelFunc) {
 	return notifyTwice(log)
 }

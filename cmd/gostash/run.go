@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -200,17 +201,14 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	}
 
 	blocks, procs, err := startProcesses(ctx, l, hl)
-	defer func() {
-		for _, p := range procs {
-			p.Kill()
-		}
-	}()
+	defer killAll(procs)
 	if err != nil {
 		log.Error("cannot start plugins", "error", err)
 		return 1
 	}
 	p := pipeline.New(pipeline.Settings{
 		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
+		DrainTimeout: o.drainTimeout,
 	}, blocks, log)
 	if f, ok := stdout.(*os.File); ok && writesStdout(l.cfg) {
 		watchStdout(f, func() {
@@ -220,14 +218,35 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	}
 	log.Info("pipeline started", "id", s.ID, "workers", s.Workers, "batch_size", s.BatchSize, "processes", len(procs))
 	start := time.Now()
-	if err := p.Run(ctx); err != nil {
+	err = p.Run(ctx)
+	if err != nil && !errors.Is(err, pipeline.ErrNotDrained) {
 		log.Error("pipeline failed", "error", err)
 		return 1
 	}
 	st := p.Stats()
 	log.Info("pipeline stopped", "events_in", st.In.Load(), "events_out", st.Out.Load(),
 		"dead_lettered", st.DeadLettered.Load(), "restarts", st.Restarts.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return exitNotDrained
+	}
 	return 0
+}
+
+// exitNotDrained is the status when a stop's deadline passed before every
+// batch was delivered: what was left is not acked and will be read again.
+// It is not 1 (a configuration or start error) so a supervisor can tell
+// the two apart.
+const exitNotDrained = 3
+
+// killAll stops the plugin processes in parallel: each may take a few
+// seconds when it does not exit when asked.
+func killAll(procs []*pluginhost.Process) {
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Kill() }()
+	}
+	wg.Wait()
 }
 
 // startProcesses starts one plugin process per binary and kind (the stdin

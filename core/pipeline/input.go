@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gostash/gostash/sdk"
@@ -13,6 +14,12 @@ type inputRunner struct {
 	p      *Pipeline
 	block  Block
 	handle int
+	// stoppedReading is called once the input reads no more: it ended,
+	// or its runner returned.
+	stoppedReading func()
+	// unacked* count what the input handed over and no output finished:
+	// after a cancelled drain, what was not delivered.
+	unackedBatches, unackedEvents atomic.Int64
 }
 
 // readSession is one Read stream of an input. Acks go back on the session
@@ -54,13 +61,15 @@ func (s *readSession) ack(id uint64) {
 // run reads batches until the input ends. stop (the caller's ctx) asks the
 // input to drain; ctx bounds the streams themselves.
 func (in *inputRunner) run(stop, ctx context.Context) {
+	if in.stoppedReading != nil {
+		defer in.stoppedReading()
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		ended := in.session(stop, ctx)
 		if ended || stop.Err() != nil || ctx.Err() != nil {
 			return
 		}
-		in.p.stats.Restarts.Add(1)
 		select {
 		case <-time.After(backoff):
 		case <-stop.Done():
@@ -82,8 +91,11 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 	defer cancel()
 	stream, err := rpc.Read(streamCtx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return true
+		}
 		p.log.Warn("input process failed; restarting it", "input", in.block.Name, "error", err)
-		_ = in.block.Proc.Restart(ctx, gen)
+		in.restart(ctx, gen)
 		return false
 	}
 	s := &readSession{stream: stream}
@@ -114,14 +126,16 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 				return true
 			}
 			p.log.Warn("input process failed; restarting it (unacked events will be read again)", "input", in.block.Name, "error", err)
-			_ = in.block.Proc.Restart(ctx, gen)
+			in.restart(ctx, gen)
 			return false
 		}
 		switch msg := m.Msg.(type) {
 		case *pluginv1.InputMessage_Batch:
-			b := &batch{session: s, id: msg.Batch.BatchId, data: msg.Batch.Events, count: int(msg.Batch.Count)}
+			b := &batch{session: s, input: in, id: msg.Batch.BatchId, data: msg.Batch.Events, count: int(msg.Batch.Count)}
 			b.held = append(b.held, m)
 			p.stats.In.Add(int64(b.count))
+			in.unackedBatches.Add(1)
+			in.unackedEvents.Add(int64(b.count))
 			p.inflight.Add(1)
 			s.unacked.Add(1)
 			select {
@@ -132,6 +146,9 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 				return true
 			}
 		case *pluginv1.InputMessage_End:
+			// Read to the end: what is left is in flight, and the
+			// drain's deadline starts.
+			in.stoppedReading()
 			in.finish(ctx, s)
 			return true
 		case *pluginv1.InputMessage_Error:
@@ -139,6 +156,13 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 			in.finish(ctx, s)
 			return stop.Err() != nil
 		}
+	}
+}
+
+// restart restarts the input's process after a crash seen at gen.
+func (in *inputRunner) restart(ctx context.Context, gen int) {
+	if restarted, _ := in.block.Proc.Restart(ctx, gen); restarted {
+		in.p.stats.Restarts.Add(1)
 	}
 }
 

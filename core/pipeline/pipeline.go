@@ -146,14 +146,29 @@ func (p *Pipeline) instanceDir(b Block) string {
 	return dir
 }
 
+// ErrNotDrained is returned by Run when a stop's deadline passed with
+// batches still in flight: they were cancelled and not acked, so their
+// inputs read them again on the next start.
+var ErrNotDrained = errors.New("in-flight batches did not drain before the deadline")
+
+// closeGrace bounds closing the instances after a missed deadline: a
+// process that did not drain in time may not answer a Close either.
+const closeGrace = 5 * time.Second
+
 // Run opens outputs, then filters, then inputs, and moves batches until
-// every input has ended or ctx is cancelled; then it drains what is in
-// flight (bounded by DrainTimeout) and closes the instances. Cancelling
-// ctx is a graceful stop.
+// every input has ended or ctx is cancelled. Then what is in flight
+// drains, bounded by DrainTimeout: past it, whatever is left (filters,
+// writes, retries, restarts) is cancelled and Run returns ErrNotDrained.
+// Last it closes the instances, bounded too. Cancelling ctx is a graceful
+// stop.
 func (p *Pipeline) Run(ctx context.Context) error {
 	// runCtx lives until the drain is over; ctx only says "stop reading".
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
+	// quit ends the workers' and writers' loops. The queues are never
+	// closed: an input session may still be sending when a stop cancels
+	// it, and a send on a closed channel would panic.
+	quit := make(chan struct{})
 
 	for _, o := range p.outputs {
 		h, err := p.open(runCtx, o.block)
@@ -179,60 +194,94 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		in.handle = h
 	}
 
-	var outWG, workWG sync.WaitGroup
+	var wg sync.WaitGroup // every goroutine that moves batches
 	for _, o := range p.outputs {
 		for i := 0; i < p.settings.Workers; i++ {
-			outWG.Add(1)
-			go func() { defer outWG.Done(); o.run(runCtx) }()
+			wg.Add(1)
+			go func() { defer wg.Done(); o.run(runCtx, quit) }()
 		}
 	}
 	for i := 0; i < p.settings.Workers; i++ {
-		workWG.Add(1)
-		go func() { defer workWG.Done(); p.worker(runCtx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); p.worker(runCtx, quit) }()
+	}
+	// reading is closed once every input has stopped reading (ended, or
+	// its runner returned): from then on only in-flight batches are left.
+	reading := make(chan struct{})
+	var readers atomic.Int32
+	readers.Store(int32(len(p.inputs)))
+	if len(p.inputs) == 0 {
+		close(reading)
 	}
 	var inWG sync.WaitGroup
 	for _, in := range p.inputs {
+		var once sync.Once
+		in.stoppedReading = func() {
+			once.Do(func() {
+				if readers.Add(-1) == 0 {
+					close(reading)
+				}
+			})
+		}
 		inWG.Add(1)
-		go func() { defer inWG.Done(); in.run(ctx, runCtx) }()
+		wg.Add(1)
+		go func() { defer wg.Done(); defer inWG.Done(); in.run(ctx, runCtx) }()
 	}
 
-	inputsDone := make(chan struct{})
-	go func() { inWG.Wait(); close(inputsDone) }()
 	if p.settings.ReportEvery > 0 {
 		go p.report(runCtx, p.settings.ReportEvery)
 	}
 	select {
-	case <-inputsDone:
+	case <-reading:
 	case <-ctx.Done():
 		p.log.Info("stopping: inputs stop reading, in-flight events drain", "timeout", p.settings.DrainTimeout)
-		select {
-		case <-inputsDone:
-		case <-time.After(p.settings.DrainTimeout):
-			p.log.Error("inputs did not stop in time; stopping anyway (unacked events will be read again)")
-		}
 	}
-	// Every input has ended: what is left is in flight.
+	// One deadline for the whole drain, whether a signal or the end of
+	// the inputs started it.
+	deadline := time.NewTimer(p.settings.DrainTimeout)
+	defer deadline.Stop()
 	drained := make(chan struct{})
-	go func() { p.inflight.Wait(); close(drained) }()
+	go func() {
+		// Once the inputs have returned nothing adds to inflight, so
+		// waiting on it is safe.
+		inWG.Wait()
+		p.inflight.Wait()
+		close(drained)
+	}()
+	var result error
 	select {
 	case <-drained:
-	case <-time.After(p.settings.DrainTimeout):
-		p.log.Error("in-flight batches did not drain in time; they were not acked and will be read again")
+	case <-deadline.C:
+		p.log.Error("in-flight batches did not drain in time: cancelling them; none of them is acked",
+			"timeout", p.settings.DrainTimeout, "hint", "a stuck or failing output holds them; raise --pipeline.drain_timeout if it is only slow")
+		cancelRun()
+		result = ErrNotDrained
 	}
-	close(p.work)
-	workWG.Wait()
-	for _, o := range p.outputs {
-		close(o.queue)
+	close(quit)
+	// Everything takes runCtx, so the goroutines end at once; a wedged
+	// one is left behind rather than holding the stop.
+	if !waitFor(&wg, closeGrace) {
+		p.log.Warn("some pipeline workers did not end in time; closing anyway")
 	}
-	outWG.Wait()
+	if result != nil {
+		p.logUndelivered()
+	}
 
-	closeCtx, cancel := context.WithTimeout(context.Background(), p.settings.DrainTimeout)
+	closeTimeout := p.settings.DrainTimeout
+	if result != nil && closeTimeout > closeGrace {
+		closeTimeout = closeGrace
+	}
+	closeCtx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
+	// Each process closes its instances in parallel with the others, so a
+	// stuck one costs closeTimeout once, not once per process.
+	var closing sync.WaitGroup
 	closed := map[*pluginhost.Process]bool{}
 	closeProc := func(proc *pluginhost.Process) {
 		if !closed[proc] {
 			closed[proc] = true
-			proc.CloseInstances(closeCtx)
+			closing.Add(1)
+			go func() { defer closing.Done(); proc.CloseInstances(closeCtx) }()
 		}
 	}
 	for _, in := range p.inputs {
@@ -244,8 +293,39 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	for _, o := range p.outputs {
 		closeProc(o.block.Proc)
 	}
+	closing.Wait()
 	p.dlq.close()
-	return nil
+	return result
+}
+
+// waitFor waits for wg at most d and reports whether it was done.
+func waitFor(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// logUndelivered says, per input, what a cancelled drain left unacked.
+func (p *Pipeline) logUndelivered() {
+	var batches, events int64
+	for _, in := range p.inputs {
+		b, e := in.unackedBatches.Load(), in.unackedEvents.Load()
+		if b == 0 {
+			continue
+		}
+		batches += b
+		events += e
+		p.log.Error("not delivered and not acked: an input that keeps its position (file, Kafka) reads these events again on its next start",
+			"input", in.block.Name, "batches", b, "events", e)
+	}
+	if batches == 0 {
+		p.log.Warn("every batch read was delivered; an input did not end in time")
+	}
 }
 
 // report logs the pipeline's throughput every interval while events
@@ -276,6 +356,7 @@ func (p *Pipeline) report(ctx context.Context, every time.Duration) {
 // batch is one input batch in flight.
 type batch struct {
 	session *readSession
+	input   *inputRunner // nil in tests
 	id      uint64
 	data    []byte
 	count   int
@@ -290,6 +371,10 @@ type batch struct {
 func (b *batch) done(p *Pipeline) {
 	if b.pending.Add(-1) == 0 {
 		b.session.ack(b.id)
+		if b.input != nil {
+			b.input.unackedBatches.Add(-1)
+			b.input.unackedEvents.Add(-int64(b.count))
+		}
 		for _, h := range b.held {
 			h.Release()
 		}
@@ -364,11 +449,14 @@ func (c *chainStream) restart(ctx context.Context, p *Pipeline, gen int, cause e
 		return ctx.Err()
 	}
 	p.log.Warn("filter process failed; restarting it and resending the batch", "process", c.seg.proc.Name(), "error", cause)
-	p.stats.Restarts.Add(1)
-	return c.seg.proc.Restart(ctx, gen)
+	restarted, err := c.seg.proc.Restart(ctx, gen)
+	if restarted {
+		p.stats.Restarts.Add(1)
+	}
+	return err
 }
 
-func (p *Pipeline) worker(ctx context.Context) {
+func (p *Pipeline) worker(ctx context.Context, quit <-chan struct{}) {
 	streams := make([]*chainStream, len(p.segments))
 	for i, s := range p.segments {
 		streams[i] = &chainStream{seg: s}
@@ -380,7 +468,13 @@ func (p *Pipeline) worker(ctx context.Context) {
 			}
 		}
 	}()
-	for b := range p.work {
+	for {
+		var b *batch
+		select {
+		case b = <-p.work:
+		case <-quit:
+			return
+		}
 		data, count, ok := p.filter(ctx, streams, b)
 		if !ok {
 			p.inflight.Done() // stopping: the batch is not acked and will be read again
@@ -395,7 +489,11 @@ func (p *Pipeline) worker(ctx context.Context) {
 		b.pending.Store(int32(len(p.outputs)))
 		// The outputs share the chain's result read-only.
 		for _, o := range p.outputs {
-			o.queue <- &delivery{batch: b, data: data, count: count}
+			select {
+			case o.queue <- &delivery{batch: b, data: data, count: count}:
+			case <-ctx.Done():
+				return // cancelled: the batch stays unacked
+			}
 		}
 	}
 }
@@ -449,10 +547,10 @@ type delivery struct {
 	count int
 }
 
-// run writes deliveries on its own stream until the queue closes. Events
+// run writes deliveries on its own stream until quit is closed. Events
 // an output asks to retry are sent again (alone) after a backoff; the
 // batch is done only when all of it is accepted or dead-lettered.
-func (o *outputRunner) run(ctx context.Context) {
+func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 	var (
 		stream pluginv1.Plugin_WriteClient
 		gen    int
@@ -463,7 +561,13 @@ func (o *outputRunner) run(ctx context.Context) {
 			_ = stream.CloseSend()
 		}
 	}()
-	for d := range o.queue {
+	for {
+		var d *delivery
+		select {
+		case d = <-o.queue:
+		case <-quit:
+			return
+		}
 		data := d.data
 		backoff := 100 * time.Millisecond
 		for len(data) > 0 {
@@ -471,6 +575,9 @@ func (o *outputRunner) run(ctx context.Context) {
 				rpc, g := o.block.Proc.Client()
 				s, err := rpc.Write(ctx)
 				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
 					o.restart(ctx, g, err)
 					continue
 				}
@@ -539,6 +646,7 @@ func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult) ([]uint
 
 func (o *outputRunner) restart(ctx context.Context, gen int, cause error) {
 	o.p.log.Warn("output process failed; restarting it and resending the batch", "output", o.block.Name, "error", cause)
-	o.p.stats.Restarts.Add(1)
-	_ = o.block.Proc.Restart(ctx, gen)
+	if restarted, _ := o.block.Proc.Restart(ctx, gen); restarted {
+		o.p.stats.Restarts.Add(1)
+	}
 }

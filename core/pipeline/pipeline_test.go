@@ -21,18 +21,33 @@ import (
 // process boundaries.
 const envServe = "GOSTASH_PIPELINE_TEST_SERVE"
 
-// once publishes one batch of three events and records its ack in a file.
-type once struct{ ackFile string }
+// once publishes batches (one unless told) of three events each and
+// records their acks in a file. It ends once they are acked, or at once
+// with end_early, as stdin does at its end of file.
+type once struct {
+	ackFile  string
+	batches  int
+	endEarly bool
+}
 
 func (o once) Run(ctx context.Context, p sdk.Publisher) error {
-	events := []*sdk.Event{sdk.NewEvent("a"), sdk.NewEvent("b"), sdk.NewEvent("c")}
-	acked := make(chan struct{})
-	if err := p.Publish(ctx, events, func() {
-		_ = os.WriteFile(o.ackFile, []byte("acked"), 0o644)
-		close(acked)
-	}); err != nil {
-		return err
+	n := max(o.batches, 1)
+	var acks sync.WaitGroup
+	for i := 0; i < n; i++ {
+		events := []*sdk.Event{sdk.NewEvent("a"), sdk.NewEvent("b"), sdk.NewEvent("c")}
+		acks.Add(1)
+		if err := p.Publish(ctx, events, func() {
+			_ = os.WriteFile(o.ackFile, []byte("acked"), 0o644)
+			acks.Done()
+		}); err != nil {
+			return err
+		}
 	}
+	if o.endEarly {
+		return nil
+	}
+	acked := make(chan struct{})
+	go func() { acks.Wait(); close(acked) }()
 	select { // an input ends only when what it published is acked
 	case <-acked:
 	case <-ctx.Done():
@@ -58,9 +73,9 @@ func (g gate) Write(ctx context.Context, events []*sdk.Event) error {
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envServe) == "1" {
-		sdk.RegisterInput("once", sdk.NewSpec("").Field(sdk.String("ack_file")),
+		sdk.RegisterInput("once", sdk.NewSpec("").Field(sdk.String("ack_file")).Field(sdk.Int("batches")).Field(sdk.Bool("end_early")),
 			func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Input, error) {
-				return once{ackFile: c.String("ack_file")}, nil
+				return once{ackFile: c.String("ack_file"), batches: c.Int("batches"), endEarly: c.Bool("end_early")}, nil
 			})
 		sdk.RegisterOutput("gate", sdk.NewSpec("").Field(sdk.String("file")),
 			func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {

@@ -106,8 +106,12 @@ func TestRestartReopensInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if err := p.Restart(context.Background(), gen); err != nil {
-		t.Fatal(err)
+	if restarted, err := p.Restart(context.Background(), gen); err != nil || !restarted {
+		t.Fatalf("restart after a crash: restarted %v, error %v", restarted, err)
+	}
+	// A second caller that saw the same crash finds it restarted already.
+	if restarted, err := p.Restart(context.Background(), gen); err != nil || restarted {
+		t.Fatalf("second restart of one crash: restarted %v, error %v", restarted, err)
 	}
 	if p.Pid() == pid {
 		t.Fatal("restart kept the dead process")

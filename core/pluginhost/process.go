@@ -187,15 +187,19 @@ func (p *Process) InstanceID(handle int) uint64 {
 
 // Restart starts the process again after a crash seen at generation gen,
 // with backoff, and reopens its instances. When another caller already
-// restarted it, Restart returns at once.
-func (p *Process) Restart(ctx context.Context, gen int) error {
+// restarted it, Restart returns at once; restarted says whether this call
+// restarted the process, so that a restart is counted once.
+func (p *Process) Restart(ctx context.Context, gen int) (restarted bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.gen != gen || p.closed {
-		return nil
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err() // stopping: a restart would only be killed again
 	}
 	p.logger.Warn("plugin process failed; restarting it", "name", p.spec.Name)
-	p.client.Kill()
+	p.kill()
 	backoff := 50 * time.Millisecond
 	for {
 		err := p.start()
@@ -203,17 +207,42 @@ func (p *Process) Restart(ctx context.Context, gen int) error {
 			err = p.reopen(ctx)
 		}
 		if err == nil {
-			return nil
+			return true, nil
 		}
 		p.logger.Error("plugin restart failed", "error", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-time.After(backoff):
 		}
 		if backoff < 5*time.Second {
 			backoff *= 2
 		}
+	}
+}
+
+// killGrace is how long a plugin process may take to exit when asked
+// before it is killed outright.
+const killGrace = 3 * time.Second
+
+// kill stops the current process; p.mu is held. go-plugin asks the
+// process to shut down and waits for the answer without a deadline, so a
+// stopped (SIGSTOP) or wedged process would hold the caller for ever:
+// after killGrace it gets SIGKILL, which also ends that wait.
+func (p *Process) kill() {
+	if p.client == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func(c *plugin.Client) { c.Kill(); close(done) }(p.client)
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		if p.runner != nil {
+			p.logger.Warn("plugin process did not exit when asked; killing it", "name", p.spec.Name)
+			_ = p.runner.Kill(context.Background())
+		}
+		<-done
 	}
 }
 
@@ -248,7 +277,5 @@ func (p *Process) Kill() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	if p.client != nil {
-		p.client.Kill()
-	}
+	p.kill()
 }

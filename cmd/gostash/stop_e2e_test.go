@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The stop contract (docs/architecture.md, "Stopping"): a first signal
+// drains within --pipeline.drain_timeout, then what is left is cancelled,
+// logged and the exit status is exitNotDrained; a second signal exits at
+// once with 128 + its number.
+
+const stopPipeline = `
+pipeline { workers = 1 }
+input "generator" "gen" {
+  lines = ["a line"]
+  rate  = 2000
+}
+filter "expr" "f" { set = { "[n]" = "1" } }
+output "stdout" "out" { codec = "json_lines" }
+`
+
+// stopped SIGSTOPs a plugin process of gostash, and lets it go at the end
+// of the test, should it outlive the core.
+func stopped(t *testing.T, core int, name string) int {
+	t.Helper()
+	pid := waitChild(t, core, name)
+	time.Sleep(500 * time.Millisecond) // events flow first
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	time.Sleep(300 * time.Millisecond) // batches pile up behind it
+	return pid
+}
+
+// exitStatus waits at most within for cmd and returns its exit status.
+func exitStatus(t *testing.T, cmd *exec.Cmd, within time.Duration, stderr *bytes.Buffer) int {
+	t.Helper()
+	err := waitExit(cmd, within)
+	if err != nil && strings.Contains(err.Error(), "still running") {
+		t.Fatalf("gostash still running %v after the stop\n%s", within, stderr.String())
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+func checkNotDelivered(t *testing.T, stderr string) {
+	t.Helper()
+	if strings.Contains(stderr, "panic") {
+		t.Fatalf("gostash panicked:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "did not drain in time") || !strings.Contains(stderr, "not delivered") || !strings.Contains(stderr, "input=gen") {
+		t.Fatalf("the log does not say what was not delivered:\n%s", stderr)
+	}
+}
+
+// An output that hangs (here SIGSTOPped) cannot hold a stop: past the
+// deadline gostash cancels its batches, says so, and exits non-zero.
+func TestStopWithAStuckOutputEndsAtTheDeadline(t *testing.T) {
+	cfg := writeFile(t, "p.hcl", stopPipeline)
+	cmd, _, errb := startGostash(t, "-f", cfg, "--pipeline.drain_timeout", "1s")
+	stopped(t, cmd.Process.Pid, "builtin-outputs")
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code := exitStatus(t, cmd, 12*time.Second, errb)
+	t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
+	if code != exitNotDrained {
+		t.Fatalf("exit status %d, want %d\n%s", code, exitNotDrained, errb.String())
+	}
+	checkNotDelivered(t, errb.String())
+}
+
+// A filter process that hangs used to make the stop panic ("send on
+// closed channel"): the core closed its work queue while an input still
+// sent to it.
+func TestStopWithAStuckFilterDoesNotPanic(t *testing.T) {
+	cfg := writeFile(t, "p.hcl", stopPipeline)
+	cmd, _, errb := startGostash(t, "-f", cfg, "--pipeline.drain_timeout", "1s")
+	stopped(t, cmd.Process.Pid, "builtin-filters")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, cmd, 12*time.Second, errb); code != exitNotDrained {
+		t.Fatalf("exit status %d, want %d\n%s", code, exitNotDrained, errb.String())
+	}
+	checkNotDelivered(t, errb.String())
+}
+
+// stdin's end starts the drain too: with a stdout nobody reads, gostash
+// ends at the deadline instead of waiting for ever.
+func TestStdinEndWithUnreadStdoutEndsAtTheDeadline(t *testing.T) {
+	// 300 lines of 1 KB: fewer than the credits (4 batches of 125 with
+	// one worker), so stdin reaches its end; far more than a pipe holds.
+	var in strings.Builder
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&in, "%04d %s\n", i, strings.Repeat("x", 1000))
+	}
+	cmd := exec.Command(gostashBin, "-w", "1", "-b", "125", "--pipeline.drain_timeout", "1s", "-e", `
+input "stdin" "gen" {}
+output "stdout" "out" { codec = "line" }
+`)
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(in.String())
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close() // kept open and never read
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	if code := exitStatus(t, cmd, 15*time.Second, &errb); code != exitNotDrained {
+		t.Fatalf("exit status %d, want %d\n%s", code, exitNotDrained, errb.String())
+	}
+	checkNotDelivered(t, errb.String())
+}
+
+// A second SIGTERM exits at once with SIGTERM's status, as a shell
+// reports a process it killed (130 is SIGINT's).
+func TestSecondSIGTERMExits143(t *testing.T) {
+	cfg := writeFile(t, "p.hcl", stopPipeline)
+	cmd, _, errb := startGostash(t, "-f", cfg) // the default deadline, 30 s
+	stopped(t, cmd.Process.Pid, "builtin-outputs")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, cmd, 5*time.Second, errb); code != 143 {
+		t.Fatalf("exit status %d after a second SIGTERM, want 143\n%s", code, errb.String())
+	}
+}
+
+// SIGHUP, here to the whole process group as a closed terminal sends it,
+// drains like SIGTERM: every event read is delivered and the exit is 0.
+func TestSIGHUPDrainsAndExitsZero(t *testing.T) {
+	cfg := writeFile(t, "p.hcl", stopPipeline)
+	cmd := exec.Command(gostashBin, "-f", cfg)
+	cmd.Dir = t.TempDir()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	waitChild(t, cmd.Process.Pid, "builtin-outputs")
+	time.Sleep(700 * time.Millisecond)
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, cmd, 20*time.Second, &errb); code != 0 {
+		t.Fatalf("exit status %d after SIGHUP, want 0\n%s", code, errb.String())
+	}
+	if strings.Contains(errb.String(), "restarting") {
+		t.Fatalf("plugins died of the group's SIGHUP instead of being drained:\n%s", errb.String())
+	}
+	m := statsLine.FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("no stats line:\n%s", errb.String())
+	}
+	if got := len(jsonEvents(t, out.String())); fmt.Sprint(got) != m[1] || got == 0 {
+		t.Fatalf("read %s events, %d reached the output after the drain", m[1], got)
+	}
+}
