@@ -294,10 +294,25 @@ func DiagnosticsFromProto(pds []*pluginv1.Diagnostic) Diagnostics {
 // hcLogger adapts hclog to the SDK's Logger.
 type hcLogger struct{ hclog.Logger }
 
-func (l hcLogger) Debug(msg string, args ...any) { l.Logger.Debug(msg, args...) }
-func (l hcLogger) Info(msg string, args ...any)  { l.Logger.Info(msg, args...) }
-func (l hcLogger) Warn(msg string, args ...any)  { l.Logger.Warn(msg, args...) }
-func (l hcLogger) Error(msg string, args ...any) { l.Logger.Error(msg, args...) }
+func (l hcLogger) Debug(msg string, args ...any) { l.Logger.Debug(msg, logArgs(args)...) }
+func (l hcLogger) Info(msg string, args ...any)  { l.Logger.Info(msg, logArgs(args)...) }
+func (l hcLogger) Warn(msg string, args ...any)  { l.Logger.Warn(msg, logArgs(args)...) }
+func (l hcLogger) Error(msg string, args ...any) { l.Logger.Error(msg, logArgs(args)...) }
+
+// logArgs writes durations as "200ms": hclog's JSON would write their
+// nanoseconds, which reach the core's log as a float ("2e+08").
+func logArgs(args []any) []any {
+	copied := false
+	for i, a := range args {
+		if d, ok := a.(time.Duration); ok {
+			if !copied { // the caller's slice is not ours to change
+				args, copied = append([]any(nil), args...), true
+			}
+			args[i] = d.String()
+		}
+	}
+	return args
+}
 
 func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1.OpenResponse, error) {
 	kind := kindOf(req.Kind)
