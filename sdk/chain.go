@@ -12,7 +12,7 @@ import (
 type FilterInstance struct {
 	Name        string
 	Filter      Filter
-	when        *Condition
+	when        *guard
 	addField    []fieldTemplate
 	addTag      []*Template
 	removeField []*Template
@@ -32,10 +32,8 @@ func OpenFilter(ctx context.Context, comp *Component, c *Config, env Env) (*Filt
 		return nil, err
 	}
 	fi := &FilterInstance{Name: env.Name, Filter: f, logger: env.Logger}
-	if src := c.String("when"); src != "" {
-		if fi.when, err = CompileCondition(src); err != nil {
-			return nil, fmt.Errorf("when: %w", err)
-		}
+	if fi.when, err = newGuard(c.String("when"), env.Logger); err != nil {
+		return nil, fmt.Errorf("when: %w", err)
 	}
 	if fi.addField, err = compileFieldTemplates(c.StringMap("add_field")); err != nil {
 		return nil, fmt.Errorf("add_field: %w", err)
@@ -72,17 +70,9 @@ func compileFieldTemplates(m map[string]string) ([]fieldTemplate, error) {
 }
 
 // applies reports whether the instance's `when` holds for e. An
-// expression that fails to evaluate counts as false and is logged.
-func (fi *FilterInstance) applies(e *Event) bool {
-	if fi.when == nil {
-		return true
-	}
-	ok, err := fi.when.Match(e)
-	if err != nil && fi.logger != nil {
-		fi.logger.Debug("when expression failed; filter skipped", "error", err)
-	}
-	return ok && err == nil
-}
+// expression that fails to evaluate counts as false (the guard counts and
+// logs it): the filter is skipped and the event goes on unchanged.
+func (fi *FilterInstance) applies(e *Event) bool { return fi.when.match(e) }
 
 // matched applies the common options of a successful filter, in
 // Logstash's order: add_field, remove_field, add_tag, remove_tag.

@@ -166,7 +166,7 @@ type inputInstance struct {
 
 type outputInstance struct {
 	output Output
-	when   *Condition
+	when   *guard
 	logger hclog.Logger
 }
 
@@ -372,10 +372,8 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 			return fail(err)
 		}
 		oi := &outputInstance{output: out, logger: logger}
-		if src := cfg.String("when"); src != "" {
-			if oi.when, err = CompileCondition(src); err != nil {
-				return fail(fmt.Errorf("when: %w", err))
-			}
+		if oi.when, err = newGuard(cfg.String("when"), env.Logger); err != nil {
+			return fail(fmt.Errorf("when: %w", err))
 		}
 		s.mu.Lock()
 		s.outputs[id] = oi
@@ -639,15 +637,12 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
-		// Events the output's `when` excludes are done: they are accepted
-		// without being written.
+		// Events the output's `when` excludes (or fails on) are done:
+		// they are accepted without being written.
 		selected, index = selected[:0], index[:0]
 		for i, e := range events {
-			if oi.when != nil {
-				ok, err := oi.when.Match(e)
-				if err != nil || !ok {
-					continue
-				}
+			if !oi.when.match(e) {
+				continue
 			}
 			selected = append(selected, e)
 			index = append(index, i)
