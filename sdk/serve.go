@@ -553,9 +553,20 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 		}
 		resp := &pluginv1.ProcessResponse{Seq: req.Seq}
 		decoded, err := dec.Decode(req.Events)
-		if err != nil {
+		switch {
+		case err != nil:
 			resp.Error = err.Error()
-		} else {
+		case req.MaxEvents > 0:
+			// Pieces of at most MaxEvents go out as the chain makes
+			// them: a 1000x fan-out never exists as one batch.
+			last, err := RunChainPieces(ctx, chain, decoded, int(req.MaxEvents), func(piece []*Event) error {
+				return stream.Send(&pluginv1.ProcessResponse{Seq: req.Seq, Events: enc.Encode(piece), Count: uint32(len(piece)), More: true})
+			})
+			if err != nil {
+				return err
+			}
+			resp.Events, resp.Count = enc.Encode(last), uint32(len(last))
+		default: // a core that takes the answer in one piece
 			// RunChain reuses its argument's array: give it a copy of
 			// the decoder's list, which the decoder needs to recycle.
 			events = append(events[:0], decoded...)
