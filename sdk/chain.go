@@ -12,7 +12,7 @@ import (
 type FilterInstance struct {
 	Name        string
 	Filter      Filter
-	when        *Condition
+	when        *guard
 	addField    []fieldTemplate
 	addTag      []*Template
 	removeField []*Template
@@ -32,10 +32,8 @@ func OpenFilter(ctx context.Context, comp *Component, c *Config, env Env) (*Filt
 		return nil, err
 	}
 	fi := &FilterInstance{Name: env.Name, Filter: f, logger: env.Logger}
-	if src := c.String("when"); src != "" {
-		if fi.when, err = CompileCondition(src); err != nil {
-			return nil, fmt.Errorf("when: %w", err)
-		}
+	if fi.when, err = newGuard(c.String("when"), env.Logger); err != nil {
+		return nil, fmt.Errorf("when: %w", err)
 	}
 	if fi.addField, err = compileFieldTemplates(c.StringMap("add_field")); err != nil {
 		return nil, fmt.Errorf("add_field: %w", err)
@@ -72,17 +70,9 @@ func compileFieldTemplates(m map[string]string) ([]fieldTemplate, error) {
 }
 
 // applies reports whether the instance's `when` holds for e. An
-// expression that fails to evaluate counts as false and is logged.
-func (fi *FilterInstance) applies(e *Event) bool {
-	if fi.when == nil {
-		return true
-	}
-	ok, err := fi.when.Match(e)
-	if err != nil && fi.logger != nil {
-		fi.logger.Debug("when expression failed; filter skipped", "error", err)
-	}
-	return ok && err == nil
-}
+// expression that fails to evaluate counts as false (the guard counts and
+// logs it): the filter is skipped and the event goes on unchanged.
+func (fi *FilterInstance) applies(e *Event) bool { return fi.when.match(e) }
 
 // matched applies the common options of a successful filter, in
 // Logstash's order: add_field, remove_field, add_tag, remove_tag.
@@ -197,4 +187,75 @@ func sortedStringKeys(m map[string]string) []string {
 	}
 	sortStrings(keys)
 	return keys
+}
+
+// RunChainPieces runs events through the filters as RunChain does, with
+// the same events in the same order, but hands them to flush in pieces of
+// at most max events as they come out, so a chain that emits many events
+// per event (clones, splits) holds one piece and one event's emits per
+// filter, never its whole result. Each event goes through the whole chain
+// before the next one starts. The last piece (possibly empty) is left for
+// the caller: RunChainPieces returns it. An error from flush stops the
+// chain and is returned.
+func RunChainPieces(ctx context.Context, chain []*FilterInstance, events []*Event, max int, flush func([]*Event) error) ([]*Event, error) {
+	r := &pieceRunner{ctx: ctx, chain: chain, max: max, flush: flush, extras: make([][]*Event, len(chain))}
+	r.emits = make([]func(*Event), len(chain))
+	for i := range chain {
+		r.emits[i] = func(e *Event) { r.extras[i] = append(r.extras[i], e) }
+	}
+	for _, e := range events {
+		r.run(0, e)
+		if r.err != nil {
+			return nil, r.err
+		}
+	}
+	return r.out, nil
+}
+
+type pieceRunner struct {
+	ctx    context.Context
+	chain  []*FilterInstance
+	max    int
+	flush  func([]*Event) error
+	err    error
+	out    []*Event
+	extras [][]*Event // per filter: what the event it runs on emitted
+	emits  []func(*Event)
+}
+
+// run passes e through filters i and on. A filter's emits are kept in
+// that filter's own buffer while they pass through the filters after it:
+// those use buffers of their own, so one buffer per filter is enough.
+func (r *pieceRunner) run(i int, e *Event) {
+	if r.err != nil {
+		return
+	}
+	if i == len(r.chain) {
+		r.out = append(r.out, e)
+		if len(r.out) >= r.max {
+			r.err = r.flush(r.out)
+			r.out = r.out[:0]
+		}
+		return
+	}
+	fi := r.chain[i]
+	if !fi.applies(e) {
+		r.run(i+1, e)
+		return
+	}
+	start := len(r.extras[i])
+	switch fi.Filter.Filter(r.ctx, e, r.emits[i]) {
+	case Matched:
+		fi.matched(e)
+		r.run(i+1, e)
+	case Failed:
+		r.run(i+1, e)
+	case Dropped:
+	}
+	// Indexing, not ranging: the buffer may grow while its events run.
+	for j := start; j < len(r.extras[i]); j++ {
+		r.run(i+1, r.extras[i][j])
+	}
+	clear(r.extras[i][start:])
+	r.extras[i] = r.extras[i][:start]
 }

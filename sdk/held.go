@@ -89,6 +89,8 @@ func (m *processRequest) unmarshalAliased(b []byte) error {
 			}
 		case num == 3 && typ == protowire.BytesType:
 			m.Events = bytes
+		case num == 4 && typ == protowire.VarintType:
+			m.MaxEvents = uint32(v)
 		}
 		return nil
 	})
@@ -129,6 +131,8 @@ func (m *ProcessResponse) unmarshalAliased(b []byte) error {
 			m.Count = uint32(v)
 		case num == 4 && typ == protowire.BytesType:
 			m.Error = string(bytes)
+		case num == 5 && typ == protowire.VarintType:
+			m.More = v != 0
 		}
 		return nil
 	})

@@ -28,11 +28,13 @@ func TestReadInPlace(t *testing.T) {
 			&InputMessage{}, nil},
 		{"filtered", &pluginv1.ProcessResponse{Seq: 3, Events: events, Count: 4, Error: ""},
 			&ProcessResponse{}, func(m proto.Message) []byte { return m.(*ProcessResponse).Events }},
+		{"piece", &pluginv1.ProcessResponse{Seq: 3, Events: events, Count: 4, More: true},
+			&ProcessResponse{}, func(m proto.Message) []byte { return m.(*ProcessResponse).Events }},
 		{"filter error", &pluginv1.ProcessResponse{Seq: 1 << 40, Error: "chain failed"},
 			&ProcessResponse{}, nil},
 		{"write", &pluginv1.WriteRequest{Seq: 9, InstanceId: 300, Events: events},
 			&WriteRequest{}, func(m proto.Message) []byte { return m.(*WriteRequest).Events }},
-		{"process", &pluginv1.ProcessRequest{Seq: 2, InstanceIds: []uint64{1, 200, 1 << 33}, Events: events},
+		{"process", &pluginv1.ProcessRequest{Seq: 2, InstanceIds: []uint64{1, 200, 1 << 33}, Events: events, MaxEvents: 500},
 			&processRequest{}, func(m proto.Message) []byte { return m.(*processRequest).Events }},
 	}
 	for _, tt := range tests {

@@ -167,7 +167,7 @@ type inputInstance struct {
 
 type outputInstance struct {
 	output Output
-	when   *Condition
+	when   *guard
 	logger hclog.Logger
 }
 
@@ -295,10 +295,25 @@ func DiagnosticsFromProto(pds []*pluginv1.Diagnostic) Diagnostics {
 // hcLogger adapts hclog to the SDK's Logger.
 type hcLogger struct{ hclog.Logger }
 
-func (l hcLogger) Debug(msg string, args ...any) { l.Logger.Debug(msg, args...) }
-func (l hcLogger) Info(msg string, args ...any)  { l.Logger.Info(msg, args...) }
-func (l hcLogger) Warn(msg string, args ...any)  { l.Logger.Warn(msg, args...) }
-func (l hcLogger) Error(msg string, args ...any) { l.Logger.Error(msg, args...) }
+func (l hcLogger) Debug(msg string, args ...any) { l.Logger.Debug(msg, logArgs(args)...) }
+func (l hcLogger) Info(msg string, args ...any)  { l.Logger.Info(msg, logArgs(args)...) }
+func (l hcLogger) Warn(msg string, args ...any)  { l.Logger.Warn(msg, logArgs(args)...) }
+func (l hcLogger) Error(msg string, args ...any) { l.Logger.Error(msg, logArgs(args)...) }
+
+// logArgs writes durations as "200ms": hclog's JSON would write their
+// nanoseconds, which reach the core's log as a float ("2e+08").
+func logArgs(args []any) []any {
+	copied := false
+	for i, a := range args {
+		if d, ok := a.(time.Duration); ok {
+			if !copied { // the caller's slice is not ours to change
+				args, copied = append([]any(nil), args...), true
+			}
+			args[i] = d.String()
+		}
+	}
+	return args
+}
 
 func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1.OpenResponse, error) {
 	kind := kindOf(req.Kind)
@@ -358,10 +373,8 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 			return fail(err)
 		}
 		oi := &outputInstance{output: out, logger: logger}
-		if src := cfg.String("when"); src != "" {
-			if oi.when, err = CompileCondition(src); err != nil {
-				return fail(fmt.Errorf("when: %w", err))
-			}
+		if oi.when, err = newGuard(cfg.String("when"), env.Logger); err != nil {
+			return fail(fmt.Errorf("when: %w", err))
 		}
 		s.mu.Lock()
 		s.outputs[id] = oi
@@ -541,9 +554,20 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 		}
 		resp := &pluginv1.ProcessResponse{Seq: req.Seq}
 		decoded, err := dec.Decode(req.Events)
-		if err != nil {
+		switch {
+		case err != nil:
 			resp.Error = err.Error()
-		} else {
+		case req.MaxEvents > 0:
+			// Pieces of at most MaxEvents go out as the chain makes
+			// them: a 1000x fan-out never exists as one batch.
+			last, err := RunChainPieces(ctx, chain, decoded, int(req.MaxEvents), func(piece []*Event) error {
+				return stream.Send(&pluginv1.ProcessResponse{Seq: req.Seq, Events: enc.Encode(piece), Count: uint32(len(piece)), More: true})
+			})
+			if err != nil {
+				return err
+			}
+			resp.Events, resp.Count = enc.Encode(last), uint32(len(last))
+		default: // a core that takes the answer in one piece
 			// RunChain reuses its argument's array: give it a copy of
 			// the decoder's list, which the decoder needs to recycle.
 			events = append(events[:0], decoded...)
@@ -625,15 +649,12 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
-		// Events the output's `when` excludes are done: they are accepted
-		// without being written.
+		// Events the output's `when` excludes (or fails on) are done:
+		// they are accepted without being written.
 		selected, index = selected[:0], index[:0]
 		for i, e := range events {
-			if oi.when != nil {
-				ok, err := oi.when.Match(e)
-				if err != nil || !ok {
-					continue
-				}
+			if !oi.when.match(e) {
+				continue
 			}
 			selected = append(selected, e)
 			index = append(index, i)

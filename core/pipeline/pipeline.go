@@ -360,20 +360,29 @@ type batch struct {
 	id      uint64
 	data    []byte
 	count   int
-	pending atomic.Int32 // outputs still to accept it
+	// pending counts the deliveries of its pieces not yet done, plus one
+	// for the worker until every piece of the batch is queued.
+	pending atomic.Int32
+	// abandoned is set when a stop cut the batch's filtering short: what
+	// was delivered stays delivered, but the batch is not acked (it will
+	// be read again).
+	abandoned atomic.Bool
 	// held are the received messages whose buffers the batch's bytes
-	// (as read, and as each filter chain returned them) alias.
+	// (as read) alias.
 	held []interface{ Release() }
 }
 
-// done marks one output done with the batch; the last one acks it and
-// gives its buffers back: no output or chain uses its bytes any more.
+// done marks one delivery (or the worker) done with the batch; the last
+// one acks it, unless it was abandoned, and gives its buffers back: no
+// output or chain uses its bytes any more.
 func (b *batch) done(p *Pipeline) {
 	if b.pending.Add(-1) == 0 {
-		b.session.ack(b.id)
-		if b.input != nil {
-			b.input.unackedBatches.Add(-1)
-			b.input.unackedEvents.Add(-int64(b.count))
+		if !b.abandoned.Load() {
+			b.session.ack(b.id)
+			if b.input != nil {
+				b.input.unackedBatches.Add(-1)
+				b.input.unackedEvents.Add(-int64(b.count))
+			}
 		}
 		for _, h := range b.held {
 			h.Release()
@@ -403,45 +412,72 @@ func (s *segment) ids() []uint64 {
 type chainStream struct {
 	seg    *segment
 	stream pluginv1.Plugin_ProcessClient
+	cancel context.CancelFunc // ends stream
 	gen    int
 	seq    uint64
 }
 
-// process runs data through the segment. A broken stream means the
-// plugin process died: restart it and send the batch again, since nothing
-// downstream has seen it.
-func (c *chainStream) process(ctx context.Context, p *Pipeline, b *batch, data []byte) ([]byte, int, error) {
+// process runs data through the segment and hands each piece of the
+// answer to each, which owns the piece (and releases it) from then on.
+// The process sends pieces of at most a batch's size, so a filter that
+// emits many events per event never makes one huge answer. A broken
+// stream means the plugin process died: restart it and send the batch
+// again, since nothing downstream has seen it (or, if the stream broke
+// between pieces, nothing is lost: the pieces passed on come again).
+func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte, each func(*sdk.ProcessResponse) error) error {
 	for {
 		if c.stream == nil {
 			rpc, gen := c.seg.proc.Client()
-			s, err := rpc.Process(ctx)
+			sctx, cancel := context.WithCancel(ctx)
+			s, err := rpc.Process(sctx)
 			if err != nil {
+				cancel()
 				if err := c.restart(ctx, p, gen, err); err != nil {
-					return nil, 0, err
+					return err
 				}
 				continue
 			}
-			c.stream, c.gen = s, gen
+			c.stream, c.cancel, c.gen = s, cancel, gen
 		}
 		c.seq++
-		err := c.stream.Send(&pluginv1.ProcessRequest{Seq: c.seq, InstanceIds: c.seg.ids(), Events: data})
-		resp := &sdk.ProcessResponse{}
-		if err == nil {
-			err = c.stream.RecvMsg(resp)
-		}
-		if err != nil {
-			c.stream = nil
-			if err := c.restart(ctx, p, c.gen, err); err != nil {
-				return nil, 0, err
+		err := c.stream.Send(&pluginv1.ProcessRequest{Seq: c.seq, InstanceIds: c.seg.ids(), Events: data,
+			MaxEvents: uint32(p.settings.BatchSize)})
+		for err == nil {
+			resp := &sdk.ProcessResponse{}
+			if err = c.stream.RecvMsg(resp); err != nil {
+				break
 			}
-			continue
+			if resp.Error != "" {
+				resp.Release()
+				if resp.More { // not this protocol: start afresh
+					c.drop()
+				}
+				return errors.New(resp.Error)
+			}
+			more := resp.More
+			if err := each(resp); err != nil {
+				if more { // the rest of the answer would be read as the next one's
+					c.drop()
+				}
+				return err
+			}
+			if !more {
+				return nil
+			}
 		}
-		b.held = append(b.held, resp)
-		if resp.Error != "" {
-			return nil, 0, errors.New(resp.Error)
+		c.drop()
+		if err := c.restart(ctx, p, c.gen, err); err != nil {
+			return err
 		}
-		return resp.Events, int(resp.Count), nil
 	}
+}
+
+// drop ends the stream; the next batch opens a new one.
+func (c *chainStream) drop() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.stream, c.cancel = nil, nil
 }
 
 func (c *chainStream) restart(ctx context.Context, p *Pipeline, gen int, cause error) error {
@@ -475,61 +511,91 @@ func (p *Pipeline) worker(ctx context.Context, quit <-chan struct{}) {
 		case <-quit:
 			return
 		}
-		data, count, ok := p.filter(ctx, streams, b)
-		if !ok {
-			p.inflight.Done() // stopping: the batch is not acked and will be read again
-			continue
+		b.pending.Store(1) // the worker's, until every piece is queued
+		if !p.filter(ctx, streams, 0, b, b.data, b.count, nil) {
+			b.abandoned.Store(true) // stopping: not acked, it will be read again
 		}
-		p.stats.Filtered.Add(int64(count))
-		if count == 0 {
-			b.pending.Store(1)
-			b.done(p)
-			continue
-		}
-		b.pending.Store(int32(len(p.outputs)))
-		// The outputs share the chain's result read-only.
-		for _, o := range p.outputs {
-			select {
-			case o.queue <- &delivery{batch: b, data: data, count: count}:
-			case <-ctx.Done():
-				return // cancelled: the batch stays unacked
-			}
-		}
+		b.done(p)
 	}
 }
 
-// filter runs a batch through every segment. A chain that fails on a batch
-// (not a crash, which process handles) is retried with backoff: dropping
-// the batch would lose events, and acking it would lie to the input.
-func (p *Pipeline) filter(ctx context.Context, streams []*chainStream, b *batch) ([]byte, int, bool) {
+// errStopping ends a chain whose pieces can no longer go on.
+var errStopping = errors.New("pipeline stopping")
+
+// filter runs data (a batch, or a piece of what segment i-1 made of it)
+// through segments i and on, and queues every piece that comes out of the
+// last for the outputs as soon as it does: memory holds a piece per
+// segment, not everything a fan-out makes. held is what data aliases; it
+// is released once the segment no longer needs it. A segment that fails
+// on a piece (not a crash, which process handles) is retried with backoff:
+// dropping it would lose events, and acking it would lie to the input.
+// It returns false when the pipeline stopped first.
+func (p *Pipeline) filter(ctx context.Context, streams []*chainStream, i int, b *batch, data []byte, count int, held interface{ Release() }) bool {
+	if count == 0 {
+		release(held)
+		return true
+	}
+	if i == len(streams) {
+		return p.deliver(ctx, b, data, count, held)
+	}
 	backoff := 100 * time.Millisecond
 	for {
-		data, count := b.data, b.count
-		var err error
-		for _, c := range streams {
-			if count == 0 {
-				break
+		err := streams[i].process(ctx, p, data, func(piece *sdk.ProcessResponse) error {
+			if !p.filter(ctx, streams, i+1, b, piece.Events, int(piece.Count), piece) {
+				return errStopping
 			}
-			if data, count, err = c.process(ctx, p, b, data); err != nil {
-				break
-			}
-		}
+			return nil
+		})
 		if err == nil {
-			return data, count, true
+			release(held)
+			return true
 		}
-		if ctx.Err() != nil {
-			return nil, 0, false
+		if ctx.Err() != nil || errors.Is(err, errStopping) {
+			release(held)
+			return false
 		}
 		p.log.Error("filter chain failed on a batch; retrying it", "error", err, "in", backoff)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
-			return nil, 0, false
+			release(held)
+			return false
 		}
 		if backoff < 30*time.Second {
 			backoff *= 2
 		}
 	}
+}
+
+// deliver queues one piece of a batch for every output; the outputs share
+// it read-only, and the last one done gives its buffer back. It returns
+// false when a cancelled drain stopped it: the batch then never completes,
+// so it is not acked.
+func (p *Pipeline) deliver(ctx context.Context, b *batch, data []byte, count int, held interface{ Release() }) bool {
+	p.stats.Filtered.Add(int64(count))
+	pc := &piece{held: held}
+	pc.pending.Store(int32(len(p.outputs)))
+	b.pending.Add(int32(len(p.outputs)))
+	for _, o := range p.outputs {
+		select {
+		case o.queue <- &delivery{batch: b, piece: pc, data: data, count: count}:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+func release(h interface{ Release() }) {
+	if h != nil {
+		h.Release()
+	}
+}
+
+// piece is what a delivery's bytes alias, shared by the outputs.
+type piece struct {
+	held    interface{ Release() } // nil: the batch's own bytes
+	pending atomic.Int32           // outputs still to accept it
 }
 
 // ---- outputs ---------------------------------------------------------------
@@ -543,8 +609,17 @@ type outputRunner struct {
 
 type delivery struct {
 	batch *batch
+	piece *piece
 	data  []byte
 	count int
+}
+
+// done marks one output done with the delivery's piece and its batch.
+func (d *delivery) done(p *Pipeline) {
+	if d.piece.pending.Add(-1) == 0 {
+		release(d.piece.held)
+	}
+	d.batch.done(p)
 }
 
 // run writes deliveries on its own stream until quit is closed. Events
@@ -617,7 +692,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 				backoff *= 2
 			}
 		}
-		d.batch.done(o.p)
+		d.done(o.p)
 	}
 }
 

@@ -128,3 +128,58 @@ func TestRestartsCountProcessesNotStreams(t *testing.T) {
 		t.Fatalf("restarts = %d after one process crash, want 1\n%s", got, logs.String())
 	}
 }
+
+// A stop in the middle of a fan-out, while the output holds the first
+// pieces of a batch and the worker waits to queue the next, keeps the stop
+// contract: past the deadline the batch is cancelled and not acked; a
+// drain in time acks it once every piece is written.
+func TestStopDuringFanOut(t *testing.T) {
+	for _, drains := range []bool{false, true} {
+		t.Run(map[bool]string{false: "deadline", true: "drains"}[drains], func(t *testing.T) {
+			dir := t.TempDir()
+			ackFile, gateFile := filepath.Join(dir, "ack"), filepath.Join(dir, "gate")
+			in, filters, out := startSelf(t, "inputs"), startSelf(t, "filters"), startSelf(t, "outputs")
+			logs := &safeBuffer{}
+			drain := 500 * time.Millisecond
+			if drains {
+				drain = 5 * time.Second
+			}
+			// 3 events, 100 copies each, in pieces of 10: 30 pieces.
+			p := New(Settings{ID: "t", Workers: 1, BatchSize: 10, DataDir: dir, DrainTimeout: drain, ReportEvery: -1}, []Block{
+				{Kind: sdk.KindInput, Type: "once", Name: "in", ConfigJSON: []byte(`{"ack_file":"` + ackFile + `"}`), Proc: in},
+				{Kind: sdk.KindFilter, Type: "fanout_clone", Name: "clone", ConfigJSON: []byte(`{"copies":100,"file":"` + filepath.Join(dir, "peak") + `"}`), Proc: filters},
+				{Kind: sdk.KindOutput, Type: "gate", Name: "out", ConfigJSON: []byte(`{"file":"` + gateFile + `"}`), Proc: out},
+			}, slog.New(slog.NewTextHandler(logs, nil)))
+			ctx, stop := context.WithCancel(context.Background())
+			time.AfterFunc(300*time.Millisecond, func() {
+				stop()
+				if drains {
+					_ = os.WriteFile(gateFile, nil, 0o644)
+				}
+			})
+			err, took := runFor(t, p, ctx, 15*time.Second)
+			_, acked := os.Stat(ackFile)
+			if drains {
+				if err != nil || acked != nil {
+					t.Fatalf("Run = %v, acked = %v after a drain in time\n%s", err, acked == nil, logs.String())
+				}
+				if got := p.Stats().Out.Load(); got != 300 {
+					t.Fatalf("out = %d, want every piece written once (300)\n%s", got, logs.String())
+				}
+				return
+			}
+			if !errors.Is(err, ErrNotDrained) {
+				t.Fatalf("Run = %v, want ErrNotDrained\n%s", err, logs.String())
+			}
+			if took > 3*time.Second || strings.Contains(logs.String(), "did not end in time") {
+				t.Errorf("the stop took %v with a drain timeout of %v: the worker queuing pieces was not cancelled\n%s", took, drain, logs.String())
+			}
+			if acked == nil {
+				t.Fatal("a batch whose pieces were not all written was acked")
+			}
+			if !strings.Contains(logs.String(), "input=in batches=1 events=3") {
+				t.Fatalf("the log does not say what was not delivered:\n%s", logs.String())
+			}
+		})
+	}
+}

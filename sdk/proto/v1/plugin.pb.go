@@ -1793,7 +1793,12 @@ type ProcessRequest struct {
 	// The chain: filter instances hosted by this process, run in order.
 	InstanceIds []uint64 `protobuf:"varint,2,rep,packed,name=instance_ids,json=instanceIds,proto3" json:"instance_ids,omitempty"`
 	// An encoded EventBatch.
-	Events        []byte `protobuf:"bytes,3,opt,name=events,proto3" json:"events,omitempty"`
+	Events []byte `protobuf:"bytes,3,opt,name=events,proto3" json:"events,omitempty"`
+	// The core takes the answer in pieces of at most this many events
+	// (see ProcessResponse.more), so a chain that emits many events per
+	// event (clones, splits) never builds one huge batch. 0 (a core that
+	// predates pieces) asks for the whole answer in one response.
+	MaxEvents     uint32 `protobuf:"varint,4,opt,name=max_events,json=maxEvents,proto3" json:"max_events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1849,6 +1854,15 @@ func (x *ProcessRequest) GetEvents() []byte {
 	return nil
 }
 
+func (x *ProcessRequest) GetMaxEvents() uint32 {
+	if x != nil {
+		return x.MaxEvents
+	}
+	return 0
+}
+
+// The answer to a ProcessRequest: one response, or several pieces with the
+// request's seq, every one but the last with more set.
 type ProcessResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -1856,8 +1870,12 @@ type ProcessResponse struct {
 	// splits are added. All of them inherit the request batch's ack.
 	Events []byte `protobuf:"bytes,2,opt,name=events,proto3" json:"events,omitempty"`
 	Count  uint32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
-	// A failure of the whole chain; the core retries the batch.
-	Error         string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// A failure of the whole chain; the core retries the batch. Only the
+	// first response of an answer carries one.
+	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// More pieces of this answer follow. Absent (a plugin that predates
+	// pieces) means this is the last, or only, piece.
+	More          bool `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1918,6 +1936,13 @@ func (x *ProcessResponse) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *ProcessResponse) GetMore() bool {
+	if x != nil {
+		return x.More
+	}
+	return false
 }
 
 type WriteRequest struct {
@@ -2218,16 +2243,19 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06events\x18\x02 \x01(\fR\x06events\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\rR\x05count\"\f\n" +
 	"\n" +
-	"EndOfInput\"]\n" +
+	"EndOfInput\"|\n" +
 	"\x0eProcessRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12!\n" +
 	"\finstance_ids\x18\x02 \x03(\x04R\vinstanceIds\x12\x16\n" +
-	"\x06events\x18\x03 \x01(\fR\x06events\"g\n" +
+	"\x06events\x18\x03 \x01(\fR\x06events\x12\x1d\n" +
+	"\n" +
+	"max_events\x18\x04 \x01(\rR\tmaxEvents\"{\n" +
 	"\x0fProcessResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06events\x18\x02 \x01(\fR\x06events\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\rR\x05count\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error\"Y\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\x12\x12\n" +
+	"\x04more\x18\x05 \x01(\bR\x04more\"Y\n" +
 	"\fWriteRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\x04R\n" +
