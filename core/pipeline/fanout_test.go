@@ -162,9 +162,14 @@ func TestFanOutComesInBoundedPieces(t *testing.T) {
 		fmt.Sscan(string(b), &filterPeak)
 	}
 	// One batch's fan-out is 200,000 events of ~200 bytes: 40 MB encoded,
-	// several times that decoded. Pieces keep both sides far below.
+	// several times that decoded (unbounded, the core peaked at 335 MiB and
+	// the filter process at 852 MiB). Pieces keep both far below. The
+	// filter process holds a piece at a time; the core can also hold what
+	// gRPC's flow control lets the filter send ahead of a slower output:
+	// up to one stream window (16 MiB, core/pluginhost) per worker.
+	coreBound, filterBound := uint64(2*16<<20+32<<20), uint64(32<<20)
 	t.Logf("peak heap: core %d MiB, filter process %d MiB", corePeak>>20, filterPeak>>20)
-	if corePeak > 32<<20 || filterPeak > 32<<20 {
-		t.Errorf("peak heap: core %d MiB, filter process %d MiB; a bounded fan-out stays under 32 MiB", corePeak>>20, filterPeak>>20)
+	if corePeak > coreBound || filterPeak > filterBound {
+		t.Errorf("peak heap: core %d MiB (bound %d), filter process %d MiB (bound %d)", corePeak>>20, coreBound>>20, filterPeak>>20, filterBound>>20)
 	}
 }
