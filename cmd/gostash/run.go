@@ -59,6 +59,9 @@ func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*
 	}
 	reg := pluginhost.NewRegistry(self, sdk.Catalog())
 	for _, decl := range cfg.Plugins {
+		if decl.Invalid {
+			continue // reported; an unchecked binary is not started
+		}
 		if err := reg.AddBinary(ctx, decl.Name, decl.Path, decl.SHA256, hl); err != nil {
 			r := decl.Range
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Plugin cannot be loaded", Detail: err.Error(), Subject: &r})

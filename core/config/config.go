@@ -77,6 +77,9 @@ type PluginDecl struct {
 	Path   string
 	SHA256 string // lower-case hex; empty when not given
 	Range  hcl.Range
+	// Invalid is set when the block has an error (reported by Load): the
+	// binary must not be started, not even to describe it.
+	Invalid bool
 }
 
 // Block is one input, filter or output block.

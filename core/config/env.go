@@ -83,3 +83,24 @@ func envSuggestion(name string, env map[string]string) string {
 	}
 	return ""
 }
+
+// envNames returns the environment variables expr reads, in order, or nil.
+// Values that come from them may be secrets: diagnostics name the
+// variable instead of quoting the value.
+func envNames(expr hcl.Expression) []string {
+	var names []string
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "env" || len(tr) < 2 {
+			continue
+		}
+		switch step := tr[1].(type) {
+		case hcl.TraverseAttr:
+			names = append(names, step.Name)
+		case hcl.TraverseIndex:
+			if step.Key.Type() == cty.String && step.Key.IsKnown() {
+				names = append(names, step.Key.AsString())
+			}
+		}
+	}
+	return names
+}

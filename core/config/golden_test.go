@@ -21,6 +21,8 @@ var update = flag.Bool("update", false, "rewrite testdata/errors/*.golden from t
 func TestGoldenErrors(t *testing.T) {
 	t.Setenv("GOSTASH_TEST_HOST", "127.0.0.1")
 	t.Setenv("GOSTASH_TEST_TOPIC", "logs")
+	t.Setenv("GOSTASH_TEST_EMPTY", "")
+	t.Setenv("GOSTASH_TEST_SECRET", "hunter2")
 	entries, err := os.ReadDir("testdata/errors")
 	if err != nil {
 		t.Fatal(err)

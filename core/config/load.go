@@ -492,12 +492,28 @@ func (d *decoder) pluginDecl(blk *hclsyntax.Block) {
 	if decl.Path != "" && !filepath.IsAbs(decl.Path) && header.Filename != InlineName {
 		decl.Path = filepath.Join(filepath.Dir(header.Filename), decl.Path)
 	}
-	if decl.SHA256 != "" {
-		decl.SHA256 = strings.ToLower(decl.SHA256)
+	// A sha256 that is set must be a checksum: an empty one (often an
+	// empty ${env.X}) would otherwise turn verification off unnoticed.
+	if sha, set := values["sha256"].(string); set {
+		decl.SHA256 = strings.ToLower(sha)
 		if !isHex(decl.SHA256, 64) {
+			decl.Invalid = true
+			got := fmt.Sprintf("got %d characters", len(sha))
+			switch {
+			case sha == "":
+				got = "got an empty string"
+			case len(sha) == 64:
+				got = "got characters other than 0-9 and a-f"
+			}
+			if envNames(blk.Body.Attributes["sha256"].Expr) != nil {
+				got += " from an environment variable"
+			}
 			d.errorf(blk.Body.Attributes["sha256"].Expr.Range(), "Invalid sha256 for "+what,
-				"sha256 takes the 64 hex digits that sha256sum prints, got %d characters.", len(decl.SHA256))
+				"sha256 takes the 64 hex digits that `sha256sum %s` prints, %s. Remove the setting to start the binary unchecked.", decl.Path, got)
 		}
+	}
+	if diags.HasErrors() {
+		decl.Invalid = true
 	}
 	d.p.Plugins = append(d.p.Plugins, decl)
 }
