@@ -197,10 +197,15 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = os.MkdirAll(dataDir, 0o755)
 	}
+	var lock *os.File
+	if err == nil {
+		lock, err = lockDataDir(dataDir)
+	}
 	if err != nil {
 		log.Error("cannot use --path.data", "path", o.dataDir, "error", err)
 		return 1
 	}
+	defer lock.Close() // the lock lasts as long as this run
 
 	blocks, procs, err := startProcesses(ctx, l, hl)
 	defer func() {
