@@ -413,6 +413,15 @@ var pipelineFields = []sdk.Field{
 	sdk.Duration("batch_delay").Doc("How long to wait for a batch to fill; default: 50ms.").Build(),
 }
 
+// MaxWorkers bounds workers (-w and the pipeline block). Each worker
+// holds a batch in memory and a stream to every filter and output
+// process; far past the number of CPUs more workers add only memory and
+// contention, so a larger number is a typo (an extra zero), not a tuning.
+const MaxWorkers = 1024
+
+// MaxWorkersWhy says why, in error messages.
+const MaxWorkersWhy = "each worker holds a batch in memory and streams to every plugin process, and far more workers than CPUs only add memory"
+
 var pipelineSettingNames = fieldNames(pipelineFields)
 
 func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
@@ -435,7 +444,7 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 	if v, ok := values["id"].(string); ok {
 		s.ID, s.HasID = v, true
 	}
-	atLeastOne := func(name string, dst *int, has *bool) {
+	between := func(name string, max int, why string, dst *int, has *bool) {
 		v, ok := values[name].(int)
 		if !ok {
 			return
@@ -445,10 +454,15 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 				"%s must be at least 1, got %d.", name, v)
 			return
 		}
+		if max > 0 && v > max {
+			d.errorf(blk.Body.Attributes[name].Expr.Range(), "Invalid value for "+quote(name),
+				"%s can be at most %d, got %d: %s.", name, max, v, why)
+			return
+		}
 		*dst, *has = v, true
 	}
-	atLeastOne("workers", &s.Workers, &s.HasWorkers)
-	atLeastOne("batch_size", &s.BatchSize, &s.HasBatchSize)
+	between("workers", MaxWorkers, MaxWorkersWhy, &s.Workers, &s.HasWorkers)
+	between("batch_size", 0, "", &s.BatchSize, &s.HasBatchSize)
 	if v, ok := values["batch_delay"].(string); ok {
 		dur, _ := parseDuration(v) // decodeBody checked it
 		if dur < 0 {
