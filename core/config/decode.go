@@ -197,7 +197,7 @@ func (c *converter) wrong(path string, want sdk.Type, expr hcl.Expression, v cty
 	c.diags = append(c.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Wrong type for " + settingName(path),
-		Detail:   fmt.Sprintf("%s expects %s, got %s.", path, want, describe(v)),
+		Detail:   fmt.Sprintf("%s expects %s, got %s.", path, want, describeFrom(expr, v)),
 		Subject:  expr.Range().Ptr(),
 	})
 }
@@ -219,7 +219,7 @@ func (c *converter) value(t sdk.Type, path string, expr hcl.Expression, v cty.Va
 				c.diags = append(c.diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Invalid duration for " + settingName(path),
-					Detail:   fmt.Sprintf("%q is not a duration. Write a number and a unit, such as \"50ms\", \"5s\" or \"1m30s\" (units: ns, us, ms, s, m, h).", str),
+					Detail:   fmt.Sprintf("%s is not a duration. Write a number and a unit, such as \"50ms\", \"5s\" or \"1m30s\" (units: ns, us, ms, s, m, h).", upperFirst(quoteFrom(expr, str))),
 					Subject:  expr.Range().Ptr(),
 				})
 				return nil
@@ -366,7 +366,7 @@ func checkOneOf(f sdk.Field, expr hcl.Expression, v any) *hcl.Diagnostic {
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for " + quote(f.Name),
-			Detail:   fmt.Sprintf("%q is not one of %s.%s", s, strings.Join(f.OneOf, ", "), suggestSentence(s, f.OneOf, "")),
+			Detail:   fmt.Sprintf("%s is not one of %s.%s", upperFirst(quoteFrom(e, s)), strings.Join(f.OneOf, ", "), suggestSentence(s, f.OneOf, "")),
 			Subject:  e.Range().Ptr(),
 		}
 	}
@@ -399,6 +399,35 @@ func settingName(path string) string {
 }
 
 func parseDuration(s string) (time.Duration, error) { return time.ParseDuration(s) }
+
+// describeFrom is describe without the value when it came from the
+// environment: "a string (from ${env.X}, value hidden)".
+func describeFrom(expr hcl.Expression, v cty.Value) string {
+	from := fromEnv(expr)
+	if from == "" || v.IsNull() {
+		return describe(v)
+	}
+	ty := v.Type()
+	name := ty.FriendlyName()
+	switch {
+	case ty == cty.String, ty == cty.Number, ty == cty.Bool:
+		name = "a " + ty.FriendlyName()
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		name = "a list"
+	case ty.IsMapType() || ty.IsObjectType():
+		name = "a map"
+	}
+	return name + " (" + from + ")"
+}
+
+// quoteFrom quotes a string value for a diagnostic, or says where it came
+// from when that is the environment.
+func quoteFrom(expr hcl.Expression, s string) string {
+	if from := fromEnv(expr); from != "" {
+		return "the value (" + from + ")"
+	}
+	return strconv.Quote(s)
+}
 
 // describe names a value's type for "expects X, got Y", in the pipeline
 // language's type names, with the value when it is short.

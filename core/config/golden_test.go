@@ -48,6 +48,9 @@ func TestGoldenErrors(t *testing.T) {
 			}
 			var got bytes.Buffer
 			WriteDiagnostics(&got, p, diags)
+			if strings.Contains(got.String(), "hunter2") {
+				t.Errorf("the value of GOSTASH_TEST_SECRET appears in the diagnostics:\n%s", got.String())
+			}
 			golden := filepath.Join("testdata/errors", base+".golden")
 			if *update {
 				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
