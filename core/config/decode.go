@@ -35,6 +35,10 @@ func (p *Pipeline) Decode(s Schemas) hcl.Diagnostics {
 		if bdiags.HasErrors() {
 			continue
 		}
+		if cdiags := checkCommon(p, b, res.values); len(cdiags) > 0 {
+			diags = append(diags, cdiags...)
+			continue
+		}
 		for _, f := range fields {
 			if _, set := res.values[f.Name]; !set && f.Default != nil {
 				res.values[f.Name] = normalizeDefault(f.Default)
