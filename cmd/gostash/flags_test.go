@@ -51,3 +51,15 @@ func TestFlagValuesAccepted(t *testing.T) {
 		}
 	}
 }
+
+// Standard input can be read once: the built-in registry says which
+// inputs read it, and -t refuses a second one.
+func TestConfigTestRefusesTwoStdinInputs(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-t", "-e", `input "stdin" "a" {}
+input "stdin" "b" {}
+output "stdout" "out" {}`}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "<inline>:2:7: Error: Second input reading standard input") {
+		t.Fatalf("exit %d, want 1 and the second stdin input pointed at\n%s%s", code, stdout.String(), stderr.String())
+	}
+}

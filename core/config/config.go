@@ -126,3 +126,9 @@ type Schemas interface {
 	// Types lists the known plugins of a kind, for suggestions.
 	Types(kind sdk.Kind) []string
 }
+
+// StdinSchemas is implemented by Schemas that know which plugins read
+// gostash's standard input; Decode then rejects a second such input.
+type StdinSchemas interface {
+	WantsStdin(kind sdk.Kind, typ string) bool
+}

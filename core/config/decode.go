@@ -59,7 +59,35 @@ func (p *Pipeline) Decode(s Schemas) hcl.Diagnostics {
 		b.Config, b.coerced = res.values, res.coerced
 		b.ConfigJSON = bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	}
+	if ss, ok := s.(StdinSchemas); ok {
+		diags = append(diags, p.oneStdin(ss)...)
+	}
 	return p.fixDiags(diags)
+}
+
+// oneStdin rejects a second input reading standard input: there is one,
+// and two readers would split its lines between them at random.
+func (p *Pipeline) oneStdin(s StdinSchemas) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	var first *Block
+	for _, b := range p.Inputs {
+		if !s.WantsStdin(b.Kind, b.Type) {
+			continue
+		}
+		if first == nil {
+			first = b
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Second input reading standard input",
+			Detail: fmt.Sprintf("%s reads standard input, which %s at %s already reads; it can be read only once. Keep one of them.",
+				b.Label(), first.Label(), posString(first.TypeRange)),
+			Subject: b.syn.LabelRanges[0].Ptr(),
+			Extra:   related{Label: "first read by", Range: first.syn.LabelRanges[0]},
+		})
+	}
+	return diags
 }
 
 func (b *Block) defRange() hcl.Range {

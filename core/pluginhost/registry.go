@@ -166,6 +166,13 @@ func (r *Registry) Lookup(k sdk.Kind, typ string) ([]sdk.Field, bool) {
 	return FieldsFromProto(e.Component), true
 }
 
+// WantsStdin reports whether a component reads gostash's standard input
+// (config.StdinSchemas).
+func (r *Registry) WantsStdin(k sdk.Kind, typ string) bool {
+	e, ok := r.Get(k, typ)
+	return ok && e.Component.WantsStdin
+}
+
 // Types lists the components of a kind (config.Schemas).
 func (r *Registry) Types(k sdk.Kind) []string {
 	var out []string
