@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gostash/gostash/core/config"
 	"github.com/gostash/gostash/sdk"
 
 	_ "github.com/gostash/gostash/plugins/all" // the built-in plugins
@@ -129,13 +130,44 @@ Flags:
 	if delayMS > 0 {
 		o.batchDelay = time.Duration(delayMS) * time.Millisecond
 	}
-	if o.workers < 0 || o.batchSize < 0 || delayMS < 0 {
-		return nil, errors.New("-w, -b and -u take positive numbers")
+	if err := checkFlags(fs, o, delayMS); err != nil {
+		return nil, err
 	}
 	if o.drainTimeout <= 0 {
 		return nil, fmt.Errorf("--pipeline.drain_timeout %v: give a positive duration, such as 30s", o.drainTimeout)
 	}
 	return o, nil
+}
+
+// checkFlags rejects values that would otherwise be ignored or fail late:
+// a 0 given on purpose, a log level slog would read as info.
+func checkFlags(fs *flag.FlagSet, o *options, delayMS int) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, n := range []struct {
+		names []string
+		v     int
+	}{{[]string{"w", "pipeline.workers"}, o.workers}, {[]string{"b", "pipeline.batch.size"}, o.batchSize}} {
+		if (set[n.names[0]] || set[n.names[1]]) && n.v < 1 {
+			return fmt.Errorf("-%s (--%s) must be at least 1, got %d", n.names[0], n.names[1], n.v)
+		}
+	}
+	if o.workers > config.MaxWorkers {
+		return fmt.Errorf("-w (--pipeline.workers) can be at most %d, got %d: %s", config.MaxWorkers, o.workers, config.MaxWorkersWhy)
+	}
+	if delayMS < 0 {
+		return fmt.Errorf("-u (--pipeline.batch.delay) cannot be negative, got %d", delayMS)
+	}
+	switch strings.ToLower(o.logLevel) {
+	case "debug", "info", "warn", "error":
+		o.logLevel = strings.ToLower(o.logLevel)
+	default:
+		return fmt.Errorf("--log.level takes debug, info, warn or error, got %q", o.logLevel)
+	}
+	if o.logFormat != "plain" && o.logFormat != "json" {
+		return fmt.Errorf("--log.format takes plain or json, got %q", o.logFormat)
+	}
+	return nil
 }
 
 // signalContext is cancelled on the first SIGINT/SIGTERM/SIGHUP

@@ -60,6 +60,9 @@ func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*
 	}
 	reg := pluginhost.NewRegistry(self, sdk.Catalog())
 	for _, decl := range cfg.Plugins {
+		if decl.Invalid {
+			continue // reported; an unchecked binary is not started
+		}
 		if err := reg.AddBinary(ctx, decl.Name, decl.Path, decl.SHA256, hl); err != nil {
 			r := decl.Range
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Plugin cannot be loaded", Detail: err.Error(), Subject: &r})
@@ -195,10 +198,15 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = os.MkdirAll(dataDir, 0o755)
 	}
+	var lock *os.File
+	if err == nil {
+		lock, err = lockDataDir(dataDir)
+	}
 	if err != nil {
 		log.Error("cannot use --path.data", "path", o.dataDir, "error", err)
 		return 1
 	}
+	defer lock.Close() // the lock lasts as long as this run
 
 	blocks, procs, err := startProcesses(ctx, l, hl)
 	defer killAll(procs)

@@ -77,6 +77,9 @@ type PluginDecl struct {
 	Path   string
 	SHA256 string // lower-case hex; empty when not given
 	Range  hcl.Range
+	// Invalid is set when the block has an error (reported by Load): the
+	// binary must not be started, not even to describe it.
+	Invalid bool
 }
 
 // Block is one input, filter or output block.
@@ -122,4 +125,10 @@ type Schemas interface {
 	Lookup(kind sdk.Kind, typ string) (fields []sdk.Field, ok bool)
 	// Types lists the known plugins of a kind, for suggestions.
 	Types(kind sdk.Kind) []string
+}
+
+// StdinSchemas is implemented by Schemas that know which plugins read
+// gostash's standard input; Decode then rejects a second such input.
+type StdinSchemas interface {
+	WantsStdin(kind sdk.Kind, typ string) bool
 }

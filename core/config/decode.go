@@ -35,6 +35,10 @@ func (p *Pipeline) Decode(s Schemas) hcl.Diagnostics {
 		if bdiags.HasErrors() {
 			continue
 		}
+		if cdiags := checkCommon(p, b, res.values); len(cdiags) > 0 {
+			diags = append(diags, cdiags...)
+			continue
+		}
 		for _, f := range fields {
 			if _, set := res.values[f.Name]; !set && f.Default != nil {
 				res.values[f.Name] = normalizeDefault(f.Default)
@@ -55,7 +59,35 @@ func (p *Pipeline) Decode(s Schemas) hcl.Diagnostics {
 		b.Config, b.coerced = res.values, res.coerced
 		b.ConfigJSON = bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	}
+	if ss, ok := s.(StdinSchemas); ok {
+		diags = append(diags, p.oneStdin(ss)...)
+	}
 	return p.fixDiags(diags)
+}
+
+// oneStdin rejects a second input reading standard input: there is one,
+// and two readers would split its lines between them at random.
+func (p *Pipeline) oneStdin(s StdinSchemas) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	var first *Block
+	for _, b := range p.Inputs {
+		if !s.WantsStdin(b.Kind, b.Type) {
+			continue
+		}
+		if first == nil {
+			first = b
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Second input reading standard input",
+			Detail: fmt.Sprintf("%s reads standard input, which %s at %s already reads; it can be read only once. Keep one of them.",
+				b.Label(), first.Label(), posString(first.TypeRange)),
+			Subject: b.syn.LabelRanges[0].Ptr(),
+			Extra:   related{Label: "first read by", Range: first.syn.LabelRanges[0]},
+		})
+	}
+	return diags
 }
 
 func (b *Block) defRange() hcl.Range {
@@ -197,7 +229,7 @@ func (c *converter) wrong(path string, want sdk.Type, expr hcl.Expression, v cty
 	c.diags = append(c.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Wrong type for " + settingName(path),
-		Detail:   fmt.Sprintf("%s expects %s, got %s.", path, want, describe(v)),
+		Detail:   fmt.Sprintf("%s expects %s, got %s.", path, want, describeFrom(expr, v)),
 		Subject:  expr.Range().Ptr(),
 	})
 }
@@ -219,7 +251,7 @@ func (c *converter) value(t sdk.Type, path string, expr hcl.Expression, v cty.Va
 				c.diags = append(c.diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  "Invalid duration for " + settingName(path),
-					Detail:   fmt.Sprintf("%q is not a duration. Write a number and a unit, such as \"50ms\", \"5s\" or \"1m30s\" (units: ns, us, ms, s, m, h).", str),
+					Detail:   fmt.Sprintf("%s is not a duration. Write a number and a unit, such as \"50ms\", \"5s\" or \"1m30s\" (units: ns, us, ms, s, m, h).", upperFirst(quoteFrom(expr, str))),
 					Subject:  expr.Range().Ptr(),
 				})
 				return nil
@@ -366,7 +398,7 @@ func checkOneOf(f sdk.Field, expr hcl.Expression, v any) *hcl.Diagnostic {
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for " + quote(f.Name),
-			Detail:   fmt.Sprintf("%q is not one of %s.%s", s, strings.Join(f.OneOf, ", "), suggestSentence(s, f.OneOf, "")),
+			Detail:   fmt.Sprintf("%s is not one of %s.%s", upperFirst(quoteFrom(e, s)), strings.Join(f.OneOf, ", "), suggestSentence(s, f.OneOf, "")),
 			Subject:  e.Range().Ptr(),
 		}
 	}
@@ -399,6 +431,35 @@ func settingName(path string) string {
 }
 
 func parseDuration(s string) (time.Duration, error) { return time.ParseDuration(s) }
+
+// describeFrom is describe without the value when it came from the
+// environment: "a string (from ${env.X}, value hidden)".
+func describeFrom(expr hcl.Expression, v cty.Value) string {
+	from := fromEnv(expr)
+	if from == "" || v.IsNull() {
+		return describe(v)
+	}
+	ty := v.Type()
+	name := ty.FriendlyName()
+	switch {
+	case ty == cty.String, ty == cty.Number, ty == cty.Bool:
+		name = "a " + ty.FriendlyName()
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		name = "a list"
+	case ty.IsMapType() || ty.IsObjectType():
+		name = "a map"
+	}
+	return name + " (" + from + ")"
+}
+
+// quoteFrom quotes a string value for a diagnostic, or says where it came
+// from when that is the environment.
+func quoteFrom(expr hcl.Expression, s string) string {
+	if from := fromEnv(expr); from != "" {
+		return "the value (" + from + ")"
+	}
+	return strconv.Quote(s)
+}
 
 // describe names a value's type for "expects X, got Y", in the pipeline
 // language's type names, with the value when it is short.

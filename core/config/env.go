@@ -83,3 +83,52 @@ func envSuggestion(name string, env map[string]string) string {
 	}
 	return ""
 }
+
+// envNames returns the environment variables expr reads, in order, or nil.
+// Values that come from them may be secrets: diagnostics name the
+// variable instead of quoting the value.
+func envNames(expr hcl.Expression) []string {
+	var names []string
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "env" || len(tr) < 2 {
+			continue
+		}
+		switch step := tr[1].(type) {
+		case hcl.TraverseAttr:
+			names = append(names, step.Name)
+		case hcl.TraverseIndex:
+			if step.Key.Type() == cty.String && step.Key.IsKnown() {
+				names = append(names, step.Key.AsString())
+			}
+		}
+	}
+	return names
+}
+
+// fromEnv is how a diagnostic shows a value read (wholly or partly) from
+// the environment: by where it came from, never the value, which may be a
+// password. It returns "" for a value written in the file.
+func fromEnv(expr hcl.Expression) string {
+	names := envNames(expr)
+	if len(names) == 0 {
+		return ""
+	}
+	refs := make([]string, len(names))
+	for i, n := range names {
+		refs[i] = "${env." + n + "}"
+	}
+	return "from " + strings.Join(refs, ", ") + ", value hidden"
+}
+
+// redactEnv replaces, in text a plugin or the SDK wrote about a value,
+// the values of the environment variables expr reads with their ${env.X}
+// form. Values shorter than 4 bytes are left: replacing "1" would garble
+// the text, and they are no secrets.
+func redactEnv(text string, expr hcl.Expression, env map[string]string) string {
+	for _, n := range envNames(expr) {
+		if v := env[n]; len(v) >= 4 {
+			text = strings.ReplaceAll(text, v, "${env."+n+"}")
+		}
+	}
+	return text
+}

@@ -21,6 +21,8 @@ var update = flag.Bool("update", false, "rewrite testdata/errors/*.golden from t
 func TestGoldenErrors(t *testing.T) {
 	t.Setenv("GOSTASH_TEST_HOST", "127.0.0.1")
 	t.Setenv("GOSTASH_TEST_TOPIC", "logs")
+	t.Setenv("GOSTASH_TEST_EMPTY", "")
+	t.Setenv("GOSTASH_TEST_SECRET", "hunter2")
 	entries, err := os.ReadDir("testdata/errors")
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +48,9 @@ func TestGoldenErrors(t *testing.T) {
 			}
 			var got bytes.Buffer
 			WriteDiagnostics(&got, p, diags)
+			if strings.Contains(got.String(), "hunter2") {
+				t.Errorf("the value of GOSTASH_TEST_SECRET appears in the diagnostics:\n%s", got.String())
+			}
 			golden := filepath.Join("testdata/errors", base+".golden")
 			if *update {
 				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {

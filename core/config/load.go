@@ -413,6 +413,15 @@ var pipelineFields = []sdk.Field{
 	sdk.Duration("batch_delay").Doc("How long to wait for a batch to fill; default: 50ms.").Build(),
 }
 
+// MaxWorkers bounds workers (-w and the pipeline block). Each worker
+// holds a batch in memory and a stream to every filter and output
+// process; far past the number of CPUs more workers add only memory and
+// contention, so a larger number is a typo (an extra zero), not a tuning.
+const MaxWorkers = 1024
+
+// MaxWorkersWhy says why, in error messages.
+const MaxWorkersWhy = "each worker holds a batch in memory and streams to every plugin process, and far more workers than CPUs only add memory"
+
 var pipelineSettingNames = fieldNames(pipelineFields)
 
 func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
@@ -435,7 +444,7 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 	if v, ok := values["id"].(string); ok {
 		s.ID, s.HasID = v, true
 	}
-	atLeastOne := func(name string, dst *int, has *bool) {
+	between := func(name string, max int, why string, dst *int, has *bool) {
 		v, ok := values[name].(int)
 		if !ok {
 			return
@@ -445,10 +454,15 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 				"%s must be at least 1, got %d.", name, v)
 			return
 		}
+		if max > 0 && v > max {
+			d.errorf(blk.Body.Attributes[name].Expr.Range(), "Invalid value for "+quote(name),
+				"%s can be at most %d, got %d: %s.", name, max, v, why)
+			return
+		}
 		*dst, *has = v, true
 	}
-	atLeastOne("workers", &s.Workers, &s.HasWorkers)
-	atLeastOne("batch_size", &s.BatchSize, &s.HasBatchSize)
+	between("workers", MaxWorkers, MaxWorkersWhy, &s.Workers, &s.HasWorkers)
+	between("batch_size", 0, "", &s.BatchSize, &s.HasBatchSize)
 	if v, ok := values["batch_delay"].(string); ok {
 		dur, _ := parseDuration(v) // decodeBody checked it
 		if dur < 0 {
@@ -492,12 +506,28 @@ func (d *decoder) pluginDecl(blk *hclsyntax.Block) {
 	if decl.Path != "" && !filepath.IsAbs(decl.Path) && header.Filename != InlineName {
 		decl.Path = filepath.Join(filepath.Dir(header.Filename), decl.Path)
 	}
-	if decl.SHA256 != "" {
-		decl.SHA256 = strings.ToLower(decl.SHA256)
+	// A sha256 that is set must be a checksum: an empty one (often an
+	// empty ${env.X}) would otherwise turn verification off unnoticed.
+	if sha, set := values["sha256"].(string); set {
+		decl.SHA256 = strings.ToLower(sha)
 		if !isHex(decl.SHA256, 64) {
+			decl.Invalid = true
+			got := fmt.Sprintf("got %d characters", len(sha))
+			switch {
+			case sha == "":
+				got = "got an empty string"
+			case len(sha) == 64:
+				got = "got characters other than 0-9 and a-f"
+			}
+			if envNames(blk.Body.Attributes["sha256"].Expr) != nil {
+				got += " from an environment variable"
+			}
 			d.errorf(blk.Body.Attributes["sha256"].Expr.Range(), "Invalid sha256 for "+what,
-				"sha256 takes the 64 hex digits that sha256sum prints, got %d characters.", len(decl.SHA256))
+				"sha256 takes the 64 hex digits that `sha256sum %s` prints, %s. Remove the setting to start the binary unchecked.", decl.Path, got)
 		}
+	}
+	if diags.HasErrors() {
+		decl.Invalid = true
 	}
 	d.p.Plugins = append(d.p.Plugins, decl)
 }

@@ -25,7 +25,7 @@ func (b *Block) Diagnostics(ds sdk.Diagnostics) hcl.Diagnostics {
 			summary = "Invalid settings for " + b.Label()
 		}
 		r := b.p.fix(b.pathRange(d.Path))
-		out = append(out, &hcl.Diagnostic{Severity: sev, Summary: summary, Detail: d.Detail, Subject: &r})
+		out = append(out, &hcl.Diagnostic{Severity: sev, Summary: b.redact(summary), Detail: b.redact(d.Detail), Subject: &r})
 	}
 	return out
 }
@@ -74,4 +74,13 @@ func (b *Block) elem(expr hcl.Expression, step string) hcl.Expression {
 		}
 	}
 	return nil
+}
+
+// redact hides, in a plugin's words, the values the block's settings read
+// from the environment: a plugin quoting a setting may quote a password.
+func (b *Block) redact(text string) string {
+	for _, attr := range b.syn.Body.Attributes {
+		text = redactEnv(text, attr.Expr, b.p.env)
+	}
+	return text
 }

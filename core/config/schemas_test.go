@@ -27,6 +27,10 @@ func (s fakeSchemas) Types(kind sdk.Kind) []string {
 	return out
 }
 
+func (s fakeSchemas) WantsStdin(kind sdk.Kind, typ string) bool {
+	return kind == sdk.KindInput && typ == "stdin"
+}
+
 var testSchemas = fakeSchemas{
 	sdk.KindInput: {
 		"generator": {

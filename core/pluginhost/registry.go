@@ -88,6 +88,12 @@ func kindFromProto(k pluginv1.Kind) sdk.Kind {
 // AddBinary starts a third-party plugin binary, asks for its catalog and
 // stops it again.
 func (r *Registry) AddBinary(ctx context.Context, name, path, sha string, logger hclog.Logger) error {
+	// "" means no checksum; anything else must be one, or a typo would
+	// start the binary unchecked or never match.
+	sha = strings.ToLower(sha)
+	if sha != "" && !isSHA256(sha) {
+		return fmt.Errorf("plugin %q: sha256 %q is not 64 hex digits: give what `sha256sum %s` prints", name, sha, path)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
@@ -110,6 +116,18 @@ func (r *Registry) AddBinary(ctx context.Context, name, path, sha string, logger
 		logger.Warn("plugin components ignored: names already taken", "plugin", name, "components", strings.Join(clashes, ", "))
 	}
 	return nil
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Discover adds every executable named gostash-* in dirs (missing dirs
@@ -146,6 +164,13 @@ func (r *Registry) Lookup(k sdk.Kind, typ string) ([]sdk.Field, bool) {
 		return nil, false
 	}
 	return FieldsFromProto(e.Component), true
+}
+
+// WantsStdin reports whether a component reads gostash's standard input
+// (config.StdinSchemas).
+func (r *Registry) WantsStdin(k sdk.Kind, typ string) bool {
+	e, ok := r.Get(k, typ)
+	return ok && e.Component.WantsStdin
 }
 
 // Types lists the components of a kind (config.Schemas).

@@ -36,7 +36,7 @@ func init() {
 		Field(sdk.StringList("patterns_dir").Doc("Directories (or files) of pattern files, one NAME REGEX a line.")).
 		Field(sdk.String("patterns_files_glob").Default("*").Doc("Which files of patterns_dir to read.")).
 		Field(sdk.StringList("tag_on_failure").Default([]string{"_grokparsefailure"}).Doc("Tags added when no pattern matches.")).
-		Field(sdk.Int("timeout_millis").Default(30000).Doc("Stop a match after this many milliseconds and tag the event with tag_on_timeout; 0 disables.")).
+		Field(sdk.Int("timeout_millis").Default(30000).Doc("Stop a match after this many milliseconds and tag the event with tag_on_timeout; 0 disables, a negative value is an error.")).
 		Field(sdk.String("timeout_scope").Default("pattern").OneOf("pattern", "event").Doc("Whether timeout_millis applies to each pattern or to all patterns of an event.")).
 		Field(sdk.String("tag_on_timeout").Default("_groktimeout").Doc("Tag added when a match times out.")).
 		Field(sdk.String("ecs_compatibility").Default("v8").OneOf("disabled", "v1", "v8").
@@ -92,6 +92,15 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 		timeout:      time.Duration(c.Int("timeout_millis")) * time.Millisecond,
 		eventScope:   c.String("timeout_scope") == "event",
 		overwrite:    map[string]bool{},
+	}
+	// A negative timeout used to mean "none", and then a catastrophic
+	// pattern held the filter (and a stop) for ever; 0 says it on purpose.
+	if ms := c.Int("timeout_millis"); ms < 0 {
+		ds = append(ds, sdk.Diagnostic{
+			Summary: fmt.Sprintf("timeout_millis cannot be negative, got %d", ms),
+			Detail:  "Give the milliseconds a match may take (default 30000), or 0 for no timeout.",
+			Path:    []string{"timeout_millis"},
+		})
 	}
 	ecsMode := c.String("ecs_compatibility")
 	if ecsMode == "" {

@@ -383,6 +383,13 @@ func TestValidate(t *testing.T) {
 	if ds := sdktest.Validate(comp, map[string]any{"match": match("%{COMBINEDAPACHELOG}")}); len(ds) != 0 {
 		t.Errorf("a stock pattern: %v", ds)
 	}
+	ds := sdktest.Validate(comp, map[string]any{"match": match("%{INT:n}"), "timeout_millis": -1})
+	if len(ds) != 1 || ds[0].Warning || strings.Join(ds[0].Path, ".") != "timeout_millis" || !strings.Contains(ds[0].Summary, "cannot be negative") {
+		t.Errorf("timeout_millis = -1: %v, want one error at timeout_millis", ds)
+	}
+	if ds := sdktest.Validate(comp, map[string]any{"match": match("%{INT:n}"), "timeout_millis": 0}); len(ds) != 0 {
+		t.Errorf("timeout_millis = 0 (no timeout): %v", ds)
+	}
 }
 
 func TestRubyConversions(t *testing.T) {

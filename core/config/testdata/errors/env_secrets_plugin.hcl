@@ -1,0 +1,5 @@
+input "generator" "gen" {
+  message = "BAD ${env.GOSTASH_TEST_SECRET}"
+}
+
+output "stdout" "out" {}

@@ -1,0 +1,6 @@
+pipeline {
+  workers = 40000
+}
+
+input "generator" "gen" {}
+output "stdout" "out" {}
