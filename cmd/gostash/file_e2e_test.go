@@ -174,3 +174,57 @@ func shippedLines(path string) int {
 	}
 	return strings.Count(string(b), "\n")
 }
+
+// sincedbPipeline reads one file whole and ends.
+const sincedbPipeline = `
+input "file" "in" {
+  path                    = ["%s"]
+  mode                    = "read"
+  exit_after_read         = true
+  file_completed_action   = "log"
+  file_completed_log_path = "%s"
+  sincedb_path            = "%s"
+}
+output "stdout" "out" {
+  codec  = "line"
+  format = "%%{message}"
+}
+`
+
+// A sincedb line in Logstash's old four-column format (inode major minor
+// position) used to crash the file input, which then crash-looped and read
+// nothing. Now the position is used; a sincedb that cannot be read at all
+// stops gostash at once with a message naming it.
+func TestFileInputLogstashOldSincedb(t *testing.T) {
+	dir := t.TempDir()
+	in, db, done := filepath.Join(dir, "in.log"), filepath.Join(dir, "sincedb"), filepath.Join(dir, "done.log")
+	if err := os.WriteFile(in, []byte("read before\nline 1\nline 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(in, &st); err != nil {
+		t.Fatal(err)
+	}
+	dev := uint64(st.Dev)
+	major, minor := (dev>>8)&0xfff|(dev>>32)&0xfffff000, dev&0xff|(dev>>12)&0xffffff00
+	if err := os.WriteFile(db, fmt.Appendf(nil, "%d %d %d %d\n", st.Ino, major, minor, len("read before\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(sincedbPipeline, in, done, db))
+	stdout, stderr, code := gostash(t, "", "-f", cfg)
+	if code != 0 || stdout != "line 1\nline 2\n" {
+		t.Fatalf("exit %d, stdout %q; want the lines after the sincedb's position\n%s", code, stdout, stderr)
+	}
+
+	if err := os.WriteFile(db, []byte("not a sincedb\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	stdout, stderr, code = gostash(t, "", "-f", cfg)
+	if code == 0 || stdout != "" || !strings.Contains(stderr, db) || strings.Count(stderr, "cannot read the sincedb") != 1 {
+		t.Fatalf("garbage sincedb: exit %d, stdout %q; want one error naming %s and a non-zero exit\n%s", code, stdout, db, stderr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a garbage sincedb took %v to stop gostash", d)
+	}
+}

@@ -155,7 +155,7 @@ type Input struct {
 	mu         sync.Mutex // guards db, the commit state of files, and the fields below
 	written    *sync.Cond // signalled when the sincedb is written
 	db         map[fileID]*entry
-	dbLoaded   bool
+	started    bool   // Run has started the sincedb writer
 	dbGen      uint64 // changes to db so far
 	dbWritten  uint64 // changes the sincedb file holds
 	run        uint64 // the current Run; acks of an earlier one are ignored
@@ -170,8 +170,8 @@ type Input struct {
 	writerDone chan struct{}
 }
 
-// New builds a file input from its settings. It touches no file: that
-// happens in Run.
+// New builds a file input from its settings and reads its sincedb; the
+// files themselves are opened in Run.
 func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	set, ds := parse(c)
 	if err := ds.Err(); err != nil {
@@ -202,6 +202,17 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	default:
 		return nil, fmt.Errorf("no data directory to keep file positions in: set sincedb_path (or --path.data)")
 	}
+	// The sincedb is read here, not in Run: one that cannot be read fails
+	// the pipeline's start with this message, where an error from Run
+	// would only restart the input into the same error, for ever.
+	in.db = map[fileID]*entry{}
+	if in.dbPath != "" {
+		db, err := readSincedb(in.dbPath)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the sincedb: %w", err)
+		}
+		in.db = db
+	}
 	return in, nil
 }
 
@@ -226,21 +237,12 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	return err
 }
 
-// start loads the sincedb (once) and starts its writer.
+// start starts the sincedb's writer (once).
 func (in *Input) start() (uint64, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if !in.dbLoaded {
-		db := map[fileID]*entry{}
-		if in.dbPath != "" {
-			var err error
-			if db, err = readSincedb(in.dbPath); err != nil {
-				return 0, fmt.Errorf("read sincedb: %w", err)
-			}
-		}
-		in.db, in.dbLoaded = db, true
-	}
 	in.run++
+	in.started = true
 	if in.dbPath != "" {
 		in.writerOnce.Do(func() { go in.writer() })
 	} else {
@@ -324,7 +326,7 @@ func (in *Input) Close(context.Context) error {
 	in.closing = true
 	in.written.Broadcast()
 	cut := in.cutLines
-	started := in.dbLoaded
+	started := in.started
 	in.mu.Unlock()
 	if started {
 		close(in.stopWriter)
