@@ -19,6 +19,11 @@
 // input that commits positions (a file's offset) commits a Record's End
 // once the event is delivered, and never the end of a line still held in
 // a multiline buffer.
+//
+// JSON numbers become int64 when whole and in range, float64 when they
+// have a fraction or an exponent, and a string of their digits when whole
+// but beyond int64 (an unsigned 64-bit id): events have no bigger integer
+// type, and a float64 would silently round it.
 package codecs
 
 import (
