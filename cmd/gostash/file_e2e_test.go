@@ -228,3 +228,46 @@ func TestFileInputLogstashOldSincedb(t *testing.T) {
 		t.Errorf("a garbage sincedb took %v to stop gostash", d)
 	}
 }
+
+// An event whose output path cannot be a file (an empty field makes it the
+// output's directory) used to fail its whole batch: the core retried it
+// with backoff for ever, rewrote the other events' files at every retry
+// and never wrote the ones after it. Now it alone goes to the dead letter
+// file, with the reason, the others are written once, and the run ends.
+func TestFileOutputBadPathIsDeadLetteredAlone(t *testing.T) {
+	dir := t.TempDir()
+	out, data := filepath.Join(dir, "out"), filepath.Join(dir, "data")
+	start := time.Now()
+	_, stderr, code := gostash(t, "{\"n\":\"a\"}\n{\"n\":\"\"}\n{\"n\":\"b\"}\n", "--path.data", data, "-e", fmt.Sprintf(`
+input "stdin" "in" { codec = "json" }
+output "file" "o" {
+  path   = "%s/%%{n}"
+  codec  = "line"
+  format = "%%{n}"
+}
+`, out))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %v: the bad event held the pipeline back", d)
+	}
+	for _, n := range []string{"a", "b"} {
+		if b, err := os.ReadFile(filepath.Join(out, n)); err != nil || string(b) != n+"\n" {
+			t.Errorf("%s: %q, %v; want it written once", n, b, err)
+		}
+	}
+	dlq, err := os.ReadFile(filepath.Join(data, "dead_letter_queue", "main", "o.jsonl"))
+	if err != nil {
+		t.Fatalf("no dead letter file: %v\n%s", err, stderr)
+	}
+	entries := jsonEvents(t, string(dlq))
+	if len(entries) != 1 {
+		t.Fatalf("dead letter file:\n%s", dlq)
+	}
+	reason, _ := entries[0]["reason"].(string)
+	event, _ := entries[0]["event"].(map[string]any)
+	if !strings.Contains(reason, "directory") || event["n"] != "" {
+		t.Errorf("dead letter entry: %v; want the event with n = \"\" and why its path is no file", entries[0])
+	}
+}
