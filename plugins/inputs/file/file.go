@@ -225,11 +225,19 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	}
 	r := newRunner(in, p, runID)
 	defer r.closeAll()
+	// Batches are handed over with a context that outlives a stop, so what
+	// was read before it is delivered (the core keeps taking batches while
+	// it drains); positions still move only over acknowledged batches.
+	pubCtx, cancelPub := codecs.StopContext(ctx, codecs.StopGrace)
+	defer cancelPub()
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	published := make(chan error, 1)
-	go func() { published <- r.publisher(ctx, stopReading) }()
+	go func() { published <- r.publisher(pubCtx, stopReading) }()
 	err = r.loop(readCtx)
+	if ctx.Err() != nil {
+		r.stop(pubCtx)
+	}
 	close(r.out)
 	if perr := <-published; perr != nil {
 		return perr
