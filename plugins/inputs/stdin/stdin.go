@@ -75,9 +75,10 @@ type chunk struct {
 // Run reads until standard input ends (it returns nil then) or ctx is
 // cancelled; then what was read and not yet published (a pending
 // multiline event too) is published before it returns, since standard
-// input cannot be read again. Events are published in batches: a batch goes out when it
-// is full or when no more input is waiting, so a line typed at a
-// terminal is an event at once, and a piped file fills whole batches.
+// input cannot be read again. Events are published in batches: a batch
+// goes out when it is full or when no more input is waiting, so a line
+// typed at a terminal is an event at once, and a piped file fills whole
+// batches.
 //
 // Reading and splitting happen in their own goroutine, because a read
 // from a terminal or a pipe cannot be interrupted: when ctx is cancelled,
@@ -229,9 +230,13 @@ func (in *Input) read(ctx context.Context, r io.Reader, out chan<- chunk) {
 			continue
 		}
 		select {
-		case out <- c:
-		case <-ctx.Done():
-			return
+		case out <- c: // first, if there is room: a stop publishes it
+		default:
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
 		}
 		if c.err != nil {
 			return

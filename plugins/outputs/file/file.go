@@ -234,13 +234,20 @@ func (o *Output) Write(_ context.Context, events []*sdk.Event) error {
 	return nil
 }
 
-// permanent reports whether a failure to open or write a path is the
-// event's, not the destination's: retrying it can never succeed. Anything
-// else (disk full, I/O errors, permissions, too many open files) may pass,
-// or be fixed by an operator, so it is retried rather than dead-lettered.
+// permanent reports whether a failure to open a path is the event's, not
+// the destination's: retrying it can never succeed. Anything else (disk
+// full, I/O errors, permissions, too many open files, any failure to
+// write or fsync a file that opened) may pass, or be fixed by an
+// operator, so it is retried rather than dead-lettered.
 func permanent(err error) bool {
-	return errors.Is(err, errBadPath) ||
-		errors.Is(err, syscall.EISDIR) || // "/out/%{n}" with n empty is the directory
+	if errors.Is(err, errBadPath) {
+		return true
+	}
+	var pe *os.PathError
+	if !errors.As(err, &pe) || (pe.Op != "open" && pe.Op != "mkdir" && pe.Op != "stat") {
+		return false
+	}
+	return errors.Is(err, syscall.EISDIR) || // "/out/%{n}" with n empty is the directory
 		errors.Is(err, syscall.ENAMETOOLONG) ||
 		errors.Is(err, syscall.ENOTDIR) || // a path component is a file
 		errors.Is(err, syscall.EINVAL) // a NUL byte; a name the file system refuses
