@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -599,4 +600,71 @@ output "stdout" "out" { codec = "line" }
 	if !strings.Contains(errb.String(), "standard output was closed by its reader") {
 		t.Errorf("no word of why it stopped:\n%s", errb.String())
 	}
+}
+
+// SIGTERM while standard input is still open and the multiline codec
+// holds an event: the event was read from stdin, which cannot give it
+// again, so the stop publishes it before the input ends. (It was lost:
+// only "START 1" came out.)
+func TestSIGTERMFlushesStdinMultiline(t *testing.T) {
+	cfg := writeFile(t, "ml.hcl", `
+input "stdin" "in" {
+  codec     = "multiline"
+  multiline = { pattern = "^START", negate = true, what = "previous", auto_flush_interval = "60s" }
+}
+output "stdout" "out" { codec = "json_lines" }
+`)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close() // open until the end, as "(printf ...; sleep 10) |" keeps it
+	cmd := exec.Command(gostashBin, "-f", cfg)
+	cmd.Dir = t.TempDir()
+	var out lockedBuffer // read while gostash writes it
+	var errb bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = r, &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	if _, err := w.WriteString("START 1\n a\nSTART 2\n b\n"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "START 1") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitExit(cmd, 15*time.Second); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, errb.String())
+	}
+	var got []any
+	for _, e := range jsonEvents(t, out.String()) {
+		got = append(got, e["message"])
+	}
+	if len(got) != 2 || got[0] != "START 1\n a" || got[1] != "START 2\n b" {
+		t.Fatalf("events %q; want both multiline events\n%s", got, errb.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer a test may read while a process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -174,3 +174,100 @@ func shippedLines(path string) int {
 	}
 	return strings.Count(string(b), "\n")
 }
+
+// sincedbPipeline reads one file whole and ends.
+const sincedbPipeline = `
+input "file" "in" {
+  path                    = ["%s"]
+  mode                    = "read"
+  exit_after_read         = true
+  file_completed_action   = "log"
+  file_completed_log_path = "%s"
+  sincedb_path            = "%s"
+}
+output "stdout" "out" {
+  codec  = "line"
+  format = "%%{message}"
+}
+`
+
+// A sincedb line in Logstash's old four-column format (inode major minor
+// position) used to crash the file input, which then crash-looped and read
+// nothing. Now the position is used; a sincedb that cannot be read at all
+// stops gostash at once with a message naming it.
+func TestFileInputLogstashOldSincedb(t *testing.T) {
+	dir := t.TempDir()
+	in, db, done := filepath.Join(dir, "in.log"), filepath.Join(dir, "sincedb"), filepath.Join(dir, "done.log")
+	if err := os.WriteFile(in, []byte("read before\nline 1\nline 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(in, &st); err != nil {
+		t.Fatal(err)
+	}
+	dev := uint64(st.Dev)
+	major, minor := (dev>>8)&0xfff|(dev>>32)&0xfffff000, dev&0xff|(dev>>12)&0xffffff00
+	if err := os.WriteFile(db, fmt.Appendf(nil, "%d %d %d %d\n", st.Ino, major, minor, len("read before\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(sincedbPipeline, in, done, db))
+	stdout, stderr, code := gostash(t, "", "-f", cfg)
+	if code != 0 || stdout != "line 1\nline 2\n" {
+		t.Fatalf("exit %d, stdout %q; want the lines after the sincedb's position\n%s", code, stdout, stderr)
+	}
+
+	if err := os.WriteFile(db, []byte("not a sincedb\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	stdout, stderr, code = gostash(t, "", "-f", cfg)
+	if code == 0 || stdout != "" || !strings.Contains(stderr, db) || strings.Count(stderr, "cannot read the sincedb") != 1 {
+		t.Fatalf("garbage sincedb: exit %d, stdout %q; want one error naming %s and a non-zero exit\n%s", code, stdout, db, stderr)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a garbage sincedb took %v to stop gostash", d)
+	}
+}
+
+// An event whose output path cannot be a file (an empty field makes it the
+// output's directory) used to fail its whole batch: the core retried it
+// with backoff for ever, rewrote the other events' files at every retry
+// and never wrote the ones after it. Now it alone goes to the dead letter
+// file, with the reason, the others are written once, and the run ends.
+func TestFileOutputBadPathIsDeadLetteredAlone(t *testing.T) {
+	dir := t.TempDir()
+	out, data := filepath.Join(dir, "out"), filepath.Join(dir, "data")
+	start := time.Now()
+	_, stderr, code := gostash(t, "{\"n\":\"a\"}\n{\"n\":\"\"}\n{\"n\":\"b\"}\n", "--path.data", data, "-e", fmt.Sprintf(`
+input "stdin" "in" { codec = "json" }
+output "file" "o" {
+  path   = "%s/%%{n}"
+  codec  = "line"
+  format = "%%{n}"
+}
+`, out))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("took %v: the bad event held the pipeline back", d)
+	}
+	for _, n := range []string{"a", "b"} {
+		if b, err := os.ReadFile(filepath.Join(out, n)); err != nil || string(b) != n+"\n" {
+			t.Errorf("%s: %q, %v; want it written once", n, b, err)
+		}
+	}
+	dlq, err := os.ReadFile(filepath.Join(data, "dead_letter_queue", "main", "o.jsonl"))
+	if err != nil {
+		t.Fatalf("no dead letter file: %v\n%s", err, stderr)
+	}
+	entries := jsonEvents(t, string(dlq))
+	if len(entries) != 1 {
+		t.Fatalf("dead letter file:\n%s", dlq)
+	}
+	reason, _ := entries[0]["reason"].(string)
+	event, _ := entries[0]["event"].(map[string]any)
+	if !strings.Contains(reason, "directory") || event["n"] != "" {
+		t.Errorf("dead letter entry: %v; want the event with n = \"\" and why its path is no file", entries[0])
+	}
+}

@@ -32,7 +32,10 @@ func newDeadLetters(dataDir, pipelineID string, log *slog.Logger) *deadLetters {
 	return &deadLetters{dir: filepath.Join(dataDir, "dead_letter_queue", pipelineID), log: log, files: map[string]*os.File{}}
 }
 
-func (d *deadLetters) write(output string, batch []byte, index uint32, reason string) {
+// write dead-letters event index of batch. It returns an error when the
+// event is not on disk: the caller must not count it as dead-lettered nor
+// let its batch be acked, or the event would be lost without a trace.
+func (d *deadLetters) write(output string, batch []byte, index uint32, reason string) error {
 	one, err := sdk.SelectEvents(batch, []uint32{index})
 	var event map[string]any
 	if err == nil {
@@ -50,23 +53,48 @@ func (d *deadLetters) write(output string, batch []byte, index uint32, reason st
 	defer d.mu.Unlock()
 	f := d.files[output]
 	if f == nil {
-		if err := os.MkdirAll(d.dir, 0o755); err == nil {
-			f, err = os.OpenFile(filepath.Join(d.dir, output+".jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-			if err != nil {
-				f = nil
-			}
+		// Not kept on failure: the next event tries to open it again.
+		if f, err = d.open(output); err != nil {
+			d.log.Error("cannot open the dead letter file; the rejected event stays in the pipeline and is tried again", "output", output, "reason", reason, "error", err)
+			return err
 		}
 		d.files[output] = f
 	}
-	if f == nil {
-		d.log.Error("rejected event could not be dead-lettered; here it is", "output", output, "reason", reason, "event", string(line))
-		return
-	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
-		d.log.Error("dead letter write failed", "output", output, "error", err, "event", string(line))
-		return
+		// A short write may have left a torn line: start the next entry on
+		// a line of its own.
+		_ = f.Close()
+		delete(d.files, output)
+		d.log.Error("cannot write to the dead letter file; the rejected event stays in the pipeline and is tried again", "output", output, "file", f.Name(), "reason", reason, "error", err)
+		return err
 	}
 	d.log.Warn("event rejected by output; dead-lettered", "output", output, "reason", reason, "file", f.Name())
+	return nil
+}
+
+// open opens output's dead letter file for appending. A file whose last
+// line was cut short (a crash or a full disk mid-write) gets a newline
+// first, so the next entry is not glued onto the torn one.
+func (d *deadLetters) open(output string) (*os.File, error) {
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(d.dir, output+".jsonl"), os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err = f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			_, err = f.Write([]byte{'\n'})
+		}
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func (d *deadLetters) close() {

@@ -673,8 +673,8 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 				continue
 			}
 			n, _ := sdk.CountEvents(data)
-			retry, wait := o.sort(data, resp.Results)
-			o.p.stats.Out.Add(int64(n - len(retry)))
+			retry, wait, rejected := o.sort(data, resp.Results)
+			o.p.stats.Out.Add(int64(n - len(retry) - rejected))
 			if len(retry) == 0 {
 				break
 			}
@@ -697,11 +697,16 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 }
 
 // sort splits a write's results: rejected events go to the dead letter
-// queue; it returns the indexes to retry and the longest wait asked for.
-func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult) ([]uint32, time.Duration) {
+// queue; it returns the indexes to retry, the longest wait asked for, and
+// how many events were dead-lettered. A rejected event the dead letter
+// queue cannot take is retried: the output rejects it again and the dead
+// letter write is tried again, so it is never acked without being
+// somewhere (its batch waits, and the error says why).
+func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult) ([]uint32, time.Duration, int) {
 	var (
-		retry []uint32
-		wait  time.Duration
+		retry    []uint32
+		wait     time.Duration
+		rejected int
 	)
 	for _, r := range results {
 		switch r.Code {
@@ -711,12 +716,16 @@ func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult) ([]uint
 				wait = d
 			}
 		case pluginv1.ItemResult_REJECT:
-			o.p.dlq.write(o.block.Name, data, r.Index, r.Reason)
+			if err := o.p.dlq.write(o.block.Name, data, r.Index, r.Reason); err != nil {
+				retry = append(retry, r.Index)
+				continue
+			}
 			o.p.stats.DeadLettered.Add(1)
+			rejected++
 		}
 	}
 	slices.Sort(retry)
-	return retry, wait
+	return retry, wait, rejected
 }
 
 func (o *outputRunner) restart(ctx context.Context, gen int, cause error) {

@@ -19,9 +19,17 @@
 // input that commits positions (a file's offset) commits a Record's End
 // once the event is delivered, and never the end of a line still held in
 // a multiline buffer.
+//
+// JSON numbers become int64 when whole and in range, float64 when they
+// have a fraction or an exponent, and a string of their digits when whole
+// but beyond int64 (an unsigned 64-bit id): events have no bigger integer
+// type, and a float64 would silently round it.
 package codecs
 
 import (
+	"context"
+	"time"
+
 	"github.com/gostash/gostash/sdk"
 )
 
@@ -78,6 +86,26 @@ func InputFields(s *sdk.Spec, names ...string) *sdk.Spec {
 			Doc("The multiline codec's rules: `{ pattern = \"^\\\\s\", what = \"previous\" }`, plus `negate` (false), `max_lines` (500), `max_bytes` (\"10 MiB\"), `auto_flush_interval` (\"5s\": an event whose lines stopped coming is emitted after this; \"0s\" waits for the next event's first line, as Logstash's default) and `multiline_tag` (\"multiline\")."))
 	}
 	return s
+}
+
+// StopGrace bounds how long an input, once asked to stop, may take to
+// publish what it already read: the core's own drain deadline (30 s by
+// default) is the one that usually ends a stop.
+const StopGrace = 30 * time.Second
+
+// StopContext returns the context an input publishes with once ctx is
+// cancelled (the core asks it to drain): events it holds, such as a
+// pending multiline event (Decoder.Flush) or lines read and not yet
+// published, must still reach the pipeline, which keeps taking and acking
+// batches while it drains. The context is not cancelled with ctx, only
+// grace after it, so a stop stays bounded if nothing takes the batch.
+func StopContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(c, func() { t.Stop() })
+	})
+	return c, func() { stop(); cancel() }
 }
 
 // Settings are an input's codec settings, parsed once.
@@ -177,7 +205,9 @@ func (d *Decoder) Decode(l Line, now int64, dst []Record) []Record {
 	return append(dst, Record{Event: d.text(Text(l.Data), now, l.Cut), Start: l.Start, End: l.End})
 }
 
-// Flush emits a pending multiline event (at the end of a stream).
+// Flush emits a pending multiline event: at the end of a stream, and
+// when the input stops (its lines were read: dropping them loses them
+// where the source cannot give them again, as standard input cannot).
 func (d *Decoder) Flush(dst []Record) []Record {
 	if d.ml != nil {
 		if j, ok := d.ml.Flush(); ok {

@@ -13,7 +13,8 @@ import (
 )
 
 // JSON decoding, written by hand rather than with encoding/json: it makes
-// event values directly (whole numbers int64, others float64), parses a
+// event values directly (whole numbers int64, or a string of their digits
+// beyond int64's range; others float64), parses a
 // top-level object straight into the event's fields, and aliases strings
 // without escapes into the input instead of copying them.
 
@@ -290,7 +291,10 @@ func (p *jsonParser) array() (any, error) {
 }
 
 // number parses a JSON number: an int64 when it is whole and fits, a
-// float64 otherwise.
+// float64 when it has a fraction or an exponent. A whole number beyond
+// int64 (an id, a 64-bit unsigned counter) is kept as a string of its
+// digits: a float64 would round it (12345678901234567890 would become
+// 12345678901234567000), and events carry no bigger integer type.
 func (p *jsonParser) number() (any, error) {
 	start := p.i
 	if p.s[p.i] == '-' {
@@ -327,9 +331,11 @@ func (p *jsonParser) number() (any, error) {
 	}
 	text := p.s[start:p.i]
 	if !isFloat {
-		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return p.vals.Int(n), nil
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return p.vals.String(text), nil // out of range: see above
 		}
+		return p.vals.Int(n), nil
 	}
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {

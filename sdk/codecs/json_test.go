@@ -24,7 +24,11 @@ func TestJSONEvents(t *testing.T) {
 		{"empty array", `[]`, []map[string]any{}},
 		{"escapes", `{"s":"q\"b\\n\n\u00e9\ud83d\ude00/"}`, []map[string]any{{"s": "q\"b\\n\né😀/", "@version": "1"}}},
 		{"lone surrogate", `{"s":"\ud83d"}`, []map[string]any{{"s": "\uFFFD", "@version": "1"}}},
-		{"big numbers", `{"big":12345678901234567890,"e":1e3,"neg":-0.5}`, []map[string]any{{"big": 12345678901234567890.0, "e": 1000.0, "neg": -0.5, "@version": "1"}}},
+		{"big numbers", `{"big":12345678901234567890,"e":1e3,"neg":-0.5}`, []map[string]any{{"big": "12345678901234567890", "e": 1000.0, "neg": -0.5, "@version": "1"}}},
+		// Whole numbers beyond int64 keep every digit, as a string; the
+		// int64 limits themselves stay numbers.
+		{"beyond int64", `{"u":18446744073709551615,"n":-9223372036854775809,"max":9223372036854775807,"min":-9223372036854775808,"huge":[123456789012345678901234567890]}`, []map[string]any{{"u": "18446744073709551615", "n": "-9223372036854775809", "max": int64(9223372036854775807), "min": int64(-9223372036854775808), "huge": []any{"123456789012345678901234567890"}, "@version": "1"}}},
+		{"big float stays a float", `{"f":1.8446744073709551615e19}`, []map[string]any{{"f": 1.8446744073709551615e19, "@version": "1"}}},
 		{"version kept", `{"@version":"2"}`, []map[string]any{{"@version": "2"}}},
 		{"spaces around", " \t{ \"a\" : [ ] } \r", []map[string]any{{"a": []any{}, "@version": "1"}}},
 		{"invalid utf-8 replaced", "{\"s\":\"a\xffb\"}", []map[string]any{{"s": "a\uFFFDb", "@version": "1"}}},

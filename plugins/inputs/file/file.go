@@ -155,7 +155,7 @@ type Input struct {
 	mu         sync.Mutex // guards db, the commit state of files, and the fields below
 	written    *sync.Cond // signalled when the sincedb is written
 	db         map[fileID]*entry
-	dbLoaded   bool
+	started    bool   // Run has started the sincedb writer
 	dbGen      uint64 // changes to db so far
 	dbWritten  uint64 // changes the sincedb file holds
 	run        uint64 // the current Run; acks of an earlier one are ignored
@@ -170,8 +170,8 @@ type Input struct {
 	writerDone chan struct{}
 }
 
-// New builds a file input from its settings. It touches no file: that
-// happens in Run.
+// New builds a file input from its settings and reads its sincedb; the
+// files themselves are opened in Run.
 func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	set, ds := parse(c)
 	if err := ds.Err(); err != nil {
@@ -202,6 +202,17 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	default:
 		return nil, fmt.Errorf("no data directory to keep file positions in: set sincedb_path (or --path.data)")
 	}
+	// The sincedb is read here, not in Run: one that cannot be read fails
+	// the pipeline's start with this message, where an error from Run
+	// would only restart the input into the same error, for ever.
+	in.db = map[fileID]*entry{}
+	if in.dbPath != "" {
+		db, err := readSincedb(in.dbPath)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the sincedb: %w", err)
+		}
+		in.db = db
+	}
 	return in, nil
 }
 
@@ -214,11 +225,19 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	}
 	r := newRunner(in, p, runID)
 	defer r.closeAll()
+	// Batches are handed over with a context that outlives a stop, so what
+	// was read before it is delivered (the core keeps taking batches while
+	// it drains); positions still move only over acknowledged batches.
+	pubCtx, cancelPub := codecs.StopContext(ctx, codecs.StopGrace)
+	defer cancelPub()
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	published := make(chan error, 1)
-	go func() { published <- r.publisher(ctx, stopReading) }()
+	go func() { published <- r.publisher(pubCtx, stopReading) }()
 	err = r.loop(readCtx)
+	if ctx.Err() != nil {
+		r.stop(pubCtx)
+	}
 	close(r.out)
 	if perr := <-published; perr != nil {
 		return perr
@@ -226,21 +245,12 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	return err
 }
 
-// start loads the sincedb (once) and starts its writer.
+// start starts the sincedb's writer (once).
 func (in *Input) start() (uint64, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if !in.dbLoaded {
-		db := map[fileID]*entry{}
-		if in.dbPath != "" {
-			var err error
-			if db, err = readSincedb(in.dbPath); err != nil {
-				return 0, fmt.Errorf("read sincedb: %w", err)
-			}
-		}
-		in.db, in.dbLoaded = db, true
-	}
 	in.run++
+	in.started = true
 	if in.dbPath != "" {
 		in.writerOnce.Do(func() { go in.writer() })
 	} else {
@@ -324,7 +334,7 @@ func (in *Input) Close(context.Context) error {
 	in.closing = true
 	in.written.Broadcast()
 	cut := in.cutLines
-	started := in.dbLoaded
+	started := in.started
 	in.mu.Unlock()
 	if started {
 		close(in.stopWriter)

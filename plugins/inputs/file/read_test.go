@@ -1,7 +1,9 @@
 package file
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/codecs"
+	"github.com/gostash/gostash/sdk/sdktest"
 )
 
 // Read mode reads each file whole (the last line needs no newline) and
@@ -299,6 +302,66 @@ func TestSincedbFormat(t *testing.T) {
 	os.WriteFile(ls, []byte("garbage\n"), 0o644)
 	if _, err := readSincedb(ls); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("a corrupt sincedb: %v", err)
+	}
+}
+
+// Logstash's old sincedb lines have four columns (inode major minor
+// position); they used to crash the input. Like Logstash, the position is
+// taken and counts as changed now, so sincedb_clean_after keeps it.
+func TestSincedbOldLogstashFormat(t *testing.T) {
+	ls := filepath.Join(t.TempDir(), "logstash")
+	os.WriteFile(ls, []byte("42 259 1 1234\n43 259 1 99 1700000000.5\n"), 0o644)
+	before := time.Now().UnixNano()
+	db, err := readSincedb(ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := db[fileID{dev: devJoin(259, 1), ino: 42}]
+	if old == nil || old.pos != 1234 || old.path != "" || old.lastActive < before {
+		t.Errorf("four columns: %+v", old)
+	}
+	if e := db[fileID{dev: devJoin(259, 1), ino: 43}]; e == nil || e.pos != 99 || e.lastActive != 1700000000500000000 {
+		t.Errorf("five columns: %+v", e)
+	}
+	for _, bad := range []string{"42 259 1\n", "42 259 1 7 yesterday /x\n", "# gostash sincedb v1\n42 259 1 7 1.5 x y /p\n"} {
+		os.WriteFile(ls, []byte(bad), 0o644)
+		if _, err := readSincedb(ls); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// The input reads a file from the position an old-format line gives.
+func TestSincedbOldFormatPositionIsUsed(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	writeFile(t, path, "done\nline 0\nline 1\n")
+	fi, _ := os.Stat(path)
+	id, _, _ := identify(fi)
+	major, minor := devParts(id.dev)
+	db := filepath.Join(data, "sincedb")
+	writeFile(t, db, fmt.Sprintf("%d %d %d 5\n", id.ino, major, minor))
+	h := start(t, fast(map[string]any{"path": []any{path}, "start_position": "beginning", "sincedb_path": db}), data, false)
+	h.waitFor(2, 5*time.Second)
+	h.quiet(2, 100*time.Millisecond)
+	checkSequence(t, h.messages(), 0, 2)
+}
+
+// A sincedb that cannot be read fails New, which the core reports once
+// as a failed start, instead of Run failing and being restarted for ever.
+func TestUnreadableSincedbFailsOpen(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage")
+	writeFile(t, garbage, "this is not a sincedb\n")
+	for name, db := range map[string]string{"garbage": garbage, "a directory": dir} {
+		t.Run(name, func(t *testing.T) {
+			comp := sdktest.Lookup(t, sdk.KindInput, "file")
+			cfg := sdktest.Config(t, comp, map[string]any{"path": []any{"/var/log/x.log"}, "sincedb_path": db})
+			_, err := comp.NewInput(context.Background(), cfg, sdktest.Env(t, "file"))
+			if err == nil || !strings.Contains(err.Error(), db) || !strings.Contains(err.Error(), "sincedb") {
+				t.Fatalf("New: %v; want an error naming the sincedb %s", err, db)
+			}
+		})
 	}
 }
 

@@ -85,6 +85,7 @@ type runner struct {
 	openLimited bool
 	ghosts      []ghost
 	out         chan sealed // to the publisher goroutine
+	unsent      *sealed     // sealed when a stop interrupted its hand-over
 }
 
 // ghost is the content a truncated file had: a copy of it that shows up
@@ -768,12 +769,37 @@ func (r *runner) publish(ctx context.Context) error {
 	batch := r.batch
 	r.batch = make([]*sdk.Event, 0, in.batch)
 	run := r.run
+	b := sealed{events: batch, ack: func() { in.ack(run, marks) }}
 	select {
-	case r.out <- sealed{events: batch, ack: func() { in.ack(run, marks) }}:
+	case r.out <- b:
 		return nil
 	case <-ctx.Done():
+		r.unsent = &b // its positions are recorded: stop sends it
 		return errStopped
 	}
+}
+
+// stop hands over, once the input is asked to stop, what was read: a
+// batch whose hand-over the stop interrupted, the batch being filled, and
+// each file's pending multiline event, which a stop must not drop (as
+// Logstash's codecs flush at close). Their positions are committed when
+// they are acknowledged, as any batch's; a partial last line stays unread.
+func (r *runner) stop(ctx context.Context) {
+	if r.unsent != nil {
+		select {
+		case r.out <- *r.unsent:
+			r.unsent = nil
+		case <-ctx.Done():
+			return
+		}
+	}
+	for _, w := range r.order {
+		r.recs = w.dec.Flush(r.recs[:0])
+		if err := r.add(ctx, w); err != nil {
+			return
+		}
+	}
+	_ = r.publish(ctx)
 }
 
 // sealed is a batch whose positions are recorded, on its way to Publish.

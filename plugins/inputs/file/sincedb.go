@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The sincedb remembers, per file identity, how far the file has been
@@ -51,7 +53,9 @@ func fingerprint(b []byte) uint64 {
 	return h.Sum64()
 }
 
-// readSincedb loads a sincedb; a missing file is an empty one.
+// readSincedb loads a sincedb; a missing file is an empty one. Anything
+// else it cannot read (not a regular file, a line that is not a position)
+// is an error: reading on from a guess would repeat or skip lines.
 func readSincedb(path string) (map[fileID]*entry, error) {
 	db := map[fileID]*entry{}
 	f, err := os.Open(path)
@@ -62,9 +66,13 @@ func readSincedb(path string) (map[fileID]*entry, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a sincedb file (set sincedb_path to a file)", path)
+	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	ours := false
+	now := time.Now().UnixNano()
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if n == 1 && strings.HasPrefix(line, "# gostash sincedb v1") {
@@ -74,23 +82,31 @@ func readSincedb(path string) (map[fileID]*entry, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		id, e, err := parseSincedbLine(line, ours)
+		id, e, err := parseSincedbLine(line, ours, now)
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d: %w (delete the file to read every file again from start_position)", path, n, err)
 		}
 		db[id] = e
 	}
-	return db, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return db, nil
 }
 
-func parseSincedbLine(line string, ours bool) (fileID, *entry, error) {
+// parseSincedbLine reads one line, as Logstash's SincedbRecordSerializer
+// does: "inode major minor position last_active path" (path optional), or
+// the old "inode major minor position", whose position counts as changed
+// now (so sincedb_clean_after does not forget it at once). Our own lines
+// have the fingerprint before the path.
+func parseSincedbLine(line string, ours bool, now int64) (fileID, *entry, error) {
 	cols := 6 // Logstash: inode major minor position last_active path
 	if ours {
 		cols = 8
 	}
 	parts := strings.SplitN(line, " ", cols)
 	if len(parts) < 4 {
-		return fileID{}, nil, errors.New("too few columns")
+		return fileID{}, nil, errors.New("too few columns: want inode, major, minor and position at least")
 	}
 	var nums [4]uint64
 	for i := range nums {
@@ -100,16 +116,23 @@ func parseSincedbLine(line string, ours bool) (fileID, *entry, error) {
 		}
 		nums[i] = v
 	}
+	if nums[3] > math.MaxInt64 {
+		return fileID{}, nil, fmt.Errorf("position %d out of range", nums[3])
+	}
 	id := fileID{ino: nums[0], dev: devJoin(nums[1], nums[2])}
-	e := &entry{pos: int64(nums[3])}
-	if len(parts) > 4 {
-		e.lastActive = parseSeconds(parts[4])
+	e := &entry{pos: int64(nums[3]), lastActive: now}
+	if len(parts) == 4 {
+		return id, e, nil // Logstash's old format
+	}
+	var ok bool
+	if e.lastActive, ok = parseSeconds(parts[4]); !ok {
+		return fileID{}, nil, fmt.Errorf("column 5: %q is not a time in seconds", parts[4])
 	}
 	rest := parts[5:]
 	if ours && len(parts) == 8 {
 		n, err1 := strconv.Atoi(parts[5])
 		sum, err2 := strconv.ParseUint(parts[6], 16, 64)
-		if err1 != nil || err2 != nil {
+		if err1 != nil || err2 != nil || n < 0 {
 			return fileID{}, nil, errors.New("bad fingerprint")
 		}
 		e.fpLen, e.fpSum = n, sum
@@ -127,19 +150,22 @@ func parseSincedbLine(line string, ours bool) (fileID, *entry, error) {
 }
 
 // parseSeconds reads "1700000000.123" as ns, without float rounding.
-func parseSeconds(s string) int64 {
+func parseSeconds(s string) (int64, bool) {
 	whole, frac, _ := strings.Cut(s, ".")
 	secs, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return 0
+	if err != nil || secs < 0 || secs > math.MaxInt64/int64(time.Second)-1 {
+		return 0, false
 	}
 	ns := secs * 1e9
 	if frac != "" {
 		frac = (frac + "000000000")[:9]
-		n, _ := strconv.ParseInt(frac, 10, 64)
+		n, err := strconv.ParseInt(frac, 10, 64)
+		if err != nil || n < 0 {
+			return 0, false
+		}
 		ns += n
 	}
-	return ns
+	return ns, true
 }
 
 // appendSincedb writes the entries, in path order so the file reads well.

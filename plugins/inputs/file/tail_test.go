@@ -1,10 +1,12 @@
 package file
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,4 +274,50 @@ func TestStuckSincedbWriterHoldsTheInput(t *testing.T) {
 	}
 	close(unblock)
 	h.waitFor(100, 5*time.Second)
+}
+
+// A stop publishes each file's pending multiline event instead of dropping
+// it, and its position is committed only once it is acknowledged: a stop
+// before the acknowledgement reads it again, one after does not.
+func TestStopFlushesMultiline(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	content := "START 1\n a\nSTART 2\n b\n"
+	writeFile(t, path, content)
+	settings := fast(map[string]any{"path": []any{path}, "start_position": "beginning", "codec": "multiline",
+		"multiline": map[string]any{"pattern": "^START", "negate": true, "what": "previous", "auto_flush_interval": "60s"}})
+	h := start(t, settings, data, true)
+	h.waitFor(1, 5*time.Second)
+	h.quiet(1, 100*time.Millisecond)
+	h.cancel()
+	h.cancel = nil
+	if err := <-h.done; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := h.messages(), []string{"START 1\n a", "START 2\n b"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q: the stop must publish the pending event", got, want)
+	}
+	fi, _ := os.Stat(path)
+	id, _, _ := identify(fi)
+	pos := func() int64 {
+		h.in.mu.Lock()
+		defer h.in.mu.Unlock()
+		return h.in.db[id].pos
+	}
+	if p := pos(); p != 0 {
+		t.Errorf("position %d before any acknowledgement, want 0", p)
+	}
+	h.release(0)
+	if p := pos(); p != int64(len("START 1\n a\n")) {
+		t.Errorf("position %d after the first acknowledgement, want %d", p, len("START 1\n a\n"))
+	}
+	h.release()
+	if p := pos(); p != int64(len(content)) {
+		t.Errorf("position %d once the flushed event is acknowledged, want %d", p, len(content))
+	}
+	if err := h.in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	again := start(t, settings, data, false)
+	again.quiet(0, 300*time.Millisecond)
 }

@@ -73,9 +73,12 @@ type chunk struct {
 }
 
 // Run reads until standard input ends (it returns nil then) or ctx is
-// cancelled. Events are published in batches: a batch goes out when it
-// is full or when no more input is waiting, so a line typed at a
-// terminal is an event at once, and a piped file fills whole batches.
+// cancelled; then what was read and not yet published (a pending
+// multiline event too) is published before it returns, since standard
+// input cannot be read again. Events are published in batches: a batch
+// goes out when it is full or when no more input is waiting, so a line
+// typed at a terminal is an event at once, and a piped file fills whole
+// batches.
 //
 // Reading and splitting happen in their own goroutine, because a read
 // from a terminal or a pipe cannot be interrupted: when ctx is cancelled,
@@ -92,6 +95,7 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	dec := in.codec.NewDecoder()
 	batch := make([]*sdk.Event, 0, in.batch)
 	var recs []codecs.Record
+	pubCtx := ctx // once stopping, a context that outlives the stop
 	publish := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -99,7 +103,7 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 		// The pipeline owns a published batch: start a new one.
 		b := batch
 		batch = make([]*sdk.Event, 0, in.batch)
-		return p.Publish(ctx, b, nil)
+		return p.Publish(pubCtx, b, nil)
 	}
 	add := func() error {
 		for _, r := range recs {
@@ -125,6 +129,34 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 		var err error
 		select {
 		case <-ctx.Done():
+			// Lines already read from standard input cannot be read again:
+			// those waiting here and those the codec holds (a multiline
+			// event) go out before the input ends.
+			stopCtx, cancel := codecs.StopContext(ctx, codecs.StopGrace)
+			defer cancel()
+			pubCtx = stopCtx
+			for more := true; more && err == nil; {
+				select {
+				case c := <-chunks:
+					for _, l := range c.lines {
+						recs = dec.Decode(l, c.now, recs[:0])
+						if err = add(); err != nil {
+							break
+						}
+					}
+				default:
+					more = false
+				}
+			}
+			if err == nil {
+				recs = dec.Flush(recs[:0])
+				if err = add(); err == nil {
+					err = publish()
+				}
+			}
+			if err != nil && in.logger != nil {
+				in.logger.Error("stopping: events read from standard input could not be handed to the pipeline and are lost", "error", err)
+			}
 			return nil
 		case <-due:
 			// The multiline event's lines stopped coming: emit it.
@@ -198,9 +230,13 @@ func (in *Input) read(ctx context.Context, r io.Reader, out chan<- chunk) {
 			continue
 		}
 		select {
-		case out <- c:
-		case <-ctx.Done():
-			return
+		case out <- c: // first, if there is room: a stop publishes it
+		default:
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
 		}
 		if c.err != nil {
 			return

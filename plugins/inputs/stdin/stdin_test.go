@@ -436,3 +436,25 @@ func (c *count) Publish(_ context.Context, events []*sdk.Event, _ func()) error 
 	c.n += len(events)
 	return nil
 }
+
+// A stop publishes the multiline event the codec still holds: its lines
+// were read from standard input, which cannot give them again. (It was
+// dropped: only "START 1" came out.)
+func TestStopFlushesMultiline(t *testing.T) {
+	w := pipe(t) // stays open: the input is stopped, not at the end of input
+	if _, err := io.WriteString(w, "START 1\n a\nSTART 2\n b\n"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "stdin", StopAfter: 1, Settings: map[string]any{
+		"codec":     "multiline",
+		"multiline": map[string]any{"pattern": "^START", "negate": true, "what": "previous", "auto_flush_interval": "60s"},
+	}})
+	if ctx.Err() != nil {
+		t.Fatal("the input did not stop")
+	}
+	if got, want := messages(res.Events), []string{"START 1\n a", "START 2\n b"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gostash/gostash/sdk"
@@ -142,10 +143,13 @@ type Output struct {
 	lastClean time.Time
 }
 
-// group is one batch's bytes for one file.
+// group is one batch's bytes for one file, and which events they hold.
 type group struct {
-	path string
-	buf  []byte
+	path   string
+	buf    []byte
+	events []int // indexes in the batch
+	ends   []int // where each event's line ends in buf
+	err    error // the path can be no file: its events are rejected
 }
 
 type openFile struct {
@@ -165,11 +169,16 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
 }
 
 // Write appends the batch, one write call per file, and returns once the
-// operating system has every byte (and, with fsync, the disk).
+// operating system has every byte (and, with fsync, the disk). Outcomes
+// are per event (sdk.WriteError): an event whose path can never be a file
+// (a directory, a NUL byte, a name over 255 bytes) is rejected alone, to
+// be dead-lettered; a file that fails for a reason that may pass (disk
+// full, an I/O error, permissions) has its events retried; every other
+// event is written once, whatever happened to the others.
 func (o *Output) Write(_ context.Context, events []*sdk.Event) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for _, e := range events {
+	for i, e := range events {
 		g := o.group(e)
 		if o.set.json {
 			g.buf = o.enc.AppendEvent(g.buf, e)
@@ -177,25 +186,74 @@ func (o *Output) Write(_ context.Context, events []*sdk.Event) error {
 			g.buf = o.set.format.AppendRender(g.buf, e)
 		}
 		g.buf = append(g.buf, '\n')
+		g.events = append(g.events, i)
+		g.ends = append(g.ends, len(g.buf))
 	}
-	var err error
+	var werr *sdk.WriteError
 	for _, g := range o.order {
+		n, err := 0, g.err
 		if err == nil {
-			err = o.write(g.path, g.buf)
+			n, err = o.write(g.path, g.buf)
+		}
+		if err != nil {
+			if werr == nil {
+				werr = &sdk.WriteError{}
+			}
+			reject := permanent(err)
+			if reject {
+				o.logger.Warn("an event's path cannot be a file; rejecting its events", "path", g.path, "events", len(g.events), "error", err)
+			} else {
+				o.logger.Warn("cannot write a file; its events will be retried", "path", g.path, "events", len(g.events), "error", err)
+			}
+			for j, i := range g.events {
+				switch {
+				case g.ends[j] <= n:
+					// Written before the error: retrying it would repeat it.
+				case reject:
+					werr.RejectItem(i, err.Error())
+				default:
+					werr.Retry(i, 0, err.Error())
+				}
+			}
 		}
 		if cap(g.buf) > 4<<20 {
 			g.buf = nil // one odd batch made it huge: let it go
 		} else {
 			g.buf = g.buf[:0]
 		}
+		g.events, g.ends = g.events[:0], g.ends[:0]
 	}
 	o.order = o.order[:0]
 	if now := time.Now(); now.Sub(o.lastClean) >= o.set.staleAfter {
 		o.closeStale(now)
 		o.lastClean = now
 	}
-	return err
+	if werr != nil {
+		return werr
+	}
+	return nil
 }
+
+// permanent reports whether a failure to open a path is the event's, not
+// the destination's: retrying it can never succeed. Anything else (disk
+// full, I/O errors, permissions, too many open files, any failure to
+// write or fsync a file that opened) may pass, or be fixed by an
+// operator, so it is retried rather than dead-lettered.
+func permanent(err error) bool {
+	if errors.Is(err, errBadPath) {
+		return true
+	}
+	var pe *os.PathError
+	if !errors.As(err, &pe) || (pe.Op != "open" && pe.Op != "mkdir" && pe.Op != "stat") {
+		return false
+	}
+	return errors.Is(err, syscall.EISDIR) || // "/out/%{n}" with n empty is the directory
+		errors.Is(err, syscall.ENAMETOOLONG) ||
+		errors.Is(err, syscall.ENOTDIR) || // a path component is a file
+		errors.Is(err, syscall.EINVAL) // a NUL byte; a name the file system refuses
+}
+
+var errBadPath = errors.New("not a file path")
 
 // group returns the buffer for e's file.
 func (o *Output) group(e *sdk.Event) *group {
@@ -203,7 +261,10 @@ func (o *Output) group(e *sdk.Event) *group {
 	g, ok := o.groups[string(o.pathBuf)]
 	if !ok {
 		path := o.resolve(string(o.pathBuf))
-		if g, ok = o.groups[path]; !ok {
+		if err := notAFile(string(o.pathBuf)); err != nil && path != o.set.failure {
+			path = string(o.pathBuf) // on its own: it is no file's name
+			g = &group{path: path, err: err}
+		} else if g, ok = o.groups[path]; !ok {
 			g = &group{path: path}
 			o.groups[path] = g
 		}
@@ -219,6 +280,17 @@ func (o *Output) group(e *sdk.Event) *group {
 	return g
 }
 
+// notAFile rejects a rendered path that names a directory: an empty
+// field at its end ("/out/%{n}" → "/out/"), or "." or "..". Opened, it
+// would fail, or worse, create a file where the output's directory goes.
+func notAFile(path string) error {
+	base := path[strings.LastIndexByte(path, '/')+1:]
+	if base == "" || base == "." || base == ".." {
+		return fmt.Errorf("%w: %q ends in a directory (is a field in the path empty?)", errBadPath, path)
+	}
+	return nil
+}
+
 // resolve checks a rendered path: one that event fields made lead outside
 // the fixed directory goes to the failure file, as in Logstash.
 func (o *Output) resolve(path string) string {
@@ -230,23 +302,25 @@ func (o *Output) resolve(path string) string {
 	return clean
 }
 
-func (o *Output) write(path string, data []byte) error {
+// write appends data to path. On an error, n says how many bytes of data
+// were written all the same.
+func (o *Output) write(path string, data []byte) (n int, err error) {
 	f, err := o.open(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if _, err := f.f.Write(data); err != nil {
-		o.close(path)
-		return fmt.Errorf("write %s: %w", path, err)
+	if n, err = f.f.Write(data); err != nil {
+		o.close(path) // opened again next time, after ending a torn line
+		return n, fmt.Errorf("write %s: %w", path, err)
 	}
 	if o.set.fsync {
 		if err := f.f.Sync(); err != nil {
 			o.close(path)
-			return fmt.Errorf("fsync %s: %w", path, err)
+			return 0, fmt.Errorf("fsync %s: %w", path, err)
 		}
 	}
 	f.lastUsed = time.Now()
-	return nil
+	return n, nil
 }
 
 // open returns the file for path, opening (or, when it was deleted or
@@ -272,7 +346,7 @@ func (o *Output) open(path string) (*openFile, error) {
 	}
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, o.set.fileMode)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // "open <path>: <why>" already
 	}
 	info, err := fh.Stat()
 	if err == nil {

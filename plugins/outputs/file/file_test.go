@@ -3,6 +3,7 @@ package file
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,14 +207,70 @@ func TestConcurrentWrites(t *testing.T) {
 	}
 }
 
-// A batch that cannot be written is an error, so the core retries it
-// rather than ack it.
-func TestWriteErrorIsReturned(t *testing.T) {
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "out.log"), 0o755) // a directory where the file should be
-	o := open(t, map[string]any{"path": filepath.Join(dir, "out.log")})
-	if err := o.Write(context.Background(), []*sdk.Event{event("x", "h")}); err == nil {
-		t.Error("no error")
+// An event whose path can never be a file is rejected alone, with the
+// reason, to be dead-lettered; the others of its batch are written, once.
+// (The whole batch used to fail: the core retried it for ever, rewriting
+// the events before the bad one each time and never the ones after.)
+func TestBadPathRejectedAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	o := open(t, map[string]any{"path": dir + "/%{n}", "codec": "line", "format": "%{n}"})
+	bad := map[int]string{
+		1: "",                              // "out/": the directory itself
+		2: "nul\x00byte",                   // no file name holds a NUL
+		3: strings.Repeat("z", 256),        // over NAME_MAX
+		5: ".",                             // the directory again
+		6: strings.Repeat("d", 300) + "/x", // a directory name over NAME_MAX
+	}
+	names := []string{"a", "", "", "", "b", "", "", "a"}
+	events := make([]*sdk.Event, len(names))
+	for i := range names {
+		n := names[i]
+		if b, ok := bad[i]; ok {
+			n = b
+		}
+		events[i] = sdktest.Event(map[string]any{"n": n})
+	}
+	err := o.Write(context.Background(), events)
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) {
+		t.Fatalf("Write returned %v; want per-event outcomes (*sdk.WriteError)", err)
+	}
+	rejected := map[int]bool{}
+	for _, it := range werr.Items {
+		if !it.Reject || it.Reason == "" {
+			t.Errorf("event %d: %+v; want rejected with a reason", it.Index, it)
+		}
+		rejected[it.Index] = true
+	}
+	for i := range events {
+		if _, isBad := bad[i]; isBad != rejected[i] {
+			t.Errorf("event %d (%q): rejected %v, want %v", i, names[i], rejected[i], isBad)
+		}
+	}
+	if got := read(t, filepath.Join(dir, "a")); got != "a\na\n" {
+		t.Errorf("a: %q", got)
+	}
+	if got := read(t, filepath.Join(dir, "b")); got != "b\n" {
+		t.Errorf("b: %q", got)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("the output directory is not a directory any more: %v", err)
+	}
+}
+
+// A file that cannot be written for a reason that may pass (here a full
+// disk, /dev/full) has its events retried; the others are accepted.
+func TestFullDiskRetriedAlone(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	o := open(t, map[string]any{"path": "/dev/%{n}"})
+	err := o.Write(context.Background(), []*sdk.Event{
+		sdktest.Event(map[string]any{"n": "null"}), sdktest.Event(map[string]any{"n": "full"}), sdktest.Event(map[string]any{"n": "null"}),
+	})
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 1 || werr.Items[0].Index != 1 || werr.Items[0].Reject || !strings.Contains(werr.Items[0].Reason, "no space") {
+		t.Fatalf("Write: %#v; want event 1 alone retried (no space left)", err)
 	}
 }
 

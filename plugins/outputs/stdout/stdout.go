@@ -55,6 +55,7 @@ type Output struct {
 	mu         sync.Mutex // Write may be called from several streams
 	w          io.Writer
 	buf        []byte
+	ends       []int  // where each event of the batch ends in buf
 	pairs      [][]kv // sorted-fields scratch, one per map depth
 	ts         int64  // @timestamp of the event being printed
 	lastTS     int64
@@ -88,24 +89,46 @@ func New(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {
 	return o, nil
 }
 
-// Write prints the batch with one write call.
+// Write prints the batch with one write call. When the write fails part
+// way, the events printed before the error are accepted and only the rest
+// are retried (sdk.WriteError), so none is printed twice. No event is ever
+// rejected: any event can be printed.
 func (o *Output) Write(_ context.Context, events []*sdk.Event) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b := o.buf[:0]
+	ends := o.ends[:0]
 	for _, e := range events {
 		b = o.encode(o, b, e)
+		ends = append(ends, len(b))
 	}
-	_, err := o.w.Write(b)
+	n, err := o.w.Write(b)
 	if cap(b) <= 4<<20 { // keep the buffer, unless one odd batch made it huge
 		o.buf = b[:0]
 	} else {
 		o.buf = nil
 	}
+	o.ends = ends[:0]
 	if err != nil {
-		return fmt.Errorf("write to standard output: %w", err)
+		return retryUnwritten(len(events), func(i int) int { return ends[i] }, n, err)
 	}
 	return nil
+}
+
+// retryUnwritten marks for a retry the events a write of n bytes did not
+// finish; end(i) is where event i's bytes end.
+func retryUnwritten(count int, end func(int) int, n int, err error) error {
+	reason := fmt.Sprintf("write to standard output: %v", err)
+	werr := &sdk.WriteError{}
+	for i := 0; i < count; i++ {
+		if end(i) > n {
+			werr.Retry(i, 0, reason)
+		}
+	}
+	if len(werr.Items) == 0 {
+		return nil // all of it was written after all
+	}
+	return werr
 }
 
 // dots is the stdout output with the dots codec: it needs only how many
@@ -120,8 +143,8 @@ func (d dots) WriteCount(_ context.Context, n int) error {
 		b = append(b, '.')
 	}
 	d.buf = b[:0]
-	if _, err := d.w.Write(b); err != nil {
-		return fmt.Errorf("write to standard output: %w", err)
+	if written, err := d.w.Write(b); err != nil {
+		return retryUnwritten(n, func(i int) int { return i + 1 }, written, err)
 	}
 	return nil
 }

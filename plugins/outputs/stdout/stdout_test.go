@@ -3,9 +3,11 @@ package stdout
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
@@ -289,4 +291,61 @@ func BenchmarkEncodingJSON(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/event")
+}
+
+// shortWriter takes only its first room bytes, then fails.
+type shortWriter struct {
+	bytes.Buffer
+	room int
+}
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	n := min(len(p), w.room)
+	w.room -= n
+	w.Buffer.Write(p[:n])
+	if n < len(p) {
+		return n, syscall.EAGAIN
+	}
+	return n, nil
+}
+
+// A write that fails part way retries only the events it did not print:
+// retrying the whole batch printed the first ones twice.
+func TestPartialWriteRetriesOnlyTheRest(t *testing.T) {
+	for codec, room := range map[string]int{"line": len("a\nb\n"), "dots": len("..")} {
+		t.Run(codec, func(t *testing.T) {
+			w := &shortWriter{room: room}
+			old := writer
+			writer = func() io.Writer { return w }
+			defer func() { writer = old }()
+			comp := sdktest.Lookup(t, sdk.KindOutput, "stdout")
+			out, err := comp.NewOutput(t.Context(), sdktest.Config(t, comp, map[string]any{"codec": codec}), sdktest.Env(t, "stdout"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var events []*sdk.Event
+			for _, m := range []string{"a", "b", "c", "d"} {
+				events = append(events, sdktest.Event(map[string]any{"message": m}))
+			}
+			if co, ok := out.(sdk.CountingOutput); ok {
+				err = co.WriteCount(t.Context(), len(events))
+			} else {
+				err = out.Write(t.Context(), events)
+			}
+			var werr *sdk.WriteError
+			if !errors.As(err, &werr) {
+				t.Fatalf("Write: %v; want per-event outcomes", err)
+			}
+			var retried []int
+			for _, it := range werr.Items {
+				if it.Reject {
+					t.Errorf("event %d rejected: printing cannot fail for one event", it.Index)
+				}
+				retried = append(retried, it.Index)
+			}
+			if len(retried) != 2 || retried[0] != 2 || retried[1] != 3 {
+				t.Errorf("retried %v, want [2 3] (a and b were printed)", retried)
+			}
+		})
+	}
 }
