@@ -29,6 +29,22 @@ func stuckPipeline(t *testing.T, input string, drain time.Duration, workers int)
 	return p, logs, ackFile, gateFile
 }
 
+// stopOnceIn cancels the stop once the pipeline has read n events: a stop
+// that comes before the input published (a loaded machine starts plugin
+// processes slowly) would test nothing.
+func stopOnceIn(p *Pipeline, n int64, stop func(), then func()) {
+	go func() {
+		for p.Stats().In.Load() < n {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond)
+		stop()
+		if then != nil {
+			then()
+		}
+	}()
+}
+
 // runFor runs the pipeline and fails the test when it has not returned
 // within d.
 func runFor(t *testing.T, p *Pipeline, ctx context.Context, d time.Duration) (error, time.Duration) {
@@ -50,7 +66,7 @@ func runFor(t *testing.T, p *Pipeline, ctx context.Context, d time.Duration) (er
 func TestStopCancelsWhatDoesNotDrainInTime(t *testing.T) {
 	p, logs, ackFile, _ := stuckPipeline(t, `,"batches":2`, 500*time.Millisecond, 1)
 	ctx, stop := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, stop)
+	stopOnceIn(p, 6, stop, nil)
 	err, took := runFor(t, p, ctx, 10*time.Second)
 	if !errors.Is(err, ErrNotDrained) {
 		t.Fatalf("Run = %v, want ErrNotDrained\n%s", err, logs.String())
@@ -83,8 +99,7 @@ func TestInputEndStartsTheDrainDeadline(t *testing.T) {
 func TestStopThatDrainsIsClean(t *testing.T) {
 	p, logs, ackFile, gateFile := stuckPipeline(t, ``, 5*time.Second, 1)
 	ctx, stop := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, func() {
-		stop()
+	stopOnceIn(p, 3, stop, func() {
 		_ = os.WriteFile(gateFile, nil, 0o644) // the output recovers during the drain
 	})
 	if err, _ := runFor(t, p, ctx, 10*time.Second); err != nil {
@@ -151,8 +166,7 @@ func TestStopDuringFanOut(t *testing.T) {
 				{Kind: sdk.KindOutput, Type: "gate", Name: "out", ConfigJSON: []byte(`{"file":"` + gateFile + `"}`), Proc: out},
 			}, slog.New(slog.NewTextHandler(logs, nil)))
 			ctx, stop := context.WithCancel(context.Background())
-			time.AfterFunc(300*time.Millisecond, func() {
-				stop()
+			stopOnceIn(p, 3, stop, func() {
 				if drains {
 					_ = os.WriteFile(gateFile, nil, 0o644)
 				}
