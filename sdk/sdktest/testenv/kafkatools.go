@@ -31,7 +31,7 @@ func Kcat(t testing.TB, stdin string, args ...string) string {
 }
 
 // DumpLogSegments prints the stored batches of a topic's partition as the
-// broker's own kafka.tools.DumpLogSegments sees them (one line a batch,
+// broker's own DumpLogSegments tool (org.apache.kafka.tools) sees them (one line a batch,
 // with `compresscodec: ...`), from every broker that holds a copy.
 func DumpLogSegments(t testing.TB, topic string, partition int) string {
 	t.Helper()
@@ -50,7 +50,7 @@ func DumpLogSegments(t testing.TB, topic string, partition int) string {
 		t.Fatalf("no log segment of %s under %s", dir, data)
 	}
 	sort.Strings(segs)
-	cmd := exec.Command(java, "-Xmx256m", "-cp", filepath.Join(libs, "*"), "kafka.tools.DumpLogSegments", "--files", strings.Join(segs, ","))
+	cmd := exec.Command(java, "-Xmx256m", "-cp", filepath.Join(libs, "*"), "org.apache.kafka.tools.DumpLogSegments", "--files", strings.Join(segs, ","))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("DumpLogSegments %v: %v\n%s", segs, err, out)

@@ -238,7 +238,8 @@ show_log() {
 # Kafka's jars, copied from ~/.m2 (downloaded there first if missing).
 fetch_kafka() {
 	KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
-	[[ -f $KAFKA_LIBS/.complete ]] && return
+	# kafka-tools joined the list later: a cache without it is collected again.
+	[[ -f $KAFKA_LIBS/.complete && -f $KAFKA_LIBS/kafka-tools-$KAFKA_VERSION.jar ]] && return
 	need_cmd mvn maven
 	say "collecting Kafka $KAFKA_VERSION jars through Maven (first run only)"
 	rm -rf "$KAFKA_LIBS"
@@ -316,6 +317,7 @@ kafka_cluster_id() {
 
 start_kafka() {
 	local n=$KAFKA_BROKERS i d voters="" cid
+	fetch_kafka # a no-op once cached; tests also use the jars (DumpLogSegments)
 	if kafka_running; then
 		if [[ $(kafka_count) -ne $n ]]; then
 			die "Kafka runs with $(kafka_count) broker(s), not $n: run 'make testenv-down' first"
@@ -325,7 +327,6 @@ start_kafka() {
 	fi
 	stop_kafka quiet # a half-dead cluster from before: start afresh
 	need_cmd kcat kcat
-	fetch_kafka
 	local -a bports cports
 	for i in $(seq 1 "$n"); do
 		free_port "bports[$i]"
