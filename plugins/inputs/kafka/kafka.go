@@ -38,7 +38,7 @@ var removed = []kafka.Removed{
 	{Name: "decoder_class", Instead: "use codec = \"plain\", \"json\", \"json_lines\" or \"line\""},
 }
 
-var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records from Kafka topics as a member of a consumer group.")).
+var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records from Kafka topics as a member of a consumer group.").
 	Field(sdk.StringList("topics").Default([]any{"logstash"}).
 		Doc("The topics to read.")).
 	Field(sdk.String("topics_pattern").
@@ -82,7 +82,7 @@ var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records fro
 	Field(sdk.Int("fetch_max_wait_ms").Default(500).
 		Doc("How long a fetch waits for fetch_min_bytes.")).
 	Field(sdk.String("client_rack").
-		Doc("This client's rack, for brokers that serve fetches from the nearest replica.")),
+		Doc("This client's rack, for brokers that serve fetches from the nearest replica."))),
 	removed)
 
 func init() {

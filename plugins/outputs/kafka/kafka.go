@@ -29,7 +29,7 @@ var removed = []kafka.Removed{
 	{Name: "producer_type", Instead: "gostash always sends asynchronously and acks after the broker does; remove it"},
 }
 
-var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to a Kafka topic, one record each.")).
+var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to a Kafka topic, one record each.").
 	Field(sdk.String("topic_id").Required().
 		Doc("The topic, a sprintf template (\"logs-%{[service][name]}\"). An event whose topic still has an unresolved %{...} is dead-lettered.")).
 	Field(sdk.String("message_key").
@@ -55,7 +55,7 @@ var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to 
 	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "line").
 		Doc("How an event becomes the record's value: `plain` (`format`, or Logstash's \"<@timestamp> <host> <message>\"), `json` (the event as one JSON object, without @metadata) or `line` (as plain, ending in a newline).")).
 	Field(sdk.String("format").
-		Doc("The plain and line codecs' sprintf template, such as \"%{message}\".")),
+		Doc("The plain and line codecs' sprintf template, such as \"%{message}\"."))),
 	removed)
 
 func init() {
