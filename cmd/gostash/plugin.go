@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -41,15 +42,23 @@ func pluginCmd(args []string, stdout, stderr io.Writer) int {
 		_ = tw.Flush()
 		return 0
 	case "describe":
-		if len(args) < 2 {
-			fmt.Fprintln(stderr, "usage: gostash plugin describe NAME (e.g. gostash plugin describe generator, or output/stdout)")
+		args = args[1:]
+		markdown := len(args) > 0 && args[0] == "--markdown"
+		if markdown {
+			args = args[1:]
+		}
+		if len(args) < 1 {
+			fmt.Fprintln(stderr, "usage: gostash plugin describe [--markdown] NAME (e.g. gostash plugin describe generator, or output/stdout)")
 			return 2
 		}
-		reg := discoverAll(args[2:], stderr)
+		reg := discoverAll(args[1:], stderr)
 		if reg == nil {
 			return 2
 		}
-		return describe(reg, args[1], stdout, stderr)
+		if markdown {
+			return describeMarkdown(reg, args[0], stdout, stderr)
+		}
+		return describe(reg, args[0], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown plugin command %q: use list, describe or serve\n", args[0])
 	return 2
@@ -79,9 +88,9 @@ func discoverAll(args []string, stderr io.Writer) *pluginhost.Registry {
 	return reg
 }
 
-// describe prints a component's settings: NAME may be "generator" or
+// lookupPlugin finds the components called name: "generator", or
 // "input/generator" when a name is used by several kinds.
-func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) int {
+func lookupPlugin(reg *pluginhost.Registry, name string, stderr io.Writer) []pluginhost.Entry {
 	kindFilter := ""
 	if k, n, ok := strings.Cut(name, "/"); ok {
 		kindFilter, name = k, n
@@ -94,6 +103,80 @@ func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) i
 	}
 	if len(found) == 0 {
 		fmt.Fprintf(stderr, "no plugin named %q; `gostash plugin list` shows them all\n", name)
+	}
+	return found
+}
+
+// defaultText is how a setting's default is shown.
+func defaultText(f sdk.Field) string {
+	switch {
+	case f.Required:
+		return "(required)"
+	case f.Default == nil:
+		return "-"
+	}
+	switch d := f.Default.(type) {
+	case string:
+		return fmt.Sprintf("%q", d)
+	case float64: // JSON numbers: print whole ones as integers
+		if d == float64(int64(d)) {
+			return fmt.Sprintf("%d", int64(d))
+		}
+	case []any:
+		b, _ := json.Marshal(d)
+		return string(b)
+	}
+	return fmt.Sprintf("%v", f.Default)
+}
+
+// describeMarkdown prints a component's settings as the Markdown table of
+// its README (the plugin's own settings; the common ones are the same
+// for every plugin of a kind and documented in docs/pipeline-language.md).
+func describeMarkdown(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) int {
+	found := lookupPlugin(reg, name, stderr)
+	if len(found) != 1 {
+		if len(found) > 1 {
+			fmt.Fprintf(stderr, "%q names several plugins: say which, such as input/%s\n", name, name)
+		}
+		return 1
+	}
+	fmt.Fprint(stdout, settingsMarkdown(found[0]))
+	return 0
+}
+
+func settingsMarkdown(e pluginhost.Entry) string {
+	common := map[string]bool{}
+	for _, k := range []sdk.Kind{sdk.KindInput, sdk.KindFilter, sdk.KindOutput} {
+		if k.String() == kindName(e) {
+			for _, f := range sdk.CommonFields(k) {
+				common[f.Name] = true
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| Setting | Type | Default | Description |\n|---|---|---|---|\n")
+	for _, f := range pluginhost.FieldsFromProto(e.Component) {
+		if common[f.Name] {
+			continue
+		}
+		typ := string(f.Type)
+		if len(f.OneOf) > 0 {
+			typ = "`" + strings.Join(f.OneOf, "`, `") + "`"
+		}
+		def := defaultText(f)
+		if def != "-" && def != "(required)" {
+			def = "`" + def + "`"
+		}
+		doc := strings.ReplaceAll(f.Doc, "|", "\\|")
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, typ, def, doc)
+	}
+	return b.String()
+}
+
+// describe prints a component's settings.
+func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) int {
+	found := lookupPlugin(reg, name, stderr)
+	if len(found) == 0 {
 		return 1
 	}
 	for i, e := range found {
@@ -107,21 +190,7 @@ func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) i
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  NAME\tTYPE\tDEFAULT\tDESCRIPTION")
 		for _, f := range fields {
-			def := "-"
-			switch {
-			case f.Required:
-				def = "(required)"
-			case f.Default != nil:
-				def = fmt.Sprintf("%v", f.Default)
-				switch d := f.Default.(type) {
-				case string:
-					def = fmt.Sprintf("%q", d)
-				case float64: // JSON numbers: print whole ones as integers
-					if d == float64(int64(d)) {
-						def = fmt.Sprintf("%d", int64(d))
-					}
-				}
-			}
+			def := defaultText(f)
 			doc := f.Doc
 			if len(f.OneOf) > 0 {
 				doc += " One of: " + strings.Join(f.OneOf, ", ") + "."

@@ -25,32 +25,14 @@ type vector struct {
 	Absent             []string            `json:"absent"`
 }
 
-// sharedDir is ../shared next to the repository root (the folder with
-// go.mod), where the project's shared test data lives.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 func loadVectors(t *testing.T) []vector {
 	t.Helper()
-	path := filepath.Join(sharedDir(t), "testdata", "grok", "vectors.jsonl")
+	// A copy of the team's shared vectors (shared/testdata/grok), kept in
+	// the repository: tests read nothing outside it.
+	path := filepath.Join("testdata", "conformance", "vectors.jsonl")
 	f, err := os.Open(path)
 	if err != nil {
-		t.Fatalf("the shared grok vectors are missing (%v): check out shared/ next to the repository", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	var out []vector

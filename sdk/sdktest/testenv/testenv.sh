@@ -79,13 +79,31 @@ ENV_FILE=$TE/env
 as_root() { [[ $(id -u) -eq 0 ]]; }
 
 # apt_install PKG...: Debian packages the script needs on a fresh machine.
+# retry TRIES COMMAND...: run COMMAND until it succeeds, TRIES times at most,
+# waiting 2, 4, 8... s between tries. Registries answer 503 now and then, and a
+# fresh machine's first `make test` must not fail on one.
+retry() {
+	local tries=$1 i wait=2
+	shift
+	for ((i = 1; ; i++)); do
+		"$@" && return 0
+		((i >= tries)) && return 1
+		say "$1 failed (try $i of $tries); again in ${wait}s"
+		sleep "$wait"
+		wait=$((wait * 2))
+	done
+}
+
+apt_get_install() {
+	# The package lists may be absent or stale on a fresh machine: update only if needed.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}
+
 apt_install() {
 	as_root || die "missing $*: install it with 'sudo apt-get install -y $*' and rerun"
 	say "installing $* from Debian's packages"
-	# The package lists may be absent or stale on a fresh machine: update only if needed.
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 ||
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; } ||
-		die "apt-get install $* failed; install it by hand and rerun"
+	retry 4 apt_get_install "$@" || die "apt-get install $* failed; install it by hand and rerun"
 }
 
 need_cmd() { # need_cmd COMMAND DEBIAN_PACKAGE
@@ -220,12 +238,13 @@ show_log() {
 # Kafka's jars, copied from ~/.m2 (downloaded there first if missing).
 fetch_kafka() {
 	KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
-	[[ -f $KAFKA_LIBS/.complete ]] && return
+	# kafka-tools joined the list later: a cache without it is collected again.
+	[[ -f $KAFKA_LIBS/.complete && -f $KAFKA_LIBS/kafka-tools-$KAFKA_VERSION.jar ]] && return
 	need_cmd mvn maven
 	say "collecting Kafka $KAFKA_VERSION jars through Maven (first run only)"
 	rm -rf "$KAFKA_LIBS"
 	mkdir -p "$KAFKA_LIBS"
-	mvn -B -q -f "$HERE/kafka.pom.xml" "$DEP_PLUGIN:copy-dependencies" \
+	retry 4 mvn -B -q -f "$HERE/kafka.pom.xml" "$DEP_PLUGIN:copy-dependencies" \
 		-Dkafka.version="$KAFKA_VERSION" -Dlog4j.version="$LOG4J_VERSION" \
 		-DoutputDirectory="$KAFKA_LIBS" -DincludeScope=runtime >"$LOGS/maven-kafka.log" 2>&1 ||
 		{ show_log "$LOGS/maven-kafka.log"; die "Maven could not collect Kafka's jars (log above)"; }
@@ -244,7 +263,7 @@ fetch_zip() {
 	dl=$CACHE/download
 	rm -rf "$ZIP_HOME" "$dl"
 	mkdir -p "$dl"
-	mvn -B -q "$DEP_PLUGIN:copy" -Dartifact="$group:$artifact:$version:zip" \
+	retry 4 mvn -B -q "$DEP_PLUGIN:copy" -Dartifact="$group:$artifact:$version:zip" \
 		-DoutputDirectory="$dl" >"$LOGS/maven-$name.log" 2>&1 ||
 		{ show_log "$LOGS/maven-$name.log"; die "Maven could not fetch $group:$artifact:$version:zip (log above)"; }
 	unzip -q "$dl/$artifact-$version.zip" -d "$CACHE" ||
@@ -298,6 +317,7 @@ kafka_cluster_id() {
 
 start_kafka() {
 	local n=$KAFKA_BROKERS i d voters="" cid
+	fetch_kafka # a no-op once cached; tests also use the jars (DumpLogSegments)
 	if kafka_running; then
 		if [[ $(kafka_count) -ne $n ]]; then
 			die "Kafka runs with $(kafka_count) broker(s), not $n: run 'make testenv-down' first"
@@ -307,7 +327,6 @@ start_kafka() {
 	fi
 	stop_kafka quiet # a half-dead cluster from before: start afresh
 	need_cmd kcat kcat
-	fetch_kafka
 	local -a bports cports
 	for i in $(seq 1 "$n"); do
 		free_port "bports[$i]"
@@ -516,6 +535,10 @@ write_env() {
 			echo "KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
 			echo "KAFKA_BROKERS=$(kafka_count)"
 			echo "KAFKA_VERSION=$KAFKA_VERSION"
+			# For the broker's own tools (kafka.tools.DumpLogSegments) in tests.
+			echo "KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs"
+			echo "KAFKA_DATA=$DATA/kafka"
+			echo "JAVA=$JAVA"
 		fi
 		if engine_running elasticsearch; then
 			echo "ELASTICSEARCH_URL=$(engine_url elasticsearch)"

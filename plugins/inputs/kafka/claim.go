@@ -1,0 +1,443 @@
+package kafka
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/codecs"
+)
+
+// drainTimeout bounds how long a partition that is being given up (a
+// rebalance, a stop) waits for its records in flight to be delivered
+// before it lets them go uncommitted: they are then read again by the
+// partition's next owner. It stays well under max_poll_interval_ms's
+// default, the most a rebalance waits for a member.
+const drainTimeout = 20 * time.Second
+
+// handler is one group member's sarama.ConsumerGroupHandler.
+type handler struct {
+	in     *Input
+	p      sdk.Publisher
+	member int
+	client sarama.Client
+	fatal  error // ends the member (auto_offset_reset = "none")
+
+	// dirty asks the session's committer to commit what was marked.
+	dirty         chan struct{}
+	stopCommitter chan struct{}
+	committerDone chan struct{}
+}
+
+func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
+	if h.in.noneReset {
+		if err := h.checkCommitted(sess); err != nil {
+			h.fatal = err
+			return err
+		}
+	}
+	h.dirty = make(chan struct{}, 1)
+	h.stopCommitter, h.committerDone = make(chan struct{}), make(chan struct{})
+	go h.commit(sess, h.dirty, h.stopCommitter, h.committerDone)
+	claims := sess.Claims()
+	h.in.log.Info("partitions assigned", "group_id", h.in.set.group, "member", h.member, "partitions", fmt.Sprint(claims))
+	return nil
+}
+
+// checkCommitted fails when a claimed partition has no committed offset:
+// auto_offset_reset = "none" asks for an error instead of a guess.
+func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
+	om, err := sarama.NewOffsetManagerFromClient(h.in.set.group, h.client)
+	if err != nil {
+		return err
+	}
+	defer om.Close()
+	for topic, parts := range sess.Claims() {
+		for _, part := range parts {
+			pom, err := om.ManagePartition(topic, part)
+			if err != nil {
+				return err
+			}
+			off, _ := pom.NextOffset()
+			pom.AsyncClose()
+			if off < 0 {
+				return fmt.Errorf("group %q has no committed offset for %s/%d and auto_offset_reset is \"none\": set it to \"earliest\" or \"latest\"", h.in.set.group, topic, part)
+			}
+		}
+	}
+	return nil
+}
+
+func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
+	if h.stopCommitter != nil {
+		close(h.stopCommitter)
+		<-h.committerDone
+		h.stopCommitter = nil
+	}
+	// Everything marked is delivered: commit it before the partitions go.
+	sess.Commit()
+	return nil
+}
+
+// commit commits marked offsets as soon as there are new ones, one commit
+// at a time: under load, marks made during a commit go in the next one.
+// So a crash re-reads what was in flight and little more, where a commit
+// on a timer (Logstash's 5 s) would re-read five seconds of records.
+func (h *handler) commit(sess sarama.ConsumerGroupSession, dirty, stop, done chan struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-dirty:
+			sess.Commit()
+		case <-stop:
+			return
+		}
+	}
+}
+
+// ConsumeClaim reads one partition in batches. When the partition is
+// taken away (a rebalance) or the input stops, it stops reading, waits
+// for its batches in flight to be delivered (up to drainTimeout), marks
+// them, and returns; acks that come later commit nothing.
+func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	in := h.in
+	st := in.track(claim.Topic(), claim.Partition(), claim)
+	pt := &partition{sess: sess, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, state: st}
+	defer pt.drain(in.log)
+
+	dec := newDecoder(in.set.codec)
+	events := make([]*sdk.Event, 0, in.batch)
+	var last int64 = -1
+	publish := func() bool {
+		if len(events) == 0 {
+			return true
+		}
+		b := pt.add(last + 1)
+		err := h.p.Publish(sess.Context(), events, func() { pt.ack(b) })
+		events = make([]*sdk.Event, 0, in.batch)
+		if err != nil {
+			pt.cancel(b) // never reached the pipeline: read again by whoever owns the partition next
+			return false
+		}
+		return true
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	msgs := claim.Messages()
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok { // revoked (cooperative) or the session ends
+				publish()
+				return nil
+			}
+			if len(events) == 0 {
+				timer.Reset(in.delay)
+			}
+			events = dec.decode(m, events, in)
+			last = m.Offset
+			st.read(m.Offset)
+			if len(events) >= in.batch {
+				timer.Stop()
+				if !publish() {
+					return nil
+				}
+			}
+		case <-timer.C:
+			if !publish() {
+				return nil
+			}
+		case <-sess.Context().Done():
+			return nil // what was read and not published is read again
+		}
+	}
+}
+
+// ---- delivery tracking ------------------------------------------------------
+
+// partition tracks one claimed partition's batches in flight: an offset
+// is marked only when every batch before it is delivered too, so a slow
+// batch holds back the commit of later ones.
+type partition struct {
+	sess  sarama.ConsumerGroupSession
+	topic string
+	part  int32
+	dirty chan<- struct{}
+	state *partitionState
+
+	mu       sync.Mutex
+	inflight []*inflightBatch // in the order published
+	closed   bool             // given up: acks commit nothing any more
+	empty    chan struct{}    // signalled when inflight empties
+}
+
+type inflightBatch struct {
+	next  int64 // the offset to commit once this batch is delivered
+	acked bool
+}
+
+func (pt *partition) add(next int64) *inflightBatch {
+	b := &inflightBatch{next: next}
+	pt.mu.Lock()
+	pt.inflight = append(pt.inflight, b)
+	pt.mu.Unlock()
+	return b
+}
+
+// cancel forgets a batch that was never published.
+func (pt *partition) cancel(b *inflightBatch) {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	for i, x := range pt.inflight {
+		if x == b {
+			pt.inflight = append(pt.inflight[:i], pt.inflight[i+1:]...)
+			break
+		}
+	}
+	// Later batches cannot be marked past this one: nothing was published
+	// after it (Publish failing ends the claim).
+	pt.signal()
+}
+
+func (pt *partition) ack(b *inflightBatch) {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	if pt.closed {
+		return // the partition is no longer ours: its next owner reads these again
+	}
+	b.acked = true
+	mark := int64(-1)
+	for len(pt.inflight) > 0 && pt.inflight[0].acked {
+		mark = pt.inflight[0].next
+		pt.inflight = pt.inflight[1:]
+	}
+	if mark >= 0 {
+		pt.sess.MarkOffset(pt.topic, pt.part, mark, "")
+		pt.state.committed(mark)
+		select {
+		case pt.dirty <- struct{}{}:
+		default: // a commit is already asked for
+		}
+	}
+	pt.signal()
+}
+
+func (pt *partition) signal() {
+	if len(pt.inflight) == 0 && pt.empty != nil {
+		close(pt.empty)
+		pt.empty = nil
+	}
+}
+
+// drain waits for the batches in flight, up to drainTimeout, then fences
+// the partition off.
+func (pt *partition) drain(log sdk.Logger) {
+	pt.mu.Lock()
+	var wait chan struct{}
+	if len(pt.inflight) > 0 {
+		wait = make(chan struct{})
+		pt.empty = wait
+	}
+	pt.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-time.After(drainTimeout):
+		}
+	}
+	pt.mu.Lock()
+	pt.closed = true
+	left := len(pt.inflight)
+	pt.mu.Unlock()
+	pt.state.released()
+	if left > 0 {
+		log.Warn("partition given up with batches still in flight; they are not committed and will be read again",
+			"topic", pt.topic, "partition", pt.part, "batches", left)
+	}
+}
+
+// ---- decoding ---------------------------------------------------------------
+
+type decoder struct {
+	dec   *codecs.Decoder
+	split bool // one event a line
+	recs  []codecs.Record
+}
+
+func newDecoder(codec string) *decoder {
+	name := codecs.CodecLine
+	switch codec {
+	case "json", "json_lines":
+		name = codecs.CodecJSON
+	}
+	set := codecs.Settings{Codec: name, Delimiter: "\n"}
+	return &decoder{dec: set.NewDecoder(), split: codec == "line" || codec == "json_lines"}
+}
+
+// decode appends the events of one record to dst.
+func (d *decoder) decode(m *sarama.ConsumerMessage, dst []*sdk.Event, in *Input) []*sdk.Event {
+	now := time.Now().UnixNano()
+	d.recs = d.recs[:0]
+	if d.split {
+		data := m.Value
+		for len(data) > 0 {
+			line := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			d.recs = d.dec.Decode(codecs.Line{Data: line}, now, d.recs)
+		}
+	} else {
+		d.recs = d.dec.Decode(codecs.Line{Data: m.Value}, now, d.recs)
+	}
+	for _, r := range d.recs {
+		if in.set.decorate != decorateNone {
+			d.decorateEvent(r.Event, m, in)
+		}
+		dst = append(dst, r.Event)
+	}
+	return dst
+}
+
+// decorateEvent sets [@metadata][kafka] with Logstash's names.
+func (d *decoder) decorateEvent(e *sdk.Event, m *sarama.ConsumerMessage, in *Input) {
+	k := make(map[string]any, 8)
+	k["topic"] = m.Topic
+	k["consumer_group"] = in.set.group
+	k["partition"] = int64(m.Partition)
+	k["offset"] = m.Offset
+	if m.Key != nil {
+		k["key"] = codecs.Text(m.Key) // as Kafka's StringDeserializer: U+FFFD for bytes that are not UTF-8
+	} else {
+		k["key"] = nil
+	}
+	k["timestamp"] = m.Timestamp.UnixMilli()
+	if in.set.decorate == decorateExtended && len(m.Headers) > 0 {
+		hs := make(map[string]any, len(m.Headers))
+		for _, h := range m.Headers {
+			// As Logstash: only values that are UTF-8 text; a repeated key
+			// keeps its last value.
+			if h == nil || h.Value == nil || !utf8.Valid(h.Value) {
+				continue
+			}
+			hs[string(h.Key)] = string(h.Value)
+		}
+		k["headers"] = hs
+	}
+	e.Metadata()["kafka"] = k
+}
+
+// ---- lag ------------------------------------------------------------------------
+
+// partitionState is what the input knows of a partition's progress, for
+// the lag it logs.
+type partitionState struct {
+	mu       sync.Mutex
+	claim    sarama.ConsumerGroupClaim
+	lastRead int64
+	commit   int64
+	owned    bool
+}
+
+func (s *partitionState) read(off int64) {
+	s.mu.Lock()
+	s.lastRead = off
+	s.mu.Unlock()
+}
+
+func (s *partitionState) committed(next int64) {
+	s.mu.Lock()
+	s.commit = next
+	s.mu.Unlock()
+}
+
+func (s *partitionState) released() {
+	s.mu.Lock()
+	s.owned = false
+	s.claim = nil
+	s.mu.Unlock()
+}
+
+func (in *Input) track(topic string, part int32, claim sarama.ConsumerGroupClaim) *partitionState {
+	in.lagMu.Lock()
+	defer in.lagMu.Unlock()
+	byPart := in.lag[topic]
+	if byPart == nil {
+		byPart = map[int32]*partitionState{}
+		in.lag[topic] = byPart
+	}
+	st := byPart[part]
+	if st == nil {
+		st = &partitionState{}
+		byPart[part] = st
+	}
+	st.mu.Lock()
+	st.claim, st.owned = claim, true
+	st.commit = claim.InitialOffset()
+	st.lastRead = claim.InitialOffset() - 1
+	st.mu.Unlock()
+	return st
+}
+
+// Lag is, per owned partition, how many records the group has not
+// committed yet: the high watermark less the committed offset.
+func (in *Input) Lag() map[string]int64 {
+	out := map[string]int64{}
+	in.lagMu.Lock()
+	defer in.lagMu.Unlock()
+	for topic, parts := range in.lag {
+		for part, st := range parts {
+			st.mu.Lock()
+			if st.owned && st.claim != nil {
+				hw := st.claim.HighWaterMarkOffset()
+				commit := st.commit
+				if commit < 0 {
+					commit = st.lastRead + 1
+				}
+				out[fmt.Sprintf("%s/%d", topic, part)] = max(0, hw-commit)
+			}
+			st.mu.Unlock()
+		}
+	}
+	return out
+}
+
+// reportLag logs the consumer lag every 30 s while it changes.
+func (in *Input) reportLag(ctx context.Context) {
+	last := ""
+	for sleep(ctx, lagEvery) {
+		lag := in.Lag()
+		if len(lag) == 0 {
+			continue
+		}
+		var total int64
+		parts := make([]string, 0, len(lag))
+		for k, v := range lag {
+			total += v
+			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+		}
+		sort.Strings(parts)
+		line := strings.Join(parts, " ")
+		if line == last {
+			continue
+		}
+		last = line
+		in.log.Info("consumer lag", "group_id", in.set.group, "total", total, "partitions", line)
+	}
+}
+
+var lagEvery = 30 * time.Second

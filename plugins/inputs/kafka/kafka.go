@@ -1,0 +1,424 @@
+// Package kafka is the kafka input: it reads topics as a member of a
+// consumer group, with Logstash's settings, and commits an offset only
+// once every output has the records before it. Several gostash processes
+// with one group_id share a topic's partitions: Kafka is the cluster.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gostash/gostash/plugins/internal/kafka"
+	"github.com/gostash/gostash/sdk"
+)
+
+var removed = []kafka.Removed{
+	{Name: "zk_connect", Instead: "gostash talks to the brokers: use bootstrap_servers = \"kafka1:9092,kafka2:9092\""},
+	{Name: "topic_id", Instead: "use topics = [\"name\"] (topic_id is the kafka output's setting)"},
+	{Name: "white_list", Instead: "use topics_pattern = \"regex\""},
+	{Name: "black_list", Instead: "use topics_pattern with a regex that leaves those topics out"},
+	{Name: "reset_beginning", Instead: "use auto_offset_reset = \"earliest\" (it applies when the group has no committed offset)"},
+	{Name: "auto_commit_enable", Instead: "use enable_auto_commit"},
+	{Name: "consumer_id", Instead: "use client_id (and group_instance_id for a static member)"},
+	{Name: "fetch_message_max_bytes", Instead: "use max_partition_fetch_bytes"},
+	{Name: "queue_size", Instead: "the pipeline's batch_size and backpressure bound what is read ahead; remove it"},
+	{Name: "rebalance_max_retries", Instead: "rebalances are the group coordinator's job now; remove it"},
+	{Name: "rebalance_backoff_ms", Instead: "rebalances are the group coordinator's job now; remove it"},
+	{Name: "consumer_timeout_ms", Instead: "use poll_timeout_ms"},
+	{Name: "consumer_restart_on_error", Instead: "gostash always reconnects with backoff; remove it"},
+	{Name: "consumer_restart_sleep_ms", Instead: "use reconnect_backoff_ms"},
+	{Name: "decoder_class", Instead: "use codec = \"plain\", \"json\", \"json_lines\" or \"line\""},
+}
+
+var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records from Kafka topics as a member of a consumer group.").
+	Field(sdk.StringList("topics").Default([]any{"logstash"}).
+		Doc("The topics to read.")).
+	Field(sdk.String("topics_pattern").
+		Doc("A regular expression of topics to read instead of `topics`; topics created later that match are picked up within metadata_max_age_ms.")).
+	Field(sdk.String("group_id").Default("logstash").
+		Doc("The consumer group: processes with one group_id share the partitions, each record goes to one of them.")).
+	Field(sdk.Int("consumer_threads").Default(1).
+		Doc("How many group members this input runs (each with client id `<client_id>-<i>`); more than the topic's partitions leaves some idle.")).
+	Field(sdk.String("auto_offset_reset").OneOf("earliest", "latest", "none").
+		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), or `none` (stop with an error).")).
+	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
+		Doc("How a record's value becomes events: `plain` (the value is the message), `json` (a JSON object, or an array of them), `json_lines` (one JSON object a line), `line` (one event a line). A value that is not valid JSON becomes an event with it as message, tagged `_jsonparsefailure`.")).
+	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").
+		Doc("Adds the record's coordinates to `[@metadata][kafka]`: `basic` sets topic, consumer_group, partition, offset, key and timestamp (epoch ms); `extended` also headers (UTF-8 values only). `true`/`false` are Logstash's deprecated spellings of basic/none.")).
+	Field(sdk.Bool("enable_auto_commit").Default(true).
+		Doc("Also commit on a timer, every auto_commit_interval_ms. Either way gostash commits an offset as soon as every output has the records before it (one commit at a time, so commits coalesce under load), and never one that is not delivered.")).
+	Field(sdk.Int("auto_commit_interval_ms").Default(5000).
+		Doc("The timer of enable_auto_commit.")).
+	Field(sdk.Int("max_poll_records").Default(500).
+		Doc("At most this many records a batch (also bounded by the pipeline's batch_size).")).
+	Field(sdk.Int("poll_timeout_ms").Default(100).
+		Doc("Accepted for Logstash configurations; a partial batch goes out after the pipeline's batch_delay.")).
+	Field(sdk.Int("session_timeout_ms").Default(10000).
+		Doc("A member not heard from for this long is out of the group and its partitions go to others.")).
+	Field(sdk.Int("heartbeat_interval_ms").Default(3000).
+		Doc("How often this member tells the coordinator it is alive; heartbeats go on while the pipeline is full, so a slow output never costs the group.")).
+	Field(sdk.Int("max_poll_interval_ms").Default(300000).
+		Doc("How long a rebalance may wait for this member to give up its partitions (it waits for their in-flight records to be delivered first).")).
+	Field(sdk.String("partition_assignment_strategy").OneOf("range", "round_robin", "sticky", "cooperative_sticky").
+		Doc("How partitions are shared among members: `range` (the default), `round_robin`, `sticky` or `cooperative_sticky` (a rebalance moves only the partitions that change owner).")).
+	Field(sdk.String("group_instance_id").
+		Doc("A static member id: a restart within session_timeout_ms keeps its partitions without a rebalance. With consumer_threads > 1, `-<i>` is added.")).
+	Field(sdk.String("isolation_level").Default("read_uncommitted").OneOf("read_uncommitted", "read_committed").
+		Doc("`read_committed` skips records of aborted transactions.")).
+	Field(sdk.Int("fetch_min_bytes").Default(1).
+		Doc("The least data a fetch waits for (up to fetch_max_wait_ms).")).
+	Field(sdk.Int("fetch_max_bytes").Default(52428800).
+		Doc("The most data one fetch returns.")).
+	Field(sdk.Int("max_partition_fetch_bytes").Default(1048576).
+		Doc("The most data one fetch returns per partition.")).
+	Field(sdk.Int("fetch_max_wait_ms").Default(500).
+		Doc("How long a fetch waits for fetch_min_bytes.")).
+	Field(sdk.String("client_rack").
+		Doc("This client's rack, for brokers that serve fetches from the nearest replica."))),
+	removed)
+
+func init() {
+	sdk.RegisterInput("kafka", spec, New).WithValidate(validate)
+}
+
+type settings struct {
+	client             *kafka.Client
+	topics             []string
+	pattern            *regexp.Regexp
+	group              string
+	threads            int
+	codec              string
+	decorate           int // 0 none, 1 basic, 2 extended
+	syncCommit         bool
+	maxRecords         int
+	deprecatedDecorate bool
+}
+
+const (
+	decorateNone = iota
+	decorateBasic
+	decorateExtended
+)
+
+func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
+	cl, ds := kafka.ParseClient(c)
+	ds = append(ds, kafka.CheckRemoved(c, removed)...)
+	s := &settings{client: cl, topics: c.StringList("topics"), group: c.String("group_id"), threads: c.Int("consumer_threads"),
+		codec: c.String("codec"), maxRecords: c.Int("max_poll_records")}
+	if p := c.String("topics_pattern"); p != "" {
+		re, err := regexp.Compile("^(?:" + p + ")$")
+		if err != nil {
+			ds.Errorf([]string{"topics_pattern"}, "topics_pattern is not a regular expression: %v", err)
+		}
+		s.pattern = re
+	} else if len(s.topics) == 0 {
+		ds.Errorf([]string{"topics"}, "topics is empty: name a topic to read, or set topics_pattern")
+	}
+	if s.group == "" {
+		ds.Errorf([]string{"group_id"}, "group_id is empty: offsets are committed for a group; name one")
+	}
+	if s.threads < 1 || s.threads > 256 {
+		ds.Errorf([]string{"consumer_threads"}, "consumer_threads must be from 1 to 256, not %d", s.threads)
+	}
+	if s.maxRecords < 1 {
+		ds.Errorf([]string{"max_poll_records"}, "max_poll_records must be at least 1")
+	}
+	switch c.String("decorate_events") {
+	case "basic":
+		s.decorate = decorateBasic
+	case "extended":
+		s.decorate = decorateExtended
+	case "true":
+		s.decorate, s.deprecatedDecorate = decorateBasic, true
+		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"decorate_events"},
+			Summary: "decorate_events = \"true\" is deprecated", Detail: "write decorate_events = \"basic\" (or \"extended\" for headers too)"})
+	case "false":
+		s.deprecatedDecorate = true
+		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"decorate_events"},
+			Summary: "decorate_events = \"false\" is deprecated", Detail: "write decorate_events = \"none\""})
+	}
+	for _, name := range []string{"session_timeout_ms", "heartbeat_interval_ms", "max_poll_interval_ms", "fetch_max_wait_ms", "auto_commit_interval_ms"} {
+		if c.Int(name) < 1 {
+			ds.Errorf([]string{name}, "%s must be more than 0", name)
+		}
+	}
+	if c.Int("heartbeat_interval_ms") >= c.Int("session_timeout_ms") {
+		ds.Errorf([]string{"heartbeat_interval_ms"}, "heartbeat_interval_ms (%d) must be below session_timeout_ms (%d), typically a third of it",
+			c.Int("heartbeat_interval_ms"), c.Int("session_timeout_ms"))
+	}
+	for _, name := range []string{"fetch_min_bytes", "fetch_max_bytes", "max_partition_fetch_bytes"} {
+		if c.Int(name) < 1 {
+			ds.Errorf([]string{name}, "%s must be at least 1", name)
+		}
+	}
+	return s, ds
+}
+
+func validate(c *sdk.Config) sdk.Diagnostics {
+	_, ds := parse(c)
+	return ds
+}
+
+// consumerConfig makes member i's sarama configuration.
+func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
+	cfg, err := s.client.Config()
+	if err != nil {
+		return nil, err
+	}
+	if s.threads > 1 || c.String("client_id") != "" {
+		cfg.ClientID = fmt.Sprintf("%s-%d", cfg.ClientID, i)
+	}
+	g := &cfg.Consumer.Group
+	g.Session.Timeout = ms(c, "session_timeout_ms")
+	g.Heartbeat.Interval = ms(c, "heartbeat_interval_ms")
+	g.Rebalance.Timeout = ms(c, "max_poll_interval_ms")
+	if id := c.String("group_instance_id"); id != "" {
+		g.InstanceId = id
+		if s.threads > 1 {
+			g.InstanceId = fmt.Sprintf("%s-%d", id, i)
+		}
+	}
+	switch c.String("partition_assignment_strategy") {
+	case "round_robin":
+		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
+	case "sticky":
+		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky()}
+	case "cooperative_sticky":
+		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyCooperativeSticky()}
+	default:
+		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	}
+	co := &cfg.Consumer
+	co.Return.Errors = true // sarama drops them otherwise: we log them
+	co.Offsets.AutoCommit.Enable = c.Bool("enable_auto_commit")
+	co.Offsets.AutoCommit.Interval = ms(c, "auto_commit_interval_ms")
+	switch c.String("auto_offset_reset") {
+	case "earliest":
+		co.Offsets.Initial = sarama.OffsetOldest
+	case "none":
+		// Checked in Setup: sarama has no "fail" mode.
+		co.Offsets.Initial = sarama.OffsetNewest
+	default:
+		co.Offsets.Initial = sarama.OffsetNewest
+	}
+	if c.String("isolation_level") == "read_committed" {
+		co.IsolationLevel = sarama.ReadCommitted
+	}
+	co.Fetch.Min = int32(c.Int("fetch_min_bytes"))
+	co.Fetch.Default = int32(c.Int("max_partition_fetch_bytes"))
+	co.Fetch.Max = int32(c.Int("fetch_max_bytes"))
+	co.MaxWaitTime = ms(c, "fetch_max_wait_ms")
+	cfg.RackID = c.String("client_rack")
+	// A full pipeline holds ConsumeClaim in Publish; sarama then stops
+	// fetching that partition (heartbeats go on) instead of buffering.
+	co.MaxProcessingTime = time.Second
+	cfg.ChannelBufferSize = min(256, s.maxRecords)
+	return cfg, nil
+}
+
+func ms(c *sdk.Config, name string) time.Duration {
+	return time.Duration(c.Int(name)) * time.Millisecond
+}
+
+// Input is the kafka input.
+type Input struct {
+	set       *settings
+	cfgs      []*sarama.Config
+	noneReset bool
+	env       sdk.Env
+	log       sdk.Logger
+	batch     int
+	delay     time.Duration
+
+	lagMu sync.Mutex
+	lag   map[string]map[int32]*partitionState // topic → partition → state
+}
+
+// New builds the input; it connects in Run.
+func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
+	s, ds := parse(c)
+	if err := ds.Err(); err != nil {
+		return nil, err
+	}
+	if s.deprecatedDecorate {
+		env.Logger.Warn("decorate_events = true/false is deprecated: use \"basic\", \"extended\" or \"none\"")
+	}
+	in := &Input{set: s, env: env, log: env.Logger, batch: env.BatchSize, delay: env.BatchDelay,
+		noneReset: c.String("auto_offset_reset") == "none", lag: map[string]map[int32]*partitionState{}}
+	if in.batch <= 0 {
+		in.batch = sdk.DefaultBatchSize
+	}
+	in.batch = min(in.batch, s.maxRecords)
+	if in.delay <= 0 {
+		in.delay = 50 * time.Millisecond
+	}
+	for i := range s.threads {
+		cfg, err := consumerConfig(s, c, i)
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("kafka consumer settings: %w", err)
+		}
+		in.cfgs = append(in.cfgs, cfg)
+	}
+	return in, nil
+}
+
+// Run runs consumer_threads group members until ctx is cancelled; each
+// delivers what it has in flight before it leaves the group.
+func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(in.cfgs))
+	for i, cfg := range in.cfgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := in.member(ctx, p, i, cfg); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	go in.reportLag(ctx)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// member is one consumer of the group: it joins, consumes until ctx is
+// done, and joins again after a rebalance or an error, with backoff.
+func (in *Input) member(ctx context.Context, p sdk.Publisher, i int, cfg *sarama.Config) error {
+	brokers := in.set.client.Brokers
+	var group sarama.ConsumerGroup
+	backoff := time.Second
+	for group == nil {
+		client, err := sarama.NewClient(brokers, cfg)
+		if err == nil {
+			group, err = sarama.NewConsumerGroupFromClient(in.set.group, client)
+			if err != nil {
+				client.Close()
+			} else {
+				defer client.Close()
+			}
+		}
+		if err != nil {
+			in.log.Warn("cannot reach Kafka; retrying", "bootstrap_servers", brokers, "error", err, "retry_in", backoff.String())
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(2*backoff, 30*time.Second)
+		}
+		if group != nil {
+			defer group.Close()
+			go in.logErrors(group)
+			h := &handler{in: in, p: p, member: i, client: client}
+			return in.consume(ctx, group, client, h)
+		}
+	}
+	return nil
+}
+
+// consume calls Consume in a loop: each call is one session, which a
+// rebalance (with an eager strategy) ends.
+func (in *Input) consume(ctx context.Context, group sarama.ConsumerGroup, client sarama.Client, h *handler) error {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		topics, err := in.topicsToRead(client)
+		if err == nil && len(topics) == 0 {
+			err = fmt.Errorf("no topic matches topics_pattern %q yet", in.set.pattern)
+		}
+		if err != nil {
+			in.log.Warn("cannot list the topics to read; retrying", "error", err, "retry_in", backoff.String())
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		sessCtx, cancel := context.WithCancel(ctx)
+		if in.set.pattern != nil {
+			go in.watchTopics(sessCtx, cancel, client, topics)
+		}
+		err = group.Consume(sessCtx, topics, h)
+		cancel()
+		if h.fatal != nil {
+			return h.fatal
+		}
+		if err != nil && ctx.Err() == nil {
+			if errors.Is(err, sarama.ErrClosedConsumerGroup) {
+				return nil
+			}
+			in.log.Warn("consumer group session failed; joining again", "group_id", in.set.group, "error", err, "retry_in", backoff.String())
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+	}
+	return nil
+}
+
+func (in *Input) topicsToRead(client sarama.Client) ([]string, error) {
+	if in.set.pattern == nil {
+		return in.set.topics, nil
+	}
+	if err := client.RefreshMetadata(); err != nil {
+		return nil, err
+	}
+	all, err := client.Topics()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range all {
+		if in.set.pattern.MatchString(t) {
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// watchTopics ends the session when the topics matching topics_pattern
+// change, so the next one reads the new set.
+func (in *Input) watchTopics(ctx context.Context, cancel func(), client sarama.Client, topics []string) {
+	every := client.Config().Metadata.RefreshFrequency
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	for sleep(ctx, every) {
+		now, err := in.topicsToRead(client)
+		if err == nil && !slices.Equal(now, topics) {
+			in.log.Info("topics matching topics_pattern changed; rejoining the group", "topics", now)
+			cancel()
+			return
+		}
+	}
+}
+
+func (in *Input) logErrors(group sarama.ConsumerGroup) {
+	for err := range group.Errors() {
+		in.log.Warn("kafka consumer", "group_id", in.set.group, "error", err)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,193 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/sdktest"
+	"github.com/gostash/gostash/sdk/sdktest/testenv"
+)
+
+func errorsOf(ds sdk.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range ds {
+		if !d.Warning {
+			fmt.Fprintf(&b, "%v: %s\n", d.Path, d.Error())
+		}
+	}
+	return b.String()
+}
+
+func TestValidate(t *testing.T) {
+	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
+	for _, c := range []struct {
+		name     string
+		settings map[string]any
+		want     string
+	}{
+		{"defaults", map[string]any{}, ""},
+		{"everything", map[string]any{"topics": []any{"a", "b"}, "group_id": "g", "consumer_threads": 3, "auto_offset_reset": "earliest",
+			"codec": "json", "decorate_events": "extended", "partition_assignment_strategy": "cooperative_sticky", "isolation_level": "read_committed"}, ""},
+		{"zk_connect", map[string]any{"zk_connect": "zk:2181"}, "use bootstrap_servers"},
+		{"topic_id on the input", map[string]any{"topic_id": "x"}, "use topics = [\"name\"]"},
+		{"white_list", map[string]any{"white_list": "a.*"}, "use topics_pattern"},
+		{"reset_beginning", map[string]any{"reset_beginning": true}, "auto_offset_reset = \"earliest\""},
+		{"bad pattern", map[string]any{"topics_pattern": "a(("}, "not a regular expression"},
+		{"no topics", map[string]any{"topics": []any{}}, "topics is empty"},
+		{"zero threads", map[string]any{"consumer_threads": 0}, "consumer_threads must be from 1"},
+		{"heartbeat over session", map[string]any{"heartbeat_interval_ms": 20000}, "must be below session_timeout_ms"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := errorsOf(sdktest.Validate(comp, c.settings))
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
+			}
+		})
+	}
+	ds := sdktest.Validate(comp, map[string]any{"decorate_events": "true"})
+	if len(ds) != 1 || !ds[0].Warning || !strings.Contains(ds[0].Summary, "deprecated") {
+		t.Fatalf("decorate_events = true: %v, want one deprecation warning", ds)
+	}
+}
+
+// ---- against the real broker ----------------------------------------------
+
+func uniqueName(prefix string) string { return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()) }
+
+func produce(t *testing.T, brokers []string, topic string, msgs []*sarama.ProducerMessage) {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Partitioner = sarama.NewManualPartitioner
+	p, err := sarama.NewSyncProducer(brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, m := range msgs {
+		m.Topic = topic
+	}
+	if err := p.SendMessages(msgs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func createTopic(t *testing.T, brokers []string, topic string, partitions int32) {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// committed returns the group's committed offsets of topic, by partition.
+func committed(t *testing.T, brokers []string, group, topic string, partitions int32) map[int32]int64 {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	parts := make([]int32, partitions)
+	for i := range parts {
+		parts[i] = int32(i)
+	}
+	res, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32]int64{}
+	for _, p := range parts {
+		if b := res.GetBlock(topic, p); b != nil {
+			out[p] = b.Offset
+		}
+	}
+	return out
+}
+
+func TestDecoratesWithLogstashNamesAndCommitsOnStop(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, group := uniqueName("in-decorate"), uniqueName("g")
+	createTopic(t, brokers, topic, 2)
+	ts := time.UnixMilli(1700000000123)
+	produce(t, brokers, topic, []*sarama.ProducerMessage{
+		{Partition: 0, Key: sarama.StringEncoder("k1"), Value: sarama.StringEncoder("hello"), Timestamp: ts,
+			Headers: []sarama.RecordHeader{{Key: []byte("src"), Value: []byte("kcat")}, {Key: []byte("bin"), Value: []byte{0xff, 0xfe}},
+				{Key: []byte("dup"), Value: []byte("first")}, {Key: []byte("dup"), Value: []byte("last")}}},
+		{Partition: 1, Value: sarama.ByteEncoder([]byte{'b', 'a', 'd', 0xff}), Timestamp: ts},
+		{Partition: 1, Key: sarama.StringEncoder("k3"), Value: sarama.StringEncoder(`{"json":"as text"}`), Timestamp: ts},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 3, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": group,
+		"auto_offset_reset": "earliest", "decorate_events": "extended",
+	}})
+	if res.Err != nil {
+		t.Fatalf("run: %v", res.Err)
+	}
+	if len(res.Events) != 3 {
+		t.Fatalf("%d events, want 3", len(res.Events))
+	}
+	byMsg := map[string]map[string]any{}
+	for _, e := range res.Events {
+		k, _ := e.Metadata()["kafka"].(map[string]any)
+		if k == nil {
+			t.Fatalf("event %v has no [@metadata][kafka]", e.Fields())
+		}
+		byMsg[e.Message()] = k
+	}
+	k := byMsg["hello"]
+	want := map[string]any{"topic": topic, "consumer_group": group, "partition": int64(0), "offset": int64(0), "key": "k1", "timestamp": int64(1700000000123)}
+	for name, v := range want {
+		if k[name] != v {
+			t.Errorf("[@metadata][kafka][%s] = %#v, want %#v", name, k[name], v)
+		}
+	}
+	hs, _ := k["headers"].(map[string]any)
+	if hs["src"] != "kcat" || hs["dup"] != "last" || hs["bin"] != nil {
+		t.Errorf("headers %v: want src=kcat, dup=last and no bin (not UTF-8)", hs)
+	}
+	// As Logstash's plain codec: bytes that are not UTF-8 become U+FFFD,
+	// the rest of the record is kept.
+	if bad := byMsg["bad\uFFFD"]; bad == nil || bad["key"] != nil {
+		t.Errorf("record without a key and with a value that is not UTF-8: %v, messages %v", bad, byMsg)
+	}
+	if byMsg[`{"json":"as text"}`] == nil {
+		t.Errorf("plain codec: the JSON text is the message")
+	}
+	// Delivered and stopped cleanly: everything is committed.
+	if got := committed(t, brokers, group, topic, 2); got[0] != 1 || got[1] != 2 {
+		t.Fatalf("committed %v, want partition 0 at 1 and 1 at 2", got)
+	}
+}
+
+func TestJSONLinesCodec(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := uniqueName("in-jsonl")
+	createTopic(t, brokers, topic, 1)
+	produce(t, brokers, topic, []*sarama.ProducerMessage{{Value: sarama.StringEncoder("{\"a\":1}\n{\"a\":2}\r\nnot json\n")}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 3, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": uniqueName("g"),
+		"auto_offset_reset": "earliest", "codec": "json_lines",
+	}})
+	if len(res.Events) != 3 {
+		t.Fatalf("%d events, want 3", len(res.Events))
+	}
+	if res.Events[0].Fields()["a"] != int64(1) || res.Events[1].Fields()["a"] != int64(2) || !res.Events[2].HasTag("_jsonparsefailure") {
+		t.Fatalf("events %v %v %v", res.Events[0].Fields(), res.Events[1].Fields(), res.Events[2].Fields())
+	}
+}

@@ -1,0 +1,482 @@
+// Package kafka is the kafka output: it writes each event as one record
+// to a topic, with Logstash's settings, and acks an event to the core only
+// once the broker has acknowledged it, so a crash can repeat records but
+// never lose them. Records the broker will never take are dead-lettered
+// with its reason instead of being dropped (as Logstash does) or retried
+// for ever.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gostash/gostash/plugins/internal/kafka"
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/codecs"
+)
+
+var removed = []kafka.Removed{
+	{Name: "broker_list", Instead: "use bootstrap_servers = \"host:9092,host2:9092\""},
+	{Name: "topic_metadata_refresh_interval_ms", Instead: "use metadata_max_age_ms"},
+	{Name: "request_required_acks", Instead: "use acks = \"0\", \"1\" or \"all\""},
+	{Name: "serializer_class", Instead: "values are written by the codec; use codec = \"plain\", \"json\" or \"line\""},
+	{Name: "producer_type", Instead: "gostash always sends asynchronously and acks after the broker does; remove it"},
+}
+
+var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to a Kafka topic, one record each.").
+	Field(sdk.String("topic_id").Required().
+		Doc("The topic, a sprintf template (\"logs-%{[service][name]}\"). An event whose topic still has an unresolved %{...} is dead-lettered.")).
+	Field(sdk.String("message_key").
+		Doc("The record key, a sprintf template; records with one key go to one partition. No key by default.")).
+	Field(sdk.StringMap("message_headers").
+		Doc("Record headers; each value is a sprintf template: `{ source = \"%{[host][name]}\" }`.")).
+	Field(sdk.String("partitioner").Default("default").OneOf("default", "round_robin", "uniform_sticky").
+		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it), and spread evenly without a key; `round_robin`: every record to the next partition; `uniform_sticky`: the same as default here.")).
+	Field(sdk.String("compression_type").Default("none").OneOf("none", "gzip", "snappy", "lz4", "zstd").
+		Doc("How record batches are compressed; snappy is written in the framing Java clients read.")).
+	Field(sdk.String("acks").Default("all").OneOf("0", "1", "all").
+		Doc("How many replicas must have a record before it counts as written: `all` (the in-sync replicas; with idempotent delivery, so retries never duplicate), `1` (the leader) or `0` (none: acked once sent on the socket, so a broker crash can lose it). Logstash's default is \"1\"; gostash's is \"all\", as Kafka's own clients' since 3.0: an event acked to the source must survive the loss of a broker.")).
+	Field(sdk.Int("linger_ms").Default(5).
+		Doc("How long to wait for more records to fill a batch to a partition.")).
+	Field(sdk.Int("batch_size").Default(16384).
+		Doc("Bytes of records that make a batch to a partition full (sent without waiting for linger_ms).")).
+	Field(sdk.Int("max_request_size").Default(1048576).
+		Doc("The largest record, in bytes (encoded): a larger one is dead-lettered at once. The broker's own limit (message.max.bytes, by default about 1 MiB) also applies.")).
+	Field(sdk.Int("retries").
+		Doc("How often a failed send is retried before the event is dead-lettered. Unset (the default, as Logstash's): retried until it succeeds, with a growing backoff that blocks the pipeline (backpressure) and is logged once per attempt; a stop still ends it.")).
+	Field(sdk.Int("retry_backoff_ms").Default(100).
+		Doc("The wait between retries.")).
+	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "line").
+		Doc("How an event becomes the record's value: `plain` (`format`, or Logstash's \"<@timestamp> <host> <message>\"), `json` (the event as one JSON object, without @metadata) or `line` (as plain, ending in a newline).")).
+	Field(sdk.String("format").
+		Doc("The plain and line codecs' sprintf template, such as \"%{message}\"."))),
+	removed)
+
+func init() {
+	sdk.RegisterOutput("kafka", spec, New).WithValidate(validate)
+}
+
+type settings struct {
+	client   *kafka.Client
+	topic    *sdk.Template
+	key      *sdk.Template
+	headers  []header
+	format   *sdk.Template
+	codec    string
+	retries  int // -1: for ever
+	maxBytes int
+}
+
+type header struct {
+	name  []byte
+	value *sdk.Template
+}
+
+// plainFormat is what Logstash's plain codec writes without a format:
+// Event#to_s.
+const plainFormat = "%{@timestamp} %{host} %{message}"
+
+func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
+	cl, ds := kafka.ParseClient(c)
+	ds = append(ds, kafka.CheckRemoved(c, removed)...)
+	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size")}
+	tmpl := func(name, src string) *sdk.Template {
+		t, err := sdk.ParseTemplate(src)
+		if err != nil {
+			ds.Errorf([]string{name}, "invalid %s: %v", name, err)
+		}
+		return t
+	}
+	s.topic = tmpl("topic_id", c.String("topic_id"))
+	if c.String("topic_id") == "" {
+		ds.Errorf([]string{"topic_id"}, "topic_id is empty: name the topic to write to")
+	}
+	if c.Has("message_key") {
+		s.key = tmpl("message_key", c.String("message_key"))
+	}
+	for name, v := range c.StringMap("message_headers") {
+		t, err := sdk.ParseTemplate(v)
+		if err != nil {
+			ds.Errorf([]string{"message_headers", name}, "invalid header template: %v", err)
+			continue
+		}
+		s.headers = append(s.headers, header{name: []byte(name), value: t})
+	}
+	format := c.String("format")
+	if format == "" {
+		format = plainFormat
+	} else if s.codec == "json" {
+		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"format"},
+			Summary: "format is not used by the json codec", Detail: `set codec = "plain" or "line" to write with it`})
+	}
+	s.format = tmpl("format", format)
+	if c.Has("retries") {
+		if s.retries = c.Int("retries"); s.retries < 0 {
+			ds.Errorf([]string{"retries"}, "retries must be 0 or more, or unset to retry until it succeeds")
+		}
+	}
+	for _, name := range []string{"linger_ms", "retry_backoff_ms"} {
+		if c.Int(name) < 0 {
+			ds.Errorf([]string{name}, "%s must be 0 or more", name)
+		}
+	}
+	for _, name := range []string{"batch_size", "max_request_size"} {
+		if c.Int(name) <= 0 {
+			ds.Errorf([]string{name}, "%s must be more than 0", name)
+		}
+	}
+	if s.maxBytes >= int(sarama.MaxRequestSize) {
+		ds.Errorf([]string{"max_request_size"}, "max_request_size must be under %d bytes", sarama.MaxRequestSize)
+	}
+	return s, ds
+}
+
+func validate(c *sdk.Config) sdk.Diagnostics {
+	_, ds := parse(c)
+	return ds
+}
+
+// producerConfig makes the producer's sarama configuration.
+func producerConfig(s *settings, c *sdk.Config) (*sarama.Config, error) {
+	cfg, err := s.client.Config()
+	if err != nil {
+		return nil, err
+	}
+	p := &cfg.Producer
+	p.Return.Successes = true
+	p.Return.Errors = true
+	p.MaxMessageBytes = s.maxBytes
+	p.Flush.Frequency = time.Duration(c.Int("linger_ms")) * time.Millisecond
+	p.Flush.Bytes = c.Int("batch_size")
+	p.Retry.Backoff = time.Duration(c.Int("retry_backoff_ms")) * time.Millisecond
+	p.Retry.Max = 3 // then the event is retried by the pipeline, for ever
+	if s.retries >= 0 {
+		p.Retry.Max = s.retries
+	}
+	switch c.String("acks") {
+	case "0":
+		p.RequiredAcks = sarama.NoResponse
+	case "1":
+		p.RequiredAcks = sarama.WaitForLocal
+	default:
+		p.RequiredAcks = sarama.WaitForAll
+		// Idempotence makes the producer's own retries safe: the broker
+		// drops a batch it has already written. It needs one request in
+		// flight per broker and at least one retry.
+		if p.Retry.Max > 0 {
+			p.Idempotent = true
+			cfg.Net.MaxOpenRequests = 1
+		}
+	}
+	switch c.String("compression_type") {
+	case "gzip":
+		p.Compression = sarama.CompressionGZIP
+	case "snappy":
+		p.Compression = sarama.CompressionSnappy
+	case "lz4":
+		p.Compression = sarama.CompressionLZ4
+	case "zstd":
+		p.Compression = sarama.CompressionZSTD
+	}
+	switch c.String("partitioner") {
+	case "round_robin":
+		p.Partitioner = sarama.NewRoundRobinPartitioner
+	default:
+		p.Partitioner = sarama.NewMurmur2Partitioner
+	}
+	return cfg, nil
+}
+
+// Output is the kafka output.
+type Output struct {
+	set    *settings
+	cfg    *sarama.Config
+	logger sdk.Logger
+
+	mu       sync.Mutex // guards producer
+	producer sarama.AsyncProducer
+	done     chan struct{} // closed when the result router ends
+	pool     sync.Pool     // *write
+}
+
+// New builds the output; it connects on the first write, so that a
+// cluster that is down at start is retried like one that goes down later.
+func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
+	s, ds := parse(c)
+	if err := ds.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := producerConfig(s, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka producer settings: %w", err)
+	}
+	return &Output{set: s, cfg: cfg, logger: env.Logger}, nil
+}
+
+// write is one Write call's records in flight.
+type write struct {
+	results chan result
+	arena   []byte // the records' values, keys and headers
+	enc     codecs.JSONEncoder
+	msgs    []sarama.ProducerMessage
+}
+
+type result struct {
+	index int
+	err   error
+}
+
+// connect returns the producer, creating it (and its result router) when
+// there is none yet.
+func (o *Output) connect() (sarama.AsyncProducer, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.producer != nil {
+		return o.producer, nil
+	}
+	p, err := sarama.NewAsyncProducer(o.set.client.Brokers, o.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to Kafka at %v (check bootstrap_servers and that the brokers run): %w", o.set.client.Brokers, err)
+	}
+	o.producer = p
+	o.done = make(chan struct{})
+	go o.route(p, o.done)
+	return p, nil
+}
+
+// route hands each record's outcome to the Write call that sent it.
+func (o *Output) route(p sarama.AsyncProducer, done chan struct{}) {
+	defer close(done)
+	succ, errs := p.Successes(), p.Errors()
+	for succ != nil || errs != nil {
+		select {
+		case m, ok := <-succ:
+			if !ok {
+				succ = nil
+				continue
+			}
+			t := m.Metadata.(*tracker)
+			t.w.results <- result{index: t.index}
+		case e, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			t := e.Msg.Metadata.(*tracker)
+			t.w.results <- result{index: t.index, err: e.Err}
+		}
+	}
+}
+
+type tracker struct {
+	w     *write
+	index int
+}
+
+// Write sends every event and waits for the broker's answer to each. It
+// answers per event: a record the broker will never take is rejected
+// (dead-lettered) alone; one that failed for a reason that may pass (a
+// leader election, a broker down) is retried alone.
+func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
+	p, err := o.connect()
+	if err != nil {
+		o.logger.Warn("kafka is unreachable; the batch waits and is retried", "error", err)
+		return err
+	}
+	w, _ := o.pool.Get().(*write)
+	if w == nil {
+		w = &write{}
+	}
+	defer o.pool.Put(w)
+	if cap(w.results) < len(events) {
+		w.results = make(chan result, len(events))
+	}
+	w.arena = w.arena[:0]
+	if cap(w.msgs) < len(events) {
+		w.msgs = make([]sarama.ProducerMessage, len(events))
+	}
+	w.msgs = w.msgs[:len(events)]
+	trackers := make([]tracker, len(events))
+
+	var werr sdk.WriteError
+	sent := 0
+	for i, e := range events {
+		m := &w.msgs[i]
+		if reason := o.record(w, m, e); reason != "" {
+			werr.RejectItem(i, reason)
+			continue
+		}
+		trackers[i] = tracker{w: w, index: i}
+		m.Metadata = &trackers[i]
+		if err := o.send(ctx, p, m); err != nil {
+			// What was sent must still be waited for: its tracker points
+			// at this call's memory.
+			w.await(sent)
+			return err
+		}
+		sent++
+	}
+	failed := w.await(sent)
+	if len(failed) > 0 {
+		failed = o.retryAlone(ctx, p, w, failed)
+	}
+	o.sort(failed, &werr)
+	if len(werr.Items) == 0 {
+		return nil
+	}
+	return &werr
+}
+
+func (o *Output) send(ctx context.Context, p sarama.AsyncProducer, m *sarama.ProducerMessage) error {
+	select {
+	case p.Input() <- m:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// await collects n outcomes and returns the failed ones.
+func (w *write) await(n int) []result {
+	var failed []result
+	for ; n > 0; n-- {
+		if r := <-w.results; r.err != nil {
+			failed = append(failed, r)
+		}
+	}
+	return failed
+}
+
+// retryAlone sends again, one at a time, records the broker refused as
+// too large: it judges a whole batch of records against the topic's
+// max.message.bytes, so small records refused beside a large one are
+// taken when they come alone.
+func (o *Output) retryAlone(ctx context.Context, p sarama.AsyncProducer, w *write, failed []result) []result {
+	var tooLarge int
+	for _, r := range failed {
+		if errors.Is(r.err, sarama.ErrMessageSizeTooLarge) {
+			tooLarge++
+		}
+	}
+	if tooLarge < 2 {
+		return failed
+	}
+	out := failed[:0]
+	for _, r := range failed {
+		if !errors.Is(r.err, sarama.ErrMessageSizeTooLarge) {
+			out = append(out, r)
+			continue
+		}
+		if err := o.send(ctx, p, &w.msgs[r.index]); err != nil {
+			out = append(out, result{index: r.index, err: err})
+			continue
+		}
+		if again := w.await(1); len(again) > 0 {
+			out = append(out, again[0])
+		}
+	}
+	return out
+}
+
+// sort turns failed records into per-event outcomes.
+func (o *Output) sort(failed []result, werr *sdk.WriteError) {
+	var retried int
+	var firstRetry error
+	for _, r := range failed {
+		if permanent(r.err) || o.set.retries >= 0 {
+			reason := "kafka: " + r.err.Error()
+			if !permanent(r.err) {
+				reason = fmt.Sprintf("kafka: gave up after %d retries: %v", o.set.retries, r.err)
+			}
+			werr.RejectItem(r.index, reason)
+			continue
+		}
+		retried++
+		if firstRetry == nil {
+			firstRetry = r.err
+		}
+		werr.Retry(r.index, 0, "kafka: "+r.err.Error())
+	}
+	if retried > 0 {
+		o.logger.Warn("kafka did not take records; they are retried", "records", retried, "error", firstRetry)
+	}
+}
+
+// record fills m from e; a non-empty reason says why e cannot be sent.
+func (o *Output) record(w *write, m *sarama.ProducerMessage, e *sdk.Event) string {
+	s := o.set
+	topic, ok := s.topic.RenderStrict(e)
+	if !ok || topic == "" {
+		return fmt.Sprintf("topic_id %q gave %q for this event: a field it names is missing", s.topic.String(), topic)
+	}
+	*m = sarama.ProducerMessage{Topic: topic}
+	if s.key != nil {
+		start := len(w.arena)
+		w.arena = s.key.AppendRender(w.arena, e)
+		m.Key = sarama.ByteEncoder(w.arena[start:len(w.arena):len(w.arena)])
+	}
+	for _, h := range s.headers {
+		start := len(w.arena)
+		w.arena = h.value.AppendRender(w.arena, e)
+		m.Headers = append(m.Headers, sarama.RecordHeader{Key: h.name, Value: w.arena[start:len(w.arena):len(w.arena)]})
+	}
+	start := len(w.arena)
+	switch s.codec {
+	case "json":
+		w.arena = w.enc.AppendEvent(w.arena, e)
+	case "line":
+		w.arena = append(s.format.AppendRender(w.arena, e), '\n')
+	default:
+		w.arena = s.format.AppendRender(w.arena, e)
+	}
+	value := w.arena[start:len(w.arena):len(w.arena)]
+	m.Value = sarama.ByteEncoder(value)
+	size := len(value)
+	if m.Key != nil {
+		size += m.Key.Length()
+	}
+	if size > s.maxBytes {
+		return "kafka: record of " + strconv.Itoa(size) + " bytes is over max_request_size (" + strconv.Itoa(s.maxBytes) + ")"
+	}
+	return ""
+}
+
+// permanent reports whether the broker will never take the record: retrying
+// it would stall the pipeline for ever.
+func permanent(err error) bool {
+	var kerr sarama.KError
+	if errors.As(err, &kerr) {
+		switch kerr {
+		case sarama.ErrMessageSizeTooLarge, sarama.ErrInvalidMessage, sarama.ErrInvalidMessageSize,
+			sarama.ErrInvalidTopic, sarama.ErrTopicAuthorizationFailed, sarama.ErrClusterAuthorizationFailed,
+			sarama.ErrInvalidRecord, sarama.ErrUnknownTopicOrPartition,
+			sarama.ErrInvalidRequiredAcks, sarama.ErrUnsupportedForMessageFormat, sarama.ErrPolicyViolation:
+			return true
+		}
+	}
+	var cerr sarama.ConfigurationError
+	return errors.As(err, &cerr)
+}
+
+// Close flushes what is buffered and waits for the broker's answers.
+func (o *Output) Close(context.Context) error {
+	o.mu.Lock()
+	p, done := o.producer, o.done
+	o.producer = nil
+	o.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	p.AsyncClose()
+	<-done
+	return nil
+}

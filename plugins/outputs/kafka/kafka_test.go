@@ -1,0 +1,229 @@
+package kafka
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/sdktest"
+	"github.com/gostash/gostash/sdk/sdktest/testenv"
+)
+
+func comp(t *testing.T) *sdk.Component { return sdktest.Lookup(t, sdk.KindOutput, "kafka") }
+
+func errorsOf(ds sdk.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range ds {
+		if !d.Warning {
+			fmt.Fprintf(&b, "%v: %s\n", d.Path, d.Error())
+		}
+	}
+	return b.String()
+}
+
+func TestValidate(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		settings map[string]any
+		want     string // in the errors; "" for none
+	}{
+		{"minimal", map[string]any{"topic_id": "logs"}, ""},
+		{"every codec and compression", map[string]any{"topic_id": "logs-%{type}", "codec": "json", "compression_type": "zstd", "acks": "1", "partitioner": "round_robin"}, ""},
+		{"no topic", map[string]any{"topic_id": ""}, "topic_id is empty"},
+		{"no port", map[string]any{"topic_id": "t", "bootstrap_servers": "kafka1,kafka2:9092"}, `"kafka1" has no port`},
+		{"negative retries", map[string]any{"topic_id": "t", "retries": -1}, "retries must be 0 or more"},
+		{"ZooKeeper era", map[string]any{"topic_id": "t", "broker_list": "a:9092"}, "use bootstrap_servers"},
+		{"old acks name", map[string]any{"topic_id": "t", "request_required_acks": 1}, `acks = "0", "1" or "all"`},
+		{"SASL without credentials", map[string]any{"topic_id": "t", "security_protocol": "SASL_PLAINTEXT"}, "needs credentials"},
+		{"SASL with JAAS", map[string]any{"topic_id": "t", "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+			"sasl_jaas_config": `org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p";`}, ""},
+		{"JAAS without user", map[string]any{"topic_id": "t", "security_protocol": "SASL_PLAINTEXT", "sasl_jaas_config": `org.apache.kafka.common.security.plain.PlainLoginModule required password="secret";`}, "no username"},
+		{"encrypted key", map[string]any{"topic_id": "t", "security_protocol": "SSL", "ssl_key_password": "x"}, "encrypted private keys are not supported"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := errorsOf(sdktest.Validate(comp(t), c.settings))
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
+			}
+			if strings.Contains(got, "secret") {
+				t.Fatalf("an error shows the password:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestPermanentErrors(t *testing.T) {
+	for err, want := range map[error]bool{
+		sarama.ErrMessageSizeTooLarge:                     true,
+		sarama.ErrTopicAuthorizationFailed:                true,
+		fmt.Errorf("wrapped: %w", sarama.ErrInvalidTopic): true,
+		sarama.ConfigurationError("too large"):            true,
+		sarama.ErrNotLeaderForPartition:                   false,
+		sarama.ErrOutOfBrokers:                            false,
+		sarama.ErrNotEnoughReplicas:                       false,
+		errors.New("connection reset"):                    false,
+	} {
+		if got := permanent(err); got != want {
+			t.Errorf("permanent(%v) = %v, want %v", err, got, want)
+		}
+	}
+}
+
+// ---- against the real broker ----------------------------------------------
+
+func uniqueTopic(prefix string) string { return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()) }
+
+type kcatRecord struct {
+	Topic     string            `json:"topic"`
+	Partition int               `json:"partition"`
+	Offset    int64             `json:"offset"`
+	Key       *string           `json:"key"`
+	Payload   string            `json:"payload"`
+	Headers   []string          `json:"headers"`
+	hmap      map[string]string `json:"-"`
+}
+
+// readBack reads n records of topic with kcat, another client.
+func readBack(t *testing.T, bootstrap, topic string, n int) []kcatRecord {
+	t.Helper()
+	out := testenv.Kcat(t, "", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-c", fmt.Sprint(n), "-e", "-J", "-q")
+	var recs []kcatRecord
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var r kcatRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("kcat line %q: %v", line, err)
+		}
+		r.hmap = map[string]string{}
+		for i := 0; i+1 < len(r.Headers); i += 2 {
+			r.hmap[r.Headers[i]] = r.Headers[i+1]
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) != n {
+		t.Fatalf("kcat read %d records of %s, want %d:\n%s", len(recs), topic, n, out)
+	}
+	return recs
+}
+
+func TestWritesEveryCompressionReadableByKcat(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	for _, comp := range []string{"none", "gzip", "snappy", "lz4", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			topic := uniqueTopic("out-" + comp)
+			var events []*sdk.Event
+			for i := range 50 {
+				events = append(events, sdktest.Event(map[string]any{
+					"message": fmt.Sprintf("line %d é", i), "[host][name]": "web-1", "n": i,
+				}))
+			}
+			err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
+				"bootstrap_servers": bootstrap, "topic_id": topic, "compression_type": comp, "codec": "json",
+				"message_key": "k-%{n}", "message_headers": map[string]any{"host": "%{[host][name]}", "static": "yes"},
+			}}, events)
+			if err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			seen := map[int]bool{}
+			for _, r := range readBack(t, bootstrap, topic, 50) {
+				var e map[string]any
+				if err := json.Unmarshal([]byte(r.Payload), &e); err != nil {
+					t.Fatalf("payload %q is not JSON: %v", r.Payload, err)
+				}
+				n := int(e["n"].(float64))
+				seen[n] = true
+				if e["message"] != fmt.Sprintf("line %d é", n) || e["@timestamp"] != "2024-01-02T03:04:05.000Z" {
+					t.Fatalf("record %d: %v", n, e)
+				}
+				if r.Key == nil || *r.Key != fmt.Sprintf("k-%d", n) {
+					t.Fatalf("record %d key %v", n, r.Key)
+				}
+				if r.hmap["host"] != "web-1" || r.hmap["static"] != "yes" {
+					t.Fatalf("record %d headers %v", n, r.Headers)
+				}
+			}
+			if len(seen) != 50 {
+				t.Fatalf("%d distinct records, want 50", len(seen))
+			}
+		})
+	}
+}
+
+func TestPlainCodecAndRecordsOverTheLimitAreRejectedAlone(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	bootstrap := strings.Join(brokers, ",")
+	topic := uniqueTopic("out-limit")
+	// A topic whose records may be at most 2000 bytes: the broker refuses
+	// a larger one, and no retry will ever change that.
+	admin, err := sarama.NewClusterAdmin(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	limit := "2000"
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1,
+		ConfigEntries: map[string]*string{"max.message.bytes": &limit}}, false); err != nil {
+		t.Fatal(err)
+	}
+	events := []*sdk.Event{
+		sdktest.Event(map[string]any{"message": "small one", "host": "h"}),
+		sdktest.Event(map[string]any{"message": strings.Repeat("x", 5000), "host": "h"}),
+		sdktest.Event(map[string]any{"message": "small two", "host": "h"}),
+	}
+	err = sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
+		"bootstrap_servers": bootstrap, "topic_id": topic,
+	}}, events)
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 1 {
+		t.Fatalf("write: %v, want one rejected event", err)
+	}
+	if it := werr.Items[0]; it.Index != 1 || !it.Reject || !strings.Contains(it.Reason, "too large") && !strings.Contains(it.Reason, "larger") {
+		t.Fatalf("outcome %+v, want event 1 rejected because it is too large", it)
+	}
+	recs := readBack(t, bootstrap, topic, 2)
+	// Logstash's plain codec: "<@timestamp> <host> <message>".
+	if recs[0].Payload != "2024-01-02T03:04:05.000Z h small one" || recs[1].Payload != "2024-01-02T03:04:05.000Z h small two" {
+		t.Fatalf("records %q, %q", recs[0].Payload, recs[1].Payload)
+	}
+}
+
+func TestMissingTopicFieldIsRejected(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := uniqueTopic("out-field")
+	events := []*sdk.Event{
+		sdktest.Event(map[string]any{"message": "a", "svc": "x"}),
+		sdktest.Event(map[string]any{"message": "b"}),
+	}
+	err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
+		"bootstrap_servers": bootstrap, "topic_id": topic + "-%{svc}", "codec": "line", "format": "%{message}",
+	}}, events)
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 1 || werr.Items[0].Index != 1 || !werr.Items[0].Reject {
+		t.Fatalf("write: %v, want event 1 rejected", err)
+	}
+	if r := readBack(t, bootstrap, topic+"-x", 1); r[0].Payload != "a\n" {
+		t.Fatalf("record %q, want \"a\\n\"", r[0].Payload)
+	}
+}
+
+func TestUnreachableClusterIsRetried(t *testing.T) {
+	err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
+		"bootstrap_servers": "127.0.0.1:1", "topic_id": "t",
+	}}, []*sdk.Event{sdktest.Event(map[string]any{"message": "a"})})
+	var werr *sdk.WriteError
+	if err == nil || errors.As(err, &werr) {
+		t.Fatalf("write: %v, want a plain error (the batch is retried)", err)
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("error %q does not name the address", err)
+	}
+}
