@@ -10,6 +10,8 @@ package outputs_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +19,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gostash/gostash/sdk/sdktest/testenv"
 
 	_ "github.com/gostash/gostash/plugins/all"
 	"github.com/gostash/gostash/sdk"
@@ -27,7 +31,7 @@ import (
 var names = []string{"a", "", "nul\x00byte", strings.Repeat("z", 300), "b"}
 
 type outcomeCase struct {
-	settings func(dir string) map[string]any
+	settings func(t *testing.T, dir string) map[string]any
 	// bad are the events this output cannot write (none: it can write any
 	// event, and a failed write is retried for the unwritten ones only).
 	bad []int
@@ -38,7 +42,7 @@ type outcomeCase struct {
 
 var outcomeCases = map[string]outcomeCase{
 	"file": {
-		settings: func(dir string) map[string]any {
+		settings: func(_ *testing.T, dir string) map[string]any {
 			return map[string]any{"path": dir + "/%{n}", "codec": "line", "format": "%{n}"}
 		},
 		bad: []int{1, 2, 3},
@@ -54,12 +58,35 @@ var outcomeCases = map[string]outcomeCase{
 		},
 	},
 	"stdout": {
-		settings: func(string) map[string]any { return map[string]any{"codec": "line", "format": "%{n}"} },
+		settings: func(*testing.T, string) map[string]any { return map[string]any{"codec": "line", "format": "%{n}"} },
 		capture:  captureStdout,
 	},
 	"null": {
-		settings: func(string) map[string]any { return map[string]any{} },
+		settings: func(*testing.T, string) map[string]any { return map[string]any{} },
 	},
+	// Against the real broker: a topic name Kafka refuses (a NUL byte,
+	// over 249 characters) is the bad event.
+	"kafka": {
+		settings: func(t *testing.T, dir string) map[string]any {
+			return map[string]any{"bootstrap_servers": testenv.Kafka(t), "topic_id": kafkaPrefix(dir) + "%{n}", "codec": "plain", "format": "%{n}"}
+		},
+		bad: []int{2, 3},
+		capture: func(t *testing.T, dir string) func() []string {
+			return func() []string {
+				var got []string
+				for _, n := range []string{"", "a", "b"} {
+					out := testenv.Kcat(t, "", "-b", testenv.Kafka(t), "-C", "-t", kafkaPrefix(dir)+n, "-o", "beginning", "-c", "1", "-e", "-q", "-f", "%s\n")
+					got = append(got, strings.TrimSuffix(out, "\n"))
+				}
+				return got
+			}
+		},
+	},
+}
+
+// kafkaPrefix is a topic prefix of this test run's own.
+func kafkaPrefix(dir string) string {
+	return fmt.Sprintf("outcomes-%x-", crc32.ChecksumIEEE([]byte(dir)))
 }
 
 func TestEveryOutputRejectsABadEventAlone(t *testing.T) {
@@ -77,7 +104,7 @@ func TestEveryOutputRejectsABadEventAlone(t *testing.T) {
 			if c.capture != nil {
 				written = c.capture(t, dir)
 			}
-			out, err := comp.NewOutput(context.Background(), sdktest.Config(t, comp, c.settings(dir)), sdktest.Env(t, comp.Name))
+			out, err := comp.NewOutput(context.Background(), sdktest.Config(t, comp, c.settings(t, dir)), sdktest.Env(t, comp.Name))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -415,8 +415,11 @@ func (o *Output) sort(failed []result, werr *sdk.WriteError) {
 func (o *Output) record(w *write, m *sarama.ProducerMessage, e *sdk.Event) string {
 	s := o.set
 	topic, ok := s.topic.RenderStrict(e)
-	if !ok || topic == "" {
+	if !ok {
 		return fmt.Sprintf("topic_id %q gave %q for this event: a field it names is missing", s.topic.String(), topic)
+	}
+	if reason := invalidTopic(topic); reason != "" {
+		return fmt.Sprintf("topic_id %q gave %q for this event: %s", s.topic.String(), topic, reason)
 	}
 	*m = sarama.ProducerMessage{Topic: topic}
 	if s.key != nil {
@@ -446,6 +449,26 @@ func (o *Output) record(w *write, m *sarama.ProducerMessage, e *sdk.Event) strin
 	}
 	if size > s.maxBytes {
 		return "kafka: record of " + strconv.Itoa(size) + " bytes is over max_request_size (" + strconv.Itoa(s.maxBytes) + ")"
+	}
+	return ""
+}
+
+// invalidTopic says why Kafka would refuse a topic name ("" when it would
+// not): its rule is 1 to 249 of [a-zA-Z0-9._-], and not "." or "..".
+func invalidTopic(name string) string {
+	switch {
+	case name == "":
+		return "a topic name cannot be empty"
+	case len(name) > 249:
+		return "a topic name has at most 249 characters"
+	case name == "." || name == "..":
+		return "a topic name cannot be \".\" or \"..\""
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Sprintf("a topic name holds only letters, digits, '.', '_' and '-', not %q", c)
+		}
 	}
 	return ""
 }
