@@ -139,6 +139,10 @@ type Env struct {
 	// BatchDelay is how long an input may wait to fill a batch before it
 	// publishes a partial one (Logstash's pipeline.batch.delay).
 	BatchDelay time.Duration
+	// SourceCoordinates asks an input to attach where each event came from
+	// (SetSource): the pipeline has a decorate_events filter. When it is
+	// false, attach nothing: nobody reads them.
+	SourceCoordinates bool
 }
 
 // Logger is the structured logger a component writes to. Arguments are

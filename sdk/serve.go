@@ -330,7 +330,8 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 	}
 	logger := s.logger.Named(kind.String() + "." + req.Name)
 	env := Env{Name: req.Name, Pipeline: req.PipelineId, Logger: hcLogger{logger}, DataDir: req.DataDir,
-		BatchSize: int(req.BatchSize), BatchDelay: time.Duration(req.BatchDelayMs) * time.Millisecond}
+		BatchSize: int(req.BatchSize), BatchDelay: time.Duration(req.BatchDelayMs) * time.Millisecond,
+		SourceCoordinates: req.SourceCoordinates}
 	if env.BatchSize <= 0 {
 		env.BatchSize = DefaultBatchSize
 	}
@@ -659,6 +660,7 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 			selected = append(selected, e)
 			index = append(index, i)
 		}
+		resp.Skipped = uint32(len(events) - len(selected))
 		if len(selected) > 0 {
 			if werr := oi.output.Write(ctx, selected); werr != nil {
 				resp.Results = writeResults(werr, index, oi.logger)

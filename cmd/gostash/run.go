@@ -161,9 +161,12 @@ func configTest(o *options, stdout, stderr io.Writer) int {
 }
 
 // writesStdout reports whether the pipeline has a stdout output.
-func writesStdout(cfg *config.Pipeline) bool {
+func writesStdout(cfg *config.Pipeline) bool { return hasBlock(cfg, sdk.KindOutput, "stdout") }
+
+// hasBlock reports whether the pipeline has a block of that kind and type.
+func hasBlock(cfg *config.Pipeline, kind sdk.Kind, typ string) bool {
 	for _, b := range cfg.Blocks() {
-		if b.Kind == sdk.KindOutput && b.Type == "stdout" {
+		if b.Kind == kind && b.Type == typ {
 			return true
 		}
 	}
@@ -216,7 +219,8 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	}
 	p := pipeline.New(pipeline.Settings{
 		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
-		DrainTimeout: o.drainTimeout,
+		SourceCoordinates: hasBlock(l.cfg, sdk.KindFilter, "decorate_events"),
+		DrainTimeout:      o.drainTimeout,
 	}, blocks, log)
 	if f, ok := stdout.(*os.File); ok && writesStdout(l.cfg) {
 		watchStdout(f, func() {

@@ -40,6 +40,9 @@ type Settings struct {
 	DrainTimeout time.Duration
 	// Credits is how many batches each input may have unacked.
 	Credits int
+	// SourceCoordinates asks inputs to attach where each event came from
+	// (the pipeline has a decorate_events filter).
+	SourceCoordinates bool
 	// ReportEvery is how often a long run logs its throughput (default
 	// 30 s; negative turns it off).
 	ReportEvery time.Duration
@@ -122,6 +125,8 @@ func (p *Pipeline) open(ctx context.Context, b Block) (int, error) {
 		DataDir:      p.instanceDir(b),
 		BatchSize:    uint32(p.settings.BatchSize),
 		BatchDelayMs: uint32(p.settings.BatchDelay / time.Millisecond),
+		// Only inputs attach source coordinates, and only when asked.
+		SourceCoordinates: b.Kind == sdk.KindInput && p.settings.SourceCoordinates,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("%s %q: open: %w", b.Kind, b.Name, err)
@@ -674,7 +679,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 			}
 			n, _ := sdk.CountEvents(data)
 			retry, wait, rejected := o.sort(data, resp.Results)
-			o.p.stats.Out.Add(int64(n - len(retry) - rejected))
+			o.p.stats.Out.Add(int64(n - len(retry) - rejected - int(resp.Skipped)))
 			if len(retry) == 0 {
 				break
 			}

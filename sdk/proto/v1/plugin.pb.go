@@ -650,9 +650,14 @@ type OpenRequest struct {
 	// The pipeline's batch size, which inputs aim for.
 	BatchSize uint32 `protobuf:"varint,7,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
 	// How long an input may wait to fill a batch before it publishes it.
-	BatchDelayMs  uint32 `protobuf:"varint,8,opt,name=batch_delay_ms,json=batchDelayMs,proto3" json:"batch_delay_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BatchDelayMs uint32 `protobuf:"varint,8,opt,name=batch_delay_ms,json=batchDelayMs,proto3" json:"batch_delay_ms,omitempty"`
+	// For inputs: the pipeline wants to know where each event came from (it
+	// has a decorate_events filter), so the input attaches its source
+	// coordinates to each event's [@metadata][_input]. Off, they cost
+	// nothing.
+	SourceCoordinates bool `protobuf:"varint,9,opt,name=source_coordinates,json=sourceCoordinates,proto3" json:"source_coordinates,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *OpenRequest) Reset() {
@@ -739,6 +744,13 @@ func (x *OpenRequest) GetBatchDelayMs() uint32 {
 		return x.BatchDelayMs
 	}
 	return 0
+}
+
+func (x *OpenRequest) GetSourceCoordinates() bool {
+	if x != nil {
+		return x.SourceCoordinates
+	}
+	return false
 }
 
 type OpenResponse struct {
@@ -2010,7 +2022,10 @@ type WriteResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Seq   uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
 	// Per event results; empty means every event was accepted.
-	Results       []*ItemResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	Results []*ItemResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	// How many events the output's `when` left out (false, or failing on
+	// the event): done, but not written, so not counted as out.
+	Skipped       uint32 `protobuf:"varint,3,opt,name=skipped,proto3" json:"skipped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2057,6 +2072,13 @@ func (x *WriteResponse) GetResults() []*ItemResult {
 		return x.Results
 	}
 	return nil
+}
+
+func (x *WriteResponse) GetSkipped() uint32 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
 }
 
 type ItemResult struct {
@@ -2173,7 +2195,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04path\x18\x04 \x03(\tR\x04path\"\"\n" +
 	"\bSeverity\x12\t\n" +
 	"\x05ERROR\x10\x00\x12\v\n" +
-	"\aWARNING\x10\x01\"\x8e\x02\n" +
+	"\aWARNING\x10\x01\"\xbd\x02\n" +
 	"\vOpenRequest\x12\x1c\n" +
 	"\tcomponent\x18\x01 \x01(\tR\tcomponent\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +
@@ -2185,7 +2207,8 @@ const file_plugin_proto_rawDesc = "" +
 	"\bdata_dir\x18\x06 \x01(\tR\adataDir\x12\x1d\n" +
 	"\n" +
 	"batch_size\x18\a \x01(\rR\tbatchSize\x12$\n" +
-	"\x0ebatch_delay_ms\x18\b \x01(\rR\fbatchDelayMs\"p\n" +
+	"\x0ebatch_delay_ms\x18\b \x01(\rR\fbatchDelayMs\x12-\n" +
+	"\x12source_coordinates\x18\t \x01(\bR\x11sourceCoordinates\"p\n" +
 	"\fOpenResponse\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\x04R\n" +
 	"instanceId\x12?\n" +
@@ -2260,10 +2283,11 @@ const file_plugin_proto_rawDesc = "" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\x04R\n" +
 	"instanceId\x12\x16\n" +
-	"\x06events\x18\x03 \x01(\fR\x06events\"Z\n" +
+	"\x06events\x18\x03 \x01(\fR\x06events\"t\n" +
 	"\rWriteResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x127\n" +
-	"\aresults\x18\x02 \x03(\v2\x1d.gostash.plugin.v1.ItemResultR\aresults\"\xbf\x01\n" +
+	"\aresults\x18\x02 \x03(\v2\x1d.gostash.plugin.v1.ItemResultR\aresults\x12\x18\n" +
+	"\askipped\x18\x03 \x01(\rR\askipped\"\xbf\x01\n" +
 	"\n" +
 	"ItemResult\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x126\n" +
