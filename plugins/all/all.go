@@ -3,14 +3,15 @@
 package all
 
 import (
-	_ "github.com/gostash/gostash/plugins/filters/expr"     // filter "expr"
-	_ "github.com/gostash/gostash/plugins/filters/grok"     // filter "grok"
-	_ "github.com/gostash/gostash/plugins/inputs/file"      // input "file"
-	_ "github.com/gostash/gostash/plugins/inputs/generator" // input "generator"
-	_ "github.com/gostash/gostash/plugins/inputs/kafka"     // input "kafka"
-	_ "github.com/gostash/gostash/plugins/inputs/stdin"     // input "stdin"
-	_ "github.com/gostash/gostash/plugins/outputs/file"     // output "file"
-	_ "github.com/gostash/gostash/plugins/outputs/kafka"    // output "kafka"
-	_ "github.com/gostash/gostash/plugins/outputs/null"     // output "null"
-	_ "github.com/gostash/gostash/plugins/outputs/stdout"   // output "stdout"
+	_ "github.com/gostash/gostash/plugins/filters/decorate_events" // filter "decorate_events"
+	_ "github.com/gostash/gostash/plugins/filters/expr"            // filter "expr"
+	_ "github.com/gostash/gostash/plugins/filters/grok"            // filter "grok"
+	_ "github.com/gostash/gostash/plugins/inputs/file"             // input "file"
+	_ "github.com/gostash/gostash/plugins/inputs/generator"        // input "generator"
+	_ "github.com/gostash/gostash/plugins/inputs/kafka"            // input "kafka"
+	_ "github.com/gostash/gostash/plugins/inputs/stdin"            // input "stdin"
+	_ "github.com/gostash/gostash/plugins/outputs/file"            // output "file"
+	_ "github.com/gostash/gostash/plugins/outputs/kafka"           // output "kafka"
+	_ "github.com/gostash/gostash/plugins/outputs/null"            // output "null"
+	_ "github.com/gostash/gostash/plugins/outputs/stdout"          // output "stdout"
 )

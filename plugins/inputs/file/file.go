@@ -146,6 +146,7 @@ func validate(c *sdk.Config) sdk.Diagnostics {
 
 // Input is the file input.
 type Input struct {
+	coords bool // attach source coordinates (a decorate_events filter asks)
 	set    *settings
 	logger sdk.Logger
 	batch  int
@@ -181,6 +182,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		set:        set,
 		logger:     env.Logger,
 		batch:      env.BatchSize,
+		coords:     env.SourceCoordinates,
 		dirty:      make(chan struct{}, 1),
 		acked:      make(chan struct{}, 1),
 		stopWriter: make(chan struct{}),

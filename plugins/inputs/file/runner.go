@@ -736,6 +736,9 @@ func (r *runner) addRecs(w *watched) {
 		m["path"] = w.pathVal
 		m["host"] = r.hostVal
 		m["offset"] = r.vals.Int(rec.Start)
+		if r.in.coords {
+			sdk.SetSource(e, "file", map[string]any{"path": w.pathVal, "offset": m["offset"], "host": r.hostVal})
+		}
 		r.batch = append(r.batch, e)
 		w.batchEnd = rec.End
 	}

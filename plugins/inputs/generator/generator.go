@@ -48,6 +48,8 @@ type Generator struct {
 	batch int
 	ecs   bool
 	host  string
+	// coords: attach source coordinates (a decorate_events filter asks).
+	coords bool
 
 	events []*sdk.Event     // reused for every batch (see reuse)
 	nested []map[string]any // [host] and [event] of each reused event
@@ -61,6 +63,8 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		rate:  c.Float("rate"),
 		batch: env.BatchSize,
 		ecs:   c.String("ecs_compatibility") != "disabled",
+
+		coords: env.SourceCoordinates,
 	}
 	if len(g.lines) == 0 {
 		g.lines = []string{c.String("message")}
@@ -108,6 +112,9 @@ func (g *Generator) Run(ctx context.Context, p sdk.Publisher) error {
 			} else {
 				f["host"] = host
 				f["sequence"] = seq
+			}
+			if g.coords {
+				sdk.SetSource(e, "generator", map[string]any{"host": host, "sequence": seq})
 			}
 			seq++
 			if line++; line == len(g.lines) {

@@ -306,16 +306,22 @@ func (d *decoder) decode(m *sarama.ConsumerMessage, dst []*sdk.Event, in *Input)
 	}
 	for _, r := range d.recs {
 		if in.set.decorate != decorateNone {
-			d.decorateEvent(r.Event, m, in)
+			r.Event.Metadata()["kafka"] = coordinates(m, in, in.set.decorate == decorateExtended, false)
+		}
+		if in.env.SourceCoordinates {
+			sdk.SetSource(r.Event, "kafka", coordinates(m, in, true, true))
 		}
 		dst = append(dst, r.Event)
 	}
 	return dst
 }
 
-// decorateEvent sets [@metadata][kafka] with Logstash's names.
-func (d *decoder) decorateEvent(e *sdk.Event, m *sarama.ConsumerMessage, in *Input) {
-	k := make(map[string]any, 8)
+// coordinates are a record's, with Logstash's names: topic,
+// consumer_group, partition, offset, key, timestamp (epoch ms), then
+// headers (UTF-8 values only) and msg_size (the value's bytes, as Logstash
+// 2.x's decorate_events wrote it) when asked.
+func coordinates(m *sarama.ConsumerMessage, in *Input, headers, size bool) map[string]any {
+	k := make(map[string]any, 9)
 	k["topic"] = m.Topic
 	k["consumer_group"] = in.set.group
 	k["partition"] = int64(m.Partition)
@@ -326,7 +332,10 @@ func (d *decoder) decorateEvent(e *sdk.Event, m *sarama.ConsumerMessage, in *Inp
 		k["key"] = nil
 	}
 	k["timestamp"] = m.Timestamp.UnixMilli()
-	if in.set.decorate == decorateExtended && len(m.Headers) > 0 {
+	if size {
+		k["msg_size"] = int64(len(m.Value))
+	}
+	if headers && len(m.Headers) > 0 {
 		hs := make(map[string]any, len(m.Headers))
 		for _, h := range m.Headers {
 			// As Logstash: only values that are UTF-8 text; a repeated key
@@ -336,9 +345,9 @@ func (d *decoder) decorateEvent(e *sdk.Event, m *sarama.ConsumerMessage, in *Inp
 			}
 			hs[string(h.Key)] = string(h.Value)
 		}
-		k["headers"] = hs
+		k[sdk.SourceHeaders] = hs
 	}
-	e.Metadata()["kafka"] = k
+	return k
 }
 
 // ---- lag ------------------------------------------------------------------------

@@ -147,6 +147,9 @@ func TestDecoratesWithLogstashNamesAndCommitsOnStop(t *testing.T) {
 			t.Fatalf("event %v has no [@metadata][kafka]", e.Fields())
 		}
 		byMsg[e.Message()] = k
+		if e.Metadata()[sdk.MetadataInput] != nil {
+			t.Fatalf("coordinates attached for a decorate_events filter the pipeline does not have: %v", e.Metadata())
+		}
 	}
 	k := byMsg["hello"]
 	want := map[string]any{"topic": topic, "consumer_group": group, "partition": int64(0), "offset": int64(0), "key": "k1", "timestamp": int64(1700000000123)}

@@ -37,6 +37,7 @@ type Input struct {
 	batch    int
 	logger   sdk.Logger
 	warned   bool // about a cut line
+	coords   bool // attach source coordinates (a decorate_events filter asks)
 }
 
 // stdin is what the input reads: the pipeline's standard input. Tests
@@ -54,6 +55,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		ecs:    c.String("ecs_compatibility") != "disabled",
 		batch:  env.BatchSize,
 		logger: env.Logger,
+		coords: env.SourceCoordinates,
 	}
 	in.original = in.ecs && (set.Codec == codecs.CodecLine || set.Codec == codecs.CodecMultiline)
 	if in.batch <= 0 {
@@ -249,6 +251,9 @@ var hostname = sdk.MustParseFieldRef("[host][hostname]")
 // finish adds what the stdin input adds to a decoded event: the host, and
 // the text in [event][original].
 func (in *Input) finish(e *sdk.Event) {
+	if in.coords {
+		sdk.SetSource(e, "stdin", map[string]any{"host": in.host})
+	}
 	f := e.Fields()
 	if in.original {
 		if _, ok := f["event"]; !ok {
