@@ -339,11 +339,12 @@ func coordinates(m *sarama.ConsumerMessage, in *Input, headers, size bool) map[s
 		hs := make(map[string]any, len(m.Headers))
 		for _, h := range m.Headers {
 			// As Logstash: only values that are UTF-8 text; a repeated key
-			// keeps its last value.
+			// keeps its last value. A name is decoded as Kafka's Java client
+			// decodes it, U+FFFD for bad bytes: event strings are UTF-8.
 			if h == nil || h.Value == nil || !utf8.Valid(h.Value) {
 				continue
 			}
-			hs[string(h.Key)] = string(h.Value)
+			hs[codecs.Text(h.Key)] = string(h.Value)
 		}
 		k[sdk.SourceHeaders] = hs
 	}

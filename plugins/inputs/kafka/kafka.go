@@ -356,7 +356,13 @@ func (in *Input) consume(ctx context.Context, group sarama.ConsumerGroup, client
 			if errors.Is(err, sarama.ErrClosedConsumerGroup) {
 				return nil
 			}
-			in.log.Warn("consumer group session failed; joining again", "group_id", in.set.group, "error", err, "retry_in", backoff.String())
+			if errors.Is(err, sarama.ErrOutOfBrokers) {
+				// NewClient does not connect (Metadata.Full is off):
+				// an unreachable cluster shows here, at the first request.
+				in.log.Warn("cannot reach Kafka; retrying", "bootstrap_servers", in.set.client.Brokers, "error", err, "retry_in", backoff.String())
+			} else {
+				in.log.Warn("consumer group session failed; joining again", "group_id", in.set.group, "error", err, "retry_in", backoff.String())
+			}
 			if !sleep(ctx, backoff) {
 				return nil
 			}

@@ -124,7 +124,8 @@ func TestDecoratesWithLogstashNamesAndCommitsOnStop(t *testing.T) {
 	produce(t, brokers, topic, []*sarama.ProducerMessage{
 		{Partition: 0, Key: sarama.StringEncoder("k1"), Value: sarama.StringEncoder("hello"), Timestamp: ts,
 			Headers: []sarama.RecordHeader{{Key: []byte("src"), Value: []byte("kcat")}, {Key: []byte("bin"), Value: []byte{0xff, 0xfe}},
-				{Key: []byte("dup"), Value: []byte("first")}, {Key: []byte("dup"), Value: []byte("last")}}},
+				{Key: []byte("dup"), Value: []byte("first")}, {Key: []byte("dup"), Value: []byte("last")},
+				{Key: []byte{0xff, 'n'}, Value: []byte("x")}}},
 		{Partition: 1, Value: sarama.ByteEncoder([]byte{'b', 'a', 'd', 0xff}), Timestamp: ts},
 		{Partition: 1, Key: sarama.StringEncoder("k3"), Value: sarama.StringEncoder(`{"json":"as text"}`), Timestamp: ts},
 	})
@@ -159,8 +160,8 @@ func TestDecoratesWithLogstashNamesAndCommitsOnStop(t *testing.T) {
 		}
 	}
 	hs, _ := k["headers"].(map[string]any)
-	if hs["src"] != "kcat" || hs["dup"] != "last" || hs["bin"] != nil {
-		t.Errorf("headers %v: want src=kcat, dup=last and no bin (not UTF-8)", hs)
+	if hs["src"] != "kcat" || hs["dup"] != "last" || hs["bin"] != nil || hs["\uFFFDn"] != "x" || len(hs) != 3 {
+		t.Errorf("headers %q: want src=kcat, dup=last, \uFFFDn=x (a name not UTF-8, decoded) and no bin (a value not UTF-8)", hs)
 	}
 	// As Logstash's plain codec: bytes that are not UTF-8 become U+FFFD,
 	// the rest of the record is kept.
