@@ -33,6 +33,7 @@ type handler struct {
 
 	// dirty asks the session's committer to commit what was marked.
 	dirty         chan struct{}
+	window        *commitWindow
 	stopCommitter chan struct{}
 	committerDone chan struct{}
 }
@@ -45,8 +46,9 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	h.dirty = make(chan struct{}, 1)
+	h.window = newCommitWindow()
 	h.stopCommitter, h.committerDone = make(chan struct{}), make(chan struct{})
-	go h.commit(sess, h.dirty, h.stopCommitter, h.committerDone)
+	go h.commit(sess, h.window, h.dirty, h.stopCommitter, h.committerDone)
 	claims := sess.Claims()
 	h.in.log.Info("partitions assigned", "group_id", h.in.set.group, "member", h.member, "partitions", fmt.Sprint(claims))
 	return nil
@@ -78,6 +80,7 @@ func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
 
 func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 	if h.stopCommitter != nil {
+		h.window.close()
 		close(h.stopCommitter)
 		<-h.committerDone
 		h.stopCommitter = nil
@@ -91,12 +94,14 @@ func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 // at a time: under load, marks made during a commit go in the next one.
 // So a crash re-reads what was in flight and little more, where a commit
 // on a timer (Logstash's 5 s) would re-read five seconds of records.
-func (h *handler) commit(sess sarama.ConsumerGroupSession, dirty, stop, done chan struct{}) {
+func (h *handler) commit(sess sarama.ConsumerGroupSession, w *commitWindow, dirty, stop, done chan struct{}) {
 	defer close(done)
 	for {
 		select {
 		case <-dirty:
+			marked := w.snapshot()
 			sess.Commit()
+			w.committed(marked)
 		case <-stop:
 			return
 		}
@@ -110,7 +115,7 @@ func (h *handler) commit(sess sarama.ConsumerGroupSession, dirty, stop, done cha
 func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	in := h.in
 	st := in.track(claim.Topic(), claim.Partition(), claim)
-	pt := &partition{sess: sess, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, state: st}
+	pt := &partition{sess: sess, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, window: h.window, state: st}
 	defer pt.drain(in.log)
 
 	dec := newDecoder(in.set.codec)
@@ -119,6 +124,9 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	publish := func() bool {
 		if len(events) == 0 {
 			return true
+		}
+		if !h.window.wait(sess.Context()) {
+			return false
 		}
 		b := pt.add(last + 1)
 		err := h.p.Publish(sess.Context(), events, func() { pt.ack(b) })
@@ -168,11 +176,12 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 // is marked only when every batch before it is delivered too, so a slow
 // batch holds back the commit of later ones.
 type partition struct {
-	sess  sarama.ConsumerGroupSession
-	topic string
-	part  int32
-	dirty chan<- struct{}
-	state *partitionState
+	sess   sarama.ConsumerGroupSession
+	topic  string
+	part   int32
+	dirty  chan<- struct{}
+	window *commitWindow
+	state  *partitionState
 
 	mu       sync.Mutex
 	inflight []*inflightBatch // in the order published
@@ -215,13 +224,15 @@ func (pt *partition) ack(b *inflightBatch) {
 		return // the partition is no longer ours: its next owner reads these again
 	}
 	b.acked = true
-	mark := int64(-1)
+	mark, n := int64(-1), 0
 	for len(pt.inflight) > 0 && pt.inflight[0].acked {
 		mark = pt.inflight[0].next
 		pt.inflight = pt.inflight[1:]
+		n++
 	}
 	if mark >= 0 {
 		pt.sess.MarkOffset(pt.topic, pt.part, mark, "")
+		pt.window.marked(n)
 		pt.state.committed(mark)
 		select {
 		case pt.dirty <- struct{}{}:
@@ -263,6 +274,70 @@ func (pt *partition) drain(log sdk.Logger) {
 		log.Warn("partition given up with batches still in flight; they are not committed and will be read again",
 			"topic", pt.topic, "partition", pt.part, "batches", left)
 	}
+}
+
+// commitWindow bounds how many delivered batches may wait for their
+// commit: a publish waits while that many do. So a kill -9 re-reads at most
+// the batches in flight and this many more, however slow the commits get
+// (a loaded machine, a far coordinator); normally a commit takes a few
+// milliseconds and nothing waits.
+type commitWindow struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	mark   uint64 // batches marked so far
+	done   uint64 // batches marked before the last commit that finished
+	closed bool
+}
+
+// commitWindowBatches is the window's size.
+const commitWindowBatches = 4
+
+func newCommitWindow() *commitWindow {
+	w := &commitWindow{}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+func (w *commitWindow) marked(n int) {
+	w.mu.Lock()
+	w.mark += uint64(n)
+	w.mu.Unlock()
+}
+
+func (w *commitWindow) snapshot() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.mark
+}
+
+func (w *commitWindow) committed(upTo uint64) {
+	w.mu.Lock()
+	w.done = max(w.done, upTo)
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+func (w *commitWindow) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// wait returns when the window has room, false when ctx ended first.
+func (w *commitWindow) wait(ctx context.Context) bool {
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.mark-w.done >= commitWindowBatches && !w.closed && ctx.Err() == nil {
+		w.cond.Wait()
+	}
+	return ctx.Err() == nil
 }
 
 // ---- decoding ---------------------------------------------------------------
