@@ -29,9 +29,12 @@ test-unit:
 # Go benchmarks of the hot paths, then whole-pipeline runs of the real
 # binary (3 runs each; docs/benchmarks.md quotes the medians).
 # `BENTHOS=/path/to/benthos make bench` adds Benthos's rows to BenchmarkGrokPipeline.
+# The last line is the Kafka benchmarks (docs/benchmarks.md; skipped without
+# `make testenv-up`): 3 interleaved rounds inside one run, about 3 minutes.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./sdk/... ./plugins/... ./core/...
 	$(GO) test -run '^$$' -bench 'Pipeline|ConfigTest|FirstEvent' -benchtime 1x -count 3 ./cmd/gostash
+	$(GO) test -run '^$$' -bench 'Kafka' -benchtime 1x -count 1 ./cmd/gostash
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "run: make fmt"; exit 1)

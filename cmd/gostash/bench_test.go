@@ -79,12 +79,23 @@ func measure(b *testing.B, args ...string) runStats {
 	b.Helper()
 	cmd := exec.Command(gostashBin, args...)
 	cmd.Dir = b.TempDir()
-	cmd.Stdout = nil
 	var errb strings.Builder
 	cmd.Stderr = &errb
+	st, err := measureCmd(cmd, nil)
+	if err != nil {
+		b.Fatalf("gostash: %v\n%s", err, errb.String())
+	}
+	return st
+}
+
+// measureCmd runs cmd, sampling the memory of its process tree every
+// 10 ms, until it exits; with stopWhen, it is sent SIGTERM once stopWhen
+// (polled every 10 ms) reports true, for a command that does not end by
+// itself. The wall time runs from start to exit.
+func measureCmd(cmd *exec.Cmd, stopWhen func() bool) (runStats, error) {
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
+		return runStats{}, err
 	}
 	var peak, peakPSS int64
 	var wg sync.WaitGroup
@@ -94,6 +105,7 @@ func measure(b *testing.B, args ...string) runStats {
 		defer wg.Done()
 		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
+		stopped := false
 		for {
 			select {
 			case <-stop:
@@ -101,6 +113,10 @@ func measure(b *testing.B, args ...string) runStats {
 			case <-t.C:
 				r, p := treeMemory(cmd.Process.Pid)
 				peak, peakPSS = max(peak, r), max(peakPSS, p)
+				if stopWhen != nil && !stopped && stopWhen() {
+					stopped = true
+					cmd.Process.Signal(syscall.SIGTERM)
+				}
 			}
 		}
 	}()
@@ -109,13 +125,13 @@ func measure(b *testing.B, args ...string) runStats {
 	close(stop)
 	wg.Wait()
 	if err != nil {
-		b.Fatalf("gostash: %v\n%s", err, errb.String())
+		return runStats{}, err
 	}
 	// The kernel adds a reaped child's CPU, and that of the children it
 	// reaped (the plugin processes), to what wait4 reports.
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return runStats{wall: wall, cpu: cpu, peakRSS: peak, peakPSS: peakPSS}
+	return runStats{wall: wall, cpu: cpu, peakRSS: peak, peakPSS: peakPSS}, nil
 }
 
 func BenchmarkPipeline(b *testing.B) {

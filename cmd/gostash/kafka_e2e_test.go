@@ -21,7 +21,7 @@ import (
 
 func kafkaName(prefix string) string { return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()) }
 
-func kafkaAdmin(t *testing.T, brokers []string) sarama.ClusterAdmin {
+func kafkaAdmin(t testing.TB, brokers []string) sarama.ClusterAdmin {
 	t.Helper()
 	admin, err := sarama.NewClusterAdmin(brokers, sarama.NewConfig())
 	if err != nil {
@@ -31,7 +31,7 @@ func kafkaAdmin(t *testing.T, brokers []string) sarama.ClusterAdmin {
 	return admin
 }
 
-func kafkaTopic(t *testing.T, brokers []string, topic string, partitions int32) {
+func kafkaTopic(t testing.TB, brokers []string, topic string, partitions int32) {
 	t.Helper()
 	if err := kafkaAdmin(t, brokers).CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func kafkaTopic(t *testing.T, brokers []string, topic string, partitions int32) 
 
 // stored is how many records the topic holds (the sum of its partitions'
 // high watermarks).
-func stored(t *testing.T, brokers []string, topic string) int64 {
+func stored(t testing.TB, brokers []string, topic string) int64 {
 	t.Helper()
 	c, err := sarama.NewClient(brokers, sarama.NewConfig())
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -224,10 +225,19 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
 
 // write is one Write call's records in flight.
 type write struct {
-	results chan result
-	arena   []byte // the records' values, keys and headers
-	enc     codecs.JSONEncoder
-	msgs    []sarama.ProducerMessage
+	arena    []byte // the records' values, keys and headers
+	enc      codecs.JSONEncoder
+	msgs     []sarama.ProducerMessage
+	trackers []tracker
+
+	// The router counts outcomes down and wakes the Write call once, when
+	// the last one is in: a wake-up per record cost as much as the
+	// records' trip through sarama.
+	mu      sync.Mutex
+	pending int  // records sent whose outcome has not come
+	sealed  bool // nothing more is sent before await
+	failed  []result
+	done    chan struct{} // closed when sealed and pending is 0
 }
 
 type result struct {
@@ -265,14 +275,14 @@ func (o *Output) route(p sarama.AsyncProducer, done chan struct{}) {
 				continue
 			}
 			t := m.Metadata.(*tracker)
-			t.w.results <- result{index: t.index}
+			t.w.outcome(t.index, nil)
 		case e, ok := <-errs:
 			if !ok {
 				errs = nil
 				continue
 			}
 			t := e.Msg.Metadata.(*tracker)
-			t.w.results <- result{index: t.index, err: e.Err}
+			t.w.outcome(t.index, e.Err)
 		}
 	}
 }
@@ -297,37 +307,33 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 		w = &write{}
 	}
 	defer o.pool.Put(w)
-	if cap(w.results) < len(events) {
-		w.results = make(chan result, len(events))
-	}
 	w.arena = w.arena[:0]
 	if cap(w.msgs) < len(events) {
 		w.msgs = make([]sarama.ProducerMessage, len(events))
+		w.trackers = make([]tracker, len(events))
 	}
-	w.msgs = w.msgs[:len(events)]
-	trackers := make([]tracker, len(events))
+	w.msgs, w.trackers = w.msgs[:len(events)], w.trackers[:len(events)]
 
 	var werr sdk.WriteError
-	sent := 0
+	w.reset()
 	for i, e := range events {
 		m := &w.msgs[i]
 		if reason := o.record(w, m, e); reason != "" {
 			werr.RejectItem(i, reason)
 			continue
 		}
-		trackers[i] = tracker{w: w, index: i}
-		m.Metadata = &trackers[i]
-		if err := o.send(ctx, p, m); err != nil {
+		w.trackers[i] = tracker{w: w, index: i}
+		m.Metadata = &w.trackers[i]
+		if err := w.send(ctx, p, m); err != nil {
 			// What was sent must still be waited for: its tracker points
 			// at this call's memory.
-			w.await(sent)
+			w.await()
 			return err
 		}
-		sent++
 	}
-	failed := w.await(sent)
+	failed := w.await()
 	if len(failed) > 0 {
-		failed = o.retryAlone(ctx, p, w, failed)
+		failed = o.retryAlone(ctx, p, w, slices.Clone(failed))
 	}
 	o.sort(failed, &werr)
 	if len(werr.Items) == 0 {
@@ -336,24 +342,55 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 	return &werr
 }
 
-func (o *Output) send(ctx context.Context, p sarama.AsyncProducer, m *sarama.ProducerMessage) error {
+// reset readies w for a new round of records.
+func (w *write) reset() {
+	w.mu.Lock()
+	w.pending, w.sealed, w.failed, w.done = 0, false, nil, make(chan struct{})
+	w.mu.Unlock()
+}
+
+// send hands m to the producer, counting it as pending first: its outcome
+// can come before send returns.
+func (w *write) send(ctx context.Context, p sarama.AsyncProducer, m *sarama.ProducerMessage) error {
+	w.mu.Lock()
+	w.pending++
+	w.mu.Unlock()
 	select {
 	case p.Input() <- m:
 		return nil
 	case <-ctx.Done():
+		w.mu.Lock()
+		w.pending--
+		w.mu.Unlock()
 		return ctx.Err()
 	}
 }
 
-// await collects n outcomes and returns the failed ones.
-func (w *write) await(n int) []result {
-	var failed []result
-	for ; n > 0; n-- {
-		if r := <-w.results; r.err != nil {
-			failed = append(failed, r)
-		}
+// outcome records one record's outcome (called by the router).
+func (w *write) outcome(index int, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		w.failed = append(w.failed, result{index: index, err: err})
 	}
-	return failed
+	if w.pending--; w.pending == 0 && w.sealed {
+		close(w.done)
+	}
+}
+
+// await waits for the outcomes of every record sent since reset and
+// returns the failed ones.
+func (w *write) await() []result {
+	w.mu.Lock()
+	w.sealed = true
+	if w.pending == 0 {
+		close(w.done)
+	}
+	w.mu.Unlock()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed
 }
 
 // retryAlone sends again, one at a time, records the broker refused as
@@ -376,11 +413,12 @@ func (o *Output) retryAlone(ctx context.Context, p sarama.AsyncProducer, w *writ
 			out = append(out, r)
 			continue
 		}
-		if err := o.send(ctx, p, &w.msgs[r.index]); err != nil {
+		w.reset()
+		if err := w.send(ctx, p, &w.msgs[r.index]); err != nil {
 			out = append(out, result{index: r.index, err: err})
 			continue
 		}
-		if again := w.await(1); len(again) > 0 {
+		if again := w.await(); len(again) > 0 {
 			out = append(out, again[0])
 		}
 	}

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gostash/gostash/sdk/sdktest/testenv"
+)
+
+// The Kafka benchmarks of issue #10, against the real broker of `make
+// testenv-up` (skipped without it):
+//
+//	go test ./cmd/gostash -run '^$' -bench Kafka -benchtime 1x
+//
+// BenchmarkKafkaOutput writes kafkaBenchRecords 200-byte lines with snappy
+// and acks "1" or "all": gostash (generator → kafka output), a bare sarama
+// AsyncProducer loop with the same settings (testdata/sarama-produce) and
+// kcat -P (librdkafka). BenchmarkKafkaInput reads a topic holding as many
+// records: gostash (kafka input → null output), a bare sarama consumer
+// group loop that marks each record after processing it
+// (testdata/sarama-consume) and kcat -C. The sides run in turn, round
+// after round (A B C A B C ...), so that the box's drift hits all of
+// them; the figures are medians over the rounds and the ratios medians of
+// the per-round ratios. Every run is checked to have done the work (the
+// records the topic holds, the group committed or kcat printed) before it
+// counts. CPU and memory are those of every process of a side (gostash's
+// plugin processes included).
+const (
+	kafkaBenchRecords    = 200_000
+	kafkaBenchRounds     = 3
+	kafkaBenchPartitions = 3
+	kafkaBenchLineLen    = 200
+)
+
+// kafkaBenchLines are 64 distinct 200-byte lines, written in turn by every
+// side: values that compress as log lines do, not as one repeated string.
+func kafkaBenchLines() []string {
+	out := make([]string, 64)
+	for i := range out {
+		l := fmt.Sprintf("Dec  4 20:%02d:%02d web-%d sshd[%d]: Accepted publickey for deploy from 10.0.%d.%d port %d ssh2: RSA SHA256:%x",
+			i%60, (i*7)%60, i%5, 1000+i*37, i%4, i*3%250, 40000+i*11, uint64(i)*0x9e3779b97f4a7c15)
+		for len(l) < kafkaBenchLineLen {
+			l += " padding"
+		}
+		out[i] = l[:kafkaBenchLineLen]
+	}
+	return out
+}
+
+type kafkaSide struct {
+	name string
+	run  func(b *testing.B, round int) runStats
+}
+
+// kafkaBench runs the sides in turn, rounds times, and reports medians.
+func kafkaBench(b *testing.B, sides []kafkaSide) {
+	stats := make([][]runStats, len(sides))
+	for i := 0; i < b.N; i++ {
+		for r := range kafkaBenchRounds {
+			for s, side := range sides {
+				st := side.run(b, r)
+				b.Logf("round %d %-8s %8.0f records/s %5.2f cpu-µs/record wall %6.2fs PSS %4.0f MB RSS %4.0f MB",
+					r+1, side.name, kafkaBenchRecords/st.wall.Seconds(), perRecord(st.cpu), st.wall.Seconds(),
+					float64(st.peakPSS)/(1<<20), float64(st.peakRSS)/(1<<20))
+				stats[s] = append(stats[s], st)
+			}
+		}
+	}
+	for s, side := range sides {
+		rate := median(stats[s], func(st runStats) float64 { return kafkaBenchRecords / st.wall.Seconds() })
+		b.ReportMetric(rate, side.name+"-records/s")
+		b.ReportMetric(median(stats[s], func(st runStats) float64 { return perRecord(st.cpu) }), side.name+"-cpu-µs/record")
+		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(st.peakPSS) / (1 << 20) }), side.name+"-peak-PSS-MB")
+		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(st.peakRSS) / (1 << 20) }), side.name+"-peak-RSS-MB")
+		if s == 0 {
+			continue
+		}
+		// Per-round ratios of gostash (the first side) to this one.
+		var speed, cpu []float64
+		for r := range stats[s] {
+			speed = append(speed, stats[s][r].wall.Seconds()/stats[0][r].wall.Seconds())
+			cpu = append(cpu, float64(stats[0][r].cpu)/float64(stats[s][r].cpu))
+		}
+		b.ReportMetric(medianOf(speed), "gostash/"+side.name+"-records/s")
+		b.ReportMetric(medianOf(cpu), "gostash/"+side.name+"-cpu")
+	}
+}
+
+func perRecord(d time.Duration) float64 {
+	return float64(d.Nanoseconds()) / 1e3 / kafkaBenchRecords
+}
+
+func median(sts []runStats, f func(runStats) float64) float64 {
+	v := make([]float64, len(sts))
+	for i, st := range sts {
+		v[i] = f(st)
+	}
+	return medianOf(v)
+}
+
+func medianOf(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// buildTestdata builds one of testdata's commands once per benchmark.
+func buildTestdata(b *testing.B, name string) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), name)
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/"+name).CombinedOutput(); err != nil {
+		b.Fatalf("build testdata/%s: %v\n%s", name, err, out)
+	}
+	return bin
+}
+
+func haveKcat(b *testing.B) bool {
+	if _, err := exec.LookPath("kcat"); err != nil {
+		b.Log("kcat is not installed: its rows are left out (testenv.sh up installs it)")
+		return false
+	}
+	return true
+}
+
+// runSide runs one side's command and fails the benchmark if it fails.
+func runSide(b *testing.B, name string, cmd *exec.Cmd, stopWhen func() bool) runStats {
+	b.Helper()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if cmd.Dir == "" {
+		cmd.Dir = b.TempDir()
+	}
+	st, err := measureCmd(cmd, stopWhen)
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", name, err, errb.String())
+	}
+	return st
+}
+
+func deleteTopic(b *testing.B, brokers []string, topic string) {
+	if err := kafkaAdmin(b, brokers).DeleteTopic(topic); err != nil {
+		b.Logf("delete topic %s: %v", topic, err)
+	}
+}
+
+func BenchmarkKafkaOutput(b *testing.B) {
+	brokers := testenv.KafkaBrokers(b)
+	bootstrap := strings.Join(brokers, ",")
+	lines := kafkaBenchLines()
+	linesFile := writeFileB(b, "lines.txt", strings.Join(lines, "\n")+"\n")
+	// kcat -P sends each line of its file: the same lines, as many records.
+	var all strings.Builder
+	for i := range kafkaBenchRecords {
+		all.WriteString(lines[i%len(lines)])
+		all.WriteByte('\n')
+	}
+	kcatFile := writeFileB(b, "records.txt", all.String())
+	produceBin := buildTestdata(b, "sarama-produce")
+	kcat := haveKcat(b)
+
+	for _, acks := range []string{"1", "all"} {
+		b.Run("acks="+acks, func(b *testing.B) {
+			// Each run writes into a topic of its own, checked to hold every
+			// record afterwards and deleted then.
+			fresh := func(side string) string {
+				topic := kafkaName("bench-out-" + side)
+				kafkaTopic(b, brokers, topic, kafkaBenchPartitions)
+				return topic
+			}
+			check := func(side, topic string) {
+				if n := stored(b, brokers, topic); n != kafkaBenchRecords {
+					b.Fatalf("%s: the topic holds %d records, want %d", side, n, kafkaBenchRecords)
+				}
+				deleteTopic(b, brokers, topic)
+			}
+			cfg := func(topic string) string {
+				return writeFileB(b, "out.hcl", fmt.Sprintf(`
+input "generator" "gen" {
+  lines = %s
+  count = %d
+}
+output "kafka" "out" {
+  bootstrap_servers = %q
+  topic_id          = %q
+  compression_type  = "snappy"
+  acks              = %q
+  linger_ms         = 5
+  batch_size        = 16384
+  codec             = "plain"
+  format            = "%%{message}"
+}
+`, hclList(lines), kafkaBenchRecords, bootstrap, topic, acks))
+			}
+			sides := []kafkaSide{
+				{"gostash", func(b *testing.B, _ int) runStats {
+					topic := fresh("gostash")
+					st := runSide(b, "gostash", exec.Command(gostashBin, "-f", cfg(topic), "--log.level", "warn"), nil)
+					check("gostash", topic)
+					return st
+				}},
+				{"sarama", func(b *testing.B, _ int) runStats {
+					topic := fresh("sarama")
+					st := runSide(b, "sarama-produce", exec.Command(produceBin, "-brokers", bootstrap, "-topic", topic,
+						"-acks", acks, "-n", fmt.Sprint(kafkaBenchRecords), "-lines", linesFile), nil)
+					check("sarama", topic)
+					return st
+				}},
+			}
+			if kcat {
+				sides = append(sides, kafkaSide{"kcat", func(b *testing.B, _ int) runStats {
+					topic := fresh("kcat")
+					args := []string{"-P", "-b", bootstrap, "-t", topic, "-z", "snappy", "-X", "acks=" + acks,
+						"-X", "linger.ms=5", "-X", "batch.size=16384", "-l", kcatFile}
+					if acks == "all" {
+						args = append(args, "-X", "enable.idempotence=true")
+					}
+					st := runSide(b, "kcat -P", exec.Command("kcat", args...), nil)
+					check("kcat", topic)
+					return st
+				}})
+			}
+			kafkaBench(b, sides)
+		})
+	}
+}
+
+func BenchmarkKafkaInput(b *testing.B) {
+	brokers := testenv.KafkaBrokers(b)
+	bootstrap := strings.Join(brokers, ",")
+	lines := kafkaBenchLines()
+	linesFile := writeFileB(b, "lines.txt", strings.Join(lines, "\n")+"\n")
+	consumeBin := buildTestdata(b, "sarama-consume")
+	kcat := haveKcat(b)
+
+	// One topic, filled once (snappy, as the output benchmark writes it).
+	topic := kafkaName("bench-in")
+	kafkaTopic(b, brokers, topic, kafkaBenchPartitions)
+	b.Cleanup(func() { deleteTopic(b, brokers, topic) })
+	fill := exec.Command(buildTestdata(b, "sarama-produce"), "-brokers", bootstrap, "-topic", topic,
+		"-acks", "1", "-n", fmt.Sprint(kafkaBenchRecords), "-lines", linesFile)
+	if out, err := fill.CombinedOutput(); err != nil {
+		b.Fatalf("fill %s: %v\n%s", topic, err, out)
+	}
+	if n := stored(b, brokers, topic); n != kafkaBenchRecords {
+		b.Fatalf("the topic holds %d records, want %d", n, kafkaBenchRecords)
+	}
+
+	admin := kafkaAdmin(b, brokers)
+	// committed is how many records the group has committed.
+	committed := func(group string) int64 {
+		resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0, 1, 2}})
+		if err != nil {
+			return -1
+		}
+		var n int64
+		for _, blk := range resp.Blocks[topic] {
+			if blk.Offset > 0 {
+				n += blk.Offset
+			}
+		}
+		return n
+	}
+	checkCommitted := func(side, group string) {
+		if n := committed(group); n != kafkaBenchRecords {
+			b.Fatalf("%s: group %s committed %d records, want %d", side, group, n, kafkaBenchRecords)
+		}
+	}
+	sides := []kafkaSide{
+		{"gostash", func(b *testing.B, _ int) runStats {
+			group := kafkaName("bench-in-gostash")
+			cfg := writeFileB(b, "in.hcl", fmt.Sprintf(`
+input "kafka" "in" {
+  bootstrap_servers = %q
+  topics            = [%q]
+  group_id          = %q
+  auto_offset_reset = "earliest"
+}
+output "null" "out" {}
+`, bootstrap, topic, group))
+			// The input runs until stopped: stop it once the group has
+			// committed every record (delivered to the output).
+			st := runSide(b, "gostash", exec.Command(gostashBin, "-f", cfg, "--log.level", "warn"),
+				func() bool { return committed(group) >= kafkaBenchRecords })
+			checkCommitted("gostash", group)
+			return st
+		}},
+		{"sarama", func(b *testing.B, _ int) runStats {
+			group := kafkaName("bench-in-sarama")
+			st := runSide(b, "sarama-consume", exec.Command(consumeBin, "-brokers", bootstrap, "-topic", topic,
+				"-group", group, "-n", fmt.Sprint(kafkaBenchRecords)), nil)
+			checkCommitted("sarama", group)
+			return st
+		}},
+	}
+	if kcat {
+		sides = append(sides, kafkaSide{"kcat", func(b *testing.B, _ int) runStats {
+			cmd := exec.Command("kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%s\n")
+			var lines lineCounter
+			cmd.Stdout = &lines // copied by exec's goroutine, which Wait waits for
+			st := runSide(b, "kcat -C", cmd, nil)
+			if n := int64(lines); n != kafkaBenchRecords {
+				b.Fatalf("kcat -C printed %d records, want %d", n, kafkaBenchRecords)
+			}
+			return st
+		}})
+	}
+	kafkaBench(b, sides)
+}
+
+// lineCounter counts the lines written to it.
+type lineCounter int64
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	*c += lineCounter(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
+}
