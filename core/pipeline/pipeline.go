@@ -106,7 +106,7 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 				p.segments = append(p.segments, &segment{proc: b.Proc, blocks: []Block{b}})
 			}
 		case sdk.KindOutput:
-			p.outputs = append(p.outputs, &outputRunner{p: p, block: b, queue: make(chan *delivery, s.Workers)})
+			p.outputs = append(p.outputs, &outputRunner{p: p, block: b, queue: make(chan *delivery, s.Credits)})
 		}
 	}
 	return p
@@ -200,8 +200,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 
 	var wg sync.WaitGroup // every goroutine that moves batches
+	// Each output writes on as many streams as an input may have batches
+	// unacked: an output that answers only once a remote end has a batch
+	// (Kafka's acks, a bulk request) keeps all of them in flight, instead
+	// of one per worker waiting a round trip each.
 	for _, o := range p.outputs {
-		for i := 0; i < p.settings.Workers; i++ {
+		for i := 0; i < p.settings.Credits; i++ {
 			wg.Add(1)
 			go func() { defer wg.Done(); o.run(runCtx, quit) }()
 		}
