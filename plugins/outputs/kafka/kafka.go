@@ -306,7 +306,14 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 	if w == nil {
 		w = &write{}
 	}
-	defer o.pool.Put(w)
+	// A stop may leave records in the producer: their outcomes still come
+	// to w, so w is not reused then (the garbage collector takes it).
+	abandoned := false
+	defer func() {
+		if !abandoned {
+			o.pool.Put(w)
+		}
+	}()
 	w.arena = w.arena[:0]
 	if cap(w.msgs) < len(events) {
 		w.msgs = make([]sarama.ProducerMessage, len(events))
@@ -325,15 +332,22 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 		w.trackers[i] = tracker{w: w, index: i}
 		m.Metadata = &w.trackers[i]
 		if err := w.send(ctx, p, m); err != nil {
-			// What was sent must still be waited for: its tracker points
-			// at this call's memory.
-			w.await()
+			abandoned = true // the stop ends the wait; nothing is acked
 			return err
 		}
 	}
-	failed := w.await()
+	failed, ok := w.await(ctx)
+	if !ok {
+		// A stop while the broker is away (sarama retries with a dial
+		// timeout each time) must not wait for it: nothing is acked.
+		abandoned = true
+		return ctx.Err()
+	}
 	if len(failed) > 0 {
-		failed = o.retryAlone(ctx, p, w, slices.Clone(failed))
+		if failed, ok = o.retryAlone(ctx, p, w, slices.Clone(failed)); !ok {
+			abandoned = true
+			return ctx.Err()
+		}
 	}
 	o.sort(failed, &werr)
 	if len(werr.Items) == 0 {
@@ -379,25 +393,30 @@ func (w *write) outcome(index int, err error) {
 }
 
 // await waits for the outcomes of every record sent since reset and
-// returns the failed ones.
-func (w *write) await() []result {
+// returns the failed ones; false when ctx ended the wait first.
+func (w *write) await(ctx context.Context) ([]result, bool) {
 	w.mu.Lock()
 	w.sealed = true
 	if w.pending == 0 {
 		close(w.done)
 	}
+	done := w.done
 	w.mu.Unlock()
-	<-w.done
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.failed
+	return w.failed, true
 }
 
 // retryAlone sends again, one at a time, records the broker refused as
 // too large: it judges a whole batch of records against the topic's
 // max.message.bytes, so small records refused beside a large one are
 // taken when they come alone.
-func (o *Output) retryAlone(ctx context.Context, p sarama.AsyncProducer, w *write, failed []result) []result {
+func (o *Output) retryAlone(ctx context.Context, p sarama.AsyncProducer, w *write, failed []result) ([]result, bool) {
 	var tooLarge int
 	for _, r := range failed {
 		if errors.Is(r.err, sarama.ErrMessageSizeTooLarge) {
@@ -405,7 +424,7 @@ func (o *Output) retryAlone(ctx context.Context, p sarama.AsyncProducer, w *writ
 		}
 	}
 	if tooLarge < 2 {
-		return failed
+		return failed, true
 	}
 	out := failed[:0]
 	for _, r := range failed {
@@ -418,11 +437,15 @@ func (o *Output) retryAlone(ctx context.Context, p sarama.AsyncProducer, w *writ
 			out = append(out, result{index: r.index, err: err})
 			continue
 		}
-		if again := w.await(); len(again) > 0 {
+		again, ok := w.await(ctx)
+		if !ok {
+			return nil, false
+		}
+		if len(again) > 0 {
 			out = append(out, again[0])
 		}
 	}
-	return out
+	return out, true
 }
 
 // sort turns failed records into per-event outcomes.
