@@ -274,8 +274,9 @@ func BenchmarkKafkaInput(b *testing.B) {
 			b.Fatalf("%s: group %s committed %d records, want %d", side, group, n, kafkaBenchRecords)
 		}
 	}
-	sides := []kafkaSide{
-		{"gostash", func(b *testing.B, _ int) runStats {
+	// gostash reads the topic into null; extra goes into the input block.
+	gostash := func(extra string) func(b *testing.B, _ int) runStats {
+		return func(b *testing.B, _ int) runStats {
 			group := kafkaName("bench-in-gostash")
 			cfg := writeFileB(b, "in.hcl", fmt.Sprintf(`
 input "kafka" "in" {
@@ -283,16 +284,23 @@ input "kafka" "in" {
   topics            = [%q]
   group_id          = %q
   auto_offset_reset = "earliest"
+  %s
 }
 output "null" "out" {}
-`, bootstrap, topic, group))
+`, bootstrap, topic, group, extra))
 			// The input runs until stopped: stop it once the group has
 			// committed every record (delivered to the output).
 			st := runSide(b, "gostash", exec.Command(gostashBin, "-f", cfg, "--log.level", "warn"),
 				func() bool { return committed(group) >= kafkaBenchRecords })
 			checkCommitted("gostash", group)
 			return st
-		}},
+		}
+	}
+	sides := []kafkaSide{
+		{"gostash", gostash("")},
+		// What Kafka's coordinates cost when asked for ([@metadata][kafka]
+		// on every event); unasked, the input attaches none.
+		{"gostash+decorate", gostash(`decorate_events = "basic"`)},
 		{"sarama", func(b *testing.B, _ int) runStats {
 			group := kafkaName("bench-in-sarama")
 			st := runSide(b, "sarama-consume", exec.Command(consumeBin, "-brokers", bootstrap, "-topic", topic,
