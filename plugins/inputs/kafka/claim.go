@@ -3,6 +3,7 @@ package kafka
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -34,6 +35,9 @@ type handler struct {
 	// dirty asks the session's committer to commit what was marked.
 	dirty         chan struct{}
 	window        *commitWindow
+	marksMu       sync.Mutex
+	marks         map[topicPart]int64 // the offsets to commit, by partition
+	sess          sarama.ConsumerGroupSession
 	stopCommitter chan struct{}
 	committerDone chan struct{}
 }
@@ -47,6 +51,10 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	}
 	h.dirty = make(chan struct{}, 1)
 	h.window = newCommitWindow()
+	h.marksMu.Lock()
+	h.marks = nil // a new session commits only its own partitions' marks
+	h.marksMu.Unlock()
+	h.sess = sess
 	h.stopCommitter, h.committerDone = make(chan struct{}), make(chan struct{})
 	go h.commit(sess, h.window, h.dirty, h.stopCommitter, h.committerDone)
 	claims := sess.Claims()
@@ -94,18 +102,115 @@ func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 // at a time: under load, marks made during a commit go in the next one.
 // So a crash re-reads what was in flight and little more, where a commit
 // on a timer (Logstash's 5 s) would re-read five seconds of records.
+//
+// It sends the commit itself rather than through sarama's offset manager,
+// whose Commit does not say whether it worked: the commit window must not
+// count a failed commit (the group's coordinator just died, say) as done,
+// or publishing would run on while nothing is committed, and the next
+// owner of the partitions would read all of it again.
 func (h *handler) commit(sess sarama.ConsumerGroupSession, w *commitWindow, dirty, stop, done chan struct{}) {
 	defer close(done)
+	backoff := 100 * time.Millisecond
 	for {
 		select {
 		case <-dirty:
-			marked := w.snapshot()
-			sess.Commit()
-			w.committed(marked)
 		case <-stop:
 			return
 		}
+		for {
+			marked := w.snapshot()
+			err := h.commitMarks(sess)
+			if err == nil {
+				w.committed(marked)
+				backoff = 100 * time.Millisecond
+				break
+			}
+			if errors.Is(err, sarama.ErrIllegalGeneration) || errors.Is(err, sarama.ErrUnknownMemberId) ||
+				errors.Is(err, sarama.ErrRebalanceInProgress) || errors.Is(err, sarama.ErrFencedInstancedId) {
+				// The group is rebalancing: this session's commits are
+				// refused until it ends (or, with a cooperative strategy,
+				// joins the new generation); what was not committed is
+				// read again by the partitions' next owner.
+				h.in.log.Info("offsets not committed while the group rebalances", "group_id", h.in.set.group, "error", err)
+			} else {
+				h.in.log.Warn("cannot commit offsets; retrying (reading waits meanwhile)", "group_id", h.in.set.group, "error", err, "retry_in", backoff.String())
+				_ = h.client.RefreshCoordinator(h.in.set.group)
+			}
+			select {
+			case <-time.After(backoff):
+			case <-stop:
+				return
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
 	}
+}
+
+// commitMarks commits the marked offsets of the session's partitions to
+// the group's coordinator, and says whether every one of them took.
+func (h *handler) commitMarks(sess sarama.ConsumerGroupSession) error {
+	h.marksMu.Lock()
+	if len(h.marks) == 0 {
+		h.marksMu.Unlock()
+		return nil
+	}
+	req := &sarama.OffsetCommitRequest{
+		Version:                 8, // Kafka 2.4's, for the protocol version gostash speaks (2.8)
+		ConsumerGroup:           h.in.set.group,
+		ConsumerID:              sess.MemberID(),
+		ConsumerGroupGeneration: sess.GenerationID(),
+	}
+	if id := h.client.Config().Consumer.Group.InstanceId; id != "" {
+		req.GroupInstanceId = &id
+	}
+	for tp, off := range h.marks {
+		req.AddBlockWithLeaderEpoch(tp.topic, tp.part, off, -1, 0, "")
+	}
+	h.marksMu.Unlock()
+	coord, err := h.client.Coordinator(h.in.set.group)
+	if err != nil {
+		return err
+	}
+	resp, err := coord.CommitOffset(req)
+	if err != nil {
+		return err
+	}
+	for _, parts := range resp.Errors {
+		for _, kerr := range parts {
+			if kerr != sarama.ErrNoError {
+				return kerr
+			}
+		}
+	}
+	return nil
+}
+
+// release commits what is marked, then forgets a partition given up:
+// committing its old offset later would move its next owner back.
+func (h *handler) release(topic string, part int32) {
+	if sess := h.sess; sess != nil {
+		if err := h.commitMarks(sess); err != nil {
+			h.in.log.Warn("offsets of a partition given up not committed; its next owner reads them again", "topic", topic, "partition", part, "error", err)
+		}
+	}
+	h.marksMu.Lock()
+	delete(h.marks, topicPart{topic, part})
+	h.marksMu.Unlock()
+}
+
+type topicPart struct {
+	topic string
+	part  int32
+}
+
+// mark records the offset to commit for a partition.
+func (h *handler) mark(topic string, part int32, next int64) {
+	h.marksMu.Lock()
+	if h.marks == nil {
+		h.marks = map[topicPart]int64{}
+	}
+	h.marks[topicPart{topic, part}] = next
+	h.marksMu.Unlock()
 }
 
 // ConsumeClaim reads one partition in batches. When the partition is
@@ -115,7 +220,7 @@ func (h *handler) commit(sess sarama.ConsumerGroupSession, w *commitWindow, dirt
 func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	in := h.in
 	st := in.track(claim.Topic(), claim.Partition(), claim)
-	pt := &partition{sess: sess, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, window: h.window, state: st}
+	pt := &partition{sess: sess, h: h, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, window: h.window, state: st}
 	defer pt.drain(in.log)
 
 	dec := newDecoder(in.set.codec)
@@ -177,6 +282,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 // batch holds back the commit of later ones.
 type partition struct {
 	sess   sarama.ConsumerGroupSession
+	h      *handler
 	topic  string
 	part   int32
 	dirty  chan<- struct{}
@@ -232,6 +338,7 @@ func (pt *partition) ack(b *inflightBatch) {
 	}
 	if mark >= 0 {
 		pt.sess.MarkOffset(pt.topic, pt.part, mark, "")
+		pt.h.mark(pt.topic, pt.part, mark)
 		pt.window.marked(n)
 		pt.state.committed(mark)
 		select {
@@ -269,6 +376,7 @@ func (pt *partition) drain(log sdk.Logger) {
 	pt.closed = true
 	left := len(pt.inflight)
 	pt.mu.Unlock()
+	pt.h.release(pt.topic, pt.part)
 	pt.state.released()
 	if left > 0 {
 		log.Warn("partition given up with batches still in flight; they are not committed and will be read again",
