@@ -4,13 +4,14 @@
 #   make testenv-up                              all three (a no-op if they run)
 #   make testenv-up TESTENV=kafka,elasticsearch  only those
 #   make testenv-up KAFKA_BROKERS=3              a three-broker Kafka cluster
+#   make testenv-up TESTENV=kafka-faults         only the fault tests' own 3-node cluster
 #   make testenv-status
 #   make testenv-down                            stop them all, remove their data
 #
 # Addresses land in .testenv/env, which the Go helpers in sdk/sdktest/testenv read.
 
 TESTENV_SH := $(dir $(lastword $(MAKEFILE_LIST)))testenv.sh
-# Empty means "the script's default": all three servers, one broker.
+# Empty means "the script's default": every server (kafka-faults too), one broker.
 TESTENV ?=
 KAFKA_BROKERS ?=
 

@@ -5,10 +5,14 @@
 #   testenv.sh down     stop them all and remove their data
 #   testenv.sh status   say what runs
 #   testenv.sh env      print the path of the env file the Go helpers read
+#   testenv.sh kafka-node kill|stop|cont|revive|start|pid|port CLUSTER NODE
+#                       what fault tests do to one broker of kafka-faults (or kafka)
 #
 # Environment:
-#   TESTENV=kafka,elasticsearch,opensearch   which servers `up` starts (any subset)
+#   TESTENV=kafka,kafka-faults,elasticsearch,opensearch   which servers `up` starts
+#                                           (any subset; all by default)
 #   KAFKA_BROKERS=1                         3 gives a three-broker cluster, one quorum
+#   KAFKA_FAULTS_HEAP                       heap of each of kafka-faults' 3 brokers (384m)
 #   KAFKA_VERSION, ES_VERSION, OPENSEARCH_VERSION, LOG4J_VERSION   pin other versions
 #   KAFKA_HEAP, ES_HEAP, OPENSEARCH_HEAP    JVM heaps (default 512m each)
 #   TESTENV_USER                             user the search engines run as when we are root
@@ -27,11 +31,12 @@ OPENSEARCH_VERSION=${OPENSEARCH_VERSION:-2.19.6}
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
+KAFKA_FAULTS_HEAP=${KAFKA_FAULTS_HEAP:-384m}
 ES_HEAP=${ES_HEAP:-512m}
 OPENSEARCH_HEAP=${OPENSEARCH_HEAP:-512m}
 TESTENV_USER=${TESTENV_USER:-gostash-testenv}
 TESTENV_TIMEOUT=${TESTENV_TIMEOUT:-180}
-ALL_SERVICES="kafka elasticsearch opensearch"
+ALL_SERVICES="kafka kafka-faults elasticsearch opensearch"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -191,6 +196,7 @@ stop_pids() {
 	# shellcheck disable=SC2086 # a list of pids, split on purpose
 	set -- $left # only our own processes get signals
 	kill -TERM "$@" 2>/dev/null || true
+	kill -CONT "$@" 2>/dev/null || true # a broker a fault test froze (SIGSTOP) must see it
 	for i in $(seq 1 $((secs * 10))); do
 		left=""
 		for pid in "$@"; do alive "$pid" && left+=" $pid"; done
@@ -274,35 +280,60 @@ fetch_zip() {
 }
 
 # ---------------------------------------------------------------- kafka
+# Two clusters, one code path: "kafka", which every test shares (KAFKA_BROKERS
+# nodes), and "kafka-faults", three nodes that only the fault tests use: they kill
+# and stop its brokers, which would break any other test on the shared one.
+# kafka_vars CLUSTER sets K_* for the functions below.
+kafka_vars() {
+	case $1 in
+	kafka) K_NODES=$KAFKA_BROKERS K_HEAP=$KAFKA_HEAP K_ENV=KAFKA ;;
+	kafka-faults) K_NODES=3 K_HEAP=$KAFKA_FAULTS_HEAP K_ENV=KAFKA_FAULTS ;;
+	*) die "unknown Kafka cluster '$1': kafka or kafka-faults" ;;
+	esac
+	K_NAME=$1 K_DIR=$DATA/$1
+}
 
-kafka_bootstrap() { # from the running nodes' state
+kafka_bootstrap() { # CLUSTER: from the nodes' recorded ports
 	local f out=""
-	for f in "$DATA"/kafka/node-*/broker.port; do
+	for f in "$DATA/$1"/node-*/broker.port; do
 		[[ -f $f ]] || continue
 		out+="${out:+,}127.0.0.1:$(cat "$f")"
 	done
 	echo "$out"
 }
 
-kafka_count() {
+kafka_count() { # CLUSTER
 	local d n=0
-	for d in "$DATA"/kafka/node-*; do [[ -d $d ]] && n=$((n + 1)); done
+	for d in "$DATA/$1"/node-*; do [[ -d $d ]] && n=$((n + 1)); done
 	echo "$n"
 }
 
-kafka_running() { # all recorded nodes alive
+kafka_alive_count() { # CLUSTER: how many recorded nodes run
 	local d n=0
-	for d in "$DATA"/kafka/node-*; do
-		[[ -d $d ]] || continue
-		alive "$(pid_of "$d/pid")" || return 1
-		n=$((n + 1))
+	for d in "$DATA/$1"/node-*; do
+		[[ -d $d ]] && alive "$(pid_of "$d/pid")" && n=$((n + 1))
 	done
-	[[ $n -gt 0 ]]
+	echo "$n"
 }
 
-# kafka_ready N: the broker answers a metadata request listing all N brokers.
+kafka_running() { # CLUSTER: all recorded nodes alive
+	local n
+	n=$(kafka_count "$1")
+	[[ $n -gt 0 && $(kafka_alive_count "$1") -eq $n ]]
+}
+
+# kafka_ready CLUSTER N [BROKER]: BROKER (by default each node in turn) answers a
+# metadata request listing all N brokers. Each node, not any: for a few seconds
+# after a kill the others still list the dead one.
 kafka_ready() {
-	kcat -L -b "$(kafka_bootstrap)" -m 3 2>/dev/null | grep -q "^ *$1 brokers:"
+	local f
+	if [[ -n ${3:-} ]]; then
+		kcat -L -b "$3" -m 3 2>/dev/null | grep -q "^ *$2 brokers:"
+		return
+	fi
+	for f in "$DATA/$1"/node-*/broker.port; do
+		kafka_ready "$1" "$2" "127.0.0.1:$(cat "$f")" || return 1
+	done
 }
 
 # Uuid.randomUuid's string form: 16 random bytes, URL-safe base64 without padding.
@@ -315,18 +346,68 @@ kafka_cluster_id() {
 	done
 }
 
-start_kafka() {
-	local n=$KAFKA_BROKERS i d voters="" cid
-	fetch_kafka # a no-op once cached; tests also use the jars (DumpLogSegments)
-	if kafka_running; then
-		if [[ $(kafka_count) -ne $n ]]; then
-			die "Kafka runs with $(kafka_count) broker(s), not $n: run 'make testenv-down' first"
-		fi
-		say "kafka already running at $(kafka_bootstrap)"
-		return
+# stopped PID: the process is stopped by a signal (SIGSTOP), state T in /proc.
+stopped() {
+	[[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == [Tt] ]]
+}
+
+# launch_node CLUSTER NODE: start node NODE from the command recorded in its
+# folder (node-N/cmd, NUL-separated) when the cluster was made, so a node a fault
+# test killed comes back exactly as it was: same ports, data and cluster id.
+launch_node() {
+	local cluster=$1 i=$2 d=$DATA/$1/node-$2
+	local -a cmd
+	[[ -f $d/cmd ]] || return 1
+	mapfile -d '' cmd <"$d/cmd"
+	[[ ${#cmd[@]} -gt 0 ]] || return 1
+	echo "----- $(date '+%F %T') launched" >>"$LOGS/$cluster-$i.out"
+	# setsid: the broker must not die with the shell, make or test that started it.
+	setsid "${cmd[@]}" >>"$LOGS/$cluster-$i.out" 2>&1 </dev/null 8>&- 9>&- &
+	echo $! >"$d/pid"
+}
+
+# revive_node CLUSTER NODE: a stopped node continues, a dead one is launched
+# again; a running one is left alone. One at a time per node (testenv.sh up and a
+# test's cleanup may both try).
+revive_node() {
+	local d=$DATA/$1/node-$2 pid
+	[[ -d $d ]] || die "$1 has no node $2 (nodes: $(kafka_count "$1"))"
+	exec 8>"$d/lock"
+	flock -w 60 8 || die "$d/lock is held for a minute"
+	pid=$(pid_of "$d/pid")
+	if alive "$pid"; then
+		stopped "$pid" && { kill -CONT "$pid"; say "$1 node $2 (pid $pid) continued"; }
+	else
+		launch_node "$1" "$2" || { exec 8>&-; return 1; }
+		say "$1 node $2 restarted (pid $(pid_of "$d/pid"))"
 	fi
-	stop_kafka quiet # a half-dead cluster from before: start afresh
+	exec 8>&-
+}
+
+start_kafka() { # CLUSTER
+	kafka_vars "$1"
+	local n=$K_NODES i d voters="" cid alive_n
+	fetch_kafka # a no-op once cached; tests also use the jars (DumpLogSegments)
 	need_cmd kcat kcat
+	alive_n=$(kafka_alive_count "$K_NAME")
+	if [[ $alive_n -gt 0 ]]; then
+		if [[ $(kafka_count "$K_NAME") -ne $n ]]; then
+			die "$K_NAME runs with $(kafka_count "$K_NAME") broker(s), not $n: run 'make testenv-down' first"
+		fi
+		# A fault test that died midway may have left a node killed or stopped:
+		# bring it back as it was rather than losing the cluster's data.
+		for d in "$K_DIR"/node-*; do
+			i=${d##*-}
+			if ! alive "$(pid_of "$d/pid")" || stopped "$(pid_of "$d/pid")"; then
+				revive_node "$K_NAME" "$i" || { stop_kafka "$K_NAME" quiet; break; }
+			fi
+		done
+		if [[ -d $K_DIR ]]; then
+			say "$K_NAME already running at $(kafka_bootstrap "$K_NAME")"
+			return
+		fi
+	fi
+	stop_kafka "$K_NAME" quiet # a dead cluster from before: start afresh
 	local -a bports cports
 	for i in $(seq 1 "$n"); do
 		free_port "bports[$i]"
@@ -337,7 +418,7 @@ start_kafka() {
 	local cp="$KAFKA_LIBS/*"
 	local -a fmt_pids=()
 	for i in $(seq 1 "$n"); do
-		d=$DATA/kafka/node-$i
+		d=$K_DIR/node-$i
 		mkdir -p "$d"
 		echo "${bports[i]}" >"$d/broker.port"
 		echo "${cports[i]}" >"$d/controller.port"
@@ -347,58 +428,106 @@ start_kafka() {
 			"$HERE/kafka-server.properties.tmpl" >"$d/server.properties"
 		# Static voters (controller.quorum.voters), so no --standalone; formats in parallel.
 		"$JAVA" -Xmx256m -cp "$cp" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
-			>"$LOGS/kafka-$i-format.log" 2>&1 9>&- &
+			>"$LOGS/$K_NAME-$i-format.log" 2>&1 9>&- &
 		fmt_pids+=($!)
 	done
 	for i in $(seq 1 "$n"); do
 		wait "${fmt_pids[i - 1]}" ||
-			{ show_log "$LOGS/kafka-$i-format.log"; die "formatting Kafka node $i's storage failed (log above)"; }
+			{ show_log "$LOGS/$K_NAME-$i-format.log"; die "formatting $K_NAME node $i's storage failed (log above)"; }
 	done
 	for i in $(seq 1 "$n"); do
-		d=$DATA/kafka/node-$i
-		: >"$LOGS/kafka-$i.log"
-		# setsid: the broker must not die with the shell or make that started it.
-		# shellcheck disable=SC2086 # KAFKA_JVM_OPTS is a list of options
-		setsid "$JAVA" -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-			-Djava.awt.headless=true -XX:ErrorFile="$LOGS/kafka-$i-hs_err_pid%p.log" ${KAFKA_JVM_OPTS:-} \
-			-Dlog4j2.configurationFile="file:$HERE/kafka-log4j2.properties" \
-			-Dgostash.testenv.logfile="$LOGS/kafka-$i.log" \
-			-cp "$cp" kafka.Kafka "$d/server.properties" \
-			>"$LOGS/kafka-$i.out" 2>&1 </dev/null 9>&- &
-		echo $! >"$d/pid"
+		d=$K_DIR/node-$i
+		: >"$LOGS/$K_NAME-$i.log"
+		: >"$LOGS/$K_NAME-$i.out"
+		# shellcheck disable=SC2206 # KAFKA_JVM_OPTS is a list of options
+		local -a cmd=("$JAVA" -Xms"$K_HEAP" -Xmx"$K_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+			-Djava.awt.headless=true -XX:ErrorFile="$LOGS/$K_NAME-$i-hs_err_pid%p.log" ${KAFKA_JVM_OPTS:-}
+			-Dlog4j2.configurationFile="file:$HERE/kafka-log4j2.properties"
+			-Dgostash.testenv.logfile="$LOGS/$K_NAME-$i.log"
+			-cp "$cp" kafka.Kafka "$d/server.properties")
+		printf '%s\0' "${cmd[@]}" >"$d/cmd"
+		launch_node "$K_NAME" "$i"
 	done
-	say "kafka $KAFKA_VERSION starting ($n broker(s)) at $(kafka_bootstrap)"
+	say "$K_NAME $KAFKA_VERSION starting ($n broker(s)) at $(kafka_bootstrap "$K_NAME")"
 }
 
-wait_kafka() {
+wait_kafka() { # CLUSTER
+	kafka_vars "$1"
 	local deadline=$((SECONDS + TESTENV_TIMEOUT)) d i
-	while ! kafka_ready "$KAFKA_BROKERS"; do
-		for d in "$DATA"/kafka/node-*; do
+	while ! kafka_ready "$K_NAME" "$K_NODES"; do
+		for d in "$K_DIR"/node-*; do
 			i=${d##*-}
 			if ! alive "$(pid_of "$d/pid")"; then
-				show_log "$LOGS/kafka-$i.out" "$LOGS/kafka-$i.log"
-				die "Kafka node $i exited during start (log above)"
+				show_log "$LOGS/$K_NAME-$i.out" "$LOGS/$K_NAME-$i.log"
+				die "$K_NAME node $i exited during start (log above)"
 			fi
 		done
 		if ((SECONDS > deadline)); then
-			show_log "$LOGS/kafka-1.log"
-			die "Kafka did not answer a metadata request within ${TESTENV_TIMEOUT}s (log above)"
+			show_log "$LOGS/$K_NAME-1.log"
+			die "$K_NAME did not answer a metadata request within ${TESTENV_TIMEOUT}s (log above)"
 		fi
 		sleep 0.3
 	done
-	say "kafka ready: $(kafka_bootstrap)"
+	say "$K_NAME ready: $(kafka_bootstrap "$K_NAME")"
 }
 
-stop_kafka() {
+stop_kafka() { # CLUSTER [quiet]
 	local d pid
 	local -a pids=()
-	for d in "$DATA"/kafka/node-*; do
+	for d in "$DATA/$1"/node-*; do
 		pid=$(pid_of "$d/pid")
 		[[ -n $pid ]] && pids+=("$pid")
 	done
-	[[ ${#pids[@]} -gt 0 ]] && stop_pids 15 "kafka" "${pids[@]}"
-	rm -rf "$DATA/kafka"
-	[[ ${1:-} == quiet ]] || say "kafka stopped"
+	[[ ${#pids[@]} -gt 0 ]] && stop_pids 15 "$1" "${pids[@]}"
+	rm -rf "${DATA:?}/$1"
+	[[ ${2:-} == quiet ]] || say "$1 stopped"
+}
+
+# cmd_kafka_node ACTION CLUSTER NODE: what fault tests do to one broker.
+#   kill    SIGKILL, returns once it is gone     stop   SIGSTOP (frozen, sockets open)
+#   cont    SIGCONT                              revive continue it if frozen, launch it
+#   start   revive, then wait until it answers          again if dead; no waiting
+#           with every node in its metadata      pid    its pid (nothing if dead)
+#   port    its broker port
+# Bringing back several nodes: revive each, then start each (a node's metadata
+# lists every node only once they all run).
+# No global lock: a test must not wait for another checkout's `up`.
+cmd_kafka_node() {
+	[[ $# -eq 3 ]] || die "usage: $0 kafka-node kill|stop|cont|revive|start|pid|port CLUSTER NODE"
+	local action=$1 node=$3 pid d deadline
+	kafka_vars "$2"
+	d=$K_DIR/node-$node
+	[[ -d $d ]] || die "$K_NAME has no node $node (is it up? 'make testenv-up TESTENV=$K_NAME')"
+	K_NODES=$(kafka_count "$K_NAME") # as made, whatever KAFKA_BROKERS says now
+	pid=$(pid_of "$d/pid")
+	case $action in
+	kill)
+		alive "$pid" || return 0
+		kill -KILL "$pid"
+		while alive "$pid"; do sleep 0.05; done
+		;;
+	stop | cont)
+		alive "$pid" || die "$K_NAME node $node does not run"
+		kill "-${action^^}" "$pid"
+		;;
+	pid) if alive "$pid"; then echo "$pid"; fi ;;
+	revive) revive_node "$K_NAME" "$node" ;;
+	port) cat "$d/broker.port" ;;
+	start)
+		revive_node "$K_NAME" "$node"
+		deadline=$((SECONDS + TESTENV_TIMEOUT))
+		# Back when it answers for itself and sees the whole cluster.
+		until kafka_ready "$K_NAME" "$K_NODES" "127.0.0.1:$(cat "$d/broker.port")"; do
+			if ! alive "$(pid_of "$d/pid")"; then
+				show_log "$LOGS/$K_NAME-$node.out" "$LOGS/$K_NAME-$node.log"
+				die "$K_NAME node $node exited during start (log above)"
+			fi
+			((SECONDS > deadline)) && die "$K_NAME node $node did not answer within ${TESTENV_TIMEOUT}s"
+			sleep 0.2
+		done
+		;;
+	*) die "unknown kafka-node action '$action': kill, stop, cont, revive, start, pid or port" ;;
+	esac
 }
 
 # ---------------------------------------------------------------- search engines
@@ -531,14 +660,24 @@ write_env() {
 	local tmp=$ENV_FILE.tmp
 	{
 		echo "# Written by sdk/sdktest/testenv/testenv.sh; removed by 'make testenv-down'."
-		if kafka_running; then
-			echo "KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
-			echo "KAFKA_BROKERS=$(kafka_count)"
+		if kafka_running kafka; then
+			echo "KAFKA_BOOTSTRAP=$(kafka_bootstrap kafka)"
+			echo "KAFKA_BROKERS=$(kafka_count kafka)"
 			echo "KAFKA_VERSION=$KAFKA_VERSION"
 			# For the broker's own tools (kafka.tools.DumpLogSegments) in tests.
 			echo "KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs"
 			echo "KAFKA_DATA=$DATA/kafka"
 			echo "JAVA=$JAVA"
+		fi
+		# The fault tests' own cluster; a node is KAFKA_FAULTS_NODE_<node.id>.
+		if kafka_running kafka-faults; then
+			echo "KAFKA_FAULTS_BOOTSTRAP=$(kafka_bootstrap kafka-faults)"
+			echo "KAFKA_FAULTS_BROKERS=$(kafka_count kafka-faults)"
+			echo "KAFKA_FAULTS_DATA=$DATA/kafka-faults"
+			local d
+			for d in "$DATA"/kafka-faults/node-*; do
+				echo "KAFKA_FAULTS_NODE_${d##*-}=127.0.0.1:$(cat "$d/broker.port")"
+			done
 		fi
 		if engine_running elasticsearch; then
 			echo "ELASTICSEARCH_URL=$(engine_url elasticsearch)"
@@ -558,11 +697,12 @@ parse_services() {
 	local s out=""
 	for s in ${TESTENV:-$ALL_SERVICES}; do
 		case $s in
-		kafka) ;;
+		kafka | kafka-faults) ;;
+		faults) s=kafka-faults ;;
 		elasticsearch | es) s=elasticsearch ;;
 		opensearch | os) s=opensearch ;;
 		all) out="$ALL_SERVICES" && continue ;;
-		*) die "unknown service '$s' in TESTENV: use any of kafka,elasticsearch,opensearch" ;;
+		*) die "unknown service '$s' in TESTENV: use any of kafka,kafka-faults,elasticsearch,opensearch" ;;
 		esac
 		out+=" $s"
 	done
@@ -590,13 +730,15 @@ cmd_up() {
 	# The engines go first: Elasticsearch is the slowest to start (the critical
 	# path), and Kafka's storage format would delay it by a JVM start.
 	for s in $services; do
-		[[ $s == kafka ]] || start_engine "$s"
+		[[ $s == kafka* ]] || start_engine "$s"
 	done
-	[[ " $services " == *" kafka "* ]] && start_kafka
+	for s in $services; do
+		[[ $s == kafka* ]] && start_kafka "$s"
+	done
 	local failed=0
 	for s in $services; do
 		case $s in
-		kafka) (wait_kafka) || failed=1 ;;
+		kafka*) (wait_kafka "$s") || failed=1 ;;
 		*) (wait_engine "$s") || failed=1 ;;
 		esac
 	done
@@ -610,7 +752,8 @@ cmd_up() {
 
 cmd_down() {
 	lock
-	stop_kafka
+	stop_kafka kafka
+	stop_kafka kafka-faults
 	stop_engine elasticsearch
 	stop_engine opensearch
 	# A JVM whose pid file was lost (a killed script, a removed data dir) still names
@@ -626,21 +769,20 @@ cmd_down() {
 }
 
 cmd_status() {
-	local any=0 s
-	local d up=0
-	for d in "$DATA"/kafka/node-*; do
-		[[ -d $d ]] && alive "$(pid_of "$d/pid")" && up=$((up + 1))
+	local any=0 s up
+	for s in kafka kafka-faults; do
+		up=$(kafka_alive_count "$s")
+		if kafka_running "$s"; then
+			say "$s: running, $(kafka_count "$s") broker(s) at $(kafka_bootstrap "$s")$(kafka_ready "$s" "$(kafka_count "$s")" || echo ' (not answering metadata requests)')"
+			any=1
+		elif [[ $up -gt 0 ]]; then
+			# A fault test may have killed a broker; 'up' restarts it in place.
+			say "$s: only $up of $(kafka_count "$s") brokers running at $(kafka_bootstrap "$s")"
+			any=1
+		else
+			say "$s: not running"
+		fi
 	done
-	if kafka_running; then
-		say "kafka: running, $(kafka_count) broker(s) at $(kafka_bootstrap)$(kafka_ready "$(kafka_count)" || echo ' (not answering metadata requests)')"
-		any=1
-	elif [[ $up -gt 0 ]]; then
-		# A failover test may have stopped a broker; 'up' would restart the cluster afresh.
-		say "kafka: only $up of $(kafka_count) brokers running at $(kafka_bootstrap)"
-		any=1
-	else
-		say "kafka: not running"
-	fi
 	for s in elasticsearch opensearch; do
 		if engine_running "$s"; then
 			say "$s: running at $(engine_url "$s") (pid $(pid_of "$DATA/$s/pid"))$(engine_ready "$s" || echo ' (health not yellow/green)')"
@@ -662,8 +804,13 @@ up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 env) echo "$ENV_FILE" ;;
+kafka-node)
+	shift
+	mkdir -p "$LOGS"
+	cmd_kafka_node "$@"
+	;;
 *)
-	echo "usage: $0 up|down|status|env   (TESTENV=kafka,elasticsearch,opensearch KAFKA_BROKERS=1|3)" >&2
+	echo "usage: $0 up|down|status|env|kafka-node   (TESTENV=kafka,kafka-faults,elasticsearch,opensearch KAFKA_BROKERS=1|3)" >&2
 	exit 2
 	;;
 esac
