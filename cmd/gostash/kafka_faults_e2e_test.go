@@ -144,14 +144,10 @@ func warnings(log string, words ...string) int {
 	return n
 }
 
-func waitFor(t *testing.T, within time.Duration, what string, errb *bytes.Buffer, cond func() bool) {
+func waitOrFail(t *testing.T, within time.Duration, what string, errb *bytes.Buffer, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v\n%s", what, within, errb)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !waitFor(within, cond) {
+		t.Fatalf("%s: not within %v\n%s", what, within, errb)
 	}
 }
 
@@ -192,16 +188,16 @@ func TestKafkaOutputLeaderKilled(t *testing.T) {
 	cfg := writeFile(t, "p.hcl", fmt.Sprintf(fileToKafka, batch, in, c.Bootstrap, topic))
 	cmd, _, errb := startGostash(t, "-f", cfg, "--path.data", filepath.Join(dir, "data"))
 
-	waitFor(t, 30*time.Second, "a third of the lines in the topic", errb, func() bool { return stored(t, brokers, topic) >= n/3 })
+	waitOrFail(t, 30*time.Second, "a third of the lines in the topic", errb, func() bool { return stored(t, brokers, topic) >= n/3 })
 	atKill := stored(t, brokers, topic)
 	t0 := time.Now()
 	c.Kill(t, leader)
 	survivors := c.Others(leader)
 	election := waitNewLeader(t, survivors, topic, leader)
-	waitFor(t, 45*time.Second, "every line in the topic", errb, func() bool { return storedNow(survivors, topic) >= n })
+	waitOrFail(t, 45*time.Second, "every line in the topic", errb, func() bool { return storedNow(survivors, topic) >= n })
 	resumed := time.Since(t0)
 	var seen []int
-	waitFor(t, 15*time.Second, "every line read back", errb, func() bool {
+	waitOrFail(t, 15*time.Second, "every line read back", errb, func() bool {
 		seen, _ = readTopic(t, survivors, topic, n)
 		m, _ := tally(seen)
 		return m == 0
@@ -250,7 +246,7 @@ func TestKafkaInputLeaderKilled(t *testing.T) {
 	cfg := writeFile(t, "p.hcl", fmt.Sprintf(kafkaToFile, batch, c.Bootstrap, topic, group, out))
 	cmd, _, errb := startGostash(t, "-f", cfg, "--path.data", filepath.Join(dir, "data"))
 
-	waitFor(t, 30*time.Second, "a third of the records shipped", errb, func() bool { return shippedLines(out) >= n/3 })
+	waitOrFail(t, 30*time.Second, "a third of the records shipped", errb, func() bool { return shippedLines(out) >= n/3 })
 	atKill := shippedLines(out)
 	t0 := time.Now()
 	c.Kill(t, leader)
@@ -259,7 +255,7 @@ func TestKafkaInputLeaderKilled(t *testing.T) {
 	survivors := c.Others(leader)
 	election := waitNewLeader(t, survivors, topic, leader)
 	produceNumbered(t, survivors, topic, n/2, n)
-	waitFor(t, 45*time.Second, "every record shipped", errb, func() bool {
+	waitOrFail(t, 45*time.Second, "every record shipped", errb, func() bool {
 		seen, _ := countShipped(t, out, n)
 		m, _ := tally(seen)
 		return m == 0
@@ -307,8 +303,8 @@ func TestKafkaBrokerDown10s(t *testing.T) {
 	producer, _, perr := startGostash(t, "-f", outCfg, "--path.data", filepath.Join(dir, "data-out"))
 	consumer, _, cerr := startGostash(t, "-f", inCfg, "--path.data", filepath.Join(dir, "data-in"))
 
-	waitFor(t, 30*time.Second, "the first half written", perr, func() bool { return stored(t, brokers, topic) >= n/2 })
-	waitFor(t, 30*time.Second, "the first half read", cerr, func() bool { return shippedLines(out) >= n/2 })
+	waitOrFail(t, 30*time.Second, "the first half written", perr, func() bool { return stored(t, brokers, topic) >= n/2 })
+	waitOrFail(t, 30*time.Second, "the first half read", cerr, func() bool { return shippedLines(out) >= n/2 })
 	pBefore, cBefore := len(perr.String()), len(cerr.String())
 	c.Kill(t, node)
 	t0 := time.Now()
@@ -318,8 +314,8 @@ func TestKafkaBrokerDown10s(t *testing.T) {
 	c.Start(t, node)
 	back := time.Since(t0)
 
-	waitFor(t, 45*time.Second, "every line written", perr, func() bool { return stored(t, brokers, topic) >= n })
-	waitFor(t, 45*time.Second, "every record read", cerr, func() bool {
+	waitOrFail(t, 45*time.Second, "every line written", perr, func() bool { return stored(t, brokers, topic) >= n })
+	waitOrFail(t, 45*time.Second, "every record read", cerr, func() bool {
 		seen, _ := countShipped(t, out, n)
 		m, _ := tally(seen)
 		return m == 0
