@@ -614,6 +614,33 @@ type outputRunner struct {
 	block  Block
 	handle int
 	queue  chan *delivery
+
+	retryLog retryLog // the output's writers share its "retry" log line
+}
+
+// retryLog keeps an output's retries to one log line a second, with the
+// counts of what it stands for: an outage of a minute is a minute of
+// lines, not one per batch per writer per backoff.
+type retryLog struct {
+	mu      sync.Mutex
+	last    time.Time
+	events  int // retried since the last line
+	batches int
+}
+
+func (o *outputRunner) logRetry(events int, wait time.Duration, reason string) {
+	l := &o.retryLog
+	l.mu.Lock()
+	l.events += events
+	l.batches++
+	if time.Since(l.last) < time.Second {
+		l.mu.Unlock()
+		return
+	}
+	ev, b := l.events, l.batches
+	l.events, l.batches, l.last = 0, 0, time.Now()
+	l.mu.Unlock()
+	o.p.log.Warn("output asked to retry events", "output", o.block.Name, "events", ev, "batches", b, "in", wait.String(), "reason", reason)
 }
 
 type delivery struct {
@@ -691,7 +718,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 			if wait < backoff {
 				wait = backoff
 			}
-			o.p.log.Warn("output asked to retry events", "output", o.block.Name, "events", len(retry), "in", wait)
+			o.logRetry(len(retry), wait, firstRetryReason(resp.Results))
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
@@ -735,6 +762,16 @@ func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult) ([]uint
 	}
 	slices.Sort(retry)
 	return retry, wait, rejected
+}
+
+// firstRetryReason is the reason an output gave for its first retry.
+func firstRetryReason(results []*pluginv1.ItemResult) string {
+	for _, r := range results {
+		if r.Code == pluginv1.ItemResult_RETRY {
+			return r.Reason
+		}
+	}
+	return ""
 }
 
 func (o *outputRunner) restart(ctx context.Context, gen int, cause error) {

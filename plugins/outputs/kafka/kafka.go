@@ -468,7 +468,8 @@ func (o *Output) sort(failed []result, werr *sdk.WriteError) {
 		werr.Retry(r.index, 0, "kafka: "+r.err.Error())
 	}
 	if retried > 0 {
-		o.logger.Warn("kafka did not take records; they are retried", "records", retried, "error", firstRetry)
+		// The core logs retries (at most once a second, with the reason).
+		o.logger.Debug("kafka did not take records; they are retried", "records", retried, "error", firstRetry)
 	}
 }
 
