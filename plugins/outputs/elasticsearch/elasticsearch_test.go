@@ -622,3 +622,20 @@ func TestRealTemplateInstalled(t *testing.T) {
 		t.Fatalf("mapping %s: the template was not applied", b)
 	}
 }
+
+func TestFaultDeadHostIsSkipped(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{"127.0.0.1:1", srv.URL}, "index": "failover", "flavor": "elasticsearch"})
+	for range 4 {
+		if err := o.Write(context.Background(), numbered(10)); err != nil {
+			t.Fatalf("write with one host down: %v", err)
+		}
+	}
+	if got := len(srv.Accepted()); got != 40 {
+		t.Fatalf("%d accepted, want 40", got)
+	}
+	if o.pool.live() != 1 {
+		t.Fatalf("%d live hosts, want the dead one left out", o.pool.live())
+	}
+}
