@@ -10,6 +10,7 @@ import (
 	_ "github.com/gostash/gostash/plugins/inputs/generator"        // input "generator"
 	_ "github.com/gostash/gostash/plugins/inputs/kafka"            // input "kafka"
 	_ "github.com/gostash/gostash/plugins/inputs/stdin"            // input "stdin"
+	_ "github.com/gostash/gostash/plugins/outputs/elasticsearch"   // output "elasticsearch"
 	_ "github.com/gostash/gostash/plugins/outputs/file"            // output "file"
 	_ "github.com/gostash/gostash/plugins/outputs/kafka"           // output "kafka"
 	_ "github.com/gostash/gostash/plugins/outputs/null"            // output "null"

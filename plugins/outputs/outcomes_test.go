@@ -9,9 +9,12 @@ package outputs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,6 +85,55 @@ var outcomeCases = map[string]outcomeCase{
 			}
 		},
 	},
+	// Against the real Elasticsearch node: an index name the engines
+	// refuse (a control character, over 255 bytes) is the bad event.
+	"elasticsearch": {
+		settings: func(t *testing.T, dir string) map[string]any {
+			return map[string]any{"hosts": []any{testenv.Elasticsearch(t)}, "index": esPrefix(dir) + "%{n}"}
+		},
+		bad: []int{2, 3},
+		capture: func(t *testing.T, dir string) func() []string {
+			base := testenv.Elasticsearch(t)
+			t.Cleanup(func() { esCall(t, "DELETE", base+"/"+esPrefix(dir)+"*") })
+			return func() []string {
+				esCall(t, "POST", base+"/"+esPrefix(dir)+"*/_refresh")
+				var r struct {
+					Hits struct {
+						Hits []struct {
+							Source struct {
+								N string `json:"n"`
+							} `json:"_source"`
+						} `json:"hits"`
+					} `json:"hits"`
+				}
+				if err := json.Unmarshal(esCall(t, "GET", base+"/"+esPrefix(dir)+"*/_search?size=100"), &r); err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, h := range r.Hits.Hits {
+					got = append(got, h.Source.N)
+				}
+				return got
+			}
+		},
+	},
+}
+
+// esPrefix is an index prefix of this test run's own.
+func esPrefix(dir string) string {
+	return fmt.Sprintf("outcomes-es-%x-", crc32.ChecksumIEEE([]byte(dir)))
+}
+
+func esCall(t *testing.T, method, url string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return b
 }
 
 // kafkaPrefix is a topic prefix of this test run's own.

@@ -1,0 +1,448 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/codecs"
+)
+
+// bulkPath asks only for what the outcomes need: a success answers
+// {"index":{"status":201}} instead of a dozen fields.
+const bulkPath = "/_bulk?filter_path=errors,items.*.status,items.*.error"
+
+// write is one Write call's scratch space, reused through a pool.
+type write struct {
+	enc     codecs.JSONEncoder
+	arena   []byte // every event's action and document lines
+	items   []item // by event index
+	pending []int  // events to send this round
+	retry   []int  // events to send next round
+	results []result
+	body    bytes.Buffer // the request body (gzipped or not)
+	gz      *gzip.Writer
+	resp    bytes.Buffer
+	parsed  bulkResponse
+}
+
+// item is one event's lines in the arena and what became of it.
+type item struct {
+	start, end int
+	action     string
+	last       string // why the last attempt failed
+}
+
+// result is the engine's answer for one action.
+type result struct {
+	status  int
+	errType string
+	reason  string
+}
+
+type bulkResponse struct {
+	Errors bool       `json:"errors"`
+	Items  []bulkItem `json:"items"`
+}
+
+// bulkItem is one item of the response: an object with one key, the
+// action. Fields rather than a map: no allocation per item.
+type bulkItem struct {
+	Index  itemResult `json:"index"`
+	Create itemResult `json:"create"`
+	Update itemResult `json:"update"`
+	Delete itemResult `json:"delete"`
+}
+
+type itemResult struct {
+	Status int             `json:"status"`
+	Error  json.RawMessage `json:"error"`
+}
+
+func (b *bulkItem) result() *itemResult {
+	for _, r := range []*itemResult{&b.Index, &b.Create, &b.Update, &b.Delete} {
+		if r.Status != 0 {
+			return r
+		}
+	}
+	return &b.Index
+}
+
+// errorOf reads an item's error: {"type","reason","caused_by"} (or, from
+// old engines, a string).
+func errorOf(raw json.RawMessage) (typ, reason string) {
+	if len(raw) == 0 {
+		return "", ""
+	}
+	var e struct {
+		Type     string `json:"type"`
+		Reason   string `json:"reason"`
+		CausedBy *struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"caused_by"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return "", s
+		}
+		return "", string(raw)
+	}
+	reason = e.Reason
+	if c := e.CausedBy; c != nil && (c.Type != "" || c.Reason != "") {
+		reason += " (caused by " + c.Type + ": " + c.Reason + ")"
+	}
+	return e.Type, reason
+}
+
+func (o *Output) getWrite() *write {
+	w, _ := o.bufs.Get().(*write)
+	if w == nil {
+		w = &write{}
+		if o.set.compression > 0 {
+			w.gz, _ = gzip.NewWriterLevel(nil, o.set.compression)
+		}
+	}
+	return w
+}
+
+func (o *Output) putWrite(w *write) {
+	if cap(w.arena) > 4*maxBulkBytes {
+		return // an outsized batch: let it go
+	}
+	o.bufs.Put(w)
+}
+
+// Write sends the events in bulk requests of at most 20 MiB and answers
+// per event from the bulk responses. Documents the engine did not take
+// for a reason that passes (429, 5xx) are sent again alone, after a
+// backoff, within this call: until taken, until max_retries is used up
+// (then dead-lettered), or until the core cancels ctx (a stop).
+func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
+	client, err := o.connect(ctx)
+	if err != nil {
+		o.logger.Warn("elasticsearch is unreachable; the batch waits and is retried", "hosts", o.hostList(), "error", err)
+		return err
+	}
+	w := o.getWrite()
+	defer o.putWrite(w)
+	w.arena, w.pending = w.arena[:0], w.pending[:0]
+	if cap(w.items) < len(events) {
+		w.items = make([]item, len(events))
+	}
+	w.items = w.items[:len(events)]
+
+	var werr sdk.WriteError
+	for i, e := range events {
+		if reason := o.encode(w, i, e); reason != "" {
+			werr.RejectItem(i, reason)
+			continue
+		}
+		w.pending = append(w.pending, i)
+	}
+
+	resolved := false // the engine has answered for some document
+	backoff := o.set.retryInitial
+	for attempt := 0; len(w.pending) > 0; attempt++ {
+		w.retry = w.retry[:0]
+		statuses := map[int]int{}
+		for start := 0; start < len(w.pending); {
+			end := o.chunkEnd(w, start)
+			chunk := w.pending[start:end]
+			var err error
+			w.results, err = o.bulk(ctx, client, w, chunk, w.results[:0])
+			for k, r := range w.results {
+				i := chunk[k]
+				it := &w.items[i]
+				switch {
+				case r.status/100 == 2, r.status == http.StatusConflict,
+					r.status == http.StatusNotFound && it.action == "delete" && r.errType == "":
+					// Written; a conflict is done as in Logstash (the document
+					// is there, or a newer version is); a delete of a
+					// document that is not there is done too.
+					resolved = true
+				case permanent(r.status):
+					resolved = true
+					werr.RejectItem(i, o.reason(r))
+				default:
+					it.last = o.reason(r)
+					statuses[r.status]++
+					w.retry = append(w.retry, i)
+				}
+			}
+			if err != nil {
+				if !resolved {
+					// Nothing of the batch is in the engine: the core
+					// retries it whole, with backoff.
+					return err
+				}
+				// Some documents are in: only the others are retried.
+				rest := chunk[len(w.results):]
+				rest = append(rest, w.pending[end:]...)
+				for _, i := range append(w.retry, rest...) {
+					werr.Retry(i, backoff, "elasticsearch: "+err.Error())
+				}
+				o.logger.Warn("elasticsearch bulk request failed; its documents are retried", "documents", len(rest)+len(w.retry), "error", err)
+				return &werr
+			}
+			start = end
+		}
+		if len(w.retry) == 0 {
+			break
+		}
+		first := w.items[w.retry[0]].last
+		if o.set.maxRetries >= 0 && attempt >= o.set.maxRetries {
+			for _, i := range w.retry {
+				werr.RejectItem(i, fmt.Sprintf("elasticsearch: gave up after %d retries: %s", o.set.maxRetries, w.items[i].last))
+			}
+			o.logger.Warn("elasticsearch did not take documents within max_retries; they are dead-lettered",
+				"documents", len(w.retry), "max_retries", o.set.maxRetries, "statuses", statusCounts(statuses), "error", first)
+			break
+		}
+		wait := jitter(backoff)
+		o.logger.Warn("elasticsearch did not take some documents; retrying them",
+			"documents", len(w.retry), "of", len(events), "statuses", statusCounts(statuses), "retry", attempt+1, "in", wait.Round(time.Millisecond), "error", first)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			for _, i := range w.retry {
+				werr.Retry(i, 0, w.items[i].last)
+			}
+			return &werr
+		}
+		if backoff *= 2; backoff > o.set.retryMax {
+			backoff = o.set.retryMax
+		}
+		w.pending = append(w.pending[:0], w.retry...)
+	}
+	if len(werr.Items) == 0 {
+		return nil
+	}
+	return &werr
+}
+
+// permanent reports whether the engine will never take a document it
+// answered status for: retrying would loop for ever (Logstash dead-letters
+// 400 and 404; a 413 is a document over http.max_content_length).
+func permanent(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge:
+		return true
+	}
+	return false
+}
+
+func (o *Output) reason(r result) string {
+	var b strings.Builder
+	b.WriteString("elasticsearch: status ")
+	b.WriteString(strconv.Itoa(r.status))
+	if r.errType != "" {
+		b.WriteString(", ")
+		b.WriteString(r.errType)
+	}
+	if r.reason != "" {
+		b.WriteString(": ")
+		b.WriteString(r.reason)
+	}
+	return b.String()
+}
+
+// statusCounts writes {429: 3, 503: 1} as "429×3 503×1".
+func statusCounts(m map[int]int) string {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d×%d", k, m[k])
+	}
+	return b.String()
+}
+
+// jitter spreads d over [0.75 d, 1.25 d), so that outputs that failed
+// together do not retry together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d*3/4 + rand.N(d/2+1)
+}
+
+// chunkEnd returns where the bulk request starting at w.pending[start]
+// ends: at most maxBulk bytes, and at least one document.
+func (o *Output) chunkEnd(w *write, start int) int {
+	size := 0
+	end := start
+	for end < len(w.pending) {
+		it := &w.items[w.pending[end]]
+		n := it.end - it.start
+		if end > start && size+n > o.set.maxBulk {
+			break
+		}
+		size += n
+		end++
+	}
+	return end
+}
+
+// bulk sends the actions of chunk in one request and appends the engine's
+// answer for each to out. An error says the answers after those appended
+// are not known (nothing of them may be assumed).
+func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *write, chunk []int, out []result) ([]result, error) {
+	w.body.Reset()
+	if w.gz != nil {
+		w.gz.Reset(&w.body)
+		for _, i := range chunk {
+			it := &w.items[i]
+			_, _ = w.gz.Write(w.arena[it.start:it.end])
+		}
+		_ = w.gz.Close()
+	} else {
+		for _, i := range chunk {
+			it := &w.items[i]
+			w.body.Write(w.arena[it.start:it.end])
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, o.set.timeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(w.body.Bytes()))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if w.gz != nil {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	res, err := client.Perform(req)
+	if err != nil {
+		return out, fmt.Errorf("bulk request of %d documents to %s failed: %w", len(chunk), o.hostList(), err)
+	}
+	w.resp.Reset()
+	_, err = w.resp.ReadFrom(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return out, fmt.Errorf("bulk request of %d documents: reading the answer: %w", len(chunk), err)
+	}
+	if res.StatusCode == http.StatusRequestEntityTooLarge {
+		if len(chunk) > 1 {
+			// Over the engine's http.max_content_length: send it in halves.
+			half := len(chunk) / 2
+			if out, err = o.bulk(ctx, client, w, chunk[:half], out); err != nil {
+				return out, err
+			}
+			return o.bulk(ctx, client, w, chunk[half:], out)
+		}
+		return append(out, result{status: http.StatusRequestEntityTooLarge, errType: "request_entity_too_large",
+			reason: "the document alone is over the engine's http.max_content_length"}), nil
+	}
+	if res.StatusCode/100 != 2 {
+		return out, fmt.Errorf("bulk request of %d documents: the engine answered %d: %.300s", len(chunk), res.StatusCode, bytes.TrimSpace(w.resp.Bytes()))
+	}
+	items := w.parsed.Items[:cap(w.parsed.Items)]
+	clear(items) // Unmarshal fills reused elements without zeroing them
+	w.parsed = bulkResponse{Items: items[:0]}
+	if err := json.Unmarshal(w.resp.Bytes(), &w.parsed); err != nil {
+		return out, fmt.Errorf("bulk request of %d documents: the answer is not a bulk response: %v: %.300s", len(chunk), err, w.resp.Bytes())
+	}
+	if len(w.parsed.Items) != len(chunk) {
+		// Which answer is whose cannot be known: nothing is assumed.
+		return out, fmt.Errorf("bulk request of %d documents: the engine answered for %d: the answers cannot be matched to the documents", len(chunk), len(w.parsed.Items))
+	}
+	for k := range w.parsed.Items {
+		r := w.parsed.Items[k].result()
+		res := result{status: r.Status}
+		if r.Status/100 != 2 && len(r.Error) > 0 {
+			res.errType, res.reason = errorOf(r.Error)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// encode appends event i's action and document lines to the arena; a
+// non-empty reason says why it cannot be sent.
+func (o *Output) encode(w *write, i int, e *sdk.Event) string {
+	s := o.set
+	action := s.staticAction
+	if action == "" {
+		a, ok := s.action.RenderStrict(e)
+		if !ok || !isAction(a) {
+			return fmt.Sprintf("action %q gave %q for this event: not one of index, create, update, delete", s.action.String(), a)
+		}
+		action = a
+	}
+	index, ok := s.index.RenderStrict(e)
+	if !ok {
+		return fmt.Sprintf("index %q gave %q for this event: a field it names is missing (or the event has no @timestamp)", s.index.String(), index)
+	}
+	if reason := invalidIndex(index); reason != "" {
+		return fmt.Sprintf("index %q gave %q for this event: %s", s.index.String(), index, reason)
+	}
+	var id string
+	if s.documentID != nil {
+		if id, ok = s.documentID.RenderStrict(e); !ok {
+			return fmt.Sprintf("document_id %q gave %q for this event: a field it names is missing", s.documentID.String(), id)
+		}
+	}
+	if id == "" && (action == "update" || action == "delete") {
+		return fmt.Sprintf("action %q needs a document id, and document_id gave none for this event", action)
+	}
+	start := len(w.arena)
+	a := append(w.arena, `{"`...)
+	a = append(a, action...)
+	a = append(a, `":{"_index":`...)
+	a = sdk.AppendJSONString(a, index)
+	if id != "" {
+		a = append(a, `,"_id":`...)
+		a = sdk.AppendJSONString(a, id)
+	}
+	if s.routing != nil {
+		if r := s.routing.Render(e); r != "" {
+			a = append(a, `,"routing":`...)
+			a = sdk.AppendJSONString(a, r)
+		}
+	}
+	if s.pipeline != nil && action != "delete" && action != "update" {
+		if p := s.pipeline.Render(e); p != "" {
+			a = append(a, `,"pipeline":`...)
+			a = sdk.AppendJSONString(a, p)
+		}
+	}
+	if action == "update" && s.retryConflict > 0 {
+		a = append(a, `,"retry_on_conflict":`...)
+		a = strconv.AppendInt(a, int64(s.retryConflict), 10)
+	}
+	a = append(a, "}}\n"...)
+	switch action {
+	case "delete":
+	case "update":
+		a = append(a, `{"doc":`...)
+		a = w.enc.AppendEvent(a, e)
+		if s.docAsUpsert {
+			a = append(a, `,"doc_as_upsert":true`...)
+		}
+		a = append(a, "}\n"...)
+	default:
+		a = w.enc.AppendEvent(a, e)
+		a = append(a, '\n')
+	}
+	w.arena = a
+	w.items[i] = item{start: start, end: len(a), action: action}
+	return ""
+}

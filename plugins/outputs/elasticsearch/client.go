@@ -1,0 +1,179 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+	"github.com/elastic/go-elasticsearch/v8"
+)
+
+// productTransport is the HTTP transport under the client. go-elasticsearch
+// refuses a server whose first successful answer lacks the
+// `X-Elastic-Product: Elasticsearch` header, which OpenSearch never sends:
+// with the opensearch flavor the transport supplies it.
+type productTransport struct {
+	base       http.RoundTripper
+	opensearch atomic.Bool
+}
+
+func (t *productTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := t.base.RoundTrip(req)
+	if err == nil && t.opensearch.Load() && res.Header.Get("X-Elastic-Product") == "" {
+		res.Header.Set("X-Elastic-Product", "Elasticsearch")
+	}
+	return res, err
+}
+
+func (o *Output) httpTransport() *http.Transport {
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     false,
+	}
+	if o.set.caPool != nil || o.set.insecure {
+		tr.TLSClientConfig = &tls.Config{RootCAs: o.set.caPool, InsecureSkipVerify: o.set.insecure} //nolint:gosec // ssl_verification_mode = "none" asks for it
+	}
+	return tr
+}
+
+// connect returns the client, creating it at the first call: it finds out
+// the flavor and installs the index template.
+func (o *Output) connect(ctx context.Context) (*elasticsearch.Client, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.client != nil {
+		return o.client, nil
+	}
+	s := o.set
+	rt := &productTransport{base: o.httpTransport()}
+	cfg := elasticsearch.Config{
+		Username:          s.user,
+		Password:          s.password,
+		APIKey:            s.apiKey,
+		Transport:         rt,
+		DisableMetaHeader: true,
+		ConnectionPoolFunc: func([]*elastictransport.Connection, elastictransport.Selector) elastictransport.ConnectionPool {
+			return o.pool
+		},
+	}
+	for _, u := range s.hosts {
+		cfg.Addresses = append(cfg.Addresses, u.String())
+	}
+	if len(s.hosts) > 1 {
+		// A connection that fails marks its host dead and the request goes
+		// to the next one; 502-504 from one node are tried on another.
+		cfg.MaxRetries = len(s.hosts) - 1
+		cfg.RetryOnStatus = []int{502, 503, 504}
+	} else {
+		cfg.DisableRetry = true
+	}
+	client, err := elasticsearch.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	flavor := s.flavor
+	if flavor == "auto" {
+		if flavor, err = o.detect(ctx, client, rt); err != nil {
+			return nil, err
+		}
+		o.logger.Info("found the engine", "flavor", flavor)
+	}
+	rt.opensearch.Store(flavor == "opensearch")
+	if s.template != nil {
+		if err := o.installTemplate(ctx, client); err != nil {
+			return nil, err
+		}
+	}
+	o.client, o.flavor, o.rt = client, flavor, rt
+	return client, nil
+}
+
+// detect asks GET / what the engine is: Elasticsearch answers (even the
+// 405 of a node without the rest-root module) with X-Elastic-Product;
+// OpenSearch names itself in version.distribution.
+func (o *Output) detect(ctx context.Context, client *elasticsearch.Client, rt *productTransport) (string, error) {
+	// Let any answer through the client's product check: the header is
+	// what is looked at here, before the transport can add it.
+	rt.opensearch.Store(false)
+	ctx, cancel := context.WithTimeout(ctx, o.set.timeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	res, err := client.Transport.Perform(req)
+	if err != nil {
+		return "", fmt.Errorf("cannot reach %s to find out its flavor: %w", o.hostList(), err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	if res.Header.Get("X-Elastic-Product") == "Elasticsearch" {
+		return "elasticsearch", nil
+	}
+	var root struct {
+		Version struct {
+			Distribution string `json:"distribution"`
+		} `json:"version"`
+	}
+	if json.Unmarshal(body, &root) == nil && root.Version.Distribution == "opensearch" {
+		return "opensearch", nil
+	}
+	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+		return "", fmt.Errorf("%s refused the credentials (status %d): check user/password or api_key", o.hostList(), res.StatusCode)
+	}
+	return "", fmt.Errorf("cannot tell what %s is (GET / answered %d without X-Elastic-Product and without an OpenSearch version): set flavor = \"elasticsearch\" or \"opensearch\"", o.hostList(), res.StatusCode)
+}
+
+func (o *Output) hostList() string {
+	var hs []string
+	for _, u := range o.set.hosts {
+		hs = append(hs, u.Redacted())
+	}
+	return strings.Join(hs, ", ")
+}
+
+// installTemplate puts the user's index template, keeping one already
+// there unless template_overwrite.
+func (o *Output) installTemplate(ctx context.Context, client *elasticsearch.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, o.set.timeout)
+	defer cancel()
+	path := "/_index_template/" + o.set.templateName
+	if !o.set.templateOver {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodHead, path, nil)
+		res, err := client.Perform(req)
+		if err != nil {
+			return fmt.Errorf("cannot check index template %q: %w", o.set.templateName, err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			o.logger.Info("index template already there; kept (template_overwrite is false)", "template_name", o.set.templateName)
+			return nil
+		}
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, path, bytes.NewReader(o.set.template))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Perform(req)
+	if err != nil {
+		return fmt.Errorf("cannot install index template %q: %w", o.set.templateName, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))
+		// The template is the user's: the engine will refuse it at every
+		// start, so say it plainly (the batch waits and is retried).
+		return fmt.Errorf("the engine refused index template %q (status %d): %s", o.set.templateName, res.StatusCode, bytes.TrimSpace(body))
+	}
+	o.logger.Info("installed index template", "template_name", o.set.templateName)
+	return nil
+}

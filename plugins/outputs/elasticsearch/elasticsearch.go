@@ -1,0 +1,345 @@
+// Package elasticsearch is the elasticsearch output: it sends events to
+// Elasticsearch or OpenSearch with the _bulk API, with Logstash's settings,
+// and acks an event to the core only once the engine has answered for it.
+// Each document's outcome is read from the bulk response, matched item by
+// item to the actions sent: 429s and 5xx are retried alone with backoff,
+// documents the engine will never take (mapping errors, 400, 404, 413) are
+// dead-lettered with its reason, and max_retries bounds the retries.
+package elasticsearch
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _bulk API.").
+	Field(sdk.StringList("hosts").Default([]any{"//127.0.0.1"}).
+		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`. Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
+	Field(sdk.String("index").
+		Doc("The index, a sprintf template: `\"logs-%{+YYYY.MM.dd}\"` takes the date from the event's @timestamp in UTC. An event whose index still holds an unresolved %{...} is dead-lettered without being sent. Default: `\"ecs-logstash-%{+yyyy.MM.dd}\"`, or `\"logstash-%{+yyyy.MM.dd}\"` with `ecs_compatibility = \"disabled\"` (data streams and ILM are not managed: see the README).")).
+	Field(sdk.String("action").Default("index").
+		Doc("`index`, `create`, `update` or `delete`; a sprintf template (\"%{[@metadata][action]}\") is resolved per event, and an event whose action is none of these is dead-lettered.")).
+	Field(sdk.String("document_id").
+		Doc("The document id, a sprintf template (`\"%{[@metadata][kafka][topic]}-%{[@metadata][kafka][partition]}-%{[@metadata][kafka][offset]}\"` makes a retransmit overwrite instead of duplicate). Unset: the engine chooses. An event whose id still holds an unresolved %{...} is dead-lettered.")).
+	Field(sdk.String("routing").
+		Doc("The routing key, a sprintf template.")).
+	Field(sdk.String("pipeline").
+		Doc("The ingest pipeline, a sprintf template; one that renders empty sends none.")).
+	Field(sdk.Bool("doc_as_upsert").Default(false).
+		Doc("With `action = \"update\"`: create the document when it does not exist.")).
+	Field(sdk.Int("retry_on_conflict").Default(1).
+		Doc("With `action = \"update\"`: how often the engine retries an update that conflicts with a concurrent one.")).
+	Field(sdk.String("user").
+		Doc("The user for HTTP basic authentication.")).
+	Field(sdk.String("password").
+		Doc("The password for HTTP basic authentication (use `${env.NAME}`).")).
+	Field(sdk.String("api_key").
+		Doc("An API key, as Logstash takes it: `\"id:api_key\"` (the output encodes it), or already base64-encoded.")).
+	Field(sdk.Bool("ssl_enabled").
+		Doc("Use https for hosts written without a scheme (a scheme written in `hosts` wins).")).
+	Field(sdk.StringList("ssl_certificate_authorities").
+		Doc("PEM files of the certificate authorities to trust, instead of the system's.")).
+	Field(sdk.String("ssl_verification_mode").Default("full").OneOf("full", "none").
+		Doc("`full` checks the engine's certificate and that it names the host; `none` checks nothing (tests only).")).
+	Field(sdk.Int("compression_level").Default(1).
+		Doc("gzip level of the bulk requests, 1 (fastest) to 9; 0 sends them uncompressed.")).
+	Field(sdk.Int("timeout").Default(60).
+		Doc("Seconds a bulk request may take before it counts as failed (and is retried).")).
+	Field(sdk.Int("retry_initial_interval").Default(2).
+		Doc("Seconds to wait before the first retry of documents the engine did not take (429, 5xx); the wait doubles at each retry, with jitter.")).
+	Field(sdk.Int("retry_max_interval").Default(64).
+		Doc("The longest wait between retries, in seconds.")).
+	Field(sdk.Int("max_retries").
+		Doc("How often a document the engine did not take (429, 5xx) is sent again before it is dead-lettered (\"gave up after N retries\"). Unset (the default, as Logstash): retried until it is taken; the batch waits (backpressure) and a stop still ends it.")).
+	Field(sdk.Int("resurrect_delay").Default(5).
+		Doc("Seconds a host whose connection failed is left out before it is tried again.")).
+	Field(sdk.String("flavor").Default("auto").OneOf("auto", "elasticsearch", "opensearch").
+		Doc("The engine: `auto` asks `GET /` at the first connection (Elasticsearch sends the X-Elastic-Product header, OpenSearch names itself in the body); `opensearch` talks to OpenSearch, which the Elasticsearch client otherwise refuses.")).
+	Field(sdk.String("ecs_compatibility").Default("v8").OneOf("disabled", "v1", "v8").
+		Doc("Only chooses the default `index` and `template_name`: `ecs-logstash` with v1 and v8, `logstash` when disabled.")).
+	Field(sdk.Bool("manage_template").Default(true).
+		Doc("Install the index template in `template` at the first connection (gostash ships no default template: without `template` nothing is installed).")).
+	Field(sdk.String("template").
+		Doc("A JSON file holding a composable index template (the body of `PUT _index_template/NAME`: `index_patterns`, `template`, ...).")).
+	Field(sdk.String("template_name").
+		Doc("The index template's name. Default: `ecs-logstash`, or `logstash` with `ecs_compatibility = \"disabled\"`.")).
+	Field(sdk.Bool("template_overwrite").Default(false).
+		Doc("Replace a template of that name already in the engine; by default an existing one is kept.")).
+	Field(sdk.String("data_stream").Default("false").OneOf("false", "auto", "true").
+		Doc("Data streams are not written yet: only `false` (plain indices) is accepted."))
+
+func init() {
+	sdk.RegisterOutput("elasticsearch", spec, New).WithValidate(validate)
+}
+
+// maxBulkBytes is Logstash's cap on a bulk request's (uncompressed) body;
+// a document larger than it goes alone.
+const maxBulkBytes = 20 << 20
+
+var actions = []string{"index", "create", "update", "delete"}
+
+type settings struct {
+	hosts          []*url.URL
+	index          *sdk.Template
+	action         *sdk.Template
+	staticAction   string // "" when action is a template
+	documentID     *sdk.Template
+	routing        *sdk.Template
+	pipeline       *sdk.Template
+	docAsUpsert    bool
+	retryConflict  int
+	user, password string
+	apiKey         string // base64, as the Authorization header takes it
+	caPool         *x509.CertPool
+	insecure       bool
+	compression    int
+	timeout        time.Duration
+	retryInitial   time.Duration
+	retryMax       time.Duration
+	maxRetries     int // -1: for ever
+	resurrectDelay time.Duration
+	flavor         string
+	template       []byte // nil: none to install
+	templateName   string
+	templateOver   bool
+	maxBulk        int
+}
+
+func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
+	var ds sdk.Diagnostics
+	s := &settings{
+		docAsUpsert:    c.Bool("doc_as_upsert"),
+		retryConflict:  c.Int("retry_on_conflict"),
+		user:           c.String("user"),
+		password:       c.String("password"),
+		insecure:       c.String("ssl_verification_mode") == "none",
+		compression:    c.Int("compression_level"),
+		timeout:        time.Duration(c.Int("timeout")) * time.Second,
+		retryInitial:   time.Duration(c.Int("retry_initial_interval")) * time.Second,
+		retryMax:       time.Duration(c.Int("retry_max_interval")) * time.Second,
+		maxRetries:     -1,
+		resurrectDelay: time.Duration(c.Int("resurrect_delay")) * time.Second,
+		flavor:         c.String("flavor"),
+		templateOver:   c.Bool("template_overwrite"),
+		maxBulk:        maxBulkBytes,
+	}
+	tmpl := func(name, src string) *sdk.Template {
+		t, err := sdk.ParseTemplate(src)
+		if err != nil {
+			ds.Errorf([]string{name}, "invalid %s: %v", name, err)
+		}
+		return t
+	}
+	ecs := c.String("ecs_compatibility") != "disabled"
+
+	hosts := c.StringList("hosts")
+	if len(hosts) == 0 {
+		ds.Errorf([]string{"hosts"}, "hosts is empty: name at least one node")
+	}
+	for i, h := range hosts {
+		u, err := parseHost(h, c.Bool("ssl_enabled"))
+		if err != nil {
+			ds.Errorf([]string{"hosts", fmt.Sprint(i)}, "%v", err)
+			continue
+		}
+		s.hosts = append(s.hosts, u)
+	}
+
+	index := c.String("index")
+	if !c.Has("index") {
+		index = "logstash-%{+yyyy.MM.dd}"
+		if ecs {
+			index = "ecs-logstash-%{+yyyy.MM.dd}"
+		}
+	}
+	if index == "" {
+		ds.Errorf([]string{"index"}, "index is empty: name the index to write to")
+	}
+	s.index = tmpl("index", index)
+	if s.index != nil && s.index.IsStatic() {
+		if reason := invalidIndex(index); reason != "" {
+			ds.Errorf([]string{"index"}, "index %q: %s", index, reason)
+		}
+	}
+
+	s.action = tmpl("action", c.String("action"))
+	if s.action != nil && s.action.IsStatic() {
+		s.staticAction = c.String("action")
+		if !isAction(s.staticAction) {
+			ds.Errorf([]string{"action"}, "action %q is not one of index, create, update, delete", s.staticAction)
+		}
+	}
+	if c.Has("document_id") && c.String("document_id") != "" {
+		s.documentID = tmpl("document_id", c.String("document_id"))
+	} else if s.staticAction == "update" || s.staticAction == "delete" {
+		ds.Errorf([]string{"document_id"}, "action %q needs a document_id: which document to %s", s.staticAction, s.staticAction)
+	}
+	if c.String("routing") != "" {
+		s.routing = tmpl("routing", c.String("routing"))
+	}
+	if c.String("pipeline") != "" {
+		s.pipeline = tmpl("pipeline", c.String("pipeline"))
+	}
+	if s.retryConflict < 0 {
+		ds.Errorf([]string{"retry_on_conflict"}, "retry_on_conflict must be 0 or more")
+	}
+
+	if c.String("api_key") != "" {
+		key := c.String("api_key")
+		if strings.Contains(key, ":") {
+			key = base64.StdEncoding.EncodeToString([]byte(key))
+		}
+		s.apiKey = key
+		if s.user != "" {
+			ds.Errorf([]string{"api_key"}, "give either api_key or user and password, not both")
+		}
+	}
+	if (s.user == "") != (s.password == "") {
+		ds.Errorf([]string{"user"}, "user and password go together: give both or neither")
+	}
+	if cas := c.StringList("ssl_certificate_authorities"); len(cas) > 0 {
+		s.caPool = x509.NewCertPool()
+		for i, path := range cas {
+			pem, err := os.ReadFile(path)
+			if err != nil {
+				ds.Errorf([]string{"ssl_certificate_authorities", fmt.Sprint(i)}, "cannot read the certificate authorities: %v", err)
+				continue
+			}
+			if !s.caPool.AppendCertsFromPEM(pem) {
+				ds.Errorf([]string{"ssl_certificate_authorities", fmt.Sprint(i)}, "%s holds no PEM certificate", path)
+			}
+		}
+	}
+
+	if s.compression < 0 || s.compression > 9 {
+		ds.Errorf([]string{"compression_level"}, "compression_level must be 0 (none) to 9")
+	}
+	if s.timeout <= 0 {
+		ds.Errorf([]string{"timeout"}, "timeout must be more than 0 seconds")
+	}
+	if s.retryInitial <= 0 {
+		ds.Errorf([]string{"retry_initial_interval"}, "retry_initial_interval must be more than 0 seconds")
+	}
+	if s.retryMax < s.retryInitial {
+		ds.Errorf([]string{"retry_max_interval"}, "retry_max_interval must be at least retry_initial_interval")
+	}
+	if s.resurrectDelay < 0 {
+		ds.Errorf([]string{"resurrect_delay"}, "resurrect_delay must be 0 or more")
+	}
+	if c.Has("max_retries") {
+		if s.maxRetries = c.Int("max_retries"); s.maxRetries < 0 {
+			ds.Errorf([]string{"max_retries"}, "max_retries must be 0 or more, or unset to retry until the engine takes the document")
+		}
+	}
+	if c.String("data_stream") != "false" {
+		ds.Errorf([]string{"data_stream"}, "data streams are not supported yet: set data_stream = \"false\" and an index")
+	}
+
+	s.templateName = c.String("template_name")
+	if s.templateName == "" {
+		s.templateName = "logstash"
+		if ecs {
+			s.templateName = "ecs-logstash"
+		}
+	}
+	if path := c.String("template"); path != "" && c.Bool("manage_template") {
+		b, err := os.ReadFile(path)
+		switch {
+		case err != nil:
+			ds.Errorf([]string{"template"}, "cannot read the index template: %v", err)
+		default:
+			var v map[string]any
+			if err := json.Unmarshal(b, &v); err != nil {
+				ds.Errorf([]string{"template"}, "%s is not a JSON object: %v", path, err)
+			} else if _, ok := v["index_patterns"]; !ok {
+				ds.Errorf([]string{"template"}, "%s has no index_patterns: give a composable index template (the body of PUT _index_template/NAME)", path)
+			}
+			s.template = b
+		}
+	}
+	return s, ds
+}
+
+func validate(c *sdk.Config) sdk.Diagnostics {
+	_, ds := parse(c)
+	return ds
+}
+
+func isAction(a string) bool {
+	for _, x := range actions {
+		if a == x {
+			return true
+		}
+	}
+	return false
+}
+
+// invalidIndex says why the engines refuse an index name ("" when they do
+// not): lowercase, at most 255 bytes, none of \ / * ? " < > | , # : space,
+// not starting with - _ +, not "." or "..". Control characters are refused
+// here too.
+func invalidIndex(name string) string {
+	switch {
+	case name == "":
+		return "an index name cannot be empty"
+	case len(name) > 255:
+		return fmt.Sprintf("an index name has at most 255 bytes, not %d", len(name))
+	case name == "." || name == "..":
+		return "an index name cannot be \".\" or \"..\""
+	case name[0] == '-' || name[0] == '_' || name[0] == '+':
+		return fmt.Sprintf("an index name cannot start with %q", name[0])
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			return "an index name must be lowercase"
+		case c < 0x20 || c == 0x7f:
+			return fmt.Sprintf("an index name cannot hold the control character %q", c)
+		case strings.IndexByte("\\/*?\"<>|,#: ", c) >= 0:
+			return fmt.Sprintf("an index name cannot hold %q", c)
+		}
+	}
+	return ""
+}
+
+// Output is the elasticsearch output.
+type Output struct {
+	set    *settings
+	logger sdk.Logger
+	pool   *hostPool
+
+	mu     sync.Mutex // guards client and flavor until connected
+	client *elasticsearch.Client
+	flavor string
+	rt     *productTransport
+
+	bufs sync.Pool // *write
+}
+
+// New builds the output. It connects (flavor, template) at the first
+// write, so that an engine down at start is retried like one that goes
+// down later.
+func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
+	s, ds := parse(c)
+	if err := ds.Err(); err != nil {
+		return nil, err
+	}
+	return &Output{set: s, logger: env.Logger, pool: newHostPool(s.hosts, s.resurrectDelay)}, nil
+}
+
+// Close implements sdk.Closer: every Write has waited for its answers, so
+// there is nothing to flush.
+func (o *Output) Close(context.Context) error { return nil }

@@ -1,0 +1,641 @@
+package elasticsearch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gostash/gostash/plugins/outputs/elasticsearch/internal/fakees"
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/sdktest"
+	"github.com/gostash/gostash/sdk/sdktest/testenv"
+)
+
+func comp(t *testing.T) *sdk.Component { return sdktest.Lookup(t, sdk.KindOutput, "elasticsearch") }
+
+func errorsOf(ds sdk.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range ds {
+		if !d.Warning {
+			fmt.Fprintf(&b, "%v: %s\n", d.Path, d.Error())
+		}
+	}
+	return b.String()
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "t.json")
+	os.WriteFile(good, []byte(`{"index_patterns":["x-*"],"template":{"mappings":{"properties":{"n":{"type":"long"}}}}}`), 0o644)
+	legacy := filepath.Join(dir, "legacy.json")
+	os.WriteFile(legacy, []byte(`{"mappings":{}}`), 0o644)
+	for _, c := range []struct {
+		name     string
+		settings map[string]any
+		want     string // in the errors; "" for none
+	}{
+		{"defaults", map[string]any{}, ""},
+		{"full", map[string]any{"hosts": []any{"es1", "es2:9201", "https://es3:9243/p", "//127.0.0.1"}, "index": "logs-%{[service][name]}-%{+YYYY.MM.dd}",
+			"action": "update", "document_id": "%{id}", "doc_as_upsert": true, "routing": "%{tenant}", "pipeline": "p", "compression_level": 9,
+			"max_retries": 3, "flavor": "opensearch", "api_key": "id:key", "template": good, "template_name": "x"}, ""},
+		{"no hosts", map[string]any{"hosts": []any{}}, "hosts is empty"},
+		{"bad scheme", map[string]any{"hosts": []any{"ftp://es1"}}, "scheme must be http or https"},
+		{"credentials in URL", map[string]any{"hosts": []any{"http://u:secret@es1"}}, "put credentials in user and password"},
+		{"uppercase index", map[string]any{"index": "Logs"}, "must be lowercase"},
+		{"bad action", map[string]any{"action": "upsert"}, `action "upsert" is not one of`},
+		{"update without id", map[string]any{"action": "update"}, "needs a document_id"},
+		{"bad template ref", map[string]any{"index": "logs-%{[a}"}, "invalid index"},
+		{"bad date", map[string]any{"index": "logs-%{+YYYY.QQ}"}, "invalid index"},
+		{"compression", map[string]any{"compression_level": 10}, "compression_level must be"},
+		{"negative retries", map[string]any{"max_retries": -1}, "max_retries must be 0 or more"},
+		{"user without password", map[string]any{"user": "u"}, "user and password go together"},
+		{"both credentials", map[string]any{"user": "u", "password": "secret", "api_key": "a:b"}, "either api_key or user"},
+		{"missing CA", map[string]any{"ssl_certificate_authorities": []any{filepath.Join(dir, "nope.pem")}}, "cannot read the certificate authorities"},
+		{"CA not PEM", map[string]any{"ssl_certificate_authorities": []any{good}}, "holds no PEM certificate"},
+		{"missing template", map[string]any{"template": filepath.Join(dir, "nope.json")}, "cannot read the index template"},
+		{"legacy template", map[string]any{"template": legacy}, "has no index_patterns"},
+		{"data streams", map[string]any{"data_stream": "true"}, "data streams are not supported yet"},
+		{"intervals", map[string]any{"retry_initial_interval": 10, "retry_max_interval": 5}, "retry_max_interval must be at least"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := errorsOf(sdktest.Validate(comp(t), c.settings))
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
+			}
+			if strings.Contains(got, "secret") {
+				t.Fatalf("an error shows the password:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestParseHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"//127.0.0.1":            "http://127.0.0.1:9200",
+		"es1":                    "http://es1:9200",
+		"es1:9201":               "http://es1:9201",
+		"https://es1/prefix/":    "https://es1:9200/prefix",
+		"http://[::1]:9200":      "http://[::1]:9200",
+		"https://es.example:443": "https://es.example:443",
+	} {
+		u, err := parseHost(in, false)
+		if err != nil || u.String() != want {
+			t.Errorf("parseHost(%q) = %v, %v; want %s", in, u, err, want)
+		}
+	}
+	if u, _ := parseHost("es1", true); u.String() != "https://es1:9200" {
+		t.Errorf("with ssl: %v", u)
+	}
+}
+
+func TestHostPoolTakesOutAndResurrects(t *testing.T) {
+	a, _ := parseHost("a", false)
+	b, _ := parseHost("b", false)
+	p := newHostPool([]*url.URL{a, b}, 5*time.Second)
+	now := time.Unix(1000, 0)
+	p.now = func() time.Time { return now }
+	c1, _ := p.Next()
+	c2, _ := p.Next()
+	if c1.URL.Host == c2.URL.Host {
+		t.Fatalf("not round-robin: %s then %s", c1.URL, c2.URL)
+	}
+	p.OnFailure(c1)
+	for range 4 {
+		if c, _ := p.Next(); c != c2 {
+			t.Fatalf("a dead host was handed out: %s", c.URL)
+		}
+	}
+	now = now.Add(5 * time.Second)
+	seen := map[string]bool{}
+	for range 2 {
+		c, _ := p.Next()
+		seen[c.URL.Host] = true
+	}
+	if !seen[c1.URL.Host] {
+		t.Fatalf("the dead host was not tried again after resurrect_delay")
+	}
+	p.OnFailure(c1)
+	p.OnFailure(c2)
+	if c, _ := p.Next(); c != c1 {
+		t.Fatalf("with every host out, the one out longest is tried; got %s", c.URL)
+	}
+}
+
+// ---- the fault server ------------------------------------------------------
+
+type logLine struct {
+	level, msg string
+	args       []any
+}
+
+type recLogger struct {
+	t     *testing.T
+	mu    sync.Mutex
+	lines []logLine
+}
+
+func (l *recLogger) add(level, msg string, args []any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, logLine{level, msg, args})
+	l.mu.Unlock()
+	l.t.Logf("%s %s %v", level, msg, args)
+}
+func (l *recLogger) Debug(msg string, args ...any) { l.add("DEBUG", msg, args) }
+func (l *recLogger) Info(msg string, args ...any)  { l.add("INFO", msg, args) }
+func (l *recLogger) Warn(msg string, args ...any)  { l.add("WARN", msg, args) }
+func (l *recLogger) Error(msg string, args ...any) { l.add("ERROR", msg, args) }
+
+func (l *recLogger) count(substr string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, x := range l.lines {
+		if strings.Contains(x.msg, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// open builds the output with fast retries (the settings take whole
+// seconds).
+func open(t *testing.T, settings map[string]any) (*Output, *recLogger) {
+	t.Helper()
+	c := comp(t)
+	log := &recLogger{t: t}
+	env := sdktest.Env(t, "es")
+	env.Logger = log
+	out, err := c.NewOutput(context.Background(), sdktest.Config(t, c, settings), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := out.(*Output)
+	o.set.retryInitial, o.set.retryMax = 10*time.Millisecond, 40*time.Millisecond
+	return o, log
+}
+
+func numbered(n int) []*sdk.Event {
+	events := make([]*sdk.Event, n)
+	for i := range events {
+		events[i] = sdktest.Event(map[string]any{"n": i, "message": fmt.Sprintf("event %d", i), "[@metadata][secret]": "x"})
+	}
+	return events
+}
+
+// docNumber reads "n" of an accepted document.
+func docNumber(t *testing.T, doc json.RawMessage) int {
+	var d struct {
+		N int `json:"n"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatalf("document %s: %v", doc, err)
+	}
+	return d.N
+}
+
+func TestFault429StormEndsWithEveryDocumentOnce(t *testing.T) {
+	// Every second request is refused whole (429); in the others two
+	// documents of three are refused (429, some 503) the first two times
+	// they come.
+	seen := map[int]int{}
+	srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
+		if n%2 == 0 {
+			return fakees.Fault{Status: 429}
+		}
+		return fakees.Fault{Item: func(_ int, a fakees.Action) int {
+			d := docNumber(t, a.Doc)
+			if seen[d]++; d%3 == 2 || seen[d] > 2 {
+				return 0
+			}
+			if d%5 == 0 {
+				return 503
+			}
+			return 429
+		}}
+	})
+	defer srv.Close()
+	o, log := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "storm"})
+	const n = 300
+	// What the core does: a plain error sends the batch again, a
+	// WriteError the events it names.
+	all := numbered(n)
+	batch := all
+	for rounds := 0; ; rounds++ {
+		err := o.Write(context.Background(), batch)
+		if err == nil {
+			break
+		}
+		if rounds > 100 {
+			t.Fatalf("still failing after 100 writes: %v", err)
+		}
+		var werr *sdk.WriteError
+		if !errors.As(err, &werr) {
+			continue
+		}
+		var again []*sdk.Event
+		for _, it := range werr.Items {
+			if it.Reject {
+				t.Fatalf("event %d rejected: %s", it.Index, it.Reason)
+			}
+			again = append(again, batch[it.Index])
+		}
+		batch = again
+	}
+	count := map[int]int{}
+	for _, a := range srv.Accepted() {
+		count[docNumber(t, a.Doc)]++
+		if strings.Contains(string(a.Doc), "@metadata") || strings.Contains(string(a.Doc), "secret") {
+			t.Fatalf("@metadata was sent: %s", a.Doc)
+		}
+	}
+	for i := range n {
+		if count[i] != 1 {
+			t.Fatalf("document %d indexed %d times", i, count[i])
+		}
+	}
+	backoffs := log.count("retrying them")
+	if backoffs == 0 || backoffs > srv.Requests() {
+		t.Fatalf("%d backoff lines for %d requests", backoffs, srv.Requests())
+	}
+	if srv.Gzipped() != srv.Requests() {
+		t.Fatalf("%d of %d requests gzipped (compression_level defaults to 1)", srv.Gzipped(), srv.Requests())
+	}
+}
+
+func TestFaultPerItemOutcomes(t *testing.T) {
+	// Item i answers statuses[i] the first time; a retry is accepted.
+	statuses := []int{201, 409, 400, 404, 413, 429, 503, 500, 200}
+	srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
+		if n > 1 {
+			return fakees.Fault{}
+		}
+		return fakees.Fault{Item: func(i int, _ fakees.Action) int { return statuses[i] }}
+	})
+	defer srv.Close()
+	o, log := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "mix", "compression_level": 0})
+	err := o.Write(context.Background(), numbered(len(statuses)))
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) {
+		t.Fatalf("write: %v", err)
+	}
+	rejected := map[int]string{}
+	for _, it := range werr.Items {
+		if !it.Reject {
+			t.Fatalf("event %d retried by the core: %s", it.Index, it.Reason)
+		}
+		rejected[it.Index] = it.Reason
+	}
+	for i, st := range statuses {
+		_, rej := rejected[i]
+		if want := st == 400 || st == 404 || st == 413; rej != want {
+			t.Errorf("status %d: rejected %v, want %v", st, rej, want)
+		}
+	}
+	if r := rejected[2]; !strings.Contains(r, "status 400, document_parsing_exception: fakees answers 400 for item 2") {
+		t.Errorf("reason %q does not carry the engine's status, type and reason", r)
+	}
+	if srv.Requests() != 2 || srv.Gzipped() != 0 {
+		t.Fatalf("%d requests (%d gzipped), want 2 uncompressed: one, then the three retried alone", srv.Requests(), srv.Gzipped())
+	}
+	if got := len(srv.Accepted()); got != 2+3 {
+		t.Fatalf("%d accepted, want the 201, the 200 and the three retried", got)
+	}
+	if log.count("retrying them") != 1 {
+		t.Fatalf("want one backoff line")
+	}
+}
+
+func TestFaultMaxRetriesDeadLetters(t *testing.T) {
+	srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
+		return fakees.Fault{Item: func(_ int, a fakees.Action) int {
+			if docNumber(t, a.Doc) == 1 {
+				return 429
+			}
+			return 0
+		}}
+	})
+	defer srv.Close()
+	o, log := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "cap", "max_retries": 2})
+	err := o.Write(context.Background(), numbered(3))
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 1 || !werr.Items[0].Reject || werr.Items[0].Index != 1 {
+		t.Fatalf("write: %v, want event 1 rejected", err)
+	}
+	if r := werr.Items[0].Reason; !strings.Contains(r, "gave up after 2 retries") || !strings.Contains(r, "429") {
+		t.Fatalf("reason %q", r)
+	}
+	if srv.Requests() != 3 || log.count("retrying them") != 2 {
+		t.Fatalf("%d requests, %d backoff lines; want 3 and 2", srv.Requests(), log.count("retrying them"))
+	}
+}
+
+func TestFaultShortResponseIsAnError(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{Drop: 1} })
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "short"})
+	err := o.Write(context.Background(), numbered(5))
+	var werr *sdk.WriteError
+	if err == nil || errors.As(err, &werr) {
+		t.Fatalf("write: %v, want a plain error (the core retries the batch)", err)
+	}
+	if !strings.Contains(err.Error(), "answered for 4") {
+		t.Fatalf("error %q", err)
+	}
+}
+
+func TestFaultWholeRequestFailureIsRetriedByTheCore(t *testing.T) {
+	for _, status := range []int{429, 503, 401} {
+		srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{Status: status} })
+		o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "down"})
+		err := o.Write(context.Background(), numbered(3))
+		var werr *sdk.WriteError
+		if err == nil || errors.As(err, &werr) || !strings.Contains(err.Error(), fmt.Sprint(status)) {
+			t.Fatalf("status %d: write: %v, want a plain error naming it", status, err)
+		}
+		srv.Close()
+	}
+	// Connection refused.
+	o, _ := open(t, map[string]any{"hosts": []any{"127.0.0.1:1"}, "index": "down", "flavor": "elasticsearch"})
+	err := o.Write(context.Background(), numbered(1))
+	var werr *sdk.WriteError
+	if err == nil || errors.As(err, &werr) || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("write: %v, want a plain error naming the host", err)
+	}
+}
+
+func TestFaultBulkSplitAtMaxBytes(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "split"})
+	o.set.maxBulk = 1000
+	events := numbered(20)
+	events[7] = sdktest.Event(map[string]any{"n": 7, "message": strings.Repeat("x", 5000)})
+	if err := o.Write(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(srv.Accepted()); got != 20 {
+		t.Fatalf("%d accepted", got)
+	}
+	if srv.Requests() < 3 {
+		t.Fatalf("%d requests: not split", srv.Requests())
+	}
+}
+
+func TestFaultActionsAndUnresolvedIndex(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "idx-%{svc}", "action": "%{[@metadata][op]}",
+		"document_id": "%{id}", "doc_as_upsert": true, "retry_on_conflict": 3, "routing": "%{svc}"})
+	events := []*sdk.Event{
+		sdktest.Event(map[string]any{"svc": "a", "id": "1", "[@metadata][op]": "index"}),
+		sdktest.Event(map[string]any{"svc": "a", "id": "2", "[@metadata][op]": "update"}),
+		sdktest.Event(map[string]any{"svc": "a", "id": "3", "[@metadata][op]": "delete"}),
+		sdktest.Event(map[string]any{"svc": "a", "id": "4", "[@metadata][op]": "create"}),
+		sdktest.Event(map[string]any{"id": "5", "[@metadata][op]": "index"}),              // no svc: index unresolved
+		sdktest.Event(map[string]any{"svc": "a", "id": "6", "[@metadata][op]": "upsert"}), // not an action
+		sdktest.Event(map[string]any{"svc": "a", "[@metadata][op]": "index"}),             // no id
+	}
+	err := o.Write(context.Background(), events)
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 3 {
+		t.Fatalf("write: %v, want three rejected", err)
+	}
+	for _, it := range werr.Items {
+		if !it.Reject || it.Index < 4 {
+			t.Fatalf("outcome %+v", it)
+		}
+	}
+	if !strings.Contains(werr.Items[0].Reason, `index "idx-%{svc}" gave "idx-%{svc}"`) {
+		t.Fatalf("reason %q", werr.Items[0].Reason)
+	}
+	got := srv.Accepted()
+	if len(got) != 4 {
+		t.Fatalf("%d accepted", len(got))
+	}
+	want := []string{
+		`{"_index":"idx-a","_id":"1","routing":"a"}`,
+		`{"_index":"idx-a","_id":"2","routing":"a","retry_on_conflict":3}`,
+		`{"_index":"idx-a","_id":"3","routing":"a"}`,
+		`{"_index":"idx-a","_id":"4","routing":"a"}`,
+	}
+	for i, a := range got {
+		if string(a.Meta) != want[i] || a.Name != []string{"index", "update", "delete", "create"}[i] {
+			t.Errorf("action %d: %s %s, want %s", i, a.Name, a.Meta, want[i])
+		}
+	}
+	if d := string(got[1].Doc); !strings.HasPrefix(d, `{"doc":{"@timestamp":"2024-01-02T03:04:05.000Z",`) || !strings.HasSuffix(d, `},"doc_as_upsert":true}`) {
+		t.Errorf("update document %s", d)
+	}
+	if got[2].Doc != nil {
+		t.Errorf("delete has a document line: %s", got[2].Doc)
+	}
+}
+
+// ---- against the real engines ----------------------------------------------
+
+func unique(prefix string) string { return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()) }
+
+func call(t *testing.T, method, url string, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func count(t *testing.T, base, index string) int {
+	t.Helper()
+	call(t, "POST", base+"/"+index+"/_refresh", "")
+	st, b := call(t, "GET", base+"/"+index+"/_count", "")
+	var c struct {
+		Count int `json:"count"`
+	}
+	if st != 200 || json.Unmarshal(b, &c) != nil {
+		t.Fatalf("count %s: %d %s", index, st, b)
+	}
+	return c.Count
+}
+
+func search(t *testing.T, base, index string) []map[string]any {
+	t.Helper()
+	_, b := call(t, "GET", base+"/"+index+"/_search?size=1000", "")
+	var r struct {
+		Hits struct {
+			Hits []struct {
+				Source map[string]any `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("search %s: %v: %s", index, err, b)
+	}
+	var out []map[string]any
+	for _, h := range r.Hits.Hits {
+		out = append(out, h.Source)
+	}
+	return out
+}
+
+// twoMonths are events stamped in January and February 2026.
+func twoMonths(n int) []*sdk.Event {
+	var events []*sdk.Event
+	for i := range n {
+		e := sdktest.Event(map[string]any{"n": i, "message": fmt.Sprintf("event %d", i), "[@metadata][kafka][offset]": i})
+		month := time.January + time.Month(i%2)
+		e.SetTimestamp(time.Date(2026, month, 1+i%28, 12, 0, i%60, 123e6, time.UTC))
+		events = append(events, e)
+	}
+	return events
+}
+
+func checkTwoMonths(t *testing.T, base, prefix string, n int) {
+	t.Helper()
+	jan, feb := prefix+"-2026.01", prefix+"-2026.02"
+	if cj, cf := count(t, base, jan), count(t, base, feb); cj != (n+1)/2 || cf != n/2 {
+		t.Fatalf("%s holds %d and %s %d, want %d and %d", jan, cj, feb, cf, (n+1)/2, n/2)
+	}
+	for _, idx := range []string{jan, feb} {
+		for _, d := range search(t, base, idx) {
+			i := int(d["n"].(float64))
+			want := time.Date(2026, time.January+time.Month(i%2), 1+i%28, 12, 0, i%60, 123e6, time.UTC).Format("2006-01-02T15:04:05.000Z")
+			if d["@timestamp"] != want {
+				t.Fatalf("document %d in %s: @timestamp %v, want %s", i, idx, d["@timestamp"], want)
+			}
+			if _, ok := d["@metadata"]; ok {
+				t.Fatalf("document %d holds @metadata: %v", i, d)
+			}
+		}
+	}
+}
+
+func TestRealEnginesTwoMonthsTwoIndices(t *testing.T) {
+	for _, engine := range []struct {
+		name, flavor string
+		url          func(testing.TB) string
+	}{
+		{"elasticsearch", "auto", testenv.Elasticsearch},
+		{"opensearch", "opensearch", testenv.OpenSearch},
+		{"opensearch-detected", "auto", testenv.OpenSearch},
+	} {
+		t.Run(engine.name, func(t *testing.T) {
+			base := engine.url(t)
+			prefix := unique("gostash-es-months")
+			t.Cleanup(func() { call(t, "DELETE", base+"/"+prefix+"-*", "") })
+			const n = 200
+			err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "elasticsearch", Settings: map[string]any{
+				"hosts": []any{base}, "flavor": engine.flavor, "index": prefix + "-%{+YYYY.MM}",
+			}}, twoMonths(n))
+			if err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			checkTwoMonths(t, base, prefix, n)
+		})
+	}
+}
+
+func TestRealMappingConflictDeadLettersTheWrongTyped(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		url  func(testing.TB) string
+	}{{"elasticsearch", testenv.Elasticsearch}, {"opensearch", testenv.OpenSearch}} {
+		t.Run(engine.name, func(t *testing.T) {
+			base := engine.url(t)
+			index := unique("gostash-es-mapping")
+			t.Cleanup(func() { call(t, "DELETE", base+"/"+index, "") })
+			if st, b := call(t, "PUT", base+"/"+index, `{"mappings":{"properties":{"bytes":{"type":"long"}}}}`); st != 200 {
+				t.Fatalf("create index: %d %s", st, b)
+			}
+			var events []*sdk.Event
+			for i := range 10 {
+				var v any = i * 100
+				if i%3 == 1 {
+					v = "not a number"
+				}
+				events = append(events, sdktest.Event(map[string]any{"n": i, "bytes": v}))
+			}
+			o, log := open(t, map[string]any{"hosts": []any{base}, "index": index})
+			err := o.Write(context.Background(), events)
+			var werr *sdk.WriteError
+			if !errors.As(err, &werr) {
+				t.Fatalf("write: %v", err)
+			}
+			var rejected []int
+			for _, it := range werr.Items {
+				if !it.Reject {
+					t.Fatalf("event %d retried: %s", it.Index, it.Reason)
+				}
+				if !strings.Contains(it.Reason, "status 400") || !strings.Contains(it.Reason, "bytes") || !strings.Contains(it.Reason, "parsing_exception") {
+					t.Fatalf("reason %q lacks the engine's status, type and reason", it.Reason)
+				}
+				rejected = append(rejected, it.Index)
+			}
+			if fmt.Sprint(rejected) != "[1 4 7]" {
+				t.Fatalf("rejected %v, want [1 4 7]", rejected)
+			}
+			if c := count(t, base, index); c != 7 {
+				t.Fatalf("%d indexed, want 7", c)
+			}
+			if log.count("retrying") != 0 {
+				t.Fatalf("a mapping error was retried")
+			}
+		})
+	}
+}
+
+func TestRealTemplateInstalled(t *testing.T) {
+	base := testenv.Elasticsearch(t)
+	prefix := unique("gostash-es-tmpl")
+	path := filepath.Join(t.TempDir(), "t.json")
+	os.WriteFile(path, []byte(`{"index_patterns":["`+prefix+`-*"],"template":{"mappings":{"properties":{"code":{"type":"keyword"}}}}}`), 0o644)
+	t.Cleanup(func() {
+		call(t, "DELETE", base+"/"+prefix+"-*", "")
+		call(t, "DELETE", base+"/_index_template/"+prefix, "")
+	})
+	err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "elasticsearch", Settings: map[string]any{
+		"hosts": []any{base}, "index": prefix + "-x", "template": path, "template_name": prefix,
+	}}, []*sdk.Event{sdktest.Event(map[string]any{"code": 42})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b := call(t, "GET", base+"/"+prefix+"-x/_mapping", "")
+	if !strings.Contains(string(b), `"code":{"type":"keyword"}`) {
+		t.Fatalf("mapping %s: the template was not applied", b)
+	}
+}
+
+func TestFaultDeadHostIsSkipped(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{"127.0.0.1:1", srv.URL}, "index": "failover", "flavor": "elasticsearch"})
+	for range 4 {
+		if err := o.Write(context.Background(), numbered(10)); err != nil {
+			t.Fatalf("write with one host down: %v", err)
+		}
+	}
+	if got := len(srv.Accepted()); got != 40 {
+		t.Fatalf("%d accepted, want 40", got)
+	}
+	if o.pool.live() != 1 {
+		t.Fatalf("%d live hosts, want the dead one left out", o.pool.live())
+	}
+}

@@ -1,0 +1,210 @@
+// Package fakees is an HTTP server that answers like Elasticsearch (with
+// the X-Elastic-Product header the Go client checks) for the faults a
+// real engine will not produce on demand: per-item 429/400/409/503 mixes,
+// whole-request 429/503, bulk answers with fewer items than actions. It
+// keeps the documents it accepted, so a test can check that each arrived
+// exactly once.
+package fakees
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+)
+
+// Action is one action of a bulk request as the server read it.
+type Action struct {
+	Name  string          // index, create, update, delete
+	Meta  json.RawMessage // the action line's object (_index, _id, ...)
+	Doc   json.RawMessage // the document line; nil for delete
+	Index string
+	ID    string
+}
+
+// Fault says how to answer one bulk request.
+type Fault struct {
+	// Status answers the whole request with this status (429, 503, ...)
+	// and accepts nothing; 0 answers per item.
+	Status int
+	// Item returns each action's status (0 or 2xx: accepted).
+	Item func(i int, a Action) int
+	// Drop leaves this many items out of the end of the answer (the
+	// actions are still accepted: the engine took them, the answer lies).
+	Drop int
+}
+
+// Server is the fake engine.
+type Server struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	plan     func(n int, actions []Action) Fault
+	requests int
+	docs     []Action // accepted, in order
+	gzipped  int
+}
+
+// New starts a server that answers each bulk request (counted from 1) as
+// plan says; a nil plan accepts everything.
+func New(plan func(n int, actions []Action) Fault) *Server {
+	s := &Server{plan: plan}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Requests returns how many bulk requests came.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// Gzipped returns how many bulk requests came gzipped.
+func (s *Server) Gzipped() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gzipped
+}
+
+// Accepted returns the actions accepted so far.
+func (s *Server) Accepted() []Action {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Action(nil), s.docs...)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.URL.Path == "/" && r.Method == http.MethodGet:
+		fmt.Fprint(w, `{"name":"fakees","cluster_name":"fake","version":{"number":"8.19.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
+	case strings.HasPrefix(r.URL.Path, "/_index_template/"):
+		if r.Method == http.MethodHead {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, `{"acknowledged":true}`)
+	case strings.HasSuffix(r.URL.Path, "/_bulk") && r.Method == http.MethodPost:
+		s.bulk(w, r)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"error":{"type":"not_found","reason":"fakees does not serve %s %s"},"status":404}`, r.Method, r.URL.Path)
+	}
+}
+
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
+	var body io.Reader = r.Body
+	gz := r.Header.Get("Content-Encoding") == "gzip"
+	if gz {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	actions, err := parseBulk(body)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":{"type":"parse_exception","reason":%q},"status":400}`, err.Error())
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests++
+	if gz {
+		s.gzipped++
+	}
+	var f Fault
+	if s.plan != nil {
+		f = s.plan(s.requests, actions)
+	}
+	if f.Status != 0 {
+		w.WriteHeader(f.Status)
+		fmt.Fprintf(w, `{"error":{"type":"fault","reason":"fakees answers %d"},"status":%d}`, f.Status, f.Status)
+		return
+	}
+	var out bytes.Buffer
+	errorsSeen := false
+	out.WriteString(`{"took":1,"items":[`)
+	n := len(actions) - f.Drop
+	for i, a := range actions {
+		status := 201
+		if f.Item != nil {
+			if st := f.Item(i, a); st != 0 {
+				status = st
+			}
+		}
+		if status/100 == 2 {
+			s.docs = append(s.docs, a)
+		}
+		if i >= n {
+			continue
+		}
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		fmt.Fprintf(&out, `{%q:{"_index":%q,"_id":%q,"status":%d`, a.Name, a.Index, a.ID, status)
+		if status/100 != 2 {
+			errorsSeen = true
+			fmt.Fprintf(&out, `,"error":{"type":"%s","reason":"fakees answers %d for item %d"}`, errType(status), status, i)
+		}
+		out.WriteString(`}}`)
+	}
+	fmt.Fprintf(&out, `],"errors":%v}`, errorsSeen)
+	w.Write(out.Bytes())
+}
+
+func errType(status int) string {
+	switch status {
+	case 429:
+		return "es_rejected_execution_exception"
+	case 409:
+		return "version_conflict_engine_exception"
+	case 400:
+		return "document_parsing_exception"
+	}
+	return "fault"
+}
+
+func parseBulk(r io.Reader) ([]Action, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var out []Action
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var head map[string]json.RawMessage
+		if err := json.Unmarshal(line, &head); err != nil || len(head) != 1 {
+			return nil, fmt.Errorf("action line %q: %v", line, err)
+		}
+		var a Action
+		for k, v := range head {
+			a.Name, a.Meta = k, v
+		}
+		var meta struct {
+			Index string `json:"_index"`
+			ID    string `json:"_id"`
+		}
+		_ = json.Unmarshal(a.Meta, &meta)
+		a.Index, a.ID = meta.Index, meta.ID
+		if a.Name != "delete" {
+			if !sc.Scan() {
+				return nil, fmt.Errorf("action %s has no document line", a.Name)
+			}
+			a.Doc = append(json.RawMessage(nil), bytes.TrimSpace(sc.Bytes())...)
+		}
+		out = append(out, a)
+	}
+	return out, sc.Err()
+}
