@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // stopSignals each ask for a graceful stop. SIGHUP drains like SIGTERM:
@@ -21,14 +22,25 @@ func notifyTwice(log interface{ Warn(string, ...any) }) (context.Context, contex
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, stopSignals...)
 	go func() {
-		<-ch
+		first := <-ch
+		at := time.Now()
 		cancel()
-		sig := <-ch
-		log.Warn("second stop signal: exiting without draining (unacked events will be read again)", "signal", sig.String())
-		os.Exit(exitStatusFor(sig))
+		for sig := range ch {
+			// timeout(1) and a kill of the process group deliver one stop
+			// twice within microseconds: that is not a second Ctrl-C.
+			if sig == first && time.Since(at) < duplicateWindow {
+				continue
+			}
+			log.Warn("second stop signal: exiting without draining (unacked events will be read again)", "signal", sig.String())
+			os.Exit(exitStatusFor(sig))
+		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
+
+// duplicateWindow is how soon after the first stop signal the same signal
+// counts as the same delivery, not a second request.
+const duplicateWindow = 100 * time.Millisecond
 
 // exitStatusFor is 128 + the signal's number, as a shell reports it.
 func exitStatusFor(sig os.Signal) int {

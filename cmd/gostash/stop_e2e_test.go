@@ -178,3 +178,27 @@ func TestSIGHUPDrainsAndExitsZero(t *testing.T) {
 		t.Fatalf("read %s events, %d reached the output after the drain", m[1], got)
 	}
 }
+
+// timeout(1) sends its signal to the command and to its process group,
+// so the core gets SIGTERM twice a moment apart: that is one stop, which
+// drains (exit 0), not a second one that exits at once.
+func TestSignalDeliveredTwiceAtOnceIsOneStop(t *testing.T) {
+	cfg := writeFile(t, "p.hcl", `
+input "generator" "g" { rate = 1000 }
+output "null" "o" {}`)
+	cmd, _, errb := startGostash(t, "-f", cfg)
+	waitChild(t, cmd.Process.Pid, "builtin-outputs")
+	time.Sleep(300 * time.Millisecond)
+	for range 2 {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // two deliveries, not one merged
+	}
+	if err := waitExit(cmd, 10*time.Second); err != nil {
+		t.Fatalf("one stop delivered twice: %v (want a drain and exit 0)\n%s", err, errb.String())
+	}
+	if strings.Contains(errb.String(), "second stop signal") {
+		t.Fatalf("one stop delivered twice was taken for a second stop:\n%s", errb.String())
+	}
+}
