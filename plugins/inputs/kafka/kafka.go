@@ -293,6 +293,16 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	return <-errs
 }
 
+// warnConnect logs a failed connection, saying which settings to check
+// when the brokers answered but refused us (credentials, TLS).
+func (in *Input) warnConnect(brokers []string, err error, backoff time.Duration) {
+	if hint := kafka.Hint(err); hint != "" {
+		in.log.Warn("Kafka refused the connection; retrying", "bootstrap_servers", brokers, "error", err, "hint", hint, "retry_in", backoff.String())
+		return
+	}
+	in.log.Warn("cannot reach Kafka; retrying", "bootstrap_servers", brokers, "error", err, "retry_in", backoff.String())
+}
+
 // member is one consumer of the group: it joins, consumes until ctx is
 // done, and joins again after a rebalance or an error, with backoff.
 func (in *Input) member(ctx context.Context, p sdk.Publisher, i int, cfg *sarama.Config) error {
@@ -310,7 +320,7 @@ func (in *Input) member(ctx context.Context, p sdk.Publisher, i int, cfg *sarama
 			}
 		}
 		if err != nil {
-			in.log.Warn("cannot reach Kafka; retrying", "bootstrap_servers", brokers, "error", err, "retry_in", backoff.String())
+			in.warnConnect(brokers, err, backoff)
 			if !sleep(ctx, backoff) {
 				return nil
 			}
@@ -359,7 +369,7 @@ func (in *Input) consume(ctx context.Context, group sarama.ConsumerGroup, client
 			if errors.Is(err, sarama.ErrOutOfBrokers) {
 				// NewClient does not connect (Metadata.Full is off):
 				// an unreachable cluster shows here, at the first request.
-				in.log.Warn("cannot reach Kafka; retrying", "bootstrap_servers", in.set.client.Brokers, "error", err, "retry_in", backoff.String())
+				in.warnConnect(in.set.client.Brokers, err, backoff)
 			} else {
 				in.log.Warn("consumer group session failed; joining again", "group_id", in.set.group, "error", err, "retry_in", backoff.String())
 			}

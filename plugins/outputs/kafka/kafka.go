@@ -200,8 +200,9 @@ type Output struct {
 	cfg    *sarama.Config
 	logger sdk.Logger
 
-	mu       sync.Mutex // guards producer
+	mu       sync.Mutex // guards producer and client
 	producer sarama.AsyncProducer
+	client   sarama.Client // the producer's; closing the producer leaves it open
 	done     chan struct{} // closed when the result router ends
 	pool     sync.Pool     // *write
 }
@@ -253,11 +254,31 @@ func (o *Output) connect() (sarama.AsyncProducer, error) {
 	if o.producer != nil {
 		return o.producer, nil
 	}
-	p, err := sarama.NewAsyncProducer(o.set.client.Brokers, o.cfg)
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to Kafka at %v (check bootstrap_servers and that the brokers run): %w", o.set.client.Brokers, err)
+	// Ask for metadata first: with partial metadata (Metadata.Full off) the
+	// client connects to nothing at creation, and the idempotent producer's
+	// first request (InitProducerId) retries a refused login or certificate
+	// 50 times, silently, for some 20 s. A metadata request fails in a
+	// second and says why.
+	client, err := sarama.NewClient(o.set.client.Brokers, o.cfg)
+	if err == nil {
+		if err = client.RefreshMetadata(); err != nil {
+			client.Close()
+		}
 	}
-	o.producer = p
+	var p sarama.AsyncProducer
+	if err == nil {
+		if p, err = sarama.NewAsyncProducerFromClient(client); err != nil {
+			client.Close()
+		}
+	}
+	if err != nil {
+		hint := kafka.Hint(err)
+		if hint == "" {
+			hint = "check bootstrap_servers and that the brokers run"
+		}
+		return nil, fmt.Errorf("cannot connect to Kafka at %v (%s): %w", o.set.client.Brokers, hint, err)
+	}
+	o.producer, o.client = p, client
 	o.done = make(chan struct{})
 	go o.route(p, o.done)
 	return p, nil
@@ -555,13 +576,14 @@ func permanent(err error) bool {
 // Close flushes what is buffered and waits for the broker's answers.
 func (o *Output) Close(context.Context) error {
 	o.mu.Lock()
-	p, done := o.producer, o.done
-	o.producer = nil
+	p, done, client := o.producer, o.done, o.client
+	o.producer, o.client = nil, nil
 	o.mu.Unlock()
 	if p == nil {
 		return nil
 	}
 	p.AsyncClose()
 	<-done
+	client.Close()
 	return nil
 }

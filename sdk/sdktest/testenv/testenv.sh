@@ -293,9 +293,9 @@ kafka_vars() {
 	K_NAME=$1 K_DIR=$DATA/$1
 }
 
-kafka_bootstrap() { # CLUSTER: from the nodes' recorded ports
+kafka_bootstrap() { # CLUSTER [LISTENER]: from the nodes' recorded ports (broker, sasl, ssl, sasl_ssl)
 	local f out=""
-	for f in "$DATA/$1"/node-*/broker.port; do
+	for f in "$DATA/$1"/node-*/"${2:-broker}.port"; do
 		[[ -f $f ]] || continue
 		out+="${out:+,}127.0.0.1:$(cat "$f")"
 	done
@@ -384,6 +384,133 @@ revive_node() {
 	exec 8>&-
 }
 
+# The shared cluster "kafka" also has SASL_PLAINTEXT, SSL and SASL_SSL listeners
+# (kafka-security.properties.tmpl) for the security tests; kafka-faults has not.
+# One user for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; test credentials, not secrets.
+KAFKA_SASL_USER=gostash
+KAFKA_SASL_PASSWORD=gostash-secret
+SECURE_LISTENERS="sasl ssl sasl_ssl" # node-N/<name>.port; listener SASL_PLAINTEXT, SSL, SASL_SSL
+
+kafka_has_security() { [[ $1 == kafka ]]; } # CLUSTER: is it made with the security listeners?
+
+# kafka_secured CLUSTER: every node of it runs with the security listeners (a
+# cluster made by an older testenv.sh has none, and no SCRAM users).
+kafka_secured() {
+	local d
+	for d in "$DATA/$1"/node-*; do
+		[[ -f $d/sasl_ssl.port ]] && grep -q '^listener.name.sasl_ssl' "$d/server.properties" 2>/dev/null || return 1
+	done
+}
+
+# kafka_tls DIR: a test CA (ca.pem) and a broker certificate for 127.0.0.1 and
+# localhost signed by it; broker.pem is the unencrypted PKCS#8 key and the chain,
+# what Kafka's ssl.keystore.type=PEM reads. Kept while the cluster lives.
+kafka_tls() {
+	local dir=$1 ext
+	[[ -s $dir/broker.pem && -s $dir/ca.pem ]] && return
+	need_cmd openssl openssl
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	ext=$dir/broker.ext
+	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+		'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' >"$ext"
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=gostash testenv CA' \
+			-addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \
+			-keyout "$dir/ca.key" -out "$dir/ca.pem" &&
+			openssl req -newkey rsa:2048 -nodes -subj '/CN=localhost' -keyout "$dir/broker.key" -out "$dir/broker.csr" &&
+			openssl x509 -req -in "$dir/broker.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+				-days 3650 -extfile "$ext" -out "$dir/broker.crt"
+	} >"$LOGS/kafka-tls.log" 2>&1 || { show_log "$LOGS/kafka-tls.log"; die "openssl could not make the test certificates (log above)"; }
+	cat "$dir/broker.key" "$dir/broker.crt" "$dir/ca.pem" >"$dir/broker.pem"
+	chmod 644 "$dir"/*.pem
+}
+
+# kafka_render_node CLUSTER NODE VOTERS: node-N/server.properties and node-N/cmd
+# from the ports recorded in node-N (broker.port, controller.port, and for a
+# cluster with security sasl.port, ssl.port, sasl_ssl.port). Needs K_*, JAVA, KAFKA_LIBS.
+kafka_render_node() {
+	local cluster=$1 i=$2 voters=$3 d=$DATA/$1/node-$2 listeners="" protocols="" tls=""
+	local bport cport
+	bport=$(cat "$d/broker.port")
+	cport=$(cat "$d/controller.port")
+	if kafka_has_security "$cluster"; then
+		listeners=",SASL_PLAINTEXT://127.0.0.1:$(cat "$d/sasl.port"),SSL://127.0.0.1:$(cat "$d/ssl.port"),SASL_SSL://127.0.0.1:$(cat "$d/sasl_ssl.port")"
+		protocols=",SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL"
+		tls=$DATA/$cluster/tls
+	fi
+	{
+		sed -e "s|@NODE_ID@|$i|g" -e "s|@VOTERS@|$voters|g" \
+			-e "s|@BROKER_PORT@|$bport|g" -e "s|@CONTROLLER_PORT@|$cport|g" \
+			-e "s|@SECURE_LISTENERS@|$listeners|g" -e "s|@SECURE_PROTOCOLS@|$protocols|g" \
+			-e "s|@DATA_DIR@|$d|g" -e "s|@REPLICATION@|$K_NODES|g" \
+			"$HERE/kafka-server.properties.tmpl"
+		if kafka_has_security "$cluster"; then
+			sed -e "s|@SASL_USER@|$KAFKA_SASL_USER|g" -e "s|@SASL_PASSWORD@|$KAFKA_SASL_PASSWORD|g" \
+				-e "s|@TLS_DIR@|$tls|g" "$HERE/kafka-security.properties.tmpl"
+		fi
+	} >"$d/server.properties"
+	# shellcheck disable=SC2206 # KAFKA_JVM_OPTS is a list of options
+	local -a cmd=("$JAVA" -Xms"$K_HEAP" -Xmx"$K_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+		-Djava.awt.headless=true -XX:ErrorFile="$LOGS/$cluster-$i-hs_err_pid%p.log" ${KAFKA_JVM_OPTS:-}
+		-Dlog4j2.configurationFile="file:$HERE/kafka-log4j2.properties"
+		-Dgostash.testenv.logfile="$LOGS/$cluster-$i.log"
+		-cp "$KAFKA_LIBS/*" kafka.Kafka "$d/server.properties")
+	printf '%s\0' "${cmd[@]}" >"$d/cmd"
+}
+
+kafka_pick_secure_ports() { # NODE_DIR: free ports for the security listeners
+	local l port # not "p": free_port's own local would take the value
+	for l in $SECURE_LISTENERS; do
+		free_port port
+		echo "$port" >"$1/$l.port"
+	done
+}
+
+kafka_voters() { # CLUSTER: controller.quorum.voters from the recorded ports
+	local d out=""
+	for d in "$DATA/$1"/node-*; do
+		out+="${out:+,}${d##*-}@127.0.0.1:$(cat "$d/controller.port")"
+	done
+	echo "$out"
+}
+
+# kafka_add_security: the shared cluster runs without its security listeners
+# (an older testenv.sh made it): restart it with them, keeping its ports, data
+# and cluster id, so a test using only KAFKA_BOOTSTRAP sees a short outage at
+# most. SCRAM users cannot be formatted into storage that exists: ConfigCommand
+# (Kafka's Admin API) adds them once it runs.
+kafka_add_security() {
+	local d i voters
+	local -a pids=()
+	say "$K_NAME runs without the SASL/SSL listeners: restarting it with them (same ports and data)"
+	kafka_tls "$K_DIR/tls"
+	voters=$(kafka_voters "$K_NAME")
+	for d in "$K_DIR"/node-*; do
+		i=${d##*-}
+		kafka_pick_secure_ports "$d"
+		kafka_render_node "$K_NAME" "$i" "$voters"
+		pids+=("$(pid_of "$d/pid")")
+	done
+	stop_pids 30 "$K_NAME" "${pids[@]}"
+	for d in "$K_DIR"/node-*; do
+		launch_node "$K_NAME" "${d##*-}"
+	done
+	wait_kafka "$K_NAME"
+	kafka_vars "$K_NAME"
+	# One mechanism a call: both in one request is refused ("A user credential
+	# cannot be altered twice in the same request").
+	local m
+	: >"$LOGS/$K_NAME-scram.log"
+	for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+		"$JAVA" -Xmx256m -cp "$KAFKA_LIBS/*" org.apache.kafka.tools.ConfigCommand \
+			--bootstrap-server "$(kafka_bootstrap "$K_NAME")" --alter --entity-type users --entity-name "$KAFKA_SASL_USER" \
+			--add-config "$m=[password=$KAFKA_SASL_PASSWORD]" >>"$LOGS/$K_NAME-scram.log" 2>&1 9>&- ||
+			{ show_log "$LOGS/$K_NAME-scram.log"; die "adding the $m user to $K_NAME failed (log above)"; }
+	done
+	say "$K_NAME restarted with SASL_PLAINTEXT, SSL and SASL_SSL listeners"
+}
+
 start_kafka() { # CLUSTER
 	kafka_vars "$1"
 	local n=$K_NODES i d voters="" cid alive_n
@@ -403,17 +530,25 @@ start_kafka() { # CLUSTER
 			fi
 		done
 		if [[ -d $K_DIR ]]; then
+			if kafka_has_security "$K_NAME" && ! kafka_secured "$K_NAME"; then
+				kafka_add_security
+			fi
 			say "$K_NAME already running at $(kafka_bootstrap "$K_NAME")"
 			return
 		fi
 	fi
 	stop_kafka "$K_NAME" quiet # a dead cluster from before: start afresh
-	local -a bports cports
+	local -a bports cports scram=()
 	for i in $(seq 1 "$n"); do
 		free_port "bports[$i]"
 		free_port "cports[$i]"
 		voters+="${voters:+,}$i@127.0.0.1:${cports[i]}"
 	done
+	if kafka_has_security "$K_NAME"; then
+		kafka_tls "$K_DIR/tls"
+		scram=(--add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]"
+			--add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_PASSWORD]")
+	fi
 	cid=$(kafka_cluster_id)
 	local cp="$KAFKA_LIBS/*"
 	local -a fmt_pids=()
@@ -422,12 +557,11 @@ start_kafka() { # CLUSTER
 		mkdir -p "$d"
 		echo "${bports[i]}" >"$d/broker.port"
 		echo "${cports[i]}" >"$d/controller.port"
-		sed -e "s|@NODE_ID@|$i|g" -e "s|@VOTERS@|$voters|g" \
-			-e "s|@BROKER_PORT@|${bports[i]}|g" -e "s|@CONTROLLER_PORT@|${cports[i]}|g" \
-			-e "s|@DATA_DIR@|$d|g" -e "s|@REPLICATION@|$n|g" \
-			"$HERE/kafka-server.properties.tmpl" >"$d/server.properties"
+		kafka_has_security "$K_NAME" && kafka_pick_secure_ports "$d"
+		kafka_render_node "$K_NAME" "$i" "$voters"
 		# Static voters (controller.quorum.voters), so no --standalone; formats in parallel.
-		"$JAVA" -Xmx256m -cp "$cp" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+		# SCRAM users go into the metadata log's bootstrap records here, for free.
+		"$JAVA" -Xmx256m -cp "$cp" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" "${scram[@]}" \
 			>"$LOGS/$K_NAME-$i-format.log" 2>&1 9>&- &
 		fmt_pids+=($!)
 	done
@@ -436,16 +570,8 @@ start_kafka() { # CLUSTER
 			{ show_log "$LOGS/$K_NAME-$i-format.log"; die "formatting $K_NAME node $i's storage failed (log above)"; }
 	done
 	for i in $(seq 1 "$n"); do
-		d=$K_DIR/node-$i
 		: >"$LOGS/$K_NAME-$i.log"
 		: >"$LOGS/$K_NAME-$i.out"
-		# shellcheck disable=SC2206 # KAFKA_JVM_OPTS is a list of options
-		local -a cmd=("$JAVA" -Xms"$K_HEAP" -Xmx"$K_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
-			-Djava.awt.headless=true -XX:ErrorFile="$LOGS/$K_NAME-$i-hs_err_pid%p.log" ${KAFKA_JVM_OPTS:-}
-			-Dlog4j2.configurationFile="file:$HERE/kafka-log4j2.properties"
-			-Dgostash.testenv.logfile="$LOGS/$K_NAME-$i.log"
-			-cp "$cp" kafka.Kafka "$d/server.properties")
-		printf '%s\0' "${cmd[@]}" >"$d/cmd"
 		launch_node "$K_NAME" "$i"
 	done
 	say "$K_NAME $KAFKA_VERSION starting ($n broker(s)) at $(kafka_bootstrap "$K_NAME")"
@@ -668,6 +794,17 @@ write_env() {
 			echo "KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs"
 			echo "KAFKA_DATA=$DATA/kafka"
 			echo "JAVA=$JAVA"
+			# The security listeners (cluster "kafka" only); the CA signed the broker's
+			# certificate, which names 127.0.0.1 and localhost.
+			if kafka_secured kafka; then
+				echo "KAFKA_SASL_BOOTSTRAP=$(kafka_bootstrap kafka sasl)"
+				echo "KAFKA_SSL_BOOTSTRAP=$(kafka_bootstrap kafka ssl)"
+				echo "KAFKA_SASL_SSL_BOOTSTRAP=$(kafka_bootstrap kafka sasl_ssl)"
+				echo "KAFKA_SASL_MECHANISMS=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+				echo "KAFKA_SASL_USER=$KAFKA_SASL_USER"
+				echo "KAFKA_SASL_PASSWORD=$KAFKA_SASL_PASSWORD"
+				echo "KAFKA_CA_FILE=$DATA/kafka/tls/ca.pem"
+			fi
 		fi
 		# The fault tests' own cluster; a node is KAFKA_FAULTS_NODE_<node.id>.
 		if kafka_running kafka-faults; then
