@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -188,7 +189,18 @@ func (r *replacement) gsub(re *regexp.Regexp, s string) string {
 // match at line ends, as they always do in Ruby.
 func compileRuby(src string) (*regexp.Regexp, error) {
 	if _, err := regexp.Compile(src); err != nil {
-		return nil, err // its message quotes what the user wrote
+		// Its message quotes what the user wrote; say what RE2 lacks
+		// when a Ruby feature is the cause.
+		for _, f := range []struct{ mark, what string }{
+			{"(?=", "lookahead"}, {"(?!", "lookahead"}, {"(?<=", "lookbehind"}, {"(?<!", "lookbehind"},
+			{"(?>", "atomic groups"}, {"*+", "possessive quantifiers"}, {"++", "possessive quantifiers"},
+			{`\1`, "backreferences"}, {`\2`, "backreferences"}, {`\k<`, "backreferences"}, {`\h`, `\h (write [0-9a-fA-F])`}, {`\Z`, `\Z (write \z or $)`},
+		} {
+			if strings.Contains(src, f.mark) {
+				return nil, fmt.Errorf("%w (Go's RE2 has no %s)", err, f.what)
+			}
+		}
+		return nil, err
 	}
 	return regexp.Compile("(?m)" + src)
 }
