@@ -16,7 +16,8 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/errors/*.golden from the current output")
 
 // TestGoldenErrors loads each testdata/errors case (a .hcl file or a
-// directory), decodes it, runs the fake plugin-side checks, and compares
+// directory), decodes it, runs the plugin-side checks (fake ones, or a
+// real plugin's, see realplugins_test.go), and compares
 // what `gostash --configtest` would print with <case>.golden.
 func TestGoldenErrors(t *testing.T) {
 	t.Setenv("GOSTASH_TEST_HOST", "127.0.0.1")
@@ -37,10 +38,10 @@ func TestGoldenErrors(t *testing.T) {
 		base := strings.TrimSuffix(name, ".hcl")
 		t.Run(base, func(t *testing.T) {
 			p, diags := Load([]string{filepath.Join("testdata/errors", name)}, "")
-			diags = append(diags, p.Decode(testSchemas)...)
+			diags = append(diags, p.Decode(goldenSchemas{testSchemas})...)
 			if !diags.HasErrors() {
 				for _, b := range p.Blocks() {
-					diags = append(diags, b.Diagnostics(fakeValidate(b.Config))...)
+					diags = append(diags, b.Diagnostics(goldenValidate(b))...)
 				}
 			}
 			if !diags.HasErrors() {
