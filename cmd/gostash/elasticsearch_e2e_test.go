@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 
 	"github.com/gostash/gostash/sdk/sdktest/testenv"
 )
@@ -95,5 +98,130 @@ output "elasticsearch" "search" {
 				}
 			}
 		})
+	}
+}
+
+// esCount refreshes and counts the documents of index (a pattern); -1
+// when the engine does not answer with a count.
+func esCount(t *testing.T, base, index string) int {
+	t.Helper()
+	esCall(t, "POST", base+"/"+index+"/_refresh")
+	var c struct {
+		Count *int `json:"count"`
+	}
+	if json.Unmarshal(esCall(t, "GET", base+"/"+index+"/_count"), &c) != nil || c.Count == nil {
+		return -1
+	}
+	return *c.Count
+}
+
+// The seeds' Kafka job: JSON records stamped in two months, read with
+// decorate_events, land in two monthly indices. The topic is then read
+// again by a second group (as after a crash that lost the commits): with
+// ids from the source, once with document_id_from_source and once with
+// Logstash's document_id template, every record is still one document.
+func TestKafkaToElasticsearchIdsFromTheSource(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	base := testenv.Elasticsearch(t)
+	bootstrap := strings.Join(brokers, ",")
+	topic := kafkaName("es-source")
+	prefix := fmt.Sprintf("test-system-messages-%d", time.Now().UnixNano())
+	t.Cleanup(func() { esCall(t, "DELETE", base+"/"+prefix+"-*") })
+	const parts, n = 3, 900
+	kafkaTopic(t, brokers, topic, parts)
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.Partitioner = sarama.NewRoundRobinPartitioner
+	p, err := sarama.NewSyncProducer(brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamps := map[int]string{}
+	var msgs []*sarama.ProducerMessage
+	for i := range n {
+		ts := time.Date(2026, time.March+time.Month(i%2), 1+i%28, 9, i%60, i%60, 0, time.UTC).Format("2006-01-02T15:04:05.000Z")
+		stamps[i] = ts
+		msgs = append(msgs, &sarama.ProducerMessage{Topic: topic,
+			Value: sarama.StringEncoder(fmt.Sprintf(`{"@timestamp":%q,"message":"line %d","n":%d}`, ts, i, i))})
+	}
+	if err := p.SendMessages(msgs); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	run := func(group, id string) string {
+		conf := writeFile(t, group+".hcl", fmt.Sprintf(`
+input "kafka" "in" {
+  bootstrap_servers = "%s"
+  topics            = ["%s"]
+  group_id          = "%s"
+  auto_offset_reset = "earliest"
+  codec             = "json"
+  decorate_events   = "basic"
+}
+output "elasticsearch" "search" {
+  hosts  = ["%s"]
+  index  = "%s-%%{+YYYY.MM}"
+  %s
+}`, bootstrap, topic, group, base, prefix, id))
+		cmd, _, errb := startGostash(t, "-f", conf, "--path.data", filepath.Join(t.TempDir(), "data"))
+		// Everything read is committed once Elasticsearch has it.
+		done := func() bool {
+			var sum int64
+			for _, off := range kafkaCommitted(t, brokers, group, topic, parts) {
+				sum += off
+			}
+			return sum == n
+		}
+		if !waitFor(60*time.Second, done) {
+			t.Fatalf("group %s: not every record committed within 60 s\n%s", group, errb)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := waitExit(cmd, 30*time.Second); err != nil {
+			t.Fatalf("stop: %v\n%s", err, errb)
+		}
+		return errb.String()
+	}
+	log1 := run(kafkaName("g1"), "document_id_from_source = true")
+	if c := esCount(t, base, prefix+"-*"); c != n {
+		t.Fatalf("after the first read: %d documents, want %d\n%s", c, n, log1)
+	}
+	log2 := run(kafkaName("g2"), `document_id = "%{[@metadata][kafka][topic]}-%{[@metadata][kafka][partition]}-%{[@metadata][kafka][offset]}"`)
+	for month, want := range map[string]int{"2026.03": n / 2, "2026.04": n / 2} {
+		if c := esCount(t, base, prefix+"-"+month); c != want {
+			t.Fatalf("%s-%s: %d documents after reading the topic twice, want %d\n%s\n%s", prefix, month, c, want, log1, log2)
+		}
+	}
+	var r struct {
+		Hits struct {
+			Hits []struct {
+				Index   string         `json:"_index"`
+				ID      string         `json:"_id"`
+				Version int            `json:"_version"`
+				Source  map[string]any `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(esCall(t, "GET", base+"/"+prefix+"-*/_search?version=true&size="+fmt.Sprint(n)), &r); err != nil || len(r.Hits.Hits) != n {
+		t.Fatalf("search: %v, %d hits", err, len(r.Hits.Hits))
+	}
+	for _, h := range r.Hits.Hits {
+		i := int(h.Source["n"].(float64))
+		if h.Source["@timestamp"] != stamps[i] {
+			t.Fatalf("document %d: @timestamp %v, want %s", i, h.Source["@timestamp"], stamps[i])
+		}
+		if want := prefix + "-" + strings.ReplaceAll(stamps[i][:7], "-", "."); h.Index != want {
+			t.Fatalf("document %d in %s, want %s", i, h.Index, want)
+		}
+		if _, ok := h.Source["@metadata"]; ok {
+			t.Fatalf("document %d holds @metadata: %v", i, h.Source)
+		}
+		// Round-robin: record i is at partition i%3, offset i/3.
+		if want := fmt.Sprintf("%s-%d-%d", topic, i%parts, i/parts); h.ID != want {
+			t.Fatalf("document %d: _id %q, want %q", i, h.ID, want)
+		}
+		if h.Version != 2 {
+			t.Fatalf("document %d: _version %d, want 2 (written by both reads, the second overwriting)", i, h.Version)
+		}
 	}
 }

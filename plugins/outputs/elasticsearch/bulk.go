@@ -400,6 +400,11 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 			return fmt.Sprintf("document_id %q gave %q for this event: a field it names is missing", s.documentID.String(), id)
 		}
 	}
+	if s.idFromSource {
+		if id = sourceID(e); id == "" && !o.noSourceWarned.Swap(true) {
+			o.logger.Warn("document_id_from_source: an event's input says no place it came from (stdin and generator do not); such events get the engine's id, and a retransmit of one adds a copy")
+		}
+	}
 	if id == "" && (action == "update" || action == "delete") {
 		return fmt.Sprintf("action %q needs a document id, and document_id gave none for this event", action)
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -33,6 +34,8 @@ var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _b
 		Doc("`index`, `create`, `update` or `delete`; a sprintf template (\"%{[@metadata][action]}\") is resolved per event, and an event whose action is none of these is dead-lettered.")).
 	Field(sdk.String("document_id").
 		Doc("The document id, a sprintf template (`\"%{[@metadata][kafka][topic]}-%{[@metadata][kafka][partition]}-%{[@metadata][kafka][offset]}\"` makes a retransmit overwrite instead of duplicate). Unset: the engine chooses. An event whose id still holds an unresolved %{...} is dead-lettered.")).
+	Field(sdk.Bool("document_id_from_source").Default(false).
+		Doc("Give each document an id made of where its event came from, so that an event sent again (after a crash, or a topic read again by another group) overwrites its document instead of adding a copy: `TOPIC-PARTITION-OFFSET` from the kafka input (the id the `document_id` example above makes; `-N` added for the Nth event of a record that gave several), `HOST:PATH:OFFSET` from the file input (a SHA-256 when over 512 bytes). Events of an input that has no such place (stdin, generator) get the engine's id. Not with `document_id`.")).
 	Field(sdk.String("routing").
 		Doc("The routing key, a sprintf template.")).
 	Field(sdk.String("pipeline").
@@ -96,6 +99,7 @@ type settings struct {
 	action         *sdk.Template
 	staticAction   string // "" when action is a template
 	documentID     *sdk.Template
+	idFromSource   bool
 	routing        *sdk.Template
 	pipeline       *sdk.Template
 	docAsUpsert    bool
@@ -181,8 +185,16 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 			ds.Errorf([]string{"action"}, "action %q is not one of index, create, update, delete", s.staticAction)
 		}
 	}
+	s.idFromSource = c.Bool("document_id_from_source")
 	if c.Has("document_id") && c.String("document_id") != "" {
 		s.documentID = tmpl("document_id", c.String("document_id"))
+		if s.idFromSource {
+			ds.Errorf([]string{"document_id_from_source"}, "give either document_id or document_id_from_source, not both")
+		}
+	} else if s.idFromSource {
+		if s.staticAction == "update" || s.staticAction == "delete" {
+			ds.Errorf([]string{"document_id_from_source"}, "action %q needs a document_id: an id from the source does not name a document to %s", s.staticAction, s.staticAction)
+		}
 	} else if s.staticAction == "update" || s.staticAction == "delete" {
 		ds.Errorf([]string{"document_id"}, "action %q needs a document_id: which document to %s", s.staticAction, s.staticAction)
 	}
@@ -327,6 +339,8 @@ type Output struct {
 	rt     *productTransport
 
 	bufs sync.Pool // *write
+
+	noSourceWarned atomic.Bool // document_id_from_source met an event without a source place
 }
 
 // New builds the output. It connects (flavor, template) at the first

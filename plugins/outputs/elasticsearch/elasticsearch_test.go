@@ -66,6 +66,9 @@ func TestValidate(t *testing.T) {
 		{"legacy template", map[string]any{"template": legacy}, "has no index_patterns"},
 		{"data streams", map[string]any{"data_stream": "true"}, "data streams are not supported yet"},
 		{"intervals", map[string]any{"retry_initial_interval": 10, "retry_max_interval": 5}, "retry_max_interval must be at least"},
+		{"id from source", map[string]any{"document_id_from_source": true}, ""},
+		{"two ids", map[string]any{"document_id_from_source": true, "document_id": "%{id}"}, "either document_id or document_id_from_source"},
+		{"delete by source id", map[string]any{"document_id_from_source": true, "action": "delete"}, "needs a document_id"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := errorsOf(sdktest.Validate(comp(t), c.settings))
@@ -637,5 +640,59 @@ func TestFaultDeadHostIsSkipped(t *testing.T) {
 	}
 	if o.pool.live() != 1 {
 		t.Fatalf("%d live hosts, want the dead one left out", o.pool.live())
+	}
+}
+
+// document_id_from_source: ids from the coordinates inputs attach, the
+// Kafka one equal to what the documented document_id template makes.
+func TestFaultDocumentIDFromSource(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, log := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "ids", "document_id_from_source": true})
+	src := func(typ string, coords map[string]any) *sdk.Event {
+		e := sdktest.Event(map[string]any{"message": "m"})
+		sdk.SetSource(e, typ, coords)
+		return e
+	}
+	long := "/var/log/" + strings.Repeat("d/", 300) + "messages"
+	events := []*sdk.Event{
+		src("kafka", map[string]any{"topic": "logs", "partition": int64(2), "offset": int64(41), "consumer_group": "g"}),
+		src("kafka", map[string]any{"topic": "logs", "partition": int64(2), "offset": int64(42), sdk.SourceSeq: int64(1)}),
+		src("file", map[string]any{"path": "/var/log/messages", "offset": int64(1234), "host": "web-1"}),
+		src("file", map[string]any{"path": long, "offset": int64(0), "host": "web-1"}),
+		src("stdin", map[string]any{"host": "web-1"}),
+		sdktest.Event(map[string]any{"message": "no coordinates"}),
+	}
+	if err := o.Write(context.Background(), append(events, events[5])); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Accepted()
+	want := []string{"logs-2-41", "logs-2-42-1", "web-1:/var/log/messages:1234", "", "", "", ""}
+	if len(got) != len(want) {
+		t.Fatalf("%d accepted, want %d", len(got), len(want))
+	}
+	for i, a := range got {
+		if i == 3 {
+			if len(a.ID) != 64 {
+				t.Errorf("a long path's id %q, want a SHA-256", a.ID)
+			}
+			continue
+		}
+		if a.ID != want[i] {
+			t.Errorf("event %d: id %q, want %q", i, a.ID, want[i])
+		}
+	}
+	if n := log.count("document_id_from_source"); n != 1 {
+		t.Errorf("%d warnings about events without a source, want 1", n)
+	}
+	// The same id as the template Logstash users write.
+	tmpl, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "ids",
+		"document_id": "%{[@metadata][kafka][topic]}-%{[@metadata][kafka][partition]}-%{[@metadata][kafka][offset]}"})
+	e := sdktest.Event(map[string]any{"[@metadata][kafka][topic]": "logs", "[@metadata][kafka][partition]": int64(2), "[@metadata][kafka][offset]": int64(41)})
+	if err := tmpl.Write(context.Background(), []*sdk.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Accepted(); got[len(got)-1].ID != "logs-2-41" {
+		t.Errorf("template id %q", got[len(got)-1].ID)
 	}
 }
