@@ -13,6 +13,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/gostash/gostash/plugins/outputs/elasticsearch/fakees"
 	"github.com/gostash/gostash/sdk/sdktest/testenv"
 )
 
@@ -224,4 +225,87 @@ output "elasticsearch" "search" {
 			t.Fatalf("document %d: _version %d, want 2 (written by both reads, the second overwriting)", i, h.Version)
 		}
 	}
+}
+
+// sequenceOf reads the generator's [event][sequence] of an accepted
+// document.
+func sequenceOf(t *testing.T, doc json.RawMessage) int {
+	t.Helper()
+	var d struct {
+		Event struct {
+			Sequence *int `json:"sequence"`
+		} `json:"event"`
+	}
+	if json.Unmarshal(doc, &d) != nil || d.Event.Sequence == nil {
+		t.Fatalf("document without [event][sequence]: %s", doc)
+	}
+	return *d.Event.Sequence
+}
+
+// exactlyOnce checks that the fault server holds each of the generator's
+// n events once.
+func exactlyOnce(t *testing.T, srv *fakees.Server, n int, log string) {
+	t.Helper()
+	seen := map[int]int{}
+	for _, a := range srv.Accepted() {
+		seen[sequenceOf(t, a.Doc)]++
+	}
+	missing, dups := 0, 0
+	for i := range n {
+		switch c := seen[i]; {
+		case c == 0:
+			missing++
+		case c > 1:
+			dups += c - 1
+		}
+	}
+	if missing > 0 || dups > 0 || len(seen) != n {
+		t.Fatalf("%d of %d events missing, %d duplicates, %d distinct\n%s", missing, n, dups, len(seen), log)
+	}
+}
+
+// The core writes each output on 2 x workers + 2 streams: as many bulk
+// requests are in flight at once, each answering for its own batch. With
+// slow answers and some documents refused (429) and retried inside their
+// batch's write, the others go on, and every event lands once.
+func TestElasticsearchBulkRequestsInFlight(t *testing.T) {
+	srv := fakees.New(func(n int, actions []fakees.Action) fakees.Fault {
+		f := fakees.Fault{Delay: 200 * time.Millisecond}
+		if n%4 == 0 {
+			f.Item = func(i int, _ fakees.Action) int {
+				if i%3 == 0 {
+					return 429
+				}
+				return 0
+			}
+		}
+		return f
+	})
+	defer srv.Close()
+	const n = 5000
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+pipeline {
+  workers    = 2
+  batch_size = 100
+}
+input "generator" "in" {
+  count = %d
+}
+output "elasticsearch" "search" {
+  hosts                  = ["%s"]
+  index                  = "inflight"
+  retry_initial_interval = 1
+}`, n, srv.URL))
+	start := time.Now()
+	_, stderr, code := gostash(t, "", "-f", cfg, "--path.data", filepath.Join(t.TempDir(), "data"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	exactlyOnce(t, srv, n, stderr)
+	// 6 streams (workers 2): with 200 ms answers one at a time would take
+	// 50 requests x 0.2 s = 10 s at least, plus the retries.
+	if in := srv.MaxInFlight(); in < 4 || in > 6 {
+		t.Fatalf("%d bulk requests in flight at most, want 4 to 6 (2 x workers + 2 streams)", in)
+	}
+	t.Logf("%d requests, at most %d in flight, %v", srv.Requests(), srv.MaxInFlight(), time.Since(start).Round(time.Millisecond))
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostash/gostash/plugins/outputs/elasticsearch/internal/fakees"
+	"github.com/gostash/gostash/plugins/outputs/elasticsearch/fakees"
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
 	"github.com/gostash/gostash/sdk/sdktest/testenv"
