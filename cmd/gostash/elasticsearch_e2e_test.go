@@ -309,3 +309,118 @@ output "elasticsearch" "search" {
 	}
 	t.Logf("%d requests, at most %d in flight, %v", srv.Requests(), srv.MaxInFlight(), time.Since(start).Round(time.Millisecond))
 }
+
+// noLoss checks that the fault server holds each of the generator's n
+// events, and returns how many it got more than once (a retransmit of a
+// request the engine took but whose answer was lost).
+func noLoss(t *testing.T, srv *fakees.Server, n int, log string) (again int) {
+	t.Helper()
+	seen := map[int]int{}
+	for _, a := range srv.Accepted() {
+		seen[sequenceOf(t, a.Doc)]++
+	}
+	missing := 0
+	for i := range n {
+		switch c := seen[i]; {
+		case c == 0:
+			missing++
+		case c > 1:
+			again += c - 1
+		}
+	}
+	if missing > 0 || len(seen) != n {
+		t.Fatalf("%d of %d events missing, %d distinct\n%s", missing, n, len(seen), log)
+	}
+	return again
+}
+
+const generatorToFakeES = `
+pipeline {
+  workers    = 2
+  batch_size = 100
+}
+input "generator" "in" {
+  count = %d
+  rate  = %d
+}
+output "elasticsearch" "search" {
+  hosts       = ["%s"]
+  index       = "faults"
+  document_id = "%%{[event][sequence]}"
+  timeout     = 1
+}`
+
+// Fault server cases through the real binary: answers slower than
+// timeout, connections reset mid-request, the engine down for 10 s. The
+// batches are retried until the engine has them: nothing is lost, and
+// what a lost answer makes arrive twice overwrites its own document.
+func TestElasticsearchFaultsThroughTheBinary(t *testing.T) {
+	t.Run("slow answers time out and are retried", func(t *testing.T) {
+		srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
+			if n%5 == 2 {
+				return fakees.Fault{Delay: 2500 * time.Millisecond}
+			}
+			return fakees.Fault{}
+		})
+		defer srv.Close()
+		const n = 3000
+		cfg := writeFile(t, "p.hcl", fmt.Sprintf(generatorToFakeES, n, 0, srv.URL))
+		_, stderr, code := gostash(t, "", "-f", cfg, "--path.data", filepath.Join(t.TempDir(), "data"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		again := noLoss(t, srv, n, stderr)
+		if srv.Distinct() != n {
+			t.Fatalf("%d distinct ids, want %d", srv.Distinct(), n)
+		}
+		if !strings.Contains(stderr, "deadline exceeded") {
+			t.Fatalf("no timeout in the log:\n%s", stderr)
+		}
+		t.Logf("%d requests, %d documents sent again after a timeout (same ids: overwritten)", srv.Requests(), again)
+	})
+	t.Run("connections reset mid-request", func(t *testing.T) {
+		srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
+			return fakees.Fault{Reset: n%3 == 0}
+		})
+		defer srv.Close()
+		const n = 3000
+		cfg := writeFile(t, "p.hcl", fmt.Sprintf(generatorToFakeES, n, 0, srv.URL))
+		_, stderr, code := gostash(t, "", "-f", cfg, "--path.data", filepath.Join(t.TempDir(), "data"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		exactlyOnce(t, srv, n, stderr) // a reset request was taken by nobody
+		if !strings.Contains(stderr, "connection reset") && !strings.Contains(stderr, "EOF") {
+			t.Fatalf("no reset in the log:\n%s", stderr)
+		}
+		t.Logf("%d requests, a third of them reset", srv.Requests())
+	})
+	t.Run("engine down for 10 s", func(t *testing.T) {
+		srv := fakees.New(nil)
+		defer srv.Close()
+		const n, rate = 6000, 300 // 20 s of events
+		cfg := writeFile(t, "p.hcl", fmt.Sprintf(generatorToFakeES, n, rate, srv.URL))
+		cmd, _, errb := startGostash(t, "-f", cfg, "--path.data", filepath.Join(t.TempDir(), "data"))
+		if !waitFor(15*time.Second, func() bool { return len(srv.Accepted()) >= 600 }) {
+			t.Fatalf("nothing indexed within 15 s\n%s", errb)
+		}
+		srv.Down()
+		before := len(srv.Accepted())
+		time.Sleep(10 * time.Second)
+		if err := srv.Up(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("down for 10 s after %d documents", before)
+		if err := waitExit(cmd, 60*time.Second); err != nil {
+			t.Fatalf("gostash: %v\n%s", err, errb)
+		}
+		again := noLoss(t, srv, n, errb.String())
+		if srv.Distinct() != n {
+			t.Fatalf("%d distinct ids, want %d", srv.Distinct(), n)
+		}
+		if !strings.Contains(errb.String(), "connection refused") {
+			t.Fatalf("no refused connection in the log:\n%s", errb)
+		}
+		t.Logf("%d requests; %d documents sent again (answers cut by the outage)", srv.Requests(), again)
+	})
+}
