@@ -62,6 +62,8 @@ type Server struct {
 	gzipped  int
 	inflight int
 	maxIn    int
+	calls    []Call
+	known    map[string]bool // paths a PUT created
 }
 
 // MaxInFlight returns the most bulk requests that were being answered at
@@ -143,18 +145,45 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/" && r.Method == http.MethodGet:
 		fmt.Fprint(w, `{"name":"fakees","cluster_name":"fake","version":{"number":"8.19.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
-	case strings.HasPrefix(r.URL.Path, "/_index_template/"):
-		if r.Method == http.MethodHead {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		fmt.Fprint(w, `{"acknowledged":true}`)
 	case strings.HasSuffix(r.URL.Path, "/_bulk") && r.Method == http.MethodPost:
 		s.bulk(w, r)
 	default:
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"error":{"type":"not_found","reason":"fakees does not serve %s %s"},"status":404}`, r.Method, r.URL.Path)
+		// Anything else (templates, ILM policies, aliases, indices) is
+		// recorded; a PUT creates what GET and HEAD then find.
+		body, _ := io.ReadAll(r.Body)
+		path := r.URL.EscapedPath()
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Method: r.Method, Path: path, Body: string(body)})
+		if s.known == nil {
+			s.known = map[string]bool{}
+		}
+		known := s.known[path]
+		if r.Method == http.MethodPut {
+			s.known[path] = true
+		}
+		s.mu.Unlock()
+		switch {
+		case r.Method == http.MethodPut:
+			fmt.Fprint(w, `{"acknowledged":true}`)
+		case known:
+			fmt.Fprint(w, `{}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"error":{"type":"resource_not_found_exception","reason":"fakees has no %s"},"status":404}`, path)
+		}
 	}
+}
+
+// Call is a request other than a bulk one.
+type Call struct {
+	Method, Path, Body string
+}
+
+// Calls returns the requests other than bulk ones, in order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
 }
 
 func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
