@@ -15,6 +15,11 @@ const (
 	SourceType = "type"
 	// SourceHeaders holds a Kafka record's headers (a map of strings).
 	SourceHeaders = "headers"
+	// SourceSeq is an event's place (1, 2, ...) among the events one
+	// source record gave when it gave several (a Kafka record holding a
+	// JSON array): with the rest it names the event alone. The first
+	// event, and the only one, has none. decorate_events does not copy it.
+	SourceSeq = "seq"
 )
 
 // SetSource attaches an input's source coordinates to e; coords names

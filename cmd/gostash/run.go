@@ -173,6 +173,21 @@ func hasBlock(cfg *config.Pipeline, kind sdk.Kind, typ string) bool {
 	return false
 }
 
+// wantsSourceCoordinates says whether inputs attach where each event came
+// from: a decorate_events filter writes it out, and an output that sets
+// document_id_from_source (the elasticsearch output) makes ids of it.
+func wantsSourceCoordinates(cfg *config.Pipeline) bool {
+	if hasBlock(cfg, sdk.KindFilter, "decorate_events") {
+		return true
+	}
+	for _, b := range cfg.Blocks() {
+		if b.Kind == sdk.KindOutput && b.Config["document_id_from_source"] == true {
+			return true
+		}
+	}
+	return false
+}
+
 func runPipeline(o *options, stdout, stderr io.Writer) int {
 	log, hl := loggers(o, stderr)
 	ctx, stop := signalContext(log)
@@ -219,7 +234,7 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	}
 	p := pipeline.New(pipeline.Settings{
 		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
-		SourceCoordinates: hasBlock(l.cfg, sdk.KindFilter, "decorate_events"),
+		SourceCoordinates: wantsSourceCoordinates(l.cfg),
 		DrainTimeout:      o.drainTimeout,
 	}, blocks, log)
 	if f, ok := stdout.(*os.File); ok && writesStdout(l.cfg) {

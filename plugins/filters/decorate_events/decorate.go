@@ -99,7 +99,7 @@ func (f *Filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 	typ, _ := src[sdk.SourceType].(string)
 	out := make(map[string]any, len(src))
 	for k, v := range src {
-		if k == sdk.SourceType || k == sdk.SourceHeaders && !f.headers {
+		if k == sdk.SourceType || k == sdk.SourceSeq || k == sdk.SourceHeaders && !f.headers {
 			continue
 		}
 		if f.fields != nil && !slices.Contains(f.fields, k) && !(k == sdk.SourceHeaders && f.headers) {

@@ -496,12 +496,16 @@ func (d *decoder) decode(m *sarama.ConsumerMessage, dst []*sdk.Event, in *Input)
 	} else {
 		d.recs = d.dec.Decode(codecs.Line{Data: m.Value}, now, d.recs)
 	}
-	for _, r := range d.recs {
+	for j, r := range d.recs {
 		if in.set.decorate != decorateNone {
 			r.Event.Metadata()["kafka"] = coordinates(m, in, in.set.decorate == decorateExtended, false)
 		}
 		if in.env.SourceCoordinates {
-			sdk.SetSource(r.Event, "kafka", coordinates(m, in, true, true))
+			k := coordinates(m, in, true, true)
+			if j > 0 {
+				k[sdk.SourceSeq] = int64(j)
+			}
+			sdk.SetSource(r.Event, "kafka", k)
 		}
 		dst = append(dst, r.Event)
 	}

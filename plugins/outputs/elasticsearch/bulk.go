@@ -387,17 +387,31 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 		}
 		action = a
 	}
-	index, ok := s.index.RenderStrict(e)
-	if !ok {
-		return fmt.Sprintf("index %q gave %q for this event: a field it names is missing (or the event has no @timestamp)", s.index.String(), index)
-	}
-	if reason := invalidIndex(index); reason != "" {
-		return fmt.Sprintf("index %q gave %q for this event: %s", s.index.String(), index, reason)
+	var index string
+	if s.dataStream {
+		index = dataStreamOf(s, e)
+		if reason := invalidIndex(index); reason != "" {
+			return fmt.Sprintf("data stream %q for this event: %s", index, reason)
+		}
+	} else {
+		var ok bool
+		if index, ok = s.index.RenderStrict(e); !ok {
+			return fmt.Sprintf("index %q gave %q for this event: a field it names is missing (or the event has no @timestamp)", s.index.String(), index)
+		}
+		if reason := invalidIndex(index); reason != "" {
+			return fmt.Sprintf("index %q gave %q for this event: %s", s.index.String(), index, reason)
+		}
 	}
 	var id string
 	if s.documentID != nil {
+		var ok bool
 		if id, ok = s.documentID.RenderStrict(e); !ok {
 			return fmt.Sprintf("document_id %q gave %q for this event: a field it names is missing", s.documentID.String(), id)
+		}
+	}
+	if s.idFromSource {
+		if id = sourceID(e); id == "" && !o.noSourceWarned.Swap(true) {
+			o.logger.Warn("document_id_from_source: an event's input says no place it came from (stdin and generator do not); such events get the engine's id, and a retransmit of one adds a copy")
 		}
 	}
 	if id == "" && (action == "update" || action == "delete") {
@@ -445,4 +459,29 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 	w.arena = a
 	w.items[i] = item{start: start, end: len(a), action: action}
 	return ""
+}
+
+// dataStreamOf is the data stream event e goes to, TYPE-DATASET-NAMESPACE:
+// the event's own [data_stream] fields with data_stream_auto_routing, the
+// settings for those it lacks; with data_stream_sync_fields the event's
+// fields are set to what was chosen.
+func dataStreamOf(s *settings, e *sdk.Event) string {
+	typ, dataset, ns := s.dsType, s.dsDataset, s.dsNamespace
+	if s.dsRouting {
+		if v, ok := e.GetString("[data_stream][type]"); ok && v != "" {
+			typ = v
+		}
+		if v, ok := e.GetString("[data_stream][dataset]"); ok && v != "" {
+			dataset = v
+		}
+		if v, ok := e.GetString("[data_stream][namespace]"); ok && v != "" {
+			ns = v
+		}
+	}
+	if s.dsSync {
+		_ = e.Set("[data_stream][type]", typ)
+		_ = e.Set("[data_stream][dataset]", dataset)
+		_ = e.Set("[data_stream][namespace]", ns)
+	}
+	return typ + "-" + dataset + "-" + ns
 }

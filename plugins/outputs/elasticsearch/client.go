@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -98,8 +99,85 @@ func (o *Output) connect(ctx context.Context) (*elasticsearch.Client, error) {
 			return nil, err
 		}
 	}
+	if s.ilm {
+		if err := o.setupILM(ctx, client); err != nil {
+			return nil, err
+		}
+	}
 	o.client, o.flavor, o.rt = client, flavor, rt
 	return client, nil
+}
+
+// defaultILMPolicy is Logstash's logstash-policy: roll over at 50 GB or
+// 30 days.
+const defaultILMPolicy = `{"policy":{"phases":{"hot":{"actions":{"rollover":{"max_size":"50gb","max_age":"30d"}}}}}}`
+
+// setupILM does what Logstash does at start with ILM on: the default
+// policy is created when missing (another must exist), and the first
+// index <ALIAS-PATTERN> is created with the alias as its write index,
+// unless the alias exists.
+func (o *Output) setupILM(ctx context.Context, client *elasticsearch.Client) error {
+	s := o.set
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	call := func(method, path, body string) (int, []byte, error) {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, _ := http.NewRequestWithContext(ctx, method, path, r)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := client.Perform(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))
+		return res.StatusCode, bytes.TrimSpace(b), nil
+	}
+	policy := "/_ilm/policy/" + url.PathEscape(s.ilmPolicy)
+	st, body, err := call(http.MethodGet, policy, "")
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot check ILM policy %q: %w", s.ilmPolicy, err)
+	case st == http.StatusNotFound && s.ilmPolicy == "logstash-policy":
+		if st, body, err = call(http.MethodPut, policy, defaultILMPolicy); err != nil || st/100 != 2 {
+			return fmt.Errorf("cannot create ILM policy %q (status %d): %v %s", s.ilmPolicy, st, err, body)
+		}
+		o.logger.Info("created the ILM policy", "ilm_policy", s.ilmPolicy)
+	case st == http.StatusNotFound:
+		return fmt.Errorf("ILM policy %q does not exist: create it, or use logstash-policy, which the output creates", s.ilmPolicy)
+	case st/100 != 2:
+		return fmt.Errorf("cannot check ILM policy %q (status %d): %s", s.ilmPolicy, st, body)
+	}
+	st, body, err = call(http.MethodHead, "/_alias/"+url.PathEscape(s.ilmAlias), "")
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot check rollover alias %q: %w", s.ilmAlias, err)
+	case st/100 == 2:
+		return nil // bootstrapped already
+	case st != http.StatusNotFound:
+		return fmt.Errorf("cannot check rollover alias %q (status %d): %s", s.ilmAlias, st, body)
+	}
+	first := "<" + s.ilmAlias + "-" + s.ilmPattern + ">"
+	create := fmt.Sprintf(`{"aliases":{%s:{"is_write_index":true}},"settings":{"index.lifecycle.name":%s,"index.lifecycle.rollover_alias":%s}}`,
+		jsonString(s.ilmAlias), jsonString(s.ilmPolicy), jsonString(s.ilmAlias))
+	st, body, err = call(http.MethodPut, "/"+url.PathEscape(first), create)
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot create the first index %s of rollover alias %q: %w", first, s.ilmAlias, err)
+	case st/100 == 2, st == http.StatusBadRequest && bytes.Contains(body, []byte("resource_already_exists_exception")):
+		o.logger.Info("created the first index of the rollover alias", "index", first, "ilm_rollover_alias", s.ilmAlias)
+		return nil
+	}
+	return fmt.Errorf("cannot create the first index %s of rollover alias %q (status %d): %s", first, s.ilmAlias, st, body)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // detect asks GET / what the engine is: Elasticsearch answers (even the

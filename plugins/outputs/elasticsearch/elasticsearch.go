@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -29,10 +30,12 @@ var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _b
 		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`. Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
 	Field(sdk.String("index").
 		Doc("The index, a sprintf template: `\"logs-%{+YYYY.MM.dd}\"` takes the date from the event's @timestamp in UTC. An event whose index still holds an unresolved %{...} is dead-lettered without being sent. Default: `\"ecs-logstash-%{+yyyy.MM.dd}\"`, or `\"logstash-%{+yyyy.MM.dd}\"` with `ecs_compatibility = \"disabled\"` (data streams and ILM are not managed: see the README).")).
-	Field(sdk.String("action").Default("index").
-		Doc("`index`, `create`, `update` or `delete`; a sprintf template (\"%{[@metadata][action]}\") is resolved per event, and an event whose action is none of these is dead-lettered.")).
+	Field(sdk.String("action").
+		Doc("`index`, `create`, `update` or `delete`; a sprintf template (\"%{[@metadata][action]}\") is resolved per event, and an event whose action is none of these is dead-lettered. Default: `index`, `create` for a data stream.")).
 	Field(sdk.String("document_id").
 		Doc("The document id, a sprintf template (`\"%{[@metadata][kafka][topic]}-%{[@metadata][kafka][partition]}-%{[@metadata][kafka][offset]}\"` makes a retransmit overwrite instead of duplicate). Unset: the engine chooses. An event whose id still holds an unresolved %{...} is dead-lettered.")).
+	Field(sdk.Bool("document_id_from_source").Default(false).
+		Doc("Give each document an id made of where its event came from, so that an event sent again (after a crash, or a topic read again by another group) overwrites its document instead of adding a copy: `TOPIC-PARTITION-OFFSET` from the kafka input (the id the `document_id` example above makes; `-N` added for the Nth event of a record that gave several), `HOST:PATH:OFFSET` from the file input (a SHA-256 when over 512 bytes). Events of an input that has no such place (stdin, generator) get the engine's id. Not with `document_id`.")).
 	Field(sdk.String("routing").
 		Doc("The routing key, a sprintf template.")).
 	Field(sdk.String("pipeline").
@@ -78,7 +81,25 @@ var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _b
 	Field(sdk.Bool("template_overwrite").Default(false).
 		Doc("Replace a template of that name already in the engine; by default an existing one is kept.")).
 	Field(sdk.String("data_stream").Default("false").OneOf("false", "auto", "true").
-		Doc("Data streams are not written yet: only `false` (plain indices) is accepted."))
+		Doc("`true` writes to the data stream `TYPE-DATASET-NAMESPACE` (the three settings below) with `action = \"create\"`, as Logstash 8; not with `index`, `document_id`, another `action` or `ilm_enabled`. `auto`: a data stream when `index` is not set and ECS is on (Logstash's default; gostash's default stays plain indices).")).
+	Field(sdk.String("data_stream_type").Default("logs").OneOf("logs", "metrics", "synthetics", "traces").
+		Doc("The data stream's type.")).
+	Field(sdk.String("data_stream_dataset").Default("generic").
+		Doc("The data stream's dataset.")).
+	Field(sdk.String("data_stream_namespace").Default("default").
+		Doc("The data stream's namespace.")).
+	Field(sdk.Bool("data_stream_auto_routing").Default(true).
+		Doc("An event's own `[data_stream][type]`, `[dataset]` and `[namespace]` choose its data stream (the settings above for those it lacks).")).
+	Field(sdk.Bool("data_stream_sync_fields").Default(true).
+		Doc("Set the event's `[data_stream]` fields to the data stream it is written to.")).
+	Field(sdk.String("ilm_enabled").Default("false").OneOf("false", "true").
+		Doc("`true` writes to the rollover alias `ilm_rollover_alias` managed by the policy `ilm_policy`: at the first connection the default `logstash-policy` is created when missing (rollover at 50gb or 30d), and the first index `ALIAS-PATTERN` with the alias as its write index. Logstash's `auto` is not taken: ILM is on only when asked. Not with `index` or data streams.")).
+	Field(sdk.String("ilm_rollover_alias").
+		Doc("The write alias. Default: `ecs-logstash`, or `logstash` with `ecs_compatibility = \"disabled\"`.")).
+	Field(sdk.String("ilm_pattern").Default("{now/d}-000001").
+		Doc("The first index's suffix, date math allowed: the first index is `<ALIAS-PATTERN>`.")).
+	Field(sdk.String("ilm_policy").Default("logstash-policy").
+		Doc("The ILM policy; one other than `logstash-policy` must exist already. Indices after the first take it, and the alias, from the index template (`template`: `index.lifecycle.name`, `index.lifecycle.rollover_alias`)."))
 
 func init() {
 	sdk.RegisterOutput("elasticsearch", spec, New).WithValidate(validate)
@@ -96,6 +117,7 @@ type settings struct {
 	action         *sdk.Template
 	staticAction   string // "" when action is a template
 	documentID     *sdk.Template
+	idFromSource   bool
 	routing        *sdk.Template
 	pipeline       *sdk.Template
 	docAsUpsert    bool
@@ -115,6 +137,12 @@ type settings struct {
 	templateName   string
 	templateOver   bool
 	maxBulk        int
+
+	dataStream                      bool
+	dsType, dsDataset, dsNamespace  string
+	dsRouting, dsSync               bool
+	ilm                             bool
+	ilmAlias, ilmPattern, ilmPolicy string
 }
 
 func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
@@ -174,15 +202,27 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		}
 	}
 
-	s.action = tmpl("action", c.String("action"))
+	action := c.String("action")
+	if action == "" {
+		action = "index"
+	}
+	s.action = tmpl("action", action)
 	if s.action != nil && s.action.IsStatic() {
-		s.staticAction = c.String("action")
+		s.staticAction = action
 		if !isAction(s.staticAction) {
 			ds.Errorf([]string{"action"}, "action %q is not one of index, create, update, delete", s.staticAction)
 		}
 	}
+	s.idFromSource = c.Bool("document_id_from_source")
 	if c.Has("document_id") && c.String("document_id") != "" {
 		s.documentID = tmpl("document_id", c.String("document_id"))
+		if s.idFromSource {
+			ds.Errorf([]string{"document_id_from_source"}, "give either document_id or document_id_from_source, not both")
+		}
+	} else if s.idFromSource {
+		if s.staticAction == "update" || s.staticAction == "delete" {
+			ds.Errorf([]string{"document_id_from_source"}, "action %q needs a document_id: an id from the source does not name a document to %s", s.staticAction, s.staticAction)
+		}
 	} else if s.staticAction == "update" || s.staticAction == "delete" {
 		ds.Errorf([]string{"document_id"}, "action %q needs a document_id: which document to %s", s.staticAction, s.staticAction)
 	}
@@ -243,8 +283,48 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 			ds.Errorf([]string{"max_retries"}, "max_retries must be 0 or more, or unset to retry until the engine takes the document")
 		}
 	}
-	if c.String("data_stream") != "false" {
-		ds.Errorf([]string{"data_stream"}, "data streams are not supported yet: set data_stream = \"false\" and an index")
+	s.ilm = c.String("ilm_enabled") == "true"
+	switch c.String("data_stream") {
+	case "true":
+		s.dataStream = true
+	case "auto":
+		s.dataStream = !c.Has("index") && ecs && !s.ilm
+	}
+	if s.dataStream {
+		s.dsType, s.dsDataset, s.dsNamespace = c.String("data_stream_type"), c.String("data_stream_dataset"), c.String("data_stream_namespace")
+		s.dsRouting, s.dsSync = c.Bool("data_stream_auto_routing"), c.Bool("data_stream_sync_fields")
+		for _, bad := range []string{"index", "document_id", "ilm_enabled"} {
+			if c.Has(bad) && c.String(bad) != "" && c.String(bad) != "false" {
+				ds.Errorf([]string{bad}, "%s does not go with data_stream: a data stream is named TYPE-DATASET-NAMESPACE and takes documents with create and the engine's ids", bad)
+			}
+		}
+		if c.String("action") != "" && c.String("action") != "create" {
+			ds.Errorf([]string{"action"}, "a data stream takes only action = \"create\"")
+		}
+		if s.idFromSource {
+			ds.Errorf([]string{"document_id_from_source"}, "document_id_from_source does not go with data_stream: a data stream takes the engine's ids")
+		}
+		if reason := invalidIndex(s.dsType + "-" + s.dsDataset + "-" + s.dsNamespace); reason != "" {
+			ds.Errorf([]string{"data_stream_dataset"}, "data stream %q: %s", s.dsType+"-"+s.dsDataset+"-"+s.dsNamespace, reason)
+		}
+		s.index, s.staticAction = nil, "create"
+	}
+	if s.ilm {
+		if c.Has("index") {
+			ds.Errorf([]string{"index"}, "index does not go with ilm_enabled: the events go to ilm_rollover_alias")
+		}
+		s.ilmAlias = c.String("ilm_rollover_alias")
+		if s.ilmAlias == "" {
+			s.ilmAlias = "logstash"
+			if ecs {
+				s.ilmAlias = "ecs-logstash"
+			}
+		}
+		if reason := invalidIndex(s.ilmAlias); reason != "" || strings.Contains(s.ilmAlias, "%{") {
+			ds.Errorf([]string{"ilm_rollover_alias"}, "ilm_rollover_alias %q: %s", s.ilmAlias, reason+" (a fixed name: no %{...})")
+		}
+		s.ilmPattern, s.ilmPolicy = c.String("ilm_pattern"), c.String("ilm_policy")
+		s.index, _ = sdk.ParseTemplate(s.ilmAlias)
 	}
 
 	s.templateName = c.String("template_name")
@@ -327,6 +407,8 @@ type Output struct {
 	rt     *productTransport
 
 	bufs sync.Pool // *write
+
+	noSourceWarned atomic.Bool // document_id_from_source met an event without a source place
 }
 
 // New builds the output. It connects (flavor, template) at the first

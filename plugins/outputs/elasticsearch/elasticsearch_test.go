@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostash/gostash/plugins/outputs/elasticsearch/internal/fakees"
+	"github.com/gostash/gostash/plugins/outputs/elasticsearch/fakees"
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
 	"github.com/gostash/gostash/sdk/sdktest/testenv"
@@ -64,8 +64,10 @@ func TestValidate(t *testing.T) {
 		{"CA not PEM", map[string]any{"ssl_certificate_authorities": []any{good}}, "holds no PEM certificate"},
 		{"missing template", map[string]any{"template": filepath.Join(dir, "nope.json")}, "cannot read the index template"},
 		{"legacy template", map[string]any{"template": legacy}, "has no index_patterns"},
-		{"data streams", map[string]any{"data_stream": "true"}, "data streams are not supported yet"},
 		{"intervals", map[string]any{"retry_initial_interval": 10, "retry_max_interval": 5}, "retry_max_interval must be at least"},
+		{"id from source", map[string]any{"document_id_from_source": true}, ""},
+		{"two ids", map[string]any{"document_id_from_source": true, "document_id": "%{id}"}, "either document_id or document_id_from_source"},
+		{"delete by source id", map[string]any{"document_id_from_source": true, "action": "delete"}, "needs a document_id"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := errorsOf(sdktest.Validate(comp(t), c.settings))
@@ -637,5 +639,164 @@ func TestFaultDeadHostIsSkipped(t *testing.T) {
 	}
 	if o.pool.live() != 1 {
 		t.Fatalf("%d live hosts, want the dead one left out", o.pool.live())
+	}
+}
+
+// document_id_from_source: ids from the coordinates inputs attach, the
+// Kafka one equal to what the documented document_id template makes.
+func TestFaultDocumentIDFromSource(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, log := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "ids", "document_id_from_source": true})
+	src := func(typ string, coords map[string]any) *sdk.Event {
+		e := sdktest.Event(map[string]any{"message": "m"})
+		sdk.SetSource(e, typ, coords)
+		return e
+	}
+	long := "/var/log/" + strings.Repeat("d/", 300) + "messages"
+	events := []*sdk.Event{
+		src("kafka", map[string]any{"topic": "logs", "partition": int64(2), "offset": int64(41), "consumer_group": "g"}),
+		src("kafka", map[string]any{"topic": "logs", "partition": int64(2), "offset": int64(42), sdk.SourceSeq: int64(1)}),
+		src("file", map[string]any{"path": "/var/log/messages", "offset": int64(1234), "host": "web-1"}),
+		src("file", map[string]any{"path": long, "offset": int64(0), "host": "web-1"}),
+		src("stdin", map[string]any{"host": "web-1"}),
+		sdktest.Event(map[string]any{"message": "no coordinates"}),
+	}
+	if err := o.Write(context.Background(), append(events, events[5])); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Accepted()
+	want := []string{"logs-2-41", "logs-2-42-1", "web-1:/var/log/messages:1234", "", "", "", ""}
+	if len(got) != len(want) {
+		t.Fatalf("%d accepted, want %d", len(got), len(want))
+	}
+	for i, a := range got {
+		if i == 3 {
+			if len(a.ID) != 64 {
+				t.Errorf("a long path's id %q, want a SHA-256", a.ID)
+			}
+			continue
+		}
+		if a.ID != want[i] {
+			t.Errorf("event %d: id %q, want %q", i, a.ID, want[i])
+		}
+	}
+	if n := log.count("document_id_from_source"); n != 1 {
+		t.Errorf("%d warnings about events without a source, want 1", n)
+	}
+	// The same id as the template Logstash users write.
+	tmpl, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "ids",
+		"document_id": "%{[@metadata][kafka][topic]}-%{[@metadata][kafka][partition]}-%{[@metadata][kafka][offset]}"})
+	e := sdktest.Event(map[string]any{"[@metadata][kafka][topic]": "logs", "[@metadata][kafka][partition]": int64(2), "[@metadata][kafka][offset]": int64(41)})
+	if err := tmpl.Write(context.Background(), []*sdk.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Accepted(); got[len(got)-1].ID != "logs-2-41" {
+		t.Errorf("template id %q", got[len(got)-1].ID)
+	}
+}
+
+// Data streams, against the fault server (the test engines have none):
+// create actions to TYPE-DATASET-NAMESPACE, an event's own [data_stream]
+// fields routing it, the fields synced into the document.
+func TestFaultDataStream(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "data_stream": "true", "data_stream_dataset": "nginx"})
+	events := []*sdk.Event{
+		sdktest.Event(map[string]any{"message": "a"}),
+		sdktest.Event(map[string]any{"message": "b", "[data_stream][dataset]": "syslog", "[data_stream][namespace]": "prod"}),
+		sdktest.Event(map[string]any{"message": "c", "[data_stream][namespace]": "Bad"}), // uppercase: refused
+	}
+	err := o.Write(context.Background(), events)
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 1 || werr.Items[0].Index != 2 || !strings.Contains(werr.Items[0].Reason, "logs-nginx-Bad") {
+		t.Fatalf("write: %v, want the third dead-lettered", err)
+	}
+	got := srv.Accepted()
+	if len(got) != 2 {
+		t.Fatalf("%d accepted", len(got))
+	}
+	for i, want := range []struct{ meta, ds string }{
+		{`{"_index":"logs-nginx-default"}`, `{"dataset":"nginx","namespace":"default","type":"logs"}`},
+		{`{"_index":"logs-syslog-prod"}`, `{"dataset":"syslog","namespace":"prod","type":"logs"}`},
+	} {
+		var doc struct {
+			DS json.RawMessage `json:"data_stream"`
+		}
+		json.Unmarshal(got[i].Doc, &doc)
+		var ds map[string]string
+		json.Unmarshal(doc.DS, &ds)
+		b, _ := json.Marshal(ds)
+		if got[i].Name != "create" || string(got[i].Meta) != want.meta || string(b) != want.ds {
+			t.Errorf("action %d: %s %s %s, want create %s %s", i, got[i].Name, got[i].Meta, b, want.meta, want.ds)
+		}
+	}
+	// Without routing and syncing: the settings only, the document as it is.
+	o, _ = open(t, map[string]any{"hosts": []any{srv.URL}, "data_stream": "true", "data_stream_type": "metrics",
+		"data_stream_auto_routing": false, "data_stream_sync_fields": false})
+	fresh := sdktest.Event(map[string]any{"message": "b", "[data_stream][dataset]": "syslog", "[data_stream][namespace]": "prod"})
+	if err := o.Write(context.Background(), []*sdk.Event{fresh}); err != nil {
+		t.Fatal(err)
+	}
+	if a := srv.Accepted()[2]; string(a.Meta) != `{"_index":"metrics-generic-default"}` || !strings.Contains(string(a.Doc), `"data_stream":{"dataset":"syslog","namespace":"prod"}`) {
+		t.Errorf("%s %s", a.Meta, a.Doc)
+	}
+	for _, c := range []struct {
+		settings map[string]any
+		want     string
+	}{
+		{map[string]any{"data_stream": "true", "index": "x"}, "index does not go with data_stream"},
+		{map[string]any{"data_stream": "true", "action": "index"}, "only action = \"create\""},
+		{map[string]any{"data_stream": "true", "document_id": "%{id}"}, "document_id does not go with data_stream"},
+		{map[string]any{"data_stream": "true", "data_stream_dataset": "a b"}, "cannot hold"},
+		{map[string]any{"data_stream": "auto", "index": "x"}, ""},
+	} {
+		if got := errorsOf(sdktest.Validate(comp(t), c.settings)); c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("%v: errors %q, want %q", c.settings, got, c.want)
+		}
+	}
+	// auto: a data stream when no index is set.
+	o, _ = open(t, map[string]any{"hosts": []any{srv.URL}, "data_stream": "auto"})
+	if !o.set.dataStream {
+		t.Error("data_stream = auto without index: not a data stream")
+	}
+}
+
+// ILM, against the fault server (the test engines have none): the default
+// policy created, the first index created with the alias as write index,
+// the documents sent to the alias; a second start finds both.
+func TestFaultILM(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "ilm_enabled": "true", "ecs_compatibility": "disabled"})
+	if err := o.Write(context.Background(), numbered(2)); err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, c := range srv.Calls() {
+		calls = append(calls, c.Method+" "+c.Path+" "+c.Body)
+	}
+	want := []string{
+		"GET /_ilm/policy/logstash-policy ",
+		"PUT /_ilm/policy/logstash-policy " + defaultILMPolicy,
+		"HEAD /_alias/logstash ",
+		`PUT /%3Clogstash-%7Bnow%2Fd%7D-000001%3E {"aliases":{"logstash":{"is_write_index":true}},"settings":{"index.lifecycle.name":"logstash-policy","index.lifecycle.rollover_alias":"logstash"}}`,
+	}
+	if strings.Join(calls, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+	for _, a := range srv.Accepted() {
+		if a.Index != "logstash" {
+			t.Fatalf("document to %q, want the alias", a.Index)
+		}
+	}
+	// A custom policy must exist.
+	o, _ = open(t, map[string]any{"hosts": []any{srv.URL}, "ilm_enabled": "true", "ilm_policy": "mine", "ilm_rollover_alias": "app"})
+	if err := o.Write(context.Background(), numbered(1)); err == nil || !strings.Contains(err.Error(), `ILM policy "mine" does not exist`) {
+		t.Fatalf("write: %v", err)
+	}
+	if got := errorsOf(sdktest.Validate(comp(t), map[string]any{"ilm_enabled": "true", "index": "x"})); !strings.Contains(got, "index does not go with ilm_enabled") {
+		t.Errorf("errors %q", got)
 	}
 }

@@ -1,9 +1,12 @@
 // Package fakees is an HTTP server that answers like Elasticsearch (with
 // the X-Elastic-Product header the Go client checks) for the faults a
 // real engine will not produce on demand: per-item 429/400/409/503 mixes,
-// whole-request 429/503, bulk answers with fewer items than actions. It
+// whole-request 429/503, bulk answers with fewer items than actions, slow
+// answers, connections reset mid-request, the engine down for a while. It
 // keeps the documents it accepted, so a test can check that each arrived
-// exactly once.
+// exactly once, and counts the bulk requests in flight at once. It is a
+// test helper (the output's tests and cmd/gostash's end-to-end tests),
+// not part of the plugin.
 package fakees
 
 import (
@@ -13,10 +16,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Action is one action of a bulk request as the server read it.
@@ -38,6 +43,12 @@ type Fault struct {
 	// Drop leaves this many items out of the end of the answer (the
 	// actions are still accepted: the engine took them, the answer lies).
 	Drop int
+	// Delay answers this much later (the actions are accepted at once, as
+	// a slow engine that indexed them but answers late).
+	Delay time.Duration
+	// Reset closes the connection (a TCP reset) once the request is read,
+	// without an answer, accepting nothing.
+	Reset bool
 }
 
 // Server is the fake engine.
@@ -49,6 +60,54 @@ type Server struct {
 	requests int
 	docs     []Action // accepted, in order
 	gzipped  int
+	inflight int
+	maxIn    int
+	calls    []Call
+	known    map[string]bool // paths a PUT created
+}
+
+// MaxInFlight returns the most bulk requests that were being answered at
+// once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxIn
+}
+
+// Down closes the listener and every open connection: the engine is gone
+// (connections are refused) until Up.
+func (s *Server) Down() {
+	s.Listener.Close()
+	s.CloseClientConnections()
+}
+
+// Up listens again on the same address.
+func (s *Server) Up() error {
+	l, err := net.Listen("tcp", s.Listener.Addr().String())
+	if err != nil {
+		return err
+	}
+	s.Listener = l
+	go s.Config.Serve(l)
+	return nil
+}
+
+// Distinct returns how many accepted actions have distinct ids (actions
+// without an id count one each).
+func (s *Server) Distinct() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := map[string]bool{}
+	n := 0
+	for _, a := range s.docs {
+		if a.ID == "" {
+			n++
+		} else if !ids[a.Index+"/"+a.ID] {
+			ids[a.Index+"/"+a.ID] = true
+			n++
+		}
+	}
+	return n
 }
 
 // New starts a server that answers each bulk request (counted from 1) as
@@ -86,18 +145,45 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/" && r.Method == http.MethodGet:
 		fmt.Fprint(w, `{"name":"fakees","cluster_name":"fake","version":{"number":"8.19.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
-	case strings.HasPrefix(r.URL.Path, "/_index_template/"):
-		if r.Method == http.MethodHead {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		fmt.Fprint(w, `{"acknowledged":true}`)
 	case strings.HasSuffix(r.URL.Path, "/_bulk") && r.Method == http.MethodPost:
 		s.bulk(w, r)
 	default:
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"error":{"type":"not_found","reason":"fakees does not serve %s %s"},"status":404}`, r.Method, r.URL.Path)
+		// Anything else (templates, ILM policies, aliases, indices) is
+		// recorded; a PUT creates what GET and HEAD then find.
+		body, _ := io.ReadAll(r.Body)
+		path := r.URL.EscapedPath()
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Method: r.Method, Path: path, Body: string(body)})
+		if s.known == nil {
+			s.known = map[string]bool{}
+		}
+		known := s.known[path]
+		if r.Method == http.MethodPut {
+			s.known[path] = true
+		}
+		s.mu.Unlock()
+		switch {
+		case r.Method == http.MethodPut:
+			fmt.Fprint(w, `{"acknowledged":true}`)
+		case known:
+			fmt.Fprint(w, `{}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprintf(w, `{"error":{"type":"resource_not_found_exception","reason":"fakees has no %s"},"status":404}`, path)
+		}
 	}
+}
+
+// Call is a request other than a bulk one.
+type Call struct {
+	Method, Path, Body string
+}
+
+// Calls returns the requests other than bulk ones, in order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
 }
 
 func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
@@ -118,19 +204,52 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.requests++
 	if gz {
 		s.gzipped++
+	}
+	if s.inflight++; s.inflight > s.maxIn {
+		s.maxIn = s.inflight
 	}
 	var f Fault
 	if s.plan != nil {
 		f = s.plan(s.requests, actions)
 	}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		s.mu.Unlock()
+	}()
+	if f.Reset {
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0) // RST, not FIN
+			}
+			conn.Close()
+		}
+		return
+	}
+	out := s.answer(f, actions)
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if f.Status != 0 {
 		w.WriteHeader(f.Status)
-		fmt.Fprintf(w, `{"error":{"type":"fault","reason":"fakees answers %d"},"status":%d}`, f.Status, f.Status)
-		return
+	}
+	w.Write(out)
+}
+
+// answer accepts the actions f lets through and writes the answer.
+func (s *Server) answer(f Fault, actions []Action) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Status != 0 {
+		return fmt.Appendf(nil, `{"error":{"type":"fault","reason":"fakees answers %d"},"status":%d}`, f.Status, f.Status)
 	}
 	var out bytes.Buffer
 	errorsSeen := false
@@ -160,7 +279,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 		out.WriteString(`}}`)
 	}
 	fmt.Fprintf(&out, `],"errors":%v}`, errorsSeen)
-	w.Write(out.Bytes())
+	return out.Bytes()
 }
 
 func errType(status int) string {
