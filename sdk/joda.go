@@ -40,7 +40,8 @@ func CompileJoda(pattern string) (*JodaFormat, error) {
 // scanJoda splits a Joda-Time pattern into runs of one letter (letter is
 // called with the letter and its count) and literal text, as Joda's
 // DateTimeFormat does for both formatting and parsing: quotes switch
-// letters to text, ” is a quote, and an unclosed quote runs to the end
+// letters to text, two quotes in a row are one quote, and an unclosed
+// quote runs to the end
 // (Joda does not complain).
 func scanJoda(pattern string, letter func(c byte, n int) error, literal func(lit []byte)) error {
 	var lit []byte
