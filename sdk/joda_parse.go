@@ -788,3 +788,100 @@ func lowerASCII(c byte) byte {
 	}
 	return c
 }
+
+// ParseISO8601 reads the ISO 8601 forms Logstash's date filter accepts
+// for "ISO8601" (Joda's ISODateTimeFormat.dateTimeParser and its
+// "yyyy-MM-dd HH:mm:ss.SSS" cousins): a date (2024, 2024-03, 2024-03-05,
+// the ordinal 2024-065, the week date 2024-W10-2), then optionally T or
+// a space and a time (HH, HH:mm, HH:mm:ss, with a fraction of 1 to 9
+// digits after . or ,), then optionally Z or an offset (+HH, +HHmm,
+// +HH:mm). A text without an offset is a local time in loc (nil is UTC).
+func ParseISO8601(s string, loc *time.Location) (time.Time, bool) {
+	f := dateFields{month: 1, day: 1, era: 1}
+	var ok bool
+	pos := 0
+	if f.year, pos, ok = readNumber(s, pos, 9, true); !ok || pos < 4 {
+		return time.Time{}, false
+	}
+	if pos < len(s) && s[pos] == '-' {
+		pos++
+		switch {
+		case pos < len(s) && s[pos] == 'W':
+			if f.week, pos, ok = readFixed(s, pos+1, 2); !ok || !f.setNumber(dtWeek, f.week) {
+				return time.Time{}, false
+			}
+			f.weekYear, f.set = f.year, f.set|setWeekYear
+			if pos < len(s) && s[pos] == '-' {
+				if f.weekday, pos, ok = readFixed(s, pos+1, 1); !ok || !f.setNumber(dtDayOfWeek, f.weekday) {
+					return time.Time{}, false
+				}
+			}
+		case pos+3 <= len(s) && isDigit(s[pos+2]) && (pos+3 == len(s) || !isDigit(s[pos+3])):
+			if f.dayOfYear, pos, ok = readFixed(s, pos, 3); !ok || !f.setNumber(dtDayOfYear, f.dayOfYear) {
+				return time.Time{}, false
+			}
+		default:
+			if f.month, pos, ok = readFixed(s, pos, 2); !ok || !f.setNumber(dtMonth, f.month) {
+				return time.Time{}, false
+			}
+			if pos < len(s) && s[pos] == '-' {
+				if f.day, pos, ok = readFixed(s, pos+1, 2); !ok || !f.setNumber(dtDay, f.day) {
+					return time.Time{}, false
+				}
+			}
+		}
+	}
+	if pos < len(s) && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ') {
+		pos++
+		var v int
+		if v, pos, ok = readFixed(s, pos, 2); !ok || !f.setNumber(dtHour, v) {
+			return time.Time{}, false
+		}
+		if pos < len(s) && s[pos] == ':' {
+			if f.minute, pos, ok = readFixed(s, pos+1, 2); !ok || f.minute > 59 {
+				return time.Time{}, false
+			}
+			if pos < len(s) && s[pos] == ':' {
+				if f.second, pos, ok = readFixed(s, pos+1, 2); !ok || f.second > 59 {
+					return time.Time{}, false
+				}
+				if pos < len(s) && (s[pos] == '.' || s[pos] == ',') {
+					if f.nsec, pos, ok = readFraction(s, pos+1, 9); !ok {
+						return time.Time{}, false
+					}
+				}
+			}
+		}
+		if pos < len(s) {
+			if f.offset, pos, ok = readOffset(s, pos); !ok {
+				return time.Time{}, false
+			}
+			f.set |= setOffset
+		}
+	}
+	if pos != len(s) {
+		return time.Time{}, false
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	sec, ok := f.resolve(f.year, loc)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, int64(f.nsec)), true
+}
+
+// readFixed reads exactly n digits.
+func readFixed(s string, pos, n int) (v, end int, ok bool) {
+	if pos+n > len(s) {
+		return 0, pos, false
+	}
+	for i := pos; i < pos+n; i++ {
+		if !isDigit(s[i]) {
+			return 0, pos, false
+		}
+		v = v*10 + int(s[i]-'0')
+	}
+	return v, pos + n, true
+}

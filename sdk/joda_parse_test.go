@@ -207,3 +207,46 @@ func BenchmarkJodaParseApache(b *testing.B) {
 		}
 	}
 }
+
+func TestParseISO8601(t *testing.T) {
+	berlin := mustZone(t, "Europe/Berlin")
+	tests := []struct {
+		text string
+		loc  *time.Location
+		want string
+	}{
+		{"2011-04-19T03:44:01.103Z", nil, "2011-04-19T03:44:01.103Z"},
+		{"2011-04-19T03:44:01.123456789Z", nil, "2011-04-19T03:44:01.123456789Z"},
+		{"2011-04-19T03:44:01.1234567891Z", nil, ""},
+		{"2011-04-19T03:44:01,5+02:00", nil, "2011-04-19T01:44:01.5Z"},
+		{"2011-04-19T03:44:01-0700", nil, "2011-04-19T10:44:01Z"},
+		{"2011-04-19 03:44:01.103", berlin, "2011-04-19T01:44:01.103Z"},
+		{"2011-04-19 03:44:01", berlin, "2011-04-19T01:44:01Z"},
+		{"2011-04-19T03:44", nil, "2011-04-19T03:44:00Z"},
+		{"2011-04-19T03", nil, "2011-04-19T03:00:00Z"},
+		{"2011-04-19", berlin, "2011-04-18T22:00:00Z"},
+		{"2011-04", nil, "2011-04-01T00:00:00Z"},
+		{"2011", nil, "2011-01-01T00:00:00Z"},
+		{"2011-109", nil, "2011-04-19T00:00:00Z"},
+		{"2011-W16-2", nil, "2011-04-19T00:00:00Z"},
+		{"2026-03-29T02:30:00", berlin, ""},
+		{"2026-10-25T02:30:00", berlin, "2026-10-25T00:30:00Z"},
+		{"2011-02-29T00:00:00Z", nil, ""},
+		{"2011-04-19T24:00:00Z", nil, ""},
+		{"2011-04-19T03:44:01Zjunk", nil, ""},
+		{"201", nil, ""},
+		{"Apr 19 2011", nil, ""},
+		{"", nil, ""},
+	}
+	for _, tt := range tests {
+		got, ok := ParseISO8601(tt.text, tt.loc)
+		switch {
+		case tt.want == "" && ok:
+			t.Errorf("ParseISO8601(%q) = %s, want a failure", tt.text, got.UTC().Format(time.RFC3339Nano))
+		case tt.want != "" && !ok:
+			t.Errorf("ParseISO8601(%q) failed, want %s", tt.text, tt.want)
+		case tt.want != "" && got.UTC().Format(time.RFC3339Nano) != tt.want:
+			t.Errorf("ParseISO8601(%q) = %s, want %s", tt.text, got.UTC().Format(time.RFC3339Nano), tt.want)
+		}
+	}
+}
