@@ -469,13 +469,22 @@ func (f *dateFields) nearestYear(loc *time.Location, now func() time.Time) (time
 	n := now()
 	ref := n.Unix()
 	y := n.In(loc).Year()
-	best, found := int64(0), false
-	for _, cy := range [3]int{y, y - 1, y + 1} {
-		sec, ok := f.resolve(cy, loc)
-		if !ok {
-			continue
+	best, found := f.resolve(y, loc)
+	// The nearer neighbour is the one on now's side; when this year has
+	// no such date (29 February), both are tried.
+	cands := [2]int{y - 1, y + 1}
+	switch {
+	case found && best > ref:
+		cands = [2]int{y - 1, y - 1}
+	case found:
+		cands = [2]int{y + 1, y + 1}
+	}
+	for i, cy := range cands {
+		if i == 1 && cy == cands[0] {
+			break
 		}
-		if !found || abs64(sec-ref) < abs64(best-ref) {
+		sec, ok := f.resolve(cy, loc)
+		if ok && (!found || abs64(sec-ref) < abs64(best-ref)) {
 			best, found = sec, true
 		}
 	}
