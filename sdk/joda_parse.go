@@ -260,7 +260,10 @@ func (p *JodaParser) Parse(text string, loc *time.Location, now func() time.Time
 		var ok bool
 		switch s.kind {
 		case stepLiteral:
-			if len(text)-pos < len(s.lit) || !strings.EqualFold(text[pos:pos+len(s.lit)], s.lit) {
+			if len(text)-pos < len(s.lit) {
+				return time.Time{}, false
+			}
+			if text[pos:pos+len(s.lit)] != s.lit && !strings.EqualFold(text[pos:pos+len(s.lit)], s.lit) {
 				return time.Time{}, false
 			}
 			pos += len(s.lit)
