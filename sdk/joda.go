@@ -24,10 +24,27 @@ type JodaFormat struct {
 // CompileJoda compiles a Joda-Time pattern such as "YYYY.MM.dd" or
 // "xxxx.ww". Letters outside Joda's table are an error, as in Joda.
 func CompileJoda(pattern string) (*JodaFormat, error) {
-	var (
-		b   dateFormatBuilder
-		lit []byte
-	)
+	var b dateFormatBuilder
+	err := scanJoda(pattern, func(c byte, n int) error {
+		if err := b.joda(c, n); err != nil {
+			return fmt.Errorf("Joda pattern %q: %w", pattern, err)
+		}
+		return nil
+	}, b.literal)
+	if err != nil {
+		return nil, err
+	}
+	return &JodaFormat{pattern: pattern, df: b.df}, nil
+}
+
+// scanJoda splits a Joda-Time pattern into runs of one letter (letter is
+// called with the letter and its count) and literal text, as Joda's
+// DateTimeFormat does for both formatting and parsing: quotes switch
+// letters to text, two quotes in a row are one quote, and an unclosed
+// quote runs to the end
+// (Joda does not complain).
+func scanJoda(pattern string, letter func(c byte, n int) error, literal func(lit []byte)) error {
+	var lit []byte
 	for i := 0; i < len(pattern); {
 		c := pattern[i]
 		if isASCIILetter(c) {
@@ -35,16 +52,14 @@ func CompileJoda(pattern string) (*JodaFormat, error) {
 			for j < len(pattern) && pattern[j] == c {
 				j++
 			}
-			b.literal(lit)
+			literal(lit)
 			lit = lit[:0]
-			if err := b.joda(c, j-i); err != nil {
-				return nil, fmt.Errorf("Joda pattern %q: %w", pattern, err)
+			if err := letter(c, j-i); err != nil {
+				return err
 			}
 			i = j
 			continue
 		}
-		// A run of text: quotes switch letters to text, '' is a quote,
-		// and an unclosed quote runs to the end (Joda does not complain).
 		quoted := false
 		for ; i < len(pattern); i++ {
 			c := pattern[i]
@@ -64,8 +79,8 @@ func CompileJoda(pattern string) (*JodaFormat, error) {
 		}
 	next:
 	}
-	b.literal(lit)
-	return &JodaFormat{pattern: pattern, df: b.df}, nil
+	literal(lit)
+	return nil
 }
 
 // MustCompileJoda is CompileJoda for constants; it panics on error.

@@ -42,6 +42,9 @@ func TestGoldenErrors(t *testing.T) {
 			if !diags.HasErrors() {
 				for _, b := range p.Blocks() {
 					diags = append(diags, b.Diagnostics(goldenValidate(b))...)
+					if b.Kind == sdk.KindFilter && b.Type == "date" {
+						diags = append(diags, b.Diagnostics(dateValidate(b.Config))...)
+					}
 				}
 			}
 			if !diags.HasErrors() {
@@ -71,6 +74,27 @@ func TestGoldenErrors(t *testing.T) {
 	if cases < 12 {
 		t.Errorf("only %d golden cases; the issue asks for at least ten kinds of error", cases)
 	}
+}
+
+// dateValidate plays the date filter's check of its formats with the
+// parser the filter compiles them with (sdk.CompileJodaParser), so the
+// golden file shows the real message on the format's own range.
+func dateValidate(cfg map[string]any) sdk.Diagnostics {
+	var ds sdk.Diagnostics
+	match, _ := cfg["match"].([]any)
+	for i := 1; i < len(match); i++ {
+		s, _ := match[i].(string)
+		switch s {
+		case "ISO8601", "UNIX", "UNIX_MS", "TAI64N":
+			continue
+		}
+		if _, err := sdk.CompileJodaParser(s, nil); err != nil {
+			ds = append(ds, sdk.Diagnostic{Summary: "date format: " + err.Error(),
+				Detail: "Formats are Joda-Time patterns (https://www.joda.org/joda-time/key_format.html) or one of ISO8601, UNIX, UNIX_MS, TAI64N.",
+				Path:   []string{"match", strconv.Itoa(i)}})
+		}
+	}
+	return ds
 }
 
 // fakeValidate plays a plugin's Validate: it rejects every string value

@@ -44,6 +44,13 @@ var testSchemas = fakeSchemas{
 		},
 	},
 	sdk.KindFilter: {
+		"date": {
+			sdk.StringList("match").Required().Build(),
+			sdk.String("timezone").Build(),
+			sdk.String("locale").Build(),
+			sdk.String("target").Default("@timestamp").Build(),
+			sdk.StringList("tag_on_failure").Default([]string{"_dateparsefailure"}).Build(),
+		},
 		"expr": {
 			sdk.StringMap("set").Build(),
 			sdk.String("drop").Build(),

@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/gostash/gostash/plugins/filters/date"            // filter "date"
 	_ "github.com/gostash/gostash/plugins/filters/decorate_events" // filter "decorate_events"
 	_ "github.com/gostash/gostash/plugins/filters/expr"            // filter "expr"
 	_ "github.com/gostash/gostash/plugins/filters/grok"            // filter "grok"
