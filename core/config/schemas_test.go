@@ -13,7 +13,13 @@ type fakeSchemas map[sdk.Kind]map[string][]sdk.Field
 func (s fakeSchemas) Lookup(kind sdk.Kind, typ string) ([]sdk.Field, bool) {
 	f, ok := s[kind][typ]
 	if !ok {
-		return nil, false
+		// A real plugin the tests link in (plugins_test.go): its own
+		// schema, and its own checks (see pluginValidate).
+		comp, found := sdk.Lookup(kind, typ)
+		if !found {
+			return nil, false
+		}
+		f = comp.Fields()
 	}
 	return append(append([]sdk.Field(nil), f...), sdk.CommonFields(kind)...), true
 }
