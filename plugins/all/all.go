@@ -7,6 +7,7 @@ import (
 	_ "github.com/gostash/gostash/plugins/filters/dissect"         // filter "dissect"
 	_ "github.com/gostash/gostash/plugins/filters/expr"            // filter "expr"
 	_ "github.com/gostash/gostash/plugins/filters/grok"            // filter "grok"
+	_ "github.com/gostash/gostash/plugins/filters/kv"              // filter "kv"
 	_ "github.com/gostash/gostash/plugins/inputs/file"             // input "file"
 	_ "github.com/gostash/gostash/plugins/inputs/generator"        // input "generator"
 	_ "github.com/gostash/gostash/plugins/inputs/kafka"            // input "kafka"
