@@ -343,7 +343,7 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 
 // parse scans s for pairs: a key (no separator characters; a backslash
 // escapes one), a value separator (spaces around it when lenient), a
-// value (quoted in "" or '', bracketed in (), [] or <> when
+// value (in double or single quotes, bracketed in (), [] or <> when
 // include_brackets, or up to the next field separator), then a field
 // separator or the end. Where no pair starts, the scan moves on past the
 // text that was not a key. Each byte is looked at a bounded number of
