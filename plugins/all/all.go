@@ -5,8 +5,10 @@ package all
 import (
 	_ "github.com/gostash/gostash/plugins/filters/date"            // filter "date"
 	_ "github.com/gostash/gostash/plugins/filters/decorate_events" // filter "decorate_events"
+	_ "github.com/gostash/gostash/plugins/filters/dissect"         // filter "dissect"
 	_ "github.com/gostash/gostash/plugins/filters/expr"            // filter "expr"
 	_ "github.com/gostash/gostash/plugins/filters/grok"            // filter "grok"
+	_ "github.com/gostash/gostash/plugins/filters/kv"              // filter "kv"
 	_ "github.com/gostash/gostash/plugins/filters/mutate"          // filter "mutate"
 	_ "github.com/gostash/gostash/plugins/inputs/file"             // input "file"
 	_ "github.com/gostash/gostash/plugins/inputs/generator"        // input "generator"

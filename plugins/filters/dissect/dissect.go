@@ -1,0 +1,338 @@
+// Package dissect is the dissect filter: it splits text into fields by
+// delimiters, as Logstash's dissect does (same mapping syntax and
+// modifiers, same saving order, same conversions and failure tags).
+//
+// Each mapping is compiled once, when the filter is built; an event costs
+// one left-to-right scan of its text with strings.Index per delimiter. No
+// regular expression is involved.
+package dissect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+func init() {
+	spec := sdk.NewSpec("Splits text into fields by delimiters (Logstash's dissect): grok's fast cousin for lines whose layout does not vary.").
+		Field(sdk.StringMap("mapping").
+			Doc(`Field → dissect pattern, e.g. mapping = { message = "%{ts} %{+ts} %{level} %{msg}" }. Mappings run in the order written; a later one may dissect a field an earlier one set. Modifiers: %{} and %{?key} skip (%{*key} too), %{+key} and %{+key/2} append, %{&key} takes its name from key's value, %{key->} skips repeated delimiters after the field.`)).
+		Field(sdk.StringMap("convert_datatype").
+			Doc(`Field → "int" or "float", converted after every mapping ran (also on fields the mappings did not set). A field that is missing is tagged _dataconversionnullvalue_<field>_<type>, one that is not a number _dataconversionuncoercible_<field>_<type>.`)).
+		Field(sdk.StringList("tag_on_failure").Default([]string{"_dissectfailure"}).
+			Doc("Tags added when a mapping's field is empty or null, or its delimiters are not all found (the event is then left as it was by that mapping)."))
+	sdk.RegisterFilter("dissect", spec, newFilter).WithValidate(func(c *sdk.Config) sdk.Diagnostics {
+		_, ds := build(c)
+		return ds
+	})
+}
+
+type conversion struct {
+	name     string
+	ref      sdk.FieldRef
+	float    bool
+	tagNull  string // _dataconversionnullvalue_<field>_<type>
+	tagUncoe string // _dataconversionuncoercible_<field>_<type>
+}
+
+type filter struct {
+	dissectors   []*dissector
+	conversions  []conversion
+	tagOnFailure []string
+	maxFields    int
+	logger       sdk.Logger
+}
+
+func newFilter(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Filter, error) {
+	f, ds := build(c)
+	if err := ds.Err(); err != nil {
+		return nil, err
+	}
+	f.logger = env.Logger
+	return f, nil
+}
+
+// build compiles the settings; a diagnostic names the mapping or
+// conversion it is about, so --configtest points at it.
+func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
+	var ds sdk.Diagnostics
+	f := &filter{tagOnFailure: c.StringList("tag_on_failure")}
+	keys, patterns := c.StringListMap("mapping")
+	for _, src := range keys {
+		path := []string{"mapping", src}
+		ref, err := sdk.ParseFieldRef(src)
+		if err != nil {
+			ds.Errorf(path, "%v", err)
+			continue
+		}
+		if len(patterns[src]) != 1 {
+			ds.Errorf(path, "the mapping of %s must be one string", src)
+			continue
+		}
+		d, err := compile(src, patterns[src][0])
+		if err != nil {
+			ds = append(ds, sdk.Diagnostic{Summary: "dissect mapping: " + err.Error(), Path: path,
+				Detail: "A mapping is delimiters and %{key} fields: %{key}, %{?key} or %{} (skip), %{+key} or %{+key/2} (append), %{&key} (name from key's value), with -> after a key to skip repeated delimiters."})
+			continue
+		}
+		d.ref = ref
+		f.dissectors = append(f.dissectors, d)
+		f.maxFields = max(f.maxFields, len(d.fields))
+	}
+	keys, types := c.StringListMap("convert_datatype")
+	for _, name := range keys {
+		path := []string{"convert_datatype", name}
+		ref, err := sdk.ParseFieldRef(name)
+		if err != nil {
+			ds.Errorf(path, "%v", err)
+			continue
+		}
+		typ := ""
+		if len(types[name]) == 1 {
+			typ = types[name][0]
+		}
+		var isFloat bool
+		switch strings.ToLower(typ) {
+		case "int":
+		case "float":
+			isFloat = true
+		default:
+			ds = append(ds, sdk.Diagnostic{Summary: fmt.Sprintf("dissect cannot convert to %q", typ), Path: path,
+				Detail: `convert_datatype takes "int" or "float" (the mutate filter's convert has more types).`})
+			continue
+		}
+		f.conversions = append(f.conversions, conversion{name: name, ref: ref, float: isFloat,
+			tagNull:  "_dataconversionnullvalue_" + name + "_" + typ,
+			tagUncoe: "_dataconversionuncoercible_" + name + "_" + typ})
+	}
+	return f, ds
+}
+
+// Transient: values go into the event; nothing is kept past Filter.
+func (*filter) Transient() {}
+
+// Filter runs every mapping in order, then the conversions. It returns
+// Matched (so add_field, add_tag... apply) when at least one mapping
+// matched, as Logstash decorates the event on any successful dissection.
+func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+	matched := false
+	var buf [32]span
+	spans := buf[:]
+	if f.maxFields > len(buf) {
+		spans = make([]span, f.maxFields)
+	}
+	for _, d := range f.dissectors {
+		v, ok := d.ref.Get(e)
+		if !ok {
+			// Logstash logs this and counts a failure, without a tag.
+			if f.logger != nil {
+				f.logger.Debug("dissect: the field to dissect is missing", "field", d.source)
+			}
+			continue
+		}
+		s, isString := v.(string)
+		if !isString && v != nil {
+			s = toString(v)
+		}
+		if s == "" || !d.match(s, spans) {
+			f.fail(e)
+			continue
+		}
+		if !d.store(e, s, spans) {
+			f.fail(e)
+			continue
+		}
+		matched = true
+	}
+	for i := range f.conversions {
+		f.conversions[i].apply(e)
+	}
+	if matched {
+		return sdk.Matched
+	}
+	return sdk.Failed
+}
+
+func (f *filter) fail(e *sdk.Event) {
+	for _, t := range f.tagOnFailure {
+		e.AddTag(t)
+	}
+}
+
+// store sets the matched values: normal fields, then appends in their
+// order, then indirect fields. It reports false when a value could not be
+// set (a field on the way holds a value that is not a map, an indirect
+// name that is not a field reference), which Logstash tags as a failure.
+func (d *dissector) store(e *sdk.Event, s string, spans []span) bool {
+	ok := true
+	for _, i := range d.save {
+		fl := &d.fields[i]
+		val := s[spans[i].start:spans[i].end]
+		switch fl.kind {
+		case normal:
+			ok = fl.ref.Set(e, e.StringValue(val)) == nil && ok
+		case appended:
+			if old, found := fl.ref.Get(e); found {
+				val = toString(old) + fl.join + val
+			}
+			ok = fl.ref.Set(e, e.StringValue(val)) == nil && ok
+		case indirect:
+			var key string
+			if old, found := fl.ref.Get(e); found {
+				key = toString(old)
+			} else if j := d.other(fl.name, i); j >= 0 {
+				key = s[spans[j].start:spans[j].end]
+			}
+			if key == "" {
+				continue // Logstash sets nothing
+			}
+			ref, err := sdk.ParseFieldRef(key)
+			if err != nil {
+				ok = false
+				continue
+			}
+			ok = ref.Set(e, e.StringValue(val)) == nil && ok
+		}
+	}
+	return ok
+}
+
+// apply converts the field, tagging what cannot be converted.
+func (c *conversion) apply(e *sdk.Event) {
+	v, ok := c.ref.Get(e)
+	if !ok || v == nil {
+		e.AddTag(c.tagNull)
+		return
+	}
+	n, ok := toNumber(v, c.float)
+	if !ok {
+		e.AddTag(c.tagUncoe)
+		return
+	}
+	if n != nil {
+		_ = c.ref.Set(e, n)
+	}
+}
+
+// toNumber is Logstash's BigDecimal conversion: the value's text must be
+// a decimal number (sign, digits, fraction, exponent; no spaces); int
+// truncates toward zero. A number beyond int64 or float64 stays as it is
+// (n is nil), where Logstash would make a big number.
+func toNumber(v any, float bool) (n any, ok bool) {
+	switch t := v.(type) {
+	case int64:
+		if float {
+			return float64(t), true
+		}
+		return nil, true
+	case float64:
+		if float {
+			return nil, true
+		}
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return nil, false
+		}
+		return truncInt(t)
+	case string:
+		intOnly, valid := decimalSyntax(t)
+		if !valid {
+			return nil, false
+		}
+		if !float && intOnly {
+			i, err := strconv.ParseInt(t, 10, 64)
+			if err != nil {
+				return nil, true // beyond int64: kept as text
+			}
+			return i, true
+		}
+		x, err := strconv.ParseFloat(t, 64)
+		if err != nil || math.IsInf(x, 0) {
+			return nil, true
+		}
+		if float {
+			return x, true
+		}
+		return truncInt(x)
+	}
+	return nil, false
+}
+
+func truncInt(x float64) (any, bool) {
+	x = math.Trunc(x)
+	if x >= -(1<<63) && x < 1<<63 {
+		return int64(x), true
+	}
+	return nil, true
+}
+
+// decimalSyntax checks Java's BigDecimal(String) syntax:
+// [+-] (digits [. digits?] | . digits) ([eE] [+-] digits)?
+func decimalSyntax(s string) (intOnly, ok bool) {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i, digits = i+1, digits+1
+	}
+	intOnly = true
+	if i < len(s) && s[i] == '.' {
+		intOnly = false
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i, digits = i+1, digits+1
+		}
+	}
+	if digits == 0 {
+		return false, false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		intOnly = false
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i, exp = i+1, exp+1
+		}
+		if exp == 0 {
+			return false, false
+		}
+	}
+	return intOnly, i == len(s)
+}
+
+// toString is the text of a field value, as Ruby's to_s gives it.
+func toString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		return ""
+	case int64:
+		return strconv.FormatInt(t, 10)
+	case float64:
+		s := strconv.FormatFloat(t, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEn") {
+			s += ".0"
+		}
+		return s
+	case bool:
+		return strconv.FormatBool(t)
+	case time.Time:
+		return sdk.FormatTimestamp(t.UnixNano())
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
+}

@@ -1,0 +1,80 @@
+package kv
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/sdktest"
+)
+
+// tenPairs are lines of 10 pairs, one of them quoted, ~150 bytes.
+func tenPairs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf(`ts=2026-12-04T10:%02d:00Z level=info svc=checkout user=u%d status=%d bytes=%d dur_ms=%d path=/api/v1/orders method=POST msg="order placed"`,
+			i%60, i, 200+i%5, 1000+i, i%300)
+	}
+	return out
+}
+
+// BenchmarkTenPairs: events decoded from 125-event batches as a plugin
+// process gets them, then kv; per event.
+func BenchmarkTenPairs(b *testing.B) {
+	lines := tenPairs(1000)
+	var batches [][]byte
+	for i := 0; i < len(lines); i += 125 {
+		var evs []*sdk.Event
+		for _, l := range lines[i : i+125] {
+			evs = append(evs, sdk.NewEvent(l))
+		}
+		batches = append(batches, sdk.EncodeBatch(evs))
+	}
+	comp := sdktest.Lookup(b, sdk.KindFilter, "kv")
+	for _, c := range []struct {
+		name     string
+		settings map[string]any
+	}{{"Root", map[string]any{}}, {"Target", map[string]any{"target": "kv"}}} {
+		f, err := comp.NewFilter(context.Background(), sdktest.Config(b, comp, c.settings), sdktest.Env(b, "kv"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			dec := new(sdk.Decoder)
+			var evs []*sdk.Event
+			measure(b, func(i int) {
+				if i%125 == 0 {
+					var err error
+					if evs, err = dec.Decode(batches[(i/125)%len(batches)]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if f.Filter(ctx, evs[i%125], nil) != sdk.Matched {
+					b.Fatal("no pairs")
+				}
+			})
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs fn b.N times and reports CPU ns per op besides ns/op.
+func measure(b *testing.B, fn func(i int)) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
+	for i := 0; i < b.N; i++ {
+		fn(i)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}

@@ -1,0 +1,539 @@
+// Package kv is the kv filter: it parses key=value pairs out of text, as
+// Logstash's kv does (same settings and defaults, same quoting and
+// bracket rules, duplicates made lists), with a hand-written linear scan
+// instead of a regular expression, and bounds on what a hostile line can
+// make it build.
+package kv
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+// Bounds a line cannot push the filter past (also settings).
+const (
+	defaultMaxKeys        = 1000
+	defaultMaxKeyLength   = 1024
+	defaultMaxValueLength = 64 * 1024
+	// maxDepth bounds recursive = true: a value parsed as pairs whose
+	// values are parsed as pairs... stops here (the rest stays text).
+	maxDepth = 8
+)
+
+func init() {
+	spec := sdk.NewSpec("Parses key=value pairs out of text (Logstash's kv).").
+		Field(sdk.String("source").Default("message").Doc("The field to parse. A list is parsed element by element into one result.")).
+		Field(sdk.String("target").Doc("Put the pairs in a map at this field instead of at the root (the field is replaced).")).
+		Field(sdk.String("field_split").Default(" ").Doc("Characters that separate pairs: each one is a separator (`\"&?\"` splits on & and on ?).")).
+		Field(sdk.String("value_split").Default("=").Doc("Characters that separate a key from its value; each one is a separator.")).
+		Field(sdk.String("whitespace").Default("lenient").OneOf("lenient", "strict").Doc("lenient allows spaces around the value separator (`a = 1`); strict does not.")).
+		Field(sdk.StringList("include_keys").Doc("Only these keys (compared after trim_key, before prefix).")).
+		Field(sdk.StringList("exclude_keys").Doc("Never these keys (compared after trim_key, before prefix).")).
+		Field(sdk.String("trim_key").Doc("Characters stripped from both ends of each key, e.g. `\"<>\\\\[\\\\],\"` (a regular-expression character class's content, as in Logstash: backslash escapes a character).")).
+		Field(sdk.String("trim_value").Doc("Characters stripped from both ends of each value, as trim_key.")).
+		Field(sdk.String("prefix").Doc("Prepended to every key; may hold %{field} references.")).
+		Field(sdk.Bool("recursive").Default(false).Doc("Parse each value as pairs too; a value that holds pairs becomes a map (at most 8 levels deep).")).
+		Field(sdk.StringMap("default_keys").Doc("Pairs set when the text does not have them.")).
+		Field(sdk.Bool("allow_duplicate_values").Default(true).Doc("When false, a key=value pair seen twice is kept once (a key with different values still becomes a list).")).
+		Field(sdk.Bool("allow_empty_values").Default(false).Doc("Keep keys whose value is empty (`a=`).")).
+		Field(sdk.Bool("include_brackets").Default(true).Doc("Values in (), [] or <> are taken whole, without the brackets, as quoted ones are.")).
+		Field(sdk.Int("max_keys").Default(defaultMaxKeys).Doc("Pairs kept per event; the rest are dropped and the event tagged with tag_on_limit.")).
+		Field(sdk.Int("max_key_length").Default(defaultMaxKeyLength).Doc("Longer keys are dropped with their value, and the event tagged with tag_on_limit.")).
+		Field(sdk.Int("max_value_length").Default(defaultMaxValueLength).Doc("Longer values are cut to this many bytes (on a UTF-8 boundary), and the event tagged with tag_on_limit.")).
+		Field(sdk.String("tag_on_limit").Default("_kv_filter_limit").Doc("Tag added when max_keys, max_key_length or max_value_length cut something.")).
+		Field(sdk.StringList("tag_on_failure").Default([]string{"_kv_filter_error"}).Doc("Tags added when a pair cannot be set (its key is not a field reference, or a field on the way is not a map).")).
+		Field(sdk.String("tag_on_timeout").Default("_kv_filter_timeout").Doc("Accepted for Logstash configurations; never added: the scan is linear in the text, so there is nothing to time out.")).
+		Field(sdk.Int("timeout_millis").Default(30000).Doc("Accepted for Logstash configurations and ignored (see tag_on_timeout)."))
+	sdk.RegisterFilter("kv", spec, newFilter).WithValidate(func(c *sdk.Config) sdk.Diagnostics {
+		_, ds := build(c)
+		return ds
+	})
+}
+
+type filter struct {
+	source       sdk.FieldRef
+	target       *sdk.FieldRef
+	fieldSplit   charSet
+	valueSplit   charSet
+	lenient      bool
+	brackets     bool
+	include      map[string]bool
+	exclude      map[string]bool
+	trimKey      charSet
+	trimValue    charSet
+	prefix       string
+	prefixTmpl   *sdk.Template
+	recursive    bool
+	defaults     []pair
+	allowDupes   bool
+	allowEmpty   bool
+	maxKeys      int
+	maxKeyLen    int
+	maxValueLen  int
+	tagOnLimit   string
+	tagOnFailure []string
+
+	// refs caches the field references of keys seen: the same keys come
+	// line after line, and parsing one each time was a third of the
+	// filter's time. Bounded by maxRefs; keys are copied in (an event's
+	// strings belong to its batch).
+	mu   sync.RWMutex
+	refs map[string]sdk.FieldRef
+}
+
+const maxRefs = 4096
+
+// ref is the key's field reference, from the cache when it can be.
+func (f *filter) ref(key string) (sdk.FieldRef, error) {
+	f.mu.RLock()
+	r, ok := f.refs[key]
+	f.mu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	key = strings.Clone(key)
+	r, err := sdk.ParseFieldRef(key)
+	if err != nil {
+		return r, err
+	}
+	f.mu.Lock()
+	if len(f.refs) < maxRefs {
+		f.refs[key] = r
+	}
+	f.mu.Unlock()
+	return r, nil
+}
+
+// pair is a key and its value: str, or val when it is not one string (a
+// list of duplicates, a recursive map).
+type pair struct {
+	key string
+	str string
+	val any
+}
+
+// value is the pair's value for the event; a string is boxed among the
+// event's batch values (sdk.Event.StringValue) rather than on its own.
+func (p *pair) value(e *sdk.Event) any {
+	if p.val != nil {
+		return p.val
+	}
+	return e.StringValue(p.str)
+}
+
+// any is the pair's value outside an event (in a list or a map).
+func (p *pair) any() any {
+	if p.val != nil {
+		return p.val
+	}
+	return p.str
+}
+
+// charSet is a set of bytes (ASCII); non-ASCII separators are rejected.
+type charSet [256]bool
+
+func (s *charSet) has(c byte) bool { return s[c] }
+
+// parseClass reads a regular-expression character class's content as
+// Logstash puts it between [ and ]: a backslash escapes the next
+// character; \s \t \n \r are what they are in a regexp.
+func parseClass(s string) (charSet, error) {
+	var cs charSet
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return cs, fmt.Errorf("only ASCII characters are supported, got %q", s)
+		}
+		if c == '\\' && i+1 < len(s) {
+			i++
+			switch s[i] {
+			case 's':
+				for _, w := range []byte(" \t\n\r\f\v") {
+					cs[w] = true
+				}
+				continue
+			case 't':
+				c = '\t'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			default:
+				c = s[i]
+			}
+		}
+		cs[c] = true
+	}
+	return cs, nil
+}
+
+func newFilter(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Filter, error) {
+	f, ds := build(c)
+	return f, ds.Err()
+}
+
+func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
+	var ds sdk.Diagnostics
+	f := &filter{
+		lenient:      c.String("whitespace") != "strict",
+		brackets:     c.Bool("include_brackets"),
+		recursive:    c.Bool("recursive"),
+		allowDupes:   c.Bool("allow_duplicate_values"),
+		allowEmpty:   c.Bool("allow_empty_values"),
+		maxKeys:      c.Int("max_keys"),
+		maxKeyLen:    c.Int("max_key_length"),
+		maxValueLen:  c.Int("max_value_length"),
+		tagOnLimit:   c.String("tag_on_limit"),
+		tagOnFailure: c.StringList("tag_on_failure"),
+		prefix:       c.String("prefix"),
+		refs:         map[string]sdk.FieldRef{},
+	}
+	ref, err := sdk.ParseFieldRef(c.String("source"))
+	if err != nil {
+		ds.Errorf([]string{"source"}, "%v", err)
+	}
+	f.source = ref
+	if t := c.String("target"); t != "" {
+		ref, err := sdk.ParseFieldRef(t)
+		if err != nil {
+			ds.Errorf([]string{"target"}, "%v", err)
+		}
+		f.target = &ref
+	}
+	for _, s := range []struct {
+		name string
+		set  *charSet
+	}{{"field_split", &f.fieldSplit}, {"value_split", &f.valueSplit}, {"trim_key", &f.trimKey}, {"trim_value", &f.trimValue}} {
+		cs, err := parseClass(c.String(s.name))
+		if err != nil {
+			ds.Errorf([]string{s.name}, "%v", err)
+		}
+		*s.set = cs
+	}
+	if c.String("value_split") == "" {
+		ds.Errorf([]string{"value_split"}, "value_split cannot be empty")
+	}
+	for _, name := range []string{"max_keys", "max_key_length", "max_value_length"} {
+		if c.Int(name) < 1 {
+			ds.Errorf([]string{name}, "%s must be at least 1, got %d", name, c.Int(name))
+		}
+	}
+	f.include = keySet(c.StringList("include_keys"))
+	f.exclude = keySet(c.StringList("exclude_keys"))
+	if strings.Contains(f.prefix, "%{") {
+		t, err := sdk.ParseTemplate(f.prefix)
+		if err != nil {
+			ds.Errorf([]string{"prefix"}, "%v", err)
+		}
+		f.prefixTmpl = t
+	}
+	keys, vals := c.StringListMap("default_keys")
+	for _, k := range keys {
+		if len(vals[k]) == 1 {
+			f.defaults = append(f.defaults, pair{key: k, str: vals[k][0]})
+		}
+	}
+	return f, ds
+}
+
+func keySet(keys []string) map[string]bool {
+	if len(keys) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+// Transient: pairs go into the event; nothing is kept past Filter.
+func (*filter) Transient() {}
+
+// result collects an event's pairs in order; duplicates become lists.
+type result struct {
+	pairs   []pair
+	values  int // values kept, duplicates' included: bounded by max_keys
+	limited bool
+}
+
+// results are reused from event to event: the pairs of one event are
+// scratch space until they are set.
+var results = sync.Pool{New: func() any { return &result{pairs: make([]pair, 0, 16)} }}
+
+// release clears the strings (they belong to the event's batch) and
+// returns r to the pool; a result grown past 256 pairs is left to the GC.
+func (r *result) release() {
+	if cap(r.pairs) > 256 {
+		return
+	}
+	clear(r.pairs)
+	r.pairs, r.values, r.limited = r.pairs[:0], 0, false
+	results.Put(r)
+}
+
+func (r *result) find(k string) int {
+	for i := range r.pairs {
+		if r.pairs[i].key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// Filter parses the source and sets the pairs. It returns Matched (so
+// add_field, add_tag... apply) when it set something, as Logstash does.
+func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+	v, _ := f.source.Get(e)
+	r := results.Get().(*result)
+	defer r.release()
+	prefix := f.prefix
+	if f.prefixTmpl != nil {
+		prefix = f.prefixTmpl.Render(e)
+	}
+	switch t := v.(type) {
+	case string:
+		f.parse(t, prefix, r, 0)
+	case []any:
+		for _, x := range t {
+			if s, ok := x.(string); ok {
+				f.parse(s, prefix, r, 0)
+			}
+		}
+	}
+	for _, d := range f.defaults {
+		if r.find(d.key) < 0 {
+			r.pairs = append(r.pairs, d)
+		}
+	}
+	if r.limited && f.tagOnLimit != "" {
+		e.AddTag(f.tagOnLimit)
+	}
+	if len(r.pairs) == 0 {
+		return sdk.Failed
+	}
+	failed := false
+	if f.target != nil {
+		m := make(map[string]any, len(r.pairs))
+		for i := range r.pairs {
+			m[r.pairs[i].key] = r.pairs[i].value(e)
+		}
+		failed = f.target.Set(e, m) != nil
+	} else {
+		for i := range r.pairs {
+			ref, err := f.ref(r.pairs[i].key)
+			if err != nil || ref.Set(e, r.pairs[i].value(e)) != nil {
+				failed = true
+			}
+		}
+	}
+	if failed {
+		for _, t := range f.tagOnFailure {
+			e.AddTag(t)
+		}
+		return sdk.Failed
+	}
+	return sdk.Matched
+}
+
+// parse scans s for pairs: a key (no separator characters; a backslash
+// escapes one), a value separator (spaces around it when lenient), a
+// value (in double or single quotes, bracketed in (), [] or <> when
+// include_brackets, or up to the next field separator), then a field
+// separator or the end. Where no pair starts, the scan moves on past the
+// text that was not a key. Each byte is looked at a bounded number of
+// times.
+func (f *filter) parse(s, prefix string, r *result, depth int) {
+	i := 0
+	for i < len(s) {
+		// the key
+		ks := i
+		for i < len(s) && !f.valueSplit.has(s[i]) && !f.fieldSplit.has(s[i]) {
+			if s[i] == '\\' && i+1 < len(s) {
+				i++
+			}
+			i++
+		}
+		ke := i
+		if ke == ks {
+			i++ // a separator where a key should start
+			continue
+		}
+		// the value separator
+		j := ke
+		if f.lenient {
+			for j < len(s) && s[j] == ' ' {
+				j++
+			}
+		}
+		if j >= len(s) || !f.valueSplit.has(s[j]) {
+			// a key without a value separator is no pair
+			i = max(j, ke)
+			if i < len(s) && f.fieldSplit.has(s[i]) {
+				i++
+			}
+			continue
+		}
+		j++
+		if f.lenient {
+			for j < len(s) && s[j] == ' ' {
+				j++
+			}
+		}
+		key := s[ks:ke]
+		if f.lenient {
+			key = strings.TrimRight(key, " ")
+		}
+		val, next, ok := f.value(s, j)
+		if !ok {
+			// no value alternative ends at a field separator: no pair here
+			i = ke + 1
+			continue
+		}
+		i = next
+		f.add(key, val, prefix, r, depth)
+	}
+}
+
+// value reads a value at s[i:] and the field separator after it; next is
+// where the scan goes on. Alternatives are tried in Logstash's order:
+// "...", '...', (...), [...], <...>, then up to the next field separator.
+func (f *filter) value(s string, i int) (val string, next int, ok bool) {
+	end := func(k int) bool { return k == len(s) || f.fieldSplit.has(s[k]) }
+	after := func(k int) int {
+		if k < len(s) {
+			return k + 1
+		}
+		return k
+	}
+	if i < len(s) {
+		open := s[i]
+		var closeCh byte
+		switch open {
+		case '"', '\'':
+			closeCh = open
+		case '(':
+			closeCh = ')'
+		case '[':
+			closeCh = ']'
+		case '<':
+			closeCh = '>'
+		}
+		if closeCh != 0 && (closeCh == open || f.brackets) {
+			k := i + 1
+			for k < len(s) && s[k] != closeCh {
+				if s[k] == '\\' && k+1 < len(s) {
+					k++ // a backslash escapes the next character, a quote too
+				}
+				k++
+			}
+			if k < len(s) && end(k+1) {
+				return s[i+1 : k], after(k + 1), true
+			}
+		}
+	}
+	k := i
+	for k < len(s) && !f.fieldSplit.has(s[k]) {
+		if s[k] == '\\' && k+1 < len(s) {
+			k++
+		}
+		k++
+	}
+	if k > len(s) {
+		k = len(s)
+	}
+	return s[i:k], after(k), true
+}
+
+// add applies the key and value rules to one pair and the bounds.
+func (f *filter) add(key, val, prefix string, r *result, depth int) {
+	if val == "" && !f.allowEmpty {
+		return
+	}
+	key = trim(key, &f.trimKey)
+	if key == "" {
+		return
+	}
+	if f.include != nil && !f.include[key] || f.exclude[key] {
+		return
+	}
+	if len(key) > f.maxKeyLen {
+		r.limited = true
+		return
+	}
+	if prefix != "" {
+		key = prefix + key
+	}
+	val = trim(val, &f.trimValue)
+	if len(val) > f.maxValueLen {
+		cut := f.maxValueLen
+		for cut > 0 && !utf8.RuneStart(val[cut]) {
+			cut--
+		}
+		val, r.limited = val[:cut], true
+	}
+	idx := r.find(key)
+	if !f.allowDupes && idx >= 0 && contains(r.pairs[idx].any(), val) {
+		return
+	}
+	if r.values >= f.maxKeys {
+		r.limited = true
+		return
+	}
+	r.values++
+	p := pair{key: key, str: val}
+	if f.recursive && depth+1 < maxDepth && strings.ContainsFunc(val, func(c rune) bool { return c < 256 && f.valueSplit.has(byte(c)) }) {
+		inner := result{}
+		f.parse(val, "", &inner, depth+1)
+		if inner.limited {
+			r.limited = true
+		}
+		if len(inner.pairs) > 0 {
+			m := make(map[string]any, len(inner.pairs))
+			for i := range inner.pairs {
+				m[inner.pairs[i].key] = inner.pairs[i].any()
+			}
+			p.val = m
+		}
+	}
+	if idx >= 0 {
+		switch old := r.pairs[idx].any().(type) {
+		case []any:
+			r.pairs[idx].val = append(old, p.any())
+		default:
+			r.pairs[idx].val = []any{old, p.any()}
+		}
+		return
+	}
+	r.pairs = append(r.pairs, p)
+}
+
+func trim(s string, cs *charSet) string {
+	i, j := 0, len(s)
+	for i < j && cs.has(s[i]) {
+		i++
+	}
+	for j > i && cs.has(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}
+
+func contains(v any, s string) bool {
+	switch t := v.(type) {
+	case string:
+		return t == s
+	case []any:
+		for _, x := range t {
+			if x == s {
+				return true
+			}
+		}
+	}
+	return false
+}
