@@ -417,3 +417,17 @@ func RunOutput(t testing.TB, ctx context.Context, spec OutputSpec, events []*sdk
 	}
 	return werr
 }
+
+// MeasureCPU runs fn b.N times and reports this process's user+system CPU
+// per op ("cpu-ns/op") besides ns/op: on a shared machine CPU per op
+// swings less than wall-clock time.
+func MeasureCPU(b *testing.B, fn func(i int)) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
+	for i := 0; i < b.N; i++ {
+		fn(i)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}

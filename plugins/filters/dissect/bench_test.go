@@ -2,9 +2,7 @@ package dissect
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	_ "github.com/gostash/gostash/plugins/filters/grok" // the side-by-side benchmark
 	"github.com/gostash/gostash/plugins/filters/grok/benchdata"
@@ -69,7 +67,7 @@ func BenchmarkApache(b *testing.B) {
 						b.Fatalf("%s on %q: %v", name, l, got)
 					}
 				}
-				measure(b, func(i int) {
+				sdktest.MeasureCPU(b, func(i int) {
 					f.Filter(ctx, sdk.NewEvent(lines[i%len(lines)]), nil)
 				})
 			})
@@ -84,27 +82,7 @@ func BenchmarkMatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	spans := make([]span, len(d.fields))
-	measure(b, func(int) { d.match(apacheLine, spans) })
-}
-
-// cpuTime is this process's user+system CPU time: on a shared machine
-// CPU per op swings less than wall-clock ns/op.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// measure runs fn b.N times and reports CPU ns per op besides ns/op.
-func measure(b *testing.B, fn func(i int)) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		fn(i)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	sdktest.MeasureCPU(b, func(int) { d.match(apacheLine, spans) })
 }
 
 // BenchmarkApacheBatch is the same as a plugin process runs it: events
@@ -131,7 +109,7 @@ func BenchmarkApacheBatch(b *testing.B) {
 				ctx := context.Background()
 				dec := new(sdk.Decoder)
 				var evs []*sdk.Event
-				measure(b, func(i int) {
+				sdktest.MeasureCPU(b, func(i int) {
 					if i%125 == 0 {
 						var err error
 						if evs, err = dec.Decode(batches[(i/125)%len(batches)]); err != nil {

@@ -9,12 +9,10 @@ package dissect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gostash/gostash/sdk"
 )
@@ -138,7 +136,7 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 		}
 		s, isString := v.(string)
 		if !isString && v != nil {
-			s = toString(v)
+			s = sdk.RubyString(v)
 		}
 		if s == "" || !d.match(s, spans) {
 			f.fail(e)
@@ -179,13 +177,13 @@ func (d *dissector) store(e *sdk.Event, s string, spans []span) bool {
 			ok = fl.ref.Set(e, e.StringValue(val)) == nil && ok
 		case appended:
 			if old, found := fl.ref.Get(e); found {
-				val = toString(old) + fl.join + val
+				val = sdk.RubyString(old) + fl.join + val
 			}
 			ok = fl.ref.Set(e, e.StringValue(val)) == nil && ok
 		case indirect:
 			var key string
 			if old, found := fl.ref.Get(e); found {
-				key = toString(old)
+				key = sdk.RubyString(old)
 			} else if j := d.other(fl.name, i); j >= 0 {
 				key = s[spans[j].start:spans[j].end]
 			}
@@ -308,31 +306,4 @@ func decimalSyntax(s string) (intOnly, ok bool) {
 		}
 	}
 	return intOnly, i == len(s)
-}
-
-// toString is the text of a field value, as Ruby's to_s gives it.
-func toString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case nil:
-		return ""
-	case int64:
-		return strconv.FormatInt(t, 10)
-	case float64:
-		s := strconv.FormatFloat(t, 'g', -1, 64)
-		if !strings.ContainsAny(s, ".eEn") {
-			s += ".0"
-		}
-		return s
-	case bool:
-		return strconv.FormatBool(t)
-	case time.Time:
-		return sdk.FormatTimestamp(t.UnixNano())
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(data)
 }

@@ -2,9 +2,7 @@ package grok
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	gogrok "github.com/elastic/go-grok"
 
@@ -60,7 +58,7 @@ func BenchmarkFilter(b *testing.B) {
 					b.Fatalf("%q: result %v", l, got)
 				}
 			}
-			measure(b, func(i int) {
+			sdktest.MeasureCPU(b, func(i int) {
 				f.Filter(ctx, sdk.NewEvent(bc.lines[i%len(bc.lines)]), nil)
 			})
 		})
@@ -110,7 +108,7 @@ func BenchmarkGoGrokParse(b *testing.B) {
 	for _, bc := range benchCases() {
 		b.Run(bc.name, func(b *testing.B) {
 			gs := goGroks(b, bc)
-			measure(b, func(i int) {
+			sdktest.MeasureCPU(b, func(i int) {
 				l := bc.lines[i%len(bc.lines)]
 				for _, g := range gs {
 					if m, _ := g.ParseString(l); len(m) > 0 {
@@ -131,7 +129,7 @@ func BenchmarkGoGrokFilter(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			gs := goGroks(b, bc)
 			refs := map[string]sdk.FieldRef{}
-			measure(b, func(i int) {
+			sdktest.MeasureCPU(b, func(i int) {
 				e := sdk.NewEvent(bc.lines[i%len(bc.lines)])
 				for _, g := range gs {
 					m, _ := g.ParseTypedString(e.Message())
@@ -166,7 +164,7 @@ func BenchmarkMatch(b *testing.B) {
 				}
 				ps = append(ps, p)
 			}
-			measure(b, func(i int) {
+			sdktest.MeasureCPU(b, func(i int) {
 				l := bc.lines[i%len(bc.lines)]
 				for _, p := range ps {
 					_, m, ok, _ := p.exec(l, 0)
@@ -180,25 +178,4 @@ func BenchmarkMatch(b *testing.B) {
 			})
 		})
 	}
-}
-
-// cpuTime is this process's user+system CPU time. The machine is shared,
-// so wall-clock ns/op swings with the neighbours' load; CPU time per op
-// (reported as cpu-ns/op) swings much less.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// measure runs fn b.N times and reports CPU ns per op besides ns/op.
-func measure(b *testing.B, fn func(i int)) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		fn(i)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

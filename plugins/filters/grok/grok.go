@@ -11,7 +11,6 @@ package grok
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -189,14 +188,14 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 			// Each element is tried; the list is read as it was, even when
 			// a capture appends to it.
 			for _, el := range list[:len(list):len(list)] {
-				m, err2 := f.matchValue(e, mf, toString(el), deadline)
+				m, err2 := f.matchValue(e, mf, sdk.RubyString(el), deadline)
 				ok = ok || m
 				if err = err2; err != nil {
 					break
 				}
 			}
 		} else {
-			ok, err = f.matchValue(e, mf, toString(v), deadline)
+			ok, err = f.matchValue(e, mf, sdk.RubyString(v), deadline)
 		}
 		if err != nil {
 			if f.logger != nil {
@@ -314,34 +313,6 @@ func merged(old, v any) any {
 		return []any{t, v}
 	}
 	return nil
-}
-
-// toString is Ruby's to_s of a field value, which grok matches against:
-// a missing field is the empty string.
-func toString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case nil:
-		return ""
-	case int64:
-		return strconv.FormatInt(t, 10)
-	case float64:
-		s := strconv.FormatFloat(t, 'g', -1, 64)
-		if !strings.ContainsAny(s, ".eEn") {
-			s += ".0"
-		}
-		return s
-	case bool:
-		return strconv.FormatBool(t)
-	case time.Time:
-		return sdk.FormatTimestamp(t.UnixNano())
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(data)
 }
 
 // rubyToI is Ruby's String#to_i: the leading integer, 0 when there is

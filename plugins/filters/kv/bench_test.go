@@ -3,9 +3,7 @@ package kv
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
@@ -46,7 +44,7 @@ func BenchmarkTenPairs(b *testing.B) {
 			ctx := context.Background()
 			dec := new(sdk.Decoder)
 			var evs []*sdk.Event
-			measure(b, func(i int) {
+			sdktest.MeasureCPU(b, func(i int) {
 				if i%125 == 0 {
 					var err error
 					if evs, err = dec.Decode(batches[(i/125)%len(batches)]); err != nil {
@@ -59,22 +57,4 @@ func BenchmarkTenPairs(b *testing.B) {
 			})
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// measure runs fn b.N times and reports CPU ns per op besides ns/op.
-func measure(b *testing.B, fn func(i int)) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		fn(i)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

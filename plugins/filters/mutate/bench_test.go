@@ -3,9 +3,7 @@ package mutate
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
@@ -67,7 +65,7 @@ func BenchmarkFilter(b *testing.B) {
 	}{{"FiveOps", true}, {"DecodeOnly", false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var events []*sdk.Event
-			measure(b, func(i int) {
+			sdktest.MeasureCPU(b, func(i int) {
 				j := i % 1000
 				if j == 0 {
 					events, _ = dec.Decode(data)
@@ -78,24 +76,6 @@ func BenchmarkFilter(b *testing.B) {
 			})
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// measure runs fn b.N times and reports CPU ns per op besides ns/op.
-func measure(b *testing.B, fn func(i int)) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		fn(i)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkOperations is each of the five operations alone, and all five,
