@@ -124,6 +124,9 @@ var envTypes = map[string]any{
 	exprMetadata:  map[string]any{},
 	exprTimestamp: time.Time{},
 	exprEventVar:  (*Event)(nil),
+	// type is an event field, as in Logstash ([type]), not expr-lang's
+	// type() builtin (which is still called as type(x)).
+	"type": nil,
 }
 
 func compileProgram(src string, opts ...expr.Option) (program, error) {

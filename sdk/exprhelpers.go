@@ -41,6 +41,12 @@ func (v *helperPatcher) Visit(node *ast.Node) {
 		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
+		if ok && id.Value == "type" {
+			// type is declared as the [type] field; type(x) is still
+			// expr-lang's builtin.
+			ast.Patch(node, &ast.BuiltinNode{Name: "type", Arguments: n.Arguments})
+			return
+		}
 		if !ok || (id.Value != "has" && id.Value != "sprintf") {
 			return
 		}

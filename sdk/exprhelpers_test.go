@@ -38,6 +38,8 @@ func TestExprHelpers(t *testing.T) {
 		{`now().After(timestamp)`, true},
 		{`now().Year() >= 2024`, true},
 		{`get([1, 2, 3], 1) == 2`, true}, // expr-lang's get(list, index) is unchanged
+		{`type == nil`, true},            // [type] is a field...
+		{`type(user) == "string"`, true}, // ...and type() still the builtin
 	}
 	for _, c := range conds {
 		cond, err := CompileCondition(c.src)
