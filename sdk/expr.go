@@ -17,6 +17,9 @@ import (
 const (
 	exprMetadata  = "metadata"  // @metadata
 	exprTimestamp = "timestamp" // @timestamp, as a time.Time
+	// exprEventVar is the event itself, for the helpers that take a field
+	// reference (has, get, sprintf): only the helper patcher writes it.
+	exprEventVar = "$event"
 )
 
 // Condition is a compiled boolean expression: the `when` guard of a filter
@@ -97,10 +100,11 @@ func (x *Expression) String() string { return x.p.src }
 // those two added, and the event keeps them outside its fields, so such
 // an expression gets a pooled map holding the fields it names.
 type program struct {
-	src     string
-	prog    *vm.Program
-	useMeta bool
-	useTS   bool
+	src      string
+	prog     *vm.Program
+	useMeta  bool
+	useTS    bool
+	useEvent bool // a helper reads the event: the env holds $event
 	// names are the fields the expression can read: decoded before it
 	// runs (an event's fields stay raw until asked for) and copied when
 	// the environment is a pooled map; with copyAll ($env can read any)
@@ -119,26 +123,39 @@ type program struct {
 var envTypes = map[string]any{
 	exprMetadata:  map[string]any{},
 	exprTimestamp: time.Time{},
+	exprEventVar:  (*Event)(nil),
+	// type is an event field, as in Logstash ([type]), not expr-lang's
+	// type() builtin (which is still called as type(x)).
+	"type": nil,
 }
 
 func compileProgram(src string, opts ...expr.Option) (program, error) {
 	callees := &calleeMarker{members: map[*ast.MemberNode]bool{}}
 	nv := &nilSafe{callees: callees.members, names: map[string]bool{}}
+	hp := &helperPatcher{}
 	opts = append([]expr.Option{
 		expr.Env(envTypes),
 		expr.AllowUndefinedVariables(),
 		expr.Function(getFunc, getPath),
+		expr.Function(hasFunc, helperHas, new(func(*Event, any) bool)),
+		expr.Function(getRefFunc, helperGet),
+		expr.Function(sprintfFunc, helperSprintf, new(func(*Event, any) string)),
+		expr.Patch(hp),
 		expr.Patch(callees),
 		expr.Patch(nv),
 	}, opts...)
 	prog, err := expr.Compile(src, opts...)
+	if hp.err != nil {
+		// Before expr's own error: a bad constant reference is the cause.
+		return program{}, hp.err.Bind(file.NewSource(src))
+	}
 	if err != nil {
 		return program{}, err
 	}
 	if nv.err != nil {
 		return program{}, nv.err.Bind(file.NewSource(src))
 	}
-	p := program{src: src, prog: prog, useMeta: nv.names[exprMetadata], useTS: nv.names[exprTimestamp]}
+	p := program{src: src, prog: prog, useMeta: nv.names[exprMetadata], useTS: nv.names[exprTimestamp], useEvent: nv.names[exprEventVar]}
 	p.copyAll = nv.names["$env"]
 	if !p.copyAll {
 		// The names an expression can read are in its source: only
@@ -146,7 +163,7 @@ func compileProgram(src string, opts ...expr.Option) (program, error) {
 		// the event's map (function and variable names included,
 		// harmlessly).
 		for name := range nv.names {
-			if name != exprMetadata && name != exprTimestamp {
+			if name != exprMetadata && name != exprTimestamp && name != exprEventVar {
 				p.names = append(p.names, name)
 			}
 		}
@@ -299,7 +316,7 @@ func (p *program) run(e *Event) (any, error) {
 	}
 	r := runners.Get().(*runner)
 	var env map[string]any
-	if p.useMeta || p.useTS {
+	if p.useMeta || p.useTS || p.useEvent {
 		if r.env == nil {
 			r.env = make(map[string]any, len(e.fields)+2)
 		}
@@ -321,6 +338,9 @@ func (p *program) run(e *Event) (any, error) {
 			} else {
 				env[exprMetadata] = emptyMeta
 			}
+		}
+		if p.useEvent {
+			env[exprEventVar] = e
 		}
 		if p.useTS {
 			if t, ok := e.Timestamp(); ok {

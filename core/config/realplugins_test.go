@@ -6,6 +6,7 @@ import (
 	// Built-in plugins whose own checks a golden case shows. Only this
 	// test links them: the core itself never imports a plugin.
 	_ "github.com/gostash/gostash/plugins/filters/dissect"
+	_ "github.com/gostash/gostash/plugins/filters/json"
 	_ "github.com/gostash/gostash/plugins/filters/mutate"
 )
 

@@ -8,6 +8,7 @@ import (
 	_ "github.com/gostash/gostash/plugins/filters/dissect"         // filter "dissect"
 	_ "github.com/gostash/gostash/plugins/filters/expr"            // filter "expr"
 	_ "github.com/gostash/gostash/plugins/filters/grok"            // filter "grok"
+	_ "github.com/gostash/gostash/plugins/filters/json"            // filter "json"
 	_ "github.com/gostash/gostash/plugins/filters/kv"              // filter "kv"
 	_ "github.com/gostash/gostash/plugins/filters/mutate"          // filter "mutate"
 	_ "github.com/gostash/gostash/plugins/inputs/file"             // input "file"

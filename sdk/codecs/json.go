@@ -463,3 +463,26 @@ func (p *jsonParser) hex4() (rune, bool) {
 	p.i += 4
 	return r, true
 }
+
+// ParseJSON parses one JSON text of any kind, for filters that parse a
+// field (the json filter): an object gives a map[string]any, an array a
+// []any, a string, number, true, false or null its event value (numbers
+// as JSONEvents makes them). Strings without escapes alias s; vals boxes
+// them (nil: each is boxed on its own). Empty text, trailing text and
+// nesting deeper than 1000 are errors.
+func ParseJSON(s string, vals *sdk.Values) (any, error) {
+	if vals == nil {
+		vals = &sdk.Values{}
+	}
+	p := jsonParser{s: s, vals: vals}
+	p.space()
+	v, err := p.value()
+	if err != nil {
+		return nil, err
+	}
+	p.space()
+	if p.i != len(p.s) {
+		return nil, errJSON
+	}
+	return v, nil
+}

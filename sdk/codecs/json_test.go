@@ -188,3 +188,36 @@ func BenchmarkJSONEvents(b *testing.B) {
 		}
 	}
 }
+
+// TestParseJSON: any JSON value, as the json filter parses a field.
+func TestParseJSON(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want any
+		bad  bool
+	}{
+		{in: ` {"a": {"b": [1, "x", null]}} `, want: map[string]any{"a": map[string]any{"b": []any{int64(1), "x", nil}}}},
+		{in: `[{"k":"v"}, 2.5]`, want: []any{map[string]any{"k": "v"}, 2.5}},
+		{in: `"s\n"`, want: "s\n"},
+		{in: `123`, want: int64(123)},
+		{in: `12345678901234567890`, want: "12345678901234567890"},
+		{in: `true`, want: true},
+		{in: `null`, want: nil},
+		{in: ``, bad: true},
+		{in: `   `, bad: true},
+		{in: `{"a":1} x`, bad: true},
+		{in: `{"a":}`, bad: true},
+		{in: `random_message`, bad: true},
+	} {
+		got, err := ParseJSON(c.in, nil)
+		if c.bad {
+			if err == nil {
+				t.Errorf("%q: no error, got %#v", c.in, got)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q: got %#v, %v; want %#v", c.in, got, err, c.want)
+		}
+	}
+}
