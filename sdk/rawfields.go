@@ -18,10 +18,23 @@ type rawFields struct {
 	span    []byte
 	indexed bool
 	entries []rawEntry // kept across the events' reuse
+	// at maps a dictionary number to 1 + the index of the entry of that
+	// name (0: none), for dictionaries of up to maxAt names, so that a
+	// look-up costs one dictionary look-up and one load instead of a scan
+	// of the entries per name (mutate looks up five names an event, some
+	// of them absent, and sets as many). dups: a name was written twice
+	// (not by this SDK), and take scans to mark every copy done.
+	at   []int32
+	dups bool
 }
+
+// maxAt bounds the dictionaries whose names get an at table: it is
+// cleared for each event listed, and kept across the events' reuse.
+const maxAt = 256
 
 type rawEntry struct {
 	key   string
+	id    int32  // key's number in the batch's dictionary
 	whole []byte // the Event's field 2 as written: tag, length, Field
 	value []byte // the Field's Value message
 	done  bool
@@ -33,23 +46,28 @@ type rawEntry struct {
 type batchDict struct {
 	keys []string
 	dec  *Decoder
-	set  map[string]struct{} // keys as a set, for long dictionaries
+	ids  map[string]int32 // numbers of keys, for long dictionaries
+	// canon maps each number to the first number of the same name, when
+	// a name is in the dictionary twice (not written by this SDK).
+	canon []int32
 }
 
-// has reports whether any field of the batch is named k: a name that is
-// not in the dictionary is in no event's raw fields, which spares listing
-// them to look (a filter setting a new field asks this for every event).
-func (d *batchDict) has(k string) bool {
+// id returns k's number in the dictionary, or -1: a name that is not in
+// the dictionary is in no event's raw fields, which spares listing them
+// to look (a filter setting a new field asks this for every event).
+func (d *batchDict) id(k string) int32 {
 	if len(d.keys) <= 16 {
-		for _, x := range d.keys {
+		for i, x := range d.keys {
 			if x == k {
-				return true
+				return int32(i)
 			}
 		}
-		return false
+		return -1
 	}
-	_, ok := d.set[k] // built by Decode, so readers only read it
-	return ok
+	if i, ok := d.ids[k]; ok { // built by Decode, so readers only read it
+		return i
+	}
+	return -1
 }
 
 // checkField checks a Field message's framing and that its name is in the
@@ -86,7 +104,24 @@ func (r *rawFields) add(whole, field []byte) error {
 	if err != nil {
 		return err
 	}
-	r.entries = append(r.entries, rawEntry{key: r.dict.keys[key], whole: whole, value: value})
+	if len(r.entries) == 0 && len(r.dict.keys) <= maxAt {
+		if cap(r.at) < len(r.dict.keys) {
+			r.at = make([]int32, len(r.dict.keys), max(len(r.dict.keys), 16))
+		}
+		r.at = r.at[:len(r.dict.keys)]
+		clear(r.at)
+	}
+	id := int32(key)
+	if r.dict.canon != nil {
+		id = r.dict.canon[key]
+	}
+	r.entries = append(r.entries, rawEntry{key: r.dict.keys[key], id: id, whole: whole, value: value})
+	if len(r.at) > 0 {
+		if r.at[id] != 0 {
+			r.dups = true
+		}
+		r.at[id] = int32(len(r.entries))
+	}
 	return nil
 }
 
@@ -97,18 +132,35 @@ func (r *rawFields) reset() {
 	r.dict = nil
 	r.span = nil
 	r.indexed = false
+	r.at = r.at[:0]
+	r.dups = false
 }
 
 // take marks every pending entry named k done and returns the last of
 // them (the value a map would hold), or nil.
 func (r *rawFields) take(k string) *rawEntry {
-	if r.pending == 0 || !r.indexed && !r.dict.has(k) {
+	if r.pending == 0 {
+		return nil
+	}
+	id := r.dict.id(k)
+	if id < 0 {
 		return nil
 	}
 	r.index()
+	if len(r.at) > 0 && !r.dups {
+		i := r.at[id]
+		if i == 0 || r.entries[i-1].done {
+			return nil
+		}
+		en := &r.entries[i-1]
+		en.done = true
+		r.pending--
+		r.span = nil
+		return en
+	}
 	var last *rawEntry
 	for i := range r.entries {
-		if en := &r.entries[i]; !en.done && en.key == k {
+		if en := &r.entries[i]; !en.done && en.id == id {
 			en.done = true
 			r.pending--
 			last = en
