@@ -17,6 +17,9 @@ type rawFields struct {
 	// entries are only listed (indexed) when a name is looked up.
 	span    []byte
 	indexed bool
+	// src is what the entries' offsets are into: the span, or the whole
+	// event when its fields were written apart.
+	src     []byte
 	entries []rawEntry // kept across the events' reuse
 	// at maps a dictionary number to 1 + the index of the entry of that
 	// name (0: none), for dictionaries of up to maxAt names, so that a
@@ -32,12 +35,20 @@ type rawFields struct {
 // cleared for each event listed, and kept across the events' reuse.
 const maxAt = 256
 
+// rawEntry is offsets into rawFields.src, not slices: without pointers,
+// listing an event's entries costs no write barriers and the entries are
+// not scanned by the garbage collector (the appends of slices were half
+// of listing the entries, which mutate pays once an event).
 type rawEntry struct {
-	key   string
-	id    int32  // key's number in the batch's dictionary
-	whole []byte // the Event's field 2 as written: tag, length, Field
-	value []byte // the Field's Value message
-	done  bool
+	id           int32  // the name's (first) number in the batch's dictionary
+	start, end   uint32 // the Event's field 2 as written: tag, length, Field
+	vstart, vlen uint32 // the Field's Value message
+	done         bool
+}
+
+func (r *rawFields) whole(en *rawEntry) []byte { return r.src[en.start:en.end] }
+func (r *rawFields) value(en *rawEntry) []byte {
+	return r.src[en.vstart : en.vstart+en.vlen]
 }
 
 // batchDict is one decoded batch's dictionary, and what decoding a raw
@@ -96,7 +107,8 @@ func (r *rawFields) index() {
 	}
 }
 
-// add records one Field message (whole is it with its tag and length).
+// add records one Field message (whole is it with its tag and length);
+// both are slices of r.src.
 // A name written twice stays twice: whoever decodes the event keeps the
 // last value, as a map does, and find marks both done.
 func (r *rawFields) add(whole, field []byte) error {
@@ -115,7 +127,12 @@ func (r *rawFields) add(whole, field []byte) error {
 	if r.dict.canon != nil {
 		id = r.dict.canon[key]
 	}
-	r.entries = append(r.entries, rawEntry{key: r.dict.keys[key], id: id, whole: whole, value: value})
+	en := rawEntry{id: id, start: uint32(cap(r.src) - cap(whole))}
+	en.end = en.start + uint32(len(whole))
+	if len(value) > 0 {
+		en.vstart, en.vlen = uint32(cap(r.src)-cap(value)), uint32(len(value))
+	}
+	r.entries = append(r.entries, en)
 	if len(r.at) > 0 {
 		if r.at[id] != 0 {
 			r.dups = true
@@ -126,8 +143,8 @@ func (r *rawFields) add(whole, field []byte) error {
 }
 
 func (r *rawFields) reset() {
-	clear(r.entries) // drop the references into the old batch
-	r.entries = r.entries[:0]
+	r.entries = r.entries[:0] // offsets: nothing to drop
+	r.src = nil
 	r.pending = 0
 	r.dict = nil
 	r.span = nil
@@ -205,14 +222,15 @@ func (e *Event) decodeEntry(en *rawEntry) {
 	// lock lets different events be read from different goroutines (an
 	// output serializing in parallel), as when each had its own maps.
 	d.dec.mu.Lock()
-	v, err := decodeValue(en.value, d.keys, &d.dec.slab)
+	value := e.raw.value(en)
+	v, err := decodeValue(value, d.keys, &d.dec.slab)
 	d.dec.mu.Unlock()
 	if err != nil {
 		// The batch's structure was checked when it was decoded; a value
 		// that is still corrupt inside is kept as its bytes rather than lost.
-		v = string(en.value)
+		v = string(value)
 	}
-	e.fields[en.key] = v
+	e.fields[d.keys[en.id]] = v
 }
 
 // newMap returns an empty map for a nested object. An event from a
@@ -248,7 +266,7 @@ func (r *rawFields) appendRaw(b []byte) []byte {
 	}
 	for i := range r.entries {
 		if en := &r.entries[i]; !en.done {
-			b = append(b, en.whole...)
+			b = append(b, r.whole(en)...)
 		}
 	}
 	return b
