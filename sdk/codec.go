@@ -406,10 +406,12 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 	if spanStart >= 0 {
 		if contiguous {
 			e.raw.span = whole[spanStart:spanEnd]
+			e.raw.src = e.raw.span
 		} else {
 			// Written apart (not by this SDK): list them now, from the
 			// whole event, and copy them one by one.
 			e.raw.indexed = true
+			e.raw.src = whole
 			for data := whole; len(data) > 0; {
 				num, typ, n := consumeTag(data)
 				m := protowire.ConsumeFieldValue(num, typ, data[n:])

@@ -65,9 +65,22 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	d.slab.maps = d
 	dict := &batchDict{keys: d.keys, dec: d}
 	if len(d.keys) > 16 {
-		dict.set = make(map[string]struct{}, len(d.keys))
-		for _, k := range d.keys {
-			dict.set[k] = struct{}{}
+		dict.ids = make(map[string]int32, len(d.keys))
+		for i, k := range d.keys {
+			if first, ok := dict.ids[k]; ok {
+				dict.canonical(first, i)
+				continue
+			}
+			dict.ids[k] = int32(i)
+		}
+	} else {
+		for i, k := range d.keys {
+			for j, x := range d.keys[:i] {
+				if x == k {
+					dict.canonical(int32(j), i)
+					break
+				}
+			}
 		}
 	}
 	if d.eager {
@@ -103,6 +116,18 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	}
 	d.last = append(d.last[:0], d.out...)
 	return d.out, nil
+}
+
+// canonical records that name i is the name first numbered first: raw
+// fields are found by the first number of their name (rawFields.at).
+func (d *batchDict) canonical(first int32, i int) {
+	if d.canon == nil {
+		d.canon = make([]int32, len(d.keys))
+		for j := range d.canon {
+			d.canon[j] = int32(j)
+		}
+	}
+	d.canon[i] = d.canon[first]
 }
 
 func (d *Decoder) event() *Event {

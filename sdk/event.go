@@ -254,6 +254,8 @@ func AppendTimestamp(dst []byte, ns int64) []byte {
 // returned as they are.
 func Normalize(v any) any {
 	switch t := v.(type) {
+	case string, int64, float64, bool, nil:
+		return v
 	case int:
 		return int64(t)
 	case int8:
@@ -290,16 +292,36 @@ func Normalize(v any) any {
 		return FormatTimestamp(t.UnixNano())
 	case []any:
 		for i, x := range t {
-			t[i] = Normalize(x)
+			if !isNormal(x) {
+				t[i] = Normalize(x)
+			}
 		}
 		return t
 	case map[string]any:
+		// Values are stored back only when they change: storing each
+		// (a map assignment, a hash) was most of setting a map of ten
+		// strings (kv's target).
 		for k, x := range t {
-			t[k] = Normalize(x)
+			if !isNormal(x) {
+				t[k] = Normalize(x)
+			}
 		}
 		return t
 	}
 	return v
+}
+
+// isNormal reports whether Normalize leaves x as it is, having normalized
+// what it holds in place (lists and maps).
+func isNormal(x any) bool {
+	switch t := x.(type) {
+	case string, int64, float64, bool, nil:
+		return true
+	case []any, map[string]any:
+		Normalize(t)
+		return true
+	}
+	return false
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -223,13 +223,10 @@ func (r FieldRef) root(e *Event, create bool) (map[string]any, []string) {
 	if r.path[0] == FieldTimestamp && len(r.path) == 1 {
 		return nil, nil
 	}
-	if e.raw.pending > 0 {
-		// A name already in the map is not raw (it is in one or the
-		// other): one lookup spares looking through the raw fields.
-		if _, ok := e.fields[r.path[0]]; !ok {
-			e.touch(r.path[0])
-		}
-	}
+	// A raw field is found by its number in the batch's dictionary (see
+	// rawFields.take): cheaper than first asking the map whether the name
+	// is already decoded.
+	e.touch(r.path[0])
 	return e.fields, r.path
 }
 

@@ -17,14 +17,38 @@ type rawFields struct {
 	// entries are only listed (indexed) when a name is looked up.
 	span    []byte
 	indexed bool
+	// src is what the entries' offsets are into: the span, or the whole
+	// event when its fields were written apart.
+	src     []byte
 	entries []rawEntry // kept across the events' reuse
+	// at maps a dictionary number to 1 + the index of the entry of that
+	// name (0: none), for dictionaries of up to maxAt names, so that a
+	// look-up costs one dictionary look-up and one load instead of a scan
+	// of the entries per name (mutate looks up five names an event, some
+	// of them absent, and sets as many). dups: a name was written twice
+	// (not by this SDK), and take scans to mark every copy done.
+	at   []int32
+	dups bool
 }
 
+// maxAt bounds the dictionaries whose names get an at table: it is
+// cleared for each event listed, and kept across the events' reuse.
+const maxAt = 256
+
+// rawEntry is offsets into rawFields.src, not slices: without pointers,
+// listing an event's entries costs no write barriers and the entries are
+// not scanned by the garbage collector (the appends of slices were half
+// of listing the entries, which mutate pays once an event).
 type rawEntry struct {
-	key   string
-	whole []byte // the Event's field 2 as written: tag, length, Field
-	value []byte // the Field's Value message
-	done  bool
+	id           int32  // the name's (first) number in the batch's dictionary
+	start, end   uint32 // the Event's field 2 as written: tag, length, Field
+	vstart, vlen uint32 // the Field's Value message
+	done         bool
+}
+
+func (r *rawFields) whole(en *rawEntry) []byte { return r.src[en.start:en.end] }
+func (r *rawFields) value(en *rawEntry) []byte {
+	return r.src[en.vstart : en.vstart+en.vlen]
 }
 
 // batchDict is one decoded batch's dictionary, and what decoding a raw
@@ -33,23 +57,28 @@ type rawEntry struct {
 type batchDict struct {
 	keys []string
 	dec  *Decoder
-	set  map[string]struct{} // keys as a set, for long dictionaries
+	ids  map[string]int32 // numbers of keys, for long dictionaries
+	// canon maps each number to the first number of the same name, when
+	// a name is in the dictionary twice (not written by this SDK).
+	canon []int32
 }
 
-// has reports whether any field of the batch is named k: a name that is
-// not in the dictionary is in no event's raw fields, which spares listing
-// them to look (a filter setting a new field asks this for every event).
-func (d *batchDict) has(k string) bool {
+// id returns k's number in the dictionary, or -1: a name that is not in
+// the dictionary is in no event's raw fields, which spares listing them
+// to look (a filter setting a new field asks this for every event).
+func (d *batchDict) id(k string) int32 {
 	if len(d.keys) <= 16 {
-		for _, x := range d.keys {
+		for i, x := range d.keys {
 			if x == k {
-				return true
+				return int32(i)
 			}
 		}
-		return false
+		return -1
 	}
-	_, ok := d.set[k] // built by Decode, so readers only read it
-	return ok
+	if i, ok := d.ids[k]; ok { // built by Decode, so readers only read it
+		return i
+	}
+	return -1
 }
 
 // checkField checks a Field message's framing and that its name is in the
@@ -78,7 +107,8 @@ func (r *rawFields) index() {
 	}
 }
 
-// add records one Field message (whole is it with its tag and length).
+// add records one Field message (whole is it with its tag and length);
+// both are slices of r.src.
 // A name written twice stays twice: whoever decodes the event keeps the
 // last value, as a map does, and find marks both done.
 func (r *rawFields) add(whole, field []byte) error {
@@ -86,29 +116,68 @@ func (r *rawFields) add(whole, field []byte) error {
 	if err != nil {
 		return err
 	}
-	r.entries = append(r.entries, rawEntry{key: r.dict.keys[key], whole: whole, value: value})
+	if len(r.entries) == 0 && len(r.dict.keys) <= maxAt {
+		if cap(r.at) < len(r.dict.keys) {
+			r.at = make([]int32, len(r.dict.keys), max(len(r.dict.keys), 16))
+		}
+		r.at = r.at[:len(r.dict.keys)]
+		clear(r.at)
+	}
+	id := int32(key)
+	if r.dict.canon != nil {
+		id = r.dict.canon[key]
+	}
+	en := rawEntry{id: id, start: uint32(cap(r.src) - cap(whole))}
+	en.end = en.start + uint32(len(whole))
+	if len(value) > 0 {
+		en.vstart, en.vlen = uint32(cap(r.src)-cap(value)), uint32(len(value))
+	}
+	r.entries = append(r.entries, en)
+	if len(r.at) > 0 {
+		if r.at[id] != 0 {
+			r.dups = true
+		}
+		r.at[id] = int32(len(r.entries))
+	}
 	return nil
 }
 
 func (r *rawFields) reset() {
-	clear(r.entries) // drop the references into the old batch
-	r.entries = r.entries[:0]
+	r.entries = r.entries[:0] // offsets: nothing to drop
+	r.src = nil
 	r.pending = 0
 	r.dict = nil
 	r.span = nil
 	r.indexed = false
+	r.at = r.at[:0]
+	r.dups = false
 }
 
 // take marks every pending entry named k done and returns the last of
 // them (the value a map would hold), or nil.
 func (r *rawFields) take(k string) *rawEntry {
-	if r.pending == 0 || !r.indexed && !r.dict.has(k) {
+	if r.pending == 0 {
+		return nil
+	}
+	id := r.dict.id(k)
+	if id < 0 {
 		return nil
 	}
 	r.index()
+	if len(r.at) > 0 && !r.dups {
+		i := r.at[id]
+		if i == 0 || r.entries[i-1].done {
+			return nil
+		}
+		en := &r.entries[i-1]
+		en.done = true
+		r.pending--
+		r.span = nil
+		return en
+	}
 	var last *rawEntry
 	for i := range r.entries {
-		if en := &r.entries[i]; !en.done && en.key == k {
+		if en := &r.entries[i]; !en.done && en.id == id {
 			en.done = true
 			r.pending--
 			last = en
@@ -153,14 +222,15 @@ func (e *Event) decodeEntry(en *rawEntry) {
 	// lock lets different events be read from different goroutines (an
 	// output serializing in parallel), as when each had its own maps.
 	d.dec.mu.Lock()
-	v, err := decodeValue(en.value, d.keys, &d.dec.slab)
+	value := e.raw.value(en)
+	v, err := decodeValue(value, d.keys, &d.dec.slab)
 	d.dec.mu.Unlock()
 	if err != nil {
 		// The batch's structure was checked when it was decoded; a value
 		// that is still corrupt inside is kept as its bytes rather than lost.
-		v = string(en.value)
+		v = string(value)
 	}
-	e.fields[en.key] = v
+	e.fields[d.keys[en.id]] = v
 }
 
 // newMap returns an empty map for a nested object. An event from a
@@ -196,7 +266,7 @@ func (r *rawFields) appendRaw(b []byte) []byte {
 	}
 	for i := range r.entries {
 		if en := &r.entries[i]; !en.done {
-			b = append(b, en.whole...)
+			b = append(b, r.whole(en)...)
 		}
 	}
 	return b
