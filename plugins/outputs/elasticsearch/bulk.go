@@ -110,7 +110,9 @@ func errorOf(raw json.RawMessage) (typ, reason string) {
 func (o *Output) getWrite() *write {
 	w, _ := o.bufs.Get().(*write)
 	if w == nil {
-		w = &write{}
+		// Document fields in any order: Elasticsearch does not care, and
+		// sorting them was half of building the body.
+		w = &write{enc: codecs.JSONEncoder{Unordered: true}}
 		if o.set.compression > 0 {
 			w.gz, _ = gzip.NewWriterLevel(nil, o.set.compression)
 		}
