@@ -26,6 +26,7 @@ type JSONEncoder struct {
 	Unordered bool
 
 	raw  []sdk.RawField // RawView scratch
+	keys []keyText      // names' JSON text by dictionary number
 	seen [][]uint32     // names met per object depth, by dictionary number
 	mark uint32
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -58,8 +59,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSONStringFast(dst, dict[f.Key])
-			dst = append(dst, ':')
+			dst = enc.appendKey(dst, dict, f.Key)
 			if dst, ok = enc.appendRawValue(dst, f.Value, dict, 1); !ok {
 				return dst, false
 			}
@@ -105,10 +105,50 @@ func (enc *JSONEncoder) nextMark(depth, n int) ([]uint32, uint32) {
 	return enc.seen[depth], enc.mark
 }
 
+// keyText is a dictionary name and its JSON text with the colon.
+type keyText struct {
+	name string // a copy: the batch's memory is reused for later batches
+	json []byte
+}
+
+// appendKey writes dict[k] and a colon. The text is kept by dictionary
+// number: a batch's events share their dictionary, and batch after batch
+// from one input usually numbers its names the same, so the check is
+// comparing a short name with the one cached.
+func (enc *JSONEncoder) appendKey(dst []byte, dict []string, k uint32) []byte {
+	name := dict[k]
+	if int(k) < len(enc.keys) {
+		if c := &enc.keys[k]; c.name == name && c.json != nil {
+			return append(dst, c.json...)
+		}
+	} else {
+		enc.keys = append(enc.keys, make([]keyText, int(k)+1-len(enc.keys))...)
+	}
+	c := &enc.keys[k]
+	c.name = strings.Clone(name)
+	c.json = append(appendJSONStringFast(c.json[:0], name), ':')
+	return append(dst, c.json...)
+}
+
 // appendRawValue writes a Value message as JSON. As the SDK's decoder
 // does, unknown fields are skipped, the last known one wins, and a Value
 // with none is null.
 func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) ([]byte, bool) {
+	// The SDK writes one field per Value: a string or a small number
+	// in one piece, without the loop below.
+	if len(v) >= 2 && v[1] < 0x80 {
+		switch v[0] {
+		case wvString:
+			if int(v[1]) == len(v)-2 {
+				return appendJSONStringFast(dst, unsafe.String(unsafe.SliceData(v[2:]), len(v)-2)), true
+			}
+		case wvInt:
+			if len(v) == 2 {
+				x := int64(v[1]>>1) ^ -int64(v[1]&1)
+				return strconv.AppendInt(dst, x, 10), true
+			}
+		}
+	}
 	var tag byte
 	var payload []byte
 	var num uint64
@@ -194,8 +234,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONStringFast(dst, dict[key])
-		dst = append(dst, ':')
+		dst = enc.appendKey(dst, dict, uint32(key))
 		if dst, ok = enc.appendRawValue(dst, value, dict, depth+1); !ok {
 			return dst, false
 		}
