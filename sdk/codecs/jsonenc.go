@@ -113,7 +113,7 @@ func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 	case timestamp:
 		if enc.ts != enc.lastTS || enc.lastTSText == nil {
 			enc.lastTS = enc.ts
-			enc.lastTSText = sdk.AppendTimestamp(enc.lastTSText[:0], enc.ts)
+			enc.lastTSText = appendTimestamp(enc.lastTSText[:0], enc.ts)
 		}
 		dst = append(dst, '"')
 		dst = append(dst, enc.lastTSText...)
