@@ -25,10 +25,12 @@ type JSONEncoder struct {
 	// (rawjson.go). The values are the same as in the sorted mode.
 	Unordered bool
 
-	raw  []sdk.RawField // RawView scratch
-	keys []keyText      // names' JSON text by dictionary number
-	seen [][]uint32     // names met per object depth, by dictionary number
-	mark uint32
+	raw     []sdk.RawField // RawView scratch
+	keys    []keyText      // names' JSON text by dictionary number
+	seen    [][]uint32     // names met per object depth, by dictionary number
+	mark    uint32
+	slow    int // events written through Fields, for tests
+	refills int // names cached (appendKey misses)
 
 	pairs      [][]kv // sorted-fields scratch, one per map depth
 	ts         int64
@@ -48,10 +50,18 @@ type timestamp struct{}
 // AppendEvent appends e as one JSON object (no newline).
 func (enc *JSONEncoder) AppendEvent(dst []byte, e *sdk.Event) []byte {
 	if enc.Unordered {
+		refills := enc.refills
 		out, ok := enc.appendUnordered(dst, e)
+		if enc.refills != refills {
+			// Names were cached while writing, which can change the
+			// numbers repeat checks use mid-object: write it again with
+			// them settled (the same names, so nothing is cached now).
+			out, ok = enc.appendUnordered(dst, e)
+		}
 		if !ok {
 			// A raw value the transcoder cannot take: decode the event
 			// (Fields) as every other reader would, and write that.
+			enc.slow++
 			e.Fields()
 			out, _ = enc.appendUnordered(dst, e)
 		}

@@ -51,15 +51,16 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 	if len(raw) > 0 {
 		seen, mark := enc.nextMark(0, len(dict))
 		for _, f := range raw {
-			if seen[f.Key] == mark {
-				return dst, false
-			}
-			seen[f.Key] = mark
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = enc.appendKey(dst, dict, f.Key)
+			var id uint32
+			dst, id = enc.appendKey(dst, dict, f.Key)
+			if seen[id] == mark {
+				return dst, false
+			}
+			seen[id] = mark
 			if dst, ok = enc.appendRawValue(dst, f.Value, dict, 1); !ok {
 				return dst, false
 			}
@@ -92,6 +93,7 @@ func (enc *JSONEncoder) nextMark(depth, n int) ([]uint32, uint32) {
 	for len(enc.seen) <= depth {
 		enc.seen = append(enc.seen, nil)
 	}
+	n = max(n, len(enc.keys)) // ids are numbers of cached names
 	if len(enc.seen[depth]) < n {
 		enc.seen[depth] = make([]uint32, n+n/2)
 	}
@@ -109,25 +111,52 @@ func (enc *JSONEncoder) nextMark(depth, n int) ([]uint32, uint32) {
 type keyText struct {
 	name string // a copy: the batch's memory is reused for later batches
 	json []byte
+	// id is the number of one of the cached entries holding the same
+	// name, the same for all of them: a name numbered twice in a
+	// dictionary (not written by this SDK) is still seen twice in an
+	// object, and different names never share one.
+	id uint32
 }
 
-// appendKey writes dict[k] and a colon. The text is kept by dictionary
+// appendKey writes dict[k] and a colon, and returns the number that
+// stands for the name in repeat checks. The text is kept by dictionary
 // number: a batch's events share their dictionary, and batch after batch
 // from one input usually numbers its names the same, so the check is
 // comparing a short name with the one cached.
-func (enc *JSONEncoder) appendKey(dst []byte, dict []string, k uint32) []byte {
+func (enc *JSONEncoder) appendKey(dst []byte, dict []string, k uint32) ([]byte, uint32) {
 	name := dict[k]
 	if int(k) < len(enc.keys) {
 		if c := &enc.keys[k]; c.name == name && c.json != nil {
-			return append(dst, c.json...)
+			return append(dst, c.json...), c.id
 		}
 	} else {
 		enc.keys = append(enc.keys, make([]keyText, int(k)+1-len(enc.keys))...)
 	}
+	enc.refills++
 	c := &enc.keys[k]
+	if c.json != nil && c.id == k {
+		// k stood for its old name: the other entries holding that name
+		// take the first of them instead.
+		next := ^uint32(0)
+		for i := range enc.keys {
+			if o := &enc.keys[i]; i != int(k) && o.json != nil && o.id == k {
+				if next == ^uint32(0) {
+					next = uint32(i)
+				}
+				o.id = next
+			}
+		}
+	}
 	c.name = strings.Clone(name)
 	c.json = append(appendJSONStringFast(c.json[:0], name), ':')
-	return append(dst, c.json...)
+	c.id = k
+	for i := range enc.keys {
+		if o := &enc.keys[i]; i != int(k) && o.json != nil && o.name == name {
+			c.id = o.id
+			break
+		}
+	}
+	return append(dst, c.json...), c.id
 }
 
 // appendRawValue writes a Value message as JSON. As the SDK's decoder
@@ -212,7 +241,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 	var seen []uint32
 	var mark uint32
 	var count int
-	var first0 uint64
+	var first0 uint32
 	dst = append(dst, '{')
 	first := true
 	for len(m) > 0 {
@@ -233,25 +262,26 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 		if !ok || key >= uint64(len(dict)) {
 			return dst, false
 		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		var id uint32
+		dst, id = enc.appendKey(dst, dict, uint32(key))
 		switch count {
 		case 0:
-			first0 = key
+			first0 = id
 		case 1:
 			seen, mark = enc.nextMark(depth, len(dict))
 			seen[first0] = mark
 			fallthrough
 		default:
-			if seen[key] == mark {
+			if seen[id] == mark {
 				return dst, false
 			}
-			seen[key] = mark
+			seen[id] = mark
 		}
 		count++
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = enc.appendKey(dst, dict, uint32(key))
 		if dst, ok = enc.appendRawValue(dst, value, dict, depth+1); !ok {
 			return dst, false
 		}

@@ -208,25 +208,30 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 		}
 		return protowire.AppendBytes(protowire.AppendTag(nil, 5, protowire.BytesType), m)
 	}
-	batch := func(fields ...[]byte) []byte {
+	dictOf := []string{"a", "b", "c"}
+	batchDict := func(dict []string, fields ...[]byte) []byte {
 		var ev []byte
 		for _, f := range fields {
 			ev = protowire.AppendBytes(protowire.AppendTag(ev, 2, protowire.BytesType), f)
 		}
 		b := protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), ev)
-		for _, k := range []string{"a", "b", "c"} {
+		for _, k := range dict {
 			b = protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), []byte(k))
 		}
 		return b
 	}
+	batch := func(fields ...[]byte) []byte { return batchDict(dictOf, fields...) }
+	aa := []string{"a", "b", "a"} // a name numbered twice
 	for name, wire := range map[string][]byte{
-		"name twice":           batch(field(0, str("x")), field(1, str("y")), field(0, str("z"))),
-		"name twice nested":    batch(field(0, mapOf(field(1, str("x")), field(1, str("y"))))),
-		"same name at depths":  batch(field(0, mapOf(field(0, mapOf(field(0, str("x")))), field(1, str("y"))))),
-		"corrupt value":        batch(field(0, []byte{0xff}), field(1, str("y"))),
-		"two kinds, last wins": batch(field(0, append(str("x"), protowire.AppendVarint(protowire.AppendTag(nil, 2, protowire.VarintType), 6)...))),
-		"unknown skipped":      batch(field(0, append(protowire.AppendVarint(protowire.AppendTag(nil, 20, protowire.VarintType), 1), str("x")...))),
-		"empty value is null":  batch(field(2, nil)),
+		"name twice":                 batch(field(0, str("x")), field(1, str("y")), field(0, str("z"))),
+		"name twice nested":          batch(field(0, mapOf(field(1, str("x")), field(1, str("y"))))),
+		"same name at depths":        batch(field(0, mapOf(field(0, mapOf(field(0, str("x")))), field(1, str("y"))))),
+		"corrupt value":              batch(field(0, []byte{0xff}), field(1, str("y"))),
+		"two kinds, last wins":       batch(field(0, append(str("x"), protowire.AppendVarint(protowire.AppendTag(nil, 2, protowire.VarintType), 6)...))),
+		"unknown skipped":            batch(field(0, append(protowire.AppendVarint(protowire.AppendTag(nil, 20, protowire.VarintType), 1), str("x")...))),
+		"empty value is null":        batch(field(2, nil)),
+		"name numbered twice":        batchDict(aa, field(0, str("x")), field(1, str("y")), field(2, str("z"))),
+		"name numbered twice nested": batchDict(aa, field(1, mapOf(field(2, str("x")), field(0, str("y"))))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			var d1, d2 sdk.Decoder
@@ -236,8 +241,12 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 			}
 			e2, _ := d2.Decode(wire)
 			var sorted JSONEncoder
-			fast := JSONEncoder{Unordered: true}
 			want := sorted.AppendEvent(nil, e1[0])
+			// Names cached first from a batch that numbers each once.
+			fast := JSONEncoder{Unordered: true}
+			var d3 sdk.Decoder
+			e3, _ := d3.Decode(batch(field(0, str("x")), field(1, str("y")), field(2, mapOf(field(0, str("x")), field(1, str("y"))))))
+			fast.AppendEvent(nil, e3[0])
 			got := fast.AppendEvent(nil, e2[0])
 			if !reflect.DeepEqual(parseJSON(t, got), parseJSON(t, want)) {
 				t.Fatalf("got %s want %s", got, want)
@@ -287,5 +296,30 @@ func TestAppendTimestamp(t *testing.T) {
 		if got, want := appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
 			t.Fatalf("%d: got %s want %s", ns, got, want)
 		}
+	}
+}
+
+// TestJSONEncoderRenumbered: batches numbering the same names
+// differently are written without a false repeat (and so without the
+// slow path), and a name numbered twice is caught after renumbering.
+func TestJSONEncoderRenumbered(t *testing.T) {
+	fast := JSONEncoder{Unordered: true}
+	var dec sdk.Decoder
+	for _, order := range [][]string{{"a", "b", "c"}, {"b", "a", "c"}, {"c", "b", "a"}, {"a", "b", "c"}} {
+		events := []*sdk.Event{sdk.NewEmptyEvent()}
+		for _, k := range order {
+			events[0].Fields()[k] = map[string]any{"a": k, "b": int64(1), "c": true}
+		}
+		want := parseJSON(t, (&JSONEncoder{}).AppendEvent(nil, events[0]))
+		decoded, err := dec.Decode(sdk.EncodeBatch(events))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := parseJSON(t, fast.AppendEvent(nil, decoded[0])); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%v: got %v want %v", order, got, want)
+		}
+	}
+	if fast.slow != 0 {
+		t.Fatalf("%d events took the slow path", fast.slow)
 	}
 }
