@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/elastic/go-elasticsearch/v8"
 
@@ -27,6 +28,7 @@ const bulkPath = "/_bulk?filter_path=errors,items.*.status,items.*.error"
 type write struct {
 	enc     codecs.JSONEncoder
 	arena   []byte // every event's action and document lines
+	index   []byte // the index name being rendered
 	items   []item // by event index
 	pending []int  // events to send this round
 	retry   []int  // events to send next round
@@ -396,8 +398,14 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 			return fmt.Sprintf("data stream %q for this event: %s", index, reason)
 		}
 	} else {
+		// Rendered into scratch space, not a string per event: the name
+		// is only checked and copied into the action line.
 		var ok bool
-		if index, ok = s.index.RenderStrict(e); !ok {
+		w.index, ok = s.index.AppendRenderStrict(w.index[:0], e)
+		if len(w.index) > 0 {
+			index = unsafe.String(&w.index[0], len(w.index)) // read before the next render
+		}
+		if !ok {
 			return fmt.Sprintf("index %q gave %q for this event: a field it names is missing (or the event has no @timestamp)", s.index.String(), index)
 		}
 		if reason := invalidIndex(index); reason != "" {
