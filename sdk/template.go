@@ -188,6 +188,12 @@ func (t *Template) AppendRender(dst []byte, e *Event) []byte {
 	return dst
 }
 
+// AppendRenderStrict is RenderStrict appending to dst: for a caller that
+// would only copy the string (an output writing an index name per event).
+func (t *Template) AppendRenderStrict(dst []byte, e *Event) ([]byte, bool) {
+	return t.appendRender(dst, e)
+}
+
 func (t *Template) appendRender(dst []byte, e *Event) ([]byte, bool) {
 	ok := true
 	for i := range t.segs {

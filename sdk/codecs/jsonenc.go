@@ -18,6 +18,19 @@ import (
 type JSONEncoder struct {
 	// Metadata includes @metadata.
 	Metadata bool
+	// Unordered writes keys in no particular order, for outputs where
+	// order does not matter (Elasticsearch documents): no sorting, and
+	// the fields of an event decoded from a batch that nothing touched
+	// are written from their wire bytes without being decoded
+	// (rawjson.go). The values are the same as in the sorted mode.
+	Unordered bool
+
+	raw     []sdk.RawField // RawView scratch
+	keys    []keyText      // names' JSON text by dictionary number
+	seen    [][]uint32     // names met per object depth, by dictionary number
+	mark    uint32
+	slow    int // events written through Fields, for tests
+	refills int // names cached (appendKey misses)
 
 	pairs      [][]kv // sorted-fields scratch, one per map depth
 	ts         int64
@@ -36,6 +49,24 @@ type timestamp struct{}
 
 // AppendEvent appends e as one JSON object (no newline).
 func (enc *JSONEncoder) AppendEvent(dst []byte, e *sdk.Event) []byte {
+	if enc.Unordered {
+		refills := enc.refills
+		out, ok := enc.appendUnordered(dst, e)
+		if enc.refills != refills {
+			// Names were cached while writing, which can change the
+			// numbers repeat checks use mid-object: write it again with
+			// them settled (the same names, so nothing is cached now).
+			out, ok = enc.appendUnordered(dst, e)
+		}
+		if !ok {
+			// A raw value the transcoder cannot take: decode the event
+			// (Fields) as every other reader would, and write that.
+			enc.slow++
+			e.Fields()
+			out, _ = enc.appendUnordered(dst, e)
+		}
+		return out
+	}
 	ps := enc.sorted(0, e.Fields())
 	if e.TimestampNano() != 0 {
 		enc.ts = e.TimestampNano()
@@ -50,7 +81,7 @@ func (enc *JSONEncoder) AppendEvent(dst []byte, e *sdk.Event) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = sdk.AppendJSONString(dst, p.k)
+		dst = appendJSONStringFast(dst, p.k)
 		dst = append(dst, ':')
 		dst = enc.appendValue(dst, p.v, 1)
 	}
@@ -78,7 +109,7 @@ func insertSorted(ps []kv, p kv) []kv {
 func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 	switch t := v.(type) {
 	case string:
-		return sdk.AppendJSONString(dst, t)
+		return appendJSONStringFast(dst, t)
 	case int64:
 		return strconv.AppendInt(dst, t, 10)
 	case int:
@@ -92,7 +123,7 @@ func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 	case timestamp:
 		if enc.ts != enc.lastTS || enc.lastTSText == nil {
 			enc.lastTS = enc.ts
-			enc.lastTSText = sdk.AppendTimestamp(enc.lastTSText[:0], enc.ts)
+			enc.lastTSText = appendTimestamp(enc.lastTSText[:0], enc.ts)
 		}
 		dst = append(dst, '"')
 		dst = append(dst, enc.lastTSText...)
@@ -108,11 +139,24 @@ func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 		return append(dst, ']')
 	case map[string]any:
 		dst = append(dst, '{')
+		if enc.Unordered {
+			first := true
+			for k, x := range t {
+				if !first {
+					dst = append(dst, ',')
+				}
+				first = false
+				dst = appendJSONStringFast(dst, k)
+				dst = append(dst, ':')
+				dst = enc.appendValue(dst, x, depth+1)
+			}
+			return append(dst, '}')
+		}
 		for i, p := range enc.sorted(depth, t) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = sdk.AppendJSONString(dst, p.k)
+			dst = appendJSONStringFast(dst, p.k)
 			dst = append(dst, ':')
 			dst = enc.appendValue(dst, p.v, depth+1)
 		}

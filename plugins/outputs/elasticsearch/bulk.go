@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/elastic/go-elasticsearch/v8"
 
@@ -27,6 +28,7 @@ const bulkPath = "/_bulk?filter_path=errors,items.*.status,items.*.error"
 type write struct {
 	enc     codecs.JSONEncoder
 	arena   []byte // every event's action and document lines
+	index   []byte // the index name being rendered
 	items   []item // by event index
 	pending []int  // events to send this round
 	retry   []int  // events to send next round
@@ -110,7 +112,9 @@ func errorOf(raw json.RawMessage) (typ, reason string) {
 func (o *Output) getWrite() *write {
 	w, _ := o.bufs.Get().(*write)
 	if w == nil {
-		w = &write{}
+		// Document fields in any order: Elasticsearch does not care, and
+		// sorting them was half of building the body.
+		w = &write{enc: codecs.JSONEncoder{Unordered: true}}
 		if o.set.compression > 0 {
 			w.gz, _ = gzip.NewWriterLevel(nil, o.set.compression)
 		}
@@ -394,8 +398,14 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 			return fmt.Sprintf("data stream %q for this event: %s", index, reason)
 		}
 	} else {
+		// Rendered into scratch space, not a string per event: the name
+		// is only checked and copied into the action line.
 		var ok bool
-		if index, ok = s.index.RenderStrict(e); !ok {
+		w.index, ok = s.index.AppendRenderStrict(w.index[:0], e)
+		if len(w.index) > 0 {
+			index = unsafe.String(&w.index[0], len(w.index)) // read before the next render
+		}
+		if !ok {
 			return fmt.Sprintf("index %q gave %q for this event: a field it names is missing (or the event has no @timestamp)", s.index.String(), index)
 		}
 		if reason := invalidIndex(index); reason != "" {

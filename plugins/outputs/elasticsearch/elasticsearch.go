@@ -370,6 +370,14 @@ func isAction(a string) bool {
 // not): lowercase, at most 255 bytes, none of \ / * ? " < > | , # : space,
 // not starting with - _ +, not "." or "..". Control characters are refused
 // here too.
+// indexNameByte marks the bytes an index name may hold anywhere.
+var indexNameByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = !('A' <= c && c <= 'Z' || c < 0x20 || c == 0x7f || strings.IndexByte("\\/*?\"<>|,#: ", byte(c)) >= 0)
+	}
+	return t
+}()
+
 func invalidIndex(name string) string {
 	switch {
 	case name == "":
@@ -383,6 +391,9 @@ func invalidIndex(name string) string {
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
+		if indexNameByte[c] {
+			continue // every byte of a valid name, checked per event
+		}
 		switch {
 		case 'A' <= c && c <= 'Z':
 			return "an index name must be lowercase"

@@ -1,0 +1,325 @@
+package codecs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/gostash/gostash/sdk"
+)
+
+// parseJSON reads encoder output back, numbers as their text, so floats
+// must be written the same way to compare equal.
+func parseJSON(t *testing.T, b []byte) any {
+	t.Helper()
+	if !json.Valid(b) {
+		t.Fatalf("not valid JSON: %q", b)
+	}
+	checkNoRepeatedKeys(t, b)
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("%v: %q", err, b)
+	}
+	return v
+}
+
+// checkNoRepeatedKeys fails when an object holds a name twice, which a
+// parse into maps would hide.
+func checkNoRepeatedKeys(t *testing.T, b []byte) {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	type level struct {
+		obj  bool
+		keys map[string]bool
+		key  bool // the next string token is a key
+	}
+	var stack []*level
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if s, ok := tok.(string); ok && top != nil && top.obj && top.key {
+			if top.keys[s] {
+				t.Fatalf("%q twice in %s", s, b)
+			}
+			top.keys[s] = true
+			top.key = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{obj: true, keys: map[string]bool{}, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &level{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && stack[len(stack)-1].obj {
+			stack[len(stack)-1].key = true // a value ended
+		}
+	}
+}
+
+var randStrings = []string{
+	"", "a", "message", "web-1", "héllo wörld", "日本語のテキスト", "emoji 😀 here", "quote \" in", `back\slash`,
+	"tab\tnew\nline\r", "ctl \x00\x01\x1f end", "del \x7f", "bad \xff utf8", "\xc3", "trunc \xe6\x97", "\xed\xa0\x80 surrogate",
+	"long ascii string that is longer than eight bytes for the word-at-a-time scan",
+	"long string with a quote \" after sixteen bytes", "exactly8", "seven77", "<html>&amp;</html>", "\u2028\u2029",
+}
+
+func randKey(r *rand.Rand) string {
+	if r.IntN(4) == 0 {
+		return randStrings[r.IntN(len(randStrings))]
+	}
+	return fmt.Sprintf("k%d", r.IntN(12))
+}
+
+func randValue(r *rand.Rand, depth int) any {
+	n := 9
+	if depth > 3 {
+		n = 7
+	}
+	switch r.IntN(n) {
+	case 0:
+		return randStrings[r.IntN(len(randStrings))]
+	case 1:
+		return int64(r.Uint64())
+	case 2:
+		return int64(r.IntN(2000) - 1000)
+	case 3:
+		return []float64{0, -0.5, 1, 1e21, 1e-7, 123456.789, math.MaxFloat64, math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1), -3e-5, 2.5e20}[r.IntN(12)]
+	case 4:
+		return r.IntN(2) == 0
+	case 5:
+		return nil
+	case 6:
+		return fmt.Sprintf("s%d", r.IntN(100))
+	case 7:
+		m := map[string]any{}
+		for range r.IntN(5) {
+			m[randKey(r)] = randValue(r, depth+1)
+		}
+		return m
+	default:
+		l := []any{}
+		for range r.IntN(4) {
+			l = append(l, randValue(r, depth+1))
+		}
+		return l
+	}
+}
+
+func randEvent(r *rand.Rand) *sdk.Event {
+	e := sdk.NewEmptyEvent()
+	if r.IntN(5) != 0 {
+		e.SetTimestampNano(r.Int64N(4e18))
+	}
+	for range r.IntN(14) {
+		e.Fields()[randKey(r)] = randValue(r, 0)
+	}
+	if r.IntN(3) == 0 {
+		e.Metadata()["m"] = randValue(r, 0)
+	}
+	return e
+}
+
+// TestJSONEncoderUnordered compares the unordered mode with the sorted
+// one over random events: as built (maps), decoded from a batch with
+// every field raw, and with some fields read or replaced since.
+func TestJSONEncoderUnordered(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var dec sdk.Decoder
+	// Kept across rounds: each batch numbers its names differently, which
+	// the encoder's per-number key cache must notice.
+	fastEncs := [2]JSONEncoder{{Unordered: true}, {Metadata: true, Unordered: true}}
+	for round := range 300 {
+		events := make([]*sdk.Event, 1+r.IntN(20))
+		for i := range events {
+			events[i] = randEvent(r)
+		}
+		wire := sdk.EncodeBatch(events)
+		for mi, meta := range []bool{false, true} {
+			sorted := JSONEncoder{Metadata: meta}
+			fast := &fastEncs[mi]
+			want := make([]any, len(events))
+			for i, e := range events {
+				want[i] = parseJSON(t, sorted.AppendEvent(nil, e))
+				if got := parseJSON(t, fast.AppendEvent(nil, e)); !reflect.DeepEqual(got, want[i]) {
+					t.Fatalf("round %d event %d (maps): got %v want %v", round, i, got, want[i])
+				}
+			}
+			decoded, err := dec.Decode(wire)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range decoded {
+				switch r.IntN(4) {
+				case 1:
+					e.Get("[k1][k2]")
+				case 2:
+					_ = e.Set("[k3]", "replaced")
+					want[i].(map[string]any)["k3"] = "replaced"
+				}
+				var b []byte
+				for range 2 { // a second time: nothing changed by the first
+					b = fast.AppendEvent(b[:0], e)
+					if got := parseJSON(t, b); !reflect.DeepEqual(got, want[i]) {
+						t.Fatalf("round %d event %d (batch): got %s\nwant %v", round, i, b, want[i])
+					}
+				}
+				if got := parseJSON(t, sorted.AppendEvent(nil, e)); !reflect.DeepEqual(got, want[i]) {
+					t.Fatalf("round %d event %d (batch, sorted after): got %v want %v", round, i, got, want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestJSONEncoderUnorderedForeign: batches the SDK does not write but a
+// decoder accepts (a name twice, a corrupt value inside a field) give
+// what the decoded event holds, as in the sorted mode.
+func TestJSONEncoderUnorderedForeign(t *testing.T) {
+	str := func(s string) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), []byte(s))
+	}
+	field := func(key uint64, value []byte) []byte {
+		f := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), key)
+		return protowire.AppendBytes(protowire.AppendTag(f, 2, protowire.BytesType), value)
+	}
+	mapOf := func(fields ...[]byte) []byte {
+		var m []byte
+		for _, f := range fields {
+			m = protowire.AppendBytes(protowire.AppendTag(m, 1, protowire.BytesType), f)
+		}
+		return protowire.AppendBytes(protowire.AppendTag(nil, 5, protowire.BytesType), m)
+	}
+	dictOf := []string{"a", "b", "c"}
+	batchDict := func(dict []string, fields ...[]byte) []byte {
+		var ev []byte
+		for _, f := range fields {
+			ev = protowire.AppendBytes(protowire.AppendTag(ev, 2, protowire.BytesType), f)
+		}
+		b := protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), ev)
+		for _, k := range dict {
+			b = protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), []byte(k))
+		}
+		return b
+	}
+	batch := func(fields ...[]byte) []byte { return batchDict(dictOf, fields...) }
+	aa := []string{"a", "b", "a"} // a name numbered twice
+	for name, wire := range map[string][]byte{
+		"name twice":                 batch(field(0, str("x")), field(1, str("y")), field(0, str("z"))),
+		"name twice nested":          batch(field(0, mapOf(field(1, str("x")), field(1, str("y"))))),
+		"same name at depths":        batch(field(0, mapOf(field(0, mapOf(field(0, str("x")))), field(1, str("y"))))),
+		"corrupt value":              batch(field(0, []byte{0xff}), field(1, str("y"))),
+		"two kinds, last wins":       batch(field(0, append(str("x"), protowire.AppendVarint(protowire.AppendTag(nil, 2, protowire.VarintType), 6)...))),
+		"unknown skipped":            batch(field(0, append(protowire.AppendVarint(protowire.AppendTag(nil, 20, protowire.VarintType), 1), str("x")...))),
+		"empty value is null":        batch(field(2, nil)),
+		"name numbered twice":        batchDict(aa, field(0, str("x")), field(1, str("y")), field(2, str("z"))),
+		"name numbered twice nested": batchDict(aa, field(1, mapOf(field(2, str("x")), field(0, str("y"))))),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var d1, d2 sdk.Decoder
+			e1, err := d1.Decode(wire)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e2, _ := d2.Decode(wire)
+			var sorted JSONEncoder
+			want := sorted.AppendEvent(nil, e1[0])
+			// Names cached first from a batch that numbers each once.
+			fast := JSONEncoder{Unordered: true}
+			var d3 sdk.Decoder
+			e3, _ := d3.Decode(batch(field(0, str("x")), field(1, str("y")), field(2, mapOf(field(0, str("x")), field(1, str("y"))))))
+			fast.AppendEvent(nil, e3[0])
+			got := fast.AppendEvent(nil, e2[0])
+			if !reflect.DeepEqual(parseJSON(t, got), parseJSON(t, want)) {
+				t.Fatalf("got %s want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestAppendJSONStringFast(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("ab\"\\\x00\x1f\x7f\x80\xff\xc3\xa9 é日😀")
+	for range 20000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		if got, want := appendJSONStringFast(nil, string(b)), sdk.AppendJSONString(nil, string(b)); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q want %q", b, got, want)
+		}
+	}
+	for _, s := range randStrings {
+		if got, want := appendJSONStringFast(nil, s), sdk.AppendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q want %q", s, got, want)
+		}
+	}
+}
+
+func TestAppendTimestamp(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 200000 {
+		var ns int64
+		switch i % 4 {
+		case 0:
+			ns = r.Int64() // anywhere up to 2262
+		case 1:
+			ns = r.Int64N(4e18) / 1e6 * 1e6 // whole milliseconds
+		case 2:
+			ns = -r.Int64N(4e18)
+		default:
+			ns = r.Int64N(86400*1e9*3) + int64(r.IntN(100000))*86400*1e9 // days' edges
+		}
+		if got, want := appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
+			t.Fatalf("%d: got %s want %s", ns, got, want)
+		}
+	}
+	for _, ns := range []int64{0, 1, 999999999, 1e9, 951782400e9, 951868800e9 - 1, 4107542400e9, math.MaxInt64} {
+		if got, want := appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
+			t.Fatalf("%d: got %s want %s", ns, got, want)
+		}
+	}
+}
+
+// TestJSONEncoderRenumbered: batches numbering the same names
+// differently are written without a false repeat (and so without the
+// slow path), and a name numbered twice is caught after renumbering.
+func TestJSONEncoderRenumbered(t *testing.T) {
+	fast := JSONEncoder{Unordered: true}
+	var dec sdk.Decoder
+	for _, order := range [][]string{{"a", "b", "c"}, {"b", "a", "c"}, {"c", "b", "a"}, {"a", "b", "c"}} {
+		events := []*sdk.Event{sdk.NewEmptyEvent()}
+		for _, k := range order {
+			events[0].Fields()[k] = map[string]any{"a": k, "b": int64(1), "c": true}
+		}
+		want := parseJSON(t, (&JSONEncoder{}).AppendEvent(nil, events[0]))
+		decoded, err := dec.Decode(sdk.EncodeBatch(events))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := parseJSON(t, fast.AppendEvent(nil, decoded[0])); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%v: got %v want %v", order, got, want)
+		}
+	}
+	if fast.slow != 0 {
+		t.Fatalf("%d events took the slow path", fast.slow)
+	}
+}
