@@ -15,12 +15,41 @@ type FilterInstance struct {
 	when        *guard
 	addField    []fieldTemplate
 	addTag      []*Template
-	removeField []*Template
+	removeField []fieldName
 	removeTag   []*Template
 	logger      Logger
 }
 
-type fieldTemplate struct{ name, value *Template }
+type fieldTemplate struct {
+	name  fieldName
+	value *Template
+}
+
+// fieldName is a field reference that may be a template: one without
+// %{...} is parsed once, here, not for every event.
+type fieldName struct {
+	t      *Template
+	ref    FieldRef
+	static bool
+}
+
+func newFieldName(t *Template) fieldName {
+	if t.IsStatic() {
+		if ref, err := ParseFieldRef(t.Render(NewEmptyEvent())); err == nil {
+			return fieldName{t: t, ref: ref, static: true}
+		}
+	}
+	return fieldName{t: t}
+}
+
+// resolve is the reference for e; false when the rendered name is not one.
+func (n fieldName) resolve(e *Event) (FieldRef, bool) {
+	if n.static {
+		return n.ref, true
+	}
+	ref, err := ParseFieldRef(n.t.Render(e))
+	return ref, err == nil
+}
 
 // OpenFilter builds a filter instance from its component and settings.
 func OpenFilter(ctx context.Context, comp *Component, c *Config, env Env) (*FilterInstance, error) {
@@ -38,10 +67,17 @@ func OpenFilter(ctx context.Context, comp *Component, c *Config, env Env) (*Filt
 	if fi.addField, err = compileFieldTemplates(c.StringMap("add_field")); err != nil {
 		return nil, fmt.Errorf("add_field: %w", err)
 	}
+	for _, s := range c.StringList("remove_field") {
+		t, err := ParseTemplate(s)
+		if err != nil {
+			return nil, fmt.Errorf("remove_field: %w", err)
+		}
+		fi.removeField = append(fi.removeField, newFieldName(t))
+	}
 	for _, opt := range []struct {
 		name string
 		dst  *[]*Template
-	}{{"add_tag", &fi.addTag}, {"remove_field", &fi.removeField}, {"remove_tag", &fi.removeTag}} {
+	}{{"add_tag", &fi.addTag}, {"remove_tag", &fi.removeTag}} {
 		for _, s := range c.StringList(opt.name) {
 			t, err := ParseTemplate(s)
 			if err != nil {
@@ -64,7 +100,7 @@ func compileFieldTemplates(m map[string]string) ([]fieldTemplate, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, fieldTemplate{name, value})
+		out = append(out, fieldTemplate{newFieldName(name), value})
 	}
 	return out, nil
 }
@@ -78,12 +114,11 @@ func (fi *FilterInstance) applies(e *Event) bool { return fi.when.match(e) }
 // Logstash's order: add_field, remove_field, add_tag, remove_tag.
 func (fi *FilterInstance) matched(e *Event) {
 	for _, ft := range fi.addField {
-		name := ft.name.Render(e)
-		value := ft.value.Render(e)
-		ref, err := ParseFieldRef(name)
-		if err != nil {
+		ref, ok := ft.name.resolve(e)
+		if !ok {
 			continue
 		}
+		value := ft.value.Render(e)
 		// add_field appends to an existing field, as in Logstash.
 		if old, ok := ref.Get(e); ok {
 			switch t := old.(type) {
@@ -97,8 +132,8 @@ func (fi *FilterInstance) matched(e *Event) {
 		}
 		_ = ref.Set(e, value)
 	}
-	for _, t := range fi.removeField {
-		if ref, err := ParseFieldRef(t.Render(e)); err == nil {
+	for _, n := range fi.removeField {
+		if ref, ok := n.resolve(e); ok {
 			ref.Delete(e)
 		}
 	}
@@ -176,7 +211,7 @@ func (d *InputDecorator) Decorate(e *Event) {
 		e.AddTag(t)
 	}
 	for _, ft := range d.addField {
-		_ = e.Set(ft.name.Render(e), ft.value.Render(e))
+		_ = e.Set(ft.name.t.Render(e), ft.value.Render(e))
 	}
 }
 
