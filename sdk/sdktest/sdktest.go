@@ -431,3 +431,36 @@ func MeasureCPU(b *testing.B, fn func(i int)) {
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchFilterBatches measures f per event as a plugin process runs it:
+// events made from lines are encoded in batches of 125 and decoded by one
+// reused Decoder (whose cost is in the figure), then filtered; every event
+// must give want.
+func BenchFilterBatches(b *testing.B, f sdk.Filter, lines []string, want sdk.Result) {
+	const size = 125
+	var batches [][]byte
+	for i := 0; i+size <= len(lines); i += size {
+		evs := make([]*sdk.Event, 0, size)
+		for _, l := range lines[i : i+size] {
+			evs = append(evs, sdk.NewEvent(l))
+		}
+		batches = append(batches, sdk.EncodeBatch(evs))
+	}
+	if len(batches) == 0 {
+		b.Fatalf("BenchFilterBatches needs at least %d lines", size)
+	}
+	ctx := context.Background()
+	dec := new(sdk.Decoder)
+	var evs []*sdk.Event
+	MeasureCPU(b, func(i int) {
+		if i%size == 0 {
+			var err error
+			if evs, err = dec.Decode(batches[(i/size)%len(batches)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if got := f.Filter(ctx, evs[i%size], nil); got != want {
+			b.Fatalf("event %d gave %v, want %v", i%size, got, want)
+		}
+	})
+}

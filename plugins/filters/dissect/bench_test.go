@@ -90,14 +90,6 @@ func BenchmarkMatch(b *testing.B) {
 // values are reused from batch to batch), then the filter; per event.
 func BenchmarkApacheBatch(b *testing.B) {
 	lines := benchdata.Apache(1000)
-	var batches [][]byte
-	for i := 0; i < len(lines); i += 125 {
-		var evs []*sdk.Event
-		for _, l := range lines[i : i+125] {
-			evs = append(evs, sdk.NewEvent(l))
-		}
-		batches = append(batches, sdk.EncodeBatch(evs))
-	}
 	for _, c := range []struct {
 		name string
 		ecs  bool
@@ -105,22 +97,7 @@ func BenchmarkApacheBatch(b *testing.B) {
 		fs := apacheFilters(b, c.ecs)
 		for _, name := range []string{"Dissect", "Grok"} {
 			f := fs[name]
-			b.Run(c.name+"/"+name, func(b *testing.B) {
-				ctx := context.Background()
-				dec := new(sdk.Decoder)
-				var evs []*sdk.Event
-				sdktest.MeasureCPU(b, func(i int) {
-					if i%125 == 0 {
-						var err error
-						if evs, err = dec.Decode(batches[(i/125)%len(batches)]); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if f.Filter(ctx, evs[i%125], nil) != sdk.Matched {
-						b.Fatal("no match")
-					}
-				})
-			})
+			b.Run(c.name+"/"+name, func(b *testing.B) { sdktest.BenchFilterBatches(b, f, lines, sdk.Matched) })
 		}
 	}
 }

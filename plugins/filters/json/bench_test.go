@@ -3,9 +3,7 @@ package json
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
@@ -26,14 +24,6 @@ func appLines(n int) []string {
 // process gets them, then json; per event.
 func BenchmarkAppLog(b *testing.B) {
 	lines := appLines(1000)
-	var batches [][]byte
-	for i := 0; i < len(lines); i += 125 {
-		var evs []*sdk.Event
-		for _, l := range lines[i : i+125] {
-			evs = append(evs, sdk.NewEvent(l))
-		}
-		batches = append(batches, sdk.EncodeBatch(evs))
-	}
 	comp := sdktest.Lookup(b, sdk.KindFilter, "json")
 	for _, c := range []struct {
 		name     string
@@ -43,39 +33,6 @@ func BenchmarkAppLog(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(c.name, func(b *testing.B) {
-			ctx := context.Background()
-			dec := new(sdk.Decoder)
-			var evs []*sdk.Event
-			measure(b, func(i int) {
-				if i%125 == 0 {
-					var err error
-					if evs, err = dec.Decode(batches[(i/125)%len(batches)]); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if f.Filter(ctx, evs[i%125], nil) != sdk.Matched {
-					b.Fatal("not parsed")
-				}
-			})
-		})
+		b.Run(c.name, func(b *testing.B) { sdktest.BenchFilterBatches(b, f, lines, sdk.Matched) })
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// measure runs fn b.N times and reports CPU ns per op besides ns/op.
-func measure(b *testing.B, fn func(i int)) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		fn(i)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

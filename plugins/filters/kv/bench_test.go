@@ -23,14 +23,6 @@ func tenPairs(n int) []string {
 // process gets them, then kv; per event.
 func BenchmarkTenPairs(b *testing.B) {
 	lines := tenPairs(1000)
-	var batches [][]byte
-	for i := 0; i < len(lines); i += 125 {
-		var evs []*sdk.Event
-		for _, l := range lines[i : i+125] {
-			evs = append(evs, sdk.NewEvent(l))
-		}
-		batches = append(batches, sdk.EncodeBatch(evs))
-	}
 	comp := sdktest.Lookup(b, sdk.KindFilter, "kv")
 	for _, c := range []struct {
 		name     string
@@ -40,21 +32,6 @@ func BenchmarkTenPairs(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(c.name, func(b *testing.B) {
-			ctx := context.Background()
-			dec := new(sdk.Decoder)
-			var evs []*sdk.Event
-			sdktest.MeasureCPU(b, func(i int) {
-				if i%125 == 0 {
-					var err error
-					if evs, err = dec.Decode(batches[(i/125)%len(batches)]); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if f.Filter(ctx, evs[i%125], nil) != sdk.Matched {
-					b.Fatal("no pairs")
-				}
-			})
-		})
+		b.Run(c.name, func(b *testing.B) { sdktest.BenchFilterBatches(b, f, lines, sdk.Matched) })
 	}
 }
