@@ -52,6 +52,26 @@ func waitFor(within time.Duration, cond func() bool) bool {
 	return true
 }
 
+// kafkaDecoratedToJSON reads a topic with decorate_events = "extended" and
+// writes each event with its [@metadata][kafka] copied to a visible
+// [kafka] field, as JSON lines (bootstrap, topic, group, path).
+const kafkaDecoratedToJSON = `
+input "kafka" "in" {
+  bootstrap_servers = "%s"
+  topics            = ["%s"]
+  group_id          = "%s"
+  auto_offset_reset = "earliest"
+  decorate_events   = "extended"
+}
+filter "expr" "show" {
+  set = { "[kafka]" = "metadata.kafka" }
+}
+output "file" "out" {
+  path  = "%s"
+  codec = "json_lines"
+}
+`
+
 // parseRubyDebug reads the events the stdout output's rubydebug codec
 // printed: `"key" => value` lines, hashes between { and }. Strings are
 // unquoted; other values (numbers, nil, timestamps) are kept as printed.
@@ -215,22 +235,7 @@ func TestKafkaInputReadsEveryCompression(t *testing.T) {
 	}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.jsonl")
-	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
-input "kafka" "in" {
-  bootstrap_servers = "%s"
-  topics            = ["%s"]
-  group_id          = "%s"
-  auto_offset_reset = "earliest"
-  decorate_events   = "extended"
-}
-filter "expr" "show" {
-  set = { "[kafka]" = "metadata.kafka" }
-}
-output "file" "out" {
-  path  = "%s"
-  codec = "json_lines"
-}
-`, bootstrap, topic, group, out))
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(kafkaDecoratedToJSON, bootstrap, topic, group, out))
 	cmd, _, errb := startGostash(t, "-f", cfg, "--path.data", filepath.Join(dir, "data"))
 	n := len(codecs) * per
 	if !waitFor(30*time.Second, func() bool { return shippedLines(out) >= n }) {
@@ -291,22 +296,7 @@ func TestKafkaInputNonUTF8(t *testing.T) {
 		"-b", bootstrap, "-P", "-t", topic, "-K:", "-H", "src=kcat", "-H", "bin=\xff\xfe", "-H", "\xffname=x")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.jsonl")
-	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
-input "kafka" "in" {
-  bootstrap_servers = "%s"
-  topics            = ["%s"]
-  group_id          = "%s"
-  auto_offset_reset = "earliest"
-  decorate_events   = "extended"
-}
-filter "expr" "show" {
-  set = { "[kafka]" = "metadata.kafka" }
-}
-output "file" "out" {
-  path  = "%s"
-  codec = "json_lines"
-}
-`, bootstrap, topic, group, out))
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(kafkaDecoratedToJSON, bootstrap, topic, group, out))
 	cmd, _, errb := startGostash(t, "-f", cfg, "--path.data", filepath.Join(dir, "data"))
 	if !waitFor(30*time.Second, func() bool { return shippedLines(out) >= 2 }) {
 		t.Fatalf("%d of 2 records after 30 s:\n%s", shippedLines(out), errb)
