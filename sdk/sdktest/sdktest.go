@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,18 @@ func errorList(ds sdk.Diagnostics) []string {
 		}
 	}
 	return out
+}
+
+// Errors lists the errors among ds (warnings left out), one a line as
+// "[path]: message", for a test to search.
+func Errors(ds sdk.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range ds {
+		if !d.Warning {
+			fmt.Fprintf(&b, "%v: %s\n", d.Path, d.Error())
+		}
+	}
+	return b.String()
 }
 
 // Env is the environment components get in tests: the pipeline's default

@@ -14,16 +14,6 @@ import (
 	"github.com/gostash/gostash/sdk/sdktest/testenv"
 )
 
-func errorsOf(ds sdk.Diagnostics) string {
-	var b strings.Builder
-	for _, d := range ds {
-		if !d.Warning {
-			fmt.Fprintf(&b, "%v: %s\n", d.Path, d.Error())
-		}
-	}
-	return b.String()
-}
-
 func TestValidate(t *testing.T) {
 	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
 	for _, c := range []struct {
@@ -44,7 +34,7 @@ func TestValidate(t *testing.T) {
 		{"heartbeat over session", map[string]any{"heartbeat_interval_ms": 20000}, "must be below session_timeout_ms"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := errorsOf(sdktest.Validate(comp, c.settings))
+			got := sdktest.Errors(sdktest.Validate(comp, c.settings))
 			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
 				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
 			}

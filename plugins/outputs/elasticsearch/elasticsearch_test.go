@@ -24,16 +24,6 @@ import (
 
 func comp(t *testing.T) *sdk.Component { return sdktest.Lookup(t, sdk.KindOutput, "elasticsearch") }
 
-func errorsOf(ds sdk.Diagnostics) string {
-	var b strings.Builder
-	for _, d := range ds {
-		if !d.Warning {
-			fmt.Fprintf(&b, "%v: %s\n", d.Path, d.Error())
-		}
-	}
-	return b.String()
-}
-
 func TestValidate(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "t.json")
@@ -71,7 +61,7 @@ func TestValidate(t *testing.T) {
 		{"delete by source id", map[string]any{"document_id_from_source": true, "action": "delete"}, "needs a document_id"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := errorsOf(sdktest.Validate(comp(t), c.settings))
+			got := sdktest.Errors(sdktest.Validate(comp(t), c.settings))
 			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
 				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
 			}
@@ -759,7 +749,7 @@ func TestFaultDataStream(t *testing.T) {
 		{map[string]any{"data_stream": "true", "data_stream_dataset": "a b"}, "cannot hold"},
 		{map[string]any{"data_stream": "auto", "index": "x"}, ""},
 	} {
-		if got := errorsOf(sdktest.Validate(comp(t), c.settings)); c.want == "" && got != "" || !strings.Contains(got, c.want) {
+		if got := sdktest.Errors(sdktest.Validate(comp(t), c.settings)); c.want == "" && got != "" || !strings.Contains(got, c.want) {
 			t.Errorf("%v: errors %q, want %q", c.settings, got, c.want)
 		}
 	}
@@ -803,7 +793,7 @@ func TestFaultILM(t *testing.T) {
 	if err := o.Write(context.Background(), numbered(1)); err == nil || !strings.Contains(err.Error(), `ILM policy "mine" does not exist`) {
 		t.Fatalf("write: %v", err)
 	}
-	if got := errorsOf(sdktest.Validate(comp(t), map[string]any{"ilm_enabled": "true", "index": "x"})); !strings.Contains(got, "index does not go with ilm_enabled") {
+	if got := sdktest.Errors(sdktest.Validate(comp(t), map[string]any{"ilm_enabled": "true", "index": "x"})); !strings.Contains(got, "index does not go with ilm_enabled") {
 		t.Errorf("errors %q", got)
 	}
 }

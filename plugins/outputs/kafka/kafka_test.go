@@ -18,16 +18,6 @@ import (
 
 func comp(t *testing.T) *sdk.Component { return sdktest.Lookup(t, sdk.KindOutput, "kafka") }
 
-func errorsOf(ds sdk.Diagnostics) string {
-	var b strings.Builder
-	for _, d := range ds {
-		if !d.Warning {
-			fmt.Fprintf(&b, "%v: %s\n", d.Path, d.Error())
-		}
-	}
-	return b.String()
-}
-
 func TestValidate(t *testing.T) {
 	for _, c := range []struct {
 		name     string
@@ -48,7 +38,7 @@ func TestValidate(t *testing.T) {
 		{"encrypted key", map[string]any{"topic_id": "t", "security_protocol": "SSL", "ssl_key_password": "x"}, "encrypted private keys are not supported"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := errorsOf(sdktest.Validate(comp(t), c.settings))
+			got := sdktest.Errors(sdktest.Validate(comp(t), c.settings))
 			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
 				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
 			}
