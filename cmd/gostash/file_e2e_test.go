@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -117,23 +118,7 @@ func TestFileToFileSurvivesKill9(t *testing.T) {
 
 	// The last run ships the rest; then a clean stop.
 	cmd, _, errb := startGostash(t, args...)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		seen, _ := countShipped(t, out, n)
-		missing := 0
-		for _, c := range seen {
-			if c == 0 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d lines still missing after the last run:\n%s", missing, errb)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitAllShipped(t, out, n, 60*time.Second, errb)
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("clean stop: %v\n%s", err, errb)
@@ -163,6 +148,29 @@ func TestFileToFileSurvivesKill9(t *testing.T) {
 	cmd.Wait()
 	if after := shippedLines(out); after != size {
 		t.Errorf("a run after a clean stop shipped %d lines again", after-size)
+	}
+}
+
+// waitAllShipped waits until every line number below n is in the output
+// file, failing the test after within.
+func waitAllShipped(t *testing.T, out string, n int, within time.Duration, errb *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		seen, _ := countShipped(t, out, n)
+		missing := 0
+		for _, c := range seen {
+			if c == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lines still missing after %v:\n%s", missing, within, errb)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -207,23 +207,7 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 		progress = append(progress, shippedLines(out))
 	}
 	cmd, _, errb := startGostash(t, args...)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		seen, _ := countShipped(t, out, n)
-		missing := 0
-		for _, c := range seen {
-			if c == 0 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d records still missing after the last run:\n%s", missing, errb)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitAllShipped(t, out, n, 60*time.Second, errb)
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := waitExit(cmd, 30*time.Second); err != nil {
 		t.Fatalf("clean stop: %v\n%s", err, errb)
