@@ -256,6 +256,9 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			if len(events) == 0 {
 				timer.Reset(in.delay)
 			}
+			if last < 0 {
+				st.started(m.Offset)
+			}
 			events = dec.decode(m, events, in)
 			last = m.Offset
 			// Take what sarama has buffered already without a select per
@@ -267,7 +270,6 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 				events = dec.decode(m, events, in)
 				last = m.Offset
 			}
-			st.read(last)
 			if len(events) >= in.batch {
 				timer.Stop()
 				if !publish() {
@@ -552,16 +554,19 @@ func coordinates(m *sarama.ConsumerMessage, in *Input, headers, size bool) map[s
 // partitionState is what the input knows of a partition's progress, for
 // the lag it logs.
 type partitionState struct {
-	mu       sync.Mutex
-	claim    sarama.ConsumerGroupClaim
-	lastRead int64
-	commit   int64
-	owned    bool
+	mu     sync.Mutex
+	claim  sarama.ConsumerGroupClaim
+	commit int64 // the committed offset; -1 before the group has one
+	owned  bool
 }
 
-func (s *partitionState) read(off int64) {
+// started notes the first offset read: with nothing committed yet, the
+// lag counts from there (what came before is not this group's to read).
+func (s *partitionState) started(off int64) {
 	s.mu.Lock()
-	s.lastRead = off
+	if s.commit < 0 {
+		s.commit = off
+	}
 	s.mu.Unlock()
 }
 
@@ -593,15 +598,16 @@ func (in *Input) track(topic string, part int32, claim sarama.ConsumerGroupClaim
 	}
 	st.mu.Lock()
 	st.claim, st.owned = claim, true
-	st.commit = claim.InitialOffset()
-	st.lastRead = claim.InitialOffset() - 1
+	// InitialOffset is where reading starts: a committed offset, or one of
+	// sarama's negative markers (oldest, newest) when there is none.
+	st.commit = max(claim.InitialOffset(), -1)
 	st.mu.Unlock()
 	return st
 }
 
-// Lag is, per owned partition, how many records the group has not
+// consumerLag is, per owned partition, how many records the group has not
 // committed yet: the high watermark less the committed offset.
-func (in *Input) Lag() map[string]int64 {
+func (in *Input) consumerLag() map[string]int64 {
 	out := map[string]int64{}
 	in.lagMu.Lock()
 	defer in.lagMu.Unlock()
@@ -609,12 +615,9 @@ func (in *Input) Lag() map[string]int64 {
 		for part, st := range parts {
 			st.mu.Lock()
 			if st.owned && st.claim != nil {
-				hw := st.claim.HighWaterMarkOffset()
-				commit := st.commit
-				if commit < 0 {
-					commit = st.lastRead + 1
+				if st.commit >= 0 { // else nothing read or committed yet
+					out[fmt.Sprintf("%s/%d", topic, part)] = max(0, st.claim.HighWaterMarkOffset()-st.commit)
 				}
-				out[fmt.Sprintf("%s/%d", topic, part)] = max(0, hw-commit)
 			}
 			st.mu.Unlock()
 		}
@@ -626,7 +629,7 @@ func (in *Input) Lag() map[string]int64 {
 func (in *Input) reportLag(ctx context.Context) {
 	last := ""
 	for sleep(ctx, lagEvery) {
-		lag := in.Lag()
+		lag := in.consumerLag()
 		if len(lag) == 0 {
 			continue
 		}
