@@ -167,7 +167,10 @@ func (in *inputRunner) restart(ctx context.Context, gen int) {
 }
 
 // finish waits until the session's batches are acked, so the input can
-// commit them, then closes the stream.
+// commit them, then closes the stream and waits for the input to end its
+// side: the acks are handled (a sincedb written, offsets committed) only
+// when the plugin has read them, and cancelling the stream before that
+// could drop the last ones.
 func (in *inputRunner) finish(ctx context.Context, s *readSession) {
 	done := make(chan struct{})
 	go func() { s.unacked.Wait(); close(done) }()
@@ -178,4 +181,11 @@ func (in *inputRunner) finish(ctx context.Context, s *readSession) {
 	s.mu.Lock()
 	_ = s.stream.CloseSend()
 	s.mu.Unlock()
+	for {
+		// The plugin sends nothing after its end; this returns io.EOF
+		// once it has handled every ack, or an error when ctx ends.
+		if err := s.stream.RecvMsg(&sdk.InputMessage{}); err != nil {
+			return
+		}
+	}
 }
