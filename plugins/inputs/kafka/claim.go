@@ -282,7 +282,10 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		}
 		b := pt.add(last + 1)
 		err := h.p.Publish(sess.Context(), events, func() { pt.ack(b) })
-		events = make([]*sdk.Event, 0, in.batch)
+		// Publish encoded the events: the decoder fills them again.
+		dec.dec.Reuse(events)
+		clear(events)
+		events = events[:0]
 		if err != nil {
 			pt.cancel(b) // never reached the pipeline: read again by whoever owns the partition next
 			return false
