@@ -108,8 +108,10 @@ func kafkaBench(b *testing.B, sides []kafkaSide) {
 		for r := range kafkaBenchRounds() {
 			for s, side := range sides {
 				st := side.run(b, r)
-				b.Logf("round %d %-8s %8.0f records/s %5.2f cpu-µs/record wall %6.2fs PSS %4.0f MB RSS %4.0f MB",
-					r+1, side.name, float64(kafkaBenchRecords)/st.wall.Seconds(), perRecord(st.cpu), st.wall.Seconds(),
+				// Printed, not logged: a benchmark's log keeps 10 lines,
+				// fewer than the rounds of four or five sides.
+				fmt.Printf("%s: round %d %-8s %8.0f records/s %5.2f cpu-µs/record wall %6.2fs PSS %4.0f MB RSS %4.0f MB\n",
+					b.Name(), r+1, side.name, float64(kafkaBenchRecords)/st.wall.Seconds(), perRecord(st.cpu), st.wall.Seconds(),
 					float64(st.peakPSS)/(1<<20), float64(st.peakRSS)/(1<<20))
 				stats[s] = append(stats[s], st)
 			}
