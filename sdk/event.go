@@ -48,6 +48,20 @@ func NewEvent(message string) *Event {
 // NewEmptyEvent returns an event with no fields and no timestamp.
 func NewEmptyEvent() *Event { return &Event{fields: make(map[string]any, 4)} }
 
+// Reset empties e (no fields, no metadata, no timestamp) and keeps its
+// maps' room: an input that fills the same events again once Publish,
+// which encodes a batch before it returns, is done with them makes no
+// event and no map per record.
+func (e *Event) Reset() {
+	e.ts = 0
+	if e.fields == nil {
+		e.fields = make(map[string]any, 4)
+	}
+	clear(e.fields)
+	clear(e.meta)
+	e.raw = rawFields{}
+}
+
 // Timestamp returns @timestamp; ok is false when the event has none.
 func (e *Event) Timestamp() (t time.Time, ok bool) {
 	if e.ts == 0 {

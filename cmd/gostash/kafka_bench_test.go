@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,12 +33,46 @@ import (
 // records the topic holds, the group committed or kcat printed) before it
 // counts. CPU and memory are those of every process of a side (gostash's
 // plugin processes included).
+//
+// For work on gostash's side, three variables:
+// GOSTASH_KAFKA_BENCH_BEFORE=/path/to/older/gostash adds a side "before"
+// that runs that binary the same way, so a change is measured against the
+// code before it in the same rounds; GOSTASH_KAFKA_BENCH_SIDES=gostash,before,sarama
+// runs only those sides; GOSTASH_KAFKA_BENCH_ROUNDS=7 sets the rounds and
+// GOSTASH_KAFKA_BENCH_RECORDS=1000 the records (a small run shows each
+// side's fixed cost: starting, joining the group, stopping).
+// GOSTASH_CPUPROFILE_DIR (sdk.EnvCPUProfileDir) profiles every gostash
+// process; the bare loops take -cpuprofile.
 const (
-	kafkaBenchRecords    = 200_000
-	kafkaBenchRounds     = 3
 	kafkaBenchPartitions = 3
 	kafkaBenchLineLen    = 200
 )
+
+// kafkaBenchRecords is how many records a run writes or reads.
+var kafkaBenchRecords = func() int {
+	if n, err := strconv.Atoi(os.Getenv("GOSTASH_KAFKA_BENCH_RECORDS")); err == nil && n > 0 {
+		return n
+	}
+	return 200_000
+}()
+
+// kafkaBenchRounds is how many rounds of all sides a benchmark runs.
+func kafkaBenchRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("GOSTASH_KAFKA_BENCH_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
+}
+
+// kafkaBenchBinaries are the gostash binaries to run, by side name:
+// this one, and the one of GOSTASH_KAFKA_BENCH_BEFORE when set.
+func kafkaBenchBinaries() [][2]string {
+	out := [][2]string{{"gostash", gostashBin}}
+	if before := os.Getenv("GOSTASH_KAFKA_BENCH_BEFORE"); before != "" {
+		out = append(out, [2]string{"before", before})
+	}
+	return out
+}
 
 // kafkaBenchLines are 64 distinct 200-byte lines, written in turn by every
 // side: values that compress as log lines do, not as one repeated string.
@@ -60,20 +96,29 @@ type kafkaSide struct {
 
 // kafkaBench runs the sides in turn, rounds times, and reports medians.
 func kafkaBench(b *testing.B, sides []kafkaSide) {
+	if only := os.Getenv("GOSTASH_KAFKA_BENCH_SIDES"); only != "" {
+		want := strings.Split(only, ",")
+		sides = slices.DeleteFunc(sides, func(s kafkaSide) bool { return !slices.Contains(want, s.name) })
+		if len(sides) == 0 || sides[0].name != "gostash" {
+			b.Fatalf("GOSTASH_KAFKA_BENCH_SIDES=%s: the sides must include gostash (the others are measured against it)", only)
+		}
+	}
 	stats := make([][]runStats, len(sides))
 	for i := 0; i < b.N; i++ {
-		for r := range kafkaBenchRounds {
+		for r := range kafkaBenchRounds() {
 			for s, side := range sides {
 				st := side.run(b, r)
-				b.Logf("round %d %-8s %8.0f records/s %5.2f cpu-µs/record wall %6.2fs PSS %4.0f MB RSS %4.0f MB",
-					r+1, side.name, kafkaBenchRecords/st.wall.Seconds(), perRecord(st.cpu), st.wall.Seconds(),
+				// Printed, not logged: a benchmark's log keeps 10 lines,
+				// fewer than the rounds of four or five sides.
+				fmt.Printf("%s: round %d %-8s %8.0f records/s %5.2f cpu-µs/record wall %6.2fs PSS %4.0f MB RSS %4.0f MB\n",
+					b.Name(), r+1, side.name, float64(kafkaBenchRecords)/st.wall.Seconds(), perRecord(st.cpu), st.wall.Seconds(),
 					float64(st.peakPSS)/(1<<20), float64(st.peakRSS)/(1<<20))
 				stats[s] = append(stats[s], st)
 			}
 		}
 	}
 	for s, side := range sides {
-		rate := median(stats[s], func(st runStats) float64 { return kafkaBenchRecords / st.wall.Seconds() })
+		rate := median(stats[s], func(st runStats) float64 { return float64(kafkaBenchRecords) / st.wall.Seconds() })
 		b.ReportMetric(rate, side.name+"-records/s")
 		b.ReportMetric(median(stats[s], func(st runStats) float64 { return perRecord(st.cpu) }), side.name+"-cpu-µs/record")
 		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(st.peakPSS) / (1 << 20) }), side.name+"-peak-PSS-MB")
@@ -93,7 +138,7 @@ func kafkaBench(b *testing.B, sides []kafkaSide) {
 }
 
 func perRecord(d time.Duration) float64 {
-	return float64(d.Nanoseconds()) / 1e3 / kafkaBenchRecords
+	return float64(d.Nanoseconds()) / 1e3 / float64(kafkaBenchRecords)
 }
 
 func median(sts []runStats, f func(runStats) float64) float64 {
@@ -177,7 +222,7 @@ func BenchmarkKafkaOutput(b *testing.B) {
 				return topic
 			}
 			check := func(side, topic string) {
-				if n := stored(b, brokers, topic); n != kafkaBenchRecords {
+				if n := stored(b, brokers, topic); n != int64(kafkaBenchRecords) {
 					b.Fatalf("%s: the topic holds %d records, want %d", side, n, kafkaBenchRecords)
 				}
 				deleteTopic(b, brokers, topic)
@@ -200,21 +245,24 @@ output "kafka" "out" {
 }
 `, hclList(lines), kafkaBenchRecords, bootstrap, topic, acks))
 			}
-			sides := []kafkaSide{
-				{"gostash", func(b *testing.B, _ int) runStats {
-					topic := fresh("gostash")
-					st := runSide(b, "gostash", exec.Command(gostashBin, "-f", cfg(topic), "--log.level", "warn"), nil)
-					check("gostash", topic)
+			var sides []kafkaSide
+			for _, bin := range kafkaBenchBinaries() {
+				sides = append(sides, kafkaSide{bin[0], func(b *testing.B, _ int) runStats {
+					topic := fresh(bin[0])
+					st := runSide(b, bin[0], exec.Command(bin[1], "-f", cfg(topic), "--log.level", "warn"), nil)
+					check(bin[0], topic)
 					return st
-				}},
-				{"sarama", func(b *testing.B, _ int) runStats {
+				}})
+			}
+			sides = append(sides,
+				kafkaSide{"sarama", func(b *testing.B, _ int) runStats {
 					topic := fresh("sarama")
 					st := runSide(b, "sarama-produce", exec.Command(produceBin, "-brokers", bootstrap, "-topic", topic,
 						"-acks", acks, "-n", fmt.Sprint(kafkaBenchRecords), "-lines", linesFile), nil)
 					check("sarama", topic)
 					return st
 				}},
-			}
+			)
 			if kcat {
 				sides = append(sides, kafkaSide{"kcat", func(b *testing.B, _ int) runStats {
 					topic := fresh("kcat")
@@ -250,7 +298,7 @@ func BenchmarkKafkaInput(b *testing.B) {
 	if out, err := fill.CombinedOutput(); err != nil {
 		b.Fatalf("fill %s: %v\n%s", topic, err, out)
 	}
-	if n := stored(b, brokers, topic); n != kafkaBenchRecords {
+	if n := stored(b, brokers, topic); n != int64(kafkaBenchRecords) {
 		b.Fatalf("the topic holds %d records, want %d", n, kafkaBenchRecords)
 	}
 
@@ -270,12 +318,12 @@ func BenchmarkKafkaInput(b *testing.B) {
 		return n
 	}
 	checkCommitted := func(side, group string) {
-		if n := committed(group); n != kafkaBenchRecords {
+		if n := committed(group); n != int64(kafkaBenchRecords) {
 			b.Fatalf("%s: group %s committed %d records, want %d", side, group, n, kafkaBenchRecords)
 		}
 	}
 	// gostash reads the topic into null; extra goes into the input block.
-	gostash := func(extra string) func(b *testing.B, _ int) runStats {
+	gostash := func(bin, extra string) func(b *testing.B, _ int) runStats {
 		return func(b *testing.B, _ int) runStats {
 			group := kafkaName("bench-in-gostash")
 			cfg := writeFileB(b, "in.hcl", fmt.Sprintf(`
@@ -290,32 +338,35 @@ output "null" "out" {}
 `, bootstrap, topic, group, extra))
 			// The input runs until stopped: stop it once the group has
 			// committed every record (delivered to the output).
-			st := runSide(b, "gostash", exec.Command(gostashBin, "-f", cfg, "--log.level", "warn"),
-				func() bool { return committed(group) >= kafkaBenchRecords })
+			st := runSide(b, "gostash", exec.Command(bin, "-f", cfg, "--log.level", "warn"),
+				func() bool { return committed(group) >= int64(kafkaBenchRecords) })
 			checkCommitted("gostash", group)
 			return st
 		}
 	}
-	sides := []kafkaSide{
-		{"gostash", gostash("")},
+	var sides []kafkaSide
+	for _, bin := range kafkaBenchBinaries() {
+		sides = append(sides, kafkaSide{bin[0], gostash(bin[1], "")})
+	}
+	sides = append(sides,
 		// What Kafka's coordinates cost when asked for ([@metadata][kafka]
 		// on every event); unasked, the input attaches none.
-		{"gostash+decorate", gostash(`decorate_events = "basic"`)},
-		{"sarama", func(b *testing.B, _ int) runStats {
+		kafkaSide{"gostash+decorate", gostash(gostashBin, `decorate_events = "basic"`)},
+		kafkaSide{"sarama", func(b *testing.B, _ int) runStats {
 			group := kafkaName("bench-in-sarama")
 			st := runSide(b, "sarama-consume", exec.Command(consumeBin, "-brokers", bootstrap, "-topic", topic,
 				"-group", group, "-n", fmt.Sprint(kafkaBenchRecords)), nil)
 			checkCommitted("sarama", group)
 			return st
 		}},
-	}
+	)
 	if kcat {
 		sides = append(sides, kafkaSide{"kcat", func(b *testing.B, _ int) runStats {
 			cmd := exec.Command("kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%s\n")
 			var lines lineCounter
 			cmd.Stdout = &lines // copied by exec's goroutine, which Wait waits for
 			st := runSide(b, "kcat -C", cmd, nil)
-			if n := int64(lines); n != kafkaBenchRecords {
+			if n := int64(lines); n != int64(kafkaBenchRecords) {
 				b.Fatalf("kcat -C printed %d records, want %d", n, kafkaBenchRecords)
 			}
 			return st

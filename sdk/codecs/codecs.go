@@ -173,6 +173,19 @@ type Decoder struct {
 	json bool
 	ml   *Joiner
 	vals sdk.Values
+	free []*sdk.Event // handed back by Reuse
+}
+
+// Reuse hands events back once Publish is done with them (it encodes a
+// batch before it returns): the decoder fills them again for later
+// lines instead of making an event and a map per line. The caller must
+// not touch them afterwards. JSON decoders make their events elsewhere
+// and keep none.
+func (d *Decoder) Reuse(events []*sdk.Event) {
+	if d.json {
+		return
+	}
+	d.free = append(d.free, events...)
 }
 
 // Decode makes the events of one line, read at now (ns since the epoch),
@@ -241,7 +254,14 @@ func (d *Decoder) Reset() {
 }
 
 func (d *Decoder) text(msg string, now int64, cut bool) *sdk.Event {
-	e := sdk.NewEmptyEvent()
+	var e *sdk.Event
+	if n := len(d.free); n > 0 {
+		e, d.free[n-1] = d.free[n-1], nil
+		d.free = d.free[:n-1]
+		e.Reset()
+	} else {
+		e = sdk.NewEmptyEvent()
+	}
 	e.SetTimestampNano(now)
 	f := e.Fields()
 	f[sdk.FieldVersion] = "1"

@@ -305,3 +305,28 @@ func cpuNow() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// Events handed back with Reuse are filled again, with nothing left of
+// what they held: not a field, a tag, metadata or the old timestamp.
+func TestDecoderReuse(t *testing.T) {
+	set := &Settings{Codec: CodecLine}
+	d := set.NewDecoder()
+	recs := d.Decode(Line{Data: []byte("first"), Cut: true}, now, nil)
+	first := recs[0].Event
+	first.Fields()["extra"] = "x"
+	first.Metadata()["kafka"] = map[string]any{"offset": int64(1)}
+	d.Reuse([]*sdk.Event{first})
+
+	recs = d.Decode(Line{Data: []byte("second")}, now+1, recs[:0])
+	e := recs[0].Event
+	if e != first {
+		t.Fatal("the event handed back was not reused")
+	}
+	want := map[string]any{"@timestamp": sdk.FormatTimestamp(now + 1), "@version": "1", "message": "second"}
+	if got := e.ToMap(true); !reflect.DeepEqual(got, want) {
+		t.Errorf("reused event: %v, want %v", got, want)
+	}
+	if again := d.Decode(Line{Data: []byte("third")}, now, nil)[0].Event; again == first {
+		t.Error("an event handed back once was filled twice")
+	}
+}

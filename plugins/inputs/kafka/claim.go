@@ -40,6 +40,9 @@ type handler struct {
 	sess          sarama.ConsumerGroupSession
 	stopCommitter chan struct{}
 	committerDone chan struct{}
+
+	connMu sync.Mutex
+	conn   *sarama.Broker // the commits' own connection to the coordinator
 }
 
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
@@ -167,12 +170,13 @@ func (h *handler) commitMarks(sess sarama.ConsumerGroupSession) error {
 		req.AddBlockWithLeaderEpoch(tp.topic, tp.part, off, -1, 0, "")
 	}
 	h.marksMu.Unlock()
-	coord, err := h.client.Coordinator(h.in.set.group)
+	coord, err := h.coordinator()
 	if err != nil {
 		return err
 	}
 	resp, err := coord.CommitOffset(req)
 	if err != nil {
+		h.closeConn(coord) // the next commit connects again
 		return err
 	}
 	for _, parts := range resp.Errors {
@@ -183,6 +187,49 @@ func (h *handler) commitMarks(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	return nil
+}
+
+// coordinator returns a connection of the handler's own to the group's
+// coordinator, for commits. The client's connection to that broker also
+// carries the fetches, which a broker answers one at a time: a commit
+// queued behind a fetch that waits for new records (up to
+// fetch_max_wait_ms, 500 ms) waited that long, and the commit window held
+// reading back meanwhile.
+func (h *handler) coordinator() (*sarama.Broker, error) {
+	coord, err := h.client.Coordinator(h.in.set.group)
+	if err != nil {
+		return nil, err
+	}
+	h.connMu.Lock()
+	defer h.connMu.Unlock()
+	if h.conn != nil && h.conn.Addr() == coord.Addr() {
+		return h.conn, nil
+	}
+	if h.conn != nil {
+		_ = h.conn.Close()
+	}
+	// Open connects in the background (TLS and SASL as the client's);
+	// the first request waits for it and returns its error.
+	b := sarama.NewBroker(coord.Addr())
+	if err := b.Open(h.client.Config()); err != nil {
+		return nil, err
+	}
+	h.conn = b
+	return b, nil
+}
+
+// closeConn closes the commit connection b if it is still the current
+// one; nil closes the current one.
+func (h *handler) closeConn(b *sarama.Broker) {
+	h.connMu.Lock()
+	defer h.connMu.Unlock()
+	if b == nil {
+		b = h.conn
+	}
+	if b != nil && h.conn == b {
+		_ = b.Close()
+		h.conn = nil
+	}
 }
 
 // release commits what is marked, then forgets a partition given up:
@@ -235,7 +282,10 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		}
 		b := pt.add(last + 1)
 		err := h.p.Publish(sess.Context(), events, func() { pt.ack(b) })
-		events = make([]*sdk.Event, 0, in.batch)
+		// Publish encoded the events: the decoder fills them again.
+		dec.dec.Reuse(events)
+		clear(events)
+		events = events[:0]
 		if err != nil {
 			pt.cancel(b) // never reached the pipeline: read again by whoever owns the partition next
 			return false

@@ -330,6 +330,7 @@ func (in *Input) member(ctx context.Context, p sdk.Publisher, i int, cfg *sarama
 			defer group.Close()
 			go in.logErrors(group)
 			h := &handler{in: in, p: p, member: i, client: client}
+			defer h.closeConn(nil)
 			return in.consume(ctx, group, client, h)
 		}
 	}

@@ -230,6 +230,10 @@ type write struct {
 	enc      codecs.JSONEncoder
 	msgs     []sarama.ProducerMessage
 	trackers []tracker
+	// values and keys are what msgs' Value and Key point to: a pointer
+	// in an interface is stored as it is, a slice would be boxed (an
+	// allocation per record).
+	values, keys []sarama.ByteEncoder
 
 	// The router counts outcomes down and wakes the Write call once, when
 	// the last one is in: a wake-up per record cost as much as the
@@ -339,6 +343,8 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 	if cap(w.msgs) < len(events) {
 		w.msgs = make([]sarama.ProducerMessage, len(events))
 		w.trackers = make([]tracker, len(events))
+		w.values = make([]sarama.ByteEncoder, len(events))
+		w.keys = make([]sarama.ByteEncoder, len(events))
 	}
 	w.msgs, w.trackers = w.msgs[:len(events)], w.trackers[:len(events)]
 
@@ -346,7 +352,7 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 	w.reset()
 	for i, e := range events {
 		m := &w.msgs[i]
-		if reason := o.record(w, m, e); reason != "" {
+		if reason := o.record(w, i, e); reason != "" {
 			werr.RejectItem(i, reason)
 			continue
 		}
@@ -494,8 +500,10 @@ func (o *Output) sort(failed []result, werr *sdk.WriteError) {
 	}
 }
 
-// record fills m from e; a non-empty reason says why e cannot be sent.
-func (o *Output) record(w *write, m *sarama.ProducerMessage, e *sdk.Event) string {
+// record fills w's i-th message from e; a non-empty reason says why e
+// cannot be sent.
+func (o *Output) record(w *write, i int, e *sdk.Event) string {
+	m := &w.msgs[i]
 	s := o.set
 	topic, ok := s.topic.RenderStrict(e)
 	if !ok {
@@ -508,7 +516,8 @@ func (o *Output) record(w *write, m *sarama.ProducerMessage, e *sdk.Event) strin
 	if s.key != nil {
 		start := len(w.arena)
 		w.arena = s.key.AppendRender(w.arena, e)
-		m.Key = sarama.ByteEncoder(w.arena[start:len(w.arena):len(w.arena)])
+		w.keys[i] = w.arena[start:len(w.arena):len(w.arena)]
+		m.Key = &w.keys[i]
 	}
 	for _, h := range s.headers {
 		start := len(w.arena)
@@ -525,7 +534,8 @@ func (o *Output) record(w *write, m *sarama.ProducerMessage, e *sdk.Event) strin
 		w.arena = s.format.AppendRender(w.arena, e)
 	}
 	value := w.arena[start:len(w.arena):len(w.arena)]
-	m.Value = sarama.ByteEncoder(value)
+	w.values[i] = value
+	m.Value = &w.values[i]
 	size := len(value)
 	if m.Key != nil {
 		size += m.Key.Length()

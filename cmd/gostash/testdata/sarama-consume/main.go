@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,12 @@ func main() {
 	topic := flag.String("topic", "", "the topic")
 	group := flag.String("group", "", "the consumer group")
 	n := flag.Int64("n", 0, "records to read")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here (to compare with gostash's GOSTASH_CPUPROFILE_DIR)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		stop := startProfile(*cpuprofile)
+		defer stop()
+	}
 	if *topic == "" || *group == "" || *n <= 0 {
 		fail(fmt.Errorf("want -topic, -group and -n"))
 	}
@@ -95,6 +101,17 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		}
 	}
 	return nil
+}
+
+func startProfile(path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		fail(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fail(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func fail(err error) {

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -26,7 +27,12 @@ func main() {
 	acks := flag.String("acks", "1", `"1" or "all"`)
 	n := flag.Int("n", 0, "records to write")
 	linesFile := flag.String("lines", "", "a file of lines: the record values, in turn")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here (to compare with gostash's GOSTASH_CPUPROFILE_DIR)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		stop := startProfile(*cpuprofile)
+		defer stop()
+	}
 	lines, err := readLines(*linesFile)
 	if err != nil || len(lines) == 0 || *topic == "" || *n <= 0 {
 		fail(fmt.Errorf("want -topic, -n and a -lines file with lines (%v)", err))
@@ -103,6 +109,17 @@ func readLines(path string) ([][]byte, error) {
 		out = append(out, append([]byte(nil), sc.Bytes()...))
 	}
 	return out, sc.Err()
+}
+
+func startProfile(path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		fail(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fail(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func fail(err error) {
