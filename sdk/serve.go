@@ -62,11 +62,15 @@ func PluginSets() map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{1: {PluginName: GRPCPlugin{}}}
 }
 
+// EnvLogLevel carries the core's --log.level to its plugin processes, so
+// that a plugin's debug lines are written when the core would show them.
+const EnvLogLevel = "GOSTASH_LOG_LEVEL"
+
 // pluginLogger writes hclog JSON to stderr, which the core parses and
 // re-emits under the plugin's name.
 var pluginLogger = hclog.New(&hclog.LoggerOptions{
 	Name:       "plugin",
-	Level:      hclog.LevelFromString(envOr("GOSTASH_LOG_LEVEL", "info")),
+	Level:      hclog.LevelFromString(envOr(EnvLogLevel, "info")),
 	Output:     os.Stderr,
 	JSONFormat: true,
 })

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +25,38 @@ func buildPlugin(t *testing.T, pkg, name string) string {
 		t.Fatalf("build %s: %v\n%s", pkg, err, out)
 	}
 	return bin
+}
+
+// sharedBuilds holds the plugin binaries built once per test binary:
+// a go build costs seconds, and most tests only run the binary.
+var sharedBuilds sync.Map // package path -> *sharedBuild
+
+type sharedBuild struct {
+	once sync.Once
+	bin  string
+	err  error
+	out  []byte
+}
+
+// sharedPlugin builds pkg once for all the tests of this binary. Tests
+// must not change the binary; one that does builds its own.
+func sharedPlugin(t *testing.T, pkg string) string {
+	t.Helper()
+	v, _ := sharedBuilds.LoadOrStore(pkg, &sharedBuild{})
+	b := v.(*sharedBuild)
+	b.once.Do(func() {
+		// A directory of its own: a test may put it on the plugin path.
+		dir := filepath.Join(filepath.Dir(gostashBin), "plugins", filepath.Base(pkg))
+		if b.err = os.MkdirAll(dir, 0o755); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(dir, "gostash-"+filepath.Base(pkg))
+		b.out, b.err = exec.Command("go", "build", "-o", b.bin, pkg).CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, b.err, b.out)
+	}
+	return b.bin
 }
 
 func sha256File(t *testing.T, path string) string {
@@ -102,7 +135,7 @@ output "null" "n" {}
 }
 
 func TestPluginPrintingToStdoutDoesNotBreakHandshake(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	stdout, stderr, code := gostash(t, "", "-e", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
 input "generator" "gen" { count = 10 }
@@ -133,7 +166,7 @@ var statsLine = regexp.MustCompile(`events_in=(\d+) events_out=(\d+)`)
 // make millions of events a second, but only about what the output took
 // plus the in-flight bound may be read.
 func TestBackpressureBoundsWhatIsRead(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
 pipeline {
@@ -172,7 +205,7 @@ output "slow" "out" { delay = "50ms" }
 // accepted, rejected ones are dead-lettered with the reason, and nothing
 // is lost or acked early.
 func TestOutputRetriesAndDeadLetters(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	data := t.TempDir()
 	stdout, stderr, code := gostash(t, "", "--path.data", data, "-e", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
@@ -206,7 +239,7 @@ output "flaky" "out" {}
 // The first Ctrl-C drains; when the drain cannot finish (a stuck output),
 // a second one exits at once.
 func TestSecondInterruptForcesExit(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
 input "generator" "gen" {}

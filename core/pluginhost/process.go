@@ -83,7 +83,10 @@ func (p *Process) start() error {
 		SyncStderr:   os.Stderr,
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
 			c := exec.Command(spec.Path, spec.Args...)
-			c.Env = append(cmd.Env, spec.Env...)
+			// The plugin logs at the core's level: a line the core would
+			// drop is not written, and a debug line asked for is.
+			c.Env = append(cmd.Env, sdk.EnvLogLevel+"="+p.logger.GetLevel().String())
+			c.Env = append(c.Env, spec.Env...)
 			var err error
 			r, err = newRunner(c, spec.Stdin)
 			return r, err

@@ -22,6 +22,7 @@ func init() {
 		Field(sdk.String("tag").Required()),
 		func(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Filter, error) {
 			env.Logger.Warn("tagger opened", "tag", c.String("tag"))
+			env.Logger.Debug("tagger debug detail", "tag", c.String("tag"))
 			return tagger(c.String("tag")), nil
 		})
 	sdk.RegisterOutput("slow", sdk.NewSpec("Accepts one batch per delay.").
