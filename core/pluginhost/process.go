@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"sync"
 	"time"
 
@@ -107,6 +108,11 @@ func (p *Process) start() error {
 	rpcClient, err := client.Client()
 	if err != nil {
 		client.Kill()
+		if m := otherMajor.FindStringSubmatch(err.Error()); m != nil {
+			return fmt.Errorf("plugin %s (%s) speaks gostash plugin protocol v%s, this gostash speaks v%d: "+
+				"use a gostash release that speaks v%s, or rebuild the plugin with an SDK for protocol v%d",
+				spec.Name, spec.Path, m[1], sdk.Handshake.ProtocolVersion, m[1], sdk.Handshake.ProtocolVersion)
+		}
 		return fmt.Errorf("plugin %s (%s): %w", spec.Name, spec.Path, err)
 	}
 	raw, err := rpcClient.Dispense(sdk.PluginName)
@@ -118,6 +124,10 @@ func (p *Process) start() error {
 	p.gen++
 	return nil
 }
+
+// otherMajor matches go-plugin's error for a plugin that offers none of
+// the protocol majors the core speaks.
+var otherMajor = regexp.MustCompile(`incompatible API version with plugin\. Plugin version: (\d+)`)
 
 func checkSHA256(path, want string) error {
 	f, err := os.Open(path)

@@ -111,11 +111,26 @@ func (r *Registry) AddBinary(ctx context.Context, name, path, sha string, logger
 	if err != nil {
 		return fmt.Errorf("plugin %q: describe: %w", name, err)
 	}
+	if err := checkMinor(name, abs, cat); err != nil {
+		return err
+	}
 	src.Catalog = cat
 	if clashes := r.add(src); len(clashes) > 0 {
 		logger.Warn("plugin components ignored: names already taken", "plugin", name, "components", strings.Join(clashes, ", "))
 	}
 	return nil
+}
+
+// checkMinor refuses a plugin of a newer revision of protocol v1 than
+// the core's: revisions only add fields, and a newer plugin may count on
+// one this core never sends. Older revisions load.
+func checkMinor(name, path string, cat *pluginv1.Catalog) error {
+	if cat.ProtocolMinor <= sdk.ProtocolMinor {
+		return nil
+	}
+	return fmt.Errorf("plugin %q (%s) speaks gostash plugin protocol v1.%d, this gostash speaks v1.%d: "+
+		"upgrade gostash, or rebuild the plugin with an SDK that speaks v1.%d (SDK %s)",
+		name, path, cat.ProtocolMinor, sdk.ProtocolMinor, sdk.ProtocolMinor, sdk.SDKVersion)
 }
 
 func isSHA256(s string) bool {
@@ -207,6 +222,12 @@ func FieldsFromProto(c *pluginv1.Component) []sdk.Field {
 		f := sdk.Field{Name: a.Name, Type: sdk.Type(a.Type), Required: a.Required, Doc: a.Doc, OneOf: a.OneOf}
 		if len(a.DefaultJson) > 0 {
 			_ = json.Unmarshal(a.DefaultJson, &f.Default)
+		}
+		for _, b := range a.ExamplesJson {
+			var ex any
+			if json.Unmarshal(b, &ex) == nil {
+				f.Examples = append(f.Examples, ex)
+			}
 		}
 		out = append(out, f)
 	}
