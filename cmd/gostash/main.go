@@ -33,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "plugin":
 			return pluginCmd(args[1:], stdout, stderr)
+		case "docs":
+			return docsCmd(args[1:], stdout, stderr)
 		case "version", "--version", "-V":
 			fmt.Fprintf(stdout, "gostash %s (%s, protocol v1.%d)\n", version, runtime.Version(), sdk.ProtocolMinor)
 			return 0
@@ -112,7 +114,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
   gostash -t -f PIPELINE            check a pipeline's configuration
   gostash -e 'HCL' [flags]          run a pipeline given inline
   gostash plugin list               list built-in and discovered plugins
-  gostash plugin describe NAME      show a plugin's settings
+  gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
+  gostash docs                      every plugin's settings as one Markdown document
   gostash version
 
 Flags:

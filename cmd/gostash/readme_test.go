@@ -16,7 +16,7 @@ var updateREADMEs = flag.Bool("update-readmes", false, "rewrite the generated se
 var settingsBlock = regexp.MustCompile(`(?s)(<!-- settings: ([a-z]+/[a-z_]+) -->\n)(.*?)(<!-- /settings -->)`)
 
 // A plugin README's settings table is generated from the plugin's schema
-// (`gostash plugin describe --markdown KIND/NAME`), so the two never
+// (the table of `gostash plugin describe KIND/NAME --format markdown`), so the two never
 // disagree: `go test ./cmd/gostash -run READMEs -args -update-readmes` rewrites
 // them.
 func TestPluginREADMEsSettingsTablesAreCurrent(t *testing.T) {

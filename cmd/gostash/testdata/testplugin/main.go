@@ -19,7 +19,7 @@ func init() {
 	fmt.Println("hello from the test plugin's init")
 
 	sdk.RegisterFilter("tagger", sdk.NewSpec("Tags every event with its tag setting.").
-		Field(sdk.String("tag").Required()),
+		Field(sdk.String("tag").Required().Doc("The tag to add.").Example("seen")),
 		func(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Filter, error) {
 			env.Logger.Warn("tagger opened", "tag", c.String("tag"))
 			env.Logger.Debug("tagger debug detail", "tag", c.String("tag"))
