@@ -16,20 +16,9 @@ import (
 	"time"
 )
 
-// buildPlugin builds a third-party plugin binary, as its author would.
-func buildPlugin(t *testing.T, pkg, name string) string {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, name)
-	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, out)
-	}
-	return bin
-}
-
 // sharedBuilds holds the plugin binaries built once per test binary:
 // a go build costs seconds, and most tests only run the binary.
-var sharedBuilds sync.Map // package path -> *sharedBuild
+var sharedBuilds sync.Map // module dir + package -> *sharedBuild
 
 type sharedBuild struct {
 	once sync.Once
@@ -38,26 +27,39 @@ type sharedBuild struct {
 	out  []byte
 }
 
-// sharedPlugin builds pkg once for all the tests of this binary. Tests
-// must not change the binary; one that does builds its own.
+// sharedPlugin builds pkg of this module once for all the tests of this
+// binary. Tests must not change the binary; one that does builds its own.
 func sharedPlugin(t *testing.T, pkg string) string {
 	t.Helper()
-	v, _ := sharedBuilds.LoadOrStore(pkg, &sharedBuild{})
+	return sharedModulePlugin(t, ".", pkg)
+}
+
+// sharedModulePlugin builds pkg of the Go module in dir (its own module,
+// as a third-party plugin is) once for all the tests of this binary.
+func sharedModulePlugin(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	v, _ := sharedBuilds.LoadOrStore(dir+"|"+pkg, &sharedBuild{})
 	b := v.(*sharedBuild)
 	b.once.Do(func() {
+		name := strings.TrimPrefix(filepath.Base(pkg), "gostash-")
 		// A directory of its own: a test may put it on the plugin path.
-		dir := filepath.Join(filepath.Dir(gostashBin), "plugins", filepath.Base(pkg))
-		if b.err = os.MkdirAll(dir, 0o755); b.err != nil {
+		out := filepath.Join(filepath.Dir(gostashBin), "plugins", filepath.Base(dir), name)
+		if b.err = os.MkdirAll(out, 0o755); b.err != nil {
 			return
 		}
-		b.bin = filepath.Join(dir, "gostash-"+filepath.Base(pkg))
-		b.out, b.err = exec.Command("go", "build", "-o", b.bin, pkg).CombinedOutput()
+		b.bin = filepath.Join(out, "gostash-"+name)
+		cmd := exec.Command("go", "build", "-o", b.bin, pkg)
+		cmd.Dir = dir
+		b.out, b.err = cmd.CombinedOutput()
 	})
 	if b.err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, b.err, b.out)
+		t.Fatalf("build %s in %s: %v\n%s", pkg, dir, b.err, b.out)
 	}
 	return b.bin
 }
+
+// shoutModule is the example third-party plugin, a Go module of its own.
+const shoutModule = "../../sdk/examples/shout"
 
 func sha256File(t *testing.T, path string) string {
 	t.Helper()
@@ -70,7 +72,7 @@ func sha256File(t *testing.T, path string) string {
 }
 
 func TestThirdPartyPluginByPathWithChecksum(t *testing.T) {
-	bin := buildPlugin(t, "../../sdk/examples/shout", "gostash-shout")
+	bin := sharedModulePlugin(t, shoutModule, "./cmd/gostash-shout")
 	cfg := fmt.Sprintf(`
 plugin "shout" {
   path   = %q
@@ -110,7 +112,7 @@ output "stdout" "out" { codec = "json_lines" }
 }
 
 func TestThirdPartyPluginDiscoveredOnPluginPath(t *testing.T) {
-	bin := buildPlugin(t, "../../sdk/examples/shout", "gostash-shout")
+	bin := sharedModulePlugin(t, shoutModule, "./cmd/gostash-shout")
 	cmd := exec.Command(gostashBin, "plugin", "list")
 	cmd.Env = append(os.Environ(), "GOSTASH_PLUGIN_PATH="+filepath.Dir(bin))
 	out, err := cmd.CombinedOutput()
