@@ -115,6 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
   gostash -e 'HCL' [flags]          run a pipeline given inline
   gostash plugin list               list built-in and discovered plugins
   gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
+  gostash plugin new KIND NAME DIR  write a Go module for a new filter, input or output plugin
   gostash docs                      every plugin's settings as one Markdown document
   gostash version
 

@@ -19,6 +19,8 @@ const pluginUsage = `usage: gostash plugin COMMAND
   describe NAME|PATH [--format text|markdown]
                                        show a plugin's settings (NAME such as generator or output/file,
                                        or the path of a plugin binary)
+  new filter|input|output NAME DIR [--module PATH] [--sdk GOSTASH_CHECKOUT]
+                                       write a ready Go module for a new plugin
   serve                                serve the built-in plugins (the core starts this)`
 
 // pluginCmd is `gostash plugin serve|list|describe`.
@@ -50,6 +52,8 @@ func pluginCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "describe":
 		return describeCmd(args[1:], stdout, stderr)
+	case "new":
+		return newPluginCmd(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown plugin command %q\n%s\n", args[0], pluginUsage)
 	return 2
