@@ -21,6 +21,8 @@ const pluginUsage = `usage: gostash plugin COMMAND
                                        or the path of a plugin binary)
   new filter|input|output NAME DIR [--module PATH] [--sdk GOSTASH_CHECKOUT]
                                        write a ready Go module for a new plugin
+  lock -f PIPELINE [--plugin.lock FILE]
+                                       pin the plugin binaries the pipeline uses to their sha256
   serve                                serve the built-in plugins (the core starts this)`
 
 // pluginCmd is `gostash plugin serve|list|describe`.
@@ -54,6 +56,8 @@ func pluginCmd(args []string, stdout, stderr io.Writer) int {
 		return describeCmd(args[1:], stdout, stderr)
 	case "new":
 		return newPluginCmd(args[1:], stdout, stderr)
+	case "lock":
+		return lockCmd(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown plugin command %q\n%s\n", args[0], pluginUsage)
 	return 2

@@ -129,17 +129,26 @@ func (p *Process) start() error {
 // the protocol majors the core speaks.
 var otherMajor = regexp.MustCompile(`incompatible API version with plugin\. Plugin version: (\d+)`)
 
-func checkSHA256(path, want string) error {
+// FileSHA256 is the hex sha256 of the file at path, as sha256sum prints it.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func checkSHA256(path, want string) error {
+	got, err := FileSHA256(path)
+	if err != nil {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got != want {
 		return fmt.Errorf("plugin %s: sha256 is %s, the configuration expects %s: rebuild or update the plugin block", path, got, want)
 	}
 	return nil
