@@ -30,17 +30,26 @@ func TestExamplePluginModuleTests(t *testing.T) {
 // the real protocol, and its README's settings table is its schema's.
 func TestExamplePluginEndToEnd(t *testing.T) {
 	bin := sharedModulePlugin(t, shoutModule, "./cmd/gostash-shout")
+	checkShoutExample(t, shoutModule, bin)
+
+	reg := pluginhost.NewRegistry("", &pluginv1.Catalog{})
+	if err := reg.AddBinary(context.Background(), "shout", bin, "", hclog.NewNullLogger()); err != nil {
+		t.Fatal(err)
+	}
+	if checkSettingsTables(t, filepath.Join(shoutModule, "README.md"), reg) != 1 {
+		t.Error("the example's README has no generated settings table")
+	}
+}
+
+// checkShoutExample runs the shout module's example.hcl, unchanged, in a
+// directory beside the built binary, as its README says to.
+func checkShoutExample(t *testing.T, module, bin string) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.Symlink(bin, filepath.Join(dir, "gostash-shout")); err != nil {
 		t.Fatal(err)
 	}
-	hcl, err := os.ReadFile(filepath.Join(shoutModule, "example.hcl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "example.hcl"), hcl, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	copyFile(t, filepath.Join(module, "example.hcl"), filepath.Join(dir, "example.hcl"))
 	cmd := exec.Command(gostashBin, "-f", "example.hcl")
 	cmd.Dir = dir
 	var errb strings.Builder
@@ -52,13 +61,5 @@ func TestExamplePluginEndToEnd(t *testing.T) {
 	events := jsonEvents(t, string(out))
 	if len(events) != 2 || events[0]["message"] != "HELLO" || events[1]["message"] != "WORLD" {
 		t.Fatalf("want HELLO and WORLD from the plugin, got %v", events)
-	}
-
-	reg := pluginhost.NewRegistry("", &pluginv1.Catalog{})
-	if err := reg.AddBinary(context.Background(), "shout", bin, "", hclog.NewNullLogger()); err != nil {
-		t.Fatal(err)
-	}
-	if checkSettingsTables(t, filepath.Join(shoutModule, "README.md"), reg) != 1 {
-		t.Error("the example's README has no generated settings table")
 	}
 }
