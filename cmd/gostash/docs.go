@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/gostash/gostash/core/pluginhost"
@@ -174,17 +175,40 @@ func settingsMarkdown(e pluginhost.Entry) string {
 }
 
 // examplesText shows a setting's examples as they are written in a
-// pipeline (JSON values read as HCL), each between quote.
+// pipeline, each between quote.
 func examplesText(f sdk.Field, quote string) string {
 	var out []string
 	for _, ex := range f.Examples {
-		var b strings.Builder
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false) // a pattern's < and & stay readable
-		if enc.Encode(ex) != nil {
-			continue
-		}
-		out = append(out, quote+f.Name+" = "+strings.TrimSpace(b.String())+quote)
+		out = append(out, quote+f.Name+" = "+hclValue(ex)+quote)
 	}
 	return strings.Join(out, ", ")
+}
+
+// hclValue writes a JSON-shaped value in the pipeline language: strings
+// quoted as HCL quotes them, lists as [a, b], maps as { key = value }.
+func hclValue(v any) string {
+	switch v := v.(type) {
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = hclValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = hclValue(k) + " = " + hclValue(v[k])
+		}
+		return "{ " + strings.Join(parts, ", ") + " }"
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // a pattern's < and & stay readable
+	_ = enc.Encode(v)
+	return strings.TrimSpace(b.String())
 }
