@@ -91,5 +91,5 @@ func TestPluginReferenceIsCurrent(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("%s differs from `gostash docs`; run `go test ./cmd/gostash -run 'READMEs|PluginReference' -args -update-readmes`", path)
+	t.Errorf("%s differs from `gostash docs`; run `go test ./cmd/gostash -run 'READMEs|Example|PluginReference' -args -update-readmes`", path)
 }

@@ -16,9 +16,11 @@ var updateREADMEs = flag.Bool("update-readmes", false, "rewrite the generated se
 var settingsBlock = regexp.MustCompile(`(?s)(<!-- settings: ([a-z]+/[a-z_]+) -->\n)(.*?)(<!-- /settings -->)`)
 
 // A plugin README's settings table is generated from the plugin's schema
-// (the table of `gostash plugin describe KIND/NAME --format markdown`), so the two never
-// disagree: `go test ./cmd/gostash -run READMEs -args -update-readmes` rewrites
-// them.
+// (the table of `gostash plugin describe KIND/NAME --format markdown`),
+// so the two never disagree. This rewrites them, with the example's and
+// docs/plugin-reference.md:
+//
+//	go test ./cmd/gostash -run 'READMEs|Example|PluginReference' -args -update-readmes
 func TestPluginREADMEsSettingsTablesAreCurrent(t *testing.T) {
 	reg := pluginhost.NewRegistry(gostashBin, sdk.Catalog())
 	readmes, _ := filepath.Glob("../../plugins/*/*/README.md")
@@ -65,6 +67,6 @@ func checkSettingsTables(t *testing.T, path string, reg *pluginhost.Registry) in
 		}
 		return checked
 	}
-	t.Errorf("%s: the settings table differs from the plugin's schema; run `go test ./cmd/gostash -run 'READMEs|Example' -args -update-readmes`", path)
+	t.Errorf("%s: the settings table differs from the plugin's schema; run `go test ./cmd/gostash -run 'READMEs|Example|PluginReference' -args -update-readmes`", path)
 	return checked
 }
