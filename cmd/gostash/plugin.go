@@ -68,6 +68,7 @@ func kindName(e pluginhost.Entry) string {
 }
 
 // discoverAll returns the built-ins and every third-party plugin found.
+// A lock file in force holds here too: listing a plugin starts it.
 func discoverAll(args []string, stderr io.Writer) *pluginhost.Registry {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
@@ -81,6 +82,12 @@ func discoverAll(args []string, stderr io.Writer) *pluginhost.Registry {
 		return nil
 	}
 	reg := pluginhost.NewRegistry(self, sdk.Catalog())
+	lock, err := readLock(o)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil
+	}
+	reg.SetLock(lock)
 	for _, err := range reg.Discover(context.Background(), pluginDirs(o), hl) {
 		fmt.Fprintln(stderr, "warning:", err)
 	}

@@ -100,6 +100,11 @@ output "null" "out" {}
 	if text := strings.Join(strings.Fields(stderr), " "); code != 1 || !strings.Contains(text, "the lock file "+lock+" expects") {
 		t.Fatalf("a changed discovered plugin must not start: exit %d\n%s", code, stderr)
 	}
+	// Listing plugins starts them: the lock holds there too.
+	stdout, stderr, code = gs("plugin", "list", "--path.plugins", dir)
+	if code != 0 || strings.Contains(stdout, "shout") || !strings.Contains(stderr, "the lock file "+lock+" expects") {
+		t.Fatalf("plugin list must not start a binary the lock refuses: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
 
 func copyFile(t *testing.T, from, to string) {
