@@ -145,7 +145,7 @@ func (r *Registry) locked(name, abs, sha string) (string, error) {
 	want, ok := r.lock.SHA256[abs]
 	switch {
 	case !ok:
-		return "", fmt.Errorf("plugin %q (%s) is not in the lock file %s, so it is not started: %s", name, abs, r.lock.File, relock)
+		return "", fmt.Errorf("plugin %q (%s) is not in the lock file %s, so it is not started: to use it, run `gostash plugin lock` with this pipeline again", name, abs, r.lock.File)
 	case sha != "" && sha != want:
 		return "", fmt.Errorf("plugin %q: the plugin block's sha256 %s and the lock file %s's %s differ: fix the one that is wrong", name, sha, r.lock.File, want)
 	}
