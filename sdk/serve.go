@@ -30,8 +30,9 @@ var Handshake = plugin.HandshakeConfig{
 // PluginName is the go-plugin name under which the protocol is served.
 const PluginName = "gostash"
 
-// ProtocolMinor is the revision of protocol v1 this SDK speaks.
-const ProtocolMinor = 0
+// ProtocolMinor is the revision of protocol v1 this SDK speaks (the
+// revisions are listed at Catalog.protocol_minor in plugin.proto).
+const ProtocolMinor = 1
 
 // SDKVersion is this SDK's version.
 const SDKVersion = "0.1.0"
@@ -62,11 +63,15 @@ func PluginSets() map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{1: {PluginName: GRPCPlugin{}}}
 }
 
+// EnvLogLevel carries the core's --log.level to its plugin processes, so
+// that a plugin's debug lines are written when the core would show them.
+const EnvLogLevel = "GOSTASH_LOG_LEVEL"
+
 // pluginLogger writes hclog JSON to stderr, which the core parses and
 // re-emits under the plugin's name.
 var pluginLogger = hclog.New(&hclog.LoggerOptions{
 	Name:       "plugin",
-	Level:      hclog.LevelFromString(envOr("GOSTASH_LOG_LEVEL", "info")),
+	Level:      hclog.LevelFromString(envOr(EnvLogLevel, "info")),
 	Output:     os.Stderr,
 	JSONFormat: true,
 })
@@ -221,6 +226,11 @@ func Catalog() *pluginv1.Catalog {
 			a := &pluginv1.Attribute{Name: f.Name, Type: string(f.Type), Required: f.Required, Doc: f.Doc, OneOf: f.OneOf}
 			if f.Default != nil {
 				a.DefaultJson, _ = json.Marshal(f.Default)
+			}
+			for _, ex := range f.Examples {
+				if b, err := json.Marshal(ex); err == nil {
+					a.ExamplesJson = append(a.ExamplesJson, b)
+				}
 			}
 			pc.Attributes = append(pc.Attributes, a)
 		}

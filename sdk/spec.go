@@ -34,6 +34,7 @@ type Field struct {
 	Default  any // nil: no default
 	Doc      string
 	OneOf    []string
+	Examples []any // values shown in generated docs
 }
 
 // FieldBuilder builds a Field fluently.
@@ -63,6 +64,13 @@ func (b *FieldBuilder) Doc(s string) *FieldBuilder { b.f.Doc = s; return b }
 
 // OneOf limits a string field to these values.
 func (b *FieldBuilder) OneOf(v ...string) *FieldBuilder { b.f.OneOf = v; return b }
+
+// Example adds a value shown in the generated docs (`gostash plugin
+// describe --format markdown`, the README's settings table).
+func (b *FieldBuilder) Example(v any) *FieldBuilder {
+	b.f.Examples = append(b.f.Examples, v)
+	return b
+}
 
 // Build returns the field.
 func (b *FieldBuilder) Build() Field { return b.f }

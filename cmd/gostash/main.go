@@ -33,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "plugin":
 			return pluginCmd(args[1:], stdout, stderr)
+		case "docs":
+			return docsCmd(args[1:], stdout, stderr)
 		case "version", "--version", "-V":
 			fmt.Fprintf(stdout, "gostash %s (%s, protocol v1.%d)\n", version, runtime.Version(), sdk.ProtocolMinor)
 			return 0
@@ -72,6 +74,11 @@ type options struct {
 	logFormat  string
 	dataDir    string
 	pluginPath []string
+	// lockFile pins plugin binaries (gostash plugin lock); lockFileSet
+	// says it was named, so it must exist. noLock ignores it.
+	lockFile    string
+	lockFileSet bool
+	noLock      bool
 	// drainTimeout bounds a stop's drain (0: the pipeline's default).
 	drainTimeout time.Duration
 }
@@ -106,13 +113,17 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.drainTimeout, "pipeline.drain_timeout", 30*time.Second, "how long a stop waits for in-flight events before it cancels them (they are read again on the next start) and exits with status 3")
 	var pluginPath stringList
 	fs.Var(&pluginPath, "path.plugins", "directory searched for third-party plugins (repeatable)")
+	fs.StringVar(&o.lockFile, "plugin.lock", "gostash.lock", "lock file of `gostash plugin lock`: when it exists, only the plugin binaries it names start, and only with their sha256")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage:
   gostash -f PIPELINE [flags]       run a pipeline
   gostash -t -f PIPELINE            check a pipeline's configuration
   gostash -e 'HCL' [flags]          run a pipeline given inline
   gostash plugin list               list built-in and discovered plugins
-  gostash plugin describe NAME      show a plugin's settings
+  gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
+  gostash plugin new KIND NAME DIR  write a Go module for a new filter, input or output plugin
+  gostash plugin lock -f PIPELINE   pin the pipeline's plugin binaries to their sha256 (gostash.lock)
+  gostash docs                      every plugin's settings as one Markdown document
   gostash version
 
 Flags:
@@ -127,6 +138,7 @@ Flags:
 	}
 	o.paths = paths
 	o.pluginPath = pluginPath
+	fs.Visit(func(f *flag.Flag) { o.lockFileSet = o.lockFileSet || f.Name == "plugin.lock" })
 	if delayMS > 0 {
 		o.batchDelay = time.Duration(delayMS) * time.Millisecond
 	}

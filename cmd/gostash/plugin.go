@@ -14,10 +14,21 @@ import (
 	"github.com/gostash/gostash/sdk"
 )
 
+const pluginUsage = `usage: gostash plugin COMMAND
+  list                                 list built-in and discovered plugins
+  describe NAME|PATH [--format text|markdown]
+                                       show a plugin's settings (NAME such as generator or output/file,
+                                       or the path of a plugin binary)
+  new filter|input|output NAME DIR [--module PATH] [--sdk GOSTASH_CHECKOUT]
+                                       write a ready Go module for a new plugin
+  lock -f PIPELINE [--plugin.lock FILE]
+                                       pin the plugin binaries the pipeline uses to their sha256
+  serve                                serve the built-in plugins (the core starts this)`
+
 // pluginCmd is `gostash plugin serve|list|describe`.
 func pluginCmd(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: gostash plugin list | describe NAME | serve")
+		fmt.Fprintln(stderr, pluginUsage)
 		return 2
 	}
 	switch args[0] {
@@ -42,25 +53,13 @@ func pluginCmd(args []string, stdout, stderr io.Writer) int {
 		_ = tw.Flush()
 		return 0
 	case "describe":
-		args = args[1:]
-		markdown := len(args) > 0 && args[0] == "--markdown"
-		if markdown {
-			args = args[1:]
-		}
-		if len(args) < 1 {
-			fmt.Fprintln(stderr, "usage: gostash plugin describe [--markdown] NAME (e.g. gostash plugin describe generator, or output/stdout)")
-			return 2
-		}
-		reg := discoverAll(args[1:], stderr)
-		if reg == nil {
-			return 2
-		}
-		if markdown {
-			return describeMarkdown(reg, args[0], stdout, stderr)
-		}
-		return describe(reg, args[0], stdout, stderr)
+		return describeCmd(args[1:], stdout, stderr)
+	case "new":
+		return newPluginCmd(args[1:], stdout, stderr)
+	case "lock":
+		return lockCmd(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "unknown plugin command %q: use list, describe or serve\n", args[0])
+	fmt.Fprintf(stderr, "unknown plugin command %q\n%s\n", args[0], pluginUsage)
 	return 2
 }
 
@@ -69,6 +68,7 @@ func kindName(e pluginhost.Entry) string {
 }
 
 // discoverAll returns the built-ins and every third-party plugin found.
+// A lock file in force holds here too: listing a plugin starts it.
 func discoverAll(args []string, stderr io.Writer) *pluginhost.Registry {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
@@ -82,6 +82,12 @@ func discoverAll(args []string, stderr io.Writer) *pluginhost.Registry {
 		return nil
 	}
 	reg := pluginhost.NewRegistry(self, sdk.Catalog())
+	lock, err := readLock(o)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil
+	}
+	reg.SetLock(lock)
 	for _, err := range reg.Discover(context.Background(), pluginDirs(o), hl) {
 		fmt.Fprintln(stderr, "warning:", err)
 	}
@@ -129,56 +135,8 @@ func defaultText(f sdk.Field) string {
 	return fmt.Sprintf("%v", f.Default)
 }
 
-// describeMarkdown prints a component's settings as the Markdown table of
-// its README (the plugin's own settings; the common ones are the same
-// for every plugin of a kind and documented in docs/pipeline-language.md).
-func describeMarkdown(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) int {
-	found := lookupPlugin(reg, name, stderr)
-	if len(found) != 1 {
-		if len(found) > 1 {
-			fmt.Fprintf(stderr, "%q names several plugins: say which, such as input/%s\n", name, name)
-		}
-		return 1
-	}
-	fmt.Fprint(stdout, settingsMarkdown(found[0]))
-	return 0
-}
-
-func settingsMarkdown(e pluginhost.Entry) string {
-	common := map[string]bool{}
-	for _, k := range []sdk.Kind{sdk.KindInput, sdk.KindFilter, sdk.KindOutput} {
-		if k.String() == kindName(e) {
-			for _, f := range sdk.CommonFields(k) {
-				common[f.Name] = true
-			}
-		}
-	}
-	var b strings.Builder
-	b.WriteString("| Setting | Type | Default | Description |\n|---|---|---|---|\n")
-	for _, f := range pluginhost.FieldsFromProto(e.Component) {
-		if common[f.Name] {
-			continue
-		}
-		typ := string(f.Type)
-		if len(f.OneOf) > 0 {
-			typ = "`" + strings.Join(f.OneOf, "`, `") + "`"
-		}
-		def := defaultText(f)
-		if def != "-" && def != "(required)" {
-			def = "`" + def + "`"
-		}
-		doc := strings.ReplaceAll(f.Doc, "|", "\\|")
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, typ, def, doc)
-	}
-	return b.String()
-}
-
-// describe prints a component's settings.
-func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) int {
-	found := lookupPlugin(reg, name, stderr)
-	if len(found) == 0 {
-		return 1
-	}
+// describeText prints components' settings for a terminal.
+func describeText(found []pluginhost.Entry, stdout io.Writer) {
 	for i, e := range found {
 		if i > 0 {
 			fmt.Fprintln(stdout)
@@ -195,9 +153,11 @@ func describe(reg *pluginhost.Registry, name string, stdout, stderr io.Writer) i
 			if len(f.OneOf) > 0 {
 				doc += " One of: " + strings.Join(f.OneOf, ", ") + "."
 			}
+			if ex := examplesText(f, ""); ex != "" {
+				doc += " Example: " + ex + "."
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Name, f.Type, def, doc)
 		}
 		_ = tw.Flush()
 	}
-	return 0
 }

@@ -59,6 +59,14 @@ func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*
 		return nil, false
 	}
 	reg := pluginhost.NewRegistry(self, sdk.Catalog())
+	if !o.noLock {
+		lock, err := readLock(o)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return nil, false
+		}
+		reg.SetLock(lock)
+	}
 	for _, decl := range cfg.Plugins {
 		if decl.Invalid {
 			continue // reported; an unchecked binary is not started

@@ -10,21 +10,56 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// buildPlugin builds a third-party plugin binary, as its author would.
-func buildPlugin(t *testing.T, pkg, name string) string {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, name)
-	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, out)
-	}
-	return bin
+// sharedBuilds holds the plugin binaries built once per test binary:
+// a go build costs seconds, and most tests only run the binary.
+var sharedBuilds sync.Map // module dir + package -> *sharedBuild
+
+type sharedBuild struct {
+	once sync.Once
+	bin  string
+	err  error
+	out  []byte
 }
+
+// sharedPlugin builds pkg of this module once for all the tests of this
+// binary. Tests must not change the binary; one that does builds its own.
+func sharedPlugin(t *testing.T, pkg string) string {
+	t.Helper()
+	return sharedModulePlugin(t, ".", pkg)
+}
+
+// sharedModulePlugin builds pkg of the Go module in dir (its own module,
+// as a third-party plugin is) once for all the tests of this binary.
+func sharedModulePlugin(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	v, _ := sharedBuilds.LoadOrStore(dir+"|"+pkg, &sharedBuild{})
+	b := v.(*sharedBuild)
+	b.once.Do(func() {
+		name := strings.TrimPrefix(filepath.Base(pkg), "gostash-")
+		// A directory of its own: a test may put it on the plugin path.
+		out := filepath.Join(filepath.Dir(gostashBin), "plugins", filepath.Base(dir), name)
+		if b.err = os.MkdirAll(out, 0o755); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(out, "gostash-"+name)
+		cmd := exec.Command("go", "build", "-o", b.bin, pkg)
+		cmd.Dir = dir
+		b.out, b.err = cmd.CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("build %s in %s: %v\n%s", pkg, dir, b.err, b.out)
+	}
+	return b.bin
+}
+
+// shoutModule is the example third-party plugin, a Go module of its own.
+const shoutModule = "../../sdk/examples/shout"
 
 func sha256File(t *testing.T, path string) string {
 	t.Helper()
@@ -37,7 +72,7 @@ func sha256File(t *testing.T, path string) string {
 }
 
 func TestThirdPartyPluginByPathWithChecksum(t *testing.T) {
-	bin := buildPlugin(t, "../../sdk/examples/shout", "gostash-shout")
+	bin := sharedModulePlugin(t, shoutModule, "./cmd/gostash-shout")
 	cfg := fmt.Sprintf(`
 plugin "shout" {
   path   = %q
@@ -77,7 +112,7 @@ output "stdout" "out" { codec = "json_lines" }
 }
 
 func TestThirdPartyPluginDiscoveredOnPluginPath(t *testing.T) {
-	bin := buildPlugin(t, "../../sdk/examples/shout", "gostash-shout")
+	bin := sharedModulePlugin(t, shoutModule, "./cmd/gostash-shout")
 	cmd := exec.Command(gostashBin, "plugin", "list")
 	cmd.Env = append(os.Environ(), "GOSTASH_PLUGIN_PATH="+filepath.Dir(bin))
 	out, err := cmd.CombinedOutput()
@@ -102,7 +137,7 @@ output "null" "n" {}
 }
 
 func TestPluginPrintingToStdoutDoesNotBreakHandshake(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	stdout, stderr, code := gostash(t, "", "-e", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
 input "generator" "gen" { count = 10 }
@@ -133,7 +168,7 @@ var statsLine = regexp.MustCompile(`events_in=(\d+) events_out=(\d+)`)
 // make millions of events a second, but only about what the output took
 // plus the in-flight bound may be read.
 func TestBackpressureBoundsWhatIsRead(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
 pipeline {
@@ -172,7 +207,7 @@ output "slow" "out" { delay = "50ms" }
 // accepted, rejected ones are dead-lettered with the reason, and nothing
 // is lost or acked early.
 func TestOutputRetriesAndDeadLetters(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	data := t.TempDir()
 	stdout, stderr, code := gostash(t, "", "--path.data", data, "-e", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
@@ -206,7 +241,7 @@ output "flaky" "out" {}
 // The first Ctrl-C drains; when the drain cannot finish (a stuck output),
 // a second one exits at once.
 func TestSecondInterruptForcesExit(t *testing.T) {
-	bin := buildPlugin(t, "./testdata/testplugin", "gostash-testplugin")
+	bin := sharedPlugin(t, "./testdata/testplugin")
 	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
 plugin "testplugin" { path = %q }
 input "generator" "gen" {}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"sync"
 	"time"
 
@@ -83,7 +84,10 @@ func (p *Process) start() error {
 		SyncStderr:   os.Stderr,
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
 			c := exec.Command(spec.Path, spec.Args...)
-			c.Env = append(cmd.Env, spec.Env...)
+			// The plugin logs at the core's level: a line the core would
+			// drop is not written, and a debug line asked for is.
+			c.Env = append(cmd.Env, sdk.EnvLogLevel+"="+p.logger.GetLevel().String())
+			c.Env = append(c.Env, spec.Env...)
 			var err error
 			r, err = newRunner(c, spec.Stdin)
 			return r, err
@@ -104,6 +108,11 @@ func (p *Process) start() error {
 	rpcClient, err := client.Client()
 	if err != nil {
 		client.Kill()
+		if m := otherMajor.FindStringSubmatch(err.Error()); m != nil {
+			return fmt.Errorf("plugin %s (%s) speaks gostash plugin protocol v%s, this gostash speaks v%d: "+
+				"use a gostash release that speaks v%s, or rebuild the plugin with an SDK for protocol v%d",
+				spec.Name, spec.Path, m[1], sdk.Handshake.ProtocolVersion, m[1], sdk.Handshake.ProtocolVersion)
+		}
 		return fmt.Errorf("plugin %s (%s): %w", spec.Name, spec.Path, err)
 	}
 	raw, err := rpcClient.Dispense(sdk.PluginName)
@@ -116,17 +125,30 @@ func (p *Process) start() error {
 	return nil
 }
 
-func checkSHA256(path, want string) error {
+// otherMajor matches go-plugin's error for a plugin that offers none of
+// the protocol majors the core speaks.
+var otherMajor = regexp.MustCompile(`incompatible API version with plugin\. Plugin version: (\d+)`)
+
+// FileSHA256 is the hex sha256 of the file at path, as sha256sum prints it.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func checkSHA256(path, want string) error {
+	got, err := FileSHA256(path)
+	if err != nil {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got != want {
 		return fmt.Errorf("plugin %s: sha256 is %s, the configuration expects %s: rebuild or update the plugin block", path, got, want)
 	}
 	return nil

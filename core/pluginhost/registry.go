@@ -46,7 +46,19 @@ type Entry struct {
 // serves it.
 type Registry struct {
 	entries map[string]Entry // "kind/type"
+	lock    Lock
 }
+
+// Lock pins third-party plugin binaries, by absolute path, to their
+// sha256 (`gostash plugin lock`). File names the lock file in messages.
+type Lock struct {
+	File   string
+	SHA256 map[string]string
+}
+
+// SetLock makes the registry start only the plugin binaries the lock
+// names, each checked against its sha256 before every start.
+func (r *Registry) SetLock(l Lock) { r.lock = l }
 
 // NewRegistry starts with the built-in components, served by the gostash
 // binary at self as `self plugin serve`.
@@ -101,6 +113,11 @@ func (r *Registry) AddBinary(ctx context.Context, name, path, sha string, logger
 	if _, err := os.Stat(abs); err != nil {
 		return fmt.Errorf("plugin %q: %w", name, err)
 	}
+	if r.lock.SHA256 != nil {
+		if sha, err = r.locked(name, abs, sha); err != nil {
+			return err
+		}
+	}
 	src := &Source{Name: name, Path: abs, SHA256: sha}
 	proc, err := Start(ctx, src.Spec(name, false), logger)
 	if err != nil {
@@ -111,11 +128,47 @@ func (r *Registry) AddBinary(ctx context.Context, name, path, sha string, logger
 	if err != nil {
 		return fmt.Errorf("plugin %q: describe: %w", name, err)
 	}
+	if err := checkMinor(name, abs, cat); err != nil {
+		return err
+	}
 	src.Catalog = cat
 	if clashes := r.add(src); len(clashes) > 0 {
 		logger.Warn("plugin components ignored: names already taken", "plugin", name, "components", strings.Join(clashes, ", "))
 	}
 	return nil
+}
+
+// locked checks the binary at abs against the lock before it is ever
+// started and returns the sha256 every later start checks.
+func (r *Registry) locked(name, abs, sha string) (string, error) {
+	relock := "if the plugin changed on purpose, run `gostash plugin lock` with this pipeline again"
+	want, ok := r.lock.SHA256[abs]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("plugin %q (%s) is not in the lock file %s, so it is not started: to use it, run `gostash plugin lock` with this pipeline again", name, abs, r.lock.File)
+	case sha != "" && sha != want:
+		return "", fmt.Errorf("plugin %q: the plugin block's sha256 %s and the lock file %s's %s differ: fix the one that is wrong", name, sha, r.lock.File, want)
+	}
+	got, err := FileSHA256(abs)
+	if err != nil {
+		return "", err
+	}
+	if got != want {
+		return "", fmt.Errorf("plugin %q: %s has sha256 %s, the lock file %s expects %s: refusing to start it; %s", name, abs, got, r.lock.File, want, relock)
+	}
+	return want, nil
+}
+
+// checkMinor refuses a plugin of a newer revision of protocol v1 than
+// the core's: revisions only add fields, and a newer plugin may count on
+// one this core never sends. Older revisions load.
+func checkMinor(name, path string, cat *pluginv1.Catalog) error {
+	if cat.ProtocolMinor <= sdk.ProtocolMinor {
+		return nil
+	}
+	return fmt.Errorf("plugin %q (%s) speaks gostash plugin protocol v1.%d, this gostash speaks v1.%d: "+
+		"upgrade gostash, or rebuild the plugin with an SDK that speaks v1.%d (SDK %s)",
+		name, path, cat.ProtocolMinor, sdk.ProtocolMinor, sdk.ProtocolMinor, sdk.SDKVersion)
 }
 
 func isSHA256(s string) bool {
@@ -207,6 +260,12 @@ func FieldsFromProto(c *pluginv1.Component) []sdk.Field {
 		f := sdk.Field{Name: a.Name, Type: sdk.Type(a.Type), Required: a.Required, Doc: a.Doc, OneOf: a.OneOf}
 		if len(a.DefaultJson) > 0 {
 			_ = json.Unmarshal(a.DefaultJson, &f.Default)
+		}
+		for _, b := range a.ExamplesJson {
+			var ex any
+			if json.Unmarshal(b, &ex) == nil {
+				f.Examples = append(f.Examples, ex)
+			}
 		}
 		out = append(out, f)
 	}

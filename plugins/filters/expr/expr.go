@@ -16,11 +16,13 @@ import (
 
 var spec = sdk.NewSpec("Sets fields to computed values, removes fields and drops events, with expressions.").
 	Field(sdk.StringMap("set").
-		Doc("Fields to set: keys are field references, values expressions. Every expression sees the event as it came in; then all are stored.")).
+		Doc("Fields to set. Keys are field references (`\"[a][b]\"`, `\"name\"`, `\"[@metadata][x]\"`, `\"[@timestamp]\"`) and values are expressions. Every expression sees the event as it came in; then all are stored.").
+		Example(map[string]string{"[http][slow]": "duration_ms > 500"})).
 	Field(sdk.StringList("remove").
-		Doc("Field references to remove, after `set`.")).
+		Doc("Field references to remove, after `set`. A missing field is not an error.")).
 	Field(sdk.String("drop").
-		Doc("A boolean expression: the event is dropped when it is true. Checked first.")).
+		Doc("A boolean expression: the event is dropped when it is true. Checked first.").
+		Example(`level == "debug"`)).
 	Field(sdk.StringList("tag_on_failure").Default([]string{"_exprfailure"}).
 		Doc("Tags added when an expression fails on an event; the event goes on unchanged otherwise."))
 

@@ -12,7 +12,8 @@ import (
 
 var spec = sdk.NewSpec("Generates events from fixed lines: for tests, demos and benchmarks.").
 	Field(sdk.StringList("lines").
-		Doc("Lines to emit, in order, one event each; after the last, the first again. Set, it replaces `message`.")).
+		Doc("Lines to emit, in order, one event each; after the last, the first again. Set, it replaces `message`.").
+		Example([]string{"line one", "line two"})).
 	Field(sdk.String("message").Default("Hello world!").
 		Doc("The line to emit when `lines` is not set.")).
 	Field(sdk.Int("count").Default(0).

@@ -23,7 +23,7 @@ import (
 
 var spec = sdk.NewSpec("Appends events to files; the path may use event fields and dates.").
 	Field(sdk.String("path").Required().
-		Doc("The file to write, a sprintf template: \"/var/log/out/%{+YYYY-MM-dd}/%{[host][name]}.log\". Directories are created. A path made of event fields that leads outside the directory before the first %{...} goes to `filename_failure` there instead.")).
+		Doc("The file to write, a sprintf template: an absolute path, such as \"/var/log/out/%{+YYYY-MM-dd}/%{[host][name]}.log\" (`%{+...}` formats @timestamp in UTC). Directories are created. A path made of event fields that leads outside the directory before the first %{...} goes to `filename_failure` there instead.")).
 	Field(sdk.String("codec").Default("json_lines").OneOf("json_lines", "line").
 		Doc("`json_lines`: each event as one JSON object a line (without @metadata); `line`: the `format` template a line.")).
 	Field(sdk.String("format").Default("%{message}").

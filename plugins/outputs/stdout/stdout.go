@@ -21,9 +21,10 @@ var spec = sdk.NewSpec("Prints events to standard output.").
 	Field(sdk.String("codec").Default("rubydebug").OneOf("rubydebug", "json_lines", "line", "dots").
 		Doc("How events are printed: `rubydebug` (Logstash's multi-line look), `json_lines` (one JSON object a line), `line` (the `format` template a line) or `dots` (one `.` an event).")).
 	Field(sdk.Bool("metadata").Default(false).
-		Doc("Print @metadata too (rubydebug and json_lines).")).
+		Doc("Print `@metadata` too (`rubydebug` and `json_lines`).")).
 	Field(sdk.String("format").Default("%{message}").
-		Doc("The line codec's sprintf template, such as \"%{[host][name]}: %{message}\"."))
+		Doc("The `line` codec's sprintf template. A missing field stays as written (`%{nope}`), as in Logstash.").
+		Example("%{[host][name]}: %{message}"))
 
 func init() {
 	sdk.RegisterOutput("stdout", spec, New).WithValidate(validate)

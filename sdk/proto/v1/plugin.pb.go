@@ -220,10 +220,11 @@ func (*DescribeRequest) Descriptor() ([]byte, []int) {
 
 type Catalog struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Minor revision of protocol v1 the plugin speaks.
-	ProtocolMinor uint32 `protobuf:"varint,1,opt,name=protocol_minor,json=protocolMinor,proto3" json:"protocol_minor,omitempty"`
-	// Optional features, e.g. "stdin" (the plugin wants the core's stdin).
-	Capabilities  []string     `protobuf:"bytes,2,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// Minor revision of protocol v1 the plugin speaks. Minors only add
+	// fields, so a core loads plugins of its own minor and older ones, and
+	// refuses newer ones: they may count on fields this core never sends.
+	// Revisions: 0 the first release; 1 Attribute.examples_json.
+	ProtocolMinor uint32       `protobuf:"varint,1,opt,name=protocol_minor,json=protocolMinor,proto3" json:"protocol_minor,omitempty"`
 	Components    []*Component `protobuf:"bytes,3,rep,name=components,proto3" json:"components,omitempty"`
 	SdkVersion    string       `protobuf:"bytes,4,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -265,13 +266,6 @@ func (x *Catalog) GetProtocolMinor() uint32 {
 		return x.ProtocolMinor
 	}
 	return 0
-}
-
-func (x *Catalog) GetCapabilities() []string {
-	if x != nil {
-		return x.Capabilities
-	}
-	return nil
 }
 
 func (x *Catalog) GetComponents() []*Component {
@@ -385,7 +379,9 @@ type Attribute struct {
 	DefaultJson []byte `protobuf:"bytes,4,opt,name=default_json,json=defaultJson,proto3" json:"default_json,omitempty"`
 	Doc         string `protobuf:"bytes,5,opt,name=doc,proto3" json:"doc,omitempty"`
 	// Allowed values for an enumeration; empty when any value goes.
-	OneOf         []string `protobuf:"bytes,6,rep,name=one_of,json=oneOf,proto3" json:"one_of,omitempty"`
+	OneOf []string `protobuf:"bytes,6,rep,name=one_of,json=oneOf,proto3" json:"one_of,omitempty"`
+	// Example values, each as JSON, for generated docs (protocol v1.1).
+	ExamplesJson  [][]byte `protobuf:"bytes,7,rep,name=examples_json,json=examplesJson,proto3" json:"examples_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -458,6 +454,13 @@ func (x *Attribute) GetDoc() string {
 func (x *Attribute) GetOneOf() []string {
 	if x != nil {
 		return x.OneOf
+	}
+	return nil
+}
+
+func (x *Attribute) GetExamplesJson() [][]byte {
+	if x != nil {
+		return x.ExamplesJson
 	}
 	return nil
 }
@@ -2154,15 +2157,14 @@ var File_plugin_proto protoreflect.FileDescriptor
 const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\fplugin.proto\x12\x11gostash.plugin.v1\"\x11\n" +
-	"\x0fDescribeRequest\"\xb3\x01\n" +
+	"\x0fDescribeRequest\"\xa3\x01\n" +
 	"\aCatalog\x12%\n" +
-	"\x0eprotocol_minor\x18\x01 \x01(\rR\rprotocolMinor\x12\"\n" +
-	"\fcapabilities\x18\x02 \x03(\tR\fcapabilities\x12<\n" +
+	"\x0eprotocol_minor\x18\x01 \x01(\rR\rprotocolMinor\x12<\n" +
 	"\n" +
 	"components\x18\x03 \x03(\v2\x1c.gostash.plugin.v1.ComponentR\n" +
 	"components\x12\x1f\n" +
 	"\vsdk_version\x18\x04 \x01(\tR\n" +
-	"sdkVersion\"\xdf\x01\n" +
+	"sdkVersionJ\x04\b\x02\x10\x03R\fcapabilities\"\xdf\x01\n" +
 	"\tComponent\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x17.gostash.plugin.v1.KindR\x04kind\x12\x18\n" +
@@ -2172,14 +2174,15 @@ const file_plugin_proto_rawDesc = "" +
 	"attributes\x18\x05 \x03(\v2\x1c.gostash.plugin.v1.AttributeR\n" +
 	"attributes\x12\x1f\n" +
 	"\vwants_stdin\x18\x06 \x01(\bR\n" +
-	"wantsStdin\"\x9b\x01\n" +
+	"wantsStdin\"\xc0\x01\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12!\n" +
 	"\fdefault_json\x18\x04 \x01(\fR\vdefaultJson\x12\x10\n" +
 	"\x03doc\x18\x05 \x01(\tR\x03doc\x12\x15\n" +
-	"\x06one_of\x18\x06 \x03(\tR\x05oneOf\"}\n" +
+	"\x06one_of\x18\x06 \x03(\tR\x05oneOf\x12#\n" +
+	"\rexamples_json\x18\a \x03(\fR\fexamplesJson\"}\n" +
 	"\x0fValidateRequest\x12\x1c\n" +
 	"\tcomponent\x18\x01 \x01(\tR\tcomponent\x12\x1f\n" +
 	"\vconfig_json\x18\x02 \x01(\fR\n" +

@@ -19,9 +19,10 @@ func init() {
 	fmt.Println("hello from the test plugin's init")
 
 	sdk.RegisterFilter("tagger", sdk.NewSpec("Tags every event with its tag setting.").
-		Field(sdk.String("tag").Required()),
+		Field(sdk.String("tag").Required().Doc("The tag to add.").Example("seen")),
 		func(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Filter, error) {
 			env.Logger.Warn("tagger opened", "tag", c.String("tag"))
+			env.Logger.Debug("tagger debug detail", "tag", c.String("tag"))
 			return tagger(c.String("tag")), nil
 		})
 	sdk.RegisterOutput("slow", sdk.NewSpec("Accepts one batch per delay.").
