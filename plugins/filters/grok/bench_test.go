@@ -2,6 +2,7 @@ package grok
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	gogrok "github.com/elastic/go-grok"
@@ -178,4 +179,13 @@ func BenchmarkMatch(b *testing.B) {
 			})
 		})
 	}
+}
+
+// dotsToRef turns go-grok's dotted ECS names (http.request.method) into
+// field references ([http][request][method]).
+func dotsToRef(name string) string {
+	if !strings.Contains(name, ".") {
+		return name
+	}
+	return "[" + strings.ReplaceAll(name, ".", "][") + "]"
 }

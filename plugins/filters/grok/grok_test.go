@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -82,24 +81,6 @@ func TestPatternFamiliesPresent(t *testing.T) {
 		}
 	}
 }
-
-func TestEditsApply(t *testing.T) {
-	for name, e := range ecsEdits {
-		if _, err := applyEdits(e.from[name], e.edits); err != nil {
-			t.Errorf("ECS %s: %v", name, err)
-		}
-	}
-	if err := applyLegacyEdits(standardPatterns("disabled")); err == nil {
-		t.Error("legacy edits applied twice without complaint: the set was not edited when it loaded")
-	}
-	for name, def := range legacyExtra {
-		if strings.Contains(def, ":[") && strings.Contains(def, "%{") && regexpECSName.MatchString(def) {
-			t.Errorf("legacy %s has an ECS field name: %s", name, def)
-		}
-	}
-}
-
-var regexpECSName = regexp.MustCompile(`%\{\w+:\[`)
 
 func TestSyslogFamilies(t *testing.T) {
 	tests := []struct {
