@@ -287,7 +287,11 @@ func flattenInto(b *strings.Builder, expr string, i int, outer bool) (int, error
 		case '[':
 			if strings.HasPrefix(expr[j:], "[:") {
 				if end := strings.Index(expr[j:], ":]"); end > 0 {
-					b.WriteString(expr[j : j+end+2])
+					name := expr[j : j+end+2]
+					if u, ok := unicodePOSIX[name]; ok {
+						name = u
+					}
+					b.WriteString(name)
 					j += end + 2
 					continue
 				}
@@ -312,6 +316,17 @@ func flattenInto(b *strings.Builder, expr string, i int, outer bool) (int, error
 		j++
 	}
 	return 0, fmt.Errorf("missing closing ] in character class starting at %q", expr[i:min(len(expr), i+20)])
+}
+
+// unicodePOSIX are the POSIX brackets that Oniguruma, on a UTF-8
+// string, reads as Unicode properties where Go reads ASCII: Logstash's
+// UNIXPATH takes /opt/Čierný_Peter with [[:alnum:]].
+var unicodePOSIX = map[string]string{
+	"[:alnum:]": `\p{L}\p{M}\p{Nd}`,
+	"[:alpha:]": `\p{L}\p{M}`,
+	"[:upper:]": `\p{Lu}`,
+	"[:lower:]": `\p{Ll}`,
+	"[:digit:]": `\p{Nd}`,
 }
 
 // buffer is a strings.Builder that can insert, for the nested

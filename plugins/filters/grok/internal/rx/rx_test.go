@@ -116,6 +116,8 @@ func TestOnigurumaSyntax(t *testing.T) {
 		{`(?<n>(?>\d\d){1,2})`, "x2024y", []int{1, 5}},
 		{`(?<n>a\h+)`, "zaF0g", []int{1, 4}},
 		{`(?<n>[[:alnum:]]+)`, "--ab1--", []int{2, 5}},
+		{`(?<n>[[:alnum:]]+)`, "-Čierný中-", []int{1, 12}}, // Unicode, as in Oniguruma
+		{`(?<n>[^[:alpha:]]+)`, "Č12ý", []int{2, 4}},
 		{`(?#comment)(?<n>b)`, "ab", []int{1, 2}},
 		{`(?m)(?<n>a.b)`, "a\nb", []int{0, 3}},
 		{`(?<n>a.b)`, "a\nb", []int{0, 3}},  // always, as Logstash compiles with Ruby's MULTILINE
@@ -242,7 +244,7 @@ func TestPrefixDFA(t *testing.T) {
 func TestOnigurumaSyntaxAsGoEquivalent(t *testing.T) {
 	for _, tc := range []struct{ onig, goExpr string }{
 		// a nested class, as in Logstash's UNIXPATH
-		{`(?P<a>(?:/[[[:alnum:]]_.-]*)+)`, `(?P<a>(?:/[[:alnum:]_.-]*)+)`},
+		{`(?P<a>(?:/[[[:alnum:]]_.-]*)+)`, `(?P<a>(?:/[\p{L}\p{M}\p{Nd}_.-]*)+)`},
 		{`(?P<a>[x[a-c][0-2]]+)`, `(?P<a>[xa-c0-2]+)`},
 		// a nested repetition, as in Logstash's legacy SHOREWALL
 		{`A=(?P<a>\w+).?*B=(?P<b>\w+)`, `A=(?P<a>\w+)(?:.?)*B=(?P<b>\w+)`},
