@@ -221,24 +221,6 @@ func openStdin(b *testing.B, path string) *os.File {
 	return f
 }
 
-// measureStdin is measure with the file at stdin as the command's stdin.
-func measureStdin(b *testing.B, stdin string, args ...string) runStats {
-	b.Helper()
-	if stdin == "" {
-		return measure(b, args...)
-	}
-	cmd := exec.Command(gostashBin, args...)
-	cmd.Dir = b.TempDir()
-	cmd.Stdin = openStdin(b, stdin)
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	st, err := measureCmd(cmd, nil)
-	if err != nil {
-		b.Fatalf("gostash: %v\n%s", err, errb.String())
-	}
-	return st
-}
-
 // verifyGostash runs the pipeline on verifyLines lines and checks that
 // each event matched (no _grokparsefailure tag) or that none did.
 func verifyGostash(b *testing.B, c grokCase, pipeline, stdin string) {

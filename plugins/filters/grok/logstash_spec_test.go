@@ -1,12 +1,10 @@
 package grok
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -52,30 +50,6 @@ type specCheck struct {
 // fails the test, so the list cannot go stale.
 var specExceptions = map[string]string{}
 
-func loadSpecExamples(t *testing.T) []specExample {
-	t.Helper()
-	path := filepath.Join("testdata", "patterns-spec", "spec.jsonl")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []specExample
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var e specExample
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("%s:%d: %v", path, n, err)
-		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil || len(out) == 0 {
-		t.Fatalf("%s: %d examples, %v", path, len(out), err)
-	}
-	return out
-}
-
 func TestLogstashPatternSpecs(t *testing.T) {
 	type tally struct{ cases, passed, pending, vacuous, excepted int }
 	counts := map[string]*tally{}
@@ -86,7 +60,7 @@ func TestLogstashPatternSpecs(t *testing.T) {
 		}
 		return counts[k]
 	}
-	for _, ex := range loadSpecExamples(t) {
+	for _, ex := range readJSONL[specExample](t, filepath.Join("testdata", "patterns-spec", "spec.jsonl")) {
 		c := count(ex.Family, ex.Mode)
 		if ex.Vacuous {
 			c.vacuous++
