@@ -215,7 +215,9 @@ func parseReference(text string) (r ref, n int, err error) {
 		for j < len(text) && isSubnameByte(text[j]) {
 			j++
 		}
-		sub := strings.SplitN(text[i+1:j], ":", 3)
+		// NAME:SEMANTIC:TYPE, more :parts ignored (Logstash splits on :
+		// and takes the first three)
+		sub := strings.Split(text[i+1:j], ":")
 		r.semantic = sub[0]
 		if len(sub) > 1 {
 			r.typ = sub[1]

@@ -446,6 +446,7 @@ func TestLogstashPatternTextSemantics(t *testing.T) {
 		{"nested repetition", `A=%{WORD:a}.?*B=%{WORD:b}`, "A=1 x y B=2", nil, map[string]any{"a": "1", "b": "2"}},
 		// anything after the name inside %{...} is ignored
 		{"text after the name", `%{POSINT:[a][b]?} %{WORD - anything}`, "12 word", nil, map[string]any{"a": map[string]any{"b": "12"}}},
+		{"parts after the type", `%{POSINT:n:int:whatever}`, "x 12", nil, map[string]any{"n": 12}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
