@@ -68,6 +68,15 @@ var (
 		"ECS_COMMONAPACHELOG":   `%{IPORHOST:source.address} (?:-|%{HTTPDUSER:apache.access.user.identity}) (?:-|%{HTTPDUSER:user.name}) \[%{HTTPDATE:timestamp}\] "(?:%{WORD:http.request.method} %{NOTSPACE:url.original}(?: HTTP/%{NUMBER:http.version})?|%{DATA})" (?:-|%{INT:http.response.status_code:int}) (?:-|%{INT:http.response.body.bytes:int})`,
 		"ECS_COMBINEDAPACHELOG": `%{ECS_COMMONAPACHELOG} "(?:-|%{DATA:http.request.referrer})" "(?:-|%{DATA:user_agent.original})"`,
 	}
+	// Benthos's own legacy COMBINEDAPACHELOG takes no e-mail address as
+	// the user (Logstash's did not either before 4.3): the access-log rows
+	// give it Logstash's legacy text under new names.
+	benthosLegacyApache = map[string]string{
+		"LS_EMAILADDRESS":      `[a-zA-Z][a-zA-Z0-9_.+-=:]+@%{HOSTNAME}`,
+		"LS_HTTPDUSER":         `%{LS_EMAILADDRESS}|%{USER}`,
+		"LS_HTTPD_COMMONLOG":   `%{IPORHOST:clientip} %{LS_HTTPDUSER:ident} %{LS_HTTPDUSER:auth} \[%{HTTPDATE:timestamp}\] "(?:%{WORD:verb} %{NOTSPACE:request}(?: HTTP/%{NUMBER:httpversion})?|%{DATA:rawrequest})" (?:-|%{NUMBER:response}) (?:-|%{NUMBER:bytes})`,
+		"LS_HTTPD_COMBINEDLOG": `%{LS_HTTPD_COMMONLOG} %{QS:referrer} %{QS:agent}`,
+	}
 	benthosSyslog = map[string]string{
 		"SYSLOGBASE2": `(?:%{SYSLOGTIMESTAMP:timestamp}|%{TIMESTAMP_ISO8601:timestamp8601}) (?:%{SYSLOGFACILITY} )?%{SYSLOGHOST:logsource}+(?: %{SYSLOGPROG}:|)`,
 		"SYSLOGLINE":  `%{SYSLOGBASE2} %{GREEDYDATA:message}`,
@@ -105,7 +114,7 @@ func grokCases() []grokCase {
 			name: "accesslog-legacy", lines: benchdata.AccessLog, miss: benchdata.AccessLogMiss, stdin: true,
 			gostash: "match = { message = \"%{COMBINEDAPACHELOG}\" }\n  ecs_compatibility = \"disabled\"",
 			gogrok:  "match = { message = \"%{COMBINEDAPACHELOG}\" }\n  ecs_compatibility = \"disabled\"",
-			benthos: map[string]any{"expressions": []string{"%{COMBINEDAPACHELOG}"}},
+			benthos: map[string]any{"expressions": []string{"%{LS_HTTPD_COMBINEDLOG}"}, "pattern_definitions": benthosLegacyApache},
 		},
 		{
 			name: "miss-3-patterns", lines: benchdata.Miss, matching: false,
