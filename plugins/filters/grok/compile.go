@@ -153,7 +153,7 @@ func (x *expander) expand(b *strings.Builder, text string, stack []string) error
 				i++
 				continue
 			}
-			if ref.def != "" || ref.hasDef {
+			if ref.hasDef {
 				if x.inline == nil {
 					x.inline = map[string]string{}
 				}
@@ -194,7 +194,7 @@ type ref struct {
 	text           string // as written, for errors
 	name, semantic string
 	typ            string
-	def            string
+	def            string // %{NAME=def} defines NAME for this pattern
 	hasDef         bool
 }
 
