@@ -243,11 +243,11 @@ RSpec.configure do |c|
   end
   c.after(:suite) do
     out = ENV.fetch('PORT_OUT')
-    File.write(out, Port.vectors.map { |v| JSON.generate(v) + "\n" }.join)
-    unless Port.unported.empty?
+    unless Port.unported.empty? # write nothing: a partial port would pass for a whole one
       warn Port.unported.map { |v| JSON.generate(v) }
       abort "#{Port.unported.size} examples could not be ported"
     end
+    File.write(out, Port.vectors.map { |v| JSON.generate(v) + "\n" }.join)
   end
 end
 
