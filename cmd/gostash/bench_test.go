@@ -77,8 +77,18 @@ type runStats struct {
 // measure runs gostash to completion, sampling the process tree's RSS.
 func measure(b *testing.B, args ...string) runStats {
 	b.Helper()
+	return measureStdin(b, "", args...)
+}
+
+// measureStdin is measure with the file stdin names ("": none) as
+// gostash's stdin.
+func measureStdin(b *testing.B, stdin string, args ...string) runStats {
+	b.Helper()
 	cmd := exec.Command(gostashBin, args...)
 	cmd.Dir = b.TempDir()
+	if f := openStdin(b, stdin); f != nil {
+		cmd.Stdin = f
+	}
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	st, err := measureCmd(cmd, nil)

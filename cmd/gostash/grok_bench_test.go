@@ -45,15 +45,20 @@ type grokCase struct {
 	name     string
 	lines    func(n int) []string
 	matching bool // every line matches (or none does)
-	gostash  string
-	gogrok   string
-	benthos  map[string]any // the grok processor's settings
+	// miss, when set, says which lines do not match (matching is then
+	// ignored)
+	miss func(i int) bool
+	// stdin adds rows that read the lines from stdin instead of a file
+	stdin   bool
+	gostash string
+	gogrok  string
+	benthos map[string]any // the grok processor's settings
 }
 
 // Benthos v4.24.0's default patterns are Logstash's legacy ones without
 // SYSLOGBASE2 and SYSLOGLINE, and its pattern_definitions do not replace a
 // default pattern (a COMBINEDAPACHELOG given there is ignored). So the ECS
-// access log (go-grok's, as our grok's ECS set has it) goes under new
+// access log (Logstash's, as our grok's ECS set has it) goes under new
 // names, with dotted capture names, which Benthos nests as ECS objects
 // ([user][name] style names silently never match); SYSLOGLINE is
 // Logstash's legacy definition on Benthos's own syslog parts, and the
@@ -62,6 +67,15 @@ var (
 	benthosECSApache = map[string]string{
 		"ECS_COMMONAPACHELOG":   `%{IPORHOST:source.address} (?:-|%{HTTPDUSER:apache.access.user.identity}) (?:-|%{HTTPDUSER:user.name}) \[%{HTTPDATE:timestamp}\] "(?:%{WORD:http.request.method} %{NOTSPACE:url.original}(?: HTTP/%{NUMBER:http.version})?|%{DATA})" (?:-|%{INT:http.response.status_code:int}) (?:-|%{INT:http.response.body.bytes:int})`,
 		"ECS_COMBINEDAPACHELOG": `%{ECS_COMMONAPACHELOG} "(?:-|%{DATA:http.request.referrer})" "(?:-|%{DATA:user_agent.original})"`,
+	}
+	// Benthos's own legacy COMBINEDAPACHELOG takes no e-mail address as
+	// the user (Logstash's did not either before 4.3): the access-log rows
+	// give it Logstash's legacy text under new names.
+	benthosLegacyApache = map[string]string{
+		"LS_EMAILADDRESS":      `[a-zA-Z][a-zA-Z0-9_.+-=:]+@%{HOSTNAME}`,
+		"LS_HTTPDUSER":         `%{LS_EMAILADDRESS}|%{USER}`,
+		"LS_HTTPD_COMMONLOG":   `%{IPORHOST:clientip} %{LS_HTTPDUSER:ident} %{LS_HTTPDUSER:auth} \[%{HTTPDATE:timestamp}\] "(?:%{WORD:verb} %{NOTSPACE:request}(?: HTTP/%{NUMBER:httpversion})?|%{DATA:rawrequest})" (?:-|%{NUMBER:response}) (?:-|%{NUMBER:bytes})`,
+		"LS_HTTPD_COMBINEDLOG": `%{LS_HTTPD_COMMONLOG} %{QS:referrer} %{QS:agent}`,
 	}
 	benthosSyslog = map[string]string{
 		"SYSLOGBASE2": `(?:%{SYSLOGTIMESTAMP:timestamp}|%{TIMESTAMP_ISO8601:timestamp8601}) (?:%{SYSLOGFACILITY} )?%{SYSLOGHOST:logsource}+(?: %{SYSLOGPROG}:|)`,
@@ -91,6 +105,18 @@ func grokCases() []grokCase {
 			benthos: map[string]any{"expressions": []string{"%{SYSLOGLINE}"}, "pattern_definitions": benthosSyslog},
 		},
 		{
+			name: "accesslog-ecs", lines: benchdata.AccessLog, miss: benchdata.AccessLogMiss, stdin: true,
+			gostash: `match = { message = "%{COMBINEDAPACHELOG}" }`,
+			gogrok:  `match = { message = "%{COMBINEDAPACHELOG}" }`,
+			benthos: map[string]any{"expressions": []string{"%{ECS_COMBINEDAPACHELOG}"}, "pattern_definitions": benthosECSApache},
+		},
+		{
+			name: "accesslog-legacy", lines: benchdata.AccessLog, miss: benchdata.AccessLogMiss, stdin: true,
+			gostash: "match = { message = \"%{COMBINEDAPACHELOG}\" }\n  ecs_compatibility = \"disabled\"",
+			gogrok:  "match = { message = \"%{COMBINEDAPACHELOG}\" }\n  ecs_compatibility = \"disabled\"",
+			benthos: map[string]any{"expressions": []string{"%{LS_HTTPD_COMBINEDLOG}"}, "pattern_definitions": benthosLegacyApache},
+		},
+		{
 			name: "miss-3-patterns", lines: benchdata.Miss, matching: false,
 			gostash: "match = { message = " + miss + " }",
 			gogrok:  "match = { message = " + miss + " }",
@@ -106,8 +132,17 @@ func BenchmarkGrokPipeline(b *testing.B) {
 	}
 	binDir := b.TempDir()
 	var gogrokBin string // built by the first gogrok row
+	var cases []grokCase
+	for _, c := range grokCases() {
+		cases = append(cases, c)
+		if c.stdin {
+			c.name += "-stdin"
+			cases = append(cases, c)
+		}
+	}
 	for _, tool := range []string{"gostash", "gogrok", "benthos"} {
-		for _, c := range grokCases() {
+		for _, c := range cases {
+			stdin := strings.HasSuffix(c.name, "-stdin")
 			b.Run(tool+"/"+c.name, func(b *testing.B) {
 				var n int
 				var run func() runStats
@@ -123,21 +158,27 @@ func BenchmarkGrokPipeline(b *testing.B) {
 						plugin = fmt.Sprintf("plugin \"gogrok\" { path = %q }\n", gogrokBin)
 					}
 					pipeline := func(data, output string) string {
-						return plugin + fileInput(b, data) +
-							fmt.Sprintf("filter %q \"g\" {\n  %s\n}\n", filter, settings) + output
+						in := fileInput(b, data)
+						if stdin {
+							in = "input \"stdin\" \"in\" {}\n"
+						}
+						return plugin + in + fmt.Sprintf("filter %q \"g\" {\n  %s\n}\n", filter, settings) + output
 					}
-					verifyGostash(b, c, pipeline(writeLines(b, c.lines(verifyLines)), `output "stdout" "out" { codec = "json_lines" }`+"\n"))
-					cfg := writeFileB(b, "grok.hcl", pipeline(writeLines(b, c.lines(n)), `output "null" "out" {}`+"\n"))
-					run = func() runStats { return measure(b, "-f", cfg, "--log.level", "warn") }
+					verifyData := writeLines(b, c.lines(verifyLines))
+					verifyGostash(b, c, pipeline(verifyData, `output "stdout" "out" { codec = "json_lines" }`+"\n"), stdinOf(stdin, verifyData))
+					data := writeLines(b, c.lines(n))
+					cfg := writeFileB(b, "grok.hcl", pipeline(data, `output "null" "out" {}`+"\n"))
+					run = func() runStats { return measureStdin(b, stdinOf(stdin, data), "-f", cfg, "--log.level", "warn") }
 				case "benthos":
 					bin := os.Getenv("BENTHOS")
 					if bin == "" {
 						b.Skip("set BENTHOS to a Benthos v4.24.0 binary to add its rows")
 					}
 					n = benthosLines / scale
-					verifyBenthos(b, bin, c)
-					cfg := benthosConfig(b, writeLines(b, c.lines(n)), c.benthos, nil, map[string]any{"drop": map[string]any{}})
-					run = func() runStats { return measureBenthos(b, bin, cfg) }
+					verifyBenthos(b, bin, c, stdin)
+					data := writeLines(b, c.lines(n))
+					cfg := benthosConfig(b, data, stdin, c.benthos, nil, map[string]any{"drop": map[string]any{}})
+					run = func() runStats { return measureBenthos(b, bin, cfg, stdinOf(stdin, data)) }
 				}
 				b.ResetTimer()
 				var cpu, wall time.Duration
@@ -168,13 +209,37 @@ func fileInput(b *testing.B, data string) string {
 `, data, filepath.Join(b.TempDir(), "completed.log"))
 }
 
+// stdinOf is data when the row reads stdin, else "" (no stdin).
+func stdinOf(stdin bool, data string) string {
+	if stdin {
+		return data
+	}
+	return ""
+}
+
+// openStdin opens the file a command reads as its stdin ("": none).
+func openStdin(b *testing.B, path string) *os.File {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f
+}
+
 // verifyGostash runs the pipeline on verifyLines lines and checks that
 // each event matched (no _grokparsefailure tag) or that none did.
-func verifyGostash(b *testing.B, c grokCase, pipeline string) {
+func verifyGostash(b *testing.B, c grokCase, pipeline, stdin string) {
 	b.Helper()
 	cfg := writeFileB(b, "verify.hcl", pipeline)
 	cmd := exec.Command(gostashBin, "-f", cfg, "--log.level", "warn")
 	cmd.Dir = b.TempDir()
+	if f := openStdin(b, stdin); f != nil {
+		cmd.Stdin = f
+	}
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	out, err := cmd.Output()
@@ -200,13 +265,17 @@ func verifyGostash(b *testing.B, c grokCase, pipeline string) {
 // verifyBenthos runs the case's grok on verifyLines lines, then a mapping
 // that prints HIT or MISS: Benthos passes a line it could not parse on
 // unchanged, flagged as errored.
-func verifyBenthos(b *testing.B, bin string, c grokCase) {
+func verifyBenthos(b *testing.B, bin string, c grokCase, stdin bool) {
 	b.Helper()
-	cfg := benthosConfig(b, writeLines(b, c.lines(verifyLines)), c.benthos,
+	data := writeLines(b, c.lines(verifyLines))
+	cfg := benthosConfig(b, data, stdin, c.benthos,
 		map[string]any{"mapping": `root = if errored() { "MISS" } else { "HIT" }`},
 		map[string]any{"stdout": map[string]any{}})
 	cmd := exec.Command(bin, "-c", cfg)
 	cmd.Dir = b.TempDir()
+	if f := openStdin(b, stdinOf(stdin, data)); f != nil {
+		cmd.Stdin = f
+	}
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	out, err := cmd.Output()
@@ -220,8 +289,10 @@ func verifyBenthos(b *testing.B, bin string, c grokCase) {
 func checkMatched(b *testing.B, c grokCase, matched, total int) {
 	b.Helper()
 	want := 0
-	if c.matching {
-		want = verifyLines
+	for i := range verifyLines {
+		if c.miss != nil && !c.miss(i) || c.miss == nil && c.matching {
+			want++
+		}
 	}
 	if total != verifyLines || matched != want {
 		b.Fatalf("%s: %d of %d lines matched, %d events out; want %d matched of %d", c.name, matched, verifyLines, total, want, verifyLines)
@@ -231,14 +302,18 @@ func checkMatched(b *testing.B, c grokCase, matched, total int) {
 // benthosConfig writes a Benthos config: file (lines) → grok (then extra,
 // if any) → output. JSON is YAML, and needs no care with the patterns'
 // backslashes and quotes.
-func benthosConfig(b *testing.B, data string, grok, extra, output map[string]any) string {
+func benthosConfig(b *testing.B, data string, stdin bool, grok, extra, output map[string]any) string {
 	procs := []any{map[string]any{"grok": grok}}
+	input := map[string]any{"file": map[string]any{"paths": []string{data}, "codec": "lines"}}
+	if stdin {
+		input = map[string]any{"stdin": map[string]any{"codec": "lines"}}
+	}
 	if extra != nil {
 		procs = append(procs, extra)
 	}
 	cfg, err := json.Marshal(map[string]any{
 		"http":     map[string]any{"enabled": false}, // else it listens on :4195
-		"input":    map[string]any{"file": map[string]any{"paths": []string{data}, "codec": "lines"}},
+		"input":    input,
 		"pipeline": map[string]any{"processors": procs},
 		"output":   output,
 		"logger":   map[string]any{"level": "WARN"},
@@ -252,10 +327,13 @@ func benthosConfig(b *testing.B, data string, grok, extra, output map[string]any
 
 // measureBenthos runs Benthos to completion (it exits when its file input
 // ends); its CPU is counted as gostash's is, by wait4.
-func measureBenthos(b *testing.B, bin, cfg string) runStats {
+func measureBenthos(b *testing.B, bin, cfg, stdin string) runStats {
 	b.Helper()
 	cmd := exec.Command(bin, "-c", cfg)
 	cmd.Dir = b.TempDir()
+	if f := openStdin(b, stdin); f != nil {
+		cmd.Stdin = f
+	}
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	start := time.Now()

@@ -47,7 +47,7 @@ func BenchmarkShapingPipeline(b *testing.B) {
 	}
 	verify := writeLines(b, benchdata.Apache(verifyLines))
 	stdout := `output "stdout" "out" { codec = "json_lines" }` + "\n"
-	verifyGostash(b, grokCase{name: "grok", matching: true}, pipeline(verify, "", stdout))
+	verifyGostash(b, grokCase{name: "grok", matching: true}, pipeline(verify, "", stdout), "")
 	verifyShaped(b, pipeline(verify, shapingFilters, stdout))
 
 	data := writeLines(b, benchdata.Apache(n))

@@ -72,7 +72,7 @@ func compile(src string, o compileOptions) (*Pattern, error) {
 	}
 	// Not expressible in the linear-time engine (or not valid there):
 	// try the backtracking one, which knows more syntax.
-	slow, err2 := regexp2.Compile(toDotNet(p.Expr), regexp2.RE2|regexp2.Multiline)
+	slow, err2 := regexp2.Compile(toDotNet(p.Expr), regexp2.RE2|regexp2.Multiline|regexp2.Singleline)
 	if err2 != nil {
 		var u *rx.UnsupportedError
 		if errors.As(err, &u) {
@@ -144,32 +144,25 @@ func (x *expander) expand(b *strings.Builder, text string, stack []string) error
 			b.WriteString(text[i : i+2])
 			i += 2
 		case c == '%' && strings.HasPrefix(text[i:], "%{"):
-			end := strings.IndexByte(text[i:], '}')
-			if end < 0 {
+			ref, n, err := parseReference(text[i:])
+			if err != nil {
+				return err
+			}
+			if n == 0 { // not a reference: Logstash leaves the text as it is
 				b.WriteByte(c)
 				i++
 				continue
 			}
-			inner := text[i+2 : i+end]
-			if eq := strings.IndexByte(inner, '='); eq >= 0 {
-				// An inline definition, %{NAME:field=regex}: the regex
-				// may hold braces of its own (\d{3}), so the reference
-				// ends at the brace that balances the opening one.
-				stop := closingBrace(text, i+2)
-				if stop < 0 {
-					return fmt.Errorf("unterminated inline definition in %q", text[i:])
-				}
-				header, def := text[i+2:i+2+eq], text[i+2+eq+1:stop]
+			if ref.hasDef {
 				if x.inline == nil {
 					x.inline = map[string]string{}
 				}
-				x.inline[strings.SplitN(header, ":", 2)[0]] = def
-				inner, end = header, stop-i
+				x.inline[ref.name] = ref.def
 			}
-			if err := x.reference(b, inner, stack); err != nil {
+			if err := x.reference(b, ref, stack); err != nil {
 				return err
 			}
-			i += end + 1
+			i += n
 		case c == '(' && (strings.HasPrefix(text[i:], "(?<") || strings.HasPrefix(text[i:], "(?P<")) &&
 			!strings.HasPrefix(text[i:], "(?<=") && !strings.HasPrefix(text[i:], "(?<!"):
 			open := strings.IndexByte(text[i:], '<')
@@ -196,11 +189,73 @@ func (x *expander) expand(b *strings.Builder, text string, stack []string) error
 	return nil
 }
 
-func (x *expander) reference(b *strings.Builder, inner string, stack []string) error {
-	parts := strings.SplitN(inner, ":", 3)
-	name := parts[0]
-	if !validName(name) {
-		return fmt.Errorf("%%{%s}: %q is not a pattern name (letters, digits and _)", inner, name)
+// ref is one %{NAME:SEMANTIC:TYPE} or %{NAME:SEMANTIC=DEFINITION}.
+type ref struct {
+	text           string // as written, for errors
+	name, semantic string
+	typ            string
+	def            string // %{NAME=def} defines NAME for this pattern
+	hasDef         bool
+}
+
+// parseReference reads the reference at the start of text ("%{...}") as
+// Logstash's grok does: a name of letters, digits and _, an optional
+// :SEMANTIC of [@[]A-z0-9_:.-] characters, an optional =DEFINITION whose
+// braces balance, then anything up to the closing brace, which is
+// ignored (Logstash's ecs-v1 patterns hold %{POSINT:[a][b]?}). n is how
+// many bytes it took, 0 when the text is no reference.
+func parseReference(text string) (r ref, n int, err error) {
+	i := 2
+	for i < len(text) && isNameByte(text[i]) {
+		i++
+	}
+	r.name = text[2:i]
+	if i < len(text) && text[i] == ':' {
+		j := i + 1
+		for j < len(text) && isSubnameByte(text[j]) {
+			j++
+		}
+		// NAME:SEMANTIC:TYPE, more :parts ignored (Logstash splits on :
+		// and takes the first three)
+		sub := strings.Split(text[i+1:j], ":")
+		r.semantic = sub[0]
+		if len(sub) > 1 {
+			r.typ = sub[1]
+		}
+		i = j
+	}
+	if i < len(text) && text[i] == '=' {
+		// the definition may hold braces of its own (\d{3}), so it
+		// ends at the brace that balances the opening one
+		stop := closingBrace(text, 2)
+		if stop < 0 {
+			return r, 0, fmt.Errorf("unterminated inline definition in %q", text)
+		}
+		r.def, r.hasDef = text[i+1:stop], true
+		r.text = text[:stop+1]
+		return r, stop + 1, nil
+	}
+	end := strings.IndexByte(text[i:], '}')
+	if end < 0 {
+		return r, 0, nil
+	}
+	r.text = text[:i+end+1]
+	return r, i + end + 1, nil
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// isSubnameByte is Logstash's [@\[\]A-z0-9_:.-] (A-z takes in [\]^_`).
+func isSubnameByte(c byte) bool {
+	return c == '@' || c == ':' || c == '.' || c == '-' || c >= '0' && c <= '9' || c >= 'A' && c <= 'z'
+}
+
+func (x *expander) reference(b *strings.Builder, r ref, stack []string) error {
+	inner, name := r.text[2:len(r.text)-1], r.name
+	if name == "" {
+		return fmt.Errorf("%s: no pattern name (letters, digits and _) after %%{", r.text)
 	}
 	def, ok := x.inline[name]
 	if !ok {
@@ -214,22 +269,18 @@ func (x *expander) reference(b *strings.Builder, inner string, stack []string) e
 			return fmt.Errorf("pattern %s refers to itself through %s", name, strings.Join(append(stack, name), " → "))
 		}
 	}
-	semantic, typ := "", convNone
-	if len(parts) > 1 {
-		semantic = parts[1]
-		if semantic == "" {
-			return fmt.Errorf("%%{%s}: empty field name", inner)
-		}
+	semantic, typ := r.semantic, convNone
+	if strings.HasPrefix(inner, name+":") && semantic == "" {
+		return fmt.Errorf("%%{%s}: empty field name", inner)
 	}
-	if len(parts) > 2 {
-		switch parts[2] {
-		case "int":
-			typ = convInt
-		case "float":
-			typ = convFloat
-		default:
-			return fmt.Errorf("%%{%s}: unknown type %q: grok converts to int or float", inner, parts[2])
-		}
+	switch r.typ {
+	case "":
+	case "int":
+		typ = convInt
+	case "float":
+		typ = convFloat
+	default:
+		return fmt.Errorf("%%{%s}: unknown type %q: grok converts to int or float", inner, r.typ)
 	}
 	capName := semantic
 	if capName == "" && !x.o.namedCapturesOnly {
@@ -252,6 +303,12 @@ func (x *expander) reference(b *strings.Builder, inner string, stack []string) e
 
 func (x *expander) addCapture(name string, c conv) error {
 	ref, err := sdk.ParseFieldRef(name)
+	if err != nil && strings.Count(name, "[") == strings.Count(name, "]")+1 {
+		// Logstash's ECS CISCOFW302013_302014_302015_302016 has
+		// %{DATA:[source][user][name?]}: its name ends before the ?, so
+		// the last ] is lost with it. Close what was meant.
+		ref, err = sdk.ParseFieldRef(name + "]")
+	}
 	if err != nil {
 		return err
 	}
@@ -268,19 +325,6 @@ func (x *expander) addCapture(name string, c conv) error {
 	special := p[0] == sdk.FieldMetadata || p[0] == sdk.FieldTimestamp
 	x.caps = append(x.caps, capture{name: name, ref: ref, key: key, special: special, conv: c})
 	return nil
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // suggest names a known pattern close to name, for the error message.
@@ -326,7 +370,7 @@ func distance(a, b string) int {
 }
 
 // toDotNet adapts Oniguruma syntax for regexp2: Ruby's (?m) is .NET's
-// (?s), and .NET has no \h.
+// (?s), .NET has no \h, and no classes nested in classes.
 func toDotNet(expr string) string {
 	var b strings.Builder
 	for i := 0; i < len(expr); i++ {
@@ -342,6 +386,14 @@ func toDotNet(expr string) string {
 				b.WriteString(expr[i : i+2])
 			}
 			i++
+		case c == '[':
+			class, j, err := rx.FlattenClass(expr, i)
+			if err != nil { // regexp2 says what is wrong
+				b.WriteByte(c)
+				continue
+			}
+			b.WriteString(class)
+			i = j - 1
 		case c == '(' && strings.HasPrefix(expr[i:], "(?") && i+2 < len(expr) && strings.ContainsRune("imsx-", rune(expr[i+2])):
 			j := i + 2
 			for j < len(expr) && strings.ContainsRune("imsx-", rune(expr[j])) {

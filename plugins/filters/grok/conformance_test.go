@@ -26,30 +26,35 @@ type vector struct {
 }
 
 func loadVectors(t *testing.T) []vector {
-	t.Helper()
 	// A copy of the team's shared vectors (shared/testdata/grok), kept in
 	// the repository: tests read nothing outside it.
-	path := filepath.Join("testdata", "conformance", "vectors.jsonl")
+	return readJSONL[vector](t, filepath.Join("testdata", "conformance", "vectors.jsonl"))
+}
+
+// readJSONL reads a file of one JSON object a line (blank lines
+// skipped); the test fails if it holds none.
+func readJSONL[T any](t *testing.T, path string) []T {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []vector
+	var out []T
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
-		var v vector
+		var v T
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatalf("%s:%d: %v", path, n, err)
 		}
 		out = append(out, v)
 	}
-	if len(out) == 0 {
-		t.Fatalf("%s holds no vectors", path)
+	if err := sc.Err(); err != nil || len(out) == 0 {
+		t.Fatalf("%s: %d objects read, %v", path, len(out), err)
 	}
 	return out
 }

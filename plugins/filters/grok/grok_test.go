@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -72,7 +71,10 @@ func TestStandardPatternsCompile(t *testing.T) {
 func TestPatternFamiliesPresent(t *testing.T) {
 	families := []string{"COMBINEDAPACHELOG", "COMMONAPACHELOG", "HTTPD_COMBINEDLOG", "HTTPD_COMMONLOG", "HTTPD_ERRORLOG", "SYSLOGLINE", "SYSLOGBASE",
 		"SYSLOG5424LINE", "JAVASTACKTRACEPART", "HAPROXYHTTP", "BIND9", "SQUID3", "REDISLOG", "POSTGRESQL",
-		"MONGO3_LOG", "ELB_ACCESS_LOG", "S3_ACCESS_LOG", "CISCOFW106001", "NETSCREENSESSIONLOG"}
+		"MONGO3_LOG", "ELB_ACCESS_LOG", "S3_ACCESS_LOG", "CISCOFW106001", "NETSCREENSESSIONLOG",
+		// the ones issue #13 found missing with the libraries' sets
+		"NAGIOSLOGLINE", "BACULA_LOGLINE", "REDISMONLOG", "URN", "EXIM_MESSAGE_ARRIVAL", "MAVEN_VERSION", "SFW2",
+		"CLOUDFRONT_ACCESS_LOG", "CISCOFW304001", "BRO_HTTP"}
 	for _, set := range []string{"v8", "disabled"} {
 		defs := standardPatterns(set)
 		for _, f := range families {
@@ -82,24 +84,6 @@ func TestPatternFamiliesPresent(t *testing.T) {
 		}
 	}
 }
-
-func TestEditsApply(t *testing.T) {
-	for name, e := range ecsEdits {
-		if _, err := applyEdits(e.from[name], e.edits); err != nil {
-			t.Errorf("ECS %s: %v", name, err)
-		}
-	}
-	if err := applyLegacyEdits(standardPatterns("disabled")); err == nil {
-		t.Error("legacy edits applied twice without complaint: the set was not edited when it loaded")
-	}
-	for name, def := range legacyExtra {
-		if strings.Contains(def, ":[") && strings.Contains(def, "%{") && regexpECSName.MatchString(def) {
-			t.Errorf("legacy %s has an ECS field name: %s", name, def)
-		}
-	}
-}
-
-var regexpECSName = regexp.MustCompile(`%\{\w+:\[`)
 
 func TestSyslogFamilies(t *testing.T) {
 	tests := []struct {
@@ -441,5 +425,40 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// What Logstash's grok does with pattern text that Go's regexp syntax
+// reads otherwise (issue #13), as a user sees it in the event.
+func TestLogstashPatternTextSemantics(t *testing.T) {
+	tests := []struct {
+		name, pattern, input string
+		defs                 map[string]any
+		want                 map[string]any
+	}{
+		// Logstash compiles with Ruby's MULTILINE: . takes \n
+		{"dot takes newline", `%{WORD:first} %{GREEDYDATA:rest}`, "Exception in main\n\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)",
+			nil, map[string]any{"first": "Exception", "rest": "in main\n\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)"}},
+		// a class nested in a class is merged into it, as Oniguruma does
+		{"nested class", `%{ID:id}`, "ab_9-x", map[string]any{"ID": `[[[:alnum:]]_]+`}, map[string]any{"id": "ab_9"}},
+		{"nested class, non-ASCII", `%{UNIXPATH:path}`, "at /srv/Čierný/中.txt", nil, map[string]any{"path": "/srv/Čierný/中.txt"}},
+		// a repeat of a repeat
+		{"nested repetition", `A=%{WORD:a}.?*B=%{WORD:b}`, "A=1 x y B=2", nil, map[string]any{"a": "1", "b": "2"}},
+		// anything after the name inside %{...} is ignored
+		{"text after the name", `%{POSINT:[a][b]?} %{WORD - anything}`, "12 word", nil, map[string]any{"a": map[string]any{"b": "12"}}},
+		{"parts after the type", `%{POSINT:n:int:whatever}`, "x 12", nil, map[string]any{"n": 12}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			settings := map[string]any{"match": match(tt.pattern), "ecs_compatibility": "disabled"}
+			if tt.defs != nil {
+				settings["pattern_definitions"] = tt.defs
+			}
+			e := one(t, settings, map[string]any{"message": tt.input})
+			if e.HasTag("_grokparsefailure") {
+				t.Fatalf("%s on %q did not match", tt.pattern, tt.input)
+			}
+			checkEvent(t, e, tt.want, nil)
+		})
 	}
 }

@@ -9,26 +9,21 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
-
-	ecs "github.com/elastic/go-grok/patterns"
 )
 
 // The two standard pattern sets, as Logstash's ecs_compatibility picks
 // them: "disabled" gives the legacy set (clientip, verb, response...),
 // "v1" and "v8" the ECS set ([source][address], [http][request][method]...).
 //
-// Both come from libraries that already adapted Logstash's patterns to Go:
-// the legacy set is vendored from github.com/vjeantet/grok (its pattern
-// map is unexported, so gen_legacy.go copies it), the ECS set is imported
-// from github.com/elastic/go-grok. Where their field names or matches
-// differ from Logstash's, overrides.go puts Logstash's back.
+// Both are Logstash's own files, vendored unchanged from
+// logstash-patterns-core (see patterns/logstash/README.md for the
+// release), so a pattern matches and names its fields as in Logstash.
 
-//go:embed patterns/legacy
-var legacyFiles embed.FS
+//go:embed patterns/logstash/legacy patterns/logstash/ecs-v1
+var logstashFiles embed.FS
 
 var (
 	legacyOnce, ecsOnce sync.Once
@@ -39,74 +34,32 @@ var (
 // value. The map is shared: copy it before adding to it.
 func standardPatterns(ecsMode string) map[string]string {
 	if ecsMode == "disabled" {
-		legacyOnce.Do(func() {
-			legacySet = map[string]string{}
-			entries, _ := fs.ReadDir(legacyFiles, "patterns/legacy")
-			for _, e := range entries { // lexical order: the map file loads last
-				if e.Name() == "LICENSE" {
-					continue
-				}
-				f, _ := legacyFiles.Open(path.Join("patterns/legacy", e.Name()))
-				_ = readPatterns(f, legacySet)
-				f.Close()
-			}
-			if err := applyLegacyEdits(legacySet); err != nil {
-				panic("grok: " + err.Error()) // the vendored data changed: TestStandardPatternsCompile says where
-			}
-		})
+		legacyOnce.Do(func() { legacySet = loadEmbedded("patterns/logstash/legacy") })
 		return legacySet
 	}
-	ecsOnce.Do(func() {
-		ecsSet = map[string]string{}
-		for _, m := range []map[string]string{
-			ecs.Default, ecs.AWS, ecs.Bind9, ecs.Bro, ecs.Exim, ecs.Firewalls, ecs.HAProxy,
-			ecs.Httpd, ecs.Java, ecs.Junos, ecs.Maven, ecs.MCollective, ecs.MongoDB,
-			ecs.PostgreSQL, ecs.Rails, ecs.Redis, ecs.Ruby, ecs.Squid, ecs.Syslog,
-		} {
-			for k, v := range m {
-				ecsSet[k] = fromGoGrok(v)
-			}
-		}
-		for k, v := range ecsOverrides {
-			ecsSet[k] = v
-		}
-	})
+	ecsOnce.Do(func() { ecsSet = loadEmbedded("patterns/logstash/ecs-v1") })
 	return ecsSet
 }
 
-var (
-	goGrokRef   = regexp.MustCompile(`%\{(\w+):([\w.@]+)(?::(\w+))?\}`)
-	goGrokGroup = regexp.MustCompile(`\(\?P?<(\w+)>`)
-)
-
-// fromGoGrok rewrites go-grok's conventions into Logstash's: go-grok
-// writes ECS paths with dots (source.address, or source___address in
-// group names) where Logstash writes [source][address], and types long
-// and double where Logstash has int and float.
-func fromGoGrok(def string) string {
-	def = goGrokRef.ReplaceAllStringFunc(def, func(s string) string {
-		m := goGrokRef.FindStringSubmatch(s)
-		out := "%{" + m[1] + ":" + dotsToRef(m[2])
-		switch m[3] {
-		case "":
-		case "int", "long":
-			out += ":int"
-		case "float", "double":
-			out += ":float"
-		}
-		return out + "}"
-	})
-	return goGrokGroup.ReplaceAllStringFunc(def, func(s string) string {
-		name := goGrokGroup.FindStringSubmatch(s)[1]
-		return "(?<" + dotsToRef(strings.ReplaceAll(name, "___", ".")) + ">"
-	})
-}
-
-func dotsToRef(name string) string {
-	if !strings.Contains(name, ".") {
-		return name
+// loadEmbedded reads a vendored pattern directory in lexical order, as
+// Logstash reads its patterns directory.
+func loadEmbedded(dir string) map[string]string {
+	set := map[string]string{}
+	entries, err := fs.ReadDir(logstashFiles, dir)
+	if err != nil {
+		panic("grok: " + err.Error())
 	}
-	return "[" + strings.ReplaceAll(name, ".", "][") + "]"
+	for _, e := range entries {
+		f, err := logstashFiles.Open(path.Join(dir, e.Name()))
+		if err != nil {
+			panic("grok: " + err.Error())
+		}
+		if err := readPatterns(f, set); err != nil {
+			panic(fmt.Sprintf("grok: %s/%s: %v", dir, e.Name(), err)) // TestStandardPatternsCompile says where
+		}
+		f.Close()
+	}
+	return set
 }
 
 // readPatterns reads a pattern file: one "NAME regex" a line, # comments.

@@ -21,10 +21,12 @@ import (
 
 // go-grok only has the ECS pattern set. For the legacy case its base
 // patterns get Logstash's legacy access-log definitions
-// (plugins/filters/grok/patterns/legacy/grok-patterns), as
-// BenchmarkGoGrokFilter does.
+// (plugins/filters/grok/patterns/logstash/legacy/httpd and the e-mail
+// parts of grok-patterns), as BenchmarkGoGrokFilter does.
 var legacy = map[string]string{
-	"COMMONAPACHELOG":   `%{IPORHOST:clientip} %{USER:ident} %{USER:auth} \[%{HTTPDATE:timestamp}\] "(?:%{WORD:verb} %{NOTSPACE:request}(?: HTTP/%{NUMBER:httpversion})?|%{DATA:rawrequest})" %{NUMBER:response} (?:%{NUMBER:bytes}|-)`,
+	"EMAILLOCALPART":    `[a-zA-Z][a-zA-Z0-9_.+-=:]+`,
+	"HTTPDUSER":         `%{EMAILADDRESS}|%{USER}`,
+	"COMMONAPACHELOG":   `%{IPORHOST:clientip} %{HTTPDUSER:ident} %{HTTPDUSER:auth} \[%{HTTPDATE:timestamp}\] "(?:%{WORD:verb} %{NOTSPACE:request}(?: HTTP/%{NUMBER:httpversion})?|%{DATA:rawrequest})" (?:-|%{NUMBER:response}) (?:-|%{NUMBER:bytes})`,
 	"COMBINEDAPACHELOG": `%{COMMONAPACHELOG} %{QS:referrer} %{QS:agent}`,
 }
 

@@ -78,3 +78,93 @@ func Miss(n int) []string {
 // MissPatterns is a typical 3-pattern match list, the one Miss's lines
 // are run against.
 var MissPatterns = []string{"%{COMBINEDAPACHELOG}", "%{SYSLOGLINE}", "%{TIMESTAMP_ISO8601:ts} %{LOGLEVEL:level} %{GREEDYDATA:msg}"}
+
+// AccessLog returns n Apache combined log lines shaped like other
+// people's logs rather than ours: IPv4 and IPv6 clients, "-", plain and
+// e-mail users, eight verbs, paths with query strings, referrers from
+// other sites, user agents of 100 to 250 bytes, and one line in ten that
+// is no access log line at all (a truncated line, a JSON line, an error
+// log line...), which must come out tagged.
+func AccessLog(n int) []string {
+	rng := rand.New(rand.NewSource(13))
+	verbs := []string{"GET", "GET", "GET", "GET", "POST", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "PROPFIND"}
+	words := []string{"api", "v2", "users", "orders", "search", "static", "img", "catalog", "cart", "checkout", "reports", "export"}
+	keys := []string{"q", "page", "size", "sort", "utm_source", "utm_campaign", "session", "lang", "filter", "ref", "token"}
+	vals := []string{"1", "50", "desc", "newsletter", "spring%20sale", "en-US", "a1b2c3d4e5f6", "price%3Clt%3E100", "true", "%E2%9C%93"}
+	users := []string{"-", "-", "-", "-", "frank", "j.doe", "alice@example.com", "svc-backup@ops.example.org", "bob.smith+billing@mail.example.co.uk"}
+	sites := []string{"https://www.google.com/search?q=", "https://duckduckgo.com/?q=", "https://shop.example.com/cart?item=", "http://localhost:8080/", "android-app://com.example.app/"}
+	uaParts := []string{
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8 Pro Build/UQ1A.240205.004; wv) AppleWebKit/537.36 (KHTML, like Gecko)",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_3_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+	}
+	uaTails := []string{" Chrome/121.0.6167.160 Safari/537.36", " Version/17.3 Mobile/15E148 Safari/604.1", " Edg/121.0.2277.128",
+		" Firefox/122.0", " [FBAN/FBIOS;FBDV/iPhone15,2;FBMD/iPhone;FBSN/iOS;FBSV/17.3.1;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]",
+		" OPR/107.0.0.0 (Edition std-1)", " SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36"}
+	misses := []string{
+		`{"time":"2026-11-22T08:00:00Z","level":"warn","msg":"upstream timed out","upstream":"10.0.0.7:8080"}`,
+		`[Sun Nov 22 08:15:01.123456 2026] [proxy:error] [pid 4242:tid 1399] AH00957: HTTP: attempt to connect to 10.0.0.7:8080 failed`,
+		`2026/11/22 08:15:01 [error] 31#31: *4 open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory)`,
+		`- - - [22/Nov/2026:08:15:01 +0000] "-" 408 0 "-" "-"`,
+	}
+	path := func() string {
+		p := ""
+		for range 1 + rng.Intn(4) {
+			p += "/" + words[rng.Intn(len(words))]
+		}
+		if rng.Intn(3) > 0 {
+			for i := range 1 + rng.Intn(5) {
+				sep := "&"
+				if i == 0 {
+					sep = "?"
+				}
+				p += sep + keys[rng.Intn(len(keys))] + "=" + vals[rng.Intn(len(vals))]
+			}
+		}
+		return p
+	}
+	out := make([]string, n)
+	for i := range out {
+		if AccessLogMiss(i) {
+			m := misses[rng.Intn(len(misses))]
+			if rng.Intn(2) == 0 { // or a real line cut short
+				m = fmt.Sprintf(`203.0.113.%d - - [22/Nov/2026:08:15:%02d +0000] "GET %s`, rng.Intn(256), rng.Intn(60), path())
+			}
+			out[i] = m
+			continue
+		}
+		var ip string
+		if rng.Intn(3) == 0 {
+			ip = fmt.Sprintf("2001:db8:%x:%x::%x", rng.Intn(0x10000), rng.Intn(0x10000), 1+rng.Intn(0xffff))
+		} else {
+			ip = fmt.Sprintf("%d.%d.%d.%d", 1+rng.Intn(223), rng.Intn(256), rng.Intn(256), 1+rng.Intn(254))
+		}
+		size := "-"
+		if rng.Intn(8) > 0 {
+			size = fmt.Sprint(rng.Intn(2000000))
+		}
+		ref := "-"
+		if rng.Intn(3) > 0 {
+			ref = sites[rng.Intn(len(sites))] + words[rng.Intn(len(words))]
+		}
+		ua := uaParts[rng.Intn(len(uaParts))]
+		for len(ua) < 100 || len(ua) < 250 && rng.Intn(3) > 0 {
+			ua += uaTails[rng.Intn(len(uaTails))]
+		}
+		if len(ua) > 250 {
+			ua = ua[:250]
+		}
+		out[i] = fmt.Sprintf(`%s - %s [%02d/%s/2026:%02d:%02d:%02d %s] "%s %s HTTP/%s" %d %s "%s" "%s"`,
+			ip, users[rng.Intn(len(users))], 1+rng.Intn(28), []string{"Jan", "Mar", "Jun", "Nov", "Dec"}[rng.Intn(5)],
+			rng.Intn(24), rng.Intn(60), rng.Intn(60), []string{"+0000", "-0700", "+0530"}[rng.Intn(3)],
+			verbs[rng.Intn(len(verbs))], path(), []string{"1.1", "1.1", "1.0", "2.0"}[rng.Intn(4)],
+			[]int{200, 200, 200, 201, 204, 301, 304, 400, 401, 403, 404, 500, 503}[rng.Intn(13)], size, ref, ua)
+	}
+	return out
+}
+
+// AccessLogMiss says whether AccessLog's line i is one that matches no
+// access log pattern.
+func AccessLogMiss(i int) bool { return i%10 == 9 }

@@ -2,6 +2,7 @@ package rx
 
 import (
 	"fmt"
+	"math/bits"
 	"regexp/syntax"
 	"strings"
 	"unicode"
@@ -49,7 +50,10 @@ type inst struct {
 	max    int32 // opSpan; -1 is unbounded
 	cls    *class
 	next   *byteSet // bytes that can start a match from here (shared)
-	ext    *instExt
+	// only is the one byte, ASCII, that can start a match from here, or
+	// -1: spans then find their ends with strings.IndexByte
+	only int16
+	ext  *instExt
 }
 
 // instExt holds what few instructions need, to keep inst small: the
@@ -91,6 +95,7 @@ func (b *byteSet) addClass(c *class) {
 type class struct {
 	ascii  [2]uint64
 	ranges []rune // lo, hi pairs, all >= utf8.RuneSelf
+	any    bool   // every rune: . (which takes \n too, as in Logstash)
 }
 
 func (c *class) has(r rune) bool {
@@ -110,7 +115,7 @@ func (c *class) has(r rune) bool {
 }
 
 func newClass(ranges []rune) *class {
-	c := &class{}
+	c := &class{any: len(ranges) == 2 && ranges[0] == 0 && ranges[1] == unicode.MaxRune}
 	for i := 0; i+1 < len(ranges); i += 2 {
 		lo, hi := ranges[i], ranges[i+1]
 		for r := lo; r <= hi && r < utf8.RuneSelf; r++ {
@@ -543,5 +548,27 @@ func (c *compiler) setNext() {
 			shared[next[pc]] = p
 		}
 		prog[pc].next = p
+		prog[pc].only = -1
+		if !prog[pc].null {
+			prog[pc].only = onlyByte(p)
+		}
 	}
+}
+
+// onlyByte returns the set's one member if it has one and it is ASCII
+// (so it starts a rune wherever it is), else -1.
+func onlyByte(b *byteSet) int16 {
+	if b[2]|b[3] != 0 {
+		return -1
+	}
+	var only int16 = -1
+	for k := 0; k < 2; k++ {
+		if w := b[k]; w != 0 {
+			if w&(w-1) != 0 || only >= 0 {
+				return -1
+			}
+			only = int16(k*64 + bits.TrailingZeros64(w))
+		}
+	}
+	return only
 }

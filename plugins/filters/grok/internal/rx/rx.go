@@ -303,6 +303,15 @@ func (m *Machine) greedyEnd(pc int32, i *inst, hi, lo int) int {
 	s := m.s
 	next := &m.re.prog[i.out]
 	for e := hi; e >= lo; {
+		if next.only >= 0 {
+			// only one byte lets the match go on: jump to where it is
+			k := strings.LastIndexByte(s[lo:min(e+1, len(s))], byte(next.only))
+			if k < 0 {
+				return -1
+			}
+			m.steps += e - (lo + k)
+			e = lo + k
+		}
 		m.steps++
 		w := 1
 		if e > 0 && s[e-1] >= utf8.RuneSelf {
@@ -334,6 +343,18 @@ func (m *Machine) lazyEnd(pc int32, i *inst, pos int, n int32, more bool) (int, 
 		m.steps++
 		if i.max >= 0 && n >= i.max || pos >= len(s) {
 			return -1, n
+		}
+		if i.cls.any && i.max < 0 && next.only >= 0 {
+			// .*? before one byte ("%{DATA}\""): the next place it can
+			// end is that byte's next occurrence (n no longer counts:
+			// with no max, nothing reads it)
+			k := strings.IndexByte(s[pos+1:], byte(next.only))
+			if k < 0 {
+				return -1, n
+			}
+			m.steps += k
+			pos += 1 + k
+			continue
 		}
 		r, w := rune(s[pos]), 1
 		if r >= utf8.RuneSelf {
@@ -456,6 +477,9 @@ func (m *Machine) try(start int) (bool, error) {
 					lo, n, p := -1, int32(0), pos
 					if i.min == 0 {
 						lo = p
+					}
+					if i.cls.any && i.max < 0 && i.min == 0 {
+						p = len(s) // .* takes the rest
 					}
 					for p < len(s) && (i.max < 0 || n < i.max) {
 						r, w := rune(s[p]), 1

@@ -75,9 +75,10 @@ func agreesWithGoRegexp(t *testing.T) {
 		inputs = append(inputs, b.String())
 	}
 	for _, expr := range exprs {
-		// Go's ^ and $ are text anchors unless (?m); ours are line
-		// anchors, as in Ruby: compare in multi-line mode.
-		goRe := regexp.MustCompile("(?m)" + expr)
+		// Go's ^ and $ are text anchors unless (?m), and its . stops at
+		// \n unless (?s); ours are line anchors and . takes \n, as in
+		// Logstash: compare in those modes.
+		goRe := regexp.MustCompile("(?ms)" + expr)
 		re, err := Compile(expr, goGroups(goRe))
 		if err != nil {
 			t.Fatalf("%s: %v", expr, err)
@@ -115,8 +116,11 @@ func TestOnigurumaSyntax(t *testing.T) {
 		{`(?<n>(?>\d\d){1,2})`, "x2024y", []int{1, 5}},
 		{`(?<n>a\h+)`, "zaF0g", []int{1, 4}},
 		{`(?<n>[[:alnum:]]+)`, "--ab1--", []int{2, 5}},
+		{`(?<n>[[:alnum:]]+)`, "-Čierný中-", []int{1, 12}}, // Unicode, as in Oniguruma
+		{`(?<n>[^[:alpha:]]+)`, "Č12ý", []int{2, 4}},
 		{`(?#comment)(?<n>b)`, "ab", []int{1, 2}},
 		{`(?m)(?<n>a.b)`, "a\nb", []int{0, 3}},
+		{`(?<n>a.b)`, "a\nb", []int{0, 3}},  // always, as Logstash compiles with Ruby's MULTILINE
 		{`^(?<n>ab)`, "x\nab", []int{2, 4}}, // ^ is a line start, as in Ruby
 		{`^(?<n>ab)`, "xab ab", nil},
 	}
@@ -232,6 +236,43 @@ func TestPrefixDFA(t *testing.T) {
 	} {
 		if got := re.dfa.mayMatch(tt.at); got != tt.want {
 			t.Errorf("mayMatch(%q) = %v, want %v", tt.at, got, tt.want)
+		}
+	}
+}
+
+// Oniguruma syntax Go's parser lacks runs as its Go equivalent does.
+func TestOnigurumaSyntaxAsGoEquivalent(t *testing.T) {
+	for _, tc := range []struct{ onig, goExpr string }{
+		// a nested class, as in Logstash's UNIXPATH
+		{`(?P<a>(?:/[[[:alnum:]]_.-]*)+)`, `(?P<a>(?:/[\p{L}\p{M}\p{Nd}_.-]*)+)`},
+		{`(?P<a>[x[a-c][0-2]]+)`, `(?P<a>[xa-c0-2]+)`},
+		// a nested repetition, as in Logstash's legacy SHOREWALL
+		{`A=(?P<a>\w+).?*B=(?P<b>\w+)`, `A=(?P<a>\w+)(?:.?)*B=(?P<b>\w+)`},
+		{`(?P<a>(?:ab){1,2}*)(?P<b>y)`, `(?P<a>(?:(?:ab){1,2})*)(?P<b>y)`},
+		{`(?P<a>x+*?)y`, `(?P<a>(?:x+)*?)y`},
+		{`(?P<a>a{,2})`, `(?P<a>a\{,2\})`}, // no repeat: literal braces
+		// counted repeats nested beyond Go's limit of 1000, as in
+		// Logstash's ECS EMAILLOCALPART
+		{`(?P<a>(?:[ab]{1,40}x){2,30})y`, `(?P<a>(?:[ab]{1,40}x)(?:[ab]{1,40}x)(?:(?:[ab]{1,40}x)(?:(?:[ab]{1,40}x)` +
+			strings.Repeat(`(?:(?:[ab]{1,40}x)`, 26) + strings.Repeat(`)?`, 28) + `)y`},
+		{`(?P<a>(?:[ab]{1,40}x){30,})y`, `(?P<a>` + strings.Repeat(`(?:[ab]{1,40}x)`, 30) + `(?:[ab]{1,40}x)*)y`},
+	} {
+		goRe := regexp.MustCompile("(?ms)" + tc.goExpr)
+		re, err := Compile(tc.onig, goGroups(goRe))
+		if err != nil {
+			t.Errorf("%s: %v", tc.onig, err)
+			continue
+		}
+		for _, in := range []string{"/usr/lo_c-al/bin", "/a//b", "/é", "xa2b0c", "d", "A=1 x\ny B=2", "A=1B=2",
+			"ababy", "abababy", "xxxy", "a{,2}", "aa", "axbxy", "axy", strings.Repeat("abx", 29) + "y",
+			strings.Repeat("abx", 31) + "y", strings.Repeat("abx", 30) + "y"} {
+			want := goRe.FindStringSubmatchIndex(in)
+			m := re.Machine()
+			ok, _ := m.Match(in, 0)
+			if ok != (want != nil) || ok && fmt.Sprint(m.Caps()) != fmt.Sprint(want[2:]) {
+				t.Errorf("%s on %q: %v %v, Go regexp on %s says %v", tc.onig, in, ok, m.Caps(), tc.goExpr, want)
+			}
+			m.Release()
 		}
 	}
 }
