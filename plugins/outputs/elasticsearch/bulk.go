@@ -291,22 +291,27 @@ func (o *Output) chunkEnd(w *write, start int) int {
 // are not known (nothing of them may be assumed).
 func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *write, chunk []int, out []result) ([]result, error) {
 	w.body.Reset()
-	if w.gz != nil {
+	body := w.arena[w.items[chunk[0]].start:w.items[chunk[len(chunk)-1]].end]
+	switch {
+	case w.gz != nil:
 		w.gz.Reset(&w.body)
 		for _, i := range chunk {
 			it := &w.items[i]
 			_, _ = w.gz.Write(w.arena[it.start:it.end])
 		}
 		_ = w.gz.Close()
-	} else {
+		body = w.body.Bytes()
+	case !contiguous(w.items, chunk):
+		// Retries, or documents left out: copied together.
 		for _, i := range chunk {
 			it := &w.items[i]
 			w.body.Write(w.arena[it.start:it.end])
 		}
+		body = w.body.Bytes()
 	}
 	rctx, cancel := context.WithTimeout(ctx, o.set.timeout)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(w.body.Bytes()))
+	req, _ := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	if w.gz != nil {
 		req.Header.Set("Content-Encoding", "gzip")
@@ -352,6 +357,17 @@ func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *writ
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// contiguous reports whether the chunk's lines lie one after the other in
+// the arena (a first attempt): the request then sends them from there.
+func contiguous(items []item, chunk []int) bool {
+	for k := 1; k < len(chunk); k++ {
+		if items[chunk[k]].start != items[chunk[k-1]].end {
+			return false
+		}
+	}
+	return true
 }
 
 // encode appends event i's action and document lines to the arena; a
