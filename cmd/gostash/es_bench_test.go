@@ -31,10 +31,11 @@ import (
 // the engine is the bottleneck). The sides run in turn, round after
 // round; figures are medians, ratios medians of per-round ratios; CPU is
 // that of the sender's processes only (the fake server runs in the test
-// process). Each run is checked to have delivered every document.
+// process); "gostash/X-cpu" is gostash's CPU over X's. Each run is checked
+// to have delivered every document.
 const (
 	esBenchDocs     = 100_000
-	esBenchRealDocs = 30_000
+	esBenchRealDocs = 10_000
 	esBenchRounds   = 3
 )
 
@@ -168,37 +169,9 @@ output:
 	})
 }
 
-// esBench runs the sides in turn, esBenchRounds times, and reports
-// medians: docs/s and CPU µs a document of each side, and gostash's
-// (the first side's) ratios to each other side.
+// esBench runs the sides in turn, esBenchRounds times (benchSides).
 func esBench(b *testing.B, docs int, sides []kafkaSide) {
-	stats := make([][]runStats, len(sides))
-	for range b.N {
-		for r := range esBenchRounds {
-			for s, side := range sides {
-				st := side.run(b, r)
-				b.Logf("round %d %-8s %8.0f docs/s %5.2f cpu-µs/doc wall %6.2fs RSS %4.0f MB",
-					r+1, side.name, float64(docs)/st.wall.Seconds(), float64(st.cpu.Nanoseconds())/1e3/float64(docs),
-					st.wall.Seconds(), float64(st.peakRSS)/(1<<20))
-				stats[s] = append(stats[s], st)
-			}
-		}
-	}
-	for s, side := range sides {
-		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(docs) / st.wall.Seconds() }), side.name+"-docs/s")
-		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(st.cpu.Nanoseconds()) / 1e3 / float64(docs) }), side.name+"-cpu-µs/doc")
-		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(st.peakRSS) / (1 << 20) }), side.name+"-peak-RSS-MB")
-		if s == 0 {
-			continue
-		}
-		var speed, cpu []float64
-		for r := range stats[s] {
-			speed = append(speed, stats[s][r].wall.Seconds()/stats[0][r].wall.Seconds())
-			cpu = append(cpu, float64(stats[s][r].cpu)/float64(stats[0][r].cpu))
-		}
-		b.ReportMetric(medianOf(speed), "gostash/"+side.name+"-docs/s")
-		b.ReportMetric(medianOf(cpu), side.name+"/gostash-cpu")
-	}
+	benchSides(b, sides, docs, "doc", esBenchRounds)
 }
 
 func esDelete(b *testing.B, url string) {
