@@ -36,8 +36,9 @@ func ESFaults(t testing.TB) *ESCluster {
 	}
 	c := &ESCluster{Nodes: map[int]string{}, script: script()}
 	if env.Vars["ES_FAULTS_URLS"] == "" {
-		if env.ElasticsearchURL == "" {
-			unavailable(t, "Elasticsearch is not up (no ELASTICSEARCH_URL in %s)", env.Path)
+		if env.ElasticsearchURL == "" || os.Getenv(FileVar) != "" {
+			// Started on demand only beside the servers testenv.sh runs.
+			unavailable(t, "the fault tests' Elasticsearch cluster is not up (no ES_FAULTS_URLS in %s; start it with `make testenv-up ES_NODES=2`)", env.Path)
 			return nil
 		}
 		t.Logf("starting the two-node Elasticsearch cluster es-faults (once; `make testenv-up ES_NODES=2` does it beforehand)")
@@ -50,6 +51,9 @@ func ESFaults(t testing.TB) *ESCluster {
 		t.Logf("es-faults up in %v", time.Since(start).Round(time.Second))
 		if env = Get(t); env == nil {
 			return nil
+		}
+		if env.Vars["ES_FAULTS_URLS"] == "" {
+			t.Fatalf("testenv.sh up started es-faults but %s does not list it", env.Path)
 		}
 	}
 	for k, v := range env.Vars {
