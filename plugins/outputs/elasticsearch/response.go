@@ -162,10 +162,18 @@ func (s *scanner) skip(depth int) (int, error) {
 				return start, err
 			}
 		}
-	default: // a number, true, false or null
+	case 't', 'f', 'n':
+		for _, lit := range []string{"true", "false", "null"} {
+			if end := s.i + len(lit); end <= len(s.b) && string(s.b[s.i:end]) == lit {
+				s.i += len(lit)
+				return start, nil
+			}
+		}
+		return start, s.fail("want a value")
+	default: // a number
 		for s.i < len(s.b) {
 			switch b := s.b[s.i]; {
-			case b >= '0' && b <= '9', b >= 'a' && b <= 'z', b == '-', b == '+', b == '.', b == 'E':
+			case b >= '0' && b <= '9', b == '-', b == '+', b == '.', b == 'e', b == 'E':
 				s.i++
 				continue
 			}

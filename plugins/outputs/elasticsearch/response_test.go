@@ -96,6 +96,7 @@ func TestScanBulkResponseRefusesMalformed(t *testing.T) {
 		`{"items":[{"index":{"status":"201"}}]}`, `{"items":[{"index":{"status":201},"create":{"status":201}}]}`,
 		`{"items":[{"index":{"status":201,}}]}`, `{"items":[{"index":{"status":201}},]}`, `{"items" [ ]}`,
 		`{"items":[{"index":{"status":201,"error":"unterminated}}]}`, `{"items":[{"index":{"status":2.5}}]}`,
+		`{"items":[{"index":{"status":201,"found":yes}}]}`, `{"took":nul,"items":[]}`,
 		`{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
 	} {
 		if items, err := scanBulkResponse([]byte(a), nil); err == nil {
