@@ -424,3 +424,90 @@ func TestElasticsearchFaultsThroughTheBinary(t *testing.T) {
 		t.Logf("%d requests; %d documents sent again (answers cut by the outage)", srv.Requests(), again)
 	})
 }
+
+// esDo sends body (JSON) and fails the test on an answer that is not 2xx.
+func esDo(t *testing.T, method, url, body string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %s\n%s", method, url, res.Status, b)
+	}
+	return b
+}
+
+// The seeds run two Elasticsearch nodes and name both in hosts. One is
+// killed mid-run (SIGKILL, a crash): the output takes it out and goes on
+// with the other, which promotes the replicas it holds. Every event is
+// indexed once, checked by count and by id; the node is back after the test.
+func TestElasticsearchNodeKilledMidRun(t *testing.T) {
+	es := testenv.ESFaults(t)
+	if es == nil {
+		return
+	}
+	urls := es.URLs()
+	index := fmt.Sprintf("node-killed-%d", time.Now().UnixNano())
+	// Two shards, one replica: each node holds a primary, and a copy of the other.
+	esDo(t, "PUT", urls[0]+"/"+index, `{"settings":{"number_of_shards":2,"number_of_replicas":1}}`)
+	t.Cleanup(func() { esCall(t, "DELETE", urls[0]+"/"+index) })
+	esDo(t, "GET", urls[0]+"/_cluster/health/"+index+"?wait_for_status=green&timeout=60s", "")
+
+	const n, rate = 6000, 400 // 15 s of events
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+pipeline {
+  workers    = 2
+  batch_size = 100
+}
+input "generator" "in" {
+  count = %d
+  rate  = %d
+}
+output "elasticsearch" "search" {
+  hosts           = ["%s", "%s"]
+  index           = "%s"
+  document_id     = "%%{[event][sequence]}"
+  resurrect_delay = 1
+}`, n, rate, urls[0], urls[1], index))
+	cmd, _, errb := startGostash(t, "-f", cfg, "--path.data", filepath.Join(t.TempDir(), "data"))
+	if !waitFor(30*time.Second, func() bool { return esCount(t, urls[0], index) >= n/4 }) {
+		t.Fatalf("not a quarter of the events indexed within 30 s\n%s", errb)
+	}
+	es.Kill(t, 2)
+	before := esCount(t, urls[0], index)
+	if before >= n {
+		t.Fatalf("every event was indexed before node 2 was killed: make the run longer")
+	}
+	if err := waitExit(cmd, 90*time.Second); err != nil {
+		t.Fatalf("gostash with node 2 down: %v\n%s", err, errb)
+	}
+	if c := esCount(t, urls[0], index); c != n {
+		t.Fatalf("%d documents, want %d (%d before the kill)\n%s", c, n, before, errb)
+	}
+	var r struct {
+		Hits struct {
+			Hits []struct {
+				ID string `json:"_id"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	b := esDo(t, "GET", fmt.Sprintf("%s/%s/_search?size=%d&_source=false", urls[0], index, n), "")
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, h := range r.Hits.Hits {
+		ids[h.ID] = true
+	}
+	for i := range n {
+		if !ids[fmt.Sprint(i)] {
+			t.Fatalf("event %d has no document (%d distinct ids)\n%s", i, len(ids), errb)
+		}
+	}
+	t.Logf("node 2 killed after %d of %d documents; all %d indexed once", before, n, n)
+}

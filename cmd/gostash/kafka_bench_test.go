@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gostash/gostash/sdk/sdktest/testenv"
 )
@@ -103,42 +102,45 @@ func kafkaBench(b *testing.B, sides []kafkaSide) {
 			b.Fatalf("GOSTASH_KAFKA_BENCH_SIDES=%s: the sides must include gostash (the others are measured against it)", only)
 		}
 	}
+	benchSides(b, sides, kafkaBenchRecords, "record", kafkaBenchRounds())
+}
+
+// benchSides runs the sides in turn, round after round (A B C A B C ...),
+// each moving n units, and reports medians: units/s, CPU µs a unit and
+// peak memory of each side, and the first side's (gostash's) ratios to
+// each other one, medians of the per-round ratios.
+func benchSides(b *testing.B, sides []kafkaSide, n int, unit string, rounds int) {
 	stats := make([][]runStats, len(sides))
-	for i := 0; i < b.N; i++ {
-		for r := range kafkaBenchRounds() {
+	per := func(st runStats) float64 { return float64(st.cpu.Nanoseconds()) / 1e3 / float64(n) }
+	for range b.N {
+		for r := range rounds {
 			for s, side := range sides {
 				st := side.run(b, r)
 				// Printed, not logged: a benchmark's log keeps 10 lines,
 				// fewer than the rounds of four or five sides.
-				fmt.Printf("%s: round %d %-8s %8.0f records/s %5.2f cpu-µs/record wall %6.2fs PSS %4.0f MB RSS %4.0f MB\n",
-					b.Name(), r+1, side.name, float64(kafkaBenchRecords)/st.wall.Seconds(), perRecord(st.cpu), st.wall.Seconds(),
+				fmt.Printf("%s: round %d %-12s %8.0f %ss/s %5.2f cpu-µs/%s wall %6.2fs PSS %4.0f MB RSS %4.0f MB\n",
+					b.Name(), r+1, side.name, float64(n)/st.wall.Seconds(), unit, per(st), unit, st.wall.Seconds(),
 					float64(st.peakPSS)/(1<<20), float64(st.peakRSS)/(1<<20))
 				stats[s] = append(stats[s], st)
 			}
 		}
 	}
 	for s, side := range sides {
-		rate := median(stats[s], func(st runStats) float64 { return float64(kafkaBenchRecords) / st.wall.Seconds() })
-		b.ReportMetric(rate, side.name+"-records/s")
-		b.ReportMetric(median(stats[s], func(st runStats) float64 { return perRecord(st.cpu) }), side.name+"-cpu-µs/record")
+		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(n) / st.wall.Seconds() }), side.name+"-"+unit+"s/s")
+		b.ReportMetric(median(stats[s], per), side.name+"-cpu-µs/"+unit)
 		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(st.peakPSS) / (1 << 20) }), side.name+"-peak-PSS-MB")
 		b.ReportMetric(median(stats[s], func(st runStats) float64 { return float64(st.peakRSS) / (1 << 20) }), side.name+"-peak-RSS-MB")
 		if s == 0 {
 			continue
 		}
-		// Per-round ratios of gostash (the first side) to this one.
 		var speed, cpu []float64
 		for r := range stats[s] {
 			speed = append(speed, stats[s][r].wall.Seconds()/stats[0][r].wall.Seconds())
 			cpu = append(cpu, float64(stats[0][r].cpu)/float64(stats[s][r].cpu))
 		}
-		b.ReportMetric(medianOf(speed), "gostash/"+side.name+"-records/s")
+		b.ReportMetric(medianOf(speed), "gostash/"+side.name+"-"+unit+"s/s")
 		b.ReportMetric(medianOf(cpu), "gostash/"+side.name+"-cpu")
 	}
-}
-
-func perRecord(d time.Duration) float64 {
-	return float64(d.Nanoseconds()) / 1e3 / float64(kafkaBenchRecords)
 }
 
 func median(sts []runStats, f func(runStats) float64) float64 {

@@ -36,7 +36,7 @@ type write struct {
 	body    bytes.Buffer // the request body (gzipped or not)
 	gz      *gzip.Writer
 	resp    bytes.Buffer
-	parsed  bulkResponse
+	parsed  []itemResult // the last answer's items; Error points into resp
 }
 
 // item is one event's lines in the arena and what became of it.
@@ -53,32 +53,10 @@ type result struct {
 	reason  string
 }
 
-type bulkResponse struct {
-	Errors bool       `json:"errors"`
-	Items  []bulkItem `json:"items"`
-}
-
-// bulkItem is one item of the response: an object with one key, the
-// action. Fields rather than a map: no allocation per item.
-type bulkItem struct {
-	Index  itemResult `json:"index"`
-	Create itemResult `json:"create"`
-	Update itemResult `json:"update"`
-	Delete itemResult `json:"delete"`
-}
-
+// itemResult is one item of a bulk answer (scanBulkResponse).
 type itemResult struct {
-	Status int             `json:"status"`
-	Error  json.RawMessage `json:"error"`
-}
-
-func (b *bulkItem) result() *itemResult {
-	for _, r := range []*itemResult{&b.Index, &b.Create, &b.Update, &b.Delete} {
-		if r.Status != 0 {
-			return r
-		}
-	}
-	return &b.Index
+	Status int
+	Error  []byte // raw JSON; only for an item that is not 2xx
 }
 
 // errorOf reads an item's error: {"type","reason","caused_by"} (or, from
@@ -313,22 +291,27 @@ func (o *Output) chunkEnd(w *write, start int) int {
 // are not known (nothing of them may be assumed).
 func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *write, chunk []int, out []result) ([]result, error) {
 	w.body.Reset()
-	if w.gz != nil {
+	body := w.arena[w.items[chunk[0]].start:w.items[chunk[len(chunk)-1]].end]
+	switch {
+	case w.gz != nil:
 		w.gz.Reset(&w.body)
 		for _, i := range chunk {
 			it := &w.items[i]
 			_, _ = w.gz.Write(w.arena[it.start:it.end])
 		}
 		_ = w.gz.Close()
-	} else {
+		body = w.body.Bytes()
+	case !contiguous(w.items, chunk):
+		// Retries, or documents left out: copied together.
 		for _, i := range chunk {
 			it := &w.items[i]
 			w.body.Write(w.arena[it.start:it.end])
 		}
+		body = w.body.Bytes()
 	}
 	rctx, cancel := context.WithTimeout(ctx, o.set.timeout)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(w.body.Bytes()))
+	req, _ := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	if w.gz != nil {
 		req.Header.Set("Content-Encoding", "gzip")
@@ -358,18 +341,15 @@ func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *writ
 	if res.StatusCode/100 != 2 {
 		return out, fmt.Errorf("bulk request of %d documents: the engine answered %d: %.300s", len(chunk), res.StatusCode, bytes.TrimSpace(w.resp.Bytes()))
 	}
-	items := w.parsed.Items[:cap(w.parsed.Items)]
-	clear(items) // Unmarshal fills reused elements without zeroing them
-	w.parsed = bulkResponse{Items: items[:0]}
-	if err := json.Unmarshal(w.resp.Bytes(), &w.parsed); err != nil {
-		return out, fmt.Errorf("bulk request of %d documents: the answer is not a bulk response: %v: %.300s", len(chunk), err, w.resp.Bytes())
+	var err2 error
+	if w.parsed, err2 = scanBulkResponse(w.resp.Bytes(), w.parsed[:0]); err2 != nil {
+		return out, fmt.Errorf("bulk request of %d documents: the answer is not a bulk response: %v: %.300s", len(chunk), err2, w.resp.Bytes())
 	}
-	if len(w.parsed.Items) != len(chunk) {
+	if len(w.parsed) != len(chunk) {
 		// Which answer is whose cannot be known: nothing is assumed.
-		return out, fmt.Errorf("bulk request of %d documents: the engine answered for %d: the answers cannot be matched to the documents", len(chunk), len(w.parsed.Items))
+		return out, fmt.Errorf("bulk request of %d documents: the engine answered for %d: the answers cannot be matched to the documents", len(chunk), len(w.parsed))
 	}
-	for k := range w.parsed.Items {
-		r := w.parsed.Items[k].result()
+	for _, r := range w.parsed {
 		res := result{status: r.Status}
 		if r.Status/100 != 2 && len(r.Error) > 0 {
 			res.errType, res.reason = errorOf(r.Error)
@@ -377,6 +357,17 @@ func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *writ
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// contiguous reports whether the chunk's lines lie one after the other in
+// the arena (a first attempt): the request then sends them from there.
+func contiguous(items []item, chunk []int) bool {
+	for k := 1; k < len(chunk); k++ {
+		if items[chunk[k]].start != items[chunk[k-1]].end {
+			return false
+		}
+	}
+	return true
 }
 
 // encode appends event i's action and document lines to the arena; a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -99,13 +100,30 @@ func (o *Output) connect(ctx context.Context) (*elasticsearch.Client, error) {
 			return nil, err
 		}
 	}
+	if s.ilm && s.ilmAuto && flavor == "opensearch" {
+		o.noILM()
+	}
 	if s.ilm {
-		if err := o.setupILM(ctx, client); err != nil {
+		switch err := o.setupILM(ctx, client); {
+		case errors.Is(err, errNoILM) && s.ilmAuto:
+			o.noILM()
+		case err != nil:
 			return nil, err
 		}
 	}
 	o.client, o.flavor, o.rt = client, flavor, rt
 	return client, nil
+}
+
+// errNoILM: the engine answers that it has no ILM API.
+var errNoILM = errors.New("the engine has no ILM (OpenSearch, or Elasticsearch without x-pack's ILM)")
+
+// noILM turns ilm_enabled = "auto" off for an engine without ILM: the
+// events go to the plain default index. Called under o.mu, before any
+// Write encodes an event.
+func (o *Output) noILM() {
+	o.set.ilm, o.set.index = false, o.set.plainIndex
+	o.logger.Info("writing to plain indices: ilm_enabled is auto and "+errNoILM.Error(), "index", o.set.plainIndex.String())
 }
 
 // defaultILMPolicy is Logstash's logstash-policy: roll over at 50 GB or
@@ -142,6 +160,9 @@ func (o *Output) setupILM(ctx context.Context, client *elasticsearch.Client) err
 	switch {
 	case err != nil:
 		return fmt.Errorf("cannot check ILM policy %q: %w", s.ilmPolicy, err)
+	case (st == http.StatusBadRequest || st == http.StatusMethodNotAllowed) &&
+		(bytes.Contains(body, []byte("no handler found")) || bytes.Contains(body, []byte("Incorrect HTTP method"))):
+		return fmt.Errorf("ILM policy %q: %w", s.ilmPolicy, errNoILM)
 	case st == http.StatusNotFound && s.ilmPolicy == "logstash-policy":
 		if st, body, err = call(http.MethodPut, policy, defaultILMPolicy); err != nil || st/100 != 2 {
 			return fmt.Errorf("cannot create ILM policy %q (status %d): %v %s", s.ilmPolicy, st, err, body)

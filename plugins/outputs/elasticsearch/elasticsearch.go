@@ -29,7 +29,7 @@ var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _b
 	Field(sdk.StringList("hosts").Default([]any{"//127.0.0.1"}).
 		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`. Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
 	Field(sdk.String("index").
-		Doc("The index, a sprintf template: `\"logs-%{+YYYY.MM.dd}\"` takes the date from the event's @timestamp in UTC. An event whose index still holds an unresolved %{...} is dead-lettered without being sent. Default: `\"ecs-logstash-%{+yyyy.MM.dd}\"`, or `\"logstash-%{+yyyy.MM.dd}\"` with `ecs_compatibility = \"disabled\"` (data streams and ILM are not managed: see the README).")).
+		Doc("The index, a sprintf template: `\"logs-%{+YYYY.MM.dd}\"` takes the date from the event's @timestamp in UTC. An event whose index still holds an unresolved %{...} is dead-lettered without being sent. Default: a data stream (`data_stream`), else the ILM alias (`ilm_enabled`), else `\"ecs-logstash-%{+yyyy.MM.dd}\"`, or `\"logstash-%{+yyyy.MM.dd}\"` with `ecs_compatibility = \"disabled\"`.")).
 	Field(sdk.String("action").
 		Doc("`index`, `create`, `update` or `delete`; a sprintf template (\"%{[@metadata][action]}\") is resolved per event, and an event whose action is none of these is dead-lettered. Default: `index`, `create` for a data stream.")).
 	Field(sdk.String("document_id").
@@ -80,8 +80,8 @@ var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _b
 		Doc("The index template's name. Default: `ecs-logstash`, or `logstash` with `ecs_compatibility = \"disabled\"`.")).
 	Field(sdk.Bool("template_overwrite").Default(false).
 		Doc("Replace a template of that name already in the engine; by default an existing one is kept.")).
-	Field(sdk.String("data_stream").Default("false").OneOf("false", "auto", "true").
-		Doc("`true` writes to the data stream `TYPE-DATASET-NAMESPACE` (the three settings below) with `action = \"create\"`, as Logstash 8; not with `index`, `document_id`, another `action` or `ilm_enabled`. `auto`: a data stream when `index` is not set and ECS is on (Logstash's default; gostash's default stays plain indices).")).
+	Field(sdk.String("data_stream").OneOf("false", "auto", "true").
+		Doc("`true` writes to the data stream `TYPE-DATASET-NAMESPACE` (the settings below) with `action = \"create\"`; only with connection settings, `routing`, `pipeline` and `action = \"create\"`. Unset or `auto` (Logstash 8's default): a data stream when ECS is on and no other setting is given (`index`, `document_id`, `manage_template`, `template*`, `ilm_*`, `doc_as_upsert`, `retry_on_conflict`, `document_id_from_source`, another `action`), else plain indices; `data_stream_*` settings then are an error, as in Logstash.")).
 	Field(sdk.String("data_stream_type").Default("logs").OneOf("logs", "metrics", "synthetics", "traces").
 		Doc("The data stream's type.")).
 	Field(sdk.String("data_stream_dataset").Default("generic").
@@ -92,8 +92,8 @@ var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _b
 		Doc("An event's own `[data_stream][type]`, `[dataset]` and `[namespace]` choose its data stream (the settings above for those it lacks).")).
 	Field(sdk.Bool("data_stream_sync_fields").Default(true).
 		Doc("Set the event's `[data_stream]` fields to the data stream it is written to.")).
-	Field(sdk.String("ilm_enabled").Default("false").OneOf("false", "true").
-		Doc("`true` writes to the rollover alias `ilm_rollover_alias` managed by the policy `ilm_policy`: at the first connection the default `logstash-policy` is created when missing (rollover at 50gb or 30d), and the first index `ALIAS-PATTERN` with the alias as its write index. Logstash's `auto` is not taken: ILM is on only when asked. Not with `index` or data streams.")).
+	Field(sdk.String("ilm_enabled").Default("auto").OneOf("auto", "false", "true").
+		Doc("`true` writes to the rollover alias `ilm_rollover_alias` managed by the policy `ilm_policy`: at the first connection the default `logstash-policy` is created when missing (rollover at 50gb or 30d), and the first index `ALIAS-PATTERN` with the alias as its write index. `auto` (Logstash's default): ILM when no data stream is written and `index` is not set (or `ilm_rollover_alias` is); unlike Logstash, plain indices when the engine has no ILM (OpenSearch, or Elasticsearch without x-pack's ILM), said once in the log. Not with `index` or data streams.")).
 	Field(sdk.String("ilm_rollover_alias").
 		Doc("The write alias. Default: `ecs-logstash`, or `logstash` with `ecs_compatibility = \"disabled\"`.")).
 	Field(sdk.String("ilm_pattern").Default("{now/d}-000001").
@@ -142,7 +142,46 @@ type settings struct {
 	dsType, dsDataset, dsNamespace  string
 	dsRouting, dsSync               bool
 	ilm                             bool
+	ilmAuto                         bool          // ilm_enabled = "auto": plain indices if the engine has no ILM
+	plainIndex                      *sdk.Template // the index without ILM
 	ilmAlias, ilmPattern, ilmPolicy string
+}
+
+// dsSettings are the settings a data stream goes with (Logstash 8's
+// check, which decides data_stream's default): connection settings,
+// routing, pipeline, and action when it is "create".
+var dsSettings = map[string]bool{
+	"hosts": true, "user": true, "password": true, "api_key": true, "ssl_enabled": true,
+	"ssl_certificate_authorities": true, "ssl_verification_mode": true, "compression_level": true,
+	"timeout": true, "retry_initial_interval": true, "retry_max_interval": true, "max_retries": true,
+	"resurrect_delay": true, "flavor": true, "ecs_compatibility": true, "routing": true, "pipeline": true,
+	"data_stream": true,
+}
+
+// given reports whether the user set a setting: Logstash looks at the
+// settings written, and the core fills in defaults, so a value equal to
+// the default counts as not given.
+func given(c *sdk.Config, name string) bool {
+	if !c.Has(name) {
+		return false
+	}
+	f, _ := spec.Lookup(name)
+	return f.Default == nil || fmt.Sprint(f.Default) != fmt.Sprint(c.Raw(name))
+}
+
+// notForDataStreams lists the settings given that a data stream does not
+// go with.
+func notForDataStreams(c *sdk.Config) []string {
+	var out []string
+	for _, f := range spec.Fields {
+		switch {
+		case dsSettings[f.Name], strings.HasPrefix(f.Name, "data_stream_"), !given(c, f.Name):
+		case f.Name == "action" && c.String("action") == "create":
+		default:
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
@@ -283,18 +322,36 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 			ds.Errorf([]string{"max_retries"}, "max_retries must be 0 or more, or unset to retry until the engine takes the document")
 		}
 	}
-	s.ilm = c.String("ilm_enabled") == "true"
 	switch c.String("data_stream") {
 	case "true":
 		s.dataStream = true
+		if !ecs {
+			ds.Errorf([]string{"ecs_compatibility"}, "data_stream = \"true\" needs ECS: data streams map ECS fields; remove ecs_compatibility = \"disabled\"")
+		}
+	case "false":
+		dsOff(c, &ds, "data_stream = \"false\"")
+	default: // unset or auto: Logstash 8's rule
+		switch not := notForDataStreams(c); {
+		case !ecs:
+			dsOff(c, &ds, "ecs_compatibility = \"disabled\" (data_stream unset or auto)")
+		case len(not) > 0:
+			dsOff(c, &ds, strings.Join(not, ", ")+" (data_stream unset or auto)")
+		default:
+			s.dataStream = true
+		}
+	}
+	switch c.String("ilm_enabled") {
+	case "true":
+		s.ilm = true
 	case "auto":
-		s.dataStream = !c.Has("index") && ecs && !s.ilm
+		s.ilm = !s.dataStream && (!c.Has("index") || c.Has("ilm_rollover_alias"))
+		s.ilmAuto, s.plainIndex = s.ilm, s.index
 	}
 	if s.dataStream {
 		s.dsType, s.dsDataset, s.dsNamespace = c.String("data_stream_type"), c.String("data_stream_dataset"), c.String("data_stream_namespace")
 		s.dsRouting, s.dsSync = c.Bool("data_stream_auto_routing"), c.Bool("data_stream_sync_fields")
 		for _, bad := range []string{"index", "document_id", "ilm_enabled"} {
-			if c.Has(bad) && c.String(bad) != "" && c.String(bad) != "false" {
+			if given(c, bad) && c.String(bad) != "" && c.String(bad) != "false" {
 				ds.Errorf([]string{bad}, "%s does not go with data_stream: a data stream is named TYPE-DATASET-NAMESPACE and takes documents with create and the engine's ids", bad)
 			}
 		}
@@ -350,6 +407,16 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		}
 	}
 	return s, ds
+}
+
+// dsOff refuses data_stream_* settings when data streams are off, as
+// Logstash does: they would be silently ignored.
+func dsOff(c *sdk.Config, ds *sdk.Diagnostics, why string) {
+	for _, f := range spec.Fields {
+		if strings.HasPrefix(f.Name, "data_stream_") && given(c, f.Name) {
+			ds.Errorf([]string{f.Name}, "%s is set but no data stream is written, because of %s: set data_stream = \"true\", or remove %s", f.Name, why, f.Name)
+		}
+	}
 }
 
 func validate(c *sdk.Config) sdk.Diagnostics {

@@ -797,3 +797,139 @@ func TestFaultILM(t *testing.T) {
 		t.Errorf("errors %q", got)
 	}
 }
+
+// Logstash 8's defaults: data_stream unset (or auto) writes a data stream
+// when ECS is on and only settings a data stream goes with are given;
+// ilm_enabled = auto then manages a rollover alias when no data stream is
+// written and index is not set. data_stream_* settings with data streams
+// off are an error, as in Logstash.
+func TestDefaultsDataStreamAndILMAsLogstash8(t *testing.T) {
+	for _, c := range []struct {
+		settings map[string]any
+		want     string // "ds NAME", "ilm ALIAS", "index TEMPLATE", or an error's text
+	}{
+		{map[string]any{}, "ds logs-generic-default"},
+		{map[string]any{"action": "create", "routing": "%{r}", "pipeline": "p", "timeout": 5, "data_stream_dataset": "nginx"}, "ds logs-nginx-default"},
+		{map[string]any{"data_stream": "auto", "data_stream_namespace": "prod"}, "ds logs-generic-prod"},
+		{map[string]any{"manage_template": true, "retry_on_conflict": 1}, "ds logs-generic-default"}, // defaults written out: not given
+		{map[string]any{"ecs_compatibility": "disabled"}, "ilm logstash"},
+		{map[string]any{"document_id": "%{id}"}, "ilm ecs-logstash"},
+		{map[string]any{"action": "index"}, "ilm ecs-logstash"},
+		{map[string]any{"ilm_rollover_alias": "app"}, "ilm app"},
+		{map[string]any{"data_stream": "false"}, "ilm ecs-logstash"},
+		{map[string]any{"index": "x-%{+YYYY}"}, "index x-%{+YYYY}"},
+		{map[string]any{"index": "x", "ilm_enabled": "false"}, "index x"},
+		{map[string]any{"ilm_enabled": "false", "document_id": "%{id}"}, "index ecs-logstash-%{+yyyy.MM.dd}"},
+		{map[string]any{"index": "x", "data_stream_dataset": "nginx"}, "data_stream_dataset is set but no data stream is written, because of index"},
+		{map[string]any{"data_stream": "false", "data_stream_type": "metrics"}, `data_stream_type is set but no data stream is written, because of data_stream = "false"`},
+		{map[string]any{"ecs_compatibility": "disabled", "data_stream_namespace": "prod"}, "because of ecs_compatibility"},
+		{map[string]any{"data_stream": "true", "ecs_compatibility": "disabled"}, "needs ECS"},
+		{map[string]any{"index": "x", "ilm_rollover_alias": "app"}, "index does not go with ilm_enabled"},
+	} {
+		settings := map[string]any{"hosts": []any{"127.0.0.1:1"}}
+		for k, v := range c.settings {
+			settings[k] = v
+		}
+		if errs := sdktest.Errors(sdktest.Validate(comp(t), settings)); errs != "" || !strings.Contains(c.want, " ") || strings.Contains(c.want, "because") {
+			if !strings.Contains(errs, c.want) {
+				t.Errorf("%v: errors %q, want %q", c.settings, errs, c.want)
+			}
+			continue
+		}
+		o, _ := open(t, settings)
+		var got string
+		switch s := o.set; {
+		case s.dataStream:
+			got = "ds " + s.dsType + "-" + s.dsDataset + "-" + s.dsNamespace
+		case s.ilm:
+			got = "ilm " + s.ilmAlias
+		default:
+			got = "index " + s.index.String()
+		}
+		if got != c.want {
+			t.Errorf("%v: %s, want %s", c.settings, got, c.want)
+		}
+	}
+}
+
+// ilm_enabled = auto against the real Elasticsearch, whose test zip has no
+// ILM (x-pack-ilm is not in it): the output says so once and writes to
+// the plain default index, dated from @timestamp; true is an error.
+func TestRealILMAutoWithoutILMWritesPlainIndices(t *testing.T) {
+	base := testenv.Elasticsearch(t)
+	// A day no other test writes: logstash-YYYY.MM.dd from @timestamp.
+	day := time.Date(2040+int(time.Now().UnixNano()%50), time.Month(1+time.Now().Nanosecond()%12), 1+time.Now().Nanosecond()%28, 12, 0, 0, 0, time.UTC)
+	index := "logstash-" + day.Format("2006.01.02")
+	t.Cleanup(func() { call(t, "DELETE", base+"/"+index, "") })
+	var events []*sdk.Event
+	for i := range 5 {
+		e := sdktest.Event(map[string]any{"n": i})
+		e.SetTimestamp(day)
+		events = append(events, e)
+	}
+	o, log := open(t, map[string]any{"hosts": []any{base}, "ecs_compatibility": "disabled"})
+	if !o.set.ilm {
+		t.Fatal("ilm_enabled = auto without index: ILM not asked for")
+	}
+	if err := o.Write(context.Background(), events); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if c := count(t, base, index); c != 5 {
+		t.Fatalf("%s holds %d documents, want 5", index, c)
+	}
+	if log.count("writing to plain indices: ilm_enabled is auto and the engine has no ILM") != 1 {
+		t.Fatalf("the fallback is not in the log once: %v", log.lines)
+	}
+	o, _ = open(t, map[string]any{"hosts": []any{base}, "ecs_compatibility": "disabled", "ilm_enabled": "true"})
+	if err := o.Write(context.Background(), events); err == nil || !strings.Contains(err.Error(), "the engine has no ILM") {
+		t.Fatalf("ilm_enabled = true without ILM: %v", err)
+	}
+}
+
+// The default (data_stream unset) against the real Elasticsearch: create
+// actions to logs-DATASET-default, which the engine makes a data stream
+// (its test zip lacks the stack's built-in logs-*-* template, so the test
+// installs one like it), with the [data_stream] fields synced. The test
+// zip cannot delete data streams: the dataset is fixed, and this run's
+// documents are told apart by a field.
+func TestRealDataStreamByDefault(t *testing.T) {
+	base := testenv.Elasticsearch(t)
+	const stream = "logs-gostashtest-default"
+	if st, b := call(t, "PUT", base+"/_index_template/gostash-test-logs",
+		`{"index_patterns":["logs-gostashtest-*"],"data_stream":{},"priority":200}`); st != 200 {
+		t.Fatalf("template: %d %s", st, b)
+	}
+	run := time.Now().UnixNano() // a number: a text field would match other runs' words
+	var events []*sdk.Event
+	for i := range 20 {
+		events = append(events, sdktest.Event(map[string]any{"n": i, "run": run}))
+	}
+	o, _ := open(t, map[string]any{"hosts": []any{base}, "data_stream_dataset": "gostashtest"})
+	if err := o.Write(context.Background(), events); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	call(t, "POST", base+"/"+stream+"/_refresh", "")
+	st, b := call(t, "GET", base+"/"+stream+"/_search?size=100&q=run:"+fmt.Sprint(run), "")
+	var r struct {
+		Hits struct {
+			Hits []struct {
+				Index  string `json:"_index"`
+				Source struct {
+					N  int               `json:"n"`
+					DS map[string]string `json:"data_stream"`
+				} `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal(b, &r); st != 200 || err != nil || len(r.Hits.Hits) != 20 {
+		t.Fatalf("search %s: %d %v, %d hits: %s", stream, st, err, len(r.Hits.Hits), b)
+	}
+	for _, h := range r.Hits.Hits {
+		if !strings.HasPrefix(h.Index, ".ds-"+stream+"-") {
+			t.Fatalf("document %d in %s, not a backing index of data stream %s", h.Source.N, h.Index, stream)
+		}
+		if fmt.Sprint(h.Source.DS) != "map[dataset:gostashtest namespace:default type:logs]" {
+			t.Fatalf("document %d: data_stream %v", h.Source.N, h.Source.DS)
+		}
+	}
+}

@@ -5,6 +5,7 @@
 #   make testenv-up TESTENV=kafka,elasticsearch  only those
 #   make testenv-up KAFKA_BROKERS=3              a three-broker Kafka cluster
 #   make testenv-up TESTENV=kafka-faults         only the fault tests' own 3-node cluster
+#   make testenv-up ES_NODES=2                   also es-faults, the fault tests' 2-node Elasticsearch
 #   make testenv-status
 #   make testenv-down                            stop them all, remove their data
 #
@@ -14,11 +15,12 @@ TESTENV_SH := $(dir $(lastword $(MAKEFILE_LIST)))testenv.sh
 # Empty means "the script's default": every server (kafka-faults too), one broker.
 TESTENV ?=
 KAFKA_BROKERS ?=
+ES_NODES ?=
 
 .PHONY: testenv-up testenv-down testenv-status
 
 testenv-up:
-	@TESTENV="$(TESTENV)" KAFKA_BROKERS="$(KAFKA_BROKERS)" bash $(TESTENV_SH) up
+	@TESTENV="$(TESTENV)" KAFKA_BROKERS="$(KAFKA_BROKERS)" ES_NODES="$(ES_NODES)" bash $(TESTENV_SH) up
 
 testenv-down:
 	@bash $(TESTENV_SH) down

@@ -7,11 +7,17 @@
 #   testenv.sh env      print the path of the env file the Go helpers read
 #   testenv.sh kafka-node kill|stop|cont|revive|start|pid|port CLUSTER NODE
 #                       what fault tests do to one broker of kafka-faults (or kafka)
+#   testenv.sh es-node kill|start|pid|url NODE
+#                       what fault tests do to one node of es-faults
 #
 # Environment:
 #   TESTENV=kafka,kafka-faults,elasticsearch,opensearch   which servers `up` starts
-#                                           (any subset; all by default)
+#                                           (any subset; all by default; es-faults
+#                                           only when named or with ES_NODES)
 #   KAFKA_BROKERS=1                         3 gives a three-broker cluster, one quorum
+#   ES_NODES=2                              also start es-faults, a cluster of that many
+#                                           Elasticsearch nodes (2..9) for fault tests
+#   ES_FAULTS_HEAP                          heap of each es-faults node (320m)
 #   KAFKA_FAULTS_HEAP                       heap of each of kafka-faults' 3 brokers (384m)
 #   KAFKA_VERSION, ES_VERSION, OPENSEARCH_VERSION, LOG4J_VERSION   pin other versions
 #   KAFKA_HEAP, ES_HEAP, OPENSEARCH_HEAP    JVM heaps (default 512m each)
@@ -33,6 +39,7 @@ DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
 KAFKA_FAULTS_HEAP=${KAFKA_FAULTS_HEAP:-384m}
 ES_HEAP=${ES_HEAP:-512m}
+ES_FAULTS_HEAP=${ES_FAULTS_HEAP:-320m}
 OPENSEARCH_HEAP=${OPENSEARCH_HEAP:-512m}
 TESTENV_USER=${TESTENV_USER:-gostash-testenv}
 TESTENV_TIMEOUT=${TESTENV_TIMEOUT:-180}
@@ -778,6 +785,190 @@ stop_engine() {
 	[[ ${2:-} == quiet ]] || say "$name stopped"
 }
 
+# ---------------------------------------------------------------- es-faults
+# A cluster of ES_NODES (2 by default) Elasticsearch nodes that only fault tests
+# use: they kill a node, which on the shared single node would break every other
+# test. Node 1 is the only master-eligible node, the others hold data only, so
+# killing one of those never leaves the cluster without a master (with two
+# master-eligible nodes the voting configuration keeps one: which one dies would
+# decide whether the cluster stays writable). Small heaps: it holds test data
+# only. Not started by default (two more JVMs on a 2-core box): `up` with
+# ES_NODES=2 or TESTENV=es-faults, or sdktest/testenv.ESFaults, on demand.
+ESF_DIR=$DATA/es-faults
+
+esf_count() {
+	local d n=0
+	for d in "$ESF_DIR"/node-*; do [[ -d $d ]] && n=$((n + 1)); done
+	echo "$n"
+}
+esf_url() { echo "http://127.0.0.1:$(cat "$ESF_DIR/node-$1/http.port")"; }
+esf_urls() {
+	local d out=""
+	for d in "$ESF_DIR"/node-*; do
+		[[ -f $d/http.port ]] && out+="${out:+,}$(esf_url "${d##*-}")"
+	done
+	echo "$out"
+}
+esf_running() { # every recorded node alive
+	local d n=0
+	for d in "$ESF_DIR"/node-*; do
+		[[ -d $d ]] || continue
+		alive "$(pid_of "$d/pid")" || return 1
+		n=$((n + 1))
+	done
+	[[ $n -gt 0 ]]
+}
+
+# esf_ready NODE: the node answers, in a cluster of every recorded node.
+esf_ready() {
+	curl -fsS --max-time 5 "$(esf_url "$1")/_cluster/health?wait_for_nodes=$(esf_count)&wait_for_status=yellow&timeout=2s" >/dev/null 2>&1
+}
+
+# esf_launch NODE: start the node from the command recorded when the cluster
+# was made (node-N/cmd), so a killed node comes back with its ports and data.
+# Elasticsearch's -d returns once the node runs; the launcher's exit status goes
+# to node-N/launcher.rc. setsid: the node must outlive the test that revives it.
+esf_launch() {
+	local d=$ESF_DIR/node-$1
+	local -a cmd
+	mapfile -d '' cmd <"$d/cmd"
+	rm -f "$d/launcher.rc"
+	echo "----- $(date '+%F %T') launched" >>"$LOGS/es-faults-$1.out"
+	(
+		cd "$d"
+		rc=0
+		setsid "${cmd[@]}" || rc=$?
+		echo "$rc" >"$d/launcher.rc"
+	) >>"$LOGS/es-faults-$1.out" 2>&1 </dev/null 8>&- 9>&- &
+	echo $! >"$d/launcher.pid"
+}
+
+# esf_wait NODE: until it answers in the whole cluster; dies if it failed to start.
+esf_wait() {
+	local d=$ESF_DIR/node-$1 deadline=$((SECONDS + TESTENV_TIMEOUT)) rc
+	while ! esf_ready "$1"; do
+		rc=$(cat "$d/launcher.rc" 2>/dev/null || true)
+		if [[ -n $rc ]] && { [[ $rc -ne 0 ]] || ! alive "$(pid_of "$d/pid")"; }; then
+			show_log "$LOGS/es-faults-$1.out" "$LOGS/es-faults/node-$1/gostash-es-faults.log"
+			die "es-faults node $1 failed to start (launcher exit $rc; log above)"
+		fi
+		((SECONDS > deadline)) && {
+			show_log "$LOGS/es-faults/node-$1/gostash-es-faults.log"
+			die "es-faults node $1 did not join a cluster of $(esf_count) within ${TESTENV_TIMEOUT}s (log above)"
+		}
+		sleep 0.5
+	done
+}
+
+start_es_faults() {
+	local n=${ES_NODES:-2} i d home seeds="" http transport
+	if esf_running; then
+		[[ $(esf_count) -eq $n ]] || die "es-faults runs with $(esf_count) nodes, not $n: run 'make testenv-down' first"
+		say "es-faults already running at $(esf_urls)"
+		return
+	fi
+	if [[ $(esf_count) -gt 0 ]] && [[ $(esf_count) -eq $n ]]; then
+		# A fault test that died midway left a node killed: bring it back as it was.
+		for d in "$ESF_DIR"/node-*; do
+			alive "$(pid_of "$d/pid")" || esf_launch "${d##*-}"
+		done
+		say "es-faults: restarting the nodes that were down"
+		return
+	fi
+	stop_es_faults quiet
+	need_cmd curl curl
+	engine_vars elasticsearch
+	fetch_zip elasticsearch "$E_GROUP" "$E_ARTIFACT" "$E_VERSION"
+	home=$ZIP_HOME
+	for i in $(seq 1 "$n"); do
+		d=$ESF_DIR/node-$i
+		mkdir -p "$d"/{data,tmp} "$LOGS/es-faults/node-$i"
+		free_port http
+		free_port transport
+		echo "$http" >"$d/http.port"
+		echo "$transport" >"$d/transport.port"
+		seeds+="${seeds:+,}127.0.0.1:$transport"
+	done
+	for i in $(seq 1 "$n"); do
+		d=$ESF_DIR/node-$i
+		cp -r "$home/config" "$d/config"
+		sed -i -E '/-Xlog:gc|-Xloggc|HeapDumpOnOutOfMemoryError|HeapDumpPath|ErrorFile|^-Xm[sx]/d' "$d/config/jvm.options"
+		mkdir -p "$d/config/jvm.options.d"
+		printf -- '-Xms%s\n-Xmx%s\n-XX:ErrorFile=%s\n' "$ES_FAULTS_HEAP" "$ES_FAULTS_HEAP" \
+			"$LOGS/es-faults/node-$i/hs_err_pid%p.log" >"$d/config/jvm.options.d/gostash-testenv.options"
+		[[ ${#RUN_AS[@]} -gt 0 ]] && chown -R "$TESTENV_USER:" "$d" "$LOGS/es-faults"
+		local roles="master,data,ingest"
+		[[ $i -gt 1 ]] && roles="data,ingest"
+		local -a cmd=("${RUN_AS[@]}" env "ES_JAVA_HOME=$JAVA17" "ES_PATH_CONF=$d/config" "ES_TMPDIR=$d/tmp"
+			"ES_JAVA_OPTS=" "$home/bin/elasticsearch" -d -p "$d/pid"
+			-E cluster.name=gostash-es-faults -E node.name="es-faults-$i" -E node.roles="[$roles]"
+			-E discovery.seed_hosts="$seeds" -E cluster.initial_master_nodes=es-faults-1
+			-E network.host=127.0.0.1 -E http.port="$(cat "$d/http.port")"
+			-E transport.port="$(cat "$d/transport.port")"
+			-E path.data="$d/data" -E path.logs="$LOGS/es-faults/node-$i"
+			-E cluster.routing.allocation.disk.threshold_enabled=false
+			-E xpack.security.enabled=false)
+		printf '%s\0' "${cmd[@]}" >"$d/cmd"
+		: >"$LOGS/es-faults-$i.out"
+		esf_launch "$i"
+	done
+	say "elasticsearch $E_VERSION starting as es-faults ($n nodes) at $(esf_urls)"
+}
+
+wait_es_faults() {
+	local d
+	for d in "$ESF_DIR"/node-*; do esf_wait "${d##*-}"; done
+	say "es-faults ready: $(esf_urls)"
+}
+
+stop_es_faults() {
+	local d pid
+	local -a pids=()
+	for d in "$ESF_DIR"/node-*; do
+		pid=$(pid_of "$d/pid")
+		[[ -n $pid ]] && pids+=("$pid")
+	done
+	[[ ${#pids[@]} -gt 0 ]] && stop_pids 30 es-faults "${pids[@]}"
+	rm -rf "$ESF_DIR"
+	[[ ${1:-} == quiet ]] || say "es-faults stopped"
+}
+
+# cmd_es_node ACTION NODE: what fault tests do to one node of es-faults.
+#   kill   SIGKILL, returns once it is gone      revive launch it again if dead;
+#   pid    its pid (nothing if dead)                    no waiting
+#   url    its HTTP address                      start  revive, then wait until it
+#                                                       answers in the whole cluster
+# Bringing back several nodes: revive each, then start each (the cluster is
+# whole only once they all run). One launch at a time per node.
+cmd_es_node() {
+	[[ $# -eq 2 ]] || die "usage: $0 es-node kill|revive|start|pid|url NODE"
+	local action=$1 node=$2 d pid
+	d=$ESF_DIR/node-$node
+	[[ -d $d ]] || die "es-faults has no node $node (is it up? 'make testenv-up ES_NODES=2')"
+	pid=$(pid_of "$d/pid")
+	case $action in
+	kill)
+		alive "$pid" || return 0
+		kill -KILL "$pid"
+		while alive "$pid"; do sleep 0.05; done
+		;;
+	pid) if alive "$pid"; then echo "$pid"; fi ;;
+	url) esf_url "$node" ;;
+	revive | start)
+		exec 8>"$d/lock"
+		flock -w 120 8 || die "$d/lock is held for two minutes"
+		# A launch under way (its launcher still runs) is left to finish.
+		if ! alive "$pid" && ! alive "$(pid_of "$d/launcher.pid")"; then
+			esf_launch "$node"
+			say "es-faults node $node restarted"
+		fi
+		exec 8>&-
+		if [[ $action == start ]]; then esf_wait "$node"; fi
+		;;
+	*) die "unknown es-node action '$action': kill, revive, start, pid or url" ;;
+	esac
+}
+
 # ---------------------------------------------------------------- env file
 
 # write_env: KEY=VALUE lines for every server that runs, read by the Go helpers
@@ -824,6 +1015,16 @@ write_env() {
 			echo "OPENSEARCH_URL=$(engine_url opensearch)"
 			echo "OPENSEARCH_VERSION=$OPENSEARCH_VERSION"
 		fi
+		# The fault tests' Elasticsearch cluster; a node is ES_FAULTS_NODE_<n>.
+		if esf_running; then
+			echo "ES_FAULTS_URLS=$(esf_urls)"
+			echo "ES_FAULTS_DATA=$ESF_DIR"
+			local n
+			for d in "$ESF_DIR"/node-*; do
+				n=${d##*-}
+				echo "ES_FAULTS_NODE_$n=$(esf_url "$n")"
+			done
+		fi
 	} >"$tmp"
 	mv "$tmp" "$ENV_FILE"
 }
@@ -838,11 +1039,14 @@ parse_services() {
 		faults) s=kafka-faults ;;
 		elasticsearch | es) s=elasticsearch ;;
 		opensearch | os) s=opensearch ;;
+		es-faults | es2) s=es-faults ;;
 		all) out="$ALL_SERVICES" && continue ;;
-		*) die "unknown service '$s' in TESTENV: use any of kafka,kafka-faults,elasticsearch,opensearch" ;;
+		*) die "unknown service '$s' in TESTENV: use any of kafka,kafka-faults,elasticsearch,opensearch,es-faults" ;;
 		esac
 		out+=" $s"
 	done
+	# ES_NODES asks for the fault tests' Elasticsearch cluster too.
+	[[ -n ${ES_NODES:-} && $out != *es-faults* ]] && out+=" es-faults"
 	echo "$out"
 }
 
@@ -858,6 +1062,7 @@ cmd_up() {
 	local services s
 	services=$(parse_services)
 	[[ $KAFKA_BROKERS =~ ^[1-9]$ ]] || die "KAFKA_BROKERS must be 1..9, not '$KAFKA_BROKERS'"
+	[[ -z ${ES_NODES:-} || $ES_NODES =~ ^[2-9]$ ]] || die "ES_NODES must be 2..9, not '$ES_NODES' (the shared node stays single)"
 	lock
 	need_cmd ss iproute2 # free_port
 	ensure_java
@@ -867,7 +1072,11 @@ cmd_up() {
 	# The engines go first: Elasticsearch is the slowest to start (the critical
 	# path), and Kafka's storage format would delay it by a JVM start.
 	for s in $services; do
-		[[ $s == kafka* ]] || start_engine "$s"
+		case $s in
+		kafka*) ;;
+		es-faults) start_es_faults ;;
+		*) start_engine "$s" ;;
+		esac
 	done
 	for s in $services; do
 		[[ $s == kafka* ]] && start_kafka "$s"
@@ -876,6 +1085,7 @@ cmd_up() {
 	for s in $services; do
 		case $s in
 		kafka*) (wait_kafka "$s") || failed=1 ;;
+		es-faults) (wait_es_faults) || failed=1 ;;
 		*) (wait_engine "$s") || failed=1 ;;
 		esac
 	done
@@ -893,6 +1103,7 @@ cmd_down() {
 	stop_kafka kafka-faults
 	stop_engine elasticsearch
 	stop_engine opensearch
+	stop_es_faults
 	# A JVM whose pid file was lost (a killed script, a removed data dir) still names
 	# this checkout's .testenv in its command line: stop those too, by pid.
 	local pid
@@ -928,6 +1139,13 @@ cmd_status() {
 			say "$s: not running"
 		fi
 	done
+	if esf_running; then
+		say "es-faults: running, $(esf_count) nodes at $(esf_urls)"
+		any=1
+	elif [[ $(esf_count) -gt 0 ]]; then
+		say "es-faults: a node is down ('up' with ES_NODES=$(esf_count) restarts it)"
+		any=1
+	fi
 	[[ -f $ENV_FILE ]] && say "env file: $ENV_FILE"
 	[[ $any -eq 1 ]] || say "start them with 'make testenv-up'"
 }
@@ -945,6 +1163,11 @@ kafka-node)
 	shift
 	mkdir -p "$LOGS"
 	cmd_kafka_node "$@"
+	;;
+es-node)
+	shift
+	mkdir -p "$LOGS"
+	cmd_es_node "$@"
 	;;
 *)
 	echo "usage: $0 up|down|status|env|kafka-node   (TESTENV=kafka,kafka-faults,elasticsearch,opensearch KAFKA_BROKERS=1|3)" >&2

@@ -54,8 +54,12 @@ type Fault struct {
 // Server is the fake engine.
 type Server struct {
 	*httptest.Server
+	// Discard counts the documents taken instead of keeping them
+	// (Accepted is then empty): a benchmark's server stays small.
+	Discard bool
 
 	mu       sync.Mutex
+	taken    int
 	plan     func(n int, actions []Action) Fault
 	requests int
 	docs     []Action // accepted, in order
@@ -130,6 +134,13 @@ func (s *Server) Gzipped() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.gzipped
+}
+
+// Taken returns how many documents were accepted so far.
+func (s *Server) Taken() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.taken
 }
 
 // Accepted returns the actions accepted so far.
@@ -263,7 +274,10 @@ func (s *Server) answer(f Fault, actions []Action) []byte {
 			}
 		}
 		if status/100 == 2 {
-			s.docs = append(s.docs, a)
+			s.taken++
+			if !s.Discard {
+				s.docs = append(s.docs, a)
+			}
 		}
 		if i >= n {
 			continue
