@@ -179,7 +179,7 @@ func (x ItemResult_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ItemResult_Code.Descriptor instead.
 func (ItemResult_Code) EnumDescriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29, 0}
+	return file_plugin_proto_rawDescGZIP(), []int{30, 0}
 }
 
 type DescribeRequest struct {
@@ -1887,7 +1887,12 @@ type ProcessResponse struct {
 	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	// More pieces of this answer follow. Absent (a plugin that predates
 	// pieces) means this is the last, or only, piece.
-	More          bool `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`
+	More bool `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`
+	// What each filter of the chain did with this request's events, in the
+	// chain's order, on the last piece only: the core shows per-filter
+	// counts although it sees only the chain. Absent (a plugin that
+	// predates it), the core counts the chain as a whole.
+	FilterCounts  []*FilterCount `protobuf:"bytes,6,rep,name=filter_counts,json=filterCounts,proto3" json:"filter_counts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1957,6 +1962,77 @@ func (x *ProcessResponse) GetMore() bool {
 	return false
 }
 
+func (x *ProcessResponse) GetFilterCounts() []*FilterCount {
+	if x != nil {
+		return x.FilterCounts
+	}
+	return nil
+}
+
+// FilterCount is one filter's share of a ProcessRequest.
+type FilterCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Events the filter ran on (its `when` held).
+	In uint64 `protobuf:"varint,1,opt,name=in,proto3" json:"in,omitempty"`
+	// Events it passed on: those it kept and those it emitted.
+	Out uint64 `protobuf:"varint,2,opt,name=out,proto3" json:"out,omitempty"`
+	// Events it dropped.
+	Dropped       uint64 `protobuf:"varint,3,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilterCount) Reset() {
+	*x = FilterCount{}
+	mi := &file_plugin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilterCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilterCount) ProtoMessage() {}
+
+func (x *FilterCount) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilterCount.ProtoReflect.Descriptor instead.
+func (*FilterCount) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *FilterCount) GetIn() uint64 {
+	if x != nil {
+		return x.In
+	}
+	return 0
+}
+
+func (x *FilterCount) GetOut() uint64 {
+	if x != nil {
+		return x.Out
+	}
+	return 0
+}
+
+func (x *FilterCount) GetDropped() uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
 type WriteRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Seq        uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -1969,7 +2045,7 @@ type WriteRequest struct {
 
 func (x *WriteRequest) Reset() {
 	*x = WriteRequest{}
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1981,7 +2057,7 @@ func (x *WriteRequest) String() string {
 func (*WriteRequest) ProtoMessage() {}
 
 func (x *WriteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1994,7 +2070,7 @@ func (x *WriteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteRequest.ProtoReflect.Descriptor instead.
 func (*WriteRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WriteRequest) GetSeq() uint64 {
@@ -2032,7 +2108,7 @@ type WriteResponse struct {
 
 func (x *WriteResponse) Reset() {
 	*x = WriteResponse{}
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2120,7 @@ func (x *WriteResponse) String() string {
 func (*WriteResponse) ProtoMessage() {}
 
 func (x *WriteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2133,7 @@ func (x *WriteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteResponse.ProtoReflect.Descriptor instead.
 func (*WriteResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WriteResponse) GetSeq() uint64 {
@@ -2093,7 +2169,7 @@ type ItemResult struct {
 
 func (x *ItemResult) Reset() {
 	*x = ItemResult{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2105,7 +2181,7 @@ func (x *ItemResult) String() string {
 func (*ItemResult) ProtoMessage() {}
 
 func (x *ItemResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2118,7 +2194,7 @@ func (x *ItemResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ItemResult.ProtoReflect.Descriptor instead.
 func (*ItemResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ItemResult) GetIndex() uint32 {
@@ -2272,13 +2348,18 @@ const file_plugin_proto_rawDesc = "" +
 	"\finstance_ids\x18\x02 \x03(\x04R\vinstanceIds\x12\x16\n" +
 	"\x06events\x18\x03 \x01(\fR\x06events\x12\x1d\n" +
 	"\n" +
-	"max_events\x18\x04 \x01(\rR\tmaxEvents\"{\n" +
+	"max_events\x18\x04 \x01(\rR\tmaxEvents\"\xc0\x01\n" +
 	"\x0fProcessResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06events\x18\x02 \x01(\fR\x06events\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\rR\x05count\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12\x12\n" +
-	"\x04more\x18\x05 \x01(\bR\x04more\"Y\n" +
+	"\x04more\x18\x05 \x01(\bR\x04more\x12C\n" +
+	"\rfilter_counts\x18\x06 \x03(\v2\x1e.gostash.plugin.v1.FilterCountR\ffilterCounts\"I\n" +
+	"\vFilterCount\x12\x0e\n" +
+	"\x02in\x18\x01 \x01(\x04R\x02in\x12\x10\n" +
+	"\x03out\x18\x02 \x01(\x04R\x03out\x12\x18\n" +
+	"\adropped\x18\x03 \x01(\x04R\adropped\"Y\n" +
 	"\fWriteRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\x04R\n" +
@@ -2328,7 +2409,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_plugin_proto_goTypes = []any{
 	(Kind)(0),                // 0: gostash.plugin.v1.Kind
 	(Diagnostic_Severity)(0), // 1: gostash.plugin.v1.Diagnostic.Severity
@@ -2360,9 +2441,10 @@ var file_plugin_proto_goTypes = []any{
 	(*EndOfInput)(nil),       // 27: gostash.plugin.v1.EndOfInput
 	(*ProcessRequest)(nil),   // 28: gostash.plugin.v1.ProcessRequest
 	(*ProcessResponse)(nil),  // 29: gostash.plugin.v1.ProcessResponse
-	(*WriteRequest)(nil),     // 30: gostash.plugin.v1.WriteRequest
-	(*WriteResponse)(nil),    // 31: gostash.plugin.v1.WriteResponse
-	(*ItemResult)(nil),       // 32: gostash.plugin.v1.ItemResult
+	(*FilterCount)(nil),      // 30: gostash.plugin.v1.FilterCount
+	(*WriteRequest)(nil),     // 31: gostash.plugin.v1.WriteRequest
+	(*WriteResponse)(nil),    // 32: gostash.plugin.v1.WriteResponse
+	(*ItemResult)(nil),       // 33: gostash.plugin.v1.ItemResult
 }
 var file_plugin_proto_depIdxs = []int32{
 	5,  // 0: gostash.plugin.v1.Catalog.components:type_name -> gostash.plugin.v1.Component
@@ -2388,27 +2470,28 @@ var file_plugin_proto_depIdxs = []int32{
 	26, // 20: gostash.plugin.v1.InputMessage.batch:type_name -> gostash.plugin.v1.SourceBatch
 	27, // 21: gostash.plugin.v1.InputMessage.end:type_name -> gostash.plugin.v1.EndOfInput
 	9,  // 22: gostash.plugin.v1.InputMessage.error:type_name -> gostash.plugin.v1.Diagnostic
-	32, // 23: gostash.plugin.v1.WriteResponse.results:type_name -> gostash.plugin.v1.ItemResult
-	2,  // 24: gostash.plugin.v1.ItemResult.code:type_name -> gostash.plugin.v1.ItemResult.Code
-	3,  // 25: gostash.plugin.v1.Plugin.Describe:input_type -> gostash.plugin.v1.DescribeRequest
-	7,  // 26: gostash.plugin.v1.Plugin.Validate:input_type -> gostash.plugin.v1.ValidateRequest
-	10, // 27: gostash.plugin.v1.Plugin.Open:input_type -> gostash.plugin.v1.OpenRequest
-	12, // 28: gostash.plugin.v1.Plugin.Close:input_type -> gostash.plugin.v1.CloseRequest
-	20, // 29: gostash.plugin.v1.Plugin.Read:input_type -> gostash.plugin.v1.InputControl
-	28, // 30: gostash.plugin.v1.Plugin.Process:input_type -> gostash.plugin.v1.ProcessRequest
-	30, // 31: gostash.plugin.v1.Plugin.Write:input_type -> gostash.plugin.v1.WriteRequest
-	4,  // 32: gostash.plugin.v1.Plugin.Describe:output_type -> gostash.plugin.v1.Catalog
-	8,  // 33: gostash.plugin.v1.Plugin.Validate:output_type -> gostash.plugin.v1.ValidateResponse
-	11, // 34: gostash.plugin.v1.Plugin.Open:output_type -> gostash.plugin.v1.OpenResponse
-	13, // 35: gostash.plugin.v1.Plugin.Close:output_type -> gostash.plugin.v1.CloseResponse
-	25, // 36: gostash.plugin.v1.Plugin.Read:output_type -> gostash.plugin.v1.InputMessage
-	29, // 37: gostash.plugin.v1.Plugin.Process:output_type -> gostash.plugin.v1.ProcessResponse
-	31, // 38: gostash.plugin.v1.Plugin.Write:output_type -> gostash.plugin.v1.WriteResponse
-	32, // [32:39] is the sub-list for method output_type
-	25, // [25:32] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	30, // 23: gostash.plugin.v1.ProcessResponse.filter_counts:type_name -> gostash.plugin.v1.FilterCount
+	33, // 24: gostash.plugin.v1.WriteResponse.results:type_name -> gostash.plugin.v1.ItemResult
+	2,  // 25: gostash.plugin.v1.ItemResult.code:type_name -> gostash.plugin.v1.ItemResult.Code
+	3,  // 26: gostash.plugin.v1.Plugin.Describe:input_type -> gostash.plugin.v1.DescribeRequest
+	7,  // 27: gostash.plugin.v1.Plugin.Validate:input_type -> gostash.plugin.v1.ValidateRequest
+	10, // 28: gostash.plugin.v1.Plugin.Open:input_type -> gostash.plugin.v1.OpenRequest
+	12, // 29: gostash.plugin.v1.Plugin.Close:input_type -> gostash.plugin.v1.CloseRequest
+	20, // 30: gostash.plugin.v1.Plugin.Read:input_type -> gostash.plugin.v1.InputControl
+	28, // 31: gostash.plugin.v1.Plugin.Process:input_type -> gostash.plugin.v1.ProcessRequest
+	31, // 32: gostash.plugin.v1.Plugin.Write:input_type -> gostash.plugin.v1.WriteRequest
+	4,  // 33: gostash.plugin.v1.Plugin.Describe:output_type -> gostash.plugin.v1.Catalog
+	8,  // 34: gostash.plugin.v1.Plugin.Validate:output_type -> gostash.plugin.v1.ValidateResponse
+	11, // 35: gostash.plugin.v1.Plugin.Open:output_type -> gostash.plugin.v1.OpenResponse
+	13, // 36: gostash.plugin.v1.Plugin.Close:output_type -> gostash.plugin.v1.CloseResponse
+	25, // 37: gostash.plugin.v1.Plugin.Read:output_type -> gostash.plugin.v1.InputMessage
+	29, // 38: gostash.plugin.v1.Plugin.Process:output_type -> gostash.plugin.v1.ProcessResponse
+	32, // 39: gostash.plugin.v1.Plugin.Write:output_type -> gostash.plugin.v1.WriteResponse
+	33, // [33:40] is the sub-list for method output_type
+	26, // [26:33] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -2442,7 +2525,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
