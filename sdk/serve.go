@@ -446,6 +446,17 @@ func (p *publisher) Publish(ctx context.Context, events []*Event, ack func()) er
 	}}})
 }
 
+// ReportGauges sends the input's gauges on its Read stream.
+func (p *publisher) ReportGauges(gauges []Gauge) error {
+	msg := &pluginv1.Gauges{}
+	for _, g := range gauges {
+		msg.Gauges = append(msg.Gauges, &pluginv1.Gauge{Name: g.Name, Labels: g.Labels, Value: g.Value, Lag: g.Lag})
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Gauges{Gauges: msg}})
+}
+
 func (p *publisher) acked(id uint64) {
 	p.mu.Lock()
 	ack := p.acks[id]

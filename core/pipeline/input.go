@@ -149,6 +149,8 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 				s.unacked.Done()
 				return true
 			}
+		case *pluginv1.InputMessage_Gauges:
+			in.gauges.set(msg.Gauges.Gauges)
 		case *pluginv1.InputMessage_End:
 			// Read to the end: what is left is in flight, and the
 			// drain's deadline starts.

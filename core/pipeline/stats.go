@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gostash/gostash/sdk"
+	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
 // Counting: every counter below moves once per batch (or per piece, per
@@ -74,9 +76,10 @@ type PluginStats struct {
 // Gauge is a value a plugin reports about itself, such as a Kafka
 // consumer's lag on one partition.
 type Gauge struct {
-	Name   string
-	Labels map[string]string
-	Value  float64
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+	Value  float64           `json:"value"`
+	Lag    bool              `json:"lag,omitempty"` // how far behind its source the input is
 }
 
 // Snapshot is a pipeline's counters at one moment.
@@ -138,7 +141,7 @@ func (p *Pipeline) Snapshot() Snapshot {
 	}
 	for _, in := range p.inputs {
 		ps := in.stats.snapshot(in.block)
-		ps.Gauges = in.gauges.get()
+		ps.Gauges, ps.Lagging = in.gauges.get()
 		s.Inputs = append(s.Inputs, ps)
 		s.InFlightBatches += in.unackedBatches.Load()
 		s.InFlightEvents += in.unackedEvents.Load()
@@ -174,14 +177,61 @@ func (p *Pipeline) Snapshot() Snapshot {
 	return s
 }
 
-// gaugeSet holds the gauges an input last reported.
+// gaugeSet holds the gauges an input last reported, and whether its lag
+// keeps growing.
 type gaugeSet struct {
-	mu sync.Mutex
-	g  []Gauge
+	mu      sync.Mutex
+	g       []Gauge
+	lag     float64 // the sum of the last report's lag gauges
+	growing int     // reports in a row whose lag grew
+	from    float64 // the lag when it started growing
+	seen    bool    // a report with a lag came
 }
 
-func (g *gaugeSet) set(gs []Gauge) { g.mu.Lock(); g.g = gs; g.mu.Unlock() }
-func (g *gaugeSet) get() []Gauge   { g.mu.Lock(); defer g.mu.Unlock(); return g.g }
+// lagReports is how many reports in a row must show a growing lag before
+// the input is called lagging: one could be a burst.
+const lagReports = 3
+
+func (g *gaugeSet) set(gs []*pluginv1.Gauge) {
+	out := make([]Gauge, 0, len(gs))
+	var lag float64
+	hasLag := false
+	for _, x := range gs {
+		out = append(out, Gauge{Name: x.Name, Labels: x.Labels, Value: x.Value, Lag: x.Lag})
+		if x.Lag {
+			lag += x.Value
+			hasLag = true
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.g = out
+	switch {
+	case !hasLag:
+	case !g.seen: // the first report only sets where the lag starts
+		g.seen = true
+	case lag > g.lag:
+		if g.growing == 0 {
+			g.from = g.lag
+		}
+		g.growing++
+	default:
+		g.growing = 0
+	}
+	if hasLag {
+		g.lag = lag
+	}
+}
+
+func (g *gaugeSet) get() ([]Gauge, string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	lagging := ""
+	if g.growing >= lagReports {
+		lagging = fmt.Sprintf("its lag grew in each of its last %d reports, from %.0f to %.0f", g.growing, g.from, g.lag)
+	}
+	return g.g, lagging
+}
 
 // latencyBuckets span a batch's life from a few milliseconds (an idle
 // pipeline) to a minute (an output retrying through an outage).
