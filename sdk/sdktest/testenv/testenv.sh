@@ -860,6 +860,7 @@ cmd_up() {
 	[[ $KAFKA_BROKERS =~ ^[1-9]$ ]] || die "KAFKA_BROKERS must be 1..9, not '$KAFKA_BROKERS'"
 	lock
 	need_cmd ss iproute2 # free_port
+	need_cmd prometheus prometheus # scrapes the monitoring API in cmd/gostash's tests
 	ensure_java
 	ensure_user
 	local t0=$SECONDS
