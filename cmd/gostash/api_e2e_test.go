@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,5 +321,54 @@ func TestMonitoringAPITakesTheNextFreePort(t *testing.T) {
 	}
 	if sa, sb := a.stats(t), b.stats(t); sa.HTTPAddress == sb.HTTPAddress {
 		t.Fatalf("http_address %s twice", sa.HTTPAddress)
+	}
+}
+
+// A filter process killed mid-run is restarted: the API counts the
+// restart on each filter it hosts, and the health report is yellow and
+// says which process, until the restart is a minute old.
+func TestMonitoringAPIShowsAPluginRestart(t *testing.T) {
+	r := startAPIRun(t, writeFile(t, "api.hcl", apiPipeline))
+	if _, err := io.WriteString(r.stdin, "1\n2\n3\n"); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(10*time.Second, func() bool { return r.stats(t).Pipelines["main"].Events.Out == 3+2 }) { // all 3, and the odd 1 and 3
+		t.Fatalf("the first events did not go through: %+v", r.stats(t).Pipelines["main"].Events)
+	}
+	pid := waitChild(t, r.cmd.Process.Pid, "builtin-filters")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// The next batch finds the process gone and restarts it.
+	if _, err := io.WriteString(r.stdin, "5\n"); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(15*time.Second, func() bool { return r.stats(t).Pipelines["main"].Events.Out == 4+3 }) {
+		t.Fatalf("no event after the restart: %+v\n%s", r.stats(t).Pipelines["main"].Events, r.errb.String())
+	}
+	main := r.stats(t).Pipelines["main"]
+	for _, f := range main.Plugins.Filters {
+		if f.Restarts != 1 {
+			t.Errorf("filter %s restarts %d; want 1", f.ID, f.Restarts)
+		}
+	}
+	if in := main.Plugins.Inputs[0]; in.Restarts != 0 {
+		t.Errorf("input restarts %d; its process did not die", in.Restarts)
+	}
+	var health struct {
+		Status     string
+		Indicators map[string]struct {
+			Indicators map[string]struct{ Status, Symptom string }
+		}
+	}
+	if err := json.Unmarshal(r.get(t, "/_health_report"), &health); err != nil {
+		t.Fatal(err)
+	}
+	p := health.Indicators["pipelines"].Indicators["main"]
+	if health.Status != "yellow" || !strings.Contains(p.Symptom, "restarted") || strings.Count(p.Symptom, "restarted") != 1 {
+		t.Fatalf("health %s: %q; want yellow, one line for the one process that restarted", health.Status, p.Symptom)
+	}
+	if v, ok := metricValue(r.metrics(t), "gostash_pipeline_plugin_restarts_total", map[string]string{"pipeline": "main"}); !ok || v != 1 {
+		t.Fatalf("gostash_pipeline_plugin_restarts_total %v (%v); want 1", v, ok)
 	}
 }
