@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,4 +78,44 @@ output "elasticsearch" "es" { hosts = ["http://127.0.0.1:1"] }
 	}
 	// Stopping with events held is no error of the test's: the drain
 	// deadline ends it.
+}
+
+// The file input reports, per file, the bytes not delivered yet: with an
+// output that cannot write, all of each file.
+func TestMonitoringAPIFileBytesBehind(t *testing.T) {
+	dir := t.TempDir()
+	sizes := map[string]int{}
+	for name, n := range map[string]int{"a.log": 10, "b.log": 25} {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "%s line %d\n", name, i)
+		}
+		writeFileAt(t, filepath.Join(dir, name), b.String())
+		sizes[filepath.Join(dir, name)] = b.Len()
+	}
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+input "file" "in" {
+  path           = ["%s/*.log"]
+  start_position = "beginning"
+  stat_interval  = "20ms"
+}
+output "elasticsearch" "es" { hosts = ["http://127.0.0.1:1"] }
+`, dir))
+	r := startAPIRun(t, cfg, "--path.data", filepath.Join(dir, "data"))
+	for path, size := range sizes {
+		var got float64
+		if !waitFor(20*time.Second, func() bool {
+			got, _ = metricValue(r.metrics(t), "gostash_file_bytes_behind", map[string]string{"path": path, "plugin_id": "in"})
+			return got == float64(size)
+		}) {
+			t.Errorf("%s: %v bytes behind; want its size %d\n%s", path, got, size, r.get(t, "/metrics"))
+		}
+	}
+}
+
+func writeFileAt(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
