@@ -33,7 +33,7 @@ func serveAPI(ctx context.Context, o *options, dataDir string, l *loaded, log *s
 		ID: nodeID(dataDir, log), EphemeralID: newUUID(), Name: host, Host: host,
 		Version: version, Plugins: pluginList(l),
 	}
-	srv := api.New(node, log, p)
+	srv := api.New(node, p)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

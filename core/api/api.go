@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -51,16 +50,13 @@ type Plugin struct {
 type Server struct {
 	node      Node
 	pipelines []Pipeline
-	log       *slog.Logger
-	addr      string
+	addr      string // where Serve listens
 	metrics   http.Handler
 }
 
 // New builds the API's handlers over the pipelines.
-func New(node Node, log *slog.Logger, pipelines ...Pipeline) *Server {
-	s := &Server{node: node, pipelines: pipelines, log: log}
-	s.metrics = metricsHandler(pipelines)
-	return s
+func New(node Node, pipelines ...Pipeline) *Server {
+	return &Server{node: node, pipelines: pipelines, metrics: metricsHandler(pipelines)}
 }
 
 // Handler routes the API's paths; anything else is a 404 in JSON.

@@ -1,11 +1,16 @@
 package api
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gostash/gostash/core/pipeline"
 	"github.com/gostash/gostash/sdk"
@@ -83,5 +88,37 @@ func TestHealthNamesTheReason(t *testing.T) {
 	snap.Outputs[0].RestartError = "exec: permission denied"
 	if h := pipelineHealth(snap, now.Add(time.Hour)); h.Status != "red" || !strings.Contains(h.Symptom, "cannot be restarted") {
 		t.Fatalf("a process that cannot restart: %s: %s", h.Status, h.Symptom)
+	}
+}
+
+// fake is a pipeline whose counts the test sets.
+type fake struct{ snap pipeline.Snapshot }
+
+func (f fake) Snapshot() pipeline.Snapshot        { return f.snap }
+func (f fake) Histograms() []prometheus.Collector { return nil }
+
+func TestPathsAnswerJSONAndUnknownOnesSayWhatExists(t *testing.T) {
+	srv := httptest.NewServer(New(Node{ID: "n1", Version: "9.9"}, fake{pipeline.Snapshot{ID: "main", In: 5}}).Handler())
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/?pretty"); code != 200 || !strings.Contains(body, "\n  \"id\": \"n1\"") || !strings.Contains(body, `"status": "green"`) {
+		t.Errorf("GET /?pretty: %d %s", code, body)
+	}
+	if code, body := get("/_node/stats/pipelines/main"); code != 200 || !strings.Contains(body, `"in":5`) {
+		t.Errorf("GET /_node/stats/pipelines/main: %d %s", code, body)
+	}
+	if code, body := get("/_node/stats/pipelines/other"); code != 404 || !strings.Contains(body, "no pipeline other") {
+		t.Errorf("an unknown pipeline: %d %s", code, body)
+	}
+	if code, body := get("/_node/hot_threads"); code != 404 || !strings.Contains(body, "/_node/stats") {
+		t.Errorf("an unknown path: %d %s", code, body)
 	}
 }

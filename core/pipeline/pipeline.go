@@ -97,7 +97,8 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 	if s.ReportEvery == 0 {
 		s.ReportEvery = 30 * time.Second
 	}
-	p := &Pipeline{settings: s, log: log, work: make(chan *batch, s.Workers), batchLatency: newBatchLatency(s.ID)}
+	p := &Pipeline{settings: s, log: log, work: make(chan *batch, s.Workers),
+		batchLatency: newBatchLatency(s.ID), started: time.Now()}
 	p.dlq = newDeadLetters(s.DataDir, s.ID, log)
 	for _, b := range blocks {
 		switch b.Kind {
@@ -180,7 +181,6 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	// closed: an input session may still be sending when a stop cancels
 	// it, and a send on a closed channel would panic.
 	quit := make(chan struct{})
-	p.started = time.Now()
 
 	for _, o := range p.outputs {
 		h, err := p.open(runCtx, o.block)
