@@ -372,3 +372,62 @@ func TestMonitoringAPIShowsAPluginRestart(t *testing.T) {
 		t.Fatalf("gostash_pipeline_plugin_restarts_total %v (%v); want 1", v, ok)
 	}
 }
+
+// Events an output rejects for good are counted where they went: the
+// output's dead_lettered_events, the pipeline's dead letter queue (with
+// its size on disk), and /metrics.
+func TestMonitoringAPICountsDeadLetters(t *testing.T) {
+	out := t.TempDir()
+	cfg := writeFile(t, "dlq.hcl", fmt.Sprintf(`
+input "stdin" "in" { codec = "json" }
+output "file" "o" {
+  path   = "%s/%%{n}"
+  codec  = "line"
+  format = "%%{n}"
+}
+`, out))
+	r := startAPIRun(t, cfg)
+	// Every fifth event has an empty n: its path is the output's
+	// directory, which no event can be written to.
+	var lines strings.Builder
+	for i := 1; i <= 50; i++ {
+		n := fmt.Sprint(i)
+		if i%5 == 0 {
+			n = ""
+		}
+		fmt.Fprintf(&lines, "{\"n\":%q}\n", n)
+	}
+	if _, err := io.WriteString(r.stdin, lines.String()); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Pipelines map[string]struct {
+			Events          eventCounts
+			DeadLetterQueue struct {
+				Events int64
+				Size   int64 `json:"queue_size_in_bytes"`
+			} `json:"dead_letter_queue"`
+			Plugins struct {
+				Outputs []struct {
+					ID           string
+					Events       eventCounts
+					DeadLettered int64 `json:"dead_lettered_events"`
+				}
+			}
+		}
+	}
+	if !waitFor(15*time.Second, func() bool {
+		_ = json.Unmarshal(r.get(t, "/_node/stats/pipelines"), &doc)
+		return doc.Pipelines["main"].Events.Out+doc.Pipelines["main"].DeadLetterQueue.Events == 50
+	}) {
+		t.Fatalf("not everything accounted for: %+v\n%s", doc, r.errb.String())
+	}
+	p := doc.Pipelines["main"]
+	o := p.Plugins.Outputs[0]
+	if p.DeadLetterQueue.Events != 10 || p.DeadLetterQueue.Size == 0 || o.DeadLettered != 10 || o.Events.Out != 40 || o.Events.In != 50 {
+		t.Fatalf("dead letter queue %+v, output %+v; want 10 dead-lettered (on disk), 40 written of 50", p.DeadLetterQueue, o)
+	}
+	if v, ok := metricValue(r.metrics(t), "gostash_plugin_events_dead_lettered_total", map[string]string{"plugin_id": "o"}); !ok || v != 10 {
+		t.Fatalf("gostash_plugin_events_dead_lettered_total %v (%v); want 10", v, ok)
+	}
+}
