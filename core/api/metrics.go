@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gostash/gostash/core/pipeline"
+	"github.com/gostash/gostash/sdk"
 )
 
 // Prometheus names follow the exposition conventions: a gostash_ prefix,
@@ -67,20 +68,20 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		for _, group := range [][]pipeline.PluginStats{s.Inputs, s.Filters, s.Outputs} {
 			for _, ps := range group {
 				l := []string{s.ID, ps.Kind.String(), ps.Type, ps.ID}
-				if ps.Kind.String() != "input" {
+				if ps.Kind != sdk.KindInput {
 					counter(plugIn, float64(ps.In), l...)
 				}
 				counter(plugOut, float64(ps.Out), l...)
 				counter(plugRestarts, float64(ps.Restarts), l...)
-				switch ps.Kind.String() {
-				case "filter":
+				switch ps.Kind {
+				case sdk.KindFilter:
 					counter(plugDropped, float64(ps.Dropped), l...)
 					if len(ps.Chain) > 0 {
 						chains[strings.Join(ps.Chain, ",")] = ps.Duration.Seconds()
 					} else {
 						counter(plugDuration, ps.Duration.Seconds(), l...)
 					}
-				case "output":
+				case sdk.KindOutput:
 					counter(plugDLQ, float64(ps.DeadLettered), l...)
 					counter(plugRetried, float64(ps.Retried), l...)
 					counter(plugSkipped, float64(ps.Skipped), l...)
