@@ -119,3 +119,61 @@ func writeFileAt(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// A file that grows while nothing can be delivered: the bytes behind grow
+// report after report, and the health report calls the input lagging.
+func TestMonitoringAPIHealthSaysAnInputLags(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "app.log")
+	writeFileAt(t, log, "first\n")
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+input "file" "in" {
+  path           = ["%s"]
+  start_position = "beginning"
+  stat_interval  = "20ms"
+}
+output "elasticsearch" "es" { hosts = ["http://127.0.0.1:1"] }
+`, log))
+	r := startAPIRun(t, cfg, "--path.data", filepath.Join(dir, "data"))
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // the application keeps writing
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			if err := appendLine(log, fmt.Sprintf("line %d", i)); err != nil {
+				return
+			}
+		}
+	}()
+	var symptom string
+	// Three growing reports, 5 s apart, after the first.
+	if !waitFor(40*time.Second, func() bool {
+		var h struct {
+			Indicators map[string]struct {
+				Indicators map[string]struct{ Symptom string }
+			}
+		}
+		_ = json.Unmarshal(r.get(t, "/_health_report"), &h)
+		symptom = h.Indicators["pipelines"].Indicators["main"].Symptom
+		return strings.Contains(symptom, `the input "in" is lagging`)
+	}) {
+		t.Fatalf("no lagging input in %q", symptom)
+	}
+	t.Logf("health: %s", symptom)
+}
+
+func appendLine(path, line string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(line + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -116,7 +116,7 @@ func newRunner(in *Input, p sdk.Publisher, run uint64) *runner {
 var errStopped = errors.New("stopped")
 
 func (r *runner) loop(ctx context.Context) error {
-	var nextDiscover, nextStat, nextGauges time.Time
+	var nextDiscover, nextStat time.Time
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -134,10 +134,6 @@ func (r *runner) loop(ctx context.Context) error {
 				return nil
 			}
 			nextStat = now.Add(r.set.stat)
-		}
-		if !now.Before(nextGauges) {
-			r.reportGauges()
-			nextGauges = now.Add(gaugeEvery)
 		}
 		progress, err := r.readRound(ctx)
 		if err == nil {
@@ -900,25 +896,4 @@ func appendLine(path, line string) error {
 		err = cerr
 	}
 	return err
-}
-
-// gaugeEvery is how often the input reports its files' bytes behind.
-var gaugeEvery = 5 * time.Second
-
-// reportGauges tells the core, per file, how many bytes are not delivered
-// yet (its size at the last look less the acknowledged position): at
-// /metrics as gostash_file_bytes_behind{path}, and a lag the health report
-// watches.
-func (r *runner) reportGauges() {
-	gauges := make([]sdk.Gauge, 0, len(r.files))
-	r.in.mu.Lock()
-	for _, w := range r.files {
-		if !w.initialized {
-			continue
-		}
-		gauges = append(gauges, sdk.Gauge{Name: "file_bytes_behind", Value: float64(max(w.size-w.committed, 0)), Lag: true,
-			Labels: map[string]string{"path": w.path}})
-	}
-	r.in.mu.Unlock()
-	_ = sdk.ReportGauges(r.p, gauges)
 }
