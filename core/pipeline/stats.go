@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -36,11 +38,14 @@ func (s *pluginStats) restarted(ok bool, err error) {
 		s.restarts.Add(1)
 		s.lastRestart.Store(time.Now().UnixNano())
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+		s.restartError.Store(nil)
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// stopping: no restart was wanted
+	default:
 		msg := err.Error()
 		s.restartError.Store(&msg)
-	} else {
-		s.restartError.Store(nil)
 	}
 }
 
