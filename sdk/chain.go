@@ -233,7 +233,18 @@ func sortedStringKeys(m map[string]string) []string {
 // the caller: RunChainPieces returns it. An error from flush stops the
 // chain and is returned.
 func RunChainPieces(ctx context.Context, chain []*FilterInstance, events []*Event, max int, flush func([]*Event) error) ([]*Event, error) {
-	r := &pieceRunner{ctx: ctx, chain: chain, max: max, flush: flush, extras: make([][]*Event, len(chain))}
+	last, _, err := runChainPieces(ctx, chain, events, max, flush)
+	return last, err
+}
+
+// filterCount is what one filter of a chain did with a request's events,
+// for the core's per-filter statistics. Counting is a few increments per
+// event per filter, next to the filter's own work.
+type filterCount struct{ in, out, dropped uint64 }
+
+// runChainPieces is RunChainPieces that also counts, per filter.
+func runChainPieces(ctx context.Context, chain []*FilterInstance, events []*Event, max int, flush func([]*Event) error) ([]*Event, []filterCount, error) {
+	r := &pieceRunner{ctx: ctx, chain: chain, max: max, flush: flush, extras: make([][]*Event, len(chain)), counts: make([]filterCount, len(chain))}
 	r.emits = make([]func(*Event), len(chain))
 	for i := range chain {
 		r.emits[i] = func(e *Event) { r.extras[i] = append(r.extras[i], e) }
@@ -241,10 +252,10 @@ func RunChainPieces(ctx context.Context, chain []*FilterInstance, events []*Even
 	for _, e := range events {
 		r.run(0, e)
 		if r.err != nil {
-			return nil, r.err
+			return nil, nil, r.err
 		}
 	}
-	return r.out, nil
+	return r.out, r.counts, nil
 }
 
 type pieceRunner struct {
@@ -256,6 +267,7 @@ type pieceRunner struct {
 	out    []*Event
 	extras [][]*Event // per filter: what the event it runs on emitted
 	emits  []func(*Event)
+	counts []filterCount
 }
 
 // run passes e through filters i and on. A filter's emits are kept in
@@ -279,14 +291,20 @@ func (r *pieceRunner) run(i int, e *Event) {
 		return
 	}
 	start := len(r.extras[i])
+	c := &r.counts[i]
+	c.in++
 	switch fi.Filter.Filter(r.ctx, e, r.emits[i]) {
 	case Matched:
+		c.out++
 		fi.matched(e)
 		r.run(i+1, e)
 	case Failed:
+		c.out++
 		r.run(i+1, e)
 	case Dropped:
+		c.dropped++
 	}
+	c.out += uint64(len(r.extras[i]) - start)
 	// Indexing, not ranging: the buffer may grow while its events run.
 	for j := start; j < len(r.extras[i]); j++ {
 		r.run(i+1, r.extras[i][j])

@@ -62,3 +62,22 @@ func TestRunChainPiecesMatchesRunChain(t *testing.T) {
 		t.Fatalf("pieces give\n%v\nRunChain gives\n%v", got, want)
 	}
 }
+
+// Each filter's counts are what it ran on and what it passed on: 10 in,
+// 4 each out (40); dropOdd drops what ends in 1 or 3 (two of each four,
+// three of e1's and e3's: 22) and keeps 18; the last triples them.
+func TestRunChainPiecesCountsPerFilter(t *testing.T) {
+	chain := []*FilterInstance{{Filter: cloneFilter{4}}, {Filter: dropOdd{}}, {Filter: cloneFilter{3}}}
+	var events []*Event
+	for i := range 10 {
+		events = append(events, NewEvent(fmt.Sprint("e", i)))
+	}
+	_, counts, err := runChainPieces(t.Context(), chain, events, 7, func([]*Event) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []filterCount{{in: 10, out: 40}, {in: 40, out: 18, dropped: 22}, {in: 18, out: 54}}
+	if fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Fatalf("counts %v; want %v", counts, want)
+	}
+}

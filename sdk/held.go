@@ -133,6 +133,12 @@ func (m *ProcessResponse) unmarshalAliased(b []byte) error {
 			m.Error = string(bytes)
 		case num == 5 && typ == protowire.VarintType:
 			m.More = v != 0
+		case num == 6 && typ == protowire.BytesType:
+			fc := &pluginv1.FilterCount{}
+			if err := proto.Unmarshal(bytes, fc); err != nil {
+				return err
+			}
+			m.FilterCounts = append(m.FilterCounts, fc)
 		}
 		return nil
 	})

@@ -25,6 +25,34 @@ type Publisher interface {
 	Publish(ctx context.Context, events []*Event, ack func()) error
 }
 
+// Gauge is a value an input reports about itself, such as a Kafka
+// consumer's lag on one partition. The core shows it at /metrics as
+// gostash_<Name>, labelled with the pipeline, the plugin and Labels.
+type Gauge struct {
+	Name   string // a Prometheus name without the gostash_ prefix
+	Labels map[string]string
+	Value  float64
+	// Lag marks a gauge of how far behind its source the input is: while
+	// their sum grows report after report, the input is called lagging.
+	Lag bool
+}
+
+// GaugeReporter is implemented by the Publisher the plugin runtime hands
+// an input.
+type GaugeReporter interface {
+	// ReportGauges sends the input's gauges; each report replaces the last.
+	ReportGauges(gauges []Gauge) error
+}
+
+// ReportGauges reports an input's gauges through pub, when pub can carry
+// them (a test harness's may not: then it does nothing).
+func ReportGauges(pub Publisher, gauges []Gauge) error {
+	if r, ok := pub.(GaugeReporter); ok {
+		return r.ReportGauges(gauges)
+	}
+	return nil
+}
+
 // Filter changes events one at a time.
 //
 // Filter returns Matched when it did its job, so the common options

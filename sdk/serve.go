@@ -456,6 +456,17 @@ func (p *publisher) Publish(ctx context.Context, events []*Event, ack func()) er
 	}}})
 }
 
+// ReportGauges sends the input's gauges on its Read stream.
+func (p *publisher) ReportGauges(gauges []Gauge) error {
+	msg := &pluginv1.Gauges{}
+	for _, g := range gauges {
+		msg.Gauges = append(msg.Gauges, &pluginv1.Gauge{Name: g.Name, Labels: g.Labels, Value: g.Value, Lag: g.Lag})
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Gauges{Gauges: msg}})
+}
+
 func (p *publisher) acked(id uint64) {
 	p.mu.Lock()
 	ack := p.acks[id]
@@ -571,13 +582,16 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 		case req.MaxEvents > 0:
 			// Pieces of at most MaxEvents go out as the chain makes
 			// them: a 1000x fan-out never exists as one batch.
-			last, err := RunChainPieces(ctx, chain, decoded, int(req.MaxEvents), func(piece []*Event) error {
+			last, counts, err := runChainPieces(ctx, chain, decoded, int(req.MaxEvents), func(piece []*Event) error {
 				return stream.Send(&pluginv1.ProcessResponse{Seq: req.Seq, Events: enc.Encode(piece), Count: uint32(len(piece)), More: true})
 			})
 			if err != nil {
 				return err
 			}
 			resp.Events, resp.Count = enc.Encode(last), uint32(len(last))
+			for _, c := range counts {
+				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped})
+			}
 		default: // a core that takes the answer in one piece
 			// RunChain reuses its argument's array: give it a copy of
 			// the decoder's list, which the decoder needs to recycle.

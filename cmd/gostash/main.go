@@ -81,6 +81,7 @@ type options struct {
 	noLock      bool
 	// drainTimeout bounds a stop's drain (0: the pipeline's default).
 	drainTimeout time.Duration
+	api          apiOptions
 }
 
 type stringList []string
@@ -111,6 +112,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logFormat, "log.format", "plain", "log format: plain or json")
 	fs.StringVar(&o.dataDir, "path.data", "data", "directory for state: file positions, dead letters")
 	fs.DurationVar(&o.drainTimeout, "pipeline.drain_timeout", 30*time.Second, "how long a stop waits for in-flight events before it cancels them (they are read again on the next start) and exits with status 3")
+	fs.BoolVar(&o.api.enabled, "api.enabled", true, "serve the monitoring API (/_node/stats, /_health_report, /metrics)")
+	fs.StringVar(&o.api.host, "api.http.host", "127.0.0.1", "address the monitoring API binds; beyond loopback only with --api.http.allow_remote")
+	fs.StringVar(&o.api.ports, "api.http.port", "9600-9700", "port of the monitoring API, or a range: the first free one is taken")
+	fs.BoolVar(&o.api.allowRemote, "api.http.allow_remote", false, "let --api.http.host be an address other hosts reach (the API has no authentication)")
 	var pluginPath stringList
 	fs.Var(&pluginPath, "path.plugins", "directory searched for third-party plugins (repeatable)")
 	fs.StringVar(&o.lockFile, "plugin.lock", "gostash.lock", "lock file of `gostash plugin lock`: when it exists, only the plugin binaries it names start, and only with their sha256")

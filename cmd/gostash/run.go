@@ -245,6 +245,14 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 		SourceCoordinates: wantsSourceCoordinates(l.cfg),
 		DrainTimeout:      o.drainTimeout,
 	}, blocks, log)
+	if o.api.enabled {
+		stopAPI, err := serveAPI(ctx, o, dataDir, l, log, p)
+		if err != nil {
+			log.Error("cannot start the monitoring API", "error", err)
+			return 1
+		}
+		defer stopAPI()
+	}
 	if f, ok := stdout.(*os.File); ok && writesStdout(l.cfg) {
 		watchStdout(f, func() {
 			log.Warn("standard output was closed by its reader: exiting (events not yet acknowledged will be read again)")

@@ -20,6 +20,9 @@ type inputRunner struct {
 	// unacked* count what the input handed over and no output finished:
 	// after a cancelled drain, what was not delivered.
 	unackedBatches, unackedEvents atomic.Int64
+
+	stats  pluginStats
+	gauges gaugeSet // what the input last reported about itself
 }
 
 // readSession is one Read stream of an input. Acks go back on the session
@@ -131,9 +134,10 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 		}
 		switch msg := m.Msg.(type) {
 		case *pluginv1.InputMessage_Batch:
-			b := &batch{session: s, input: in, id: msg.Batch.BatchId, data: msg.Batch.Events, count: int(msg.Batch.Count)}
+			b := &batch{session: s, input: in, id: msg.Batch.BatchId, data: msg.Batch.Events, count: int(msg.Batch.Count), read: time.Now()}
 			b.held = append(b.held, m)
 			p.stats.In.Add(int64(b.count))
+			in.stats.out.Add(int64(b.count))
 			in.unackedBatches.Add(1)
 			in.unackedEvents.Add(int64(b.count))
 			p.inflight.Add(1)
@@ -145,6 +149,8 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 				s.unacked.Done()
 				return true
 			}
+		case *pluginv1.InputMessage_Gauges:
+			in.gauges.set(msg.Gauges.Gauges)
 		case *pluginv1.InputMessage_End:
 			// Read to the end: what is left is in flight, and the
 			// drain's deadline starts.
@@ -161,7 +167,9 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 
 // restart restarts the input's process after a crash seen at gen.
 func (in *inputRunner) restart(ctx context.Context, gen int) {
-	if restarted, _ := in.block.Proc.Restart(ctx, gen); restarted {
+	restarted, err := in.block.Proc.Restart(ctx, gen)
+	in.stats.restarted(restarted, err)
+	if restarted {
 		in.p.stats.Restarts.Add(1)
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gostash/gostash/core/pluginhost"
 	"github.com/gostash/gostash/sdk"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
@@ -68,6 +70,9 @@ type Pipeline struct {
 
 	inflight sync.WaitGroup // batches not yet acked
 	stats    Stats
+
+	started      time.Time
+	batchLatency prometheus.Histogram // read to ack, per batch
 }
 
 // Stats counts events through the pipeline.
@@ -92,7 +97,8 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 	if s.ReportEvery == 0 {
 		s.ReportEvery = 30 * time.Second
 	}
-	p := &Pipeline{settings: s, log: log, work: make(chan *batch, s.Workers)}
+	p := &Pipeline{settings: s, log: log, work: make(chan *batch, s.Workers),
+		batchLatency: newBatchLatency(s.ID), started: time.Now()}
 	p.dlq = newDeadLetters(s.DataDir, s.ID, log)
 	for _, b := range blocks {
 		switch b.Kind {
@@ -102,11 +108,12 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 			last := len(p.segments) - 1
 			if last >= 0 && p.segments[last].proc == b.Proc {
 				p.segments[last].blocks = append(p.segments[last].blocks, b)
+				p.segments[last].filters = append(p.segments[last].filters, &pluginStats{})
 			} else {
-				p.segments = append(p.segments, &segment{proc: b.Proc, blocks: []Block{b}})
+				p.segments = append(p.segments, &segment{proc: b.Proc, blocks: []Block{b}, filters: []*pluginStats{{}}})
 			}
 		case sdk.KindOutput:
-			p.outputs = append(p.outputs, &outputRunner{p: p, block: b, queue: make(chan *delivery, s.Credits)})
+			p.outputs = append(p.outputs, &outputRunner{p: p, block: b, queue: make(chan *delivery, s.Credits), writeLatency: newWriteLatency(s.ID, b)})
 		}
 	}
 	return p
@@ -369,6 +376,7 @@ type batch struct {
 	id      uint64
 	data    []byte
 	count   int
+	read    time.Time // when the core received it
 	// pending counts the deliveries of its pieces not yet done, plus one
 	// for the worker until every piece of the batch is queued.
 	pending atomic.Int32
@@ -388,6 +396,9 @@ func (b *batch) done(p *Pipeline) {
 	if b.pending.Add(-1) == 0 {
 		if !b.abandoned.Load() {
 			b.session.ack(b.id)
+			if !b.read.IsZero() {
+				p.batchLatency.Observe(time.Since(b.read).Seconds())
+			}
 			if b.input != nil {
 				b.input.unackedBatches.Add(-1)
 				b.input.unackedEvents.Add(-int64(b.count))
@@ -407,6 +418,12 @@ type segment struct {
 	proc    *pluginhost.Process
 	blocks  []Block
 	handles []int
+	// stats is the chain as the core sees it: events sent and received,
+	// time, restarts. filters are each filter's own counts, which the
+	// plugin process reports (perFilter: it does).
+	stats     pluginStats
+	filters   []*pluginStats
+	perFilter atomic.Bool
 }
 
 func (s *segment) ids() []uint64 {
@@ -434,6 +451,11 @@ type chainStream struct {
 // again, since nothing downstream has seen it (or, if the stream broke
 // between pieces, nothing is lost: the pieces passed on come again).
 func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte, each func(*sdk.ProcessResponse) error) error {
+	// The chain's time excludes what each takes: the segments after this
+	// one and the outputs' queues.
+	start := time.Now()
+	var downstream time.Duration
+	defer func() { c.seg.stats.durationNanos.Add(int64(time.Since(start) - downstream)) }()
 	for {
 		if c.stream == nil {
 			rpc, gen := c.seg.proc.Client()
@@ -464,7 +486,11 @@ func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte, eac
 				return errors.New(resp.Error)
 			}
 			more := resp.More
-			if err := each(resp); err != nil {
+			c.seg.count(resp)
+			t := time.Now()
+			err := each(resp)
+			downstream += time.Since(t)
+			if err != nil {
 				if more { // the rest of the answer would be read as the next one's
 					c.drop()
 				}
@@ -495,6 +521,7 @@ func (c *chainStream) restart(ctx context.Context, p *Pipeline, gen int, cause e
 	}
 	p.log.Warn("filter process failed; restarting it and resending the batch", "process", c.seg.proc.Name(), "error", cause)
 	restarted, err := c.seg.proc.Restart(ctx, gen)
+	c.seg.stats.restarted(restarted, err)
 	if restarted {
 		p.stats.Restarts.Add(1)
 	}
@@ -547,6 +574,7 @@ func (p *Pipeline) filter(ctx context.Context, streams []*chainStream, i int, b 
 	if i == len(streams) {
 		return p.deliver(ctx, b, data, count, held)
 	}
+	streams[i].seg.stats.in.Add(int64(count))
 	backoff := 100 * time.Millisecond
 	for {
 		err := streams[i].process(ctx, p, data, func(piece *sdk.ProcessResponse) error {
@@ -616,6 +644,9 @@ type outputRunner struct {
 	queue  chan *delivery
 
 	retryLog retryLog // the output's writers share its "retry" log line
+
+	stats        pluginStats
+	writeLatency prometheus.Histogram
 }
 
 // retryLog keeps an output's retries to one log line a second, with the
@@ -680,6 +711,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 			return
 		}
 		data := d.data
+		o.stats.in.Add(int64(d.count))
 		backoff := 100 * time.Millisecond
 		for len(data) > 0 {
 			if stream == nil {
@@ -695,11 +727,14 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 				stream, gen = s, g
 			}
 			seq++
+			sent := time.Now()
 			err := stream.Send(&pluginv1.WriteRequest{Seq: seq, InstanceId: o.block.Proc.InstanceID(o.handle), Events: data})
 			var resp *pluginv1.WriteResponse
 			if err == nil {
 				resp, err = stream.Recv()
 			}
+			took := time.Since(sent)
+			o.stats.durationNanos.Add(int64(took))
 			if err != nil {
 				stream = nil
 				if ctx.Err() != nil {
@@ -709,11 +744,17 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 				continue
 			}
 			n, _ := sdk.CountEvents(data)
+			o.writeLatency.Observe(took.Seconds())
 			retry, wait, rejected := o.sort(data, resp.Results)
-			o.p.stats.Out.Add(int64(n - len(retry) - rejected - int(resp.Skipped)))
+			accepted := int64(n - len(retry) - rejected - int(resp.Skipped))
+			o.p.stats.Out.Add(accepted)
+			o.stats.out.Add(accepted)
+			o.stats.skipped.Add(int64(resp.Skipped))
+			o.stats.deadLettered.Add(int64(rejected))
 			if len(retry) == 0 {
 				break
 			}
+			o.retrying(len(retry), firstRetryReason(resp.Results))
 			data, _ = sdk.SelectEvents(data, retry)
 			if wait < backoff {
 				wait = backoff
@@ -776,7 +817,34 @@ func firstRetryReason(results []*pluginv1.ItemResult) string {
 
 func (o *outputRunner) restart(ctx context.Context, gen int, cause error) {
 	o.p.log.Warn("output process failed; restarting it and resending the batch", "output", o.block.Name, "error", cause)
-	if restarted, _ := o.block.Proc.Restart(ctx, gen); restarted {
+	restarted, err := o.block.Proc.Restart(ctx, gen)
+	o.stats.restarted(restarted, err)
+	if restarted {
 		o.p.stats.Restarts.Add(1)
+	}
+}
+
+// retrying counts events an output asked to retry, and when it last did:
+// the health report calls an output that retried lately degraded.
+func (o *outputRunner) retrying(events int, reason string) {
+	o.stats.retried.Add(int64(events))
+	o.stats.backoffs.Add(1)
+	o.stats.lastRetry.Store(time.Now().UnixNano())
+	o.stats.retryReason.Store(&reason)
+}
+
+// count adds one piece of a chain's answer to the segment's counts; the
+// last piece of a plugin that counts per filter carries each filter's.
+func (s *segment) count(resp *sdk.ProcessResponse) {
+	s.stats.out.Add(int64(resp.Count))
+	if len(resp.FilterCounts) != len(s.filters) {
+		return // not the last piece, or a plugin that does not count
+	}
+	s.perFilter.Store(true)
+	for i, c := range resp.FilterCounts {
+		f := s.filters[i]
+		f.in.Add(int64(c.In))
+		f.out.Add(int64(c.Out))
+		f.dropped.Add(int64(c.Dropped))
 	}
 }

@@ -236,6 +236,10 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 	defer stopReading()
 	published := make(chan error, 1)
 	go func() { published <- r.publisher(pubCtx, stopReading) }()
+	gaugesCtx, stopGauges := context.WithCancel(ctx)
+	gaugesDone := make(chan struct{})
+	go func() { defer close(gaugesDone); in.reportGauges(gaugesCtx, p) }()
+	defer func() { stopGauges(); <-gaugesDone }()
 	err = r.loop(readCtx)
 	if ctx.Err() != nil {
 		r.stop(pubCtx)

@@ -700,3 +700,23 @@ func (in *Input) reportLag(ctx context.Context) {
 }
 
 var lagEvery = 30 * time.Second
+
+// reportGauges sends the lag per partition to the core, for /metrics
+// (gostash_kafka_consumer_lag) and the health report, more often than the
+// log line: a scrape every 15 s should see it move.
+func (in *Input) reportGauges(ctx context.Context, p sdk.Publisher) {
+	for sleep(ctx, gaugeEvery) {
+		lag := in.consumerLag()
+		gauges := make([]sdk.Gauge, 0, len(lag))
+		for k, v := range lag {
+			topic, part, _ := strings.Cut(k, "/")
+			gauges = append(gauges, sdk.Gauge{Name: "kafka_consumer_lag", Value: float64(v), Lag: true,
+				Labels: map[string]string{"topic": topic, "partition": part, "group_id": in.set.group}})
+		}
+		if err := sdk.ReportGauges(p, gauges); err != nil {
+			return // the stream is gone: the input is ending
+		}
+	}
+}
+
+var gaugeEvery = 5 * time.Second

@@ -288,6 +288,7 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 		}()
 	}
 	go in.reportLag(ctx)
+	go in.reportGauges(ctx, p)
 	wg.Wait()
 	close(errs)
 	return <-errs

@@ -179,7 +179,7 @@ func (x ItemResult_Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ItemResult_Code.Descriptor instead.
 func (ItemResult_Code) EnumDescriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29, 0}
+	return file_plugin_proto_rawDescGZIP(), []int{32, 0}
 }
 
 type DescribeRequest struct {
@@ -1613,6 +1613,7 @@ type InputMessage struct {
 	//	*InputMessage_Batch
 	//	*InputMessage_End
 	//	*InputMessage_Error
+	//	*InputMessage_Gauges
 	Msg           isInputMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1682,6 +1683,15 @@ func (x *InputMessage) GetError() *Diagnostic {
 	return nil
 }
 
+func (x *InputMessage) GetGauges() *Gauges {
+	if x != nil {
+		if x, ok := x.Msg.(*InputMessage_Gauges); ok {
+			return x.Gauges
+		}
+	}
+	return nil
+}
+
 type isInputMessage_Msg interface {
 	isInputMessage_Msg()
 }
@@ -1699,11 +1709,139 @@ type InputMessage_Error struct {
 	Error *Diagnostic `protobuf:"bytes,3,opt,name=error,proto3,oneof"`
 }
 
+type InputMessage_Gauges struct {
+	// What the input reports about itself (a consumer's lag per
+	// partition), sent whenever it likes; each report replaces the last.
+	// A core that predates it ignores it.
+	Gauges *Gauges `protobuf:"bytes,4,opt,name=gauges,proto3,oneof"`
+}
+
 func (*InputMessage_Batch) isInputMessage_Msg() {}
 
 func (*InputMessage_End) isInputMessage_Msg() {}
 
 func (*InputMessage_Error) isInputMessage_Msg() {}
+
+func (*InputMessage_Gauges) isInputMessage_Msg() {}
+
+type Gauges struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Gauges        []*Gauge               `protobuf:"bytes,1,rep,name=gauges,proto3" json:"gauges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Gauges) Reset() {
+	*x = Gauges{}
+	mi := &file_plugin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Gauges) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Gauges) ProtoMessage() {}
+
+func (x *Gauges) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Gauges.ProtoReflect.Descriptor instead.
+func (*Gauges) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Gauges) GetGauges() []*Gauge {
+	if x != nil {
+		return x.Gauges
+	}
+	return nil
+}
+
+// Gauge is one value, shown at /metrics as gostash_<name> with the
+// pipeline's and plugin's labels and its own.
+type Gauge struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A Prometheus metric name, without the gostash_ prefix:
+	// "kafka_consumer_lag".
+	Name   string            `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Labels map[string]string `protobuf:"bytes,2,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Value  float64           `protobuf:"fixed64,3,opt,name=value,proto3" json:"value,omitempty"`
+	// The gauge measures how far behind its source the input is (records,
+	// bytes): while the sum of these grows report after report, the health
+	// report calls the input lagging.
+	Lag           bool `protobuf:"varint,4,opt,name=lag,proto3" json:"lag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Gauge) Reset() {
+	*x = Gauge{}
+	mi := &file_plugin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Gauge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Gauge) ProtoMessage() {}
+
+func (x *Gauge) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Gauge.ProtoReflect.Descriptor instead.
+func (*Gauge) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Gauge) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Gauge) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Gauge) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Gauge) GetLag() bool {
+	if x != nil {
+		return x.Lag
+	}
+	return false
+}
 
 type SourceBatch struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1717,7 +1855,7 @@ type SourceBatch struct {
 
 func (x *SourceBatch) Reset() {
 	*x = SourceBatch{}
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1729,7 +1867,7 @@ func (x *SourceBatch) String() string {
 func (*SourceBatch) ProtoMessage() {}
 
 func (x *SourceBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1742,7 +1880,7 @@ func (x *SourceBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourceBatch.ProtoReflect.Descriptor instead.
 func (*SourceBatch) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{23}
+	return file_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SourceBatch) GetBatchId() uint64 {
@@ -1774,7 +1912,7 @@ type EndOfInput struct {
 
 func (x *EndOfInput) Reset() {
 	*x = EndOfInput{}
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1924,7 @@ func (x *EndOfInput) String() string {
 func (*EndOfInput) ProtoMessage() {}
 
 func (x *EndOfInput) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1937,7 @@ func (x *EndOfInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndOfInput.ProtoReflect.Descriptor instead.
 func (*EndOfInput) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{24}
+	return file_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 type ProcessRequest struct {
@@ -1820,7 +1958,7 @@ type ProcessRequest struct {
 
 func (x *ProcessRequest) Reset() {
 	*x = ProcessRequest{}
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1832,7 +1970,7 @@ func (x *ProcessRequest) String() string {
 func (*ProcessRequest) ProtoMessage() {}
 
 func (x *ProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1845,7 +1983,7 @@ func (x *ProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessRequest.ProtoReflect.Descriptor instead.
 func (*ProcessRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{25}
+	return file_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ProcessRequest) GetSeq() uint64 {
@@ -1890,14 +2028,19 @@ type ProcessResponse struct {
 	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	// More pieces of this answer follow. Absent (a plugin that predates
 	// pieces) means this is the last, or only, piece.
-	More          bool `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`
+	More bool `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`
+	// What each filter of the chain did with this request's events, in the
+	// chain's order, on the last piece only: the core shows per-filter
+	// counts although it sees only the chain. Absent (a plugin that
+	// predates it), the core counts the chain as a whole.
+	FilterCounts  []*FilterCount `protobuf:"bytes,6,rep,name=filter_counts,json=filterCounts,proto3" json:"filter_counts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProcessResponse) Reset() {
 	*x = ProcessResponse{}
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +2052,7 @@ func (x *ProcessResponse) String() string {
 func (*ProcessResponse) ProtoMessage() {}
 
 func (x *ProcessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2065,7 @@ func (x *ProcessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessResponse.ProtoReflect.Descriptor instead.
 func (*ProcessResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{26}
+	return file_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ProcessResponse) GetSeq() uint64 {
@@ -1960,6 +2103,77 @@ func (x *ProcessResponse) GetMore() bool {
 	return false
 }
 
+func (x *ProcessResponse) GetFilterCounts() []*FilterCount {
+	if x != nil {
+		return x.FilterCounts
+	}
+	return nil
+}
+
+// FilterCount is one filter's share of a ProcessRequest.
+type FilterCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Events the filter ran on (its `when` held).
+	In uint64 `protobuf:"varint,1,opt,name=in,proto3" json:"in,omitempty"`
+	// Events it passed on: those it kept and those it emitted.
+	Out uint64 `protobuf:"varint,2,opt,name=out,proto3" json:"out,omitempty"`
+	// Events it dropped.
+	Dropped       uint64 `protobuf:"varint,3,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilterCount) Reset() {
+	*x = FilterCount{}
+	mi := &file_plugin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilterCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilterCount) ProtoMessage() {}
+
+func (x *FilterCount) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilterCount.ProtoReflect.Descriptor instead.
+func (*FilterCount) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *FilterCount) GetIn() uint64 {
+	if x != nil {
+		return x.In
+	}
+	return 0
+}
+
+func (x *FilterCount) GetOut() uint64 {
+	if x != nil {
+		return x.Out
+	}
+	return 0
+}
+
+func (x *FilterCount) GetDropped() uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
 type WriteRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Seq        uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -1972,7 +2186,7 @@ type WriteRequest struct {
 
 func (x *WriteRequest) Reset() {
 	*x = WriteRequest{}
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1984,7 +2198,7 @@ func (x *WriteRequest) String() string {
 func (*WriteRequest) ProtoMessage() {}
 
 func (x *WriteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1997,7 +2211,7 @@ func (x *WriteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteRequest.ProtoReflect.Descriptor instead.
 func (*WriteRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WriteRequest) GetSeq() uint64 {
@@ -2035,7 +2249,7 @@ type WriteResponse struct {
 
 func (x *WriteResponse) Reset() {
 	*x = WriteResponse{}
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2047,7 +2261,7 @@ func (x *WriteResponse) String() string {
 func (*WriteResponse) ProtoMessage() {}
 
 func (x *WriteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2060,7 +2274,7 @@ func (x *WriteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteResponse.ProtoReflect.Descriptor instead.
 func (*WriteResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WriteResponse) GetSeq() uint64 {
@@ -2096,7 +2310,7 @@ type ItemResult struct {
 
 func (x *ItemResult) Reset() {
 	*x = ItemResult{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2322,7 @@ func (x *ItemResult) String() string {
 func (*ItemResult) ProtoMessage() {}
 
 func (x *ItemResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2335,7 @@ func (x *ItemResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ItemResult.ProtoReflect.Descriptor instead.
 func (*ItemResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ItemResult) GetIndex() uint32 {
@@ -2258,12 +2472,23 @@ const file_plugin_proto_rawDesc = "" +
 	"\abatches\x18\x01 \x01(\rR\abatches\" \n" +
 	"\x03Ack\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\x04R\abatchId\"\a\n" +
-	"\x05Drain\"\xb7\x01\n" +
+	"\x05Drain\"\xec\x01\n" +
 	"\fInputMessage\x126\n" +
 	"\x05batch\x18\x01 \x01(\v2\x1e.gostash.plugin.v1.SourceBatchH\x00R\x05batch\x121\n" +
 	"\x03end\x18\x02 \x01(\v2\x1d.gostash.plugin.v1.EndOfInputH\x00R\x03end\x125\n" +
-	"\x05error\x18\x03 \x01(\v2\x1d.gostash.plugin.v1.DiagnosticH\x00R\x05errorB\x05\n" +
-	"\x03msg\"V\n" +
+	"\x05error\x18\x03 \x01(\v2\x1d.gostash.plugin.v1.DiagnosticH\x00R\x05error\x123\n" +
+	"\x06gauges\x18\x04 \x01(\v2\x19.gostash.plugin.v1.GaugesH\x00R\x06gaugesB\x05\n" +
+	"\x03msg\":\n" +
+	"\x06Gauges\x120\n" +
+	"\x06gauges\x18\x01 \x03(\v2\x18.gostash.plugin.v1.GaugeR\x06gauges\"\xbc\x01\n" +
+	"\x05Gauge\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12<\n" +
+	"\x06labels\x18\x02 \x03(\v2$.gostash.plugin.v1.Gauge.LabelsEntryR\x06labels\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x10\n" +
+	"\x03lag\x18\x04 \x01(\bR\x03lag\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"V\n" +
 	"\vSourceBatch\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\x04R\abatchId\x12\x16\n" +
 	"\x06events\x18\x02 \x01(\fR\x06events\x12\x14\n" +
@@ -2275,13 +2500,18 @@ const file_plugin_proto_rawDesc = "" +
 	"\finstance_ids\x18\x02 \x03(\x04R\vinstanceIds\x12\x16\n" +
 	"\x06events\x18\x03 \x01(\fR\x06events\x12\x1d\n" +
 	"\n" +
-	"max_events\x18\x04 \x01(\rR\tmaxEvents\"{\n" +
+	"max_events\x18\x04 \x01(\rR\tmaxEvents\"\xc0\x01\n" +
 	"\x0fProcessResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06events\x18\x02 \x01(\fR\x06events\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\rR\x05count\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12\x12\n" +
-	"\x04more\x18\x05 \x01(\bR\x04more\"Y\n" +
+	"\x04more\x18\x05 \x01(\bR\x04more\x12C\n" +
+	"\rfilter_counts\x18\x06 \x03(\v2\x1e.gostash.plugin.v1.FilterCountR\ffilterCounts\"I\n" +
+	"\vFilterCount\x12\x0e\n" +
+	"\x02in\x18\x01 \x01(\x04R\x02in\x12\x10\n" +
+	"\x03out\x18\x02 \x01(\x04R\x03out\x12\x18\n" +
+	"\adropped\x18\x03 \x01(\x04R\adropped\"Y\n" +
 	"\fWriteRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\x04R\n" +
@@ -2331,7 +2561,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_plugin_proto_goTypes = []any{
 	(Kind)(0),                // 0: gostash.plugin.v1.Kind
 	(Diagnostic_Severity)(0), // 1: gostash.plugin.v1.Diagnostic.Severity
@@ -2359,13 +2589,17 @@ var file_plugin_proto_goTypes = []any{
 	(*Ack)(nil),              // 23: gostash.plugin.v1.Ack
 	(*Drain)(nil),            // 24: gostash.plugin.v1.Drain
 	(*InputMessage)(nil),     // 25: gostash.plugin.v1.InputMessage
-	(*SourceBatch)(nil),      // 26: gostash.plugin.v1.SourceBatch
-	(*EndOfInput)(nil),       // 27: gostash.plugin.v1.EndOfInput
-	(*ProcessRequest)(nil),   // 28: gostash.plugin.v1.ProcessRequest
-	(*ProcessResponse)(nil),  // 29: gostash.plugin.v1.ProcessResponse
-	(*WriteRequest)(nil),     // 30: gostash.plugin.v1.WriteRequest
-	(*WriteResponse)(nil),    // 31: gostash.plugin.v1.WriteResponse
-	(*ItemResult)(nil),       // 32: gostash.plugin.v1.ItemResult
+	(*Gauges)(nil),           // 26: gostash.plugin.v1.Gauges
+	(*Gauge)(nil),            // 27: gostash.plugin.v1.Gauge
+	(*SourceBatch)(nil),      // 28: gostash.plugin.v1.SourceBatch
+	(*EndOfInput)(nil),       // 29: gostash.plugin.v1.EndOfInput
+	(*ProcessRequest)(nil),   // 30: gostash.plugin.v1.ProcessRequest
+	(*ProcessResponse)(nil),  // 31: gostash.plugin.v1.ProcessResponse
+	(*FilterCount)(nil),      // 32: gostash.plugin.v1.FilterCount
+	(*WriteRequest)(nil),     // 33: gostash.plugin.v1.WriteRequest
+	(*WriteResponse)(nil),    // 34: gostash.plugin.v1.WriteResponse
+	(*ItemResult)(nil),       // 35: gostash.plugin.v1.ItemResult
+	nil,                      // 36: gostash.plugin.v1.Gauge.LabelsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	5,  // 0: gostash.plugin.v1.Catalog.components:type_name -> gostash.plugin.v1.Component
@@ -2388,30 +2622,34 @@ var file_plugin_proto_depIdxs = []int32{
 	22, // 17: gostash.plugin.v1.InputControl.credit:type_name -> gostash.plugin.v1.Credit
 	23, // 18: gostash.plugin.v1.InputControl.ack:type_name -> gostash.plugin.v1.Ack
 	24, // 19: gostash.plugin.v1.InputControl.drain:type_name -> gostash.plugin.v1.Drain
-	26, // 20: gostash.plugin.v1.InputMessage.batch:type_name -> gostash.plugin.v1.SourceBatch
-	27, // 21: gostash.plugin.v1.InputMessage.end:type_name -> gostash.plugin.v1.EndOfInput
+	28, // 20: gostash.plugin.v1.InputMessage.batch:type_name -> gostash.plugin.v1.SourceBatch
+	29, // 21: gostash.plugin.v1.InputMessage.end:type_name -> gostash.plugin.v1.EndOfInput
 	9,  // 22: gostash.plugin.v1.InputMessage.error:type_name -> gostash.plugin.v1.Diagnostic
-	32, // 23: gostash.plugin.v1.WriteResponse.results:type_name -> gostash.plugin.v1.ItemResult
-	2,  // 24: gostash.plugin.v1.ItemResult.code:type_name -> gostash.plugin.v1.ItemResult.Code
-	3,  // 25: gostash.plugin.v1.Plugin.Describe:input_type -> gostash.plugin.v1.DescribeRequest
-	7,  // 26: gostash.plugin.v1.Plugin.Validate:input_type -> gostash.plugin.v1.ValidateRequest
-	10, // 27: gostash.plugin.v1.Plugin.Open:input_type -> gostash.plugin.v1.OpenRequest
-	12, // 28: gostash.plugin.v1.Plugin.Close:input_type -> gostash.plugin.v1.CloseRequest
-	20, // 29: gostash.plugin.v1.Plugin.Read:input_type -> gostash.plugin.v1.InputControl
-	28, // 30: gostash.plugin.v1.Plugin.Process:input_type -> gostash.plugin.v1.ProcessRequest
-	30, // 31: gostash.plugin.v1.Plugin.Write:input_type -> gostash.plugin.v1.WriteRequest
-	4,  // 32: gostash.plugin.v1.Plugin.Describe:output_type -> gostash.plugin.v1.Catalog
-	8,  // 33: gostash.plugin.v1.Plugin.Validate:output_type -> gostash.plugin.v1.ValidateResponse
-	11, // 34: gostash.plugin.v1.Plugin.Open:output_type -> gostash.plugin.v1.OpenResponse
-	13, // 35: gostash.plugin.v1.Plugin.Close:output_type -> gostash.plugin.v1.CloseResponse
-	25, // 36: gostash.plugin.v1.Plugin.Read:output_type -> gostash.plugin.v1.InputMessage
-	29, // 37: gostash.plugin.v1.Plugin.Process:output_type -> gostash.plugin.v1.ProcessResponse
-	31, // 38: gostash.plugin.v1.Plugin.Write:output_type -> gostash.plugin.v1.WriteResponse
-	32, // [32:39] is the sub-list for method output_type
-	25, // [25:32] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	26, // 23: gostash.plugin.v1.InputMessage.gauges:type_name -> gostash.plugin.v1.Gauges
+	27, // 24: gostash.plugin.v1.Gauges.gauges:type_name -> gostash.plugin.v1.Gauge
+	36, // 25: gostash.plugin.v1.Gauge.labels:type_name -> gostash.plugin.v1.Gauge.LabelsEntry
+	32, // 26: gostash.plugin.v1.ProcessResponse.filter_counts:type_name -> gostash.plugin.v1.FilterCount
+	35, // 27: gostash.plugin.v1.WriteResponse.results:type_name -> gostash.plugin.v1.ItemResult
+	2,  // 28: gostash.plugin.v1.ItemResult.code:type_name -> gostash.plugin.v1.ItemResult.Code
+	3,  // 29: gostash.plugin.v1.Plugin.Describe:input_type -> gostash.plugin.v1.DescribeRequest
+	7,  // 30: gostash.plugin.v1.Plugin.Validate:input_type -> gostash.plugin.v1.ValidateRequest
+	10, // 31: gostash.plugin.v1.Plugin.Open:input_type -> gostash.plugin.v1.OpenRequest
+	12, // 32: gostash.plugin.v1.Plugin.Close:input_type -> gostash.plugin.v1.CloseRequest
+	20, // 33: gostash.plugin.v1.Plugin.Read:input_type -> gostash.plugin.v1.InputControl
+	30, // 34: gostash.plugin.v1.Plugin.Process:input_type -> gostash.plugin.v1.ProcessRequest
+	33, // 35: gostash.plugin.v1.Plugin.Write:input_type -> gostash.plugin.v1.WriteRequest
+	4,  // 36: gostash.plugin.v1.Plugin.Describe:output_type -> gostash.plugin.v1.Catalog
+	8,  // 37: gostash.plugin.v1.Plugin.Validate:output_type -> gostash.plugin.v1.ValidateResponse
+	11, // 38: gostash.plugin.v1.Plugin.Open:output_type -> gostash.plugin.v1.OpenResponse
+	13, // 39: gostash.plugin.v1.Plugin.Close:output_type -> gostash.plugin.v1.CloseResponse
+	25, // 40: gostash.plugin.v1.Plugin.Read:output_type -> gostash.plugin.v1.InputMessage
+	31, // 41: gostash.plugin.v1.Plugin.Process:output_type -> gostash.plugin.v1.ProcessResponse
+	34, // 42: gostash.plugin.v1.Plugin.Write:output_type -> gostash.plugin.v1.WriteResponse
+	36, // [36:43] is the sub-list for method output_type
+	29, // [29:36] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -2438,6 +2676,7 @@ func file_plugin_proto_init() {
 		(*InputMessage_Batch)(nil),
 		(*InputMessage_End)(nil),
 		(*InputMessage_Error)(nil),
+		(*InputMessage_Gauges)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2445,7 +2684,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   30,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1065,6 +1065,7 @@ cmd_up() {
 	[[ -z ${ES_NODES:-} || $ES_NODES =~ ^[2-9]$ ]] || die "ES_NODES must be 2..9, not '$ES_NODES' (the shared node stays single)"
 	lock
 	need_cmd ss iproute2 # free_port
+	need_cmd prometheus prometheus # scrapes the monitoring API in cmd/gostash's tests
 	ensure_java
 	ensure_user
 	local t0=$SECONDS
