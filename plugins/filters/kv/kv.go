@@ -8,6 +8,7 @@ package kv
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -31,6 +32,8 @@ func init() {
 		Field(sdk.String("target").Doc("Put the pairs in a map at this field instead of at the root (the field is replaced).")).
 		Field(sdk.String("field_split").Default(" ").Doc("Characters that separate pairs: each one is a separator (`\"&?\"` splits on & and on ?).")).
 		Field(sdk.String("value_split").Default("=").Doc("Characters that separate a key from its value; each one is a separator.")).
+		Field(sdk.String("field_split_pattern").Doc("A regular expression (RE2) that separates pairs, in place of field_split: for separators of several characters (`\"\\\\+\\\\+\"` splits on ++).")).
+		Field(sdk.String("value_split_pattern").Doc("A regular expression (RE2) that separates a key from its value, in place of value_split (`\"::\"`, `\":+\"`).")).
 		Field(sdk.String("whitespace").Default("lenient").OneOf("lenient", "strict").Doc("lenient allows spaces around the value separator (`a = 1`); strict does not.")).
 		Field(sdk.StringList("include_keys").Doc("Only these keys (compared after trim_key, before prefix).")).
 		Field(sdk.StringList("exclude_keys").Doc("Never these keys (compared after trim_key, before prefix).")).
@@ -77,6 +80,11 @@ type filter struct {
 	maxValueLen  int
 	tagOnLimit   string
 	tagOnFailure []string
+
+	// fieldRe and valueRe are set when a split pattern is: then they,
+	// not the character sets, split (parsePattern). valueRe has the
+	// spaces of lenient whitespace around it.
+	fieldRe, valueRe *regexp.Regexp
 
 	// refs caches the field references of keys seen: the same keys come
 	// line after line, and parsing one each time was a third of the
@@ -218,6 +226,10 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 	if c.String("value_split") == "" {
 		ds.Errorf([]string{"value_split"}, "value_split cannot be empty")
 	}
+	if c.Has("field_split_pattern") || c.Has("value_split_pattern") {
+		f.fieldRe = splitPattern(c, "field_split", false, &ds)
+		f.valueRe = splitPattern(c, "value_split", f.lenient, &ds)
+	}
 	for _, name := range []string{"max_keys", "max_key_length", "max_value_length"} {
 		if c.Int(name) < 1 {
 			ds.Errorf([]string{name}, "%s must be at least 1, got %d", name, c.Int(name))
@@ -239,6 +251,32 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 		}
 	}
 	return f, ds
+}
+
+// splitPattern compiles name's pattern setting, or else its character
+// set as the class Logstash makes of it.
+func splitPattern(c *sdk.Config, name string, lenient bool, ds *sdk.Diagnostics) *regexp.Regexp {
+	setting, src := name+"_pattern", c.String(name+"_pattern")
+	if !c.Has(setting) {
+		setting, src = name, "["+c.String(name)+"]"
+	} else if src == "" {
+		ds.Errorf([]string{setting}, "%s cannot be empty", setting)
+		return nil
+	}
+	if lenient {
+		src = " *(?:" + src + ") *"
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		ds.Errorf([]string{setting}, "%s: %v (RE2 syntax: no lookaround or backreferences)", setting, err)
+		return nil
+	}
+	if re.MatchString("") {
+		// It would split everywhere; a scan would make no headway.
+		ds.Errorf([]string{setting}, "%s %q matches empty text", setting, c.String(setting))
+		return nil
+	}
+	return re
 }
 
 func keySet(keys []string) map[string]bool {
@@ -349,6 +387,10 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 // text that was not a key. Each byte is looked at a bounded number of
 // times.
 func (f *filter) parse(s, prefix string, r *result, depth int) {
+	if f.fieldRe != nil {
+		f.parsePattern(s, prefix, r, depth)
+		return
+	}
 	i := 0
 	for i < len(s) {
 		// the key
@@ -404,38 +446,14 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 // where the scan goes on. Alternatives are tried in Logstash's order:
 // "...", '...', (...), [...], <...>, then up to the next field separator.
 func (f *filter) value(s string, i int) (val string, next int, ok bool) {
-	end := func(k int) bool { return k == len(s) || f.fieldSplit.has(s[k]) }
 	after := func(k int) int {
 		if k < len(s) {
 			return k + 1
 		}
 		return k
 	}
-	if i < len(s) {
-		open := s[i]
-		var closeCh byte
-		switch open {
-		case '"', '\'':
-			closeCh = open
-		case '(':
-			closeCh = ')'
-		case '[':
-			closeCh = ']'
-		case '<':
-			closeCh = '>'
-		}
-		if closeCh != 0 && (closeCh == open || f.brackets) {
-			k := i + 1
-			for k < len(s) && s[k] != closeCh {
-				if s[k] == '\\' && k+1 < len(s) {
-					k++ // a backslash escapes the next character, a quote too
-				}
-				k++
-			}
-			if k < len(s) && end(k+1) {
-				return s[i+1 : k], after(k + 1), true
-			}
-		}
+	if q, k, ok := quoted(s, i, f.brackets); ok && (k == len(s) || f.fieldSplit.has(s[k])) {
+		return q, after(k), true
 	}
 	k := i
 	for k < len(s) && !f.fieldSplit.has(s[k]) {
@@ -448,6 +466,40 @@ func (f *filter) value(s string, i int) (val string, next int, ok bool) {
 		k = len(s)
 	}
 	return s[i:k], after(k), true
+}
+
+// quoted reads a quoted value at s[i:] ("...", '...', and with brackets
+// (...), [...], <...>): its content and where its closing character ends.
+func quoted(s string, i int, brackets bool) (content string, end int, ok bool) {
+	if i >= len(s) {
+		return "", 0, false
+	}
+	open := s[i]
+	var closeCh byte
+	switch open {
+	case '"', '\'':
+		closeCh = open
+	case '(':
+		closeCh = ')'
+	case '[':
+		closeCh = ']'
+	case '<':
+		closeCh = '>'
+	}
+	if closeCh == 0 || closeCh != open && !brackets {
+		return "", 0, false
+	}
+	k := i + 1
+	for k < len(s) && s[k] != closeCh {
+		if s[k] == '\\' && k+1 < len(s) {
+			k++ // a backslash escapes the next character, a quote too
+		}
+		k++
+	}
+	if k >= len(s) {
+		return "", 0, false
+	}
+	return s[i+1 : k], k + 1, true
 }
 
 // add applies the key and value rules to one pair and the bounds.
@@ -487,7 +539,7 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 	}
 	r.values++
 	p := pair{key: key, str: val}
-	if f.recursive && depth+1 < maxDepth && strings.ContainsFunc(val, func(c rune) bool { return c < 256 && f.valueSplit.has(byte(c)) }) {
+	if f.recursive && depth+1 < maxDepth && f.splitsValue(val) {
 		inner := result{}
 		f.parse(val, "", &inner, depth+1)
 		if inner.limited {
@@ -511,6 +563,14 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 		return
 	}
 	r.pairs = append(r.pairs, p)
+}
+
+// splitsValue reports whether s holds a value separator.
+func (f *filter) splitsValue(s string) bool {
+	if f.valueRe != nil {
+		return f.valueRe.MatchString(s)
+	}
+	return strings.ContainsFunc(s, func(c rune) bool { return c < 256 && f.valueSplit.has(byte(c)) })
 }
 
 func trim(s string, cs *charSet) string {
