@@ -236,3 +236,21 @@ func TestSplitPatternsHostile(t *testing.T) {
 		t.Errorf("two megabytes took %v", d)
 	}
 }
+
+// TestKeysMoveBetweenLines: references are remembered by a pair's place
+// in the line; lines whose keys change places still get their own.
+func TestKeysMoveBetweenLines(t *testing.T) {
+	lines := []string{"a=1 b=2", "b=3 a=4", "[x][y]=5 a=6 b=7", "a=8 [x][y]=9"}
+	events := make([]*sdk.Event, len(lines))
+	for i, l := range lines {
+		events[i] = sdk.NewEvent(l)
+	}
+	out := sdktest.RunFilters(t, context.Background(), []sdktest.FilterSpec{{Name: "kv"}}, events)
+	want := []map[string]any{
+		{"a": "1", "b": "2"}, {"a": "4", "b": "3"},
+		{"a": "6", "b": "7", "x": map[string]any{"y": "5"}}, {"a": "8", "x": map[string]any{"y": "9"}},
+	}
+	for i, e := range out {
+		checkFields(t, e.Fields(), want[i], nil)
+	}
+}
