@@ -2,8 +2,10 @@ package sdk
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // FieldRef is a parsed field reference: `message`, `[a][b]`, `[@metadata][kafka][topic]`.
@@ -137,7 +139,14 @@ func (r FieldRef) Set(e *Event, v any) error {
 		if !ok {
 			return fmt.Errorf("@metadata must be a map, not %T", v)
 		}
-		e.meta = m
+		// The metadata map is the event's own, which a Decoder clears
+		// and keeps when it reuses the event: it must not be a map that
+		// is also another's (a nested map the decoder lent, which it
+		// takes back on its own), so m's entries are copied in.
+		if meta := e.Metadata(); mapPointer(meta) != mapPointer(m) {
+			clear(meta)
+			maps.Copy(meta, m)
+		}
 		return nil
 	}
 	m, leaf, err := r.container(e, root, path)
@@ -290,3 +299,5 @@ func TypeName(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+func mapPointer(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }

@@ -1096,3 +1096,40 @@ func TestReviewReleasedValues(t *testing.T) {
 		t.Errorf("allocations per batch: %v released, %v held; want at most 1 released (the values' arrays reused)", released, held)
 	}
 }
+
+// Setting [@metadata] to a nested map of a decoded event copies it: the
+// event's metadata map is kept when the decoder reuses the event, while a
+// nested map goes back to the decoder on its own, to be lent to the next
+// batch. Were they the same map, writing the next batch's metadata would
+// write into one of its objects.
+func TestReviewMetadataFromLentMap(t *testing.T) {
+	batch := func(k string) []byte {
+		e := NewEvent("m")
+		_ = e.Set("[obj]["+k+"]", k)
+		return EncodeBatch([]*Event{e})
+	}
+	var dec Decoder
+	evs, err := dec.Decode(batch("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := evs[0].Get("obj")
+	if err := evs[0].Set("[@metadata]", obj); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := evs[0].Get("[@metadata][a]"); v != "a" {
+		t.Fatalf("[@metadata][a] = %v", v)
+	}
+	evs, err = dec.Decode(batch("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := evs[0]
+	if v, _ := e.Get("obj"); !reflect.DeepEqual(v, map[string]any{"b": "b"}) {
+		t.Fatalf("obj = %v", v)
+	}
+	_ = e.Set("[@metadata][m]", "x")
+	if v, _ := e.Get("obj"); !reflect.DeepEqual(v, map[string]any{"b": "b"}) {
+		t.Errorf("after setting [@metadata][m], obj = %v, want map[b:b]", v)
+	}
+}
