@@ -64,7 +64,7 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 		}
 		rest = rest[m:]
 	}
-	d.slab.maps = d
+	d.slab.dec = d
 	dict := &batchDict{keys: d.keys, dec: d}
 	if len(d.keys) > 16 {
 		dict.ids = make(map[string]int32, len(d.keys))

@@ -1,5 +1,7 @@
 package sdk
 
+import "sync"
+
 // rawFields holds an event's top-level fields as they arrived in a batch,
 // each decoded only when something asks for it. Most stages touch a few
 // fields of an event; decoding every field into a map and encoding it
@@ -258,6 +260,27 @@ func (e *Event) StringValue(s string) any {
 	}
 	return s
 }
+
+// WithValues calls fn with the Values to make the event's new values in
+// (strings, numbers, maps): its batch's, for an event from a Decoder, so
+// that they are made in memory reused batch after batch, as the event's
+// own values are; else a Values of its own. The batch is locked while fn
+// runs: fn must not use the event, nor any event of its batch.
+func (e *Event) WithValues(fn func(v *Values)) {
+	if d := e.raw.dict; d != nil {
+		d.dec.mu.Lock()
+		defer d.dec.mu.Unlock()
+		fn(&d.dec.slab.Values)
+		return
+	}
+	v := looseValues.Get().(*Values)
+	fn(v)
+	looseValues.Put(v)
+}
+
+// looseValues box the values of events that are not a batch's, many
+// events to an array.
+var looseValues = sync.Pool{New: func() any { return new(Values) }}
 
 // appendRaw writes the fields still raw.
 func (r *rawFields) appendRaw(b []byte) []byte {

@@ -1133,3 +1133,61 @@ func TestReviewMetadataFromLentMap(t *testing.T) {
 		t.Errorf("after setting [@metadata][m], obj = %v, want map[b:b]", v)
 	}
 }
+
+// Values an event lends (WithValues) box strings and make maps in its
+// batch's memory: a filter that parses text into objects (json) makes
+// them without allocating once its batches are released, and they read
+// back right after the event crosses the wire.
+func TestReviewWithValues(t *testing.T) {
+	evs := make([]*Event, 100)
+	for i := range evs {
+		evs[i] = NewEvent(fmt.Sprintf("line %d", i))
+	}
+	data := EncodeBatch(evs)
+	var dec Decoder
+	var enc Encoder
+	parsed := MustParseFieldRef("parsed")
+	fill := func(e *Event) {
+		var m map[string]any
+		msg := e.Message()
+		e.WithValues(func(v *Values) {
+			m = v.Map()
+			m["text"] = v.String(msg)
+			m["n"] = v.Int(int64(1000 + len(msg)))
+			m["inner"] = v.Map()
+		})
+		_ = parsed.Set(e, m)
+	}
+	run := func() []byte {
+		got, err := dec.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got {
+			fill(e)
+		}
+		out := enc.Encode(got)
+		dec.Release()
+		return out
+	}
+	back, err := DecodeBatch(bytes.Clone(run()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range back {
+		want := map[string]any{"text": fmt.Sprintf("line %d", i), "n": int64(1000 + len(fmt.Sprintf("line %d", i))), "inner": map[string]any{}}
+		if v, _ := e.Get("parsed"); !reflect.DeepEqual(v, want) {
+			t.Fatalf("event %d: parsed = %#v, want %#v", i, v, want)
+		}
+	}
+	run()
+	if n := testing.AllocsPerRun(10, func() { run() }); n > 1 {
+		t.Errorf("%v allocations a batch of 100 events; want at most 1 (the dictionary)", n)
+	}
+	// An event of no batch gets Values of its own.
+	e := NewEvent("loose")
+	fill(e)
+	if v, _ := e.Get("[parsed][text]"); v != "loose" {
+		t.Errorf("[parsed][text] = %v", v)
+	}
+}

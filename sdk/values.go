@@ -14,6 +14,9 @@ type Values struct {
 	// chunks, when set, hands out and takes back the arrays (a Decoder's
 	// whose values are released batch after batch, see Decoder.Release).
 	chunks *chunks
+	// dec, when set, lends maps and lists (a Decoder's, which takes
+	// them back with the batch).
+	dec *Decoder
 }
 
 const valuesChunk = 256
@@ -32,6 +35,16 @@ func efaceOf(v any) eface { return *(*eface)(unsafe.Pointer(&v)) }
 func box(typ, data unsafe.Pointer) (v any) {
 	*(*eface)(unsafe.Pointer(&v)) = eface{typ: typ, data: data}
 	return v
+}
+
+// Map returns an empty map for an object in an event value. A Values an
+// event lends (Event.WithValues) takes it from the event's batch, which
+// takes it back with the batch; else it is a new map.
+func (v *Values) Map() map[string]any {
+	if v.dec != nil {
+		return v.dec.newMap()
+	}
+	return make(map[string]any, 4)
 }
 
 // String returns s as an event value.

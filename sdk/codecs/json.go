@@ -226,7 +226,7 @@ func (p *jsonParser) value() (any, error) {
 		}
 		return p.vals.String(s), nil
 	case c == '{':
-		m := make(map[string]any)
+		m := p.vals.Map()
 		if err := p.object(m); err != nil {
 			return nil, err
 		}
@@ -468,7 +468,7 @@ func (p *jsonParser) hex4() (rune, bool) {
 // field (the json filter): an object gives a map[string]any, an array a
 // []any, a string, number, true, false or null its event value (numbers
 // as JSONEvents makes them). Strings without escapes alias s; vals boxes
-// them (nil: each is boxed on its own). Empty text, trailing text and
+// them and makes the maps (nil: each is boxed or made on its own). Empty text, trailing text and
 // nesting deeper than 1000 are errors.
 func ParseJSON(s string, vals *sdk.Values) (any, error) {
 	if vals == nil {
