@@ -88,10 +88,6 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 // Transient: parsed values go into the event; nothing is kept past Filter.
 func (*filter) Transient() {}
 
-// values box the parsed strings and numbers in slabs rather than one by
-// one; a slab stays alive while an event holds a value in it.
-var values = sync.Pool{New: func() any { return new(sdk.Values) }}
-
 // Filter parses the source. It returns Matched (so add_field, add_tag...
 // apply) when the parsed value was stored, as Logstash's filter_matched;
 // an event without the source (or with a null one) is left alone.
@@ -104,9 +100,9 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 	var parsed any
 	var err error
 	if isString {
-		vals := values.Get().(*sdk.Values)
-		parsed, err = codecs.ParseJSON(s, vals)
-		values.Put(vals)
+		// Parsed values and objects are made in the event's batch's
+		// memory, reused batch after batch, rather than allocated.
+		e.WithValues(func(v *sdk.Values) { parsed, err = codecs.ParseJSON(s, v) })
 	} else {
 		err = fmt.Errorf("%s holds a %s, not JSON text", f.source, sdk.TypeName(v))
 	}
