@@ -118,20 +118,11 @@ func (f *filter) ref(key string) (sdk.FieldRef, error) {
 }
 
 // pair is a key and its value: str, or val when it is not one string (a
-// list of duplicates, a recursive map).
+// list of duplicates, a recursive map) or once str is boxed for the event.
 type pair struct {
 	key string
 	str string
 	val any
-}
-
-// value is the pair's value for the event; a string is boxed among the
-// event's batch values (sdk.Event.StringValue) rather than on its own.
-func (p *pair) value(e *sdk.Event) any {
-	if p.val != nil {
-		return p.val
-	}
-	return e.StringValue(p.str)
 }
 
 // any is the pair's value outside an event (in a list or a map).
@@ -378,17 +369,29 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 	if len(r.pairs) == 0 {
 		return sdk.Failed
 	}
+	// The values, and the target's map, are made in the event's batch's
+	// memory, under one lock for them all.
+	var m map[string]any
+	e.WithValues(func(v *sdk.Values) {
+		for i := range r.pairs {
+			if r.pairs[i].val == nil {
+				r.pairs[i].val = v.String(r.pairs[i].str)
+			}
+		}
+		if f.target != nil {
+			m = v.Map()
+			for i := range r.pairs {
+				m[r.pairs[i].key] = r.pairs[i].val
+			}
+		}
+	})
 	failed := false
 	if f.target != nil {
-		m := make(map[string]any, len(r.pairs))
-		for i := range r.pairs {
-			m[r.pairs[i].key] = r.pairs[i].value(e)
-		}
 		failed = f.target.Set(e, m) != nil
 	} else {
 		for i := range r.pairs {
 			ref, err := r.ref(f, i)
-			if err != nil || ref.Set(e, r.pairs[i].value(e)) != nil {
+			if err != nil || ref.Set(e, r.pairs[i].val) != nil {
 				failed = true
 			}
 		}
