@@ -1,6 +1,9 @@
 package sdk
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // rawFields holds an event's top-level fields as they arrived in a batch,
 // each decoded only when something asks for it. Most stages touch a few
@@ -59,6 +62,7 @@ func (r *rawFields) value(en *rawEntry) []byte {
 type batchDict struct {
 	keys []string
 	dec  *Decoder
+	gen  uint64           // this dictionary's number among all a process decodes (refID)
 	ids  map[string]int32 // numbers of keys, for long dictionaries
 	// canon maps each number to the first number of the same name, when
 	// a name is in the dictionary twice (not written by this SDK).
@@ -155,13 +159,42 @@ func (r *rawFields) reset() {
 	r.dups = false
 }
 
+// dictGen numbers dictionaries, so that a reference can remember its
+// number in one (refID).
+var dictGen atomic.Uint64
+
+// A reference's remembered number: 1 + the number in its low idBits bits
+// (0: not in the dictionary), the dictionary's gen in the other 48, which
+// a process would need centuries of batches to wrap.
+const idBits = 16
+
+// refID is id for the top name of ref, remembered in the reference: a
+// filter asks for the same few names event after event, and the scan of
+// the dictionary (a string compare per name) was most of finding one.
+func (d *batchDict) refID(ref *FieldRef) int32 {
+	c := ref.id
+	if c == nil || len(d.keys) >= 1<<idBits-1 {
+		return d.id(ref.path[0])
+	}
+	if v := c.Load(); v>>idBits == d.gen {
+		return int32(v&(1<<idBits-1)) - 1
+	}
+	id := d.id(ref.path[0])
+	c.Store(d.gen<<idBits | uint64(id+1))
+	return id
+}
+
 // take marks every pending entry named k done and returns the last of
 // them (the value a map would hold), or nil.
 func (r *rawFields) take(k string) *rawEntry {
 	if r.pending == 0 {
 		return nil
 	}
-	id := r.dict.id(k)
+	return r.takeID(r.dict.id(k))
+}
+
+// takeID is take for the name numbered id (-1: none).
+func (r *rawFields) takeID(id int32) *rawEntry {
 	if id < 0 {
 		return nil
 	}
@@ -198,9 +231,23 @@ func (e *Event) touch(k string) {
 	}
 }
 
-// shadow forgets the raw field k without decoding it: the caller is
-// about to replace or remove it.
-func (e *Event) shadow(k string) { e.raw.take(k) }
+// touchRef is touch for the top name of ref.
+func (e *Event) touchRef(ref *FieldRef) {
+	if e.raw.pending == 0 {
+		return
+	}
+	if en := e.raw.takeID(e.raw.dict.refID(ref)); en != nil {
+		e.decodeEntry(en)
+	}
+}
+
+// shadowRef forgets the raw field named by ref's top name without
+// decoding it: the caller is about to replace or remove it.
+func (e *Event) shadowRef(ref *FieldRef) {
+	if e.raw.pending > 0 {
+		e.raw.takeID(e.raw.dict.refID(ref))
+	}
+}
 
 // materialize decodes every raw field: for callers that see the whole map.
 func (e *Event) materialize() {
