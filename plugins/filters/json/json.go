@@ -209,12 +209,11 @@ func (f *filter) set(e *sdk.Event, sc *scratch, i int, k string, v any) error {
 		return sc.refs[i].Set(e, v)
 	}
 	ref, err := f.ref(k)
-	if err == nil && i <= len(sc.refs) && i < 64 {
-		if i == len(sc.refs) {
-			sc.refs = append(sc.refs, ref)
-		} else {
-			sc.refs[i] = ref
+	if err == nil && i < 64 {
+		for len(sc.refs) <= i { // places of @timestamp stay empty
+			sc.refs = append(sc.refs, sdk.FieldRef{})
 		}
+		sc.refs[i] = ref
 	}
 	if err != nil {
 		// Not a field reference ("un[sup]]ported"): a plain name, as
