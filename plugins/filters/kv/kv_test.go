@@ -254,3 +254,36 @@ func TestKeysMoveBetweenLines(t *testing.T) {
 		checkFields(t, e.Fields(), want[i], nil)
 	}
 }
+
+// FuzzSplitPatterns: any text, with patterns that overlap the quotes,
+// escapes and each other, is read to its end without a panic, and every
+// value is a piece of the text.
+func FuzzSplitPatterns(f *testing.F) {
+	for _, s := range []string{`a=1++b="x++y"++c`, `\++a=\=1`, `==a==b=`, `"a"=(b c)+<d>`, `a=\`, `++++`, "a= b\n=c"} {
+		f.Add(s)
+	}
+	comp := sdktest.Lookup(f, sdk.KindFilter, "kv")
+	var filters []sdk.Filter
+	for _, settings := range []map[string]any{
+		{"field_split_pattern": `\+\+`},
+		{"field_split_pattern": `\+|"`, "value_split_pattern": "=+"},
+		{"value_split_pattern": `\\|=`, "whitespace": "strict", "recursive": true},
+	} {
+		flt, err := comp.NewFilter(context.Background(), sdktest.Config(f, comp, settings), sdktest.Env(f, "kv"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		filters = append(filters, flt)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, flt := range filters {
+			e := sdk.NewEvent(s)
+			flt.Filter(context.Background(), e, nil)
+			for k, v := range e.Fields() {
+				if str, ok := v.(string); ok && k != "message" && k != "@version" && !strings.Contains(s, str) {
+					t.Errorf("%q: %s = %q is not in the text", s, k, str)
+				}
+			}
+		}
+	})
+}
