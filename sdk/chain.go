@@ -47,7 +47,7 @@ func (n fieldName) resolve(e *Event) (FieldRef, bool) {
 	if n.static {
 		return n.ref, true
 	}
-	ref, err := ParseFieldRef(n.t.Render(e))
+	ref, err := parseFieldRef(n.t.Render(e)) // for this event only
 	return ref, err == nil
 }
 

@@ -332,11 +332,9 @@ func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
 }
 
 // slab is what decoding one batch draws on: Values to box values without
-// an allocation each, and, with a Decoder, its free maps and lists.
-type slab struct {
-	Values
-	maps *Decoder // when set, nested maps and lists come from its free lists
-}
+// an allocation each, and, with a Decoder (Values.dec), its free maps and
+// lists.
+type slab struct{ Values }
 
 // aliasString returns b as a string without copying it.
 func aliasString(b []byte) string {
@@ -528,8 +526,8 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 				return nil, ErrCorruptBatch
 			}
 			var m map[string]any
-			if sl.maps != nil {
-				m = sl.maps.newMap()
+			if sl.dec != nil {
+				m = sl.dec.newMap()
 			} else {
 				m = make(map[string]any, 4)
 			}
@@ -563,8 +561,8 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 				return nil, ErrCorruptBatch
 			}
 			var list []any
-			if sl.maps != nil {
-				list = sl.maps.newList()
+			if sl.dec != nil {
+				list = sl.dec.newList()
 			} else {
 				list = make([]any, 0, 4)
 			}
@@ -593,8 +591,8 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 				list = append(list, x)
 				v = v[ll:]
 			}
-			if sl.maps != nil {
-				sl.maps.lentLists = append(sl.maps.lentLists, list)
+			if sl.dec != nil {
+				sl.dec.lentLists = append(sl.dec.lentLists, list)
 			}
 			val, data = list, data[n:]
 		default:

@@ -28,6 +28,8 @@ type Decoder struct {
 	// eager decodes every field at once, for events that outlive the
 	// decoder's next batch (AppendDecodeBatch).
 	eager bool
+	// released: nothing holds a value of the last batch (Release).
+	released bool
 	// mu guards slab and the free and lent maps and lists once Decode has
 	// returned: the batch's events decode their fields through them.
 	mu sync.Mutex
@@ -62,8 +64,8 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 		}
 		rest = rest[m:]
 	}
-	d.slab.maps = d
-	dict := &batchDict{keys: d.keys, dec: d}
+	d.slab.dec = d
+	dict := &batchDict{keys: d.keys, dec: d, gen: dictGen.Add(1) & (1<<(64-idBits) - 1)}
 	if len(d.keys) > 16 {
 		dict.ids = make(map[string]int32, len(d.keys))
 		for i, k := range d.keys {
@@ -118,6 +120,13 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	return d.out, nil
 }
 
+// Release tells the decoder that no value of the last batch's events is
+// held any longer, by anyone: not the events, nor a string, map or list
+// read from them (as when every filter of a chain is Transient and the
+// batch has been encoded). The next Decode then boxes its values in the
+// memory of the last batch's instead of allocating.
+func (d *Decoder) Release() { d.released = true }
+
 // canonical records that name i is the name first numbered first: raw
 // fields are found by the first number of their name (rawFields.at).
 func (d *batchDict) canonical(first int32, i int) {
@@ -167,6 +176,11 @@ func (d *Decoder) newList() []any {
 // events: walking maps cost as much as decoding them. Maps a plugin added
 // are left to the garbage collector.
 func (d *Decoder) recycle() {
+	if d.slab.chunks == nil && !d.eager {
+		d.slab.chunks = &chunks{}
+	}
+	d.slab.recycle(d.released)
+	d.released = false
 	for _, e := range d.last {
 		e.raw.reset()
 		clear(e.fields)

@@ -98,7 +98,7 @@ func helperRef(name string, arg any) (FieldRef, error) {
 	case FieldRef:
 		return a, nil
 	case string:
-		return ParseFieldRef(a)
+		return parseFieldRef(a) // for this evaluation only
 	}
 	return FieldRef{}, fmt.Errorf("%s() takes a field reference string, not %s", name, TypeName(arg))
 }

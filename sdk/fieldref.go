@@ -2,8 +2,11 @@ package sdk
 
 import (
 	"fmt"
+	"maps"
 	"strings"
+	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // FieldRef is a parsed field reference: `message`, `[a][b]`, `[@metadata][kafka][topic]`.
@@ -11,11 +14,24 @@ import (
 type FieldRef struct {
 	path []string
 	raw  string
+	// id remembers the top name's number in the dictionary of the last
+	// batch it was used on (batchDict.refID); nil for a reference made
+	// for one use.
+	id *atomic.Uint64
 }
 
 // ParseFieldRef parses Logstash field-reference syntax: a bare top-level
 // name, or one or more bracketed names.
 func ParseFieldRef(s string) (FieldRef, error) {
+	r, err := parseFieldRef(s)
+	if err == nil {
+		r.id = new(atomic.Uint64)
+	}
+	return r, err
+}
+
+// parseFieldRef parses a reference for one use (Event.Get and the like).
+func parseFieldRef(s string) (FieldRef, error) {
 	if s == "" {
 		return FieldRef{}, fmt.Errorf("empty field reference")
 	}
@@ -25,7 +41,7 @@ func ParseFieldRef(s string) (FieldRef, error) {
 		}
 		return FieldRef{path: []string{s}, raw: s}, nil
 	}
-	var path []string
+	path := make([]string, 0, strings.Count(s, "["))
 	rest := s
 	for rest != "" {
 		if rest[0] != '[' {
@@ -127,7 +143,7 @@ func (r FieldRef) Set(e *Event, v any) error {
 	if len(r.path) == 1 && r.path[0] != FieldMetadata {
 		// A top-level field is replaced whole: its old value, if it is
 		// still raw, need not be decoded.
-		e.shadow(r.path[0])
+		e.shadowRef(&r)
 		e.fields[r.path[0]] = v
 		return nil
 	}
@@ -137,7 +153,14 @@ func (r FieldRef) Set(e *Event, v any) error {
 		if !ok {
 			return fmt.Errorf("@metadata must be a map, not %T", v)
 		}
-		e.meta = m
+		// The metadata map is the event's own, which a Decoder clears
+		// and keeps when it reuses the event: it must not be a map that
+		// is also another's (a nested map the decoder lent, which it
+		// takes back on its own), so m's entries are copied in.
+		if meta := e.Metadata(); mapPointer(meta) != mapPointer(m) {
+			clear(meta)
+			maps.Copy(meta, m)
+		}
 		return nil
 	}
 	m, leaf, err := r.container(e, root, path)
@@ -226,7 +249,7 @@ func (r FieldRef) root(e *Event, create bool) (map[string]any, []string) {
 	// A raw field is found by its number in the batch's dictionary (see
 	// rawFields.take): cheaper than first asking the map whether the name
 	// is already decoded.
-	e.touch(r.path[0])
+	e.touchRef(&r)
 	return e.fields, r.path
 }
 
@@ -235,7 +258,7 @@ func (r FieldRef) root(e *Event, create bool) (map[string]any, []string) {
 
 // Get returns the value at ref ("[a][b]" or "a").
 func (e *Event) Get(ref string) (any, bool) {
-	r, err := ParseFieldRef(ref)
+	r, err := parseFieldRef(ref)
 	if err != nil {
 		return nil, false
 	}
@@ -254,7 +277,7 @@ func (e *Event) GetString(ref string) (string, bool) {
 
 // Set stores v at ref, creating intermediate maps.
 func (e *Event) Set(ref string, v any) error {
-	r, err := ParseFieldRef(ref)
+	r, err := parseFieldRef(ref)
 	if err != nil {
 		return err
 	}
@@ -263,7 +286,7 @@ func (e *Event) Set(ref string, v any) error {
 
 // Delete removes the value at ref.
 func (e *Event) Delete(ref string) {
-	if r, err := ParseFieldRef(ref); err == nil {
+	if r, err := parseFieldRef(ref); err == nil {
 		r.Delete(e)
 	}
 }
@@ -290,3 +313,5 @@ func TypeName(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+func mapPointer(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }

@@ -1,5 +1,10 @@
 package sdk
 
+import (
+	"sync"
+	"sync/atomic"
+)
+
 // rawFields holds an event's top-level fields as they arrived in a batch,
 // each decoded only when something asks for it. Most stages touch a few
 // fields of an event; decoding every field into a map and encoding it
@@ -57,6 +62,7 @@ func (r *rawFields) value(en *rawEntry) []byte {
 type batchDict struct {
 	keys []string
 	dec  *Decoder
+	gen  uint64           // this dictionary's number among all a process decodes (refID)
 	ids  map[string]int32 // numbers of keys, for long dictionaries
 	// canon maps each number to the first number of the same name, when
 	// a name is in the dictionary twice (not written by this SDK).
@@ -153,13 +159,42 @@ func (r *rawFields) reset() {
 	r.dups = false
 }
 
+// dictGen numbers dictionaries, so that a reference can remember its
+// number in one (refID).
+var dictGen atomic.Uint64
+
+// A reference's remembered number: 1 + the number in its low idBits bits
+// (0: not in the dictionary), the dictionary's gen in the other 48, which
+// a process would need centuries of batches to wrap.
+const idBits = 16
+
+// refID is id for the top name of ref, remembered in the reference: a
+// filter asks for the same few names event after event, and the scan of
+// the dictionary (a string compare per name) was most of finding one.
+func (d *batchDict) refID(ref *FieldRef) int32 {
+	c := ref.id
+	if c == nil || len(d.keys) >= 1<<idBits-1 {
+		return d.id(ref.path[0])
+	}
+	if v := c.Load(); v>>idBits == d.gen {
+		return int32(v&(1<<idBits-1)) - 1
+	}
+	id := d.id(ref.path[0])
+	c.Store(d.gen<<idBits | uint64(id+1))
+	return id
+}
+
 // take marks every pending entry named k done and returns the last of
 // them (the value a map would hold), or nil.
 func (r *rawFields) take(k string) *rawEntry {
 	if r.pending == 0 {
 		return nil
 	}
-	id := r.dict.id(k)
+	return r.takeID(r.dict.id(k))
+}
+
+// takeID is take for the name numbered id (-1: none).
+func (r *rawFields) takeID(id int32) *rawEntry {
 	if id < 0 {
 		return nil
 	}
@@ -196,9 +231,23 @@ func (e *Event) touch(k string) {
 	}
 }
 
-// shadow forgets the raw field k without decoding it: the caller is
-// about to replace or remove it.
-func (e *Event) shadow(k string) { e.raw.take(k) }
+// touchRef is touch for the top name of ref.
+func (e *Event) touchRef(ref *FieldRef) {
+	if e.raw.pending == 0 {
+		return
+	}
+	if en := e.raw.takeID(e.raw.dict.refID(ref)); en != nil {
+		e.decodeEntry(en)
+	}
+}
+
+// shadowRef forgets the raw field named by ref's top name without
+// decoding it: the caller is about to replace or remove it.
+func (e *Event) shadowRef(ref *FieldRef) {
+	if e.raw.pending > 0 {
+		e.raw.takeID(e.raw.dict.refID(ref))
+	}
+}
 
 // materialize decodes every raw field: for callers that see the whole map.
 func (e *Event) materialize() {
@@ -258,6 +307,27 @@ func (e *Event) StringValue(s string) any {
 	}
 	return s
 }
+
+// WithValues calls fn with the Values to make the event's new values in
+// (strings, numbers, maps): its batch's, for an event from a Decoder, so
+// that they are made in memory reused batch after batch, as the event's
+// own values are; else a Values of its own. The batch is locked while fn
+// runs: fn must not use the event, nor any event of its batch.
+func (e *Event) WithValues(fn func(v *Values)) {
+	if d := e.raw.dict; d != nil {
+		d.dec.mu.Lock()
+		defer d.dec.mu.Unlock()
+		fn(&d.dec.slab.Values)
+		return
+	}
+	v := looseValues.Get().(*Values)
+	fn(v)
+	looseValues.Put(v)
+}
+
+// looseValues box the values of events that are not a batch's, many
+// events to an array.
+var looseValues = sync.Pool{New: func() any { return new(Values) }}
 
 // appendRaw writes the fields still raw.
 func (r *rawFields) appendRaw(b []byte) []byte {

@@ -604,7 +604,10 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 			return err
 		}
 		if transient(chain) {
+			// Nothing holds the batch's bytes or values any longer: the
+			// next batch is read into their memory.
 			req.Release()
+			dec.Release()
 		}
 	}
 }

@@ -51,7 +51,7 @@ func JSONEvents(data []byte, now int64, vals *sdk.Values, dst []*sdk.Event) ([]*
 	switch p.s[p.i] {
 	case '{':
 		e := newJSONEvent()
-		if err := p.object(e.Fields()); err != nil {
+		if err := p.object(e.Fields(), nil); err != nil {
 			return dst[:n], err
 		}
 		dst = append(dst, e)
@@ -68,7 +68,7 @@ func JSONEvents(data []byte, now int64, vals *sdk.Values, dst []*sdk.Event) ([]*
 				return dst[:n], errJSON
 			}
 			e := newJSONEvent()
-			if err := p.object(e.Fields()); err != nil {
+			if err := p.object(e.Fields(), nil); err != nil {
 				return dst[:n], err
 			}
 			dst = append(dst, e)
@@ -164,8 +164,9 @@ func (p *jsonParser) space() {
 	}
 }
 
-// object parses {...} at p.i into m.
-func (p *jsonParser) object(m map[string]any) error {
+// object parses {...} at p.i into m, or, when members is not nil,
+// appends its members there in order.
+func (p *jsonParser) object(m map[string]any, members *[]Member) error {
 	p.depth++
 	if p.depth > maxJSONDepth {
 		return errJSON
@@ -196,7 +197,11 @@ func (p *jsonParser) object(m map[string]any) error {
 		if err != nil {
 			return err
 		}
-		m[k] = v
+		if members != nil {
+			*members = append(*members, Member{Key: k, Value: v})
+		} else {
+			m[k] = v
+		}
 		p.space()
 		if p.i >= len(p.s) {
 			return errJSON
@@ -226,8 +231,8 @@ func (p *jsonParser) value() (any, error) {
 		}
 		return p.vals.String(s), nil
 	case c == '{':
-		m := make(map[string]any)
-		if err := p.object(m); err != nil {
+		m := p.vals.Map()
+		if err := p.object(m, nil); err != nil {
 			return nil, err
 		}
 		return m, nil
@@ -464,11 +469,42 @@ func (p *jsonParser) hex4() (rune, bool) {
 	return r, true
 }
 
+// Member is a key of a JSON object and its value.
+type Member struct {
+	Key   string
+	Value any
+}
+
+// ParseJSONObject is ParseJSON for a text that holds an object, for a
+// filter that sets its keys into an event: the members are appended to dst
+// in the order written (a key written twice is there twice, the last
+// being the value a map keeps) instead of making the object's map. A text
+// that does not start with '{' (after spaces) is left alone: object is
+// false, and ParseJSON says what it is.
+func ParseJSONObject(s string, vals *sdk.Values, dst []Member) (members []Member, object bool, err error) {
+	if vals == nil {
+		vals = &sdk.Values{}
+	}
+	p := jsonParser{s: s, vals: vals}
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != '{' {
+		return dst, false, nil
+	}
+	if err := p.object(nil, &dst); err != nil {
+		return dst, true, err
+	}
+	p.space()
+	if p.i != len(p.s) {
+		return dst, true, errJSON
+	}
+	return dst, true, nil
+}
+
 // ParseJSON parses one JSON text of any kind, for filters that parse a
 // field (the json filter): an object gives a map[string]any, an array a
 // []any, a string, number, true, false or null its event value (numbers
 // as JSONEvents makes them). Strings without escapes alias s; vals boxes
-// them (nil: each is boxed on its own). Empty text, trailing text and
+// them and makes the maps (nil: each is boxed or made on its own). Empty text, trailing text and
 // nesting deeper than 1000 are errors.
 func ParseJSON(s string, vals *sdk.Values) (any, error) {
 	if vals == nil {

@@ -223,6 +223,26 @@ func TestParseJSON(t *testing.T) {
 	}
 }
 
+// ParseJSONObject gives an object's members in the order written,
+// duplicates kept, nested objects as maps; other texts are not objects.
+func TestParseJSONObject(t *testing.T) {
+	got, obj, err := ParseJSONObject(` {"b": 1, "a": {"x": "y"}, "b": [true]} `, nil, nil)
+	want := []Member{{"b", int64(1)}, {"a", map[string]any{"x": "y"}}, {"b", []any{true}}}
+	if err != nil || !obj || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, %v, %v; want %#v", got, obj, err, want)
+	}
+	for _, in := range []string{`[{"a":1}]`, `"s"`, ``, `  1`} {
+		if got, obj, err := ParseJSONObject(in, nil, nil); obj || err != nil || len(got) != 0 {
+			t.Errorf("%q: %#v, object %v, %v; want not an object", in, got, obj, err)
+		}
+	}
+	for _, in := range []string{`{"a":1} x`, `{"a":}`, `{"a":1`} {
+		if _, obj, err := ParseJSONObject(in, nil, nil); !obj || err == nil {
+			t.Errorf("%q: object %v, %v; want an error", in, obj, err)
+		}
+	}
+}
+
 // BenchmarkJSONEncoder is the encoder alone on a 12-field event (nested
 // objects, tags, @timestamp), as the elasticsearch output's benchmark
 // builds it: "map" events built with Set, "from_batch" events decoded

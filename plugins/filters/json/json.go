@@ -88,10 +88,6 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 // Transient: parsed values go into the event; nothing is kept past Filter.
 func (*filter) Transient() {}
 
-// values box the parsed strings and numbers in slabs rather than one by
-// one; a slab stays alive while an event holds a value in it.
-var values = sync.Pool{New: func() any { return new(sdk.Values) }}
-
 // Filter parses the source. It returns Matched (so add_field, add_tag...
 // apply) when the parsed value was stored, as Logstash's filter_matched;
 // an event without the source (or with a null one) is left alone.
@@ -101,12 +97,17 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 		return sdk.Failed
 	}
 	s, isString := v.(string)
+	if isString && f.target == nil {
+		if r, done := f.mergeObject(e, s); done {
+			return r
+		}
+	}
 	var parsed any
 	var err error
 	if isString {
-		vals := values.Get().(*sdk.Values)
-		parsed, err = codecs.ParseJSON(s, vals)
-		values.Put(vals)
+		// Parsed values and objects are made in the event's batch's
+		// memory, reused batch after batch, rather than allocated.
+		e.WithValues(func(v *sdk.Values) { parsed, err = codecs.ParseJSON(s, v) })
 	} else {
 		err = fmt.Errorf("%s holds a %s, not JSON text", f.source, sdk.TypeName(v))
 	}
@@ -124,12 +125,44 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 		}
 		return sdk.Matched
 	}
-	m, ok := parsed.(map[string]any)
-	if !ok {
-		f.warnf(e, "Parsed JSON object/hash requires a target configuration option", s, nil)
-		return f.fail(e)
+	// An object is merged by mergeObject; this is anything else.
+	f.warnf(e, "Parsed JSON object/hash requires a target configuration option", s, nil)
+	return f.fail(e)
+}
+
+// scratch is one event's members, and the references of the last
+// event's keys by position: lines of one source write their keys in the
+// same order, so comparing a key with the one before it at its place
+// finds most references without hashing the key. Pooled; the members'
+// strings belong to the event's batch and are cleared with it.
+type scratch struct {
+	members []codecs.Member
+	refs    []sdk.FieldRef
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// mergeObject parses s when it holds an object and merges it at the
+// root; done is false when s is not an object or not JSON, for Filter
+// to say which.
+func (f *filter) mergeObject(e *sdk.Event, s string) (r sdk.Result, done bool) {
+	sc := scratches.Get().(*scratch)
+	defer func() {
+		if cap(sc.members) <= 1024 {
+			clear(sc.members)
+			sc.members = sc.members[:0]
+			scratches.Put(sc)
+		}
+	}()
+	var obj bool
+	var err error
+	// Parsed values and objects are made in the event's batch's memory,
+	// reused batch after batch, rather than allocated.
+	e.WithValues(func(v *sdk.Values) { sc.members, obj, err = codecs.ParseJSONObject(s, v, sc.members[:0]) })
+	if !obj || err != nil {
+		return 0, false
 	}
-	return f.merge(e, m, s)
+	return f.merge(e, sc, s), true
 }
 
 // merge sets an object's keys at the root as Logstash does: @timestamp
@@ -137,14 +170,17 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 // one, now, with the value kept in _@timestamp and the event tagged
 // _timestampparsefailure); @metadata replaces the event's metadata; a
 // key written as a field reference ("[a][b]") is set where it refers.
-func (f *filter) merge(e *sdk.Event, m map[string]any, raw string) sdk.Result {
-	ts, hasTS := m[sdk.FieldTimestamp]
-	if hasTS {
-		delete(m, sdk.FieldTimestamp)
-	}
+// Keys are set in the order written; of a key written twice, the last.
+func (f *filter) merge(e *sdk.Event, sc *scratch, raw string) sdk.Result {
+	var ts any
+	hasTS := false
 	var failure error
-	for k, v := range m {
-		if err := f.set(e, k, v); err != nil && failure == nil {
+	for i, m := range sc.members {
+		if m.Key == sdk.FieldTimestamp {
+			ts, hasTS = m.Value, true
+			continue
+		}
+		if err := f.set(e, sc, i, m.Key, m.Value); err != nil && failure == nil {
 			failure = err
 		}
 	}
@@ -165,11 +201,20 @@ func (f *filter) merge(e *sdk.Event, m map[string]any, raw string) sdk.Result {
 	return sdk.Matched
 }
 
-func (f *filter) set(e *sdk.Event, k string, v any) error {
+func (f *filter) set(e *sdk.Event, sc *scratch, i int, k string, v any) error {
 	if k == "" {
 		return fmt.Errorf("an empty key cannot be a field")
 	}
+	if i < len(sc.refs) && sc.refs[i].String() == k {
+		return sc.refs[i].Set(e, v)
+	}
 	ref, err := f.ref(k)
+	if err == nil && i < 64 {
+		for len(sc.refs) <= i { // places of @timestamp stay empty
+			sc.refs = append(sc.refs, sdk.FieldRef{})
+		}
+		sc.refs[i] = ref
+	}
 	if err != nil {
 		// Not a field reference ("un[sup]]ported"): a plain name, as
 		// Logstash 8.3+ keeps it. Rare, so the slower way in.

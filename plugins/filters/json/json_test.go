@@ -215,3 +215,27 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("after the interval: %d suppressed, %v; want 2, true", n, ok)
 	}
 }
+
+// TestKeysMoveBetweenLines: keys are set in the order written (the last
+// of a key written twice wins) and their references remembered by place;
+// lines whose keys change places still get their own.
+func TestKeysMoveBetweenLines(t *testing.T) {
+	lines := []string{`{"a":1,"b":"x"}`, `{"b":"y","a":2}`, `{"[n][m]":3,"a":4,"a":5}`, `{"a":6,"[n][m]":7,"@timestamp":"2026-12-04T10:00:00Z"}`}
+	events := make([]*sdk.Event, len(lines))
+	for i, l := range lines {
+		events[i] = sdk.NewEvent(l)
+	}
+	out := sdktest.RunFilters(t, context.Background(), []sdktest.FilterSpec{{Name: "json", Settings: map[string]any{"source": "message"}}}, events)
+	want := []map[string]any{{"a": int64(1), "b": "x"}, {"a": int64(2), "b": "y"},
+		{"a": int64(5), "n": map[string]any{"m": int64(3)}}, {"a": int64(6), "n": map[string]any{"m": int64(7)}}}
+	for i, e := range out {
+		for k, v := range want[i] {
+			if got, _ := e.Get(k); !reflect.DeepEqual(got, v) {
+				t.Errorf("line %d: %s = %#v, want %#v", i, k, got, v)
+			}
+		}
+	}
+	if ts, _ := out[3].Timestamp(); ts.Format(time.RFC3339) != "2026-12-04T10:00:00Z" {
+		t.Errorf("@timestamp = %v", ts)
+	}
+}

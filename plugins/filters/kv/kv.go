@@ -8,6 +8,7 @@ package kv
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -31,6 +32,8 @@ func init() {
 		Field(sdk.String("target").Doc("Put the pairs in a map at this field instead of at the root (the field is replaced).")).
 		Field(sdk.String("field_split").Default(" ").Doc("Characters that separate pairs: each one is a separator (`\"&?\"` splits on & and on ?).")).
 		Field(sdk.String("value_split").Default("=").Doc("Characters that separate a key from its value; each one is a separator.")).
+		Field(sdk.String("field_split_pattern").Doc("A regular expression (RE2) that separates pairs, in place of field_split: for separators of several characters (`\"\\\\+\\\\+\"` splits on ++).")).
+		Field(sdk.String("value_split_pattern").Doc("A regular expression (RE2) that separates a key from its value, in place of value_split (`\"::\"`, `\":+\"`).")).
 		Field(sdk.String("whitespace").Default("lenient").OneOf("lenient", "strict").Doc("lenient allows spaces around the value separator (`a = 1`); strict does not.")).
 		Field(sdk.StringList("include_keys").Doc("Only these keys (compared after trim_key, before prefix).")).
 		Field(sdk.StringList("exclude_keys").Doc("Never these keys (compared after trim_key, before prefix).")).
@@ -78,6 +81,11 @@ type filter struct {
 	tagOnLimit   string
 	tagOnFailure []string
 
+	// fieldRe and valueRe are set when a split pattern is: then they,
+	// not the character sets, split (parsePattern). valueRe has the
+	// spaces of lenient whitespace around it.
+	fieldRe, valueRe *regexp.Regexp
+
 	// refs caches the field references of keys seen: the same keys come
 	// line after line, and parsing one each time was a third of the
 	// filter's time. Bounded by maxRefs; keys are copied in (an event's
@@ -110,20 +118,11 @@ func (f *filter) ref(key string) (sdk.FieldRef, error) {
 }
 
 // pair is a key and its value: str, or val when it is not one string (a
-// list of duplicates, a recursive map).
+// list of duplicates, a recursive map) or once str is boxed for the event.
 type pair struct {
 	key string
 	str string
 	val any
-}
-
-// value is the pair's value for the event; a string is boxed among the
-// event's batch values (sdk.Event.StringValue) rather than on its own.
-func (p *pair) value(e *sdk.Event) any {
-	if p.val != nil {
-		return p.val
-	}
-	return e.StringValue(p.str)
 }
 
 // any is the pair's value outside an event (in a list or a map).
@@ -218,6 +217,10 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 	if c.String("value_split") == "" {
 		ds.Errorf([]string{"value_split"}, "value_split cannot be empty")
 	}
+	if c.Has("field_split_pattern") || c.Has("value_split_pattern") {
+		f.fieldRe = splitPattern(c, "field_split", false, &ds)
+		f.valueRe = splitPattern(c, "value_split", f.lenient, &ds)
+	}
 	for _, name := range []string{"max_keys", "max_key_length", "max_value_length"} {
 		if c.Int(name) < 1 {
 			ds.Errorf([]string{name}, "%s must be at least 1, got %d", name, c.Int(name))
@@ -241,6 +244,32 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 	return f, ds
 }
 
+// splitPattern compiles name's pattern setting, or else its character
+// set as the class Logstash makes of it.
+func splitPattern(c *sdk.Config, name string, lenient bool, ds *sdk.Diagnostics) *regexp.Regexp {
+	setting, src := name+"_pattern", c.String(name+"_pattern")
+	if !c.Has(setting) {
+		setting, src = name, "["+c.String(name)+"]"
+	} else if src == "" {
+		ds.Errorf([]string{setting}, "%s cannot be empty", setting)
+		return nil
+	}
+	if lenient {
+		src = " *(?:" + src + ") *"
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		ds.Errorf([]string{setting}, "%s: %v (RE2 syntax: no lookaround or backreferences)", setting, err)
+		return nil
+	}
+	if re.MatchString("") {
+		// It would split everywhere; a scan would make no headway.
+		ds.Errorf([]string{setting}, "%s %q matches empty text", setting, c.String(setting))
+		return nil
+	}
+	return re
+}
+
 func keySet(keys []string) map[string]bool {
 	if len(keys) == 0 {
 		return nil
@@ -260,6 +289,12 @@ type result struct {
 	pairs   []pair
 	values  int // values kept, duplicates' included: bounded by max_keys
 	limited bool
+	// refs are the field references of the last event's pairs, by
+	// position: lines of one source repeat their keys in the same order,
+	// so comparing a key with the one before it at its place finds most
+	// references without hashing the key (f.ref's cache was a quarter of
+	// the filter's time). Kept across events; the keys are the refs' own.
+	refs []sdk.FieldRef
 }
 
 // results are reused from event to event: the pairs of one event are
@@ -275,6 +310,23 @@ func (r *result) release() {
 	clear(r.pairs)
 	r.pairs, r.values, r.limited = r.pairs[:0], 0, false
 	results.Put(r)
+}
+
+// ref is the field reference of pair i's key.
+func (r *result) ref(f *filter, i int) (sdk.FieldRef, error) {
+	key := r.pairs[i].key
+	if i < len(r.refs) && r.refs[i].String() == key {
+		return r.refs[i], nil
+	}
+	ref, err := f.ref(key)
+	if err == nil && i <= len(r.refs) && i < 64 {
+		if i == len(r.refs) {
+			r.refs = append(r.refs, ref)
+		} else {
+			r.refs[i] = ref
+		}
+	}
+	return ref, err
 }
 
 func (r *result) find(k string) int {
@@ -317,17 +369,29 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 	if len(r.pairs) == 0 {
 		return sdk.Failed
 	}
+	// The values, and the target's map, are made in the event's batch's
+	// memory, under one lock for them all.
+	var m map[string]any
+	e.WithValues(func(v *sdk.Values) {
+		for i := range r.pairs {
+			if r.pairs[i].val == nil {
+				r.pairs[i].val = v.String(r.pairs[i].str)
+			}
+		}
+		if f.target != nil {
+			m = v.Map()
+			for i := range r.pairs {
+				m[r.pairs[i].key] = r.pairs[i].val
+			}
+		}
+	})
 	failed := false
 	if f.target != nil {
-		m := make(map[string]any, len(r.pairs))
-		for i := range r.pairs {
-			m[r.pairs[i].key] = r.pairs[i].value(e)
-		}
 		failed = f.target.Set(e, m) != nil
 	} else {
 		for i := range r.pairs {
-			ref, err := f.ref(r.pairs[i].key)
-			if err != nil || ref.Set(e, r.pairs[i].value(e)) != nil {
+			ref, err := r.ref(f, i)
+			if err != nil || ref.Set(e, r.pairs[i].val) != nil {
 				failed = true
 			}
 		}
@@ -349,6 +413,10 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 // text that was not a key. Each byte is looked at a bounded number of
 // times.
 func (f *filter) parse(s, prefix string, r *result, depth int) {
+	if f.fieldRe != nil {
+		f.parsePattern(s, prefix, r, depth)
+		return
+	}
 	i := 0
 	for i < len(s) {
 		// the key
@@ -404,38 +472,14 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 // where the scan goes on. Alternatives are tried in Logstash's order:
 // "...", '...', (...), [...], <...>, then up to the next field separator.
 func (f *filter) value(s string, i int) (val string, next int, ok bool) {
-	end := func(k int) bool { return k == len(s) || f.fieldSplit.has(s[k]) }
 	after := func(k int) int {
 		if k < len(s) {
 			return k + 1
 		}
 		return k
 	}
-	if i < len(s) {
-		open := s[i]
-		var closeCh byte
-		switch open {
-		case '"', '\'':
-			closeCh = open
-		case '(':
-			closeCh = ')'
-		case '[':
-			closeCh = ']'
-		case '<':
-			closeCh = '>'
-		}
-		if closeCh != 0 && (closeCh == open || f.brackets) {
-			k := i + 1
-			for k < len(s) && s[k] != closeCh {
-				if s[k] == '\\' && k+1 < len(s) {
-					k++ // a backslash escapes the next character, a quote too
-				}
-				k++
-			}
-			if k < len(s) && end(k+1) {
-				return s[i+1 : k], after(k + 1), true
-			}
-		}
+	if q, k, ok := quoted(s, i, f.brackets); ok && (k == len(s) || f.fieldSplit.has(s[k])) {
+		return q, after(k), true
 	}
 	k := i
 	for k < len(s) && !f.fieldSplit.has(s[k]) {
@@ -448,6 +492,40 @@ func (f *filter) value(s string, i int) (val string, next int, ok bool) {
 		k = len(s)
 	}
 	return s[i:k], after(k), true
+}
+
+// quoted reads a quoted value at s[i:] ("...", '...', and with brackets
+// (...), [...], <...>): its content and where its closing character ends.
+func quoted(s string, i int, brackets bool) (content string, end int, ok bool) {
+	if i >= len(s) {
+		return "", 0, false
+	}
+	open := s[i]
+	var closeCh byte
+	switch open {
+	case '"', '\'':
+		closeCh = open
+	case '(':
+		closeCh = ')'
+	case '[':
+		closeCh = ']'
+	case '<':
+		closeCh = '>'
+	}
+	if closeCh == 0 || closeCh != open && !brackets {
+		return "", 0, false
+	}
+	k := i + 1
+	for k < len(s) && s[k] != closeCh {
+		if s[k] == '\\' && k+1 < len(s) {
+			k++ // a backslash escapes the next character, a quote too
+		}
+		k++
+	}
+	if k >= len(s) {
+		return "", 0, false
+	}
+	return s[i+1 : k], k + 1, true
 }
 
 // add applies the key and value rules to one pair and the bounds.
@@ -487,7 +565,7 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 	}
 	r.values++
 	p := pair{key: key, str: val}
-	if f.recursive && depth+1 < maxDepth && strings.ContainsFunc(val, func(c rune) bool { return c < 256 && f.valueSplit.has(byte(c)) }) {
+	if f.recursive && depth+1 < maxDepth && f.splitsValue(val) {
 		inner := result{}
 		f.parse(val, "", &inner, depth+1)
 		if inner.limited {
@@ -511,6 +589,14 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 		return
 	}
 	r.pairs = append(r.pairs, p)
+}
+
+// splitsValue reports whether s holds a value separator.
+func (f *filter) splitsValue(s string) bool {
+	if f.valueRe != nil {
+		return f.valueRe.MatchString(s)
+	}
+	return strings.ContainsFunc(s, func(c rune) bool { return c < 256 && f.valueSplit.has(byte(c)) })
 }
 
 func trim(s string, cs *charSet) string {

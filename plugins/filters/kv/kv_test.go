@@ -2,9 +2,11 @@ package kv
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
@@ -85,21 +87,25 @@ func TestSettings(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := run(t, tc.settings, tc.in)
-			fields := e.Fields()
-			for k, v := range tc.want {
-				if got := fields[k]; !reflect.DeepEqual(got, v) {
-					t.Errorf("%s = %#v, want %#v", k, got, v)
-				}
-			}
-			for _, k := range tc.absent {
-				if v, ok := fields[k]; ok {
-					t.Errorf("%s = %#v, want no such field", k, v)
-				}
-			}
+			checkFields(t, e.Fields(), tc.want, tc.absent)
 			if got := e.Tags(); !reflect.DeepEqual(got, tc.tags) {
 				t.Errorf("tags = %q, want %q", got, tc.tags)
 			}
 		})
+	}
+}
+
+func checkFields(t *testing.T, fields, want map[string]any, absent []string) {
+	t.Helper()
+	for k, v := range want {
+		if got := fields[k]; !reflect.DeepEqual(got, v) {
+			t.Errorf("%s = %#v, want %#v", k, got, v)
+		}
+	}
+	for _, k := range absent {
+		if v, ok := fields[k]; ok {
+			t.Errorf("%s = %#v, want no such field", k, v)
+		}
 	}
 }
 
@@ -134,10 +140,150 @@ func TestValidate(t *testing.T) {
 		{map[string]any{"source": "a]"}, "source"},
 		{map[string]any{"max_keys": 0}, "max_keys"},
 		{map[string]any{"prefix": "%{[a}"}, "prefix"},
+		// As in Logstash, an empty pattern is refused; so are patterns
+		// RE2 cannot compile (Logstash's own example with a lookahead)
+		// and patterns that match empty text.
+		{map[string]any{"value_split_pattern": ""}, "value_split_pattern"},
+		{map[string]any{"field_split_pattern": ""}, "field_split_pattern"},
+		{map[string]any{"field_split_pattern": `;\s*(?=key.+?:)|;$`, "value_split_pattern": `:\s+`}, "field_split_pattern"},
+		{map[string]any{"value_split_pattern": "=*"}, "value_split_pattern"},
+		{map[string]any{"field_split_pattern": "(", "field_split": " "}, "field_split_pattern"},
 	} {
 		ds := sdktest.Validate(comp, tc.settings)
 		if len(ds) != 1 || strings.Join(ds[0].Path, ".") != tc.path {
 			t.Errorf("%v: %v, want one diagnostic at %s", tc.settings, ds, tc.path)
 		}
 	}
+}
+
+// TestSplitPatterns: Logstash's kv spec cases for field_split_pattern and
+// value_split_pattern.
+func TestSplitPatterns(t *testing.T) {
+	all := map[string]any{"hello": "world", "foo": "bar", "baz": "fizz", "doublequoted": "hello world", "singlequoted": "hello world",
+		"bracketsone": "hello world", "bracketstwo": "hello world", "bracketsthree": "hello world"}
+	cases := []struct {
+		name     string
+		settings map[string]any
+		message  string
+		want     map[string]any
+		absent   []string
+	}{
+		{"value split multi", map[string]any{"field_split": " ", "value_split_pattern": "::"},
+			`hello::world foo::bar baz::fizz doublequoted::"hello world" singlequoted::'hello world' bracketsone::(hello world) bracketstwo::[hello world] bracketsthree::<hello world>`,
+			all, nil},
+		{"field and value split multi", map[string]any{"field_split_pattern": "__", "value_split_pattern": "::"},
+			`hello::world__foo::bar__baz::fizz__doublequoted::"hello world"__singlequoted::'hello world'__bracketsone::(hello world)__bracketstwo::[hello world]__bracketsthree::<hello world>`,
+			all, nil},
+		{"field and value split multi with regex", map[string]any{"field_split_pattern": "_+", "value_split_pattern": ":+"},
+			`hello:world_foo::bar__baz:::fizz___doublequoted:::"hello world"____singlequoted:::::'hello world'____bracketsone:::(hello world)__bracketstwo:[hello world]_bracketsthree::::::<hello world>`,
+			all, nil},
+		{"field and value split multi using single char", map[string]any{"field_split_pattern": " ", "value_split_pattern": ":"},
+			`hello:world foo:bar baz:fizz doublequoted:"hello world" singlequoted:'hello world' bracketsone:(hello world) bracketstwo:[hello world] bracketsthree:<hello world>`,
+			all, nil},
+		{"field and value split multi using escaping", map[string]any{"field_split_pattern": `\?\?`, "value_split_pattern": `\+\+`},
+			`hello++world??foo++bar??baz++fizz??doublequoted++"hello world"??singlequoted++'hello world'??bracketsone++(hello world)??bracketstwo++[hello world]??bracketsthree++<hello world>`,
+			all, nil},
+		{"multi-char field split pattern with value that begins quoted and contains more unquoted", map[string]any{"field_split_pattern": "!!!!!"},
+			`foo=bar!!!!!baz="quoted stuff" and more unquoted!!!!!msg="fully-quoted with a part! of the separator"!!!!!blip="this!!!!!is it"!!!!!empty=""!!!!!non-empty="foo"`,
+			map[string]any{"foo": "bar", "baz": `"quoted stuff" and more unquoted`, "msg": "fully-quoted with a part! of the separator",
+				"blip": "this!!!!!is it", "non-empty": "foo"}, []string{"empty"}},
+		{"empty values with pattern splitters", map[string]any{"field_split_pattern": `\|`, "value_split_pattern": "="},
+			"a=1|b=|c=3", map[string]any{"a": "1", "c": "3"}, []string{"b"}},
+		{"lenient whitespace around a value split pattern", map[string]any{"value_split_pattern": "=>"},
+			"a => 1 b=>2 c=3", map[string]any{"a": "1", "b": "2"}, []string{"c"}},
+		{"recursive with patterns", map[string]any{"field_split_pattern": ", ", "value_split_pattern": ":", "recursive": true},
+			"a:(b:1, c:2), d:3", map[string]any{"a": map[string]any{"b": "1", "c": "2"}, "d": "3"}, nil},
+		{"text that is not a pair is passed over", map[string]any{"field_split_pattern": `\+\+`},
+			"junk++a=1++b++c=2 x", map[string]any{"a": "1", "c": "2 x"}, []string{"junk", "b", "+a", "+c"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := run(t, tc.settings, map[string]any{"message": tc.message})
+			checkFields(t, e.Fields(), tc.want, tc.absent)
+		})
+	}
+
+	// Logstash's "field_split_pattern with literal backslashes": HTTP
+	// headers whose line ends are the four characters \r\n.
+	headers := `Host: foo.com\r\nUser-Agent: Qwerty/1.2.3 (www.qwerty.org)\r\nContent-Type: text/xml; charset=utf-8\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\nContent-Length: 123\r\nX-UUID: 0:15713435944943992\r\n\r\n`
+	e := run(t, map[string]any{"source": "headers", "field_split_pattern": `\\r\\n`, "value_split_pattern": ": ", "whitespace": "strict", "target": "headerskv"},
+		map[string]any{"headers": headers})
+	want := map[string]any{"Host": "foo.com", "User-Agent": "Qwerty/1.2.3 (www.qwerty.org)", "Content-Type": "text/xml; charset=utf-8",
+		"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "Content-Length": "123", "X-UUID": "0:15713435944943992"}
+	if got := e.Fields()["headerskv"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("headerskv = %#v,\nwant %#v", got, want)
+	}
+}
+
+// TestSplitPatternsHostile: patterns Logstash's spec uses to make its
+// regexp backtrack for ever (`(?:=+=+)+:` against a run of =) and a
+// megabyte of pairs split by a pattern finish, within the bounds.
+func TestSplitPatternsHostile(t *testing.T) {
+	start := time.Now()
+	e := run(t, map[string]any{"value_split_pattern": "(?:=+=+)+:"}, map[string]any{"message": "foo" + strings.Repeat("=", 1<<20) + " a==:1"})
+	if v := e.Fields()["a"]; v != "1" {
+		t.Errorf("a = %#v, want 1", v)
+	}
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, "k%d::v++", i)
+	}
+	e = run(t, map[string]any{"field_split_pattern": `\+\+`, "value_split_pattern": "::", "target": "kv"}, map[string]any{"message": b.String()})
+	if m, _ := e.Fields()["kv"].(map[string]any); len(m) != defaultMaxKeys || !e.HasTag("_kv_filter_limit") {
+		t.Errorf("%d keys, tags %q", len(m), e.Tags())
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("two megabytes took %v", d)
+	}
+}
+
+// TestKeysMoveBetweenLines: references are remembered by a pair's place
+// in the line; lines whose keys change places still get their own.
+func TestKeysMoveBetweenLines(t *testing.T) {
+	lines := []string{"a=1 b=2", "b=3 a=4", "[x][y]=5 a=6 b=7", "a=8 [x][y]=9"}
+	events := make([]*sdk.Event, len(lines))
+	for i, l := range lines {
+		events[i] = sdk.NewEvent(l)
+	}
+	out := sdktest.RunFilters(t, context.Background(), []sdktest.FilterSpec{{Name: "kv"}}, events)
+	want := []map[string]any{
+		{"a": "1", "b": "2"}, {"a": "4", "b": "3"},
+		{"a": "6", "b": "7", "x": map[string]any{"y": "5"}}, {"a": "8", "x": map[string]any{"y": "9"}},
+	}
+	for i, e := range out {
+		checkFields(t, e.Fields(), want[i], nil)
+	}
+}
+
+// FuzzSplitPatterns: any text, with patterns that overlap the quotes,
+// escapes and each other, is read to its end without a panic, and every
+// value is a piece of the text.
+func FuzzSplitPatterns(f *testing.F) {
+	for _, s := range []string{`a=1++b="x++y"++c`, `\++a=\=1`, `==a==b=`, `"a"=(b c)+<d>`, `a=\`, `++++`, "a= b\n=c"} {
+		f.Add(s)
+	}
+	comp := sdktest.Lookup(f, sdk.KindFilter, "kv")
+	var filters []sdk.Filter
+	for _, settings := range []map[string]any{
+		{"field_split_pattern": `\+\+`},
+		{"field_split_pattern": `\+|"`, "value_split_pattern": "=+"},
+		{"value_split_pattern": `\\|=`, "whitespace": "strict", "recursive": true},
+	} {
+		flt, err := comp.NewFilter(context.Background(), sdktest.Config(f, comp, settings), sdktest.Env(f, "kv"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		filters = append(filters, flt)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, flt := range filters {
+			e := sdk.NewEvent(s)
+			flt.Filter(context.Background(), e, nil)
+			for k, v := range e.Fields() {
+				if str, ok := v.(string); ok && k != "message" && k != "@version" && !strings.Contains(s, str) {
+					t.Errorf("%q: %s = %q is not in the text", s, k, str)
+				}
+			}
+		}
+	})
 }

@@ -68,6 +68,9 @@ func BenchmarkFilter(b *testing.B) {
 			sdktest.MeasureCPU(b, func(i int) {
 				j := i % 1000
 				if j == 0 {
+					if i > 0 {
+						dec.Release() // as a plugin process does after a Transient chain
+					}
 					events, _ = dec.Decode(data)
 				}
 				if bc.filter {
