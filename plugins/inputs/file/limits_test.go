@@ -55,8 +55,10 @@ func TestSincedbCleanAfter(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.log")
 	writeFile(t, path, "x\n")
-	h := start(t, fast(map[string]any{"path": []any{filepath.Join(dir, "*.log")}, "start_position": "beginning", "sincedb_clean_after": "200ms"}), t.TempDir(), false)
+	const cleanAfter = time.Second
+	h := start(t, fast(map[string]any{"path": []any{filepath.Join(dir, "*.log")}, "start_position": "beginning", "sincedb_clean_after": cleanAfter.String()}), t.TempDir(), false)
 	h.waitFor(1, 5*time.Second)
+	read := time.Now()
 	// Renamed out of the glob: not deleted, so its position is kept at
 	// first, then forgotten.
 	os.Rename(path, filepath.Join(dir, "a.old"))
@@ -65,8 +67,10 @@ func TestSincedbCleanAfter(t *testing.T) {
 		defer h.in.mu.Unlock()
 		return len(h.in.db)
 	}
-	time.Sleep(150 * time.Millisecond)
-	if n := entries(); n != 1 {
+	time.Sleep(150 * time.Millisecond) // a few discoveries see it gone
+	// A loaded box may sleep past the clean-after age; only a check made
+	// before it says anything.
+	if n := entries(); n != 1 && time.Since(read) < cleanAfter*3/4 {
 		t.Fatalf("%d positions right after the rename, want 1", n)
 	}
 	deadline := time.Now().Add(5 * time.Second)

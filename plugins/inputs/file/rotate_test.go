@@ -123,14 +123,18 @@ func TestRenameRotation(t *testing.T) {
 	w := newWriter(t, path)
 	h := start(t, fast(map[string]any{"path": []any{path}}), t.TempDir(), false)
 	time.Sleep(40 * time.Millisecond)
-	// Each rotation comes after a few discoveries: a file renamed away
-	// before any discovery saw it under the glob is never seen at all.
 	const rotations, perStep = 5, 200
 	for r := 0; r < rotations; r++ {
 		for i := 0; i < 10; i++ {
 			w.write(perStep / 10)
 			time.Sleep(10 * time.Millisecond)
 		}
+		// The input has seen the file under its name before it is renamed
+		// away: one renamed before any discovery saw it under the glob is
+		// never seen at all (tail mode follows files it knows). Waiting
+		// for its lines keeps a loaded box from timing that out; the lines
+		// written after the rename still race the reader.
+		h.waitFor(w.lines(), 10*time.Second)
 		// Renamed, but the program writes a few more lines to the old
 		// file before it reopens (as with a delayed SIGHUP).
 		w.mu.Lock()
@@ -149,6 +153,13 @@ func TestRenameRotation(t *testing.T) {
 	}
 	// Within each file, lines come in order.
 	checkOrderedRuns(t, msgs)
+}
+
+// lines is how many lines were written so far.
+func (w *writer) lines() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.next
 }
 
 func (w *writer) renameRotateDone() {
