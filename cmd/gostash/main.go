@@ -81,6 +81,10 @@ type options struct {
 	noLock      bool
 	// drainTimeout bounds a stop's drain (0: the pipeline's default).
 	drainTimeout time.Duration
+	// reload (-r) checks the configuration files every reloadInterval
+	// and replaces the pipeline when they changed and are good.
+	reload         bool
+	reloadInterval time.Duration
 }
 
 type stringList []string
@@ -111,6 +115,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logFormat, "log.format", "plain", "log format: plain or json")
 	fs.StringVar(&o.dataDir, "path.data", "data", "directory for state: file positions, dead letters")
 	fs.DurationVar(&o.drainTimeout, "pipeline.drain_timeout", 30*time.Second, "how long a stop waits for in-flight events before it cancels them (they are read again on the next start) and exits with status 3")
+	fs.BoolVar(&o.reload, "r", false, "reload the pipeline when its files change: a bad change is reported and the running pipeline keeps running")
+	fs.BoolVar(&o.reload, "config.reload.automatic", false, "same as -r")
+	fs.DurationVar(&o.reloadInterval, "config.reload.interval", 3*time.Second, "how often -r checks the configuration files for changes")
 	var pluginPath stringList
 	fs.Var(&pluginPath, "path.plugins", "directory searched for third-party plugins (repeatable)")
 	fs.StringVar(&o.lockFile, "plugin.lock", "gostash.lock", "lock file of `gostash plugin lock`: when it exists, only the plugin binaries it names start, and only with their sha256")
@@ -119,6 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
   gostash -f PIPELINE [flags]       run a pipeline
   gostash -t -f PIPELINE            check a pipeline's configuration
   gostash -e 'HCL' [flags]          run a pipeline given inline
+  gostash -r -f PIPELINE [flags]    run a pipeline, reloading it when its files change
   gostash plugin list               list built-in and discovered plugins
   gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
   gostash plugin new KIND NAME DIR  write a Go module for a new filter, input or output plugin
@@ -148,7 +156,22 @@ Flags:
 	if o.drainTimeout <= 0 {
 		return nil, fmt.Errorf("--pipeline.drain_timeout %v: give a positive duration, such as 30s", o.drainTimeout)
 	}
+	if err := checkReloadFlags(o); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// checkReloadFlags refuses -r with -e, as Logstash does: a configuration
+// given on the command line cannot change.
+func checkReloadFlags(o *options) error {
+	if o.reload && o.inline != "" {
+		return fmt.Errorf("-r (--config.reload.automatic) cannot be used with -e (--config.string): a configuration given on the command line cannot change; put it in a file and give it with -f")
+	}
+	if o.reloadInterval <= 0 {
+		return fmt.Errorf("--config.reload.interval %v: give a positive duration, such as 3s", o.reloadInterval)
+	}
+	return nil
 }
 
 // checkFlags rejects values that would otherwise be ignored or fail late:
@@ -182,7 +205,7 @@ func checkFlags(fs *flag.FlagSet, o *options, delayMS int) error {
 	return nil
 }
 
-// signalContext is cancelled on the first SIGINT/SIGTERM/SIGHUP
+// signalContext is cancelled on the first SIGINT/SIGTERM
 // (graceful stop); the second one exits at once.
 func signalContext(log interface{ Warn(string, ...any) }) (context.Context, context.CancelFunc) {
 	return notifyTwice(log)
