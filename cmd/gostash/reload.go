@@ -46,8 +46,9 @@ type runner struct {
 	watching bool // standard output is watched for its reader going away
 }
 
-// serve runs l until a stop signal or the end of its inputs, replacing it
-// when its files change (-r) or on SIGHUP. It returns the exit status.
+// serve runs l until a stop signal, replacing it when its files change
+// (-r) or on SIGHUP. When every input has ended the run ends too, unless
+// -r waits for a change, as Logstash does. It returns the exit status.
 func (r *runner) serve(ctx context.Context, l *loaded, hup <-chan os.Signal) int {
 	g, err := r.start(ctx, l)
 	if err != nil {
@@ -61,11 +62,29 @@ func (r *runner) serve(ctx context.Context, l *loaded, hup <-chan os.Signal) int
 		tick = t.C
 		r.log.Info("watching the configuration files for changes", "interval", r.o.reloadInterval)
 	}
+	var last error // the last pipeline's result, for the exit status
 	for {
+		// g is nil once every input has ended (-r only): nothing runs
+		// until a reload, and a stop signal ends the run.
+		var done <-chan error
+		var stopped <-chan struct{}
+		if g != nil {
+			done = g.done
+		} else {
+			stopped = ctx.Done()
+		}
 		var next *loaded
 		select {
-		case err := <-g.done:
-			return statusOf(r.end(g, err))
+		case err := <-done:
+			last = r.end(g, err)
+			if !r.o.reload || ctx.Err() != nil {
+				return statusOf(last)
+			}
+			r.log.Info("every input has ended: waiting for the configuration files to change (-r)")
+			g = nil
+			continue
+		case <-stopped:
+			return statusOf(last)
 		case <-tick:
 			next = r.check(ctx, false)
 		case <-hup:
@@ -74,20 +93,24 @@ func (r *runner) serve(ctx context.Context, l *loaded, hup <-chan os.Signal) int
 		if next == nil {
 			continue
 		}
-		r.log.Info("reloading: the running pipeline drains, then the new one starts from where it stopped")
-		g.drain()
-		// A pipeline that opened ends with nil or ErrNotDrained: what did
-		// not drain is not acked, and the next pipeline reads it again.
-		drained := r.end(g, <-g.done)
-		if ctx.Err() != nil {
-			return statusOf(drained) // a stop signal came during the drain
+		var prev *loaded // what to go back to if next cannot start
+		if g != nil {
+			r.log.Info("reloading: the running pipeline drains, then the new one starts from where it stopped")
+			g.drain()
+			// A pipeline that opened ends with nil or ErrNotDrained: what
+			// did not drain is not acked, and the next one reads it again.
+			last = r.end(g, <-g.done)
+			if ctx.Err() != nil {
+				return statusOf(last) // a stop signal came during the drain
+			}
+			prev = g.l
 		}
-		prev := g.l
-		if g, err = r.start(ctx, next); err == nil {
+		if g, err = r.start(ctx, next); err == nil || ctx.Err() != nil {
+			continue // a stop during the start: the next turn ends the run
+		}
+		if prev == nil {
+			r.log.Error("the new configuration cannot start: waiting for the next change", "error", err)
 			continue
-		}
-		if ctx.Err() != nil {
-			return statusOf(drained)
 		}
 		r.log.Error("the new configuration cannot start: starting the previous one again", "error", err)
 		if g, err = r.start(ctx, prev); err != nil {

@@ -285,3 +285,42 @@ func TestReloadThatCannotOpenRestartsThePreviousPipeline(t *testing.T) {
 		}
 	}
 }
+
+// With -r, a pipeline whose inputs have all ended leaves gostash waiting
+// for a change, as Logstash does; the changed pipeline then runs, and a
+// stop signal ends the run.
+func TestReloadAfterTheInputsEnded(t *testing.T) {
+	const gen = `
+input "generator" "g" {
+  lines = ["%s"]
+  count = %d
+}
+output "stdout" "out" { codec = "json_lines" }
+`
+	cfg := filepath.Join(t.TempDir(), "p.hcl")
+	replaceFile(t, cfg, fmt.Sprintf(gen, "one", 3))
+	cmd := exec.Command(gostashBin, "-r", "--config.reload.interval", "50ms", "-f", cfg)
+	cmd.Dir = t.TempDir()
+	var out, errb lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	waitLog(t, &errb, "every input has ended", 1, 20*time.Second)
+	replaceFile(t, cfg, fmt.Sprintf(gen, "two", 2))
+	waitLog(t, &errb, "every input has ended", 2, 20*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, cmd, 10*time.Second, &errb); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, errb.String())
+	}
+	got := map[string]int{}
+	for _, e := range jsonEvents(t, out.String()) {
+		got[fmt.Sprint(e["message"])]++
+	}
+	if got["one"] != 3 || got["two"] != 2 || len(got) != 2 {
+		t.Fatalf("messages %v, want one×3 and two×2\n%s", got, errb.String())
+	}
+}
