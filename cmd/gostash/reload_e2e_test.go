@@ -415,3 +415,52 @@ output "file" "out" {
 	}
 	t.Logf("%d records over three versions: %d, %d, %d", produced, shippedLines(outs[0]), shippedLines(outs[1]), shippedLines(outs[2]))
 }
+
+// A reload keeps the stop contract: when the old pipeline cannot drain
+// (its output process is stopped), the drain ends at
+// --pipeline.drain_timeout, what it held is not acked, and the new
+// pipeline reads it again: every line arrives, at least once.
+func TestReloadWithAStuckOutputEndsTheDrainAndLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	in, data, cfg := filepath.Join(dir, "in.log"), filepath.Join(dir, "data"), filepath.Join(dir, "p.hcl")
+	outs := []string{filepath.Join(dir, "out1.log"), filepath.Join(dir, "out2.log")}
+	numberedLines(t, in, 0, 2000)
+	replaceFile(t, cfg, fmt.Sprintf(reloadPipeline, in, "", outs[0]))
+	cmd := exec.Command(gostashBin, "-r", "--config.reload.interval", "100ms", "--pipeline.drain_timeout", "1s", "-f", cfg, "--path.data", data)
+	cmd.Dir = dir
+	var errb lockedBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	waitLog(t, &errb, "pipeline started", 1, 20*time.Second)
+	stopped(t, cmd.Process.Pid, "builtin-outputs")
+	numberedLines(t, in, 2000, 4000) // read, but held behind the stopped output
+
+	replaceFile(t, cfg, fmt.Sprintf(reloadPipeline, in, "", outs[1]))
+	waitLog(t, &errb, "pipeline started", 2, 30*time.Second)
+	if !strings.Contains(errb.String(), "did not drain in time") {
+		t.Fatalf("the reload's drain did not end at its deadline:\n%s", errb.String())
+	}
+	numberedLines(t, in, 4000, 5000)
+	const n = 5000
+	if !waitFor(30*time.Second, func() bool {
+		seen := make([]int, n)
+		for _, out := range outs {
+			s, _ := countShipped(t, out, n)
+			for i, c := range s {
+				seen[i] += c
+			}
+		}
+		return !slices.Contains(seen, 0)
+	}) {
+		t.Fatalf("lines were lost across a reload whose drain timed out:\n%s", errb.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, cmd, 20*time.Second, &errb); code != 0 {
+		t.Fatalf("exit %d after the new pipeline drained, want 0\n%s", code, errb.String())
+	}
+}
