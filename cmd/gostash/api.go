@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gostash/gostash/core/api"
 	"github.com/gostash/gostash/core/pipeline"
@@ -23,7 +26,7 @@ type apiOptions struct {
 }
 
 // serveAPI starts the monitoring API over p; the returned func stops it.
-func serveAPI(ctx context.Context, o *options, dataDir string, l *loaded, log *slog.Logger, p *pipeline.Pipeline) (func(), error) {
+func serveAPI(ctx context.Context, o *options, dataDir string, l *loaded, log *slog.Logger, p api.Pipeline) (func(), error) {
 	ln, err := api.Listen(o.api.host, o.api.ports, o.api.allowRemote)
 	if err != nil {
 		return nil, err
@@ -79,4 +82,26 @@ func pluginList(l *loaded) []api.Plugin {
 		out = append(out, api.Plugin{Name: e.Component.Name, Type: strings.ToLower(e.Component.Kind.String()), Version: e.Component.Version, Source: src})
 	}
 	return out
+}
+
+// currentPipeline is the API's view of a run's pipeline: a reload swaps
+// the pipeline under it, and the counts start again from zero (a counter
+// reset, to Prometheus). Before the first pipeline opens it reports an
+// empty one.
+type currentPipeline struct {
+	p atomic.Pointer[pipeline.Pipeline]
+}
+
+func (c *currentPipeline) Snapshot() pipeline.Snapshot {
+	if p := c.p.Load(); p != nil {
+		return p.Snapshot()
+	}
+	return pipeline.Snapshot{ID: "main"}
+}
+
+func (c *currentPipeline) Histograms() []prometheus.Collector {
+	if p := c.p.Load(); p != nil {
+		return p.Histograms()
+	}
+	return nil
 }

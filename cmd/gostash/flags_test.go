@@ -21,6 +21,7 @@ func TestFlagValuesRejected(t *testing.T) {
 		{[]string{"-u", "-1"}, "cannot be negative"},
 		{[]string{"--log.level", "bogus"}, `--log.level takes debug, info, warn or error, got "bogus"`},
 		{[]string{"--log.format", "bogus"}, `--log.format takes plain or json, got "bogus"`},
+		{[]string{"--config.reload.interval", "0s"}, "--config.reload.interval 0s: give a positive duration"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

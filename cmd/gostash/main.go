@@ -82,6 +82,10 @@ type options struct {
 	// drainTimeout bounds a stop's drain (0: the pipeline's default).
 	drainTimeout time.Duration
 	api          apiOptions
+	// reload (-r) checks the configuration files every reloadInterval
+	// and replaces the pipeline when they changed and are good.
+	reload         bool
+	reloadInterval time.Duration
 }
 
 type stringList []string
@@ -116,6 +120,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.api.host, "api.http.host", "127.0.0.1", "address the monitoring API binds; beyond loopback only with --api.http.allow_remote")
 	fs.StringVar(&o.api.ports, "api.http.port", "9600-9700", "port of the monitoring API, or a range: the first free one is taken")
 	fs.BoolVar(&o.api.allowRemote, "api.http.allow_remote", false, "let --api.http.host be an address other hosts reach (the API has no authentication)")
+	fs.BoolVar(&o.reload, "r", false, "reload the pipeline when its files change: a bad change is reported and the running pipeline keeps running")
+	fs.BoolVar(&o.reload, "config.reload.automatic", false, "same as -r")
+	fs.DurationVar(&o.reloadInterval, "config.reload.interval", 3*time.Second, "how often -r checks the configuration files for changes")
 	var pluginPath stringList
 	fs.Var(&pluginPath, "path.plugins", "directory searched for third-party plugins (repeatable)")
 	fs.StringVar(&o.lockFile, "plugin.lock", "gostash.lock", "lock file of `gostash plugin lock`: when it exists, only the plugin binaries it names start, and only with their sha256")
@@ -124,6 +131,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
   gostash -f PIPELINE [flags]       run a pipeline
   gostash -t -f PIPELINE            check a pipeline's configuration
   gostash -e 'HCL' [flags]          run a pipeline given inline
+  gostash -r -f PIPELINE [flags]    run a pipeline, reloading it when its files change
   gostash plugin list               list built-in and discovered plugins
   gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
   gostash plugin new KIND NAME DIR  write a Go module for a new filter, input or output plugin
@@ -153,7 +161,22 @@ Flags:
 	if o.drainTimeout <= 0 {
 		return nil, fmt.Errorf("--pipeline.drain_timeout %v: give a positive duration, such as 30s", o.drainTimeout)
 	}
+	if err := checkReloadFlags(o); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// checkReloadFlags refuses -r with -e, as Logstash does: a configuration
+// given on the command line cannot change.
+func checkReloadFlags(o *options) error {
+	if o.reload && o.inline != "" {
+		return fmt.Errorf("-r (--config.reload.automatic) cannot be used with -e (--config.string): a configuration given on the command line cannot change; put it in a file and give it with -f")
+	}
+	if o.reloadInterval <= 0 {
+		return fmt.Errorf("--config.reload.interval %v: give a positive duration, such as 3s", o.reloadInterval)
+	}
+	return nil
 }
 
 // checkFlags rejects values that would otherwise be ignored or fail late:
@@ -187,7 +210,7 @@ func checkFlags(fs *flag.FlagSet, o *options, delayMS int) error {
 	return nil
 }
 
-// signalContext is cancelled on the first SIGINT/SIGTERM/SIGHUP
+// signalContext is cancelled on the first SIGINT/SIGTERM
 // (graceful stop); the second one exits at once.
 func signalContext(log interface{ Warn(string, ...any) }) (context.Context, context.CancelFunc) {
 	return notifyTwice(log)

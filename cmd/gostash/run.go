@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -200,11 +199,43 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	log, hl := loggers(o, stderr)
 	ctx, stop := signalContext(log)
 	defer stop()
+	hup, stopHUP := hangups()
+	defer stopHUP()
+	seen := fingerprint(o.paths) // before load: a change made meanwhile is seen
 	l, ok := load(ctx, o, hl, stderr)
 	if !ok {
 		return 1
 	}
-	s := l.cfg.Settings.Or(config.Settings{
+	dataDir, err := filepath.Abs(o.dataDir)
+	if err == nil {
+		err = os.MkdirAll(dataDir, 0o755)
+	}
+	var lock *os.File
+	if err == nil {
+		lock, err = lockDataDir(dataDir)
+	}
+	if err != nil {
+		log.Error("cannot use --path.data", "path", o.dataDir, "error", err)
+		return 1
+	}
+	defer lock.Close() // the lock lasts as long as this run, across reloads
+
+	r := &runner{o: o, log: log, hl: hl, dataDir: dataDir, stdout: stdout, stderr: stderr, seen: seen}
+	if o.api.enabled {
+		stopAPI, err := serveAPI(ctx, o, dataDir, l, log, &r.current)
+		if err != nil {
+			log.Error("cannot start the monitoring API", "error", err)
+			return 1
+		}
+		defer stopAPI()
+	}
+	return r.serve(ctx, l, hup)
+}
+
+// settings are the pipeline's settings: its file's, else the flags', else
+// the defaults.
+func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Settings {
+	s := cfg.Settings.Or(config.Settings{
 		ID: "main", Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
 		HasWorkers: o.workers > 0, HasBatchSize: o.batchSize > 0, HasBatchDelay: o.batchDelay > 0,
 	})
@@ -220,59 +251,11 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	if s.ID == "" {
 		s.ID = "main"
 	}
-	dataDir, err := filepath.Abs(o.dataDir)
-	if err == nil {
-		err = os.MkdirAll(dataDir, 0o755)
-	}
-	var lock *os.File
-	if err == nil {
-		lock, err = lockDataDir(dataDir)
-	}
-	if err != nil {
-		log.Error("cannot use --path.data", "path", o.dataDir, "error", err)
-		return 1
-	}
-	defer lock.Close() // the lock lasts as long as this run
-
-	blocks, procs, err := startProcesses(ctx, l, hl)
-	defer killAll(procs)
-	if err != nil {
-		log.Error("cannot start plugins", "error", err)
-		return 1
-	}
-	p := pipeline.New(pipeline.Settings{
+	return pipeline.Settings{
 		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
-		SourceCoordinates: wantsSourceCoordinates(l.cfg),
+		SourceCoordinates: wantsSourceCoordinates(cfg),
 		DrainTimeout:      o.drainTimeout,
-	}, blocks, log)
-	if o.api.enabled {
-		stopAPI, err := serveAPI(ctx, o, dataDir, l, log, p)
-		if err != nil {
-			log.Error("cannot start the monitoring API", "error", err)
-			return 1
-		}
-		defer stopAPI()
 	}
-	if f, ok := stdout.(*os.File); ok && writesStdout(l.cfg) {
-		watchStdout(f, func() {
-			log.Warn("standard output was closed by its reader: exiting (events not yet acknowledged will be read again)")
-			os.Exit(exitStdoutClosed)
-		})
-	}
-	log.Info("pipeline started", "id", s.ID, "workers", s.Workers, "batch_size", s.BatchSize, "processes", len(procs))
-	start := time.Now()
-	err = p.Run(ctx)
-	if err != nil && !errors.Is(err, pipeline.ErrNotDrained) {
-		log.Error("pipeline failed", "error", err)
-		return 1
-	}
-	st := p.Stats()
-	log.Info("pipeline stopped", "events_in", st.In.Load(), "events_out", st.Out.Load(),
-		"dead_lettered", st.DeadLettered.Load(), "restarts", st.Restarts.Load(), "elapsed", time.Since(start).Round(time.Millisecond))
-	if err != nil {
-		return exitNotDrained
-	}
-	return 0
 }
 
 // exitNotDrained is the status when a stop's deadline passed before every

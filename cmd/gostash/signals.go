@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// stopSignals each ask for a graceful stop. SIGHUP drains like SIGTERM:
-// there is no reload yet, and a hung-up terminal means the same as Ctrl-C.
-var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+// stopSignals each ask for a graceful stop. SIGHUP is not one: it asks
+// for a reload, as in Logstash (see hangups).
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
-// notifyTwice returns a context cancelled by the first SIGINT, SIGTERM or
-// SIGHUP, which drains the pipeline; a second one exits at once, as
+// notifyTwice returns a context cancelled by the first SIGINT or SIGTERM,
+// which drains the pipeline; a second one exits at once, as
 // Logstash users expect from a second Ctrl-C, with the status a shell
 // gives a process that signal killed (128 + its number: 143 for SIGTERM,
 // 130 for SIGINT).
@@ -48,4 +48,13 @@ func exitStatusFor(sig os.Signal) int {
 		return 128 + int(s)
 	}
 	return 1
+}
+
+// hangups delivers each SIGHUP: as `kill -HUP` does to Logstash, it asks
+// for the configuration to be checked and the pipeline reloaded now. Left
+// unwatched, SIGHUP would kill the process without a drain.
+func hangups() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
 }

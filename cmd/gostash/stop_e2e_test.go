@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,11 +42,11 @@ func stopped(t *testing.T, core int, name string) int {
 }
 
 // exitStatus waits at most within for cmd and returns its exit status.
-func exitStatus(t *testing.T, cmd *exec.Cmd, within time.Duration, stderr *bytes.Buffer) int {
+func exitStatus(t *testing.T, cmd *exec.Cmd, within time.Duration, stderr fmt.Stringer) int {
 	t.Helper()
 	err := waitExit(cmd, within)
 	if err != nil && strings.Contains(err.Error(), "still running") {
-		t.Fatalf("gostash still running %v after the stop\n%s", within, stderr.String())
+		t.Fatalf("gostash still running %v after the stop\n%v", within, stderr)
 	}
 	return cmd.ProcessState.ExitCode()
 }
@@ -146,36 +147,78 @@ func TestSecondSIGTERMExits143(t *testing.T) {
 	}
 }
 
-// SIGHUP, here to the whole process group as a closed terminal sends it,
-// drains like SIGTERM: every event read is delivered and the exit is 0.
-func TestSIGHUPDrainsAndExitsZero(t *testing.T) {
+// SIGHUP reloads, as in Logstash, with or without -r: sent here to the
+// whole process group, as a closed terminal sends it, it restarts the
+// pipeline with the changed file (the plugins ignore it), and nothing read
+// before or after is lost.
+func TestSIGHUPReloads(t *testing.T) {
 	cfg := writeFile(t, "p.hcl", stopPipeline)
 	cmd := exec.Command(gostashBin, "-f", cfg)
 	cmd.Dir = t.TempDir()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out, errb bytes.Buffer
+	var out, errb lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	waitChild(t, cmd.Process.Pid, "builtin-outputs")
-	time.Sleep(700 * time.Millisecond)
+	waitLog(t, &errb, "pipeline started", 1, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if err := os.WriteFile(cfg, []byte(strings.Replace(stopPipeline, `"[n]" = "1"`, `"[n]" = "2"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
+	waitLog(t, &errb, "pipeline started", 2, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
 	if code := exitStatus(t, cmd, 20*time.Second, &errb); code != 0 {
-		t.Fatalf("exit status %d after SIGHUP, want 0\n%s", code, errb.String())
+		t.Fatalf("exit status %d after SIGHUP and SIGTERM, want 0\n%s", code, errb.String())
 	}
 	if strings.Contains(errb.String(), "restarting") {
 		t.Fatalf("plugins died of the group's SIGHUP instead of being drained:\n%s", errb.String())
 	}
-	m := statsLine.FindStringSubmatch(errb.String())
-	if m == nil {
-		t.Fatalf("no stats line:\n%s", errb.String())
+	read := 0
+	for _, m := range statsLine.FindAllStringSubmatch(errb.String(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		read += n
 	}
-	if got := len(jsonEvents(t, out.String())); fmt.Sprint(got) != m[1] || got == 0 {
-		t.Fatalf("read %s events, %d reached the output after the drain", m[1], got)
+	byVersion := map[string]int{}
+	events := jsonEvents(t, out.String())
+	for _, e := range events {
+		byVersion[fmt.Sprint(e["n"])]++
+	}
+	if len(events) != read || byVersion["1"] == 0 || byVersion["2"] == 0 {
+		t.Fatalf("read %d events; %d reached the output, by version %v (want both versions)\n%s", read, len(events), byVersion, errb.String())
+	}
+}
+
+// SIGHUP cannot reload a configuration given with -e: it says so and the
+// pipeline runs on.
+func TestSIGHUPWithInlineConfigIsExplained(t *testing.T) {
+	cmd := exec.Command(gostashBin, "-e", `
+input "generator" "g" { rate = 100 }
+output "null" "o" {}`)
+	cmd.Dir = t.TempDir()
+	var errb lockedBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitLog(t, &errb, "pipeline started", 1, 10*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, &errb, "SIGHUP ignored", 1, 10*time.Second)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, cmd, 10*time.Second, &errb); code != 0 || strings.Count(errb.String(), "pipeline started") != 1 {
+		t.Fatalf("exit %d; want the one pipeline to run until SIGTERM and exit 0\n%s", code, errb.String())
 	}
 }
 

@@ -78,6 +78,10 @@ func Load(paths []string, inline string) (*Pipeline, hcl.Diagnostics) {
 	return p, p.fixDiags(diags)
 }
 
+// Files lists the files Load reads for paths, in its order, and what is
+// wrong with paths that name none: a reload watches these.
+func Files(paths []string) ([]string, hcl.Diagnostics) { return resolve(paths) }
+
 // resolve expands paths into files. Each path's matches are sorted; a
 // file named twice is read once.
 func resolve(paths []string) ([]string, hcl.Diagnostics) {

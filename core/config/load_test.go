@@ -191,3 +191,32 @@ func TestBlocks(t *testing.T) {
 		t.Errorf("Blocks() = %q", got)
 	}
 }
+
+// Files names exactly what Load reads, so a reload that watches them sees
+// a file added to a directory or a glob.
+func TestFilesAreWhatLoadReads(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"conf.d/b.hcl":   "output \"stdout\" \"o\" {}\n",
+		"conf.d/a.hcl":   "input \"generator\" \"in\" {}\n",
+		"conf.d/notes":   "not read",
+		"extra/x.hcl":    "filter \"expr\" \"x\" {}\n",
+		"extra/y.hcl.bk": "not read",
+	})
+	paths := []string{filepath.Join(dir, "conf.d"), filepath.Join(dir, "extra", "*.hcl")}
+	files, diags := Files(paths)
+	p, ldiags := Load(paths, "")
+	if diags.HasErrors() || ldiags.HasErrors() {
+		t.Fatalf("diagnostics: %v %v", diags, ldiags)
+	}
+	if !reflect.DeepEqual(files, p.Files) || len(files) != 3 {
+		t.Fatalf("Files %v, Load read %v", files, p.Files)
+	}
+	writeFiles(t, dir, map[string]string{"conf.d/c.hcl": ""})
+	if files, _ := Files(paths); len(files) != 4 {
+		t.Fatalf("a file added to the directory is not listed: %v", files)
+	}
+	if _, diags := Files([]string{filepath.Join(dir, "none", "*.hcl")}); !diags.HasErrors() {
+		t.Fatal("a glob that matches nothing is not reported")
+	}
+}

@@ -73,6 +73,7 @@ type Pipeline struct {
 
 	started      time.Time
 	batchLatency prometheus.Histogram // read to ack, per batch
+	opened       chan struct{}
 }
 
 // Stats counts events through the pipeline.
@@ -98,7 +99,7 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 		s.ReportEvery = 30 * time.Second
 	}
 	p := &Pipeline{settings: s, log: log, work: make(chan *batch, s.Workers),
-		batchLatency: newBatchLatency(s.ID), started: time.Now()}
+		batchLatency: newBatchLatency(s.ID), started: time.Now(), opened: make(chan struct{})}
 	p.dlq = newDeadLetters(s.DataDir, s.ID, log)
 	for _, b := range blocks {
 		switch b.Kind {
@@ -121,6 +122,10 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 
 // Stats returns the pipeline's counters.
 func (p *Pipeline) Stats() *Stats { return &p.stats }
+
+// Opened is closed once Run has opened every instance: a reload tells a
+// configuration its plugins refuse from one that runs.
+func (p *Pipeline) Opened() <-chan struct{} { return p.opened }
 
 func (p *Pipeline) open(ctx context.Context, b Block) (int, error) {
 	h, ds, err := b.Proc.Open(ctx, &pluginv1.OpenRequest{
@@ -205,6 +210,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		in.handle = h
 	}
+	close(p.opened)
 
 	var wg sync.WaitGroup // every goroutine that moves batches
 	// Each output writes on as many streams as an input may have batches
