@@ -28,6 +28,9 @@ type Decoder struct {
 	// eager decodes every field at once, for events that outlive the
 	// decoder's next batch (AppendDecodeBatch).
 	eager bool
+	// grows: the dictionaries of this decoder are a RawBuilder's
+	// generations, each extending the one before.
+	grows bool
 	// mu guards slab and the free and lent maps and lists once Decode has
 	// returned: the batch's events decode their fields through them.
 	mu sync.Mutex
