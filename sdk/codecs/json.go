@@ -296,6 +296,40 @@ func (p *jsonParser) array() (any, error) {
 // digits: a float64 would round it (12345678901234567890 would become
 // 12345678901234567000), and events carry no bigger integer type.
 func (p *jsonParser) number() (any, error) {
+	text, isFloat, err := p.numberText()
+	if err != nil {
+		return nil, err
+	}
+	if !isFloat {
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return p.vals.String(text), nil // out of range: see above
+		}
+		return p.vals.Int(n), nil
+	}
+	f, err := parseFloat(text)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// parseFloat parses a JSON number with a fraction or an exponent; beyond
+// float64's range it is ±Inf or 0, as strconv rounds it.
+func parseFloat(text string) (float64, error) {
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
+			return 0, errJSON
+		}
+	}
+	return f, nil
+}
+
+// numberText scans a JSON number at p.i: its text, and whether it has a
+// fraction or an exponent.
+func (p *jsonParser) numberText() (string, bool, error) {
 	start := p.i
 	if p.s[p.i] == '-' {
 		p.i++
@@ -309,13 +343,13 @@ func (p *jsonParser) number() (any, error) {
 	}
 	intStart := p.i
 	if n := digits(); n == 0 || (n > 1 && p.s[intStart] == '0') {
-		return nil, errJSON // no digits, or a leading zero
+		return "", false, errJSON // no digits, or a leading zero
 	}
 	isFloat := false
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		p.i++
 		if digits() == 0 {
-			return nil, errJSON
+			return "", false, errJSON
 		}
 		isFloat = true
 	}
@@ -325,26 +359,11 @@ func (p *jsonParser) number() (any, error) {
 			p.i++
 		}
 		if digits() == 0 {
-			return nil, errJSON
+			return "", false, errJSON
 		}
 		isFloat = true
 	}
-	text := p.s[start:p.i]
-	if !isFloat {
-		n, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			return p.vals.String(text), nil // out of range: see above
-		}
-		return p.vals.Int(n), nil
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
-			return nil, errJSON
-		}
-	}
-	return f, nil
+	return p.s[start:p.i], isFloat, nil
 }
 
 // str parses a string at p.i (the opening quote). Without escapes it
