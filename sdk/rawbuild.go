@@ -90,10 +90,16 @@ func (b *RawBuilder) Event(ts int64, fields []byte, n int) *Event {
 	return e
 }
 
+// Name returns the name numbered key (the builder's copy).
+func (b *RawBuilder) Name(key uint32) string { return b.dict.keys[key] }
+
 // Rotate starts a new dictionary family when the current one is full or
-// old: call it between events, never while writing one.
-func (b *RawBuilder) Rotate() {
+// old: call it between events, never while writing one. It reports
+// whether it did: numbers given before mean nothing in the new family.
+func (b *RawBuilder) Rotate() bool {
 	if b.dec == nil || len(b.dict.keys) >= MaxRawNames || b.events >= maxRawFamilyEvents {
 		b.start()
+		return true
 	}
+	return false
 }
