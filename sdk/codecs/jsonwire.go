@@ -49,10 +49,25 @@ const (
 const rawArena = 64 << 10
 
 type rawJSON struct {
-	b     sdk.RawBuilder
-	buf   []byte
-	names []uint32 // the names of the objects being written, for repeats
-	p     jsonParser
+	b   sdk.RawBuilder
+	buf []byte // the arena's room (between lines only: while a line is
+	// written the buffer is threaded through the calls, as a slice kept
+	// in the heap would cost a write barrier per append during a GC)
+	// names holds the names of the objects being written, for repeats
+	// (a line with more open names goes through JSONEvents).
+	names  [256]uint32
+	nnames int
+	ord    int // names met so far in the line
+	// last caches the numbers of the previous lines' names by their
+	// place in the line: lines from one source repeat their names in the
+	// same order, and a compare is cheaper than a map look-up.
+	last [64]cachedName
+	p    jsonParser
+}
+
+type cachedName struct {
+	name string
+	id1  uint32 // the number + 1; 0: nothing cached
 }
 
 // event makes the event of a line holding one JSON object, or reports
@@ -64,31 +79,47 @@ func (r *rawJSON) event(data []byte, now int64) (*sdk.Event, bool) {
 	if p.i >= len(p.s) || p.s[p.i] != '{' {
 		return nil, false
 	}
-	r.b.Rotate()
+	if r.b.Rotate() {
+		r.last = [64]cachedName{}
+	}
 	if cap(r.buf)-len(r.buf) < 2*len(data)+64 {
 		r.buf = make([]byte, 0, max(rawArena, 4*len(data)))
 	}
 	start := len(r.buf)
-	ts, n, ok := r.top(p)
+	b, ts, n, ok := r.top(p, r.buf)
 	if ok {
 		p.space()
 		ok = p.i == len(p.s)
 	}
-	r.names = r.names[:0]
+	r.nnames, r.ord = 0, 0
 	if !ok {
-		r.buf = r.buf[:start]
-		return nil, false
+		return nil, false // r.buf as it was: the line's bytes are dropped
 	}
 	if ts == 0 {
 		ts = now
 	}
-	fields := r.buf[start:len(r.buf):len(r.buf)]
+	r.buf = b
+	fields := b[start:len(b):len(b)]
 	return r.b.Event(ts, fields, n), true
+}
+
+// key numbers the name k, the i-th of its line.
+func (r *rawJSON) key(i int, k string) (uint32, bool) {
+	if i < len(r.last) {
+		if c := &r.last[i]; c.id1 != 0 && c.name == k {
+			return c.id1 - 1, true
+		}
+	}
+	id, ok := r.b.Key(k)
+	if ok && i < len(r.last) {
+		r.last[i] = cachedName{name: r.b.Name(id), id1: id + 1}
+	}
+	return id, ok
 }
 
 // top writes the top-level object's fields; it returns the time of its
 // @timestamp (0 when absent) and how many fields it wrote.
-func (r *rawJSON) top(p *jsonParser) (ts int64, n int, ok bool) {
+func (r *rawJSON) top(p *jsonParser, b []byte) (_ []byte, ts int64, n int, ok bool) {
 	p.i++ // '{'
 	p.depth++
 	p.space()
@@ -99,47 +130,47 @@ func (r *rawJSON) top(p *jsonParser) (ts int64, n int, ok bool) {
 		for {
 			p.space()
 			if p.i >= len(p.s) || p.s[p.i] != '"' {
-				return 0, 0, false
+				return nil, 0, 0, false
 			}
 			k, err := p.str()
 			if err != nil || !p.colon() {
-				return 0, 0, false
+				return nil, 0, 0, false
 			}
 			switch k {
 			case sdk.FieldTimestamp:
 				if stamped || p.i >= len(p.s) || p.s[p.i] != '"' {
-					return 0, 0, false
+					return nil, 0, 0, false
 				}
 				s, err := p.str()
 				if err != nil {
-					return 0, 0, false
+					return nil, 0, 0, false
 				}
 				t, ok := parseTimestamp(s)
 				if !ok {
-					return 0, 0, false // kept as _@timestamp and tagged: JSONEvents
+					return nil, 0, 0, false // kept as _@timestamp and tagged: JSONEvents
 				}
 				ts, stamped = t.UnixNano(), true
 			case sdk.FieldMetadata:
-				return 0, 0, false
+				return nil, 0, 0, false
 			default:
 				if k == sdk.FieldVersion {
 					version = true
 				}
-				if !r.field(p, wEventField, k, 0) {
-					return 0, 0, false
+				if b, ok = r.field(p, b, wEventField, k, 0); !ok {
+					return nil, 0, 0, false
 				}
 				n++
 			}
 			p.space()
 			if p.i >= len(p.s) {
-				return 0, 0, false
+				return nil, 0, 0, false
 			}
 			if p.s[p.i] == '}' {
 				p.i++
 				break
 			}
 			if p.s[p.i] != ',' {
-				return 0, 0, false
+				return nil, 0, 0, false
 			}
 			p.i++
 		}
@@ -147,12 +178,12 @@ func (r *rawJSON) top(p *jsonParser) (ts int64, n int, ok bool) {
 	if !version {
 		id, ok := r.b.Key(sdk.FieldVersion)
 		if !ok {
-			return 0, 0, false
+			return nil, 0, 0, false
 		}
-		r.stringField(wEventField, id, "1")
+		b = stringField(b, wEventField, id, "1")
 		n++
 	}
-	return ts, n, true
+	return b, ts, n, true
 }
 
 // colon consumes the ':' after a name and the space around it.
@@ -168,46 +199,44 @@ func (p *jsonParser) colon() bool {
 
 // field writes the name k and the value at p.i as a Field message under
 // tag; base is where the names of k's object start in r.names.
-func (r *rawJSON) field(p *jsonParser, tag byte, k string, base int) bool {
-	id, ok := r.b.Key(k)
-	if !ok {
-		return false
+func (r *rawJSON) field(p *jsonParser, b []byte, tag byte, k string, base int) ([]byte, bool) {
+	id, ok := r.key(r.ord, k)
+	r.ord++
+	if !ok || r.nnames == len(r.names) {
+		return nil, false
 	}
-	for _, x := range r.names[base:] {
+	for _, x := range r.names[base:r.nnames] {
 		if x == id {
-			return false // a map keeps the last: JSONEvents
+			return nil, false // a map keeps the last: JSONEvents
 		}
 	}
-	r.names = append(r.names, id)
+	r.names[r.nnames] = id
+	r.nnames++
 	if p.i < len(p.s) && p.s[p.i] == '"' {
 		s, err := p.str()
 		if err != nil {
-			return false
+			return nil, false
 		}
-		r.stringField(tag, id, s)
-		return true
+		return stringField(b, tag, id, s), true
 	}
-	b := append(r.buf, tag)
+	b = append(b, tag)
 	b, mark := reserve(b)
 	b = append(b, wFieldKey)
 	b = appendUvarint(b, uint64(id))
 	b = append(b, wFieldValue)
 	b, vmark := reserve(b)
-	r.buf = b
-	if !r.value(p) {
-		return false
+	if b, ok = r.value(p, b); !ok {
+		return nil, false
 	}
-	r.buf = fill(r.buf, vmark)
-	r.buf = fill(r.buf, mark)
-	return true
+	return fill(fill(b, vmark), mark), true
 }
 
 // stringField writes a Field holding a string: its sizes are known, so
 // no length is patched afterwards.
-func (r *rawJSON) stringField(tag byte, id uint32, s string) {
+func stringField(b []byte, tag byte, id uint32, s string) []byte {
 	value := 1 + sizeUvarint(uint64(len(s))) + len(s)
 	field := 1 + sizeUvarint(uint64(id)) + 1 + sizeUvarint(uint64(value)) + value
-	b := append(r.buf, tag)
+	b = append(b, tag)
 	b = appendUvarint(b, uint64(field))
 	b = append(b, wFieldKey)
 	b = appendUvarint(b, uint64(id))
@@ -215,27 +244,27 @@ func (r *rawJSON) stringField(tag byte, id uint32, s string) {
 	b = appendUvarint(b, uint64(value))
 	b = append(b, wString)
 	b = appendUvarint(b, uint64(len(s)))
-	r.buf = append(b, s...)
+	return append(b, s...)
 }
 
 // value writes the JSON value at p.i as a Value message's contents.
-func (r *rawJSON) value(p *jsonParser) bool {
+func (r *rawJSON) value(p *jsonParser, b []byte) ([]byte, bool) {
 	if p.i >= len(p.s) {
-		return false
+		return nil, false
 	}
 	switch c := p.s[p.i]; {
 	case c == '"':
 		s, err := p.str()
 		if err != nil {
-			return false
+			return nil, false
 		}
-		b := append(r.buf, wString)
+		b = append(b, wString)
 		b = appendUvarint(b, uint64(len(s)))
-		r.buf = append(b, s...)
+		return append(b, s...), true
 	case c == '{':
-		return r.object(p)
+		return r.object(p, b)
 	case c == '[':
-		return r.array(p)
+		return r.array(p, b)
 	case c == 't' || c == 'f' || c == 'n':
 		var word string
 		var v byte
@@ -248,51 +277,45 @@ func (r *rawJSON) value(p *jsonParser) bool {
 			word, v = "null", 1
 		}
 		if len(p.s)-p.i < len(word) || p.s[p.i:p.i+len(word)] != word {
-			return false
+			return nil, false
 		}
 		p.i += len(word)
 		tag := byte(wBool)
 		if c == 'n' {
 			tag = wNull
 		}
-		r.buf = append(r.buf, tag, v)
+		return append(b, tag, v), true
 	case c == '-' || (c >= '0' && c <= '9'):
 		text, isFloat, err := p.numberText()
 		if err != nil {
-			return false
+			return nil, false
 		}
 		if !isFloat {
 			n, err := strconv.ParseInt(text, 10, 64)
 			if err != nil { // beyond int64: its digits, as JSONEvents
-				b := append(r.buf, wString)
+				b = append(b, wString)
 				b = appendUvarint(b, uint64(len(text)))
-				r.buf = append(b, text...)
-				return true
+				return append(b, text...), true
 			}
-			r.buf = appendUvarint(append(r.buf, wInt), uint64(n<<1)^uint64(n>>63))
-			return true
+			return appendUvarint(append(b, wInt), uint64(n<<1)^uint64(n>>63)), true
 		}
 		f, err := parseFloat(text)
 		if err != nil {
-			return false
+			return nil, false
 		}
-		r.buf = binary.LittleEndian.AppendUint64(append(r.buf, wFloat), math.Float64bits(f))
-	default:
-		return false
+		return binary.LittleEndian.AppendUint64(append(b, wFloat), math.Float64bits(f)), true
 	}
-	return true
+	return nil, false
 }
 
-func (r *rawJSON) object(p *jsonParser) bool {
+func (r *rawJSON) object(p *jsonParser, b []byte) ([]byte, bool) {
 	p.depth++
 	if p.depth > maxJSONDepth {
-		return false
+		return nil, false
 	}
 	p.i++ // '{'
-	b := append(r.buf, wMap)
-	r.buf, _ = reserve(b)
-	mark := len(r.buf) - 1
-	base := len(r.names)
+	b, mark := reserve(append(b, wMap))
+	base := r.nnames
 	p.space()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
 		p.i++
@@ -300,71 +323,71 @@ func (r *rawJSON) object(p *jsonParser) bool {
 		for {
 			p.space()
 			if p.i >= len(p.s) || p.s[p.i] != '"' {
-				return false
+				return nil, false
 			}
 			k, err := p.str()
-			if err != nil || !p.colon() || !r.field(p, wMapField, k, base) {
-				return false
+			if err != nil || !p.colon() {
+				return nil, false
+			}
+			var ok bool
+			if b, ok = r.field(p, b, wMapField, k, base); !ok {
+				return nil, false
 			}
 			p.space()
 			if p.i >= len(p.s) {
-				return false
+				return nil, false
 			}
 			if p.s[p.i] == '}' {
 				p.i++
 				break
 			}
 			if p.s[p.i] != ',' {
-				return false
+				return nil, false
 			}
 			p.i++
 		}
 	}
-	r.names = r.names[:base]
-	r.buf = fill(r.buf, mark)
+	r.nnames = base
 	p.depth--
-	return true
+	return fill(b, mark), true
 }
 
-func (r *rawJSON) array(p *jsonParser) bool {
+func (r *rawJSON) array(p *jsonParser, b []byte) ([]byte, bool) {
 	p.depth++
 	if p.depth > maxJSONDepth {
-		return false
+		return nil, false
 	}
 	p.i++ // '['
-	b := append(r.buf, wList)
-	r.buf, _ = reserve(b)
-	mark := len(r.buf) - 1
+	b, mark := reserve(append(b, wList))
 	p.space()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
 	} else {
 		for {
 			p.space()
-			b := append(r.buf, wListValue)
-			b, m := reserve(b)
-			r.buf = b
-			if !r.value(p) {
-				return false
+			var m int
+			var ok bool
+			b, m = reserve(append(b, wListValue))
+			if b, ok = r.value(p, b); !ok {
+				return nil, false
 			}
-			r.buf = fill(r.buf, m)
+			b = fill(b, m)
 			p.space()
 			if p.i >= len(p.s) {
-				return false
+				return nil, false
 			}
 			if p.s[p.i] == ']' {
 				p.i++
 				break
 			}
 			if p.s[p.i] != ',' {
-				return false
+				return nil, false
 			}
 			p.i++
 		}
 	}
-	r.buf = fill(r.buf, mark)
 	p.depth--
-	return true
+	return fill(b, mark), true
 }
 
 // reserve leaves one byte for a length; fill writes it, making room when
