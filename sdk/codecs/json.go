@@ -1,6 +1,7 @@
 package codecs
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"strings"
@@ -373,6 +374,21 @@ func (p *jsonParser) str() (string, error) {
 	start := p.i
 	ascii := true
 	for p.i < len(p.s) {
+		if p.i+8 <= len(p.s) {
+			// Eight bytes at a time while none of them ends the string,
+			// starts an escape, is a control character or, until one
+			// was met, is not ASCII.
+			w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(p.s[p.i:]), 8))
+			stop := hasZeroByte(w^0x2222222222222222) | hasZeroByte(w^0x5c5c5c5c5c5c5c5c) |
+				(w-0x2020202020202020)&^w
+			if ascii {
+				stop |= w
+			}
+			if stop&0x8080808080808080 == 0 {
+				p.i += 8
+				continue
+			}
+		}
 		c := p.s[p.i]
 		switch {
 		case c == '"':
@@ -393,6 +409,10 @@ func (p *jsonParser) str() (string, error) {
 	}
 	return "", errJSON
 }
+
+// hasZeroByte has the high bit of a byte set where w has a zero byte (and
+// maybe above one: callers only test for none).
+func hasZeroByte(w uint64) uint64 { return (w - 0x0101010101010101) &^ w }
 
 // escaped finishes a string that has escapes, from its start.
 func (p *jsonParser) escaped(start int) (string, error) {

@@ -1,11 +1,13 @@
 package codecs
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gostash/gostash/sdk"
 )
@@ -307,5 +309,32 @@ func TestJSONFastPathNewNames(t *testing.T) {
 	}
 	if fast < 500 {
 		t.Errorf("%d of 600 lines took the fast path", fast)
+	}
+}
+
+// Strings are scanned eight bytes at a time: what ends them, escapes,
+// control characters and bytes beyond ASCII are found wherever they
+// fall in a word, and read as encoding/json reads them.
+func TestJSONStringScanAnyOffset(t *testing.T) {
+	for _, special := range []string{`\"`, `\\`, `\n`, `\u00e9`, "\x01", "\x1f", "é", "\xff", "\xe2\x82", `"`, "~", "\x7f"} {
+		for pre := range 20 {
+			for post := range 10 {
+				in := `"` + strings.Repeat("a", pre) + special + strings.Repeat("b", post) + `"`
+				var want string
+				wantErr := json.Unmarshal([]byte(in), &want)
+				if text := in[1 : len(in)-1]; !utf8.ValidString(text) {
+					// A run of invalid bytes is one U+FFFD, as the
+					// codec always did (encoding/json writes one each).
+					want = strings.ToValidUTF8(text, "\uFFFD")
+				}
+				got, err := ParseJSON(in, nil)
+				if (err != nil) != (wantErr != nil) {
+					t.Fatalf("%q: error %v, encoding/json's %v", in, err, wantErr)
+				}
+				if err == nil && got != want {
+					t.Fatalf("%q: got %q, want %q", in, got, want)
+				}
+			}
+		}
 	}
 }
