@@ -143,6 +143,11 @@ func (d *Decoder) event() *Event {
 }
 
 func (d *Decoder) newMap() map[string]any {
+	if d.grows {
+		// A RawBuilder's events are not recycled: nothing takes the
+		// map back, the garbage collector does.
+		return make(map[string]any, 4)
+	}
 	var m map[string]any
 	if n := len(d.maps); n > 0 {
 		m = d.maps[n-1]

@@ -15,27 +15,20 @@ import "maps"
 // encoder writes a batch of them with the longest generation among them.
 // Not safe for concurrent use; the events it made are, as any events.
 type RawBuilder struct {
-	dec    *Decoder   // shared by every generation: marks them as one family
-	dict   *batchDict // the current generation, never changed once made
-	ids    map[string]uint32
-	events int // made in this family
+	dec  *Decoder   // shared by every generation: marks them as one family
+	dict *batchDict // the current generation, never changed once made
+	ids  map[string]uint32
 }
 
 // MaxRawNames is how many names one dictionary family holds: beyond it
-// (a stream of ever new names) Key says no and the caller builds its
-// event another way; a new family starts once the current one is used
-// for maxRawFamilyEvents events.
+// (a stream of ever new names) Key says no, the caller builds its event
+// another way, and Rotate starts a new family.
 const MaxRawNames = maxAt
-
-// maxRawFamilyEvents bounds a family's life: the maps its events lend
-// through their decoder (a nested field set on them) are kept until then.
-const maxRawFamilyEvents = 1 << 16
 
 func (b *RawBuilder) start() {
 	b.dec = &Decoder{grows: true}
 	b.dict = &batchDict{dec: b.dec}
 	b.ids = make(map[string]uint32, 32)
-	b.events = 0
 }
 
 // Key returns name's number, numbering it if it is new (name is copied);
@@ -86,18 +79,17 @@ func (b *RawBuilder) Event(ts int64, fields []byte, n int) *Event {
 		e.raw.span = fields
 		e.raw.src = fields
 	}
-	b.events++
 	return e
 }
 
 // Name returns the name numbered key (the builder's copy).
 func (b *RawBuilder) Name(key uint32) string { return b.dict.keys[key] }
 
-// Rotate starts a new dictionary family when the current one is full or
-// old: call it between events, never while writing one. It reports
+// Rotate starts a new dictionary family when the current one is full:
+// call it between events, never while writing one. It reports
 // whether it did: numbers given before mean nothing in the new family.
 func (b *RawBuilder) Rotate() bool {
-	if b.dec == nil || len(b.dict.keys) >= MaxRawNames || b.events >= maxRawFamilyEvents {
+	if b.dec == nil || len(b.dict.keys) >= MaxRawNames {
 		b.start()
 		return true
 	}
