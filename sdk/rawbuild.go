@@ -18,7 +18,16 @@ type RawBuilder struct {
 	dec  *Decoder   // shared by every generation: marks them as one family
 	dict *batchDict // the current generation, never changed once made
 	ids  map[string]uint32
+	// Room carved for the events: each gets its struct, its entries'
+	// list and its name table from chunks shared by many events instead
+	// of an allocation each (events are not reused: the pipeline owns a
+	// published batch). A chunk is collected with its last event.
+	events  []Event
+	entries []rawEntry
+	at      []int32
 }
+
+const rawChunk = 256
 
 // MaxRawNames is how many names one dictionary family holds: beyond it
 // (a stream of ever new names) Key says no, the caller builds its event
@@ -72,12 +81,30 @@ func (b *RawBuilder) Event(ts int64, fields []byte, n int) *Event {
 	if b.dec == nil {
 		b.start()
 	}
-	e := &Event{ts: ts, fields: make(map[string]any, 2)}
+	if len(b.events) == 0 {
+		b.events = make([]Event, rawChunk)
+	}
+	e := &b.events[0]
+	b.events = b.events[1:]
+	e.ts, e.fields = ts, make(map[string]any, 2)
 	if n > 0 {
 		e.raw.dict = b.dict
 		e.raw.pending = n
 		e.raw.span = fields
 		e.raw.src = fields
+		// Listed when a name is first looked up (rawFields.add).
+		if cap(b.entries) < n {
+			b.entries = make([]rawEntry, max(n, rawChunk*8))
+		}
+		e.raw.entries = b.entries[:0:n]
+		b.entries = b.entries[n:]
+		if k := len(b.dict.keys); k <= maxAt {
+			if cap(b.at) < k {
+				b.at = make([]int32, max(k, rawChunk*8))
+			}
+			e.raw.at = b.at[:0:k]
+			b.at = b.at[k:]
+		}
 	}
 	return e
 }
