@@ -79,15 +79,21 @@ func (enc *Encoder) Encode(events []*Event) []byte {
 	enc.sharedBuf = enc.sharedBuf[:0]
 	for _, e := range events {
 		if d := e.raw.dict; d != nil && e.raw.pending > 0 {
-			enc.seed = d
-			for i, k := range d.keys {
-				if _, dup := enc.keys[k]; !dup {
-					enc.keys[k] = uint32(i)
-				}
+			if enc.seed == nil || enc.extends(d, enc.seed) {
+				enc.seed = d
 			}
-			enc.keyList = append(enc.keyList, d.keys...)
-			break
+			if !d.dec.grows {
+				break
+			}
 		}
+	}
+	if d := enc.seed; d != nil {
+		for i, k := range d.keys {
+			if _, dup := enc.keys[k]; !dup {
+				enc.keys[k] = uint32(i)
+			}
+		}
+		enc.keyList = append(enc.keyList, d.keys...)
 	}
 	b := enc.buf[:0]
 	for _, e := range events {
@@ -99,6 +105,12 @@ func (enc *Encoder) Encode(events []*Event) []byte {
 	}
 	enc.buf = b
 	return b
+}
+
+// extends reports whether dictionary a is b or a later generation of the
+// same RawBuilder's, so that b's numbers mean the same in a.
+func (enc *Encoder) extends(a, b *batchDict) bool {
+	return a == b || a != nil && b != nil && a.dec == b.dec && a.dec.grows && len(a.keys) >= len(b.keys)
 }
 
 // EncodeBatch encodes events into a new buffer.
@@ -134,7 +146,7 @@ func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
 		b = appendVarint(b, protowire.EncodeZigZag(e.ts))
 	}
 	if e.raw.pending > 0 {
-		if e.raw.dict != enc.seed {
+		if e.raw.dict != enc.seed && !enc.extends(enc.seed, e.raw.dict) {
 			e.materialize() // numbered in another batch's dictionary
 		} else {
 			b = e.raw.appendRaw(b)

@@ -30,6 +30,9 @@ type Decoder struct {
 	eager bool
 	// released: nothing holds a value of the last batch (Release).
 	released bool
+	// grows: the dictionaries of this decoder are a RawBuilder's
+	// generations, each extending the one before.
+	grows bool
 	// mu guards slab and the free and lent maps and lists once Decode has
 	// returned: the batch's events decode their fields through them.
 	mu sync.Mutex
@@ -149,6 +152,11 @@ func (d *Decoder) event() *Event {
 }
 
 func (d *Decoder) newMap() map[string]any {
+	if d.grows {
+		// A RawBuilder's events are not recycled: nothing takes the
+		// map back, the garbage collector does.
+		return make(map[string]any, 4)
+	}
 	var m map[string]any
 	if n := len(d.maps); n > 0 {
 		m = d.maps[n-1]

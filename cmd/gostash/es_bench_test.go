@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,8 @@ import (
 //
 //	go test ./cmd/gostash -run '^$' -bench ElasticsearchOutput -benchtime 1x
 //	BENTHOS=/path/to/benthos go test ... (adds Benthos v4.24.0's rows)
+//	GOSTASH_ES_BENCH_BEFORE=/path/to/old/gostash go test ... (adds a "before" row: that binary, uncompressed)
+//	GOSTASH_ES_BENCH_ROUNDS=5 go test ... (rounds; 3 by default)
 //
 // Every side reads the same esBenchDocs JSON lines (12-field ECS-shaped
 // events, @timestamp in two months) from stdin and indexes them into
@@ -124,13 +127,22 @@ output:
 			{"gostash", run("gostash", func() *exec.Cmd {
 				return exec.Command(gostashBin, "-f", gostashCfg(srv.URL, "bench", "compression_level = 0"), "--log.level", "warn")
 			})},
+		}
+		if before := os.Getenv("GOSTASH_ES_BENCH_BEFORE"); before != "" {
+			// Another gostash binary (the code before a change), the same
+			// pipeline: its ratio to this one is measured in the same run.
+			sides = append(sides, kafkaSide{"before", run("before", func() *exec.Cmd {
+				return exec.Command(before, "-f", gostashCfg(srv.URL, "bench", "compression_level = 0"), "--log.level", "warn")
+			})})
+		}
+		sides = append(sides, []kafkaSide{
 			{"gostash-gzip", run("gostash-gzip", func() *exec.Cmd {
 				return exec.Command(gostashBin, "-f", gostashCfg(srv.URL, "bench", ""), "--log.level", "warn")
 			})},
 			{"es-bulk", run("es-bulk", func() *exec.Cmd {
 				return exec.Command(bulkBin, "-url", srv.URL, "-index", "bench", "-batch", "125", "-inflight", "6")
 			})},
-		}
+		}...)
 		if benthos != "" {
 			sides = append(sides, kafkaSide{"benthos", run("benthos", func() *exec.Cmd {
 				return exec.Command(benthos, "-c", benthosCfg(srv.URL, "bench"))
@@ -170,8 +182,13 @@ output:
 }
 
 // esBench runs the sides in turn, esBenchRounds times (benchSides).
+// GOSTASH_ES_BENCH_ROUNDS sets another number of rounds.
 func esBench(b *testing.B, docs int, sides []kafkaSide) {
-	benchSides(b, sides, docs, "doc", esBenchRounds)
+	rounds := esBenchRounds
+	if n, err := strconv.Atoi(os.Getenv("GOSTASH_ES_BENCH_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	benchSides(b, sides, docs, "doc", rounds)
 }
 
 func esDelete(b *testing.B, url string) {

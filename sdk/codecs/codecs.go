@@ -174,6 +174,7 @@ type Decoder struct {
 	ml   *Joiner
 	vals sdk.Values
 	free []*sdk.Event // handed back by Reuse
+	raw  *rawJSON     // the json codecs' fast path
 }
 
 // Reuse hands events back once Publish is done with them (it encodes a
@@ -201,6 +202,15 @@ func (d *Decoder) Decode(l Line, now int64, dst []Record) []Record {
 	if d.json {
 		if isBlank(l.Data) {
 			return dst // nothing to decode, nothing lost
+		}
+		if d.raw == nil {
+			d.raw = &rawJSON{}
+		}
+		if e, ok := d.raw.event(l.Data, now); ok {
+			if l.Cut {
+				e.AddTag(TagLineTooLong)
+			}
+			return append(dst, Record{Event: e, Start: l.Start, End: l.End})
 		}
 		var events [1]*sdk.Event
 		evs, err := JSONEvents(l.Data, now, &d.vals, events[:0])

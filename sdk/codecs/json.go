@@ -1,6 +1,7 @@
 package codecs
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"strings"
@@ -301,6 +302,40 @@ func (p *jsonParser) array() (any, error) {
 // digits: a float64 would round it (12345678901234567890 would become
 // 12345678901234567000), and events carry no bigger integer type.
 func (p *jsonParser) number() (any, error) {
+	text, isFloat, err := p.numberText()
+	if err != nil {
+		return nil, err
+	}
+	if !isFloat {
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return p.vals.String(text), nil // out of range: see above
+		}
+		return p.vals.Int(n), nil
+	}
+	f, err := parseFloat(text)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// parseFloat parses a JSON number with a fraction or an exponent; beyond
+// float64's range it is ±Inf or 0, as strconv rounds it.
+func parseFloat(text string) (float64, error) {
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
+			return 0, errJSON
+		}
+	}
+	return f, nil
+}
+
+// numberText scans a JSON number at p.i: its text, and whether it has a
+// fraction or an exponent.
+func (p *jsonParser) numberText() (string, bool, error) {
 	start := p.i
 	if p.s[p.i] == '-' {
 		p.i++
@@ -314,13 +349,13 @@ func (p *jsonParser) number() (any, error) {
 	}
 	intStart := p.i
 	if n := digits(); n == 0 || (n > 1 && p.s[intStart] == '0') {
-		return nil, errJSON // no digits, or a leading zero
+		return "", false, errJSON // no digits, or a leading zero
 	}
 	isFloat := false
 	if p.i < len(p.s) && p.s[p.i] == '.' {
 		p.i++
 		if digits() == 0 {
-			return nil, errJSON
+			return "", false, errJSON
 		}
 		isFloat = true
 	}
@@ -330,26 +365,11 @@ func (p *jsonParser) number() (any, error) {
 			p.i++
 		}
 		if digits() == 0 {
-			return nil, errJSON
+			return "", false, errJSON
 		}
 		isFloat = true
 	}
-	text := p.s[start:p.i]
-	if !isFloat {
-		n, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			return p.vals.String(text), nil // out of range: see above
-		}
-		return p.vals.Int(n), nil
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
-		var ne *strconv.NumError
-		if !errors.As(err, &ne) || ne.Err != strconv.ErrRange {
-			return nil, errJSON
-		}
-	}
-	return f, nil
+	return p.s[start:p.i], isFloat, nil
 }
 
 // str parses a string at p.i (the opening quote). Without escapes it
@@ -359,6 +379,21 @@ func (p *jsonParser) str() (string, error) {
 	start := p.i
 	ascii := true
 	for p.i < len(p.s) {
+		if p.i+8 <= len(p.s) {
+			// Eight bytes at a time while none of them ends the string,
+			// starts an escape, is a control character or, until one
+			// was met, is not ASCII.
+			w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(p.s[p.i:]), 8))
+			stop := hasZeroByte(w^0x2222222222222222) | hasZeroByte(w^0x5c5c5c5c5c5c5c5c) |
+				(w-0x2020202020202020)&^w
+			if ascii {
+				stop |= w
+			}
+			if stop&0x8080808080808080 == 0 {
+				p.i += 8
+				continue
+			}
+		}
 		c := p.s[p.i]
 		switch {
 		case c == '"':
@@ -379,6 +414,10 @@ func (p *jsonParser) str() (string, error) {
 	}
 	return "", errJSON
 }
+
+// hasZeroByte has the high bit of a byte set where w has a zero byte (and
+// maybe above one: callers only test for none).
+func hasZeroByte(w uint64) uint64 { return (w - 0x0101010101010101) &^ w }
 
 // escaped finishes a string that has escapes, from its start.
 func (p *jsonParser) escaped(start int) (string, error) {

@@ -703,6 +703,9 @@ func (r *runner) add(ctx context.Context, w *watched) error {
 var (
 	logPath  = sdk.MustParseFieldRef("[log][file][path]")
 	hostName = sdk.MustParseFieldRef("[host][name]")
+	logRef   = sdk.MustParseFieldRef("log")
+	hostRef  = sdk.MustParseFieldRef("host")
+	pathRef  = sdk.MustParseFieldRef("path")
 )
 
 func (r *runner) addRecs(w *watched) {
@@ -712,24 +715,25 @@ func (r *runner) addRecs(w *watched) {
 	share := r.set.shareNested
 	for _, rec := range r.recs {
 		e := rec.Event
-		f := e.Fields()
+		// Fields are looked up one by one, not through Fields(): an
+		// event of the json codecs keeps the others undecoded.
 		if r.set.ecs {
-			if _, ok := f["log"]; !ok && share {
-				f["log"] = w.logVal
+			if _, ok := logRef.Get(e); !ok && share {
+				_ = logRef.Set(e, w.logVal)
 			} else if _, ok := logPath.Get(e); !ok {
 				_ = logPath.Set(e, w.pathVal)
 			}
-			if _, ok := f["host"]; !ok && share {
-				f["host"] = r.hostMap
+			if _, ok := hostRef.Get(e); !ok && share {
+				_ = hostRef.Set(e, r.hostMap)
 			} else if _, ok := hostName.Get(e); !ok {
 				_ = hostName.Set(e, r.hostVal)
 			}
 		} else {
-			if _, ok := f["path"]; !ok {
-				f["path"] = w.pathVal
+			if _, ok := pathRef.Get(e); !ok {
+				_ = pathRef.Set(e, w.pathVal)
 			}
-			if _, ok := f["host"]; !ok {
-				f["host"] = r.hostVal
+			if _, ok := hostRef.Get(e); !ok {
+				_ = hostRef.Set(e, r.hostVal)
 			}
 		}
 		m := e.Metadata()

@@ -246,7 +246,12 @@ func (in *Input) read(ctx context.Context, r io.Reader, out chan<- chunk) {
 	}
 }
 
-var hostname = sdk.MustParseFieldRef("[host][hostname]")
+var (
+	hostname   = sdk.MustParseFieldRef("[host][hostname]")
+	hostRef    = sdk.MustParseFieldRef("host")
+	eventRef   = sdk.MustParseFieldRef("event")
+	messageRef = sdk.MustParseFieldRef(sdk.FieldMessage)
+)
 
 // finish adds what the stdin input adds to a decoded event: the host, and
 // the text in [event][original].
@@ -254,21 +259,23 @@ func (in *Input) finish(e *sdk.Event) {
 	if in.coords {
 		sdk.SetSource(e, "stdin", map[string]any{"host": in.host})
 	}
-	f := e.Fields()
+	// Fields are looked up one by one, not through Fields(): an event
+	// of the json codecs keeps the others undecoded (codecs' fast path).
 	if in.original {
-		if _, ok := f["event"]; !ok {
-			f["event"] = map[string]any{"original": f[sdk.FieldMessage]}
+		if _, ok := eventRef.Get(e); !ok {
+			msg, _ := messageRef.Get(e)
+			_ = eventRef.Set(e, map[string]any{"original": msg})
 		}
 	}
 	// The host goes where the event has none, as in Logstash.
 	if in.ecs {
-		if _, ok := f["host"]; !ok {
-			f["host"] = map[string]any{"hostname": in.host}
+		if _, ok := hostRef.Get(e); !ok {
+			_ = hostRef.Set(e, map[string]any{"hostname": in.host})
 		} else if _, ok := hostname.Get(e); !ok {
 			_ = hostname.Set(e, in.host) // fails only when [host] is not a map: keep it
 		}
-	} else if _, ok := f["host"]; !ok {
-		f["host"] = in.host
+	} else if _, ok := hostRef.Get(e); !ok {
+		_ = hostRef.Set(e, in.host)
 	}
 }
 
