@@ -68,7 +68,7 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 		rest = rest[m:]
 	}
 	d.slab.dec = d
-	dict := &batchDict{keys: d.keys, dec: d, gen: dictGen.Add(1) & (1<<(64-idBits) - 1)}
+	dict := &batchDict{keys: d.keys, dec: d, gen: newDictGen()}
 	if len(d.keys) > 16 {
 		dict.ids = make(map[string]int32, len(d.keys))
 		for i, k := range d.keys {

@@ -36,7 +36,7 @@ const MaxRawNames = maxAt
 
 func (b *RawBuilder) start() {
 	b.dec = &Decoder{grows: true}
-	b.dict = &batchDict{dec: b.dec}
+	b.dict = &batchDict{dec: b.dec, gen: newDictGen()}
 	b.ids = make(map[string]uint32, 32)
 }
 
@@ -55,7 +55,9 @@ func (b *RawBuilder) Key(name string) (key uint32, ok bool) {
 	}
 	name = string([]byte(name)) // names may alias a reused line buffer
 	keys := append(b.dict.keys[:n:n], name)
-	d := &batchDict{keys: keys, dec: b.dec}
+	// A generation of its own: a reference remembers a name's number, or
+	// its absence, per dictionary generation (batchDict.refID).
+	d := &batchDict{keys: keys, dec: b.dec, gen: newDictGen()}
 	if len(keys) > 16 {
 		d.ids = make(map[string]int32, len(keys))
 		if b.dict.ids != nil {

@@ -163,6 +163,9 @@ func (r *rawFields) reset() {
 // number in one (refID).
 var dictGen atomic.Uint64
 
+// newDictGen numbers a new dictionary.
+func newDictGen() uint64 { return dictGen.Add(1) & (1<<(64-idBits) - 1) }
+
 // A reference's remembered number: 1 + the number in its low idBits bits
 // (0: not in the dictionary), the dictionary's gen in the other 48, which
 // a process would need centuries of batches to wrap.

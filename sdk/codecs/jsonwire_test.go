@@ -338,3 +338,24 @@ func TestJSONStringScanAnyOffset(t *testing.T) {
 		}
 	}
 }
+
+// A reference parsed once (as filters and inputs keep them) remembers
+// a name's number, or its absence, per dictionary: a name the next line
+// adds to the growing dictionary is found by the same reference.
+func TestJSONFastPathReferenceSeesNewNames(t *testing.T) {
+	d := (&Settings{Codec: CodecJSONLines}).NewDecoder()
+	host, err := sdk.ParseFieldRef("[host][ip]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range []string{`{"a":1}`, `{"host":{"ip":"10.0.0.1"}}`} {
+		recs := d.Decode(Line{Data: []byte(line)}, now, nil)
+		if len(recs) != 1 || !isRaw(recs[0].Event) {
+			t.Fatalf("line %d did not take the fast path", i)
+		}
+		got, ok := host.Get(recs[0].Event)
+		if want := i == 1; ok != want || (ok && got != "10.0.0.1") {
+			t.Fatalf("line %d: [host][ip] = %v, %v", i, got, ok)
+		}
+	}
+}
