@@ -244,6 +244,8 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
 		SourceCoordinates: wantsSourceCoordinates(l.cfg),
 		DrainTimeout:      o.drainTimeout,
+
+		DeadLetterMaxBytes: o.dlqMaxBytes, DeadLetterStoragePolicy: o.dlqPolicy,
 	}, blocks, log)
 	if f, ok := stdout.(*os.File); ok && writesStdout(l.cfg) {
 		watchStdout(f, func() {
