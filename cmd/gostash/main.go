@@ -36,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return pluginCmd(args[1:], stdout, stderr)
 		case "docs":
 			return docsCmd(args[1:], stdout, stderr)
+		case "dlq":
+			return dlqCmd(args[1:], stdout, stderr)
 		case "version", "--version", "-V":
 			fmt.Fprintf(stdout, "gostash %s (%s, protocol v1.%d)\n", version, runtime.Version(), sdk.ProtocolMinor)
 			return 0
@@ -129,6 +131,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
   gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
   gostash plugin new KIND NAME DIR  write a Go module for a new filter, input or output plugin
   gostash plugin lock -f PIPELINE   pin the pipeline's plugin binaries to their sha256 (gostash.lock)
+  gostash dlq list|show|stats       read a pipeline's dead letter queue
+  gostash dlq replay -f PIPELINE    send the dead letters through PIPELINE's filters and outputs
   gostash docs                      every plugin's settings as one Markdown document
   gostash version
 
