@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,5 +124,45 @@ output "elasticsearch" "fixed" {
 		if _, ok := h.Source["@metadata"]; ok {
 			t.Errorf("replayed document %d holds @metadata: %v", i, h.Source)
 		}
+	}
+}
+
+// --dead_letter_queue.max_bytes bounds the queue through the binary: past
+// it, drop_newer keeps the first entries, says so in the log, and the run
+// still ends with every other event written.
+func TestDeadLetterQueueMaxBytes(t *testing.T) {
+	dir := t.TempDir()
+	out, data := filepath.Join(dir, "out"), filepath.Join(dir, "data")
+	var in strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&in, `{"n":"","i":%d}`+"\n", i) // an empty n makes the path the output's directory
+	}
+	in.WriteString(`{"n":"ok","i":50}` + "\n")
+	_, stderr, code := gostash(t, in.String(), "--path.data", data, "--dead_letter_queue.max_bytes", "2kb", "-e", fmt.Sprintf(`
+input "stdin" "in" { codec = "json" }
+output "file" "o" {
+  path   = "%s/%%{n}"
+  codec  = "line"
+  format = "%%{i}"
+}`, out))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "dead letter queue is full") || !strings.Contains(stderr, "max_bytes=2048") {
+		t.Errorf("no log line says the queue is full:\n%s", stderr)
+	}
+	stats, _, _ := gostash(t, "", "dlq", "stats", "--path.data", data)
+	var entries, bytes int
+	for _, l := range strings.Split(stats, "\n") {
+		if f := strings.Fields(l); len(f) > 5 && f[0] == "o" {
+			fmt.Sscan(f[1], &entries)
+			fmt.Sscan(f[5], &bytes)
+		}
+	}
+	if entries == 0 || entries >= 50 || bytes > 2048 {
+		t.Errorf("%d entries, %d bytes; want some, not all 50, within 2048 bytes\n%s", entries, bytes, stats)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "ok")); err != nil || string(b) != "50\n" {
+		t.Errorf("the good event: %q %v", b, err)
 	}
 }
