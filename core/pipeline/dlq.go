@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -128,7 +130,9 @@ func (d *deadLetters) makeRoom(output string, n int64) bool {
 		_ = f.Close()
 		delete(d.files, output)
 	}
-	dropped, err := dropOldest(file, d.size+n-d.maxBytes)
+	// At least an eighth of the bound at a time, as Logstash drops a whole
+	// segment: the file is not rewritten for every new entry.
+	dropped, err := dropOldest(file, max(d.size+n-d.maxBytes, d.maxBytes/8))
 	d.size = dirSize(d.dir)
 	if dropped > 0 {
 		n := d.dropped.Add(int64(dropped))
@@ -142,27 +146,46 @@ func (d *deadLetters) makeRoom(output string, n int64) bool {
 }
 
 // dropOldest rewrites file without its first entries, at least need bytes
-// of them, and returns how many it dropped. The file is replaced whole
-// (write, then rename), so a crash leaves the old one or the new one.
+// of them, and returns how many it dropped. The file is copied, not read
+// into memory, and replaced whole (write, then rename), so a crash leaves
+// the old one or the new one.
 func dropOldest(file string, need int64) (int, error) {
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return 0, err
 	}
-	cut, dropped := 0, 0
-	for int64(cut) < need && cut < len(data) {
-		i := cut
-		for i < len(data) && data[i] != '\n' {
-			i++
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	var cut int64
+	dropped := 0
+	for cut < need {
+		line, err := r.ReadSlice('\n')
+		cut += int64(len(line))
+		for err == bufio.ErrBufferFull { // a long line: drop all of it
+			line, err = r.ReadSlice('\n')
+			cut += int64(len(line))
 		}
-		cut = min(i+1, len(data))
-		dropped++
+		if cut > 0 && (err == nil || len(line) > 0) {
+			dropped++
+		}
+		if err != nil {
+			break
+		}
 	}
-	tmp := file + ".tmp"
-	if err := os.WriteFile(tmp, data[cut:], 0o644); err != nil {
+	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".*.tmp")
+	if err != nil {
 		return 0, err
 	}
-	if err := os.Rename(tmp, file); err != nil {
+	defer os.Remove(tmp.Name()) // after the rename there is none
+	if _, err = io.Copy(tmp, r); err == nil {
+		err = tmp.Close()
+	} else {
+		_ = tmp.Close()
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return dropped, nil

@@ -186,3 +186,18 @@ func TestDeadLetterSizeBound(t *testing.T) {
 		})
 	}
 }
+
+// drop_older drops whole entries, however long: the file never starts
+// with the tail of one.
+func TestDropOldestLongLines(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out.jsonl")
+	long := strings.Repeat("x", 200<<10)
+	if err := os.WriteFile(file, []byte(`{"a":"`+long+`"}`+"\n"+`{"b":1}`+"\n"+`{"c":2}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n, err := dropOldest(file, 10)
+	b, _ := os.ReadFile(file)
+	if err != nil || n != 1 || string(b) != `{"b":1}`+"\n"+`{"c":2}`+"\n" {
+		t.Fatalf("dropped %d (%v), left %.40q", n, err, b)
+	}
+}
