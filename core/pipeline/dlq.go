@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -89,17 +90,29 @@ func (d *deadLetters) write(output string, batch []byte, index uint32, reason st
 		}
 		return nil
 	}
-	f := d.files[output]
-	if f == nil {
-		var err error
-		// Not kept on failure: the next event tries to open it again.
-		if f, err = d.open(output); err != nil {
-			d.log.Error("cannot open the dead letter file; the rejected event stays in the pipeline and is tried again", "output", output, "reason", reason, "error", err)
-			return err
+	var (
+		f   *os.File
+		err error
+	)
+	// Twice at most: a dead_letter_queue input with clean_consumed may
+	// have removed the file since it was opened.
+	for try := 0; try < 2; try++ {
+		if f = d.files[output]; f == nil {
+			// Not kept on failure: the next event tries to open it again.
+			if f, err = d.open(output); err != nil {
+				d.log.Error("cannot open the dead letter file; the rejected event stays in the pipeline and is tried again", "output", output, "reason", reason, "error", err)
+				return err
+			}
+			d.files[output] = f
 		}
-		d.files[output] = f
+		if err = deadletter.Append(f, f.Name(), line); !errors.Is(err, deadletter.ErrRemoved) {
+			break
+		}
+		_ = f.Close()
+		delete(d.files, output)
+		d.size = -1
 	}
-	if _, err := f.Write(line); err != nil {
+	if err != nil {
 		// A short write may have left a torn line: start the next entry on
 		// a line of its own.
 		_ = f.Close()
@@ -108,7 +121,9 @@ func (d *deadLetters) write(output string, batch []byte, index uint32, reason st
 		d.log.Error("cannot write to the dead letter file; the rejected event stays in the pipeline and is tried again", "output", output, "file", f.Name(), "reason", reason, "error", err)
 		return err
 	}
-	d.size += int64(len(line))
+	if d.size >= 0 {
+		d.size += int64(len(line))
+	}
 	d.log.Warn("event rejected by output; dead-lettered", "output", output, "reason", reason, "file", f.Name())
 	return nil
 }
@@ -230,7 +245,9 @@ func (d *deadLetters) open(output string) (*os.File, error) {
 		last := make([]byte, 1)
 		if _, err = f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
 			_, err = f.Write([]byte{'\n'})
-			d.size++
+			if d.size >= 0 {
+				d.size++
+			}
 		}
 	}
 	if err != nil {

@@ -201,3 +201,25 @@ func TestDropOldestLongLines(t *testing.T) {
 		t.Fatalf("dropped %d (%v), left %.40q", n, err, b)
 	}
 }
+
+// A dead letter file removed under the writer (clean_consumed) is written
+// anew: the next entry is not lost into the removed file.
+func TestDeadLetterFileRemovedByReader(t *testing.T) {
+	if !deadletter.CanClean {
+		t.Skip("no flock here")
+	}
+	data := t.TempDir()
+	o := testRunner(data)
+	o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("one")}), rejectAll(1), 1)
+	file := filepath.Join(deadletter.Dir(data, "main"), "out.jsonl")
+	fi, _ := os.Stat(file)
+	if ok, err := deadletter.RemoveConsumed(file, fi.Size()); !ok || err != nil {
+		t.Fatalf("remove: %v %v", ok, err)
+	}
+	o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("two")}), rejectAll(1), 1)
+	o.p.dlq.close()
+	es := readEntries(t, data)
+	if len(es) != 1 || !strings.Contains(string(es[0].Event), `"two"`) {
+		t.Fatalf("entries after the removal: %v", es)
+	}
+}

@@ -26,6 +26,8 @@ var spec = sdk.NewSpec("Reads the events a pipeline's outputs rejected back from
 		Doc("The pipeline whose dead letters to read: the subdirectory of `path`.")).
 	Field(sdk.Bool("commit_offsets").Default(true).
 		Doc("Save how far the input has read once every output has the events, so a restart (or the next replay) does not read an entry twice. Set it to false to look at the entries again and again.")).
+	Field(sdk.Bool("clean_consumed").Default(false).
+		Doc("Remove a dead letter file once every entry in it is read and delivered (and nothing was added since). Needs `commit_offsets`.")).
 	Field(sdk.String("sincedb_path").
 		Doc("The file of saved positions; by default `sincedb` in the instance's directory under `--path.data`.")).
 	Field(sdk.String("start_timestamp").
@@ -39,6 +41,12 @@ func init() {
 
 func validate(c *sdk.Config) sdk.Diagnostics {
 	var ds sdk.Diagnostics
+	if c.Bool("clean_consumed") && !c.Bool("commit_offsets") {
+		ds.Errorf([]string{"clean_consumed"}, "clean_consumed needs commit_offsets = true: without saved positions the input cannot know what was delivered")
+	}
+	if c.Bool("clean_consumed") && !deadletter.CanClean {
+		ds.Errorf([]string{"clean_consumed"}, "clean_consumed needs flock(2), which this system lacks")
+	}
 	if s := c.String("start_timestamp"); s != "" {
 		if _, err := parseTime(s); err != nil {
 			ds.Errorf([]string{"start_timestamp"}, "start_timestamp %q is not an ISO 8601 time such as 2017-04-04T23:40:37", s)
@@ -51,6 +59,7 @@ func validate(c *sdk.Config) sdk.Diagnostics {
 type Input struct {
 	dir     string
 	commit  bool
+	clean   bool // clean_consumed
 	sincedb string
 	start   time.Time
 	read    bool // mode read: end at the end
@@ -76,6 +85,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	in := &Input{
 		dir:     filepath.Join(c.String("path"), c.String("pipeline_id")),
 		commit:  c.Bool("commit_offsets"),
+		clean:   c.Bool("clean_consumed"),
 		sincedb: c.String("sincedb_path"),
 		read:    c.String("mode") == "read",
 		batch:   max(env.BatchSize, 1),
@@ -146,8 +156,11 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 			}
 		}
 		if in.read {
-			return in.waitAcks(ctx)
+			err := in.waitAcks(ctx)
+			in.cleanConsumed()
+			return err
 		}
+		in.cleanConsumed()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -288,19 +301,53 @@ func (in *Input) advance() {
 		in.pending = in.pending[1:]
 		moved = true
 	}
-	var snapshot []byte
+	// Written under the lock: saves never overtake one another.
 	if moved && in.commit && in.sincedb != "" {
-		snapshot, _ = json.Marshal(in.pos)
-	}
-	in.mu.Unlock()
-	if snapshot != nil {
+		snapshot, _ := json.Marshal(in.pos)
 		if err := writeFileAtomic(in.sincedb, snapshot); err != nil {
 			in.log.Error("cannot save the dead letter positions; on restart these entries are read again", "sincedb_path", in.sincedb, "error", err)
 		}
 	}
+	in.mu.Unlock()
 	select {
 	case in.settled <- struct{}{}:
 	default:
+	}
+}
+
+// cleanConsumed removes the files read and delivered to their end
+// (clean_consumed), and forgets their positions.
+func (in *Input) cleanConsumed() {
+	if !in.clean {
+		return
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	removed := false
+	for name, pos := range in.pos {
+		if pos == 0 || in.readTo[name] != pos {
+			continue // not read yet, or batches of it in flight
+		}
+		file := filepath.Join(in.dir, name)
+		ok, err := deadletter.RemoveConsumed(file, pos)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			in.log.Warn("cannot remove a consumed dead letter file", "file", file, "error", err)
+			continue
+		}
+		if ok || errors.Is(err, os.ErrNotExist) {
+			delete(in.pos, name)
+			delete(in.readTo, name)
+			removed = true
+			if ok {
+				in.log.Info("removed a consumed dead letter file (clean_consumed)", "file", file)
+			}
+		}
+	}
+	if removed && in.sincedb != "" {
+		snapshot, _ := json.Marshal(in.pos)
+		if err := writeFileAtomic(in.sincedb, snapshot); err != nil {
+			in.log.Error("cannot save the dead letter positions", "sincedb_path", in.sincedb, "error", err)
+		}
 	}
 }
 

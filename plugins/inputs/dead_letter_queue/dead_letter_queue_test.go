@@ -139,3 +139,40 @@ func TestUnackedEntriesAreReadAgain(t *testing.T) {
 		t.Fatalf("%d events after an unacked read, want the entry again", len(res.Events))
 	}
 }
+
+// clean_consumed removes a file once all of it is delivered; a writer
+// that still had it open writes the next entry into a new file, which the
+// next run reads. Without commit_offsets it is a configuration error.
+func TestCleanConsumed(t *testing.T) {
+	if !deadletter.CanClean {
+		t.Skip("no flock here")
+	}
+	dir := t.TempDir()
+	writeDLQ(t, dir, entry(t, "2026-01-01T00:00:00Z", "r", map[string]any{"message": "one"}))
+	file := filepath.Join(deadletter.Dir(dir, "main"), "out.jsonl")
+	w, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0o644) // the core's writer
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	s := settings(dir)
+	s["clean_consumed"] = true
+	if res := sdktest.RunInput(t, context.Background(), sdktest.InputSpec{Name: "dead_letter_queue", Settings: s}); len(res.Events) != 1 {
+		t.Fatalf("%d events, want 1", len(res.Events))
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Fatalf("consumed file still there: %v", err)
+	}
+	if err := deadletter.Append(w, file, []byte(entry(t, "2026-01-02T00:00:00Z", "r", map[string]any{"message": "two"}))); err != deadletter.ErrRemoved {
+		t.Fatalf("append to a removed file: %v, want ErrRemoved", err)
+	}
+	writeDLQ(t, dir, entry(t, "2026-01-02T00:00:00Z", "r", map[string]any{"message": "two"}))
+	res := sdktest.RunInput(t, context.Background(), sdktest.InputSpec{Name: "dead_letter_queue", Settings: s})
+	if len(res.Events) != 1 || res.Events[0].Message() != "two" {
+		t.Fatalf("after the file was written anew: %d events", len(res.Events))
+	}
+	comp := sdktest.Lookup(t, sdk.KindInput, "dead_letter_queue")
+	if ds := sdktest.Validate(comp, map[string]any{"path": dir, "clean_consumed": true, "commit_offsets": false}); !strings.Contains(sdktest.Errors(ds), "needs commit_offsets") {
+		t.Errorf("clean_consumed without commit_offsets: %q", sdktest.Errors(ds))
+	}
+}
