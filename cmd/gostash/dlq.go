@@ -20,9 +20,11 @@ const dlqUsage = `usage: gostash dlq COMMAND [--path.data DIR] [--pipeline.id ID
   list                   one line per dead-lettered event: id, time, output, attempts, state, reason
   show [ID...]           the entries in full (event, reason, source), all of them or those named
   stats                  entries, pending, replayed and bytes per output
-  replay -f PIPELINE     send the pending entries through PIPELINE's filters and outputs, once:
+  replay -f PIPELINE [--clean_consumed]
+                         send the pending entries through PIPELINE's filters and outputs, once:
                          PIPELINE has no input (the dead letter queue is its input); what is
-                         acked is marked replayed, what is rejected again is dead-lettered again`
+                         acked is marked replayed (--clean_consumed: files wholly replayed are
+                         removed), what is rejected again is dead-lettered again`
 
 // replayInput names the dead_letter_queue input `dlq replay` adds: its
 // saved positions are what list and stats call replayed.
@@ -205,12 +207,15 @@ func replaySincedb(dataDir string) string {
 // mode: it ends once every pending entry is acked (or dead-lettered again).
 func dlqReplay(args []string, stdout, stderr io.Writer) int {
 	pipelineID := "main"
+	clean := false
 	var rest []string
 	for i := 0; i < len(args); i++ {
 		a := strings.TrimLeft(args[i], "-")
 		switch {
 		case strings.HasPrefix(a, "pipeline.id="):
 			pipelineID = strings.TrimPrefix(a, "pipeline.id=")
+		case a == "clean_consumed" || a == "clean_consumed=true":
+			clean = true
 		case a == "pipeline.id" && i+1 < len(args):
 			pipelineID = args[i+1]
 			i++
@@ -240,8 +245,8 @@ func dlqReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gostash dlq replay: no dead letter queue for pipeline %q under --path.data %s (%v)\n", pipelineID, dataDir, err)
 		return 1
 	}
-	o.inline = fmt.Sprintf("input %q %q {\n  path = %q\n  pipeline_id = %q\n  mode = \"read\"\n}\n",
-		"dead_letter_queue", replayInput, filepath.Join(dataDir, "dead_letter_queue"), pipelineID)
+	o.inline = fmt.Sprintf("input %q %q {\n  path = %q\n  pipeline_id = %q\n  mode = \"read\"\n  clean_consumed = %t\n}\n",
+		"dead_letter_queue", replayInput, filepath.Join(dataDir, "dead_letter_queue"), pipelineID, clean)
 	return runPipeline(o, stdout, stderr)
 }
 

@@ -15,8 +15,8 @@ import (
 // The issue's must-show: a mapping error in the real Elasticsearch
 // dead-letters events; `gostash dlq` shows them with the reason; a replay
 // into the same mapping dead-letters them again; after the mapping is fixed (an index where n is a keyword), `gostash dlq replay`
-// indexes them as they were, the queue then has nothing pending, and a
-// second replay indexes nothing more.
+// indexes them as they were, the queue then has nothing pending, a
+// second replay indexes nothing more, and --clean_consumed empties it.
 func TestDeadLettersReplayedIntoElasticsearch(t *testing.T) {
 	base := testenv.Elasticsearch(t)
 	prefix := fmt.Sprintf("test-dlq-%d", time.Now().UnixNano())
@@ -100,6 +100,16 @@ output "elasticsearch" "fixed" {
 		if s := stats("again"); s != "3 0 3" {
 			t.Fatalf("after replay %d: entries, pending, replayed = %s; want 3 0 3", round, s)
 		}
+	}
+
+	// --clean_consumed removes the files replayed to their end: the queue
+	// is then empty.
+	if _, stderr, code := gostash(t, "", "dlq", "replay", "--clean_consumed", "-f", replay, "--path.data", data); code != 0 {
+		t.Fatalf("replay --clean_consumed: exit %d\n%s", code, stderr)
+	}
+	out, _, _ = gostash(t, "", "dlq", "stats", "--path.data", data)
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "TOTAL 0 0 0 0 0") || esCount(t, base, prefix+"-fixed") != 3 {
+		t.Fatalf("after replay --clean_consumed: want an empty queue and still 3 documents\n%s", out)
 	}
 
 	var r struct {
