@@ -375,8 +375,13 @@ func TestMonitoringAPIShowsAPluginRestart(t *testing.T) {
 
 // Events an output rejects for good are counted where they went: the
 // output's dead_lettered_events, the pipeline's dead letter queue (with
-// its size on disk), and /metrics.
+// its size on disk, and what its size bound dropped), and /metrics.
 func TestMonitoringAPICountsDeadLetters(t *testing.T) {
+	t.Run("default bound", func(t *testing.T) { countsDeadLetters(t, "1024mb", 1<<30) })
+	t.Run("full queue", func(t *testing.T) { countsDeadLetters(t, "1kb", 1<<10) })
+}
+
+func countsDeadLetters(t *testing.T, maxBytes string, bound int64) {
 	out := t.TempDir()
 	cfg := writeFile(t, "dlq.hcl", fmt.Sprintf(`
 input "stdin" "in" { codec = "json" }
@@ -386,7 +391,7 @@ output "file" "o" {
   format = "%%{n}"
 }
 `, out))
-	r := startAPIRun(t, cfg)
+	r := startAPIRun(t, cfg, "--dead_letter_queue.max_bytes", maxBytes)
 	// Every fifth event has an empty n: its path is the output's
 	// directory, which no event can be written to.
 	var lines strings.Builder
@@ -404,8 +409,11 @@ output "file" "o" {
 		Pipelines map[string]struct {
 			Events          eventCounts
 			DeadLetterQueue struct {
-				Events int64
-				Size   int64 `json:"queue_size_in_bytes"`
+				Events  int64
+				Size    int64  `json:"queue_size_in_bytes"`
+				Dropped int64  `json:"dropped_events"`
+				Max     int64  `json:"max_queue_size_in_bytes"`
+				Policy  string `json:"storage_policy"`
 			} `json:"dead_letter_queue"`
 			Plugins struct {
 				Outputs []struct {
@@ -427,7 +435,17 @@ output "file" "o" {
 	if p.DeadLetterQueue.Events != 10 || p.DeadLetterQueue.Size == 0 || o.DeadLettered != 10 || o.Events.Out != 40 || o.Events.In != 50 {
 		t.Fatalf("dead letter queue %+v, output %+v; want 10 dead-lettered (on disk), 40 written of 50", p.DeadLetterQueue, o)
 	}
-	if v, ok := metricValue(r.metrics(t), "gostash_plugin_events_dead_lettered_total", map[string]string{"plugin_id": "o"}); !ok || v != 10 {
+	metrics := r.metrics(t)
+	if v, ok := metricValue(metrics, "gostash_plugin_events_dead_lettered_total", map[string]string{"plugin_id": "o"}); !ok || v != 10 {
 		t.Fatalf("gostash_plugin_events_dead_lettered_total %v (%v); want 10", v, ok)
+	}
+	// An entry is a few hundred bytes: 1kb holds some of the ten, and
+	// drop_newer (the default) drops the rest.
+	q := p.DeadLetterQueue
+	if q.Max != bound || q.Policy != "drop_newer" || (bound > 1<<20) != (q.Dropped == 0) || q.Dropped >= 10 {
+		t.Fatalf("dead letter queue %+v with --dead_letter_queue.max_bytes %s", q, maxBytes)
+	}
+	if v, ok := metricValue(metrics, "gostash_pipeline_dead_letter_dropped_total", map[string]string{"pipeline": "main"}); !ok || int64(v) != q.Dropped {
+		t.Fatalf("gostash_pipeline_dead_letter_dropped_total %v (%v); want %d", v, ok, q.Dropped)
 	}
 }

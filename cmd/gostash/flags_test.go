@@ -22,6 +22,9 @@ func TestFlagValuesRejected(t *testing.T) {
 		{[]string{"--log.level", "bogus"}, `--log.level takes debug, info, warn or error, got "bogus"`},
 		{[]string{"--log.format", "bogus"}, `--log.format takes plain or json, got "bogus"`},
 		{[]string{"--config.reload.interval", "0s"}, "--config.reload.interval 0s: give a positive duration"},
+		{[]string{"--dead_letter_queue.max_bytes", "lots"}, `give a positive size such as 1024mb`},
+		{[]string{"--dead_letter_queue.max_bytes", "0"}, `give a positive size`},
+		{[]string{"--dead_letter_queue.storage_policy", "drop_all"}, `takes drop_newer or drop_older, got "drop_all"`},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -32,6 +35,22 @@ output "stdout" "out" {}`)
 		}
 		if !strings.Contains(stderr.String(), tt.mention) {
 			t.Errorf("%v: stderr %q should say %q", tt.args, stderr.String(), tt.mention)
+		}
+	}
+}
+
+// Sizes are written as in logstash.yml; the default is Logstash's 1024mb.
+func TestDeadLetterQueueFlags(t *testing.T) {
+	for in, want := range map[string]int64{"": 1 << 30, "512mb": 512 << 20, "2GB": 2 << 30, "64kb": 64 << 10, "1000": 1000} {
+		args := []string{"-e", "x"}
+		if in != "" {
+			args = append(args, "--dead_letter_queue.max_bytes", in)
+		}
+		o, err := parseFlags(args, &bytes.Buffer{})
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+		} else if o.dlqMaxBytes != want || o.dlqPolicy != "drop_newer" {
+			t.Errorf("%q: %d bytes, policy %q; want %d, drop_newer", in, o.dlqMaxBytes, o.dlqPolicy, want)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return pluginCmd(args[1:], stdout, stderr)
 		case "docs":
 			return docsCmd(args[1:], stdout, stderr)
+		case "dlq":
+			return dlqCmd(args[1:], stdout, stderr)
 		case "version", "--version", "-V":
 			fmt.Fprintf(stdout, "gostash %s (%s, protocol v1.%d)\n", version, runtime.Version(), sdk.ProtocolMinor)
 			return 0
@@ -86,6 +89,9 @@ type options struct {
 	// and replaces the pipeline when they changed and are good.
 	reload         bool
 	reloadInterval time.Duration
+	// dlqMaxBytes and dlqPolicy bound the dead letter queue.
+	dlqMaxBytes int64
+	dlqPolicy   string
 }
 
 type stringList []string
@@ -123,6 +129,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.reload, "r", false, "reload the pipeline when its files change: a bad change is reported and the running pipeline keeps running")
 	fs.BoolVar(&o.reload, "config.reload.automatic", false, "same as -r")
 	fs.DurationVar(&o.reloadInterval, "config.reload.interval", 3*time.Second, "how often -r checks the configuration files for changes")
+	dlqMax := fs.String("dead_letter_queue.max_bytes", "1024mb", "size bound of each pipeline's dead letter queue (such as 512mb, 2gb)")
+	fs.StringVar(&o.dlqPolicy, "dead_letter_queue.storage_policy", "drop_newer", "when the dead letter queue is full: drop_newer refuses new entries, drop_older drops the oldest (both counted and logged)")
 	var pluginPath stringList
 	fs.Var(&pluginPath, "path.plugins", "directory searched for third-party plugins (repeatable)")
 	fs.StringVar(&o.lockFile, "plugin.lock", "gostash.lock", "lock file of `gostash plugin lock`: when it exists, only the plugin binaries it names start, and only with their sha256")
@@ -136,6 +144,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
   gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
   gostash plugin new KIND NAME DIR  write a Go module for a new filter, input or output plugin
   gostash plugin lock -f PIPELINE   pin the pipeline's plugin binaries to their sha256 (gostash.lock)
+  gostash dlq list|show|stats       read a pipeline's dead letter queue
+  gostash dlq replay -f PIPELINE    send the dead letters through PIPELINE's filters and outputs
   gostash docs                      every plugin's settings as one Markdown document
   gostash version
 
@@ -143,7 +153,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -155,8 +166,14 @@ Flags:
 	if delayMS > 0 {
 		o.batchDelay = time.Duration(delayMS) * time.Millisecond
 	}
-	if err := checkFlags(fs, o, delayMS); err != nil {
+	if err = checkFlags(fs, o, delayMS); err != nil {
 		return nil, err
+	}
+	if o.dlqMaxBytes, err = parseBytes(*dlqMax); err != nil || o.dlqMaxBytes <= 0 {
+		return nil, fmt.Errorf("--dead_letter_queue.max_bytes %q: give a positive size such as 1024mb or 2gb", *dlqMax)
+	}
+	if o.dlqPolicy != "drop_newer" && o.dlqPolicy != "drop_older" {
+		return nil, fmt.Errorf("--dead_letter_queue.storage_policy takes drop_newer or drop_older, got %q", o.dlqPolicy)
 	}
 	if o.drainTimeout <= 0 {
 		return nil, fmt.Errorf("--pipeline.drain_timeout %v: give a positive duration, such as 30s", o.drainTimeout)
@@ -214,4 +231,25 @@ func checkFlags(fs *flag.FlagSet, o *options, delayMS int) error {
 // (graceful stop); the second one exits at once.
 func signalContext(log interface{ Warn(string, ...any) }) (context.Context, context.CancelFunc) {
 	return notifyTwice(log)
+}
+
+// parseBytes reads a size as Logstash's settings write it: 1024mb, 2gb,
+// 512kb, or plain bytes.
+func parseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"tb", 1 << 40}, {"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	return n * mult, nil
 }

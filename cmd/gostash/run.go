@@ -253,8 +253,9 @@ func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Setting
 	}
 	return pipeline.Settings{
 		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
-		SourceCoordinates: wantsSourceCoordinates(cfg),
-		DrainTimeout:      o.drainTimeout,
+		SourceCoordinates:  wantsSourceCoordinates(cfg),
+		DrainTimeout:       o.drainTimeout,
+		DeadLetterMaxBytes: o.dlqMaxBytes, DeadLetterStoragePolicy: o.dlqPolicy,
 	}
 }
 

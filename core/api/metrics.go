@@ -29,6 +29,7 @@ var (
 	pipeFiltered = desc("gostash_pipeline_events_filtered_total", "Events out of the pipeline's filters.", "pipeline")
 	pipeOut      = desc("gostash_pipeline_events_out_total", "Events accepted by an output, counted once per output.", "pipeline")
 	pipeDLQ      = desc("gostash_pipeline_events_dead_lettered_total", "Events an output rejected for good, written to the dead letter queue.", "pipeline")
+	pipeDLQDrop  = desc("gostash_pipeline_dead_letter_dropped_total", "Dead letter entries the queue's size bound dropped (dead_letter_queue.max_bytes, storage_policy).", "pipeline")
 	pipeInflight = desc("gostash_pipeline_inflight_events", "Events read and not yet acked (in filters, queued for or in outputs).", "pipeline")
 	pipeRestarts = desc("gostash_pipeline_plugin_restarts_total", "Plugin process restarts after a crash.", "pipeline")
 
@@ -62,6 +63,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(pipeFiltered, float64(s.Filtered), s.ID)
 		counter(pipeOut, float64(s.Out), s.ID)
 		counter(pipeDLQ, float64(s.DeadLettered), s.ID)
+		counter(pipeDLQDrop, float64(s.DeadLetterDropped), s.ID)
 		counter(pipeRestarts, float64(s.Restarts), s.ID)
 		ch <- prometheus.MustNewConstMetric(pipeInflight, prometheus.GaugeValue, float64(s.InFlightEvents), s.ID)
 		chains := map[string]float64{}

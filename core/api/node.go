@@ -141,6 +141,10 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 			"events":              s.DeadLettered,
 			"queue_size_in_bytes": dirSize(s.DeadLetterDir),
 			"path":                s.DeadLetterDir,
+			// Logstash's names for the size bound and what it dropped.
+			"dropped_events":          s.DeadLetterDropped,
+			"max_queue_size_in_bytes": s.DeadLetterMaxBytes,
+			"storage_policy":          s.DeadLetterPolicy,
 		},
 		"uptime_in_millis": time.Since(s.Started).Milliseconds(),
 	}

@@ -45,6 +45,11 @@ type Settings struct {
 	// SourceCoordinates asks inputs to attach where each event came from
 	// (the pipeline has a decorate_events filter).
 	SourceCoordinates bool
+	// DeadLetterMaxBytes bounds the dead letter queue (default 1024 MiB,
+	// as Logstash's dead_letter_queue.max_bytes); DeadLetterStoragePolicy
+	// says what gives when it is full: DropNewer (default) or DropOlder.
+	DeadLetterMaxBytes      int64
+	DeadLetterStoragePolicy string
 	// ReportEvery is how often a long run logs its throughput (default
 	// 30 s; negative turns it off).
 	ReportEvery time.Duration
@@ -79,6 +84,9 @@ type Pipeline struct {
 // Stats counts events through the pipeline.
 type Stats struct {
 	In, Filtered, Out, DeadLettered, Restarts atomic.Int64
+	// DeadLetterDropped counts rejected events the dead letter queue's
+	// size bound dropped (dead_letter_queue.max_bytes).
+	DeadLetterDropped atomic.Int64
 }
 
 // New prepares a pipeline; Run opens the instances and runs it.
@@ -100,7 +108,13 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 	}
 	p := &Pipeline{settings: s, log: log, work: make(chan *batch, s.Workers),
 		batchLatency: newBatchLatency(s.ID), started: time.Now(), opened: make(chan struct{})}
-	p.dlq = newDeadLetters(s.DataDir, s.ID, log)
+	p.dlq = newDeadLetters(s.DataDir, s.ID, log, &p.stats.DeadLetterDropped)
+	if s.DeadLetterMaxBytes > 0 {
+		p.dlq.maxBytes = s.DeadLetterMaxBytes
+	}
+	if s.DeadLetterStoragePolicy != "" {
+		p.dlq.policy = s.DeadLetterStoragePolicy
+	}
 	for _, b := range blocks {
 		switch b.Kind {
 		case sdk.KindInput:
@@ -369,7 +383,7 @@ func (p *Pipeline) report(ctx context.Context, every time.Duration) {
 			p.log.Info("throughput",
 				"events_in", in, "events_out", out,
 				"in_per_sec", int64(float64(in-lastIn)/secs), "out_per_sec", int64(float64(out-lastOut)/secs),
-				"dead_lettered", p.stats.DeadLettered.Load(), "restarts", p.stats.Restarts.Load())
+				"dead_lettered", p.stats.DeadLettered.Load(), "restarts", p.stats.Restarts.Load(), "dead_letter_dropped", p.stats.DeadLetterDropped.Load())
 			lastIn, lastOut, last = in, out, now
 		}
 	}
@@ -719,6 +733,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 		data := d.data
 		o.stats.in.Add(int64(d.count))
 		backoff := 100 * time.Millisecond
+		attempts := 0 // writes of the events still in data
 		for len(data) > 0 {
 			if stream == nil {
 				rpc, g := o.block.Proc.Client()
@@ -751,7 +766,8 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 			}
 			n, _ := sdk.CountEvents(data)
 			o.writeLatency.Observe(took.Seconds())
-			retry, wait, rejected := o.sort(data, resp.Results)
+			attempts++
+			retry, wait, rejected := o.sort(data, resp.Results, attempts)
 			accepted := int64(n - len(retry) - rejected - int(resp.Skipped))
 			o.p.stats.Out.Add(accepted)
 			o.stats.out.Add(accepted)
@@ -785,7 +801,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 // queue cannot take is retried: the output rejects it again and the dead
 // letter write is tried again, so it is never acked without being
 // somewhere (its batch waits, and the error says why).
-func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult) ([]uint32, time.Duration, int) {
+func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult, attempts int) ([]uint32, time.Duration, int) {
 	var (
 		retry    []uint32
 		wait     time.Duration
@@ -799,7 +815,7 @@ func (o *outputRunner) sort(data []byte, results []*pluginv1.ItemResult) ([]uint
 				wait = d
 			}
 		case pluginv1.ItemResult_REJECT:
-			if err := o.p.dlq.write(o.block.Name, data, r.Index, r.Reason); err != nil {
+			if err := o.p.dlq.write(o.block.Name, data, r.Index, r.Reason, attempts); err != nil {
 				retry = append(retry, r.Index)
 				continue
 			}

@@ -103,7 +103,11 @@ type Snapshot struct {
 	// the pipeline's in-memory queue.
 	InFlightBatches, InFlightEvents int64
 	DeadLetterDir                   string
-	Inputs, Filters, Outputs        []PluginStats
+	// DeadLetterDropped counts entries the queue's size bound dropped
+	// (DeadLetterPolicy says which: the new ones or the oldest).
+	DeadLetterDropped, DeadLetterMaxBytes int64
+	DeadLetterPolicy                      string
+	Inputs, Filters, Outputs              []PluginStats
 }
 
 func (s *pluginStats) snapshot(b Block) PluginStats {
@@ -142,7 +146,8 @@ func (p *Pipeline) Snapshot() Snapshot {
 		BatchDelay: p.settings.BatchDelay, Started: p.started,
 		In: p.stats.In.Load(), Filtered: p.stats.Filtered.Load(), Out: p.stats.Out.Load(),
 		DeadLettered: p.stats.DeadLettered.Load(), Restarts: p.stats.Restarts.Load(),
-		DeadLetterDir: p.dlq.dir,
+		DeadLetterDir: p.dlq.dir, DeadLetterDropped: p.stats.DeadLetterDropped.Load(),
+		DeadLetterMaxBytes: p.dlq.maxBytes, DeadLetterPolicy: p.dlq.policy,
 	}
 	for _, in := range p.inputs {
 		ps := in.stats.snapshot(in.block)

@@ -20,4 +20,8 @@ import (
 	_ "github.com/gostash/gostash/plugins/outputs/kafka"           // output "kafka"
 	_ "github.com/gostash/gostash/plugins/outputs/null"            // output "null"
 	_ "github.com/gostash/gostash/plugins/outputs/stdout"          // output "stdout"
+
+	// Apart, so that its long path does not realign the comments above.
+
+	_ "github.com/gostash/gostash/plugins/inputs/dead_letter_queue" // input "dead_letter_queue"
 )
