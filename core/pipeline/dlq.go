@@ -37,9 +37,10 @@ type deadLetters struct {
 	log           *slog.Logger
 	dropped       *atomic.Int64 // the pipeline's Stats.DeadLetterDropped
 
-	mu    sync.Mutex
-	files map[string]*os.File
-	size  int64 // bytes in dir; -1 until measured
+	mu     sync.Mutex
+	files  map[string]*os.File
+	size   int64 // bytes in dir; -1 until measured
+	closed bool  // the pipeline ended: a late writer must not reopen files
 }
 
 func newDeadLetters(dataDir, pipelineID string, log *slog.Logger, dropped *atomic.Int64) *deadLetters {
@@ -83,6 +84,11 @@ func (d *deadLetters) write(output string, batch []byte, index uint32, reason st
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		// A write cancelled past the drain deadline: not on disk, so not
+		// acked; the event is read again on the next start.
+		return errDeadLettersClosed
+	}
 	if !d.makeRoom(output, int64(len(line))) {
 		if n := d.dropped.Add(1); n == 1 || n%1000 == 0 {
 			d.log.Error("dead letter queue is full (dead_letter_queue.max_bytes); the rejected event is dropped",
@@ -131,7 +137,9 @@ func (d *deadLetters) write(output string, batch []byte, index uint32, reason st
 // makeRoom says whether n more bytes fit under max_bytes; under
 // drop_older it first drops the oldest entries of output's file.
 func (d *deadLetters) makeRoom(output string, n int64) bool {
-	if d.size < 0 {
+	if d.size < 0 || d.size+n > d.maxBytes {
+		// Measured again before refusing: a dead_letter_queue input with
+		// clean_consumed removes files this count still holds.
 		d.size = dirSize(d.dir)
 	}
 	if d.size+n <= d.maxBytes {
@@ -170,6 +178,15 @@ func dropOldest(file string, need int64) (int, error) {
 		return 0, err
 	}
 	defer f.Close()
+	// Under the file's lock until the rename: an Append to the old file
+	// would be lost with it, and a reader's RemoveConsumed must not remove
+	// the new one (both take the lock; Append then finds the file replaced
+	// and writes to the new one).
+	unlock, err := deadletter.Lock(f)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	r := bufio.NewReaderSize(f, 64<<10)
 	var cut int64
 	dropped := 0
@@ -257,9 +274,13 @@ func (d *deadLetters) open(output string) (*os.File, error) {
 	return f, nil
 }
 
+// errDeadLettersClosed refuses a write after the pipeline closed its queue.
+var errDeadLettersClosed = errors.New("the pipeline's dead letter queue is closed")
+
 func (d *deadLetters) close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.closed = true
 	for _, f := range d.files {
 		if f != nil {
 			_ = f.Close()

@@ -223,3 +223,54 @@ func TestDeadLetterFileRemovedByReader(t *testing.T) {
 		t.Fatalf("entries after the removal: %v", es)
 	}
 }
+
+// A full queue whose files a reader consumed and removed (clean_consumed)
+// has room again: the writer does not go on counting the removed bytes and
+// drop what would fit.
+func TestDeadLetterRoomAfterReaderRemoved(t *testing.T) {
+	if !deadletter.CanClean {
+		t.Skip("no flock here")
+	}
+	data := t.TempDir()
+	o := testRunner(data)
+	o.p.dlq.maxBytes = 1000
+	reject := func(msg string) {
+		t.Helper()
+		if retry, _, rejected := o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent(msg)}), rejectAll(1), 1); len(retry) != 0 || rejected != 1 {
+			t.Fatalf("%s: retry %v rejected %d", msg, retry, rejected)
+		}
+	}
+	for i := 0; o.p.stats.DeadLetterDropped.Load() == 0; i++ {
+		reject(fmt.Sprintf("filler %d", i))
+	}
+	file := filepath.Join(deadletter.Dir(data, "main"), "out.jsonl")
+	fi, _ := os.Stat(file)
+	if ok, err := deadletter.RemoveConsumed(file, fi.Size()); !ok || err != nil {
+		t.Fatalf("remove: %v %v", ok, err)
+	}
+	dropped := o.p.stats.DeadLetterDropped.Load()
+	reject("after")
+	o.p.dlq.close()
+	if n := o.p.stats.DeadLetterDropped.Load(); n != dropped {
+		t.Fatalf("%d more dropped after the queue was emptied", n-dropped)
+	}
+	if es := readEntries(t, data); len(es) != 1 || !strings.Contains(string(es[0].Event), `"after"`) {
+		t.Fatalf("entries: %v", es)
+	}
+}
+
+// A writer that outlived its pipeline (a write cancelled past the drain
+// deadline) is refused: it must not reopen the files a reloaded pipeline
+// now writes, and its event is not acked.
+func TestDeadLetterClosedRefusesWrites(t *testing.T) {
+	data := t.TempDir()
+	o := testRunner(data)
+	o.p.dlq.close()
+	retry, _, rejected := o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("late")}), rejectAll(1), 1)
+	if len(retry) != 1 || rejected != 0 {
+		t.Fatalf("retry %v rejected %d after close, want the event kept in the pipeline", retry, rejected)
+	}
+	if _, err := os.Stat(filepath.Join(deadletter.Dir(data, "main"), "out.jsonl")); err == nil {
+		t.Fatal("a closed queue wrote a file")
+	}
+}

@@ -23,6 +23,11 @@ func Append(f *os.File, path string, line []byte) error {
 	return err
 }
 
+// Lock takes the dead letter file f's lock until the returned func: a
+// writer that rewrites a file (the drop_older size bound) holds it, so an
+// Append or a RemoveConsumed never runs in the middle.
+func Lock(f *os.File) (func(), error) { return lock(f) }
+
 var errCannotClean = errors.New("removing consumed dead letter files needs flock(2), which this system lacks")
 
 // ErrRemoved says a dead letter file was removed under its writer.
@@ -48,6 +53,11 @@ func RemoveConsumed(path string, consumed int64) (bool, error) {
 	defer unlock()
 	fi, err := f.Stat()
 	if err != nil || fi.Size() != consumed {
+		return false, err
+	}
+	// A rewrite (drop_older) may have replaced the file since it was
+	// opened: the new one holds entries nobody read.
+	if now, err := os.Stat(path); err != nil || !os.SameFile(fi, now) {
 		return false, err
 	}
 	return true, os.Remove(path)
