@@ -104,7 +104,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Filter, error) {
 }
 
 // Transient: nothing read from an event is kept past Filter (the cached
-// pattern is compiled from a rendered copy).
+// pattern's text is a clone: see dynamicRe).
 func (*Filter) Transient() {}
 
 func parse(c *sdk.Config) (*Filter, sdk.Diagnostics) {
@@ -446,7 +446,10 @@ func (f *Filter) dynamicRe(src string) (*regexp.Regexp, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.lastRe, f.lastSrc = re, src
+	// Cloned: a pattern rendered from one field is that field's string,
+	// and this filter is Transient, so the memory behind an event's
+	// strings may be reused for the next batch.
+	f.lastRe, f.lastSrc = re, strings.Clone(src)
 	return re, nil
 }
 
