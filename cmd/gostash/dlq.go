@@ -228,6 +228,10 @@ func dlqReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	if o.reload {
+		fmt.Fprintln(stderr, "gostash dlq replay: -r does not apply: a replay reads the queue once and ends")
+		return 2
+	}
 	if len(o.paths) == 0 || o.inline != "" {
 		fmt.Fprintln(stderr, "gostash dlq replay: give the pipeline to replay through with -f FILE (its filters and outputs; no inputs)")
 		return 2
@@ -245,6 +249,7 @@ func dlqReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gostash dlq replay: no dead letter queue for pipeline %q under --path.data %s (%v)\n", pipelineID, dataDir, err)
 		return 1
 	}
+	o.replay = true
 	o.inline = fmt.Sprintf("input %q %q {\n  path = %q\n  pipeline_id = %q\n  mode = \"read\"\n  clean_consumed = %t\n}\n",
 		"dead_letter_queue", replayInput, filepath.Join(dataDir, "dead_letter_queue"), pipelineID, clean)
 	return runPipeline(o, stdout, stderr)

@@ -121,7 +121,8 @@ func TestDLQStats(t *testing.T) {
 }
 
 func TestDLQUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"bogus"}, {"list", "extra"}, {"replay"}} {
+	// -r would wait for ever once the queue is read: a replay ends.
+	for _, args := range [][]string{{}, {"bogus"}, {"list", "extra"}, {"replay"}, {"replay", "-r", "-f", "p.hcl"}} {
 		if _, errs, code := runDLQ(t, args...); code != 2 || errs == "" {
 			t.Errorf("dlq %v: exit %d, stderr %q; want 2 and a usage", args, code, errs)
 		}

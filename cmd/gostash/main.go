@@ -67,8 +67,11 @@ var grokCmd func(args []string, stdout, stderr io.Writer) int
 
 // options are the command-line flags, spelled as Logstash spells them.
 type options struct {
-	paths      []string
-	inline     string
+	paths  []string
+	inline string
+	// replay: a `gostash dlq replay` run, whose input is given inline
+	// beside the -f files.
+	replay     bool
 	configTest bool
 	workers    int
 	batchSize  int

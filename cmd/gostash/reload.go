@@ -192,6 +192,10 @@ func statusOf(err error) int {
 // A bad configuration is reported, once per change, and nil returned: the
 // running pipeline keeps running.
 func (r *runner) check(ctx context.Context, force bool) *loaded {
+	if r.o.replay {
+		r.log.Warn("SIGHUP ignored: a dead letter replay runs its pipeline once; stop it and run the replay again to change it")
+		return nil
+	}
 	if r.o.inline != "" {
 		r.log.Warn("SIGHUP ignored: a configuration given with -e cannot change; give it in a file with -f to reload it")
 		return nil
