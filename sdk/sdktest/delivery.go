@@ -37,12 +37,7 @@ type DeadLetter struct {
 // outcomes; RunOutput makes a single Write.
 func DeliverOutput(t testing.TB, ctx context.Context, spec OutputSpec, events []*sdk.Event, maxWrites int) *Delivery {
 	t.Helper()
-	comp := Lookup(t, sdk.KindOutput, spec.Name)
-	cfg := Config(t, comp, spec.Settings)
-	out, err := comp.NewOutput(ctx, cfg, Env(t, spec.Name))
-	if err != nil {
-		t.Fatalf("open output %q: %v", spec.Name, err)
-	}
+	out, _ := openOutput(t, ctx, spec)
 	d := &Delivery{}
 	pending := crossWire(t, events)
 	for len(pending) > 0 {
@@ -82,10 +77,6 @@ func DeliverOutput(t testing.TB, ctx context.Context, spec OutputSpec, events []
 			pending = crossWire(t, retry)
 		}
 	}
-	if c, ok := out.(sdk.Closer); ok {
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("close output %q: %v", spec.Name, err)
-		}
-	}
+	closeOutput(t, ctx, spec, out)
 	return d
 }

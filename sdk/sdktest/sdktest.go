@@ -398,14 +398,10 @@ type OutputSpec struct {
 // what Write returned.
 func RunOutput(t testing.TB, ctx context.Context, spec OutputSpec, events []*sdk.Event) error {
 	t.Helper()
-	comp := Lookup(t, sdk.KindOutput, spec.Name)
-	cfg := Config(t, comp, spec.Settings)
-	out, err := comp.NewOutput(ctx, cfg, Env(t, spec.Name))
-	if err != nil {
-		t.Fatalf("open output %q: %v", spec.Name, err)
-	}
+	out, cfg := openOutput(t, ctx, spec)
 	var when *sdk.Condition
 	if src := cfg.String("when"); src != "" {
+		var err error
 		if when, err = sdk.CompileCondition(src); err != nil {
 			t.Fatalf("output %q when: %v", spec.Name, err)
 		}
@@ -423,12 +419,30 @@ func RunOutput(t testing.TB, ctx context.Context, spec OutputSpec, events []*sdk
 	if len(selected) > 0 {
 		werr = out.Write(ctx, selected)
 	}
+	closeOutput(t, ctx, spec, out)
+	return werr
+}
+
+// openOutput opens the output spec names; the test fails if it cannot.
+func openOutput(t testing.TB, ctx context.Context, spec OutputSpec) (sdk.Output, *sdk.Config) {
+	t.Helper()
+	comp := Lookup(t, sdk.KindOutput, spec.Name)
+	cfg := Config(t, comp, spec.Settings)
+	out, err := comp.NewOutput(ctx, cfg, Env(t, spec.Name))
+	if err != nil {
+		t.Fatalf("open output %q: %v", spec.Name, err)
+	}
+	return out, cfg
+}
+
+// closeOutput closes out when it is a Closer; an error fails the test.
+func closeOutput(t testing.TB, ctx context.Context, spec OutputSpec, out sdk.Output) {
+	t.Helper()
 	if c, ok := out.(sdk.Closer); ok {
 		if err := c.Close(ctx); err != nil {
 			t.Errorf("close output %q: %v", spec.Name, err)
 		}
 	}
-	return werr
 }
 
 // MeasureCPU runs fn b.N times and reports this process's user+system CPU
