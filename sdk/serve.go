@@ -258,19 +258,7 @@ func (s *server) Validate(_ context.Context, req *pluginv1.ValidateRequest) (*pl
 // ValidateComponent runs the common options' checks and the component's
 // own. It never connects anywhere.
 func ValidateComponent(comp *Component, cfg *Config) Diagnostics {
-	var ds Diagnostics
-	if src := cfg.String("when"); src != "" && comp.Kind != KindInput {
-		if _, err := CompileCondition(src); err != nil {
-			ds = append(ds, Diagnostic{Summary: "Invalid when expression", Detail: err.Error(), Path: []string{"when"}})
-		}
-	}
-	for _, name := range []string{"add_field"} {
-		for k, v := range cfg.StringMap(name) {
-			if _, err := ParseTemplate(v); err != nil {
-				ds = append(ds, Diagnostic{Summary: "Invalid template in " + name, Detail: err.Error(), Path: []string{name, k}})
-			}
-		}
-	}
+	_, ds := compileCommon(comp.Kind, cfg, nil)
 	if comp.Validate != nil {
 		ds = append(ds, comp.Validate(cfg)...)
 	}
@@ -383,10 +371,11 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 		if err != nil {
 			return fail(err)
 		}
-		oi := &outputInstance{output: out, logger: logger}
-		if oi.when, err = newGuard(cfg.String("when"), env.Logger); err != nil {
-			return fail(fmt.Errorf("when: %w", err))
+		co, err := openCommon(KindOutput, cfg, env.Logger)
+		if err != nil {
+			return fail(err)
 		}
+		oi := &outputInstance{output: out, when: co.when, logger: logger}
 		s.mu.Lock()
 		s.outputs[id] = oi
 		s.closers[id] = out
