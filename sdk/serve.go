@@ -123,15 +123,14 @@ func Serve() {
 		VersionedPlugins: PluginSets(),
 		Logger:           pluginLogger,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts,
+			return grpc.NewServer(append(append(opts,
 				grpc.MaxRecvMsgSize(MaxMessageBytes),
 				grpc.MaxSendMsgSize(MaxMessageBytes),
 				grpc.InitialWindowSize(16<<20),
 				grpc.InitialConnWindowSize(64<<20),
 				grpc.ReadBufferSize(1<<20),
 				grpc.WriteBufferSize(1<<20),
-				GRPCServerBufferPool(),
-			)...)
+			), GRPCServerOptions()...)...)
 		},
 	})
 }
