@@ -578,7 +578,7 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 			}
 			resp.Events, resp.Count = enc.Encode(last), uint32(len(last))
 			for _, c := range counts {
-				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped})
+				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped, DurationNanos: c.nanos})
 			}
 		default: // a core that takes the answer in one piece
 			// RunChain reuses its argument's array: give it a copy of
