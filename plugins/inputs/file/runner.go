@@ -85,7 +85,11 @@ type runner struct {
 	openLimited bool
 	ghosts      []ghost
 	out         chan sealed // to the publisher goroutine
-	unsent      *sealed     // sealed when a stop interrupted its hand-over
+	// free brings published batches back from the publisher goroutine:
+	// Publish encoded their events, so a decoder fills them again
+	// instead of making an event and maps per line.
+	free   chan []*sdk.Event
+	unsent *sealed // sealed when a stop interrupted its hand-over
 }
 
 // ghost is the content a truncated file had: a copy of it that shows up
@@ -106,7 +110,7 @@ const minCopyPrefix = 64
 const ghostTTL = int64(10 * time.Minute)
 
 func newRunner(in *Input, p sdk.Publisher, run uint64) *runner {
-	r := &runner{in: in, set: in.set, p: p, run: run, files: map[fileID]*watched{}, out: make(chan sealed, 1)}
+	r := &runner{in: in, set: in.set, p: p, run: run, files: map[fileID]*watched{}, out: make(chan sealed, 1), free: make(chan []*sdk.Event, 2)}
 	r.hostVal = in.host
 	r.hostMap = map[string]any{"name": r.hostVal}
 	r.batch = make([]*sdk.Event, 0, in.batch)
@@ -631,6 +635,11 @@ func (r *runner) readRound(ctx context.Context) (bool, error) {
 
 // lines decodes the whole lines a file's buffer holds.
 func (r *runner) lines(ctx context.Context, w *watched) error {
+	select {
+	case events := <-r.free:
+		w.dec.Reuse(events)
+	default:
+	}
 	for l, ok := w.sp.Next(); ok; l, ok = w.sp.Next() {
 		if l.Cut {
 			r.cut(w)
@@ -830,6 +839,10 @@ func (r *runner) publisher(ctx context.Context, fail func()) error {
 				return nil
 			}
 			return err
+		}
+		select {
+		case r.free <- b.events:
+		default: // the reader has enough: let these go
 		}
 	}
 	return nil

@@ -36,8 +36,9 @@ type Input struct {
 	host     string
 	batch    int
 	logger   sdk.Logger
-	warned   bool // about a cut line
-	coords   bool // attach source coordinates (a decorate_events filter asks)
+	warned   bool           // about a cut line
+	coords   bool           // attach source coordinates (a decorate_events filter asks)
+	hostMap  map[string]any // shared [host] (ECS, no add_field); nil: one per event
 }
 
 // stdin is what the input reads: the pipeline's standard input. Tests
@@ -62,6 +63,12 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		in.batch = sdk.DefaultBatchSize
 	}
 	in.host, _ = os.Hostname()
+	if in.ecs && len(c.StringMap("add_field")) == 0 {
+		// One [host] object for every event: nothing in this process
+		// changes it (add_field could, so it gets its own), and the
+		// batch encoder writes an object it has met once by copying.
+		in.hostMap = map[string]any{"hostname": in.host}
+	}
 	return in, nil
 }
 
@@ -102,10 +109,13 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		// The pipeline owns a published batch: start a new one.
-		b := batch
-		batch = make([]*sdk.Event, 0, in.batch)
-		return p.Publish(pubCtx, b, nil)
+		err := p.Publish(pubCtx, batch, nil)
+		// Publish encoded the events: the decoder fills them again
+		// instead of making an event and a map per line.
+		dec.Reuse(batch)
+		clear(batch)
+		batch = batch[:0]
+		return err
 	}
 	add := func() error {
 		for _, r := range recs {
@@ -270,7 +280,11 @@ func (in *Input) finish(e *sdk.Event) {
 	// The host goes where the event has none, as in Logstash.
 	if in.ecs {
 		if _, ok := hostRef.Get(e); !ok {
-			_ = hostRef.Set(e, map[string]any{"hostname": in.host})
+			h := in.hostMap
+			if h == nil {
+				h = map[string]any{"hostname": in.host}
+			}
+			_ = hostRef.Set(e, h)
 		} else if _, ok := hostname.Get(e); !ok {
 			_ = hostname.Set(e, in.host) // fails only when [host] is not a map: keep it
 		}
