@@ -635,10 +635,13 @@ func (r *runner) readRound(ctx context.Context) (bool, error) {
 
 // lines decodes the whole lines a file's buffer holds.
 func (r *runner) lines(ctx context.Context, w *watched) error {
-	select {
-	case events := <-r.free:
-		w.dec.Reuse(events)
-	default:
+	for more := true; more; {
+		select {
+		case events := <-r.free:
+			w.dec.Reuse(events)
+		default:
+			more = false
+		}
 	}
 	for l, ok := w.sp.Next(); ok; l, ok = w.sp.Next() {
 		if l.Cut {
@@ -728,12 +731,12 @@ func (r *runner) addRecs(w *watched) {
 		// event of the json codecs keeps the others undecoded.
 		if r.set.ecs {
 			if _, ok := logRef.Get(e); !ok && share {
-				_ = logRef.Set(e, w.logVal)
+				put(e, logRef, w.logVal)
 			} else if _, ok := logPath.Get(e); !ok {
 				_ = logPath.Set(e, w.pathVal)
 			}
 			if _, ok := hostRef.Get(e); !ok && share {
-				_ = hostRef.Set(e, r.hostMap)
+				put(e, hostRef, r.hostMap)
 			} else if _, ok := hostName.Get(e); !ok {
 				_ = hostName.Set(e, r.hostVal)
 			}
@@ -760,6 +763,15 @@ func (r *runner) addRecs(w *watched) {
 		r.marked = append(r.marked, w)
 	}
 	r.recs = r.recs[:0]
+}
+
+// put stores v, built by the input and so already normal, where ref
+// holds nothing: Set would walk the shared objects to normalize them,
+// for every event.
+func put(e *sdk.Event, ref sdk.FieldRef, v any) {
+	if m, leaf, err := ref.Container(e); err == nil {
+		m[leaf] = v
+	}
 }
 
 // publish sends the batch; its ack commits each file's position.

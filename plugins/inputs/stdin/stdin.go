@@ -257,11 +257,21 @@ func (in *Input) read(ctx context.Context, r io.Reader, out chan<- chunk) {
 }
 
 var (
-	hostname   = sdk.MustParseFieldRef("[host][hostname]")
-	hostRef    = sdk.MustParseFieldRef("host")
-	eventRef   = sdk.MustParseFieldRef("event")
-	messageRef = sdk.MustParseFieldRef(sdk.FieldMessage)
+	hostname    = sdk.MustParseFieldRef("[host][hostname]")
+	hostRef     = sdk.MustParseFieldRef("host")
+	eventRef    = sdk.MustParseFieldRef("event")
+	messageRef  = sdk.MustParseFieldRef(sdk.FieldMessage)
+	originalRef = sdk.MustParseFieldRef("[event][original]")
 )
+
+// put stores v, which is already normal (the event's own message, the
+// input's [host] object), where ref holds nothing: Set would walk it to
+// normalize it, for every event.
+func put(e *sdk.Event, ref sdk.FieldRef, v any) {
+	if m, leaf, err := ref.Container(e); err == nil {
+		m[leaf] = v
+	}
+}
 
 // finish adds what the stdin input adds to a decoded event: the host, and
 // the text in [event][original].
@@ -274,7 +284,7 @@ func (in *Input) finish(e *sdk.Event) {
 	if in.original {
 		if _, ok := eventRef.Get(e); !ok {
 			msg, _ := messageRef.Get(e)
-			_ = eventRef.Set(e, map[string]any{"original": msg})
+			put(e, originalRef, msg)
 		}
 	}
 	// The host goes where the event has none, as in Logstash.
@@ -284,7 +294,7 @@ func (in *Input) finish(e *sdk.Event) {
 			if h == nil {
 				h = map[string]any{"hostname": in.host}
 			}
-			_ = hostRef.Set(e, h)
+			put(e, hostRef, h)
 		} else if _, ok := hostname.Get(e); !ok {
 			_ = hostname.Set(e, in.host) // fails only when [host] is not a map: keep it
 		}
