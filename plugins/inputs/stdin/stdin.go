@@ -39,6 +39,9 @@ type Input struct {
 	warned   bool           // about a cut line
 	coords   bool           // attach source coordinates (a decorate_events filter asks)
 	hostMap  map[string]any // shared [host] (ECS, no add_field); nil: one per event
+	// [event] objects of the batch being filled (lent) and of published
+	// batches, to fill again (spare): one per line otherwise.
+	lent, spare []map[string]any
 }
 
 // stdin is what the input reads: the pipeline's standard input. Tests
@@ -115,6 +118,9 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 		dec.Reuse(batch)
 		clear(batch)
 		batch = batch[:0]
+		in.spare = append(in.spare, in.lent...)
+		clear(in.lent)
+		in.lent = in.lent[:0]
 		return err
 	}
 	add := func() error {
@@ -257,16 +263,15 @@ func (in *Input) read(ctx context.Context, r io.Reader, out chan<- chunk) {
 }
 
 var (
-	hostname    = sdk.MustParseFieldRef("[host][hostname]")
-	hostRef     = sdk.MustParseFieldRef("host")
-	eventRef    = sdk.MustParseFieldRef("event")
-	messageRef  = sdk.MustParseFieldRef(sdk.FieldMessage)
-	originalRef = sdk.MustParseFieldRef("[event][original]")
+	hostname   = sdk.MustParseFieldRef("[host][hostname]")
+	hostRef    = sdk.MustParseFieldRef("host")
+	eventRef   = sdk.MustParseFieldRef("event")
+	messageRef = sdk.MustParseFieldRef(sdk.FieldMessage)
 )
 
-// put stores v, which is already normal (the event's own message, the
-// input's [host] object), where ref holds nothing: Set would walk it to
-// normalize it, for every event.
+// put stores v, which is already normal (the input's [event] and [host]
+// objects), where ref holds nothing: Set would walk it to normalize it,
+// for every event.
 func put(e *sdk.Event, ref sdk.FieldRef, v any) {
 	if m, leaf, err := ref.Container(e); err == nil {
 		m[leaf] = v
@@ -284,7 +289,17 @@ func (in *Input) finish(e *sdk.Event) {
 	if in.original {
 		if _, ok := eventRef.Get(e); !ok {
 			msg, _ := messageRef.Get(e)
-			put(e, originalRef, msg)
+			var m map[string]any
+			if n := len(in.spare); n > 0 {
+				m, in.spare[n-1] = in.spare[n-1], nil
+				in.spare = in.spare[:n-1]
+				clear(m)
+			} else {
+				m = make(map[string]any, 1)
+			}
+			m["original"] = msg
+			in.lent = append(in.lent, m)
+			put(e, eventRef, m)
 		}
 	}
 	// The host goes where the event has none, as in Logstash.
