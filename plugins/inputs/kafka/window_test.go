@@ -20,33 +20,33 @@ func reserved(t *testing.T, w *commitWindow) bool {
 	return <-got
 }
 
+// reserveThenWait reserves n batches, each at once, and checks that one
+// more waits.
+func reserveThenWait(t *testing.T, w *commitWindow, n int, why string) {
+	t.Helper()
+	for i := range n {
+		if !reserved(t, w) {
+			t.Fatalf("batch %d of %d waited (%s)", i+1, n, why)
+		}
+	}
+	if reserved(t, w) {
+		t.Fatalf("%d batches went out, not %d (%s)", n+1, n, why)
+	}
+}
+
 // The window bounds the batches published and not committed, whether in
 // the pipeline or delivered: so however slow commits get, a kill -9
 // reads again at most limit batches.
 func TestCommitWindowBoundsBatchesOut(t *testing.T) {
 	w := newCommitWindow(6)
-	for i := range 6 {
-		if !reserved(t, w) {
-			t.Fatalf("batch %d of 6 waited", i+1)
-		}
-	}
-	if reserved(t, w) {
-		t.Fatal("a 7th batch went out with 6 uncommitted")
-	}
+	reserveThenWait(t, w, 6, "the limit")
 	// Delivered is not enough: only a commit makes room.
 	w.marked(2)
 	if reserved(t, w) {
 		t.Fatal("a batch went out before any commit")
 	}
 	w.committed(w.snapshot())
-	for i := range 2 {
-		if !reserved(t, w) {
-			t.Fatalf("batch %d of the 2 committed waited", i+1)
-		}
-	}
-	if reserved(t, w) {
-		t.Fatal("more went out than was committed")
-	}
+	reserveThenWait(t, w, 2, "2 committed")
 	// A batch never published, or given up with its partition, leaves
 	// the count.
 	w.release(1)
