@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -409,6 +410,7 @@ type publisher struct {
 	stream   pluginv1.Plugin_ReadServer
 	decorate *InputDecorator
 	credits  chan struct{}
+	granted  atomic.Int64 // credits granted in all (acks only return them)
 
 	mu     sync.Mutex // guards enc, nextID, acks and stream.Send
 	enc    Encoder
@@ -465,6 +467,9 @@ func (p *publisher) acked(id uint64) {
 	}
 }
 
+// Credits is how many batches the core lets this input have unacked.
+func (p *publisher) Credits() int { return int(p.granted.Load()) }
+
 func (p *publisher) grant(n uint32) {
 	for i := uint32(0); i < n; i++ {
 		p.credits <- struct{}{}
@@ -489,6 +494,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 	// Credits are bounded by what the core grants; the channel only has
 	// to hold them.
 	pub := &publisher{stream: stream, decorate: inst.decorate, credits: make(chan struct{}, 1<<16), acks: map[uint64]func(){}}
+	pub.granted.Add(int64(start.Credits))
 	pub.grant(start.Credits)
 
 	ctx, cancel := context.WithCancel(stream.Context())
@@ -504,6 +510,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 			}
 			switch msg := m.Msg.(type) {
 			case *pluginv1.InputControl_Credit:
+				pub.granted.Add(int64(msg.Credit.Batches))
 				pub.grant(msg.Credit.Batches)
 			case *pluginv1.InputControl_Ack:
 				pub.acked(msg.Ack.BatchId)
