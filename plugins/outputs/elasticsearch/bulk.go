@@ -37,6 +37,12 @@ type write struct {
 	gz      *gzip.Writer
 	resp    bytes.Buffer
 	parsed  []itemResult // the last answer's items; Error points into resp
+
+	// The start of the action line by UTC day, for an index that
+	// renders the same all day (lines.go).
+	lines      [8]dayLine
+	linesFrom  *sdk.Template // the index they were rendered from
+	linesByDay bool          // linesFrom.ByDay()
 }
 
 // item is one event's lines in the arena and what became of it.
@@ -120,20 +126,8 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 	}
 	w := o.getWrite()
 	defer o.putWrite(w)
-	w.arena, w.pending = w.arena[:0], w.pending[:0]
-	if cap(w.items) < len(events) {
-		w.items = make([]item, len(events))
-	}
-	w.items = w.items[:len(events)]
-
 	var werr sdk.WriteError
-	for i, e := range events {
-		if reason := o.encode(w, i, e); reason != "" {
-			werr.RejectItem(i, reason)
-			continue
-		}
-		w.pending = append(w.pending, i)
-	}
+	o.buildBody(w, events, &werr)
 
 	resolved := false // the engine has answered for some document
 	backoff := o.set.retryInitial
@@ -215,6 +209,25 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 		return nil
 	}
 	return &werr
+}
+
+// buildBody writes every event's action and document lines into
+// w.arena, one after the other: the body of a first bulk request. The
+// events to send are listed in w.pending; the others are rejected in werr
+// with the reason.
+func (o *Output) buildBody(w *write, events []*sdk.Event, werr *sdk.WriteError) {
+	w.arena, w.pending = w.arena[:0], w.pending[:0]
+	if cap(w.items) < len(events) {
+		w.items = make([]item, len(events))
+	}
+	w.items = w.items[:len(events)]
+	for i, e := range events {
+		if reason := o.encode(w, i, e); reason != "" {
+			werr.RejectItem(i, reason)
+			continue
+		}
+		w.pending = append(w.pending, i)
+	}
 }
 
 // permanent reports whether the engine will never take a document it
@@ -382,11 +395,16 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 		}
 		action = a
 	}
+	var line *dayLine
 	var index string
 	if s.dataStream {
 		index = dataStreamOf(s, e)
 		if reason := invalidIndex(index); reason != "" {
 			return fmt.Sprintf("data stream %q for this event: %s", index, reason)
+		}
+	} else if line = w.dayLine(s, action, e); line != nil {
+		if line.reason != "" {
+			return line.reason
 		}
 	} else {
 		// Rendered into scratch space, not a string per event: the name
@@ -419,10 +437,12 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 		return fmt.Sprintf("action %q needs a document id, and document_id gave none for this event", action)
 	}
 	start := len(w.arena)
-	a := append(w.arena, `{"`...)
-	a = append(a, action...)
-	a = append(a, `":{"_index":`...)
-	a = sdk.AppendJSONString(a, index)
+	var a []byte
+	if line != nil {
+		a = append(w.arena, line.text...)
+	} else {
+		a = appendActionStart(w.arena, action, index)
+	}
 	if id != "" {
 		a = append(a, `,"_id":`...)
 		a = sdk.AppendJSONString(a, id)
