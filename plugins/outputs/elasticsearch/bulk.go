@@ -40,7 +40,7 @@ type write struct {
 
 	// The start of the action line by UTC day, for an index that
 	// renders the same all day (lines.go).
-	lines      [8]dayLine
+	lines      [dayLines]dayLine
 	linesFrom  *sdk.Template // the index they were rendered from
 	linesByDay bool          // linesFrom.ByDay()
 }

@@ -936,7 +936,7 @@ func TestRealDataStreamByDefault(t *testing.T) {
 
 // TestFaultDailyIndexNames: an index that renders the same all day is
 // rendered once a day (dayLine) and still names each event's own day:
-// days that share a cache slot (eight apart), days before 1970, an
+// days that share a cache slot (dayLines apart), days before 1970, an
 // invalid name, an event without @timestamp, with an id per event.
 func TestFaultDailyIndexNames(t *testing.T) {
 	srv := fakees.New(nil)
@@ -946,8 +946,8 @@ func TestFaultDailyIndexNames(t *testing.T) {
 	var events []*sdk.Event
 	var want []string
 	for i, at := range []time.Time{
-		day, day.Add(8 * 24 * time.Hour), day.Add(23*time.Hour + 59*time.Minute), day.Add(-time.Nanosecond),
-		day.Add(8*24*time.Hour + time.Hour), time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), day.Add(24 * time.Hour),
+		day, day.Add(dayLines * 24 * time.Hour), day.Add(23*time.Hour + 59*time.Minute), day.Add(-time.Nanosecond),
+		day.Add(dayLines*24*time.Hour + time.Hour), time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), day.Add(24 * time.Hour),
 	} {
 		e := sdktest.Event(map[string]any{"id": fmt.Sprint(i)})
 		e.SetTimestamp(at)

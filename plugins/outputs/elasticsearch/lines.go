@@ -21,6 +21,10 @@ type dayLine struct {
 
 const nsPerDay = 86400 * 1e9
 
+// dayLines is how many days are kept: a batch's events span a few days,
+// or a month or two of backfill; consecutive days never share a slot.
+const dayLines = 64
+
 // dayLine returns the action line start for e, or nil when it is
 // rendered per event (an index naming fields, a time finer than the day,
 // an event without @timestamp for a dated index, an action per event).
@@ -31,7 +35,8 @@ func (w *write) dayLine(s *settings, action string, e *sdk.Event) *dayLine {
 	if w.linesFrom != s.index {
 		// The first event, or a new index (ilm_enabled "auto" chose
 		// plain indices).
-		w.lines, w.linesFrom, w.linesByDay = [8]dayLine{}, s.index, s.index.ByDay()
+		clear(w.lines[:])
+		w.linesFrom, w.linesByDay = s.index, s.index.ByDay()
 	}
 	if !w.linesByDay {
 		return nil
@@ -44,7 +49,7 @@ func (w *write) dayLine(s *settings, action string, e *sdk.Event) *dayLine {
 	if ts%nsPerDay < 0 {
 		day--
 	}
-	l := &w.lines[day&7]
+	l := &w.lines[day&(dayLines-1)]
 	if l.set && l.day == day && l.action == action {
 		return l
 	}
