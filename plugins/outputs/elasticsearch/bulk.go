@@ -29,6 +29,7 @@ type write struct {
 	enc     codecs.JSONEncoder
 	arena   []byte // every event's action and document lines
 	index   []byte // the index name being rendered
+	id      []byte // the id from the source being written
 	items   []item // by event index
 	pending []int  // events to send this round
 	retry   []int  // events to send next round
@@ -429,7 +430,9 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 		}
 	}
 	if s.idFromSource {
-		if id = sourceID(e); id == "" && !o.noSourceWarned.Swap(true) {
+		if w.id = appendSourceID(w.id[:0], e); len(w.id) > 0 {
+			id = unsafe.String(&w.id[0], len(w.id)) // copied into the line below
+		} else if !o.noSourceWarned.Swap(true) {
 			o.logger.Warn("document_id_from_source: an event's input says no place it came from (stdin and generator do not); such events get the engine's id, and a retransmit of one adds a copy")
 		}
 	}
