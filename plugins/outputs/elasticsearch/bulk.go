@@ -191,6 +191,13 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 		wait := jitter(backoff)
 		o.logger.Warn("elasticsearch did not take some documents; retrying them",
 			"documents", len(w.retry), "of", len(events), "statuses", statusCounts(statuses), "retry", attempt+1, "in", wait.Round(time.Millisecond), "error", first)
+		// Seen in /_node/stats and /metrics while they wait (the core adds
+		// up the writes in flight, and clears them with the answer): with
+		// max_retries unset, a refusing cluster holds them for ever.
+		_ = sdk.ReportWriteGauges(ctx, []sdk.Gauge{
+			{Name: "elasticsearch_documents_waiting_retry", Value: float64(len(w.retry))},
+			{Name: "elasticsearch_batches_waiting_retry", Value: 1},
+		})
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
