@@ -448,13 +448,18 @@ func (p *publisher) Publish(ctx context.Context, events []*Event, ack func()) er
 
 // ReportGauges sends the input's gauges on its Read stream.
 func (p *publisher) ReportGauges(gauges []Gauge) error {
+	msg := gaugesProto(gauges)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Gauges{Gauges: msg}})
+}
+
+func gaugesProto(gauges []Gauge) *pluginv1.Gauges {
 	msg := &pluginv1.Gauges{}
 	for _, g := range gauges {
 		msg.Gauges = append(msg.Gauges, &pluginv1.Gauge{Name: g.Name, Labels: g.Labels, Value: g.Value, Lag: g.Lag})
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Gauges{Gauges: msg}})
+	return msg
 }
 
 func (p *publisher) acked(id uint64) {
@@ -637,7 +642,11 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		selected []*Event
 		index    []int
 	)
-	ctx := stream.Context()
+	// Gauges go out on the stream before the answer (seq 0), from the
+	// goroutine running Write: never at the same time as the answer.
+	ctx := context.WithValue(stream.Context(), writeGaugesKey{}, func(gauges []Gauge) error {
+		return stream.Send(&pluginv1.WriteResponse{Gauges: gaugesProto(gauges)})
+	})
 	for {
 		req := &WriteRequest{}
 		if err := stream.RecvMsg(req); err != nil {

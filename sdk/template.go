@@ -164,6 +164,30 @@ func (t *Template) skeleton() string {
 	return b.String()
 }
 
+// ByDay reports whether the template renders the same for every event
+// whose @timestamp falls on the same UTC day: only text and date parts
+// no finer than a day (an index such as "logs-%{+YYYY.MM.dd}"). An
+// output can then render it once a day instead of once an event.
+func (t *Template) ByDay() bool {
+	for i := range t.segs {
+		s := &t.segs[i]
+		switch s.kind {
+		case segText:
+		case segJoda:
+			if !s.joda.df.byDay() {
+				return false
+			}
+		case segJavaTime:
+			if !s.java.df.byDay() {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Render returns the template filled from e.
 func (t *Template) Render(e *Event) string {
 	s, _ := t.RenderStrict(e)

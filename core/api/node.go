@@ -125,6 +125,9 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 		if !p.LastRetry.IsZero() {
 			d["last_retry"] = map[string]any{"time": p.LastRetry.UTC().Format(time.RFC3339Nano), "reason": p.RetryReason}
 		}
+		if len(p.Gauges) > 0 {
+			d["gauges"] = p.Gauges
+		}
 		outputs = append(outputs, d)
 	}
 	return map[string]any{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,10 +189,56 @@ func (p *Pipeline) Snapshot() Snapshot {
 	}
 	for _, o := range p.outputs {
 		ps := o.stats.snapshot(o.block)
+		ps.Gauges = o.gauges.get()
 		s.Duration += ps.Duration
 		s.Outputs = append(s.Outputs, ps)
 	}
 	return s
+}
+
+// writeGauges holds what an output's running Writes last reported, one
+// slot per stream; a snapshot adds up the gauges of the same name and
+// labels (documents waiting for a retry in each Write).
+type writeGauges struct {
+	mu    sync.Mutex
+	slots [][]Gauge
+}
+
+// slot takes a slot for one stream's reports.
+func (w *writeGauges) slot() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.slots = append(w.slots, nil)
+	return len(w.slots) - 1
+}
+
+func (w *writeGauges) set(slot int, gs []*pluginv1.Gauge) {
+	var out []Gauge
+	for _, x := range gs {
+		out = append(out, Gauge{Name: x.Name, Labels: x.Labels, Value: x.Value})
+	}
+	w.mu.Lock()
+	w.slots[slot] = out
+	w.mu.Unlock()
+}
+
+func (w *writeGauges) get() []Gauge {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []Gauge
+	for _, gs := range w.slots {
+	next:
+		for _, g := range gs {
+			for i := range out {
+				if out[i].Name == g.Name && maps.Equal(out[i].Labels, g.Labels) {
+					out[i].Value += g.Value
+					continue next
+				}
+			}
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // gaugeSet holds the gauges an input last reported, and whether its lag
