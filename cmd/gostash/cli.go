@@ -124,11 +124,7 @@ func (c *cli) rootCmd() *cobra.Command {
 	root.AddCommand(
 		c.pluginCommand(),
 		c.dlqCommand(),
-		&cobra.Command{
-			Use:   "docs",
-			Short: "Print every plugin's settings as one Markdown document",
-			Args:  noArgs("takes no argument, got %q"),
-		},
+		c.docsCommand(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",
@@ -136,19 +132,21 @@ func (c *cli) rootCmd() *cobra.Command {
 			Run:   func(*cobra.Command, []string) { printVersion(stdout) },
 		},
 	)
-	docs, _, _ := root.Find([]string{"docs"})
-	docsFlags := c.runFlagsOf(docs)
-	docs.RunE = func(*cobra.Command, []string) error {
-		o, err := docsFlags.options()
-		if err != nil {
-			return usageError{err}
-		}
-		return status(docsCmd(o, stdout, stderr))
-	}
 	if grokCommand != nil {
 		root.AddCommand(grokCommand(stdout, stderr))
 	}
 	return root
+}
+
+func (c *cli) docsCommand() *cobra.Command {
+	docs := &cobra.Command{
+		Use:   "docs",
+		Short: "Print every plugin's settings as one Markdown document",
+		Args:  noArgs("takes no argument, got %q"),
+	}
+	flags := c.runFlagsOf(docs)
+	docs.RunE = flags.run(func(o *options) int { return docsCmd(o, c.stdout, c.stderr) })
+	return docs
 }
 
 func printVersion(stdout io.Writer) {
@@ -174,6 +172,17 @@ func (c *cli) runFlagsOf(cmd *cobra.Command) *runFlags {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 	}
 	return rf
+}
+
+// run is a RunE that checks the run flags and calls fn with them.
+func (r *runFlags) run(fn func(*options) int) func(*cobra.Command, []string) error {
+	return func(*cobra.Command, []string) error {
+		o, err := r.options()
+		if err != nil {
+			return usageError{err}
+		}
+		return status(fn(o))
+	}
 }
 
 // noArgs refuses any argument with msg (which quotes the first one).
@@ -247,13 +256,7 @@ func (c *cli) pluginCommand() *cobra.Command {
 		Args:  noArgs("takes no argument, got %q"),
 	}
 	listFlags := c.runFlagsOf(list)
-	list.RunE = func(*cobra.Command, []string) error {
-		o, err := listFlags.options()
-		if err != nil {
-			return usageError{err}
-		}
-		return status(listCmd(o, stdout, stderr))
-	}
+	list.RunE = listFlags.run(func(o *options) int { return listCmd(o, stdout, stderr) })
 
 	describe := &cobra.Command{
 		Use:   "describe NAME|PATH",
@@ -296,13 +299,7 @@ func (c *cli) pluginCommand() *cobra.Command {
 		Args:  noArgs("takes no argument, got %q: give the pipeline with -f"),
 	}
 	lockFlags := c.runFlagsOf(lock)
-	lock.RunE = func(*cobra.Command, []string) error {
-		o, err := lockFlags.options()
-		if err != nil {
-			return usageError{err}
-		}
-		return status(lockCmd(o, stdout, stderr))
-	}
+	lock.RunE = lockFlags.run(func(o *options) int { return lockCmd(o, stdout, stderr) })
 
 	plugin.AddCommand(list, describe, newCmd, lock, &cobra.Command{
 		Use:    "serve",
@@ -343,13 +340,7 @@ rejected again is dead-lettered again.`,
 	replayFlags := c.runFlagsOf(replay)
 	pipelineID := replay.Flags().String("pipeline.id", "main", "the pipeline whose dead letters to replay")
 	clean := replay.Flags().Bool("clean_consumed", false, "remove the queue's files once every entry in them is replayed")
-	replay.RunE = func(*cobra.Command, []string) error {
-		o, err := replayFlags.options()
-		if err != nil {
-			return usageError{err}
-		}
-		return status(dlqReplay(o, *pipelineID, *clean, stdout, stderr))
-	}
+	replay.RunE = replayFlags.run(func(o *options) int { return dlqReplay(o, *pipelineID, *clean, stdout, stderr) })
 	dlq.AddCommand(
 		read("list", "list", "One line per dead-lettered event: id, time, output, attempts, state, reason", noArgs("takes no argument, got %q")),
 		read("show", "show [ID...]", "The entries in full (event, reason, source), all of them or those named", cobra.ArbitraryArgs),

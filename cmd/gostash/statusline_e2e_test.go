@@ -1,35 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 )
-
-// syncBuffer collects what a terminal shows, read by another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const statusPipeline = `input "stdin" "in" {}
 output "null" "out" {}`
@@ -54,7 +34,7 @@ func TestStatusLineOnATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	tty.Close()
-	var screen syncBuffer
+	var screen lockedBuffer
 	read := make(chan struct{})
 	go func() { _, _ = io.Copy(&screen, ptmx); close(read) }() // ends with EIO once gostash exits
 	fmt.Fprint(stdin, "a\nb\nc\nd\ne\n")
