@@ -80,7 +80,7 @@ const rootLong = `gostash runs a pipeline: inputs, filters and outputs in HCL.
   gostash -r -f PIPELINE [flags]    run a pipeline, reloading it when its files change
 
 On a terminal, a status line (events/s in and out, lag, retries) is kept
-under the log; it is not written when standard error is a file or a pipe.
+under the log; it is never written to a file or a pipe.
 A mistake on the command line exits 2; a configuration error or a failed
 start 1; a stop whose drain deadline passed 3.`
 

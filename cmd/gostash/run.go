@@ -236,7 +236,7 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	defer lock.Close() // the lock lasts as long as this run, across reloads
 
 	r := &runner{o: o, log: log, hl: hl, dataDir: dataDir, stdout: stdout, stderr: stderr, seen: seen}
-	if f, ok := stdout.(*os.File); status != nil && !(ok && isTerminal(f) && writesStdout(l.cfg)) {
+	if status != nil && !sharesTerminal(l.cfg, stdout) {
 		status.start(func() []pipeline.Snapshot { return []pipeline.Snapshot{r.current.Snapshot()} }, statusEvery)
 	}
 	if o.api.enabled {

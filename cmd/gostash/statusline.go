@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/gostash/gostash/core/config"
 	"github.com/gostash/gostash/core/pipeline"
+	"github.com/gostash/gostash/sdk"
 )
 
 // On a terminal, a run keeps one status line under its log: events/s in
@@ -20,14 +22,23 @@ import (
 // the monitoring API serves, redraws in place every second, and is erased
 // when the run ends. It is never written when standard error is not a
 // terminal (a file, a pipe, the journal), nor with --log.format json
-// (lines for machines), nor when stdout is the same terminal and the
-// pipeline writes events to it: the two would mix.
+// (lines for machines), nor when the pipeline writes events to a
+// terminal stdout or reads a terminal stdin: they would mix.
 
 // statusEvery is how often the status line is redrawn.
 const statusEvery = time.Second
 
 // isTerminal reports whether f is a terminal; tests replace it.
 var isTerminal = func(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// sharesTerminal reports whether the pipeline writes events to a terminal
+// stdout or reads what a person types on a terminal stdin: a status line
+// redrawn there would mix with them.
+func sharesTerminal(cfg *config.Pipeline, stdout io.Writer) bool {
+	f, ok := stdout.(*os.File)
+	return ok && isTerminal(f) && writesStdout(cfg) ||
+		isTerminal(os.Stdin) && hasBlock(cfg, sdk.KindInput, "stdin")
+}
 
 // statusLine is stderr with a status line kept under what is written to
 // it: a log line erases the status, is written, and the status is drawn

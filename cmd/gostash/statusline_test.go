@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gostash/gostash/core/config"
 	"github.com/gostash/gostash/core/pipeline"
 )
 
@@ -89,5 +90,40 @@ func TestStatusLineOnlyOnATerminal(t *testing.T) {
 	t.Setenv("TERM", "dumb")
 	if newStatusLine(f, plain) != nil {
 		t.Error("a status line with TERM=dumb")
+	}
+}
+
+// Events written to a terminal stdout, or typed on a terminal stdin,
+// would mix with a status line redrawn there: none then.
+func TestStatusLineStepsAsideForATerminalStdio(t *testing.T) {
+	old := isTerminal
+	defer func() { isTerminal = old }()
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tc := range []struct {
+		cfg      string
+		terminal bool
+		want     bool
+	}{
+		{`input "generator" "g" {}
+output "stdout" "o" {}`, true, true},
+		{`input "stdin" "i" {}
+output "null" "o" {}`, true, true},
+		{`input "generator" "g" {}
+output "null" "o" {}`, true, false},
+		{`input "stdin" "i" {}
+output "stdout" "o" {}`, false, false},
+	} {
+		cfg, diags := config.Load(nil, tc.cfg)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		isTerminal = func(*os.File) bool { return tc.terminal }
+		if got := sharesTerminal(cfg, f); got != tc.want {
+			t.Errorf("terminal %v, %q: %v, want %v", tc.terminal, tc.cfg, got, tc.want)
+		}
 	}
 }
