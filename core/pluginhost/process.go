@@ -71,6 +71,7 @@ func (p *Process) start() error {
 	}
 	spec := p.spec
 	var r *cmdRunner
+	strays := p.logger.Named(spec.Name).StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Info})
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(),
@@ -80,8 +81,10 @@ func (p *Process) start() error {
 		// would add key generation per start and TLS on every byte.
 		AutoMTLS:     false,
 		StartTimeout: 20 * time.Second,
-		SyncStdout:   os.Stderr, // stray prints of a plugin go to the log, never to our stdout
-		SyncStderr:   os.Stderr,
+		// Stray prints of a plugin go to the log, a line each under the
+		// process's name (JSON with --log.format json), never to our stdout.
+		SyncStdout: strays,
+		SyncStderr: strays,
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
 			c := exec.Command(spec.Path, spec.Args...)
 			// The plugin logs at the core's level: a line the core would
