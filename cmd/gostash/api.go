@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,8 +27,9 @@ type apiOptions struct {
 	allowRemote bool
 }
 
-// serveAPI starts the monitoring API over p; the returned func stops it.
-func serveAPI(ctx context.Context, o *options, dataDir string, l *loaded, log *slog.Logger, p api.Pipeline) (func(), error) {
+// serveAPI starts the monitoring API over the pipelines list returns;
+// the returned func stops it.
+func serveAPI(ctx context.Context, o *options, dataDir string, ls []*loaded, log *slog.Logger, list func() []api.Pipeline) (func(), error) {
 	ln, err := api.Listen(o.api.host, o.api.ports, o.api.allowRemote)
 	if err != nil {
 		return nil, err
@@ -34,9 +37,9 @@ func serveAPI(ctx context.Context, o *options, dataDir string, l *loaded, log *s
 	host, _ := os.Hostname()
 	node := api.Node{
 		ID: nodeID(dataDir, log), EphemeralID: newUUID(), Name: host, Host: host,
-		Version: version, Plugins: pluginList(l),
+		Version: version, Plugins: pluginList(ls),
 	}
-	srv := api.New(node, p)
+	srv := api.NewLive(node, list)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -71,35 +74,86 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// pluginList is every component this process can run, for /_node/plugins.
-func pluginList(l *loaded) []api.Plugin {
+// pluginList is every component this process can run, for /_node/plugins:
+// the built-ins and each pipeline's third-party plugins.
+func pluginList(ls []*loaded) []api.Plugin {
 	var out []api.Plugin
-	for _, e := range l.registry.All() {
-		src := "builtin"
-		if !e.Source.Builtin {
-			src = e.Source.Name
+	seen := map[api.Plugin]bool{}
+	for _, l := range ls {
+		for _, e := range l.registry.All() {
+			src := "builtin"
+			if !e.Source.Builtin {
+				src = e.Source.Name
+			}
+			p := api.Plugin{Name: e.Component.Name, Type: strings.ToLower(e.Component.Kind.String()), Version: e.Component.Version, Source: src}
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
 		}
-		out = append(out, api.Plugin{Name: e.Component.Name, Type: strings.ToLower(e.Component.Kind.String()), Version: e.Component.Version, Source: src})
 	}
 	return out
 }
 
-// currentPipeline is the API's view of a run's pipeline: a reload swaps
-// the pipeline under it, and the counts start again from zero (a counter
-// reset, to Prometheus). Before the first pipeline opens it reports an
-// empty one.
-type currentPipeline struct {
-	p atomic.Pointer[pipeline.Pipeline]
+// pipelineViews are the API's view of a run's pipelines, in
+// configuration order: a reload swaps a pipeline under its id (its counts
+// start again from zero: a counter reset, to Prometheus), adds and removes
+// ids. A pipeline not yet open reports an empty one under its id.
+type pipelineViews struct {
+	mu    sync.Mutex
+	ids   []string
+	views map[string]*pipelineView
 }
 
-func (c *currentPipeline) Snapshot() pipeline.Snapshot {
+type pipelineView struct {
+	id string
+	p  atomic.Pointer[pipeline.Pipeline]
+}
+
+// set makes p the pipeline of id (nil: none open yet).
+func (v *pipelineViews) set(id string, p *pipeline.Pipeline) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.views == nil {
+		v.views = map[string]*pipelineView{}
+	}
+	pv := v.views[id]
+	if pv == nil {
+		pv = &pipelineView{id: id}
+		v.views[id] = pv
+		v.ids = append(v.ids, id)
+	}
+	if p != nil {
+		pv.p.Store(p)
+	}
+}
+
+func (v *pipelineViews) remove(id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.views, id)
+	v.ids = slices.DeleteFunc(v.ids, func(s string) bool { return s == id })
+}
+
+// list is what the API reads at each request.
+func (v *pipelineViews) list() []api.Pipeline {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]api.Pipeline, 0, len(v.ids))
+	for _, id := range v.ids {
+		out = append(out, v.views[id])
+	}
+	return out
+}
+
+func (c *pipelineView) Snapshot() pipeline.Snapshot {
 	if p := c.p.Load(); p != nil {
 		return p.Snapshot()
 	}
-	return pipeline.Snapshot{ID: "main"}
+	return pipeline.Snapshot{ID: c.id}
 }
 
-func (c *currentPipeline) Histograms() []prometheus.Collector {
+func (c *pipelineView) Histograms() []prometheus.Collector {
 	if p := c.p.Load(); p != nil {
 		return p.Histograms()
 	}

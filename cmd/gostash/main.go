@@ -69,6 +69,9 @@ var grokCmd func(args []string, stdout, stderr io.Writer) int
 type options struct {
 	paths  []string
 	inline string
+	// settingsDir (--path.settings) holds pipelines.yml, read when
+	// neither -f nor -e is given.
+	settingsDir string
 	// replay: a `gostash dlq replay` run, whose input is given inline
 	// beside the -f files.
 	replay     bool
@@ -111,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&paths, "path.config", "same as -f")
 	fs.StringVar(&o.inline, "e", "", "pipeline configuration given inline")
 	fs.StringVar(&o.inline, "config.string", "", "same as -e")
+	fs.StringVar(&o.settingsDir, "path.settings", "", "directory of pipelines.yml, whose pipelines run when neither -f nor -e is given")
 	fs.BoolVar(&o.configTest, "configtest", false, "check the configuration, print `Configuration OK` or every problem, and exit")
 	fs.BoolVar(&o.configTest, "t", false, "same as --configtest")
 	fs.BoolVar(&o.configTest, "config.test_and_exit", false, "same as --configtest")
@@ -143,6 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
   gostash -t -f PIPELINE            check a pipeline's configuration
   gostash -e 'HCL' [flags]          run a pipeline given inline
   gostash -r -f PIPELINE [flags]    run a pipeline, reloading it when its files change
+  gostash --path.settings DIR       run the pipelines of DIR/pipelines.yml
   gostash plugin list               list built-in and discovered plugins
   gostash plugin describe NAME      show a plugin's settings (--format markdown for docs)
   gostash plugin new KIND NAME DIR  write a Go module for a new filter, input or output plugin

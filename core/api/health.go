@@ -57,7 +57,8 @@ func (s *Server) report() *Health {
 	pipes := &Health{Status: "green", Indicators: map[string]*Health{}}
 	top.Indicators["pipelines"] = pipes
 	var unhealthy []string
-	for _, p := range s.pipelines {
+	list := s.list()
+	for _, p := range list {
 		snap := p.Snapshot()
 		h := pipelineHealth(snap, time.Now())
 		pipes.Indicators[snap.ID] = h
@@ -67,8 +68,8 @@ func (s *Server) report() *Health {
 		}
 	}
 	if len(unhealthy) == 0 {
-		pipes.Symptom = fmt.Sprintf("all %d pipelines are healthy", len(s.pipelines))
-		if len(s.pipelines) == 1 {
+		pipes.Symptom = fmt.Sprintf("all %d pipelines are healthy", len(list))
+		if len(list) == 1 {
 			pipes.Symptom = "the pipeline is healthy"
 		}
 	} else {

@@ -26,8 +26,8 @@ func (s *Server) header(status string) map[string]any {
 		"status":       status,
 		"snapshot":     false,
 	}
-	if len(s.pipelines) > 0 {
-		snap := s.pipelines[0].Snapshot()
+	if pipes := s.list(); len(pipes) > 0 {
+		snap := pipes[0].Snapshot()
 		h["pipeline"] = map[string]any{
 			"workers":     snap.Workers,
 			"batch_size":  snap.BatchSize,
@@ -49,7 +49,7 @@ func (s *Server) nodeStats(w http.ResponseWriter, r *http.Request) {
 	var in, filtered, out, inflight int64
 	var dur time.Duration
 	pipes := map[string]any{}
-	for _, p := range s.pipelines {
+	for _, p := range s.list() {
 		snap := p.Snapshot()
 		in, filtered, out, inflight = in+snap.In, filtered+snap.Filtered, out+snap.Out, inflight+snap.InFlightEvents
 		dur += snap.Duration
@@ -71,7 +71,7 @@ func (s *Server) pipelineStats(w http.ResponseWriter, r *http.Request) {
 	h := s.header(s.report().Status)
 	pipes := map[string]any{}
 	want := r.PathValue("id")
-	for _, p := range s.pipelines {
+	for _, p := range s.list() {
 		snap := p.Snapshot()
 		if want == "" || want == snap.ID {
 			pipes[snap.ID] = pipelineDoc(snap)
