@@ -7,15 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gostash/gostash/core/api"
-	"github.com/gostash/gostash/core/pipeline"
 )
 
 // apiOptions are the monitoring API's flags, spelled as Logstash's
@@ -93,69 +87,4 @@ func pluginList(ls []*loaded) []api.Plugin {
 		}
 	}
 	return out
-}
-
-// pipelineViews are the API's view of a run's pipelines, in
-// configuration order: a reload swaps a pipeline under its id (its counts
-// start again from zero: a counter reset, to Prometheus), adds and removes
-// ids. A pipeline not yet open reports an empty one under its id.
-type pipelineViews struct {
-	mu    sync.Mutex
-	ids   []string
-	views map[string]*pipelineView
-}
-
-type pipelineView struct {
-	id string
-	p  atomic.Pointer[pipeline.Pipeline]
-}
-
-// set makes p the pipeline of id (nil: none open yet).
-func (v *pipelineViews) set(id string, p *pipeline.Pipeline) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.views == nil {
-		v.views = map[string]*pipelineView{}
-	}
-	pv := v.views[id]
-	if pv == nil {
-		pv = &pipelineView{id: id}
-		v.views[id] = pv
-		v.ids = append(v.ids, id)
-	}
-	if p != nil {
-		pv.p.Store(p)
-	}
-}
-
-func (v *pipelineViews) remove(id string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.views, id)
-	v.ids = slices.DeleteFunc(v.ids, func(s string) bool { return s == id })
-}
-
-// list is what the API reads at each request.
-func (v *pipelineViews) list() []api.Pipeline {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	out := make([]api.Pipeline, 0, len(v.ids))
-	for _, id := range v.ids {
-		out = append(out, v.views[id])
-	}
-	return out
-}
-
-func (c *pipelineView) Snapshot() pipeline.Snapshot {
-	if p := c.p.Load(); p != nil {
-		return p.Snapshot()
-	}
-	return pipeline.Snapshot{ID: c.id}
-}
-
-func (c *pipelineView) Histograms() []prometheus.Collector {
-	if p := c.p.Load(); p != nil {
-		return p.Histograms()
-	}
-	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gostash/gostash/core/config"
 	"github.com/gostash/gostash/core/pipeline"
 	"github.com/gostash/gostash/core/pluginhost"
+	"github.com/gostash/gostash/core/supervisor"
 	"github.com/gostash/gostash/sdk"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
@@ -313,16 +314,17 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	}
 	defer lock.Close() // the lock lasts as long as this run, across reloads
 
-	r := newRunner(o, log, hl, dataDir, stdout, stderr, seen)
+	r := &runner{o: o, log: log, hl: hl, dataDir: dataDir, stdout: stdout, stderr: stderr, seen: seen}
+	sup := supervisor.New(r.start, log, o.reload)
 	if o.api.enabled {
-		stopAPI, err := serveAPI(ctx, o, dataDir, ls, log, r.views.list)
+		stopAPI, err := serveAPI(ctx, o, dataDir, ls, log, sup.Pipelines)
 		if err != nil {
 			log.Error("cannot start the monitoring API", "error", err)
 			return 1
 		}
 		defer stopAPI()
 	}
-	return r.serve(ctx, ls, hup)
+	return r.serve(ctx, sup, ls, hup)
 }
 
 // settings are the pipeline's settings: its file's, else the flags', else
