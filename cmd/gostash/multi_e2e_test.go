@@ -233,6 +233,18 @@ pipeline "flowing" {
 		t.Fatalf("/_health_report lists %v, want both pipelines", ps)
 	}
 
+	// The output's own log lines carry the id of the pipeline it serves.
+	if !waitFor(20*time.Second, func() bool {
+		for _, l := range strings.Split(r.errb.String(), "\n") {
+			if strings.Contains(l, "@module=plugin.output.es") && strings.Contains(l, "pipeline=stuck") {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("no log line of the stuck output names its pipeline:\n%s", r.errb)
+	}
+
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +451,11 @@ func TestReloadOfOnePipelineLeavesTheOtherRunning(t *testing.T) {
 	if after <= before {
 		t.Fatalf("steady's events in went from %d to %d across the other's reload: it was restarted or stalled", before, after)
 	}
-	if n := linesAll(t, filepath.Join(dir, "changing-v2.out"), "v2"); n != 10 {
+	v2 := filepath.Join(dir, "changing-v2.out")
+	if !waitFor(20*time.Second, func() bool { return shippedLines(v2) >= 10 }) {
+		t.Fatalf("changing v2 delivered %d events, want 10:\n%s", shippedLines(v2), r.errb)
+	}
+	if n := linesAll(t, v2, "v2"); n != 10 {
 		t.Fatalf("changing v2 delivered %d events, want 10", n)
 	}
 
