@@ -60,11 +60,16 @@ func (r *runner) serve(ctx context.Context, sup *supervisor.Supervisor, ls []*lo
 	reload := make(chan bool)
 	go func() {
 		for {
+			force := false
 			select {
 			case <-tick:
-				reload <- false
 			case <-hup:
-				reload <- true
+				force = true
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case reload <- force:
 			case <-ctx.Done():
 				return
 			}
