@@ -264,11 +264,13 @@ func (s *Supervisor) apply(ctx context.Context, u *Update, force bool) {
 		keep[c.ID()] = true
 	}
 	var order []string
+	changed := len(u.Bad) > 0
 	for _, id := range s.order {
 		if keep[id] {
 			order = append(order, id)
 			continue
 		}
+		changed = true
 		s.log.Info("pipeline removed from the configuration", "pipeline", id)
 		if sl := s.slots[id]; sl.g != nil {
 			sl.g.drain()
@@ -281,6 +283,9 @@ func (s *Supervisor) apply(ctx context.Context, u *Update, force bool) {
 	for _, c := range u.Configs {
 		id := c.ID()
 		sl := s.slots[id]
+		if sl == nil || sl.c.Digest() != c.Digest() || sl.g == nil && force {
+			changed = true
+		}
 		switch {
 		case sl == nil:
 			s.log.Info("pipeline added to the configuration: starting it", "pipeline", id)
@@ -295,6 +300,9 @@ func (s *Supervisor) apply(ctx context.Context, u *Update, force bool) {
 		if ctx.Err() != nil {
 			return // a stop came: Serve ends the run
 		}
+	}
+	if !changed {
+		s.log.Info("no pipeline's settings changed: nothing to reload")
 	}
 }
 

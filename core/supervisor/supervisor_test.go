@@ -87,7 +87,8 @@ func TestServeStartsEveryPipelineAndReportsTheOneThatFails(t *testing.T) {
 // was removed, and leaves a pipeline whose change is bad as it was.
 func TestApplyReloadsOnlyWhatChanged(t *testing.T) {
 	f := newFake(t)
-	s := New(f.start, slog.New(slog.DiscardHandler), true)
+	var logs bytes.Buffer
+	s := New(f.start, slog.New(slog.NewTextHandler(&logs, nil)), true)
 	reload := make(chan bool)
 	updates := make(chan *Update)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -104,6 +105,8 @@ func TestApplyReloadsOnlyWhatChanged(t *testing.T) {
 	step(false, &Update{Configs: []Config{cfg{"a", "1"}, cfg{"b", "2"}, cfg{"d", "1"}}, Bad: []string{"c"}})
 	// a is removed.
 	step(false, &Update{Configs: []Config{cfg{"b", "2"}, cfg{"c", "1"}, cfg{"d", "1"}}})
+	// The same again: nothing to do, and the log says so.
+	step(false, &Update{Configs: []Config{cfg{"b", "2"}, cfg{"c", "1"}, cfg{"d", "1"}}})
 	step(false, nil) // nothing to apply
 	cancel()
 	if err := <-done; err != nil {
@@ -117,5 +120,17 @@ func TestApplyReloadsOnlyWhatChanged(t *testing.T) {
 	}
 	if got := ids(s); got != "b,c,d" {
 		t.Fatalf("the API lists %s, want b,c,d", got)
+	}
+	for _, want := range []string{
+		`msg="the pipeline's new configuration has errors (above) and was not loaded: it keeps running as it was" pipeline=c`,
+		`msg="pipeline removed from the configuration" pipeline=a`,
+		`msg="pipeline added to the configuration: starting it" pipeline=d`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log lacks %s:\n%s", want, &logs)
+		}
+	}
+	if n := strings.Count(logs.String(), "nothing to reload"); n != 1 {
+		t.Errorf("'nothing to reload' logged %d times, want once (the unchanged update):\n%s", n, &logs)
 	}
 }
