@@ -510,3 +510,61 @@ func TestExamplePipelinesYmlPassesConfigTest(t *testing.T) {
 		t.Fatalf("configtest failed (exit %d):\n%s%s", code, stdout, stderr)
 	}
 }
+
+// A pipeline whose plugin refuses to open (a sincedb_path that is a
+// directory) is reported by id, shows red in /_health_report with the
+// reason, and the other pipeline runs; the run's exit status is 1.
+func TestPipelineThatCannotStartIsReportedAndTheOthersRun(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ok.out")
+	cfg := put(t, filepath.Join(dir, "p.hcl"), fmt.Sprintf(`
+pipeline "broken" {
+  input "file" "in" {
+    path         = ["%s"]
+    sincedb_path = "%s"
+  }
+  output "stdout" "out" {}
+}
+pipeline "ok" {
+  workers = 1
+  input "generator" "in" {
+    message = "ok"
+    rate    = 500
+  }
+  output "file" "out" {
+    path   = "%s"
+    codec  = "line"
+    format = "%%{message}"
+  }
+}
+`, filepath.Join(dir, "in.log"), dir, out))
+	r := startAPIRun(t, cfg, "--path.data", filepath.Join(dir, "data"))
+	waitLog(t, r.errb, `msg="cannot start the pipeline" pipeline=broken`, 1, 20*time.Second)
+	if !waitFor(20*time.Second, func() bool { return shippedLines(out) > 0 }) {
+		t.Fatalf("ok delivered nothing beside the broken pipeline:\n%s", r.errb)
+	}
+	var health struct {
+		Status     string
+		Indicators map[string]struct {
+			Indicators map[string]struct{ Status, Symptom string }
+		}
+	}
+	if err := json.Unmarshal(r.get(t, "/_health_report"), &health); err != nil {
+		t.Fatal(err)
+	}
+	ps := health.Indicators["pipelines"].Indicators
+	if health.Status != "red" || ps["broken"].Status != "red" || !strings.Contains(ps["broken"].Symptom, "could not start") || ps["ok"].Status != "green" {
+		t.Fatalf("/_health_report: %s, pipelines %+v: want broken red with the reason, ok green", health.Status, ps)
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := waitExit(r.cmd, 20*time.Second)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("stop after a pipeline could not start: %v, want exit 1\n%s", err, r.errb)
+	}
+	if n := linesAll(t, out, "ok"); n == 0 {
+		t.Fatal("ok's output is empty")
+	}
+}

@@ -91,6 +91,13 @@ func pipelineHealth(s pipeline.Snapshot, now time.Time) *Health {
 		h.Diagnosis = append(h.Diagnosis, d)
 		h.Impacts = append(h.Impacts, im)
 	}
+	if s.StartError != "" {
+		h.Details = map[string]any{"status": map[string]any{"state": "TERMINATED"}}
+		add(2, "the pipeline could not start: "+s.StartError,
+			Diagnosis{Cause: "a plugin of the pipeline did not open: " + s.StartError,
+				Action: "read gostash's log for the pipeline's errors; fix its configuration or what its plugins need, then reload (SIGHUP) or restart gostash"},
+			Impact{Severity: 1, Description: "the pipeline moves no events", Areas: []string{"pipeline_execution"}})
+	}
 	all := append(append(append([]pipeline.PluginStats(nil), s.Inputs...), s.Filters...), s.Outputs...)
 	restarted := map[string]bool{} // one line per process, not per filter of its chain
 	for _, p := range all {

@@ -125,7 +125,7 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 		}
 		outputs = append(outputs, d)
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"events": map[string]any{
 			"in": s.In, "filtered": s.Filtered, "out": s.Out,
 			"duration_in_millis": s.Duration.Milliseconds(), "queue_push_duration_in_millis": 0,
@@ -148,6 +148,13 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 		},
 		"uptime_in_millis": time.Since(s.Started).Milliseconds(),
 	}
+	if s.StartError != "" {
+		doc["start_error"] = s.StartError // gostash's: why it is not running
+	}
+	if s.Started.IsZero() {
+		doc["uptime_in_millis"] = 0 // not started (yet)
+	}
+	return doc
 }
 
 func pluginDoc(p pipeline.PluginStats) map[string]any {

@@ -159,6 +159,7 @@ func (s *Supervisor) startAll(ctx context.Context, cs []Config) {
 	wg.Wait()
 	for i, c := range cs {
 		if errs[i] != nil {
+			s.views.failed(c.ID(), errs[i]) // before the log: who reads it finds the API says so too
 			s.log.Error("cannot start the pipeline", "pipeline", c.ID(), "error", errs[i])
 			s.failed = true
 			continue
@@ -329,12 +330,14 @@ func (s *Supervisor) replace(ctx context.Context, sl *slot, c Config) {
 		return
 	}
 	if prev == nil {
+		s.views.failed(id, err)
 		s.log.Error("the new configuration cannot start: waiting for the next change", "pipeline", id, "error", err)
 		return
 	}
 	s.log.Error("the new configuration cannot start: starting the previous one again", "pipeline", id, "error", err)
 	sl.c = prev
 	if sl.g, err = s.run(ctx, prev); err != nil {
+		s.views.failed(id, err)
 		s.log.Error("cannot start the pipeline", "pipeline", id, "error", err)
 		s.failed = true
 	}
@@ -353,10 +356,29 @@ type views struct {
 type view struct {
 	id string
 	p  atomic.Pointer[pipeline.Pipeline]
+	// startErr says why id is not running, once it could not start.
+	startErr atomic.Pointer[string]
 }
 
 // set makes p the pipeline of id (nil: none open yet).
 func (v *views) set(id string, p *pipeline.Pipeline) {
+	pv := v.get(id)
+	if p != nil {
+		pv.p.Store(p)
+		pv.startErr.Store(nil)
+	}
+}
+
+// failed records that id could not start: until a pipeline of id opens,
+// it shows with err (its previous pipeline's counts, if any, are gone).
+func (v *views) failed(id string, err error) {
+	pv := v.get(id)
+	pv.p.Store(nil)
+	msg := err.Error()
+	pv.startErr.Store(&msg)
+}
+
+func (v *views) get(id string) *view {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.by == nil {
@@ -368,9 +390,7 @@ func (v *views) set(id string, p *pipeline.Pipeline) {
 		v.by[id] = pv
 		v.ids = append(v.ids, id)
 	}
-	if p != nil {
-		pv.p.Store(p)
-	}
+	return pv
 }
 
 func (v *views) remove(id string) {
@@ -394,7 +414,11 @@ func (c *view) Snapshot() pipeline.Snapshot {
 	if p := c.p.Load(); p != nil {
 		return p.Snapshot()
 	}
-	return pipeline.Snapshot{ID: c.id}
+	snap := pipeline.Snapshot{ID: c.id}
+	if err := c.startErr.Load(); err != nil {
+		snap.StartError = *err
+	}
+	return snap
 }
 
 func (c *view) Histograms() []prometheus.Collector {

@@ -76,6 +76,9 @@ func TestServeStartsEveryPipelineAndReportsTheOneThatFails(t *testing.T) {
 	if got := ids(s); got != "a,b,c" {
 		t.Fatalf("the API lists %s, want a,b,c", got)
 	}
+	if e := s.Pipelines()[1].Snapshot().StartError; e != "plugin refuses to open" {
+		t.Fatalf("b's snapshot says %q, want why it could not start", e)
+	}
 
 	f = newFake(t)
 	if err := New(f.start, slog.New(slog.DiscardHandler), false).Serve(context.Background(), []Config{cfg{"a", "1"}, cfg{"b", "1"}}, nil, nil); err != nil {
