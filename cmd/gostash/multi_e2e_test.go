@@ -130,6 +130,23 @@ func TestTwoPipelinesInOneFileEachDeliverTheirEvents(t *testing.T) {
 	linesOnce(t, filesOut, 1000)
 }
 
+// healthDoc is the part of /_health_report the tests read.
+type healthDoc struct {
+	Status     string
+	Indicators map[string]struct {
+		Indicators map[string]struct{ Status, Symptom string }
+	}
+}
+
+func (r *apiRun) health(t *testing.T) healthDoc {
+	t.Helper()
+	var h healthDoc
+	if err := json.Unmarshal(r.get(t, "/_health_report"), &h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // blackhole accepts connections and never answers: an Elasticsearch that
 // hangs.
 func blackhole(t *testing.T) string {
@@ -221,15 +238,7 @@ pipeline "flowing" {
 			t.Fatalf("/metrics: pipeline %s out %v (found %t), want %v", id, v, ok, want)
 		}
 	}
-	var health struct {
-		Indicators map[string]struct {
-			Indicators map[string]struct{ Status string }
-		}
-	}
-	if err := json.Unmarshal(r.get(t, "/_health_report"), &health); err != nil {
-		t.Fatal(err)
-	}
-	if ps := health.Indicators["pipelines"].Indicators; len(ps) != 2 || ps["flowing"].Status == "" || ps["stuck"].Status == "" {
+	if ps := r.health(t).Indicators["pipelines"].Indicators; len(ps) != 2 || ps["flowing"].Status == "" || ps["stuck"].Status == "" {
 		t.Fatalf("/_health_report lists %v, want both pipelines", ps)
 	}
 
@@ -543,15 +552,7 @@ pipeline "ok" {
 	if !waitFor(20*time.Second, func() bool { return shippedLines(out) > 0 }) {
 		t.Fatalf("ok delivered nothing beside the broken pipeline:\n%s", r.errb)
 	}
-	var health struct {
-		Status     string
-		Indicators map[string]struct {
-			Indicators map[string]struct{ Status, Symptom string }
-		}
-	}
-	if err := json.Unmarshal(r.get(t, "/_health_report"), &health); err != nil {
-		t.Fatal(err)
-	}
+	health := r.health(t)
 	ps := health.Indicators["pipelines"].Indicators
 	if health.Status != "red" || ps["broken"].Status != "red" || !strings.Contains(ps["broken"].Symptom, "could not start") || ps["ok"].Status != "green" {
 		t.Fatalf("/_health_report: %s, pipelines %+v: want broken red with the reason, ok green", health.Status, ps)
