@@ -53,6 +53,17 @@ func ReportGauges(pub Publisher, gauges []Gauge) error {
 	return nil
 }
 
+// Credits says how many batches pub lets an input have unacknowledged at
+// once (the pipeline's credits: Publish blocks beyond them), or 0 when
+// pub does not say (a test harness's publisher). An input that bounds
+// what it reads again after a crash counts these in.
+func Credits(pub Publisher) int {
+	if c, ok := pub.(interface{ Credits() int }); ok {
+		return c.Credits()
+	}
+	return 0
+}
+
 // Filter changes events one at a time.
 //
 // Filter returns Matched when it did its job, so the common options

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -123,15 +124,14 @@ func Serve() {
 		VersionedPlugins: PluginSets(),
 		Logger:           pluginLogger,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts,
+			return grpc.NewServer(append(append(opts,
 				grpc.MaxRecvMsgSize(MaxMessageBytes),
 				grpc.MaxSendMsgSize(MaxMessageBytes),
 				grpc.InitialWindowSize(16<<20),
 				grpc.InitialConnWindowSize(64<<20),
 				grpc.ReadBufferSize(1<<20),
 				grpc.WriteBufferSize(1<<20),
-				GRPCServerBufferPool(),
-			)...)
+			), GRPCServerOptions()...)...)
 		},
 	})
 }
@@ -258,19 +258,7 @@ func (s *server) Validate(_ context.Context, req *pluginv1.ValidateRequest) (*pl
 // ValidateComponent runs the common options' checks and the component's
 // own. It never connects anywhere.
 func ValidateComponent(comp *Component, cfg *Config) Diagnostics {
-	var ds Diagnostics
-	if src := cfg.String("when"); src != "" && comp.Kind != KindInput {
-		if _, err := CompileCondition(src); err != nil {
-			ds = append(ds, Diagnostic{Summary: "Invalid when expression", Detail: err.Error(), Path: []string{"when"}})
-		}
-	}
-	for _, name := range []string{"add_field"} {
-		for k, v := range cfg.StringMap(name) {
-			if _, err := ParseTemplate(v); err != nil {
-				ds = append(ds, Diagnostic{Summary: "Invalid template in " + name, Detail: err.Error(), Path: []string{name, k}})
-			}
-		}
-	}
+	_, ds := compileCommon(comp.Kind, cfg, nil)
 	if comp.Validate != nil {
 		ds = append(ds, comp.Validate(cfg)...)
 	}
@@ -384,10 +372,11 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 		if err != nil {
 			return fail(err)
 		}
-		oi := &outputInstance{output: out, logger: logger}
-		if oi.when, err = newGuard(cfg.String("when"), env.Logger); err != nil {
-			return fail(fmt.Errorf("when: %w", err))
+		co, err := openCommon(KindOutput, cfg, env.Logger)
+		if err != nil {
+			return fail(err)
 		}
+		oi := &outputInstance{output: out, when: co.when, logger: logger}
 		s.mu.Lock()
 		s.outputs[id] = oi
 		s.closers[id] = out
@@ -422,6 +411,7 @@ type publisher struct {
 	stream   pluginv1.Plugin_ReadServer
 	decorate *InputDecorator
 	credits  chan struct{}
+	granted  atomic.Int64 // credits granted in all (acks only return them)
 
 	mu     sync.Mutex // guards enc, nextID, acks and stream.Send
 	enc    Encoder
@@ -478,6 +468,9 @@ func (p *publisher) acked(id uint64) {
 	}
 }
 
+// Credits is how many batches the core lets this input have unacked.
+func (p *publisher) Credits() int { return int(p.granted.Load()) }
+
 func (p *publisher) grant(n uint32) {
 	for i := uint32(0); i < n; i++ {
 		p.credits <- struct{}{}
@@ -502,6 +495,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 	// Credits are bounded by what the core grants; the channel only has
 	// to hold them.
 	pub := &publisher{stream: stream, decorate: inst.decorate, credits: make(chan struct{}, 1<<16), acks: map[uint64]func(){}}
+	pub.granted.Add(int64(start.Credits))
 	pub.grant(start.Credits)
 
 	ctx, cancel := context.WithCancel(stream.Context())
@@ -517,6 +511,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 			}
 			switch msg := m.Msg.(type) {
 			case *pluginv1.InputControl_Credit:
+				pub.granted.Add(int64(msg.Credit.Batches))
 				pub.grant(msg.Credit.Batches)
 			case *pluginv1.InputControl_Ack:
 				pub.acked(msg.Ack.BatchId)
@@ -591,7 +586,7 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 			}
 			resp.Events, resp.Count = enc.Encode(last), uint32(len(last))
 			for _, c := range counts {
-				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped})
+				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped, DurationNanos: c.nanos})
 			}
 		default: // a core that takes the answer in one piece
 			// RunChain reuses its argument's array: give it a copy of

@@ -150,6 +150,20 @@ func (t *Template) IsStatic() bool {
 	return len(t.segs) == 0 || len(t.segs) == 1 && t.segs[0].kind == segText
 }
 
+// skeleton is the template with each %{...} replaced by a name ("x"):
+// what must be a field reference when the template names a field.
+func (t *Template) skeleton() string {
+	var b strings.Builder
+	for _, seg := range t.segs {
+		if seg.kind == segText {
+			b.WriteString(seg.text)
+		} else {
+			b.WriteByte('x')
+		}
+	}
+	return b.String()
+}
+
 // Render returns the template filled from e.
 func (t *Template) Render(e *Event) string {
 	s, _ := t.RenderStrict(e)

@@ -902,5 +902,6 @@ func (s *segment) count(resp *sdk.ProcessResponse) {
 		f.in.Add(int64(c.In))
 		f.out.Add(int64(c.Out))
 		f.dropped.Add(int64(c.Dropped))
+		f.durationNanos.Add(int64(c.DurationNanos))
 	}
 }

@@ -61,9 +61,13 @@ type PluginStats struct {
 	// Backoffs the waits that followed.
 	Retried, Backoffs, DeadLettered, Skipped int64
 	// Duration is the time spent in it. Filters run in one process run as
-	// one chain (Chain lists them): the duration is the chain's.
-	Duration time.Duration
-	Chain    []string
+	// one chain (Chain lists them): a filter's Duration is its own as the
+	// process measures it, ChainDuration the whole chain's as the core
+	// sees it (the crossings included). A plugin that predates per-filter
+	// time gives each filter the chain's.
+	Duration      time.Duration
+	Chain         []string
+	ChainDuration time.Duration
 	// Process is the plugin process hosting it; Restarts counts the
 	// restarts of that process this instance saw.
 	Process      string
@@ -171,7 +175,10 @@ func (p *Pipeline) Snapshot() Snapshot {
 		for i, b := range seg.blocks {
 			ps := seg.filters[i].snapshot(b)
 			// The chain's own view: time and restarts are the process's.
-			ps.Duration, ps.Chain = d, chain
+			ps.Chain, ps.ChainDuration = chain, d
+			if ps.Duration == 0 {
+				ps.Duration = d // no per-filter time from this plugin
+			}
 			restart := seg.stats.snapshot(b)
 			ps.Restarts, ps.LastRestart, ps.RestartError = restart.Restarts, restart.LastRestart, restart.RestartError
 			if !seg.perFilter.Load() && len(seg.blocks) == 1 {

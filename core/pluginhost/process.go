@@ -92,7 +92,7 @@ func (p *Process) start() error {
 			r, err = newRunner(c, spec.Stdin)
 			return r, err
 		},
-		GRPCDialOptions: []grpc.DialOption{
+		GRPCDialOptions: append([]grpc.DialOption{
 			grpc.WithDefaultCallOptions(
 				grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes),
 				grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
@@ -102,8 +102,7 @@ func (p *Process) start() error {
 			grpc.WithInitialConnWindowSize(64 << 20),
 			grpc.WithReadBufferSize(1 << 20),
 			grpc.WithWriteBufferSize(1 << 20),
-			sdk.GRPCDialBufferPool(),
-		},
+		}, sdk.GRPCDialOptions()...),
 	})
 	rpcClient, err := client.Client()
 	if err != nil {
