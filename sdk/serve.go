@@ -326,7 +326,8 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 	if ds := ValidateComponent(comp, cfg); ds.HasErrors() {
 		return &pluginv1.OpenResponse{Diagnostics: DiagnosticsToProto(ds)}, nil
 	}
-	logger := s.logger.Named(kind.String() + "." + req.Name)
+	// Two pipelines may each have an instance of the same name.
+	logger := s.logger.Named(kind.String()+"."+req.Name).With("pipeline", req.PipelineId)
 	env := Env{Name: req.Name, Pipeline: req.PipelineId, Logger: hcLogger{logger}, DataDir: req.DataDir,
 		BatchSize: int(req.BatchSize), BatchDelay: time.Duration(req.BatchDelayMs) * time.Millisecond,
 		SourceCoordinates: req.SourceCoordinates}

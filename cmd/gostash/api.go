@@ -8,12 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gostash/gostash/core/api"
-	"github.com/gostash/gostash/core/pipeline"
 )
 
 // apiOptions are the monitoring API's flags, spelled as Logstash's
@@ -25,8 +21,9 @@ type apiOptions struct {
 	allowRemote bool
 }
 
-// serveAPI starts the monitoring API over p; the returned func stops it.
-func serveAPI(ctx context.Context, o *options, dataDir string, l *loaded, log *slog.Logger, p api.Pipeline) (func(), error) {
+// serveAPI starts the monitoring API over the pipelines list returns;
+// the returned func stops it.
+func serveAPI(ctx context.Context, o *options, dataDir string, ls []*loaded, log *slog.Logger, list func() []api.Pipeline) (func(), error) {
 	ln, err := api.Listen(o.api.host, o.api.ports, o.api.allowRemote)
 	if err != nil {
 		return nil, err
@@ -34,9 +31,9 @@ func serveAPI(ctx context.Context, o *options, dataDir string, l *loaded, log *s
 	host, _ := os.Hostname()
 	node := api.Node{
 		ID: nodeID(dataDir, log), EphemeralID: newUUID(), Name: host, Host: host,
-		Version: version, Plugins: pluginList(l),
+		Version: version, Plugins: pluginList(ls),
 	}
-	srv := api.New(node, p)
+	srv := api.NewLive(node, list)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -71,37 +68,23 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// pluginList is every component this process can run, for /_node/plugins.
-func pluginList(l *loaded) []api.Plugin {
+// pluginList is every component this process can run, for /_node/plugins:
+// the built-ins and each pipeline's third-party plugins.
+func pluginList(ls []*loaded) []api.Plugin {
 	var out []api.Plugin
-	for _, e := range l.registry.All() {
-		src := "builtin"
-		if !e.Source.Builtin {
-			src = e.Source.Name
+	seen := map[api.Plugin]bool{}
+	for _, l := range ls {
+		for _, e := range l.registry.All() {
+			src := "builtin"
+			if !e.Source.Builtin {
+				src = e.Source.Name
+			}
+			p := api.Plugin{Name: e.Component.Name, Type: strings.ToLower(e.Component.Kind.String()), Version: e.Component.Version, Source: src}
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
 		}
-		out = append(out, api.Plugin{Name: e.Component.Name, Type: strings.ToLower(e.Component.Kind.String()), Version: e.Component.Version, Source: src})
 	}
 	return out
-}
-
-// currentPipeline is the API's view of a run's pipeline: a reload swaps
-// the pipeline under it, and the counts start again from zero (a counter
-// reset, to Prometheus). Before the first pipeline opens it reports an
-// empty one.
-type currentPipeline struct {
-	p atomic.Pointer[pipeline.Pipeline]
-}
-
-func (c *currentPipeline) Snapshot() pipeline.Snapshot {
-	if p := c.p.Load(); p != nil {
-		return p.Snapshot()
-	}
-	return pipeline.Snapshot{ID: "main"}
-}
-
-func (c *currentPipeline) Histograms() []prometheus.Collector {
-	if p := c.p.Load(); p != nil {
-		return p.Histograms()
-	}
-	return nil
 }

@@ -78,6 +78,7 @@ const rootLong = `gostash runs a pipeline: inputs, filters and outputs in HCL.
   gostash -t -f PIPELINE            check a pipeline's configuration and exit
   gostash -e 'HCL' [flags]          run a pipeline given inline
   gostash -r -f PIPELINE [flags]    run a pipeline, reloading it when its files change
+  gostash --path.settings DIR       run the pipelines of DIR/pipelines.yml
 
 On a terminal, a status line (events/s in and out, lag, retries) is kept
 under the log; it is never written to a file or a pipe.

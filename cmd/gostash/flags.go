@@ -24,6 +24,9 @@ import (
 type options struct {
 	paths  []string
 	inline string
+	// settingsDir (--path.settings) holds pipelines.yml, read when
+	// neither -f nor -e is given.
+	settingsDir string
 	// replay: a `gostash dlq replay` run, whose input is given inline
 	// beside the -f files.
 	replay     bool
@@ -72,6 +75,7 @@ func addRunFlags(fs *pflag.FlagSet) *runFlags {
 	o := &r.o
 	fs.StringArrayVarP(&o.paths, "path.config", "f", nil, "pipeline configuration: a file, a directory or a glob, `PATH` (repeatable)")
 	fs.StringVarP(&o.inline, "config.string", "e", "", "pipeline configuration given inline, in `HCL`")
+	fs.StringVar(&o.settingsDir, "path.settings", "", "directory of pipelines.yml, whose pipelines run when neither -f nor -e is given, `DIR`")
 	fs.BoolVarP(&o.configTest, "config.test_and_exit", "t", false, "check the configuration, print \"Configuration OK\" or every problem, and exit (also --configtest)")
 	fs.IntVarP(&o.workers, "pipeline.workers", "w", 0, "`N` pipeline workers (default: number of CPUs)")
 	fs.IntVarP(&o.batchSize, "pipeline.batch.size", "b", 0, fmt.Sprintf("`N` events per batch (default %d)", sdk.DefaultBatchSize))

@@ -103,3 +103,32 @@ func parseFlags(args []string) (*options, error) {
 	o.deprecated = warnings
 	return o, nil
 }
+
+// --path.settings names the directory of pipelines.yml, which is used only
+// when neither -f nor -e gives the configuration, as in Logstash.
+func TestPathSettingsFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		uses bool
+	}{
+		{[]string{"--path.settings", "/etc/gostash"}, true},
+		{[]string{"--path.settings", "/etc/gostash", "-f", "p.hcl"}, false},
+		{[]string{"--path.settings", "/etc/gostash", "-e", "x"}, false},
+		{[]string{"-f", "p.hcl"}, false},
+	} {
+		o, err := parseFlags(tt.args)
+		if err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if o.usesPipelinesFile() != tt.uses {
+			t.Errorf("%v: uses pipelines.yml %t, want %t", tt.args, o.usesPipelinesFile(), tt.uses)
+		}
+	}
+	// A directory without pipelines.yml is a configuration error that
+	// says where gostash looked.
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-t", "--path.settings", dir}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "Configuration file not found: "+dir+"/pipelines.yml") {
+		t.Fatalf("exit %d, want 1 naming the missing file:\n%s", code, stderr.String())
+	}
+}

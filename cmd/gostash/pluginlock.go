@@ -53,14 +53,14 @@ func readLock(o *options) (pluginhost.Lock, error) {
 // lockCmd is `gostash plugin lock -f PIPELINE`: it checks the pipeline as
 // --configtest does, ignoring any lock in force, and writes the lock file.
 func lockCmd(o *options, stdout, stderr io.Writer) int {
-	if len(o.paths) == 0 && o.inline == "" {
+	if len(o.paths) == 0 && o.inline == "" && o.settingsDir == "" {
 		fmt.Fprintln(stderr, "usage: gostash plugin lock -f PIPELINE [--plugin.lock FILE]: give the pipeline whose plugins to lock")
 		return 2
 	}
 	o.noLock = true // the old lock would refuse the plugins being relocked
 	_, hl := loggers(o, stderr)
-	l, ok := load(context.Background(), o, hl, stderr)
-	if !ok {
+	ls, bad, ok := loadAll(context.Background(), o, hl, stderr)
+	if !ok || len(bad) > 0 {
 		fmt.Fprintln(stderr, "the pipeline has errors: nothing locked")
 		return 1
 	}
@@ -68,14 +68,16 @@ func lockCmd(o *options, stdout, stderr io.Writer) int {
 	// binaries that serve the pipeline's blocks (the built-ins are
 	// gostash itself).
 	binaries := map[string]string{} // path -> name
-	for _, decl := range l.cfg.Plugins {
-		if abs, err := filepath.Abs(decl.Path); err == nil {
-			binaries[abs] = decl.Name
+	for _, l := range ls {
+		for _, decl := range l.cfg.Plugins {
+			if abs, err := filepath.Abs(decl.Path); err == nil {
+				binaries[abs] = decl.Name
+			}
 		}
-	}
-	for _, b := range l.cfg.Blocks() {
-		if e, ok := l.registry.Get(b.Kind, b.Type); ok && !e.Source.Builtin {
-			binaries[e.Source.Path] = e.Source.Name
+		for _, b := range l.cfg.Blocks() {
+			if e, ok := l.registry.Get(b.Kind, b.Type); ok && !e.Source.Builtin {
+				binaries[e.Source.Path] = e.Source.Name
+			}
 		}
 	}
 	lf := lockFile{Comment: lockComment, Plugins: []lockedPlug{}}

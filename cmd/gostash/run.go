@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/gostash/gostash/core/config"
 	"github.com/gostash/gostash/core/pipeline"
 	"github.com/gostash/gostash/core/pluginhost"
+	"github.com/gostash/gostash/core/supervisor"
 	"github.com/gostash/gostash/sdk"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
@@ -53,24 +56,108 @@ func warnDeprecated(o *options, log *slog.Logger) *slog.Logger {
 type loaded struct {
 	cfg      *config.Pipeline
 	registry *pluginhost.Registry
+	digest   string // what a reload compares: config.Pipeline.Digest
 }
 
-// load reads and checks the configuration: structure, every block against
-// its plugin's settings, then the plugins' own checks. It reports every
-// problem at once; ok is false when there was an error.
-func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*loaded, bool) {
-	cfg, diags := config.Load(o.paths, o.inline)
+// loadAll reads and checks every pipeline of the run: those of -f/-e
+// (pipeline "ID" blocks, or one pipeline "main"), else those of
+// pipelines.yml in --path.settings. Each pipeline is checked on its own
+// and its problems are reported with its id; bad lists the pipelines with
+// errors, ls the others. ok is false when nothing can run: a problem of
+// no one pipeline (a file that does not parse, a duplicate id).
+func loadAll(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (ls []*loaded, bad []string, ok bool) {
+	set := loadSet(o)
+	if len(set.Global) > 0 && o.logFormat == "json" && !o.configTest {
+		logDiagnostics(stderr, set.Global)
+	} else if len(set.Global) > 0 {
+		set.Write(stderr, -1, set.Global)
+	}
+	ok = !set.Global.HasErrors()
+	stdin := map[string]bool{}
+	for i, cfg := range set.Pipelines {
+		l, diags, err := prepare(ctx, o, cfg, set.Diags[i], hl)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return nil, nil, false
+		}
+		if len(diags) > 0 && o.logFormat == "json" && !o.configTest {
+			logDiagnostics(stderr, diags)
+		} else if len(diags) > 0 {
+			set.Write(stderr, i, diags)
+		}
+		if diags.HasErrors() {
+			bad = append(bad, cfg.ID())
+			continue
+		}
+		if readsStdin(l) {
+			stdin[cfg.ID()] = true
+		}
+		ls = append(ls, l)
+	}
+	if len(stdin) > 1 {
+		ids := make([]string, 0, len(stdin))
+		for id := range stdin {
+			ids = append(ids, strconv.Quote(id))
+		}
+		sort.Strings(ids)
+		fmt.Fprintf(stderr, "Error: pipelines %s each read standard input: a process has one, so only one pipeline can have a stdin input\n\n", strings.Join(ids, " and "))
+		ok = false
+	}
+	return ls, bad, ok
+}
+
+// loadSet parses the run's pipelines: -f/-e win over pipelines.yml, as in
+// Logstash (which warns that it ignores the file; see warnIgnored).
+func loadSet(o *options) *config.Set {
+	if o.usesPipelinesFile() {
+		return config.LoadPipelinesFile(o.settingsDir)
+	}
+	return config.LoadSet(o.paths, o.inline)
+}
+
+// usesPipelinesFile says the run's pipelines come from pipelines.yml in
+// --path.settings: it is given and -f/-e are not.
+func (o *options) usesPipelinesFile() bool {
+	return o.settingsDir != "" && len(o.paths) == 0 && o.inline == ""
+}
+
+// warnIgnored says, as Logstash does, that -f/-e win over a pipelines.yml
+// that --path.settings names.
+func warnIgnored(o *options, log *slog.Logger) {
+	if o.settingsDir == "" || o.usesPipelinesFile() {
+		return
+	}
+	path := filepath.Join(o.settingsDir, config.PipelinesFile)
+	if _, err := os.Stat(path); err == nil {
+		log.Warn("ignoring "+config.PipelinesFile+" because -f or -e gives the configuration", "path", path)
+	}
+}
+
+// readsStdin reports whether a pipeline has an input that reads gostash's
+// standard input.
+func readsStdin(l *loaded) bool {
+	for _, b := range l.cfg.Inputs {
+		if e, ok := l.registry.Get(b.Kind, b.Type); ok && e.Component.WantsStdin {
+			return true
+		}
+	}
+	return false
+}
+
+// prepare checks one pipeline that config loaded with diags: every block
+// against its plugin's settings, then the plugins' own checks. It returns
+// every problem; err is one that stops the whole run (no binary, a bad
+// lock file).
+func prepare(ctx context.Context, o *options, cfg *config.Pipeline, diags hcl.Diagnostics, hl hclog.Logger) (*loaded, hcl.Diagnostics, error) {
 	self, err := os.Executable()
 	if err != nil {
-		fmt.Fprintln(stderr, "cannot find the gostash binary to start built-in plugins:", err)
-		return nil, false
+		return nil, nil, fmt.Errorf("cannot find the gostash binary to start built-in plugins: %w", err)
 	}
 	reg := pluginhost.NewRegistry(self, sdk.Catalog())
 	if !o.noLock {
 		lock, err := readLock(o)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return nil, false
+			return nil, nil, err
 		}
 		reg.SetLock(lock)
 	}
@@ -92,12 +179,7 @@ func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*
 	// Blocks that decoded are checked by their plugins even when others
 	// failed: --configtest reports every problem at once.
 	diags = append(diags, validate(ctx, cfg, reg, hl)...)
-	if len(diags) > 0 && o.logFormat == "json" && !o.configTest {
-		logDiagnostics(stderr, diags)
-	} else if len(diags) > 0 {
-		config.WriteDiagnostics(stderr, cfg, diags)
-	}
-	return &loaded{cfg: cfg, registry: reg}, !diags.HasErrors()
+	return &loaded{cfg: cfg, registry: reg, digest: cfg.Digest()}, diags, nil
 }
 
 // pluginDirs is where third-party plugins are looked for: --path.plugins,
@@ -169,9 +251,19 @@ func validate(ctx context.Context, cfg *config.Pipeline, reg *pluginhost.Registr
 }
 
 func configTest(o *options, stdout, stderr io.Writer) int {
-	_, hl := loggers(o, stderr)
-	if _, ok := load(context.Background(), o, hl, stderr); !ok {
+	log, hl := loggers(o, stderr)
+	warnIgnored(o, log)
+	ls, bad, ok := loadAll(context.Background(), o, hl, stderr)
+	if !ok || len(bad) > 0 {
 		return 1
+	}
+	if len(ls) > 1 {
+		ids := make([]string, len(ls))
+		for i, l := range ls {
+			ids[i] = l.cfg.ID()
+		}
+		fmt.Fprintf(stdout, "Configuration OK (pipelines %s)\n", strings.Join(ids, ", "))
+		return 0
 	}
 	fmt.Fprintln(stdout, "Configuration OK")
 	return 0
@@ -216,9 +308,13 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	defer stop()
 	hup, stopHUP := hangups()
 	defer stopHUP()
-	seen := fingerprint(o.paths) // before load: a change made meanwhile is seen
-	l, ok := load(ctx, o, hl, stderr)
-	if !ok {
+	warnIgnored(o, log)
+	seen := fingerprintOf(o) // before load: a change made meanwhile is seen
+	ls, bad, ok := loadAll(ctx, o, hl, stderr)
+	if !ok || len(bad) > 0 {
+		if len(bad) > 0 {
+			log.Error("pipelines have configuration errors (above): nothing started", "pipelines", strings.Join(bad, ","))
+		}
 		return 1
 	}
 	dataDir, err := filepath.Abs(o.dataDir)
@@ -236,25 +332,32 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	defer lock.Close() // the lock lasts as long as this run, across reloads
 
 	r := &runner{o: o, log: log, hl: hl, dataDir: dataDir, stdout: stdout, stderr: stderr, seen: seen}
-	if status != nil && !sharesTerminal(l.cfg, stdout) {
-		status.start(func() []pipeline.Snapshot { return []pipeline.Snapshot{r.current.Snapshot()} }, statusEvery)
+	sup := supervisor.New(r.start, log, o.reload)
+	if status != nil && !sharesTerminalAny(ls, stdout) {
+		status.start(func() []pipeline.Snapshot {
+			var snaps []pipeline.Snapshot
+			for _, p := range sup.Pipelines() {
+				snaps = append(snaps, p.Snapshot())
+			}
+			return snaps
+		}, statusEvery)
 	}
 	if o.api.enabled {
-		stopAPI, err := serveAPI(ctx, o, dataDir, l, log, &r.current)
+		stopAPI, err := serveAPI(ctx, o, dataDir, ls, log, sup.Pipelines)
 		if err != nil {
 			log.Error("cannot start the monitoring API", "error", err)
 			return 1
 		}
 		defer stopAPI()
 	}
-	return r.serve(ctx, l, hup)
+	return r.serve(ctx, sup, ls, hup)
 }
 
 // settings are the pipeline's settings: its file's, else the flags', else
 // the defaults.
 func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Settings {
 	s := cfg.Settings.Or(config.Settings{
-		ID: "main", Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
+		ID: config.DefaultID, Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
 		HasWorkers: o.workers > 0, HasBatchSize: o.batchSize > 0, HasBatchDelay: o.batchDelay > 0,
 	})
 	if !s.HasWorkers {
@@ -269,8 +372,12 @@ func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Setting
 	if s.ID == "" {
 		s.ID = "main"
 	}
+	state := pipeline.StateDir(dataDir, s.ID)
+	if o.replay {
+		state = dataDir // where `gostash dlq` reads the replay's positions
+	}
 	return pipeline.Settings{
-		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir,
+		ID: s.ID, Workers: s.Workers, BatchSize: s.BatchSize, BatchDelay: s.BatchDelay, DataDir: dataDir, StateDir: state,
 		SourceCoordinates:  wantsSourceCoordinates(cfg),
 		DrainTimeout:       o.drainTimeout,
 		DeadLetterMaxBytes: o.dlqMaxBytes, DeadLetterStoragePolicy: o.dlqPolicy,

@@ -31,6 +31,17 @@ const statusEvery = time.Second
 // isTerminal reports whether f is a terminal; tests replace it.
 var isTerminal = func(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
+// sharesTerminalAny is sharesTerminal for a run's pipelines: any one of
+// them sharing the terminal keeps the status line away.
+func sharesTerminalAny(ls []*loaded, stdout io.Writer) bool {
+	for _, l := range ls {
+		if sharesTerminal(l.cfg, stdout) {
+			return true
+		}
+	}
+	return false
+}
+
 // sharesTerminal reports whether the pipeline writes events to a terminal
 // stdout or reads what a person types on a terminal stdin: a status line
 // redrawn there would mix with them.

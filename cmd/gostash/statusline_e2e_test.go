@@ -70,7 +70,7 @@ func TestStatusLineOnATerminal(t *testing.T) {
 			t.Errorf("a log line mixed with the status line: %q", l)
 		}
 	}
-	if !strings.Contains(out, `msg="pipeline stopped" events_in=5 events_out=5`) {
+	if !strings.Contains(out, `msg="pipeline stopped" pipeline=main events_in=5 events_out=5`) {
 		t.Errorf("the log is missing from the terminal:\n%q", out)
 	}
 }

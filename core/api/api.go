@@ -48,15 +48,21 @@ type Plugin struct {
 
 // Server serves the API for a set of pipelines.
 type Server struct {
-	node      Node
-	pipelines []Pipeline
-	addr      string // where Serve listens
-	metrics   http.Handler
+	node    Node
+	list    func() []Pipeline
+	addr    string // where Serve listens
+	metrics http.Handler
 }
 
 // New builds the API's handlers over the pipelines.
 func New(node Node, pipelines ...Pipeline) *Server {
-	return &Server{node: node, pipelines: pipelines, metrics: metricsHandler(pipelines)}
+	return NewLive(node, func() []Pipeline { return pipelines })
+}
+
+// NewLive builds the API's handlers over the pipelines list returns at
+// each request: a reload adds and removes pipelines while it serves.
+func NewLive(node Node, list func() []Pipeline) *Server {
+	return &Server{node: node, list: list, metrics: metricsHandler(list)}
 }
 
 // Handler routes the API's paths; anything else is a 404 in JSON.

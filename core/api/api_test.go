@@ -89,6 +89,16 @@ func TestHealthNamesTheReason(t *testing.T) {
 	if h := pipelineHealth(snap, now.Add(time.Hour)); h.Status != "red" || !strings.Contains(h.Symptom, "cannot be restarted") {
 		t.Fatalf("a process that cannot restart: %s: %s", h.Status, h.Symptom)
 	}
+
+	// A pipeline that could not start (one of several) is red, and says why.
+	down := pipeline.Snapshot{ID: "web", StartError: `input "in": open: sincedb is a directory`}
+	if h := pipelineHealth(down, now); h.Status != "red" || !strings.Contains(h.Symptom, "could not start: input \"in\"") {
+		t.Fatalf("a pipeline that could not start: %s: %s", h.Status, h.Symptom)
+	}
+	rep := New(Node{}, fake{pipeline.Snapshot{ID: "ok"}}, fake{down}).report()
+	if rep.Status != "red" || rep.Indicators["pipelines"].Indicators["ok"].Status != "green" {
+		t.Fatalf("report %s, ok %s: one pipeline down makes the node red, not the others", rep.Status, rep.Indicators["pipelines"].Indicators["ok"].Status)
+	}
 }
 
 // fake is a pipeline whose counts the test sets.

@@ -57,7 +57,8 @@ func (s *Server) report() *Health {
 	pipes := &Health{Status: "green", Indicators: map[string]*Health{}}
 	top.Indicators["pipelines"] = pipes
 	var unhealthy []string
-	for _, p := range s.pipelines {
+	list := s.list()
+	for _, p := range list {
 		snap := p.Snapshot()
 		h := pipelineHealth(snap, time.Now())
 		pipes.Indicators[snap.ID] = h
@@ -67,8 +68,8 @@ func (s *Server) report() *Health {
 		}
 	}
 	if len(unhealthy) == 0 {
-		pipes.Symptom = fmt.Sprintf("all %d pipelines are healthy", len(s.pipelines))
-		if len(s.pipelines) == 1 {
+		pipes.Symptom = fmt.Sprintf("all %d pipelines are healthy", len(list))
+		if len(list) == 1 {
 			pipes.Symptom = "the pipeline is healthy"
 		}
 	} else {
@@ -89,6 +90,13 @@ func pipelineHealth(s pipeline.Snapshot, now time.Time) *Health {
 		symptoms = append(symptoms, symptom)
 		h.Diagnosis = append(h.Diagnosis, d)
 		h.Impacts = append(h.Impacts, im)
+	}
+	if s.StartError != "" {
+		h.Details = map[string]any{"status": map[string]any{"state": "TERMINATED"}}
+		add(2, "the pipeline could not start: "+s.StartError,
+			Diagnosis{Cause: "a plugin of the pipeline did not open: " + s.StartError,
+				Action: "read gostash's log for the pipeline's errors; fix its configuration or what its plugins need, then reload (SIGHUP) or restart gostash"},
+			Impact{Severity: 1, Description: "the pipeline moves no events", Areas: []string{"pipeline_execution"}})
 	}
 	all := append(append(append([]pipeline.PluginStats(nil), s.Inputs...), s.Filters...), s.Outputs...)
 	restarted := map[string]bool{} // one line per process, not per filter of its chain

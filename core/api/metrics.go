@@ -47,7 +47,7 @@ var (
 
 // collector reads the pipelines' snapshots at each scrape: nothing is
 // counted twice, and nothing runs between scrapes.
-type collector struct{ pipelines []Pipeline }
+type collector struct{ list func() []Pipeline }
 
 // Describe sends nothing: plugin gauges have labels only the plugin
 // knows, so the collector is unchecked.
@@ -57,7 +57,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 	}
-	for _, p := range c.pipelines {
+	for _, p := range c.list() {
 		s := p.Snapshot()
 		counter(pipeIn, float64(s.In), s.ID)
 		counter(pipeFiltered, float64(s.Filtered), s.ID)
@@ -126,10 +126,10 @@ func gauge(ch chan<- prometheus.Metric, pipelineID string, ps pipeline.PluginSta
 
 // metricsHandler serves the pipelines' metrics with the Go runtime's and
 // the process's (memory, CPU, file descriptors) on a registry of its own.
-func metricsHandler(pipelines []Pipeline) http.Handler {
+func metricsHandler(list func() []Pipeline) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		collector{pipelines},
+		collector{list},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

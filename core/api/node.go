@@ -26,8 +26,8 @@ func (s *Server) header(status string) map[string]any {
 		"status":       status,
 		"snapshot":     false,
 	}
-	if len(s.pipelines) > 0 {
-		snap := s.pipelines[0].Snapshot()
+	if pipes := s.list(); len(pipes) > 0 {
+		snap := pipes[0].Snapshot()
 		h["pipeline"] = map[string]any{
 			"workers":     snap.Workers,
 			"batch_size":  snap.BatchSize,
@@ -49,7 +49,7 @@ func (s *Server) nodeStats(w http.ResponseWriter, r *http.Request) {
 	var in, filtered, out, inflight int64
 	var dur time.Duration
 	pipes := map[string]any{}
-	for _, p := range s.pipelines {
+	for _, p := range s.list() {
 		snap := p.Snapshot()
 		in, filtered, out, inflight = in+snap.In, filtered+snap.Filtered, out+snap.Out, inflight+snap.InFlightEvents
 		dur += snap.Duration
@@ -71,7 +71,7 @@ func (s *Server) pipelineStats(w http.ResponseWriter, r *http.Request) {
 	h := s.header(s.report().Status)
 	pipes := map[string]any{}
 	want := r.PathValue("id")
-	for _, p := range s.pipelines {
+	for _, p := range s.list() {
 		snap := p.Snapshot()
 		if want == "" || want == snap.ID {
 			pipes[snap.ID] = pipelineDoc(snap)
@@ -130,7 +130,7 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 		}
 		outputs = append(outputs, d)
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"events": map[string]any{
 			"in": s.In, "filtered": s.Filtered, "out": s.Out,
 			"duration_in_millis": s.Duration.Milliseconds(), "queue_push_duration_in_millis": 0,
@@ -153,6 +153,13 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 		},
 		"uptime_in_millis": time.Since(s.Started).Milliseconds(),
 	}
+	if s.StartError != "" {
+		doc["start_error"] = s.StartError // gostash's: why it is not running
+	}
+	if s.Started.IsZero() {
+		doc["uptime_in_millis"] = 0 // not started (yet)
+	}
+	return doc
 }
 
 func pluginDoc(p pipeline.PluginStats) map[string]any {

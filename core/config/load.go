@@ -21,6 +21,13 @@ import (
 // problem it finds and always returns a Pipeline, so the diagnostics can
 // be printed with their source lines.
 func Load(paths []string, inline string) (*Pipeline, hcl.Diagnostics) {
+	p, parsed, diags := parseAll(paths, inline)
+	diags = append(diags, p.decodeTop(parsed, diags.HasErrors())...)
+	return p, p.fixDiags(diags)
+}
+
+// parseAll reads and parses every source into a new Pipeline.
+func parseAll(paths []string, inline string) (*Pipeline, []*hclsyntax.Body, hcl.Diagnostics) {
 	p := &Pipeline{sources: map[string]*source{}}
 	p.env, p.ctx = envContext(os.Environ())
 	var diags hcl.Diagnostics
@@ -31,7 +38,7 @@ func Load(paths []string, inline string) (*Pipeline, hcl.Diagnostics) {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "No configuration given",
-			Detail:   "Give a file, a directory or a glob with -f, or the configuration itself with -e.",
+			Detail:   "Give a file, a directory or a glob with -f, the configuration itself with -e, or a directory holding pipelines.yml with --path.settings.",
 		})
 	}
 
@@ -51,31 +58,44 @@ func Load(paths []string, inline string) (*Pipeline, hcl.Diagnostics) {
 		diags = append(diags, pdiags...)
 		parsed = append(parsed, body)
 	}
+	return p, parsed, diags
+}
 
+// decodeTop checks the top level of the parsed sources as one pipeline.
+// failed says earlier steps found errors: a missing input or output is
+// then likely their echo and not reported.
+func (p *Pipeline) decodeTop(parsed []*hclsyntax.Body, failed bool) hcl.Diagnostics {
 	d := decoder{p: p, names: map[string]hcl.Range{}}
 	for _, body := range parsed {
 		d.top(body)
 	}
-	// Without a missing file, a syntax error or a misspelt block, a
-	// missing input or output is real rather than an echo of those.
-	echo := diags.HasErrors() || d.structural
-	diags = append(diags, d.diags...)
-	if len(parsed) > 0 && !echo {
-		for _, k := range []struct {
-			kind    sdk.Kind
-			blocks  []*Block
-			example string
-		}{{sdk.KindInput, p.Inputs, `input "stdin" "in" {}`}, {sdk.KindOutput, p.Outputs, `output "stdout" "out" {}`}} {
-			if len(k.blocks) == 0 {
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  fmt.Sprintf("No %s block", k.kind),
-					Detail:   fmt.Sprintf("A pipeline needs at least one %s, such as %s.", k.kind, k.example),
-				})
-			}
+	if len(parsed) > 0 {
+		d.needInOut(failed, nil)
+	}
+	return d.diags
+}
+
+// needInOut reports a pipeline without an input or an output, unless
+// failed or a structural error (a missing file, a syntax error, a
+// misspelt block) makes it likely an echo of those. at is where to point.
+func (d *decoder) needInOut(failed bool, at *hcl.Range) {
+	if failed || d.structural {
+		return
+	}
+	for _, k := range []struct {
+		kind    sdk.Kind
+		blocks  []*Block
+		example string
+	}{{sdk.KindInput, d.p.Inputs, `input "stdin" "in" {}`}, {sdk.KindOutput, d.p.Outputs, `output "stdout" "out" {}`}} {
+		if len(k.blocks) == 0 {
+			d.diags = append(d.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("No %s block", k.kind),
+				Detail:   fmt.Sprintf("A pipeline needs at least one %s, such as %s.", k.kind, k.example),
+				Subject:  at,
+			})
 		}
 	}
-	return p, p.fixDiags(diags)
 }
 
 // Files lists the files Load reads for paths, in its order, and what is
@@ -431,7 +451,8 @@ var pipelineSettingNames = fieldNames(pipelineFields)
 func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 	header := hcl.RangeBetween(blk.TypeRange, blk.OpenBraceRange)
 	if len(blk.Labels) != 0 {
-		d.errorf(blk.LabelRanges[0], "pipeline block takes no labels", "Write pipeline { ... }; set its name with id = \"...\".")
+		d.errorf(blk.LabelRanges[0], "pipeline block takes no labels here",
+			"Write pipeline { ... } and set its name with id = \"...\". A pipeline \"ID\" { input ... output ... } block declares one of several pipelines: put every input, filter and output of the file inside such blocks, and give the file with -f (not through pipelines.yml, whose entries are one pipeline each).")
 	}
 	if d.pipeline != nil {
 		diag := d.errorf(header, "Duplicate pipeline block",
@@ -440,7 +461,12 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 		return
 	}
 	d.pipeline = &header
-	res, diags := decodeBody(d.p, blk.Body, pipelineFields, "the pipeline block", " Its settings are id, workers, batch_size and batch_delay.", nil)
+	d.settings(blk.Body, header, pipelineFields, "the pipeline block", " Its settings are id, workers, batch_size and batch_delay.")
+}
+
+// settings decodes a pipeline's settings from body's attributes.
+func (d *decoder) settings(body *hclsyntax.Body, header hcl.Range, fields []sdk.Field, what, help string) {
+	res, diags := decodeBody(d.p, body, fields, what, help, nil)
 	values := res.values
 	d.diags = append(d.diags, diags...)
 	s := &d.p.Settings
@@ -454,12 +480,12 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 			return
 		}
 		if v < 1 {
-			d.errorf(blk.Body.Attributes[name].Expr.Range(), "Invalid value for "+quote(name),
+			d.errorf(body.Attributes[name].Expr.Range(), "Invalid value for "+quote(name),
 				"%s must be at least 1, got %d.", name, v)
 			return
 		}
 		if max > 0 && v > max {
-			d.errorf(blk.Body.Attributes[name].Expr.Range(), "Invalid value for "+quote(name),
+			d.errorf(body.Attributes[name].Expr.Range(), "Invalid value for "+quote(name),
 				"%s can be at most %d, got %d: %s.", name, max, v, why)
 			return
 		}
@@ -470,7 +496,7 @@ func (d *decoder) pipelineBlock(blk *hclsyntax.Block) {
 	if v, ok := values["batch_delay"].(string); ok {
 		dur, _ := parseDuration(v) // decodeBody checked it
 		if dur < 0 {
-			d.errorf(blk.Body.Attributes["batch_delay"].Expr.Range(), "Invalid value for \"batch_delay\"",
+			d.errorf(body.Attributes["batch_delay"].Expr.Range(), "Invalid value for \"batch_delay\"",
 				"batch_delay cannot be negative, got %s.", v)
 		} else {
 			s.BatchDelay, s.HasBatchDelay = dur, true

@@ -38,6 +38,9 @@ type Settings struct {
 	BatchSize  int
 	BatchDelay time.Duration
 	DataDir    string
+	// StateDir is where instances keep their state (see StateDir);
+	// empty means DataDir.
+	StateDir string
 	// DrainTimeout bounds how long a stop waits for in-flight batches.
 	DrainTimeout time.Duration
 	// Credits is how many batches each input may have unacked.
@@ -164,17 +167,48 @@ func (p *Pipeline) open(ctx context.Context, b Block) (int, error) {
 }
 
 // instanceDir is where an instance keeps its state (a file input's
-// positions): <path.data>/plugins/<kind>s/<type>/<name>, as Logstash keeps
+// positions): <state dir>/plugins/<kind>s/<type>/<name>, as Logstash keeps
 // plugin state under path.data/plugins. It is created on first use.
 func (p *Pipeline) instanceDir(b Block) string {
 	if p.settings.DataDir == "" {
 		return ""
 	}
-	dir := filepath.Join(p.settings.DataDir, "plugins", b.Kind.String()+"s", b.Type, b.Name)
+	state := p.settings.StateDir
+	if state == "" {
+		state = p.settings.DataDir
+	}
+	rel := filepath.Join("plugins", b.Kind.String()+"s", b.Type, b.Name)
+	dir := filepath.Join(state, rel)
+	if _, err := os.Stat(dir); os.IsNotExist(err) && state != p.settings.DataDir {
+		if legacy := filepath.Join(p.settings.DataDir, rel); dirExists(legacy) {
+			// Before pipelines had their own state, every pipeline kept it
+			// there: say so rather than start over in silence.
+			p.log.Warn("an instance of the same name kept state where a single pipeline keeps it; this pipeline keeps its own apart: move it here if it is this pipeline's",
+				"pipeline", p.settings.ID, "found", legacy, "dir", dir)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		p.log.Warn("cannot create the instance's data directory", "dir", dir, "error", err)
 	}
 	return dir
+}
+
+// StateDir is where pipeline id's instances keep their state under
+// dataDir: dataDir itself for "main" (where a single pipeline always kept
+// it), <dataDir>/pipelines/<id> for any other, so two pipelines with
+// instances of the same name (each pipeline's own `input "file" "logs"`)
+// never share positions. Dead letters are apart by id in any case
+// (<dataDir>/dead_letter_queue/<id>, as Logstash keeps them).
+func StateDir(dataDir, id string) string {
+	if id == "" || id == "main" {
+		return dataDir
+	}
+	return filepath.Join(dataDir, "pipelines", id)
+}
+
+func dirExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // ErrNotDrained is returned by Run when a stop's deadline passed with

@@ -113,6 +113,9 @@ type Snapshot struct {
 	DeadLetterDropped, DeadLetterMaxBytes int64
 	DeadLetterPolicy                      string
 	Inputs, Filters, Outputs              []PluginStats
+	// StartError says why the pipeline is not running: it could not
+	// start (set by whoever starts pipelines; empty from Snapshot).
+	StartError string
 }
 
 func (s *pluginStats) snapshot(b Block) PluginStats {
