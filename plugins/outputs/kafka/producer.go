@@ -512,7 +512,10 @@ func (p *producer) answer(batches []*batch, resp *sarama.ProduceResponse, err er
 		switch {
 		case berr == nil:
 			p.finish(b, nil)
-		case permanent(berr):
+		case permanent(berr) && !errors.Is(berr, sarama.ErrUnknownTopicOrPartition) && !errors.Is(berr, sarama.ErrInvalidMessage):
+			// (A partition being moved or created is unknown for a moment,
+			// and a record corrupted on the way is invalid: both are
+			// retried first, as sarama's producer does.)
 			if p.idempotent && b.pidGen == b.q.pidGen && b.q.seq == b.rb.FirstSequence+int32(len(b.recs)) {
 				b.q.seq = b.rb.FirstSequence // refused: its numbers are free again
 			}
