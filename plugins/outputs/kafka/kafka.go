@@ -40,7 +40,7 @@ var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to 
 	Field(sdk.StringMap("message_headers").
 		Doc("Record headers; each value is a sprintf template: `{ source = \"%{[host][name]}\" }`.")).
 	Field(sdk.String("partitioner").Default("default").OneOf("default", "round_robin", "uniform_sticky").
-		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it), and spread evenly without a key; `round_robin`: every record to the next partition; `uniform_sticky`: the same as default here.")).
+		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it); without a key, all records of a batch of events to one partition and the next batch to the next, as the Java client's sticky partitioner does; `round_robin`: every record to the next partition; `uniform_sticky`: the same as default here.")).
 	Field(sdk.String("compression_type").Default("none").OneOf("none", "gzip", "snappy", "lz4", "zstd").
 		Doc("How record batches are compressed; snappy is written in the framing Java clients read.")).
 	Field(sdk.String("acks").Default("all").OneOf("0", "1", "all").
@@ -371,12 +371,13 @@ func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 	var topic string
 	var all, writable []int32
 	var err error
+	looked := false
 	sticky := o.rr.Add(1) // a Write's keyless records go to one partition, as Kafka's sticky partitioner does
 	roundRobin := o.set.roundRobin
 	kept := recs[:0]
 	for _, r := range recs {
-		if r.topic != topic || err != nil {
-			topic = r.topic
+		if !looked || r.topic != topic {
+			topic, looked = r.topic, true
 			if all, err = o.client.Partitions(topic); err == nil {
 				if writable, _ = o.client.WritablePartitions(topic); len(writable) == 0 {
 					writable = all // no leaders now: wait for one

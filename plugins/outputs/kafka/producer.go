@@ -49,6 +49,7 @@ type producer struct {
 	queued  int  // records queued or in flight
 	drained *sync.Cond
 	closing bool
+	stopped bool // no sender starts any more
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -221,7 +222,7 @@ func (p *producer) route(q *partQueue) {
 	leader, err := p.client.Leader(q.topic, q.partition)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if q.listed || q.inflight {
+	if q.listed || q.inflight || p.stopped {
 		return
 	}
 	if err != nil {
@@ -357,6 +358,11 @@ func (p *producer) send(bq *brokerQueue) {
 		case <-p.stop:
 			return
 		}
+		select {
+		case <-p.stop: // a wake-up may win the select above
+			return
+		default:
+		}
 		if !p.lingerFor(bq) {
 			return
 		}
@@ -413,29 +419,27 @@ func (p *producer) send(bq *brokerQueue) {
 	}
 }
 
-// lingerFor waits until bq's partitions have batch_size bytes waiting, or
-// the oldest record linger_ms; false once stopped.
+// lingerFor waits until one of bq's partitions has batch_size bytes
+// waiting, or the oldest record linger_ms; false once stopped.
 func (p *producer) lingerFor(bq *brokerQueue) bool {
 	if p.linger <= 0 {
 		return true
 	}
 	for {
 		p.mu.Lock()
-		var bytes int
 		var oldest time.Time
 		full := p.closing
 		for _, q := range bq.ready {
-			if q.retry != nil {
+			if q.retry != nil || q.bytes >= p.batchBytes {
 				full = true
 			}
-			bytes += q.bytes
 			if len(q.pending) > 0 && (oldest.IsZero() || q.since.Before(oldest)) {
 				oldest = q.since
 			}
 		}
 		p.mu.Unlock()
 		wait := time.Until(oldest.Add(p.linger))
-		if full || bytes >= p.batchBytes || oldest.IsZero() || wait <= 0 {
+		if full || oldest.IsZero() || wait <= 0 {
 			return true
 		}
 		t := time.NewTimer(wait)
@@ -596,6 +600,7 @@ func (p *producer) close(ctx context.Context) {
 		p.drained.Wait()
 	}
 	stopWait()
+	p.stopped = true
 	p.mu.Unlock()
 	close(p.stop)
 	p.wg.Wait()
