@@ -13,6 +13,23 @@ import (
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
+// mockBroker is a one-broker cluster leading partition 0 of topic "t",
+// which answers produce requests with produce; closed when t ends.
+func mockBroker(t *testing.T, produce sarama.MockResponse) *sarama.MockBroker {
+	b := sarama.NewMockBroker(t, 1)
+	t.Cleanup(b.Close)
+	b.SetHandlerByMap(map[string]sarama.MockResponse{
+		"ApiVersionsRequest": sarama.NewMockApiVersionsResponse(t).SetApiKeys([]sarama.ApiVersionsResponseKey{
+			{ApiKey: 0, MaxVersion: 9}, {ApiKey: 3, MaxVersion: 10}, {ApiKey: 18, MaxVersion: 3}, {ApiKey: 22, MaxVersion: 4},
+		}),
+		"MetadataRequest": sarama.NewMockMetadataResponse(t).SetBroker(b.Addr(), b.BrokerID()).
+			SetController(b.BrokerID()).SetLeader("t", 0, b.BrokerID()),
+		"InitProducerIDRequest": sarama.NewMockInitProducerIDResponse(t).SetProducerID(7),
+		"ProduceRequest":        produce,
+	})
+	return b
+}
+
 // Faults a real broker will not give on demand, from sarama's mock broker:
 // what the output does with each answer to a produce request.
 func TestProduceAnswers(t *testing.T) {
@@ -35,21 +52,11 @@ func TestProduceAnswers(t *testing.T) {
 			[]sarama.KError{sarama.ErrOutOfOrderSequenceNumber, sarama.ErrNoError}, "", 2, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			b := sarama.NewMockBroker(t, 1)
-			defer b.Close()
 			var answers []any
 			for _, e := range c.answers {
 				answers = append(answers, sarama.NewMockProduceResponse(t).SetError("t", 0, e))
 			}
-			b.SetHandlerByMap(map[string]sarama.MockResponse{
-				"ApiVersionsRequest": sarama.NewMockApiVersionsResponse(t).SetApiKeys([]sarama.ApiVersionsResponseKey{
-					{ApiKey: 0, MaxVersion: 9}, {ApiKey: 3, MaxVersion: 10}, {ApiKey: 18, MaxVersion: 3}, {ApiKey: 22, MaxVersion: 4},
-				}),
-				"MetadataRequest": sarama.NewMockMetadataResponse(t).SetBroker(b.Addr(), b.BrokerID()).
-					SetController(b.BrokerID()).SetLeader("t", 0, b.BrokerID()),
-				"InitProducerIDRequest": sarama.NewMockInitProducerIDResponse(t).SetProducerID(7),
-				"ProduceRequest":        sarama.NewMockSequence(answers...),
-			})
+			b := mockBroker(t, sarama.NewMockSequence(answers...))
 			settings := map[string]any{"bootstrap_servers": b.Addr(), "topic_id": "t", "retry_backoff_ms": 1}
 			for k, v := range c.settings {
 				settings[k] = v
@@ -94,19 +101,9 @@ func TestProduceAnswers(t *testing.T) {
 // takes a new producer ID first, so its old sequence numbers cannot make
 // the broker drop it as a duplicate.
 func TestUnknownFateTakesANewProducerID(t *testing.T) {
-	b := sarama.NewMockBroker(t, 1)
-	defer b.Close()
 	timeout := sarama.NewMockProduceResponse(t).SetError("t", 0, sarama.ErrRequestTimedOut)
-	b.SetHandlerByMap(map[string]sarama.MockResponse{
-		"ApiVersionsRequest": sarama.NewMockApiVersionsResponse(t).SetApiKeys([]sarama.ApiVersionsResponseKey{
-			{ApiKey: 0, MaxVersion: 9}, {ApiKey: 3, MaxVersion: 10}, {ApiKey: 18, MaxVersion: 3}, {ApiKey: 22, MaxVersion: 4},
-		}),
-		"MetadataRequest": sarama.NewMockMetadataResponse(t).SetBroker(b.Addr(), b.BrokerID()).
-			SetController(b.BrokerID()).SetLeader("t", 0, b.BrokerID()),
-		"InitProducerIDRequest": sarama.NewMockInitProducerIDResponse(t).SetProducerID(7),
-		// The first attempt and its 3 retries time out, then it is taken.
-		"ProduceRequest": sarama.NewMockSequence(timeout, timeout, timeout, timeout, sarama.NewMockProduceResponse(t)),
-	})
+	// The first attempt and its 3 retries time out, then it is taken.
+	b := mockBroker(t, sarama.NewMockSequence(timeout, timeout, timeout, timeout, sarama.NewMockProduceResponse(t)))
 	d := sdktest.DeliverOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
 		"bootstrap_servers": b.Addr(), "topic_id": "t", "retry_backoff_ms": 1,
 	}}, []*sdk.Event{sdktest.Event(map[string]any{"message": "a"})}, 3)
