@@ -149,15 +149,15 @@ func validate(c *sdk.Config) sdk.Diagnostics {
 	return ds
 }
 
-// producerConfig makes the producer's sarama configuration.
+// producerConfig makes the sarama configuration: the client's, and the
+// producer settings producer.go reads from it (checked by sarama's
+// Validate, which knows what idempotence needs).
 func producerConfig(s *settings, c *sdk.Config) (*sarama.Config, error) {
 	cfg, err := s.client.Config()
 	if err != nil {
 		return nil, err
 	}
 	p := &cfg.Producer
-	p.Return.Successes = true
-	p.Return.Errors = true
 	p.MaxMessageBytes = s.maxBytes
 	p.Flush.Frequency = time.Duration(c.Int("linger_ms")) * time.Millisecond
 	p.Flush.Bytes = c.Int("batch_size")
@@ -191,12 +191,6 @@ func producerConfig(s *settings, c *sdk.Config) (*sarama.Config, error) {
 	case "zstd":
 		p.Compression = sarama.CompressionZSTD
 	}
-	switch c.String("partitioner") {
-	case "round_robin":
-		p.Partitioner = sarama.NewRoundRobinPartitioner
-	default:
-		p.Partitioner = sarama.NewMurmur2Partitioner
-	}
 	return cfg, nil
 }
 
@@ -204,7 +198,6 @@ func producerConfig(s *settings, c *sdk.Config) (*sarama.Config, error) {
 type Output struct {
 	set    *settings
 	cfg    *sarama.Config
-	linger time.Duration
 	logger sdk.Logger
 
 	mu       sync.Mutex // guards producer and client
@@ -228,8 +221,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka producer settings: %w", err)
 	}
-	return &Output{set: s, cfg: cfg, logger: env.Logger,
-		linger: time.Duration(c.Int("linger_ms")) * time.Millisecond}, nil
+	return &Output{set: s, cfg: cfg, logger: env.Logger}, nil
 }
 
 // write is one Write call's records in flight.
@@ -274,7 +266,7 @@ func (o *Output) connect() (*producer, error) {
 	}
 	var p *producer
 	if err == nil {
-		if p, err = newProducer(client, o.cfg, o.linger, o.logger); err != nil {
+		if p, err = newProducer(client, o.cfg, o.logger); err != nil {
 			client.Close()
 		}
 	}

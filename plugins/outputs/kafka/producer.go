@@ -101,12 +101,12 @@ type batch struct {
 	pidGen   int // the producer ID its sequence numbers belong to; 0: none yet
 }
 
-func newProducer(client sarama.Client, cfg *sarama.Config, linger time.Duration, logger sdk.Logger) (*producer, error) {
+func newProducer(client sarama.Client, cfg *sarama.Config, logger sdk.Logger) (*producer, error) {
 	p := &producer{
 		client: client, acks: cfg.Producer.RequiredAcks,
 		timeout: int32(cfg.Producer.Timeout / time.Millisecond), version: produceVersion(cfg.Version),
 		codec: cfg.Producer.Compression, level: cfg.Producer.CompressionLevel,
-		linger: linger, batchBytes: cfg.Producer.Flush.Bytes, maxBytes: cfg.Producer.MaxMessageBytes,
+		linger: cfg.Producer.Flush.Frequency, batchBytes: cfg.Producer.Flush.Bytes, maxBytes: cfg.Producer.MaxMessageBytes,
 		retries: cfg.Producer.Retry.Max, backoff: cfg.Producer.Retry.Backoff,
 		idempotent: cfg.Producer.Idempotent, logger: logger,
 		parts: map[topicPartition]*partQueue{}, brokers: map[int32]*brokerQueue{},
