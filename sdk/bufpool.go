@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
@@ -51,17 +50,22 @@ func tier(n int) int {
 
 var _ mem.BufferPool = (*bufferPool)(nil)
 
-// GRPCServerBufferPool and GRPCDialBufferPool install the pool on either
-// side of the plugin connection.
-func GRPCServerBufferPool() grpc.ServerOption { return experimental.BufferPool(batchBuffers) }
-func GRPCDialBufferPool() grpc.DialOption     { return experimental.WithBufferPool(batchBuffers) }
+// GRPCServerOptions and GRPCDialOptions install the pool and the codec
+// that uses it on either side of the plugin connection.
+func GRPCServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{experimental.BufferPool(batchBuffers), grpc.ForceServerCodecV2(protoCodec{})}
+}
+
+func GRPCDialOptions() []grpc.DialOption {
+	return []grpc.DialOption{experimental.WithBufferPool(batchBuffers), grpc.WithDefaultCallOptions(grpc.ForceCodecV2(protoCodec{}))}
+}
 
 // protoCodec is grpc's proto codec with batchBuffers in place of grpc's
 // default pool, which the stock codec uses whatever the options say. It
-// replaces the "proto" codec in every process that imports the SDK.
+// is forced on the plugin connection only: registered globally it would
+// replace the "proto" codec of every gRPC client and server in a plugin
+// author's program.
 type protoCodec struct{}
-
-func init() { encoding.RegisterCodecV2(protoCodec{}) }
 
 func (protoCodec) Name() string { return "proto" }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 type cloneFilter struct{ n int }
@@ -77,7 +78,43 @@ func TestRunChainPiecesCountsPerFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []filterCount{{in: 10, out: 40}, {in: 40, out: 18, dropped: 22}, {in: 18, out: 54}}
+	for i := range counts {
+		counts[i].nanos = 0 // timed in TestRunChainPiecesTimesPerFilter
+	}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Fatalf("counts %v; want %v", counts, want)
+	}
+}
+
+type sleepFilter struct{ d time.Duration }
+
+func (s sleepFilter) Filter(context.Context, *Event, func(*Event)) Result {
+	time.Sleep(s.d)
+	return Matched
+}
+
+// Each filter's time is its own, not the filters' after it: a slow filter
+// between two quick ones gets the chain's time, estimated from a sample
+// of its events.
+func TestRunChainPiecesTimesPerFilter(t *testing.T) {
+	chain := []*FilterInstance{{Filter: dropOdd{}}, {Filter: sleepFilter{time.Millisecond}}, {Filter: cloneFilter{1}}}
+	var events []*Event
+	for i := range 64 {
+		events = append(events, NewEvent(fmt.Sprint("e", i*2))) // even: none dropped
+	}
+	began := time.Now()
+	_, counts, err := runChainPieces(t.Context(), chain, events, 1000, func([]*Event) error { return nil })
+	took := time.Since(began)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := time.Duration(counts[1].nanos)
+	if slow < 64*time.Millisecond/2 || slow > 2*took {
+		t.Errorf("the sleeping filter's time %v; want about its 64 x 1ms (the chain took %v)", slow, took)
+	}
+	for _, i := range []int{0, 2} {
+		if quick := time.Duration(counts[i].nanos); quick > slow/10 {
+			t.Errorf("filter %d's time %v: it would be charged with the slow one's (%v)", i, quick, slow)
+		}
 	}
 }

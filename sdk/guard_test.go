@@ -68,7 +68,7 @@ func TestWhenFailingOnAnEventIsFalseCountedAndLoggedRateLimited(t *testing.T) {
 			t.Fatal("the filter ran on an event its when failed on")
 		}
 	}
-	if got := fi.when.Failed(); got != 500 {
+	if got := fi.common.when.Failed(); got != 500 {
 		t.Errorf("failures counted: %d, want 500", got)
 	}
 	if len(log.lines) != 1 || !strings.HasPrefix(log.lines[0], "WARN when failed") || !strings.Contains(log.lines[0], "n > 2") {
@@ -84,7 +84,7 @@ func TestWhenFailingOnAnEventIsFalseCountedAndLoggedRateLimited(t *testing.T) {
 
 	// A when that evaluates is unaffected.
 	out = RunChain(t.Context(), []*FilterInstance{fi}, batch(3))
-	if !out[0].HasTag("filtered") || fi.when.Failed() != 1000 {
-		t.Fatalf("a when that holds must run the filter (tags %v, failures %d)", out[0].Tags(), fi.when.Failed())
+	if !out[0].HasTag("filtered") || fi.common.when.Failed() != 1000 {
+		t.Fatalf("a when that holds must run the filter (tags %v, failures %d)", out[0].Tags(), fi.common.when.Failed())
 	}
 }

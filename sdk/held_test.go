@@ -3,6 +3,7 @@ package sdk
 import (
 	"testing"
 
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 
@@ -117,5 +118,14 @@ func TestReadInPlaceRejectsCorrupt(t *testing.T) {
 		if err := (protoCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire[:len(wire)-1])}, m); err == nil {
 			t.Errorf("%T: a truncated message was read without error", m)
 		}
+	}
+}
+
+// Importing the SDK leaves gRPC's global "proto" codec alone: a plugin
+// author's own gRPC clients and servers keep the stock one. The SDK's
+// pooled codec is forced on the plugin connection only.
+func TestGlobalProtoCodecUntouched(t *testing.T) {
+	if _, ours := encoding.GetCodecV2("proto").(protoCodec); ours {
+		t.Fatal(`importing sdk replaced gRPC's global "proto" codec`)
 	}
 }

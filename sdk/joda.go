@@ -459,6 +459,20 @@ type dateFormat struct {
 	needs dateNeeds // which parts of the time the items read
 }
 
+// byDay reports whether f prints nothing finer than the day.
+func (f *dateFormat) byDay() bool {
+	if f.needs&needClock != 0 {
+		return false
+	}
+	for _, it := range f.items {
+		switch it.tok {
+		case dtFraction, dtNanoOfSecond, dtMilliOfDay, dtNanoOfDay:
+			return false
+		}
+	}
+	return true
+}
+
 type dateFormatBuilder struct{ df dateFormat }
 
 func (b *dateFormatBuilder) add(tok dateTok, width int) {

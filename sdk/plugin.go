@@ -53,6 +53,32 @@ func ReportGauges(pub Publisher, gauges []Gauge) error {
 	return nil
 }
 
+// Credits says how many batches pub lets an input have unacknowledged at
+// once (the pipeline's credits: Publish blocks beyond them), or 0 when
+// pub does not say (a test harness's publisher). An input that bounds
+// what it reads again after a crash counts these in.
+func Credits(pub Publisher) int {
+	if c, ok := pub.(interface{ Credits() int }); ok {
+		return c.Credits()
+	}
+	return 0
+}
+
+// ReportWriteGauges reports an output's gauges while its Write runs, such
+// as documents waiting for a retry inside Write: ctx is the one Write was
+// given. Each report replaces the last of that Write; its answer clears
+// them. The core adds up the gauges of an output's concurrent Writes (by
+// name and labels), so report amounts, not ages. Outside a plugin process
+// (a test harness) it does nothing.
+func ReportWriteGauges(ctx context.Context, gauges []Gauge) error {
+	if r, ok := ctx.Value(writeGaugesKey{}).(func([]Gauge) error); ok {
+		return r(gauges)
+	}
+	return nil
+}
+
+type writeGaugesKey struct{}
+
 // Filter changes events one at a time.
 //
 // Filter returns Matched when it did its job, so the common options

@@ -47,3 +47,29 @@ func RawView(e *Event, raw []RawField) (fields map[string]any, dict []string, ou
 	}
 	return e.fields, r.dict.keys, raw
 }
+
+// RawDict returns the dictionary e's raw fields number their names in and
+// a number telling it apart from every other dictionary this process has
+// decoded (0 and nil when nothing is raw): an encoder can check a cache
+// built from one dictionary once per batch instead of once per name.
+func RawDict(e *Event) (dict []string, gen uint64) {
+	r := &e.raw
+	if r.pending == 0 || r.dict == nil {
+		return nil, 0
+	}
+	return r.dict.keys, r.dict.gen
+}
+
+// RawSpan returns e's top-level fields as they arrived, when nothing has
+// read or replaced any of them: one Event.fields entry (tag, length,
+// Field message) after another, names numbered in RawDict's dictionary.
+// Otherwise it returns nil, and RawView lists what is still raw. fields
+// are the fields already decoded (none of them in span), as RawView's.
+// The caller must change neither; they are valid while the event is.
+func RawSpan(e *Event) (span []byte, fields map[string]any) {
+	r := &e.raw
+	if r.pending == 0 || r.dict == nil {
+		return nil, e.fields
+	}
+	return r.span, e.fields
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -123,15 +124,14 @@ func Serve() {
 		VersionedPlugins: PluginSets(),
 		Logger:           pluginLogger,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts,
+			return grpc.NewServer(append(append(opts,
 				grpc.MaxRecvMsgSize(MaxMessageBytes),
 				grpc.MaxSendMsgSize(MaxMessageBytes),
 				grpc.InitialWindowSize(16<<20),
 				grpc.InitialConnWindowSize(64<<20),
 				grpc.ReadBufferSize(1<<20),
 				grpc.WriteBufferSize(1<<20),
-				GRPCServerBufferPool(),
-			)...)
+			), GRPCServerOptions()...)...)
 		},
 	})
 }
@@ -258,19 +258,7 @@ func (s *server) Validate(_ context.Context, req *pluginv1.ValidateRequest) (*pl
 // ValidateComponent runs the common options' checks and the component's
 // own. It never connects anywhere.
 func ValidateComponent(comp *Component, cfg *Config) Diagnostics {
-	var ds Diagnostics
-	if src := cfg.String("when"); src != "" && comp.Kind != KindInput {
-		if _, err := CompileCondition(src); err != nil {
-			ds = append(ds, Diagnostic{Summary: "Invalid when expression", Detail: err.Error(), Path: []string{"when"}})
-		}
-	}
-	for _, name := range []string{"add_field"} {
-		for k, v := range cfg.StringMap(name) {
-			if _, err := ParseTemplate(v); err != nil {
-				ds = append(ds, Diagnostic{Summary: "Invalid template in " + name, Detail: err.Error(), Path: []string{name, k}})
-			}
-		}
-	}
+	_, ds := compileCommon(comp.Kind, cfg, nil)
 	if comp.Validate != nil {
 		ds = append(ds, comp.Validate(cfg)...)
 	}
@@ -383,10 +371,11 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 		if err != nil {
 			return fail(err)
 		}
-		oi := &outputInstance{output: out, logger: logger}
-		if oi.when, err = newGuard(cfg.String("when"), env.Logger); err != nil {
-			return fail(fmt.Errorf("when: %w", err))
+		co, err := openCommon(KindOutput, cfg, env.Logger)
+		if err != nil {
+			return fail(err)
 		}
+		oi := &outputInstance{output: out, when: co.when, logger: logger}
 		s.mu.Lock()
 		s.outputs[id] = oi
 		s.closers[id] = out
@@ -421,6 +410,7 @@ type publisher struct {
 	stream   pluginv1.Plugin_ReadServer
 	decorate *InputDecorator
 	credits  chan struct{}
+	granted  atomic.Int64 // credits granted in all (acks only return them)
 
 	mu     sync.Mutex // guards enc, nextID, acks and stream.Send
 	enc    Encoder
@@ -458,13 +448,18 @@ func (p *publisher) Publish(ctx context.Context, events []*Event, ack func()) er
 
 // ReportGauges sends the input's gauges on its Read stream.
 func (p *publisher) ReportGauges(gauges []Gauge) error {
+	msg := gaugesProto(gauges)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Gauges{Gauges: msg}})
+}
+
+func gaugesProto(gauges []Gauge) *pluginv1.Gauges {
 	msg := &pluginv1.Gauges{}
 	for _, g := range gauges {
 		msg.Gauges = append(msg.Gauges, &pluginv1.Gauge{Name: g.Name, Labels: g.Labels, Value: g.Value, Lag: g.Lag})
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Gauges{Gauges: msg}})
+	return msg
 }
 
 func (p *publisher) acked(id uint64) {
@@ -476,6 +471,9 @@ func (p *publisher) acked(id uint64) {
 		ack()
 	}
 }
+
+// Credits is how many batches the core lets this input have unacked.
+func (p *publisher) Credits() int { return int(p.granted.Load()) }
 
 func (p *publisher) grant(n uint32) {
 	for i := uint32(0); i < n; i++ {
@@ -501,6 +499,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 	// Credits are bounded by what the core grants; the channel only has
 	// to hold them.
 	pub := &publisher{stream: stream, decorate: inst.decorate, credits: make(chan struct{}, 1<<16), acks: map[uint64]func(){}}
+	pub.granted.Add(int64(start.Credits))
 	pub.grant(start.Credits)
 
 	ctx, cancel := context.WithCancel(stream.Context())
@@ -516,6 +515,7 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 			}
 			switch msg := m.Msg.(type) {
 			case *pluginv1.InputControl_Credit:
+				pub.granted.Add(int64(msg.Credit.Batches))
 				pub.grant(msg.Credit.Batches)
 			case *pluginv1.InputControl_Ack:
 				pub.acked(msg.Ack.BatchId)
@@ -590,7 +590,7 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 			}
 			resp.Events, resp.Count = enc.Encode(last), uint32(len(last))
 			for _, c := range counts {
-				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped})
+				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped, DurationNanos: c.nanos})
 			}
 		default: // a core that takes the answer in one piece
 			// RunChain reuses its argument's array: give it a copy of
@@ -642,7 +642,11 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		selected []*Event
 		index    []int
 	)
-	ctx := stream.Context()
+	// Gauges go out on the stream before the answer (seq 0), from the
+	// goroutine running Write: never at the same time as the answer.
+	ctx := context.WithValue(stream.Context(), writeGaugesKey{}, func(gauges []Gauge) error {
+		return stream.Send(&pluginv1.WriteResponse{Gauges: gaugesProto(gauges)})
+	})
 	for {
 		req := &WriteRequest{}
 		if err := stream.RecvMsg(req); err != nil {

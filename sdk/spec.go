@@ -106,33 +106,6 @@ func (s *Spec) Lookup(name string) (Field, bool) {
 	return Field{}, false
 }
 
-// CommonFields are the settings every component of a kind has; the SDK
-// applies them, so plugins never implement them (Logstash's common
-// options).
-func CommonFields(k Kind) []Field {
-	switch k {
-	case KindInput:
-		return []Field{
-			StringMap("add_field").Doc("Fields added to every event (values are sprintf templates).").Build(),
-			StringList("tags").Doc("Tags added to every event.").Build(),
-			String("type").Doc("Sets the `type` field of every event that has none.").Build(),
-		}
-	case KindFilter:
-		return []Field{
-			String("when").Doc("An expression; the filter runs only on events for which it is true.").Build(),
-			StringMap("add_field").Doc("Fields added when the filter succeeds (sprintf templates).").Build(),
-			StringList("add_tag").Doc("Tags added when the filter succeeds.").Build(),
-			StringList("remove_field").Doc("Fields removed when the filter succeeds.").Build(),
-			StringList("remove_tag").Doc("Tags removed when the filter succeeds.").Build(),
-		}
-	case KindOutput:
-		return []Field{
-			String("when").Doc("An expression; only events for which it is true are written here.").Build(),
-		}
-	}
-	return nil
-}
-
 // Kind is a component's role.
 type Kind int
 

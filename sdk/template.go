@@ -150,6 +150,44 @@ func (t *Template) IsStatic() bool {
 	return len(t.segs) == 0 || len(t.segs) == 1 && t.segs[0].kind == segText
 }
 
+// skeleton is the template with each %{...} replaced by a name ("x"):
+// what must be a field reference when the template names a field.
+func (t *Template) skeleton() string {
+	var b strings.Builder
+	for _, seg := range t.segs {
+		if seg.kind == segText {
+			b.WriteString(seg.text)
+		} else {
+			b.WriteByte('x')
+		}
+	}
+	return b.String()
+}
+
+// ByDay reports whether the template renders the same for every event
+// whose @timestamp falls on the same UTC day: only text and date parts
+// no finer than a day (an index such as "logs-%{+YYYY.MM.dd}"). An
+// output can then render it once a day instead of once an event.
+func (t *Template) ByDay() bool {
+	for i := range t.segs {
+		s := &t.segs[i]
+		switch s.kind {
+		case segText:
+		case segJoda:
+			if !s.joda.df.byDay() {
+				return false
+			}
+		case segJavaTime:
+			if !s.java.df.byDay() {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Render returns the template filled from e.
 func (t *Template) Render(e *Event) string {
 	s, _ := t.RenderStrict(e)

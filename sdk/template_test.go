@@ -179,6 +179,52 @@ func TestTemplateIsStatic(t *testing.T) {
 	}
 }
 
+// TestTemplateByDay checks which templates say they render the same all
+// day, and that those that say so do: rendered at instants all over a day
+// (and around midnight) they give one name, and another the next day.
+func TestTemplateByDay(t *testing.T) {
+	tests := []struct {
+		tmpl  string
+		byDay bool
+	}{
+		{"logs", true},
+		{"logs-%{+YYYY.MM.dd}", true},
+		{"logs-%{+yyyy.MM}", true},
+		{"logs-%{+xxxx.ww}", true},
+		{"logs-%{+YYYY.MM.dd}-%{+EEE}", true},
+		{"logs-%{{yyyy.MM.dd}}", true},
+		{"logs-%{+YYYY.MM.dd.HH}", false},
+		{"logs-%{+YYYY.MM.dd'T'mm}", false},
+		{"logs-%{+YYYY.SSS}", false},
+		{"logs-%{{HH}}", false},
+		{"logs-%{+%s}", false},
+		{"logs-%{@timestamp}", false},
+		{"logs-%{[host][name]}-%{+YYYY}", false},
+		{"logs-%{{TIME_NOW}}", false},
+	}
+	day := time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC)
+	for _, tt := range tests {
+		tm := MustParseTemplate(tt.tmpl)
+		if got := tm.ByDay(); got != tt.byDay {
+			t.Errorf("ByDay(%q) = %v, want %v", tt.tmpl, got, tt.byDay)
+		}
+		if !tt.byDay {
+			continue
+		}
+		render := func(at time.Time) string {
+			e := NewEmptyEvent()
+			e.SetTimestamp(at)
+			return tm.Render(e)
+		}
+		want := render(day)
+		for _, d := range []time.Duration{1, time.Millisecond, 37 * time.Minute, 13 * time.Hour, 24*time.Hour - 1} {
+			if got := render(day.Add(d)); got != want {
+				t.Errorf("%q at %v gave %q, at midnight %q", tt.tmpl, day.Add(d), got, want)
+			}
+		}
+	}
+}
+
 func TestParseTemplateErrors(t *testing.T) {
 	tests := []struct{ tmpl, mention string }{
 		{"%{}", "names no field"},

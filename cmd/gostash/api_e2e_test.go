@@ -97,11 +97,12 @@ type eventCounts struct {
 	Duration                   int64 `json:"duration_in_millis"`
 }
 type pluginDoc struct {
-	ID, Name string
-	Events   eventCounts
-	Skipped  int64 `json:"skipped_events"`
-	Chain    []string
-	Restarts int64
+	ID, Name      string
+	Events        eventCounts
+	Skipped       int64 `json:"skipped_events"`
+	Chain         []string
+	ChainDuration int64 `json:"chain_duration_in_millis"`
+	Restarts      int64
 }
 type pipelineDoc struct {
 	Events  eventCounts
@@ -447,5 +448,43 @@ output "file" "o" {
 	}
 	if v, ok := metricValue(metrics, "gostash_pipeline_dead_letter_dropped_total", map[string]string{"pipeline": "main"}); !ok || int64(v) != q.Dropped {
 		t.Fatalf("gostash_pipeline_dead_letter_dropped_total %v (%v); want %d", v, ok, q.Dropped)
+	}
+}
+
+// Filters that one process runs as a chain each get their own time: the
+// operator sees which filter of the chain is the slow one, as Logstash's
+// per-plugin duration_in_millis shows it, and the chain's time beside it.
+func TestMonitoringAPITimesEachFilterOfAChain(t *testing.T) {
+	const n = 600
+	r := startAPIRun(t, writeFile(t, "chain.hcl", `
+input "stdin" "in" {}
+filter "expr" "number" { set = { "[n]" = "int(message)" } }
+filter "expr" "slow" { set = { "[s]" = "sum(map(1..(3000 + n % 2), # * n))" } }
+filter "mutate" "quick" { add_tag = ["seen"] }
+output "stdout" "out" { codec = "dots" }
+`))
+	var lines strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&lines, "%d\n", i)
+	}
+	if _, err := io.WriteString(r.stdin, lines.String()); err != nil {
+		t.Fatal(err)
+	}
+	var s statsDoc
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if s = r.stats(t); s.Pipelines["main"].Events.Out == n {
+			break
+		}
+	}
+	filters := byID(s.Pipelines["main"].Plugins.Filters)
+	slow, quick, number := filters["slow"], filters["quick"], filters["number"]
+	if slow.Events.Out != n || quick.Events.Out != n {
+		t.Fatalf("filters %+v; want %d events through each", filters, n)
+	}
+	if slow.Events.Duration < 20 || slow.Events.Duration <= quick.Events.Duration || slow.Events.Duration <= number.Events.Duration {
+		t.Errorf("durations slow %d ms, quick %d ms, number %d ms: the slow filter should stand out", slow.Events.Duration, quick.Events.Duration, number.Events.Duration)
+	}
+	if slow.ChainDuration < slow.Events.Duration/2 || len(slow.Chain) != 3 {
+		t.Errorf("chain %v took %d ms, its slow filter %d ms", slow.Chain, slow.ChainDuration, slow.Events.Duration)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,47 +15,19 @@ import (
 	"github.com/gostash/gostash/sdk/deadletter"
 )
 
-const dlqUsage = `usage: gostash dlq COMMAND [--path.data DIR] [--pipeline.id ID]
-  list                   one line per dead-lettered event: id, time, output, attempts, state, reason
-  show [ID...]           the entries in full (event, reason, source), all of them or those named
-  stats                  entries, pending, replayed and bytes per output
-  replay -f PIPELINE [--clean_consumed]
-                         send the pending entries through PIPELINE's filters and outputs, once:
-                         PIPELINE has no input (the dead letter queue is its input); what is
-                         acked is marked replayed (--clean_consumed: files wholly replayed are
-                         removed), what is rejected again is dead-lettered again`
-
 // replayInput names the dead_letter_queue input `dlq replay` adds: its
 // saved positions are what list and stats call replayed.
 const replayInput = "replay"
 
-// dlqCmd is `gostash dlq list|show|stats|replay`.
-func dlqCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, dlqUsage)
-		return 2
-	}
-	cmd := args[0]
-	if cmd == "replay" {
-		return dlqReplay(args[1:], stdout, stderr)
-	}
-	fs := flag.NewFlagSet("gostash dlq "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("path.data", "data", "the --path.data of the gostash that dead-lettered the events")
-	pipelineID := fs.String("pipeline.id", "main", "the pipeline whose dead letters to read")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	q, err := readDLQ(*dataDir, *pipelineID)
+// dlqRead is `gostash dlq list|show|stats`; args are show's ids.
+func dlqRead(cmd, dataDir, pipelineID string, args []string, stdout, stderr io.Writer) int {
+	q, err := readDLQ(dataDir, pipelineID)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	switch cmd {
 	case "list":
-		if fs.NArg() > 0 {
-			break
-		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tTIME\tOUTPUT\tATTEMPTS\tSTATE\tREASON")
 		for _, e := range q.entries {
@@ -66,7 +37,7 @@ func dlqCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "show":
 		want := map[string]bool{}
-		for _, id := range fs.Args() {
+		for _, id := range args {
 			want[id] = true
 		}
 		enc := json.NewEncoder(stdout)
@@ -78,7 +49,7 @@ func dlqCmd(args []string, stdout, stderr io.Writer) int {
 				delete(want, e.ID)
 			}
 		}
-		for _, id := range fs.Args() {
+		for _, id := range args {
 			if want[id] {
 				fmt.Fprintf(stderr, "no dead letter %q in %s (ids are OUTPUT:LINE, as `gostash dlq list` shows them)\n", id, q.dir)
 			}
@@ -88,9 +59,6 @@ func dlqCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "stats":
-		if fs.NArg() > 0 {
-			break
-		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "OUTPUT\tENTRIES\tPENDING\tREPLAYED\tUNREADABLE\tBYTES\tOLDEST\tNEWEST")
 		var total dlqStats
@@ -101,12 +69,8 @@ func dlqCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", total.entries, total.pending, total.replayed, total.unreadable, total.bytes, dash(total.oldest), dash(total.newest))
 		_ = tw.Flush()
 		return 0
-	default:
-		fmt.Fprintf(stderr, "unknown dlq command %q\n%s\n", cmd, dlqUsage)
-		return 2
 	}
-	fmt.Fprintf(stderr, "gostash dlq %s takes no argument, got %q\n", cmd, fs.Arg(0))
-	return 2
+	panic("gostash dlq: no command " + cmd)
 }
 
 // dlqEntry is an entry as list and show present it.
@@ -205,29 +169,7 @@ func replaySincedb(dataDir string) string {
 
 // dlqReplay runs the pipeline of -f with a dead_letter_queue input in read
 // mode: it ends once every pending entry is acked (or dead-lettered again).
-func dlqReplay(args []string, stdout, stderr io.Writer) int {
-	pipelineID := "main"
-	clean := false
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := strings.TrimLeft(args[i], "-")
-		switch {
-		case strings.HasPrefix(a, "pipeline.id="):
-			pipelineID = strings.TrimPrefix(a, "pipeline.id=")
-		case a == "clean_consumed" || a == "clean_consumed=true":
-			clean = true
-		case a == "pipeline.id" && i+1 < len(args):
-			pipelineID = args[i+1]
-			i++
-		default:
-			rest = append(rest, args[i])
-		}
-	}
-	o, err := parseFlags(rest, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
+func dlqReplay(o *options, pipelineID string, clean bool, stdout, stderr io.Writer) int {
 	if o.reload {
 		fmt.Fprintln(stderr, "gostash dlq replay: -r does not apply: a replay reads the queue once and ends")
 		return 2

@@ -19,54 +19,21 @@ import (
 // protocol for a third-party binary): `plugin describe`, `gostash docs`
 // and the settings tables of the built-in READMEs all render it here.
 
-// takeFormat removes --format X (or --format=X) from args.
-func takeFormat(args []string) (format string, rest []string, err error) {
-	format = "text"
-	for i := 0; i < len(args); i++ {
-		a := strings.TrimPrefix(args[i], "-")
-		switch {
-		case a == "-format" || a == "format":
-			if i+1 == len(args) {
-				return "", nil, fmt.Errorf("--format needs a value: text or markdown")
-			}
-			format = args[i+1]
-			i++
-		case strings.HasPrefix(a, "-format=") || strings.HasPrefix(a, "format="):
-			_, format, _ = strings.Cut(a, "=")
-		default:
-			rest = append(rest, args[i])
-		}
-	}
-	if format != "text" && format != "markdown" {
-		return "", nil, fmt.Errorf("--format %q: use text or markdown", format)
-	}
-	return format, rest, nil
-}
-
 // describeCmd is `gostash plugin describe NAME|PATH [--format text|markdown]`.
-func describeCmd(args []string, stdout, stderr io.Writer) int {
-	format, args, err := takeFormat(args)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: gostash plugin describe NAME|PATH [--format text|markdown] (e.g. gostash plugin describe generator, output/stdout or ./gostash-geoip)")
-		return 2
-	}
+func describeCmd(name, format string, o *options, stdout, stderr io.Writer) int {
 	var found []pluginhost.Entry
-	if isPluginPath(args[0]) {
-		reg := binaryOnly(args[0], args[1:], stderr)
+	if isPluginPath(name) {
+		reg := binaryOnly(name, o, stderr)
 		if reg == nil {
 			return 1
 		}
 		found = reg.All()
 	} else {
-		reg := discoverAll(args[1:], stderr)
+		reg := discoverAll(o, stderr)
 		if reg == nil {
 			return 2
 		}
-		if found = lookupPlugin(reg, args[0], stderr); len(found) == 0 {
+		if found = lookupPlugin(reg, name, stderr); len(found) == 0 {
 			return 1
 		}
 	}
@@ -95,12 +62,7 @@ func isPluginPath(arg string) bool {
 
 // binaryOnly asks the plugin binary at path for its components: none of
 // the built-ins, so that a plugin whose names clash with one still shows.
-func binaryOnly(path string, args []string, stderr io.Writer) *pluginhost.Registry {
-	o, err := parseFlags(args, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil
-	}
+func binaryOnly(path string, o *options, stderr io.Writer) *pluginhost.Registry {
 	_, hl := loggers(o, stderr)
 	reg := pluginhost.NewRegistry("", &pluginv1.Catalog{})
 	name := strings.TrimPrefix(filepath.Base(path), "gostash-")
@@ -113,8 +75,8 @@ func binaryOnly(path string, args []string, stderr io.Writer) *pluginhost.Regist
 
 // docsCmd is `gostash docs`: the reference of every plugin found, built-in
 // and third-party, as one Markdown document.
-func docsCmd(args []string, stdout, stderr io.Writer) int {
-	reg := discoverAll(args, stderr)
+func docsCmd(o *options, stdout, stderr io.Writer) int {
+	reg := discoverAll(o, stderr)
 	if reg == nil {
 		return 2
 	}

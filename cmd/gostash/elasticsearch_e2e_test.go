@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -510,4 +511,88 @@ output "elasticsearch" "search" {
 		}
 	}
 	t.Logf("node 2 killed after %d of %d documents; all %d indexed once", before, n, n)
+}
+
+// TestElasticsearchDocumentsWaitingForRetryAreShown: with max_retries
+// unset a cluster that refuses documents (per-item 429) holds them for
+// ever, as in Logstash; while it does, /_node/stats and /metrics show how
+// many wait, and once it takes them the gauges are gone.
+func TestElasticsearchDocumentsWaitingForRetryAreShown(t *testing.T) {
+	var refuse atomic.Bool
+	refuse.Store(true)
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault {
+		if !refuse.Load() {
+			return fakees.Fault{}
+		}
+		return fakees.Fault{Item: func(int, fakees.Action) int { return 429 }}
+	})
+	defer srv.Close()
+	r := startAPIRun(t, writeFile(t, "p.hcl", fmt.Sprintf(`
+input "stdin" "in" {}
+output "elasticsearch" "es" {
+  hosts                  = [%q]
+  index                  = "waiting"
+  retry_initial_interval = 1
+  retry_max_interval     = 1
+}
+`, srv.URL)), "--path.data", filepath.Join(t.TempDir(), "data"))
+	const n = 7
+	if _, err := io.WriteString(r.stdin, strings.Repeat("refused for now\n", n)); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func() (stats, metric float64, found bool) {
+		var doc struct {
+			Pipelines map[string]struct {
+				Plugins struct {
+					Outputs []struct {
+						ID     string
+						Gauges []struct {
+							Name  string
+							Value float64
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(r.get(t, "/_node/stats/pipelines"), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range doc.Pipelines["main"].Plugins.Outputs {
+			for _, g := range o.Gauges {
+				if o.ID == "es" && g.Name == "elasticsearch_documents_waiting_retry" {
+					stats, found = g.Value, true
+				}
+			}
+		}
+		metric, _ = metricValue(r.metrics(t), "gostash_elasticsearch_documents_waiting_retry", map[string]string{"plugin_id": "es"})
+		return stats, metric, found
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if s, m, ok := waiting(); ok && s == n && m == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			s, m, _ := waiting()
+			t.Fatalf("documents waiting: %v in /_node/stats, %v in /metrics, want %d\n%s", s, m, n, r.errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if srv.Taken() != 0 {
+		t.Fatalf("the server took %d documents while refusing", srv.Taken())
+	}
+	refuse.Store(false)
+	for deadline = time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, _, ok := waiting(); !ok && srv.Taken() == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			s, _, _ := waiting()
+			t.Fatalf("taken %d of %d, still %v waiting\n%s", srv.Taken(), n, s, r.errb.String())
+		}
+	}
+	r.stdin.Close()
+	if err := r.cmd.Wait(); err != nil {
+		t.Fatalf("gostash: %v\n%s", err, r.errb.String())
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -46,7 +47,7 @@ func TestDeadLetterQueueFlags(t *testing.T) {
 		if in != "" {
 			args = append(args, "--dead_letter_queue.max_bytes", in)
 		}
-		o, err := parseFlags(args, &bytes.Buffer{})
+		o, err := parseFlags(args)
 		if err != nil {
 			t.Errorf("%q: %v", in, err)
 		} else if o.dlqMaxBytes != want || o.dlqPolicy != "drop_newer" {
@@ -61,7 +62,7 @@ func TestFlagValuesAccepted(t *testing.T) {
 		{"-w", "1024", "--log.level", "DEBUG", "--log.format", "json"},
 		{"--log.level", "warn", "--log.format", "plain"},
 	} {
-		o, err := parseFlags(append(args, "-e", "x"), &bytes.Buffer{})
+		o, err := parseFlags(append(args, "-e", "x"))
 		if err != nil {
 			t.Errorf("%v: %v", args, err)
 			continue
@@ -82,4 +83,23 @@ output "stdout" "out" {}`}, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "<inline>:2:7: Error: Second input reading standard input") {
 		t.Fatalf("exit %d, want 1 and the second stdin input pointed at\n%s%s", code, stdout.String(), stderr.String())
 	}
+}
+
+// parseFlags parses a run's flags alone, as the root command does.
+func parseFlags(args []string) (*options, error) {
+	fs := newFlagSet()
+	r := addRunFlags(fs)
+	args, warnings := modernFlags(args, fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: give the pipeline with -f FILE or -e 'HCL'", fs.Arg(0))
+	}
+	o, err := r.options()
+	if err != nil {
+		return nil, err
+	}
+	o.deprecated = warnings
+	return o, nil
 }

@@ -3,64 +3,57 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/gostash/gostash/plugins/filters/grok"
 )
 
-func init() { grokCmd = grokDebug }
+func init() { grokCommand = grokCmd }
 
-const grokUsage = `usage: gostash grok [flags] PATTERN [FILE]
-
-Runs a grok pattern on each line of FILE (or standard input) and prints
-what it captures, one JSON object a line, or "no match".
-
-  echo '10.0.0.1 GET /' | gostash grok '%{IP:client} %{WORD:verb} %{NOTSPACE:path}'
-  gostash grok --ecs disabled '%{COMBINEDAPACHELOG}' access.log
-
-flags:
-`
-
-// grokDebug is `gostash grok`, for people writing patterns.
-func grokDebug(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gostash grok", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, grokUsage)
-		fs.PrintDefaults()
+// grokCmd is `gostash grok`, for people writing patterns.
+func grokCmd(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "grok PATTERN [FILE]",
+		Short: "Try a grok pattern on lines of a file or standard input",
+		Long: `Runs a grok pattern on each line of FILE (or standard input) and prints
+what it captures, one JSON object a line, or "no match".`,
+		Example: `  echo '10.0.0.1 GET /' | gostash grok '%{IP:client} %{WORD:verb} %{NOTSPACE:path}'
+  gostash grok --ecs disabled '%{COMBINEDAPACHELOG}' access.log`,
+		Args: argsBetween(1, 2),
 	}
-	ecs := fs.String("ecs", "v8", "standard patterns: v8 or v1 (ECS field names), disabled (legacy names)")
-	var defs, dirs stringList
-	fs.Var(&defs, "p", "an extra pattern, NAME=REGEX (repeatable), as pattern_definitions")
-	fs.Var(&dirs, "patterns-dir", "a directory or file of patterns, as patterns_dir (repeatable)")
-	all := fs.Bool("all-captures", false, "also capture %{SYNTAX} without a field name (named_captures_only = false)")
-	showExpr := fs.Bool("expr", false, "print the expanded regular expression before the results")
-	timeout := fs.Duration("timeout", 30*time.Second, "give up on a line after this long (timeout_millis)")
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	var g grokFlags
+	fs.StringVar(&g.ecs, "ecs", "v8", "standard patterns: v8 or v1 (ECS field names), disabled (legacy names)")
+	fs.StringArrayVarP(&g.defs, "pattern_definitions", "p", nil, "an extra pattern, NAME=REGEX (repeatable)")
+	fs.StringArrayVar(&g.dirs, "patterns-dir", nil, "a directory or file of patterns, as patterns_dir (repeatable)")
+	fs.BoolVar(&g.all, "all-captures", false, "also capture %{SYNTAX} without a field name (named_captures_only = false)")
+	fs.BoolVar(&g.expr, "expr", false, "print the expanded regular expression before the results")
+	fs.DurationVar(&g.timeout, "timeout", 30*time.Second, "give up on a line after this long (timeout_millis)")
+	_ = cmd.RegisterFlagCompletionFunc("ecs", cobra.FixedCompletions([]string{"v8", "v1", "disabled"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagDirname("patterns-dir")
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		return status(grokDebug(g, args, stdout, stderr))
+	}
+	return cmd
+}
 
-	// Flags may come before or after the pattern.
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(rest) < 1 || len(rest) > 2 {
-		fs.Usage()
-		return 2
-	}
+type grokFlags struct {
+	ecs        string
+	defs, dirs []string
+	all, expr  bool
+	timeout    time.Duration
+}
+
+// grokDebug runs pattern rest[0] on the lines of rest[1] or stdin.
+func grokDebug(g grokFlags, rest []string, stdout, stderr io.Writer) int {
+	ecs, defs, dirs, all, showExpr, timeout := &g.ecs, g.defs, g.dirs, &g.all, &g.expr, &g.timeout
 	switch *ecs {
 	case "v1", "v8", "disabled":
 	default:

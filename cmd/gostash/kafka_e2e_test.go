@@ -224,11 +224,11 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 	for _, c := range seen {
 		dups += c - 1
 	}
-	// Read again after a kill: at most the batches in flight (the input's
-	// credits, 2 × workers + 2) and the delivered ones still waiting for
-	// their commit (the input's commit window, 4 batches, which holds
-	// publishing back however slow commits get). A 5 s commit timer, as
-	// Logstash's, would re-read every record of these short runs.
+	// Read again after a kill: at most the batches published and not
+	// committed, in flight or delivered, which the input's commit window
+	// holds to its credits (2 × workers + 2) and 4 more however slow
+	// commits get. A 5 s commit timer, as Logstash's, would re-read every
+	// record of these short runs.
 	bound := kills * (4 + 4) * batch
 	t.Logf("%d records, %d kills (lines after each: %v): %d duplicates (bound %d), %d torn", n, kills, progress, dups, bound, torn)
 	if dups > bound {

@@ -175,10 +175,10 @@ func TestKafkaGroupScalesOutAndSurvivesAMemberKill(t *testing.T) {
 	}
 	// Only a's kill can make duplicates: the survivors gave up partitions
 	// at each rebalance after their batches in flight were delivered and
-	// committed. What a had written and not committed is at most the
-	// batches the input may have unacked (2 × workers + 2, workers = 1) plus
-	// the delivered ones waiting for their commit (the commit window, 4):
-	// the bound TestKafkaToFileSurvivesKill9 uses.
+	// committed. What a had written and not committed is at most what
+	// its commit window lets out: the batches the input may have unacked
+	// (2 × workers + 2, workers = 1) plus 4, in flight or delivered and
+	// waiting for their commit: the bound TestKafkaToFileSurvivesKill9 uses.
 	bound := (4 + 4) * batch
 	var counts []string
 	for _, m := range members {

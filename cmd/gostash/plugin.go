@@ -14,53 +14,23 @@ import (
 	"github.com/gostash/gostash/sdk"
 )
 
-const pluginUsage = `usage: gostash plugin COMMAND
-  list                                 list built-in and discovered plugins
-  describe NAME|PATH [--format text|markdown]
-                                       show a plugin's settings (NAME such as generator or output/file,
-                                       or the path of a plugin binary)
-  new filter|input|output NAME DIR [--module PATH] [--sdk GOSTASH_CHECKOUT]
-                                       write a ready Go module for a new plugin
-  lock -f PIPELINE [--plugin.lock FILE]
-                                       pin the plugin binaries the pipeline uses to their sha256
-  serve                                serve the built-in plugins (the core starts this)`
-
-// pluginCmd is `gostash plugin serve|list|describe`.
-func pluginCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, pluginUsage)
+// listCmd is `gostash plugin list`.
+func listCmd(o *options, stdout, stderr io.Writer) int {
+	reg := discoverAll(o, stderr)
+	if reg == nil {
 		return 2
 	}
-	switch args[0] {
-	case "serve":
-		// Started by the core as a plugin process: serve the built-ins.
-		sdk.Serve()
-		return 0
-	case "list":
-		reg := discoverAll(args[1:], stderr)
-		if reg == nil {
-			return 2
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tSOURCE\tSUMMARY")
+	for _, e := range reg.All() {
+		src := "built-in"
+		if !e.Source.Builtin {
+			src = e.Source.Path
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tSOURCE\tSUMMARY")
-		for _, e := range reg.All() {
-			src := "built-in"
-			if !e.Source.Builtin {
-				src = e.Source.Path
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", kindName(e), e.Component.Name, e.Component.Version, src, e.Component.Summary)
-		}
-		_ = tw.Flush()
-		return 0
-	case "describe":
-		return describeCmd(args[1:], stdout, stderr)
-	case "new":
-		return newPluginCmd(args[1:], stdout, stderr)
-	case "lock":
-		return lockCmd(args[1:], stdout, stderr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", kindName(e), e.Component.Name, e.Component.Version, src, e.Component.Summary)
 	}
-	fmt.Fprintf(stderr, "unknown plugin command %q\n%s\n", args[0], pluginUsage)
-	return 2
+	_ = tw.Flush()
+	return 0
 }
 
 func kindName(e pluginhost.Entry) string {
@@ -69,12 +39,7 @@ func kindName(e pluginhost.Entry) string {
 
 // discoverAll returns the built-ins and every third-party plugin found.
 // A lock file in force holds here too: listing a plugin starts it.
-func discoverAll(args []string, stderr io.Writer) *pluginhost.Registry {
-	o, err := parseFlags(args, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil
-	}
+func discoverAll(o *options, stderr io.Writer) *pluginhost.Registry {
 	_, hl := loggers(o, stderr)
 	self, err := os.Executable()
 	if err != nil {

@@ -52,12 +52,7 @@ func readLock(o *options) (pluginhost.Lock, error) {
 
 // lockCmd is `gostash plugin lock -f PIPELINE`: it checks the pipeline as
 // --configtest does, ignoring any lock in force, and writes the lock file.
-func lockCmd(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
+func lockCmd(o *options, stdout, stderr io.Writer) int {
 	if len(o.paths) == 0 && o.inline == "" {
 		fmt.Fprintln(stderr, "usage: gostash plugin lock -f PIPELINE [--plugin.lock FILE]: give the pipeline whose plugins to lock")
 		return 2

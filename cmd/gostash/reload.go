@@ -31,6 +31,7 @@ type generation struct {
 	drain   context.CancelFunc // asks the pipeline to stop reading and drain
 	done    chan error         // the pipeline's Run result
 	started time.Time
+	log     *slog.Logger // the pipeline's: in JSON its lines name it
 }
 
 // runner starts and replaces generations for one run of gostash.
@@ -126,13 +127,14 @@ func (r *runner) serve(ctx context.Context, l *loaded, hup <-chan os.Signal) int
 // the background. A pipeline whose instances do not open is an error
 // here, so a reload can go back to the configuration that ran.
 func (r *runner) start(ctx context.Context, l *loaded) (*generation, error) {
-	blocks, procs, err := startProcesses(ctx, l, r.hl)
+	s := settings(r.o, l.cfg, r.dataDir)
+	blocks, procs, err := startProcesses(ctx, l, pipelineHclog(r.o, r.hl, s.ID))
 	if err != nil {
 		killAll(procs)
 		return nil, err
 	}
-	s := settings(r.o, l.cfg, r.dataDir)
-	p := pipeline.New(s, blocks, r.log)
+	log := pipelineLog(r.o, r.log, s.ID)
+	p := pipeline.New(s, blocks, log)
 	if f, ok := r.stdout.(*os.File); ok && !r.watching && writesStdout(l.cfg) {
 		r.watching = true
 		watchStdout(f, func() {
@@ -141,7 +143,7 @@ func (r *runner) start(ctx context.Context, l *loaded) (*generation, error) {
 		})
 	}
 	gctx, drain := context.WithCancel(ctx)
-	g := &generation{l: l, p: p, procs: procs, drain: drain, done: make(chan error, 1), started: time.Now()}
+	g := &generation{l: l, p: p, procs: procs, drain: drain, done: make(chan error, 1), started: time.Now(), log: log}
 	go func() { g.done <- p.Run(gctx) }()
 	select {
 	case <-p.Opened():
@@ -156,7 +158,7 @@ func (r *runner) start(ctx context.Context, l *loaded) (*generation, error) {
 		}
 	}
 	r.current.p.Store(p)
-	r.log.Info("pipeline started", "id", s.ID, "workers", s.Workers, "batch_size", s.BatchSize, "processes", len(procs))
+	log.Info("pipeline started", "id", s.ID, "workers", s.Workers, "batch_size", s.BatchSize, "processes", len(procs))
 	return g, nil
 }
 
@@ -166,11 +168,11 @@ func (r *runner) end(g *generation, err error) error {
 	g.drain()
 	killAll(g.procs)
 	if err != nil && !errors.Is(err, pipeline.ErrNotDrained) {
-		r.log.Error("pipeline failed", "error", err)
+		g.log.Error("pipeline failed", "error", err)
 		return err
 	}
 	st := g.p.Stats()
-	r.log.Info("pipeline stopped", "events_in", st.In.Load(), "events_out", st.Out.Load(),
+	g.log.Info("pipeline stopped", "events_in", st.In.Load(), "events_out", st.Out.Load(),
 		"dead_lettered", st.DeadLettered.Load(), "restarts", st.Restarts.Load(), "elapsed", time.Since(g.started).Round(time.Millisecond))
 	return err
 }

@@ -27,18 +27,26 @@ import (
 func loggers(o *options, stderr io.Writer) (*slog.Logger, hclog.Logger) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(o.logLevel))
-	hopts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
 	if o.logFormat == "json" {
-		h = slog.NewJSONHandler(stderr, hopts)
+		log := slog.New(jsonHandler(stderr, level))
+		return warnDeprecated(o, log), newSlogHclog(log, "plugin", hclog.LevelFromString(o.logLevel))
 	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	hl := hclog.New(&hclog.LoggerOptions{
-		Name:       "plugin",
-		Level:      hclog.LevelFromString(o.logLevel),
-		Output:     stderr,
-		JSONFormat: o.logFormat == "json",
+		Name:   "plugin",
+		Level:  hclog.LevelFromString(o.logLevel),
+		Output: stderr,
 	})
-	return slog.New(h), hl
+	return warnDeprecated(o, log), hl
+}
+
+// warnDeprecated logs the warnings about old flag spellings, once.
+func warnDeprecated(o *options, log *slog.Logger) *slog.Logger {
+	for _, w := range o.deprecated {
+		log.Warn(w)
+	}
+	o.deprecated = nil // said once
+	return log
 }
 
 // loaded is a checked configuration and what it takes to run it.
@@ -84,7 +92,9 @@ func load(ctx context.Context, o *options, hl hclog.Logger, stderr io.Writer) (*
 	// Blocks that decoded are checked by their plugins even when others
 	// failed: --configtest reports every problem at once.
 	diags = append(diags, validate(ctx, cfg, reg, hl)...)
-	if len(diags) > 0 {
+	if len(diags) > 0 && o.logFormat == "json" && !o.configTest {
+		logDiagnostics(stderr, diags)
+	} else if len(diags) > 0 {
 		config.WriteDiagnostics(stderr, cfg, diags)
 	}
 	return &loaded{cfg: cfg, registry: reg}, !diags.HasErrors()
@@ -196,6 +206,11 @@ func wantsSourceCoordinates(cfg *config.Pipeline) bool {
 }
 
 func runPipeline(o *options, stdout, stderr io.Writer) int {
+	status := newStatusLine(stderr, o)
+	if status != nil {
+		stderr = status // log lines go above the status line
+		defer func() { status.stop() }()
+	}
 	log, hl := loggers(o, stderr)
 	ctx, stop := signalContext(log)
 	defer stop()
@@ -221,6 +236,9 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 	defer lock.Close() // the lock lasts as long as this run, across reloads
 
 	r := &runner{o: o, log: log, hl: hl, dataDir: dataDir, stdout: stdout, stderr: stderr, seen: seen}
+	if status != nil && !sharesTerminal(l.cfg, stdout) {
+		status.start(func() []pipeline.Snapshot { return []pipeline.Snapshot{r.current.Snapshot()} }, statusEvery)
+	}
 	if o.api.enabled {
 		stopAPI, err := serveAPI(ctx, o, dataDir, l, log, &r.current)
 		if err != nil {

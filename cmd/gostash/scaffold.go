@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"embed"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -45,31 +44,10 @@ var kindSummaries = map[string]string{
 	"output": "it appends each event's message to a file.",
 }
 
-const newUsage = "usage: gostash plugin new filter|input|output NAME DIR [--module PATH] [--sdk GOSTASH_CHECKOUT]"
-
 // newPluginCmd is `gostash plugin new KIND NAME DIR`: a ready Go module
 // for a third-party plugin.
-func newPluginCmd(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gostash plugin new", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	module := fs.String("module", "", "the module path (default: the binary's name, gostash-NAME)")
-	sdkDir := fs.String("sdk", "", "build against this gostash checkout (a replace in go.mod) instead of a release")
-	fs.Usage = func() { fmt.Fprintln(stderr, newUsage); fs.PrintDefaults() }
-	var pos []string
-	for { // flags may come before or after the arguments
-		if err := fs.Parse(args); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
-	}
-	if len(pos) != 3 {
-		fmt.Fprintln(stderr, newUsage)
-		return 2
-	}
-	s := scaffold{Kind: pos[0], Name: pos[1], Bin: "gostash-" + pos[1], Module: *module,
+func newPluginCmd(pos []string, module, sdkDir string, stdout, stderr io.Writer) int {
+	s := scaffold{Kind: pos[0], Name: pos[1], Bin: "gostash-" + pos[1], Module: module,
 		GoVersion: scaffoldGoVersion, SDKVersion: "v" + sdk.SDKVersion}
 	if _, ok := kindSummaries[s.Kind]; !ok {
 		fmt.Fprintf(stderr, "unknown plugin kind %q: give filter, input or output\n", s.Kind)
@@ -83,8 +61,8 @@ func newPluginCmd(args []string, stdout, stderr io.Writer) int {
 	if s.Module == "" {
 		s.Module = s.Bin
 	}
-	if *sdkDir != "" {
-		dir, err := checkoutDir(*sdkDir)
+	if sdkDir != "" {
+		dir, err := checkoutDir(sdkDir)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2

@@ -103,7 +103,7 @@ func TestPluginNewRefusesBadInput(t *testing.T) {
 		{[]string{"filter", "Geo-IP", t.TempDir()}, 2, "use lower-case letters"},
 		{[]string{"filter", "x", full}, 1, "is not empty: give a new directory"},
 		{[]string{"filter", "x", t.TempDir(), "--sdk", t.TempDir()}, 2, "not the root of a gostash checkout"},
-		{[]string{"filter", "x"}, 2, "usage: gostash plugin new"},
+		{[]string{"filter", "x"}, 2, "takes filter|input|output NAME DIR, got 2"},
 	} {
 		_, stderr, code := gostash(t, "", append([]string{"plugin", "new"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -137,12 +138,23 @@ output "stdout" "out" { codec = "line" }
 // reports a process it killed (130 is SIGINT's).
 func TestSecondSIGTERMExits143(t *testing.T) {
 	cfg := writeFile(t, "p.hcl", stopPipeline)
-	cmd, _, errb := startGostash(t, "-f", cfg) // the default deadline, 30 s
+	cmd := exec.Command(gostashBin, "-f", cfg) // the default deadline, 30 s
+	cmd.Dir = t.TempDir()
+	errb := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = io.Discard, errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	stopped(t, cmd.Process.Pid, "builtin-outputs")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The second must come after gostash took the first: on a loaded box
+	// both could otherwise be waiting when it looks, one delivery as far
+	// as it can tell.
+	waitLog(t, errb, "stopping: inputs stop reading", 1, 10*time.Second)
+	time.Sleep(2 * duplicateWindow)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

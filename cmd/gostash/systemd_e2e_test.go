@@ -72,7 +72,7 @@ func TestSystemdUnitRuns(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(stderr.String()))
 	for sc.Scan() {
 		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m["msg"] == nil {
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil || m["message"] == nil || m["level"] == nil || m["time"] == nil {
 			t.Fatalf("not a JSON log line: %q", sc.Text())
 		}
 	}

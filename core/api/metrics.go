@@ -40,7 +40,7 @@ var (
 	plugRetried  = desc("gostash_plugin_events_retried_total", "Events an output asked to retry, counted each time.", pluginLabels...)
 	plugSkipped  = desc("gostash_plugin_events_skipped_total", "Events an output's `when` left out.", pluginLabels...)
 	plugBackoffs = desc("gostash_plugin_backoffs_total", "Waits before an output's retry.", pluginLabels...)
-	plugDuration = desc("gostash_plugin_duration_seconds_total", "Time spent in the plugin (filters sharing a process: see gostash_filter_chain_duration_seconds_total).", pluginLabels...)
+	plugDuration = desc("gostash_plugin_duration_seconds_total", "Time spent in the plugin; a filter's own time in its process (the crossings: see gostash_filter_chain_duration_seconds_total).", pluginLabels...)
 	plugRestarts = desc("gostash_plugin_restarts_total", "Restarts of the plugin's process this plugin saw.", pluginLabels...)
 	chainDur     = desc("gostash_filter_chain_duration_seconds_total", "Time spent in a chain of filters one process runs together.", "pipeline", "chain")
 )
@@ -78,10 +78,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 				switch ps.Kind {
 				case sdk.KindFilter:
 					counter(plugDropped, float64(ps.Dropped), l...)
+					counter(plugDuration, ps.Duration.Seconds(), l...)
 					if len(ps.Chain) > 0 {
-						chains[strings.Join(ps.Chain, ",")] = ps.Duration.Seconds()
-					} else {
-						counter(plugDuration, ps.Duration.Seconds(), l...)
+						chains[strings.Join(ps.Chain, ",")] = ps.ChainDuration.Seconds()
 					}
 				case sdk.KindOutput:
 					counter(plugDLQ, float64(ps.DeadLettered), l...)

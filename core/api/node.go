@@ -107,9 +107,11 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 		d := pluginDoc(p)
 		d["events"] = map[string]any{"in": p.In, "out": p.Out, "dropped": p.Dropped, "duration_in_millis": p.Duration.Milliseconds()}
 		if len(p.Chain) > 0 {
-			// One process runs these filters as one chain: the
-			// duration is the chain's, shared by each of them.
+			// One process runs these filters as one chain: duration is
+			// the filter's own, chain_duration the whole chain's with
+			// the crossings to and from the process.
 			d["chain"] = p.Chain
+			d["chain_duration_in_millis"] = p.ChainDuration.Milliseconds()
 		}
 		filters = append(filters, d)
 	}
@@ -122,6 +124,9 @@ func pipelineDoc(s pipeline.Snapshot) map[string]any {
 		d["skipped_events"] = p.Skipped
 		if !p.LastRetry.IsZero() {
 			d["last_retry"] = map[string]any{"time": p.LastRetry.UTC().Format(time.RFC3339Nano), "reason": p.RetryReason}
+		}
+		if len(p.Gauges) > 0 {
+			d["gauges"] = p.Gauges
 		}
 		outputs = append(outputs, d)
 	}

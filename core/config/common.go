@@ -10,10 +10,10 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-// The SDK applies the common options itself (add_field, add_tag,
-// remove_field, remove_tag; see sdk.CommonFields), so the core knows them
-// for every plugin, third-party ones included. Their templates are
-// checked here, each at its own range: otherwise a bad one passes
+// The SDK declares, checks and applies the common options itself
+// (sdk/common.go), so the core knows them for every plugin, third-party
+// ones included. Their templates are checked here too, before any plugin
+// runs, each at its own range (a key, a list entry): otherwise a bad one passes
 // --configtest and the pipeline fails when it starts, and an add_field
 // key that is no field reference is skipped on every event, unnoticed.
 // An input's tags and type are not templates (as in Logstash).

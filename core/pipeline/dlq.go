@@ -169,7 +169,9 @@ func (d *deadLetters) makeRoom(output string, n int64) bool {
 }
 
 // dropOldest rewrites file without its first entries, at least need bytes
-// of them, and returns how many it dropped. The file is copied, not read
+// of them, and returns how many it dropped. The new file starts with a
+// header counting the bytes dropped (deadletter.Header), so readers'
+// saved positions stay right. The file is copied, not read
 // into memory, and replaced whole (write, then rename), so a crash leaves
 // the old one or the new one.
 func dropOldest(file string, need int64) (int, error) {
@@ -187,6 +189,15 @@ func dropOldest(file string, need int64) (int, error) {
 		return 0, err
 	}
 	defer unlock()
+	// Entries dropped by earlier rewrites count too: the new header says
+	// where, in the file's logical offsets, its first entry starts.
+	before, hdr, err := deadletter.ReadHeader(f)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.Seek(hdr, io.SeekStart); err != nil {
+		return 0, err
+	}
 	r := bufio.NewReaderSize(f, 64<<10)
 	var cut int64
 	dropped := 0
@@ -209,7 +220,10 @@ func dropOldest(file string, need int64) (int, error) {
 		return 0, err
 	}
 	defer os.Remove(tmp.Name()) // after the rename there is none
-	if _, err = io.Copy(tmp, r); err == nil {
+	if _, err = tmp.Write(deadletter.Header(before + cut)); err == nil {
+		_, err = io.Copy(tmp, r)
+	}
+	if err == nil {
 		err = tmp.Close()
 	} else {
 		_ = tmp.Close()

@@ -197,8 +197,22 @@ func TestDropOldestLongLines(t *testing.T) {
 	}
 	n, err := dropOldest(file, 10)
 	b, _ := os.ReadFile(file)
-	if err != nil || n != 1 || string(b) != `{"b":1}`+"\n"+`{"c":2}`+"\n" {
+	first := int64(len(long) + 9)
+	if err != nil || n != 1 || string(b) != string(deadletter.Header(first))+`{"b":1}`+"\n"+`{"c":2}`+"\n" {
 		t.Fatalf("dropped %d (%v), left %.40q", n, err, b)
+	}
+	// A second rewrite adds to the count: the header is where the first
+	// kept entry starts in offsets counted from the file's first entry.
+	if n, err = dropOldest(file, 1); err != nil || n != 1 {
+		t.Fatalf("second drop: %d, %v", n, err)
+	}
+	var got []string
+	_, err = deadletter.Scan(file, 0, func(l deadletter.Line) bool {
+		got = append(got, fmt.Sprint(l.Offset))
+		return true
+	})
+	if want := fmt.Sprint(first + 8); err != nil || strings.Join(got, ",") != want {
+		t.Errorf("after two rewrites the entry left starts at %v (%v), want %s", got, err, want)
 	}
 }
 

@@ -667,6 +667,7 @@ type outputRunner struct {
 
 	stats        pluginStats
 	writeLatency prometheus.Histogram
+	gauges       writeGauges // what running Writes report (sdk.ReportWriteGauges)
 }
 
 // retryLog keeps an output's retries to one log line a second, with the
@@ -718,7 +719,9 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 		gen    int
 		seq    uint64
 	)
+	slot := o.gauges.slot()
 	defer func() {
+		o.gauges.set(slot, nil)
 		if stream != nil {
 			_ = stream.CloseSend()
 		}
@@ -751,9 +754,14 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 			sent := time.Now()
 			err := stream.Send(&pluginv1.WriteRequest{Seq: seq, InstanceId: o.block.Proc.InstanceID(o.handle), Events: data})
 			var resp *pluginv1.WriteResponse
-			if err == nil {
-				resp, err = stream.Recv()
+			for err == nil {
+				// Reports of the running Write (seq 0) come before its answer.
+				if resp, err = stream.Recv(); err != nil || resp.Seq != 0 {
+					break
+				}
+				o.gauges.set(slot, resp.Gauges.GetGauges())
 			}
+			o.gauges.set(slot, nil)
 			took := time.Since(sent)
 			o.stats.durationNanos.Add(int64(took))
 			if err != nil {
@@ -868,5 +876,6 @@ func (s *segment) count(resp *sdk.ProcessResponse) {
 		f.in.Add(int64(c.In))
 		f.out.Add(int64(c.Out))
 		f.dropped.Add(int64(c.Dropped))
+		f.durationNanos.Add(int64(c.DurationNanos))
 	}
 }

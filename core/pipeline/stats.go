@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,9 +62,13 @@ type PluginStats struct {
 	// Backoffs the waits that followed.
 	Retried, Backoffs, DeadLettered, Skipped int64
 	// Duration is the time spent in it. Filters run in one process run as
-	// one chain (Chain lists them): the duration is the chain's.
-	Duration time.Duration
-	Chain    []string
+	// one chain (Chain lists them): a filter's Duration is its own as the
+	// process measures it, ChainDuration the whole chain's as the core
+	// sees it (the crossings included). A plugin that predates per-filter
+	// time gives each filter the chain's.
+	Duration      time.Duration
+	Chain         []string
+	ChainDuration time.Duration
 	// Process is the plugin process hosting it; Restarts counts the
 	// restarts of that process this instance saw.
 	Process      string
@@ -168,7 +173,10 @@ func (p *Pipeline) Snapshot() Snapshot {
 		for i, b := range seg.blocks {
 			ps := seg.filters[i].snapshot(b)
 			// The chain's own view: time and restarts are the process's.
-			ps.Duration, ps.Chain = d, chain
+			ps.Chain, ps.ChainDuration = chain, d
+			if ps.Duration == 0 {
+				ps.Duration = d // no per-filter time from this plugin
+			}
 			restart := seg.stats.snapshot(b)
 			ps.Restarts, ps.LastRestart, ps.RestartError = restart.Restarts, restart.LastRestart, restart.RestartError
 			if !seg.perFilter.Load() && len(seg.blocks) == 1 {
@@ -181,10 +189,56 @@ func (p *Pipeline) Snapshot() Snapshot {
 	}
 	for _, o := range p.outputs {
 		ps := o.stats.snapshot(o.block)
+		ps.Gauges = o.gauges.get()
 		s.Duration += ps.Duration
 		s.Outputs = append(s.Outputs, ps)
 	}
 	return s
+}
+
+// writeGauges holds what an output's running Writes last reported, one
+// slot per stream; a snapshot adds up the gauges of the same name and
+// labels (documents waiting for a retry in each Write).
+type writeGauges struct {
+	mu    sync.Mutex
+	slots [][]Gauge
+}
+
+// slot takes a slot for one stream's reports.
+func (w *writeGauges) slot() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.slots = append(w.slots, nil)
+	return len(w.slots) - 1
+}
+
+func (w *writeGauges) set(slot int, gs []*pluginv1.Gauge) {
+	var out []Gauge
+	for _, x := range gs {
+		out = append(out, Gauge{Name: x.Name, Labels: x.Labels, Value: x.Value})
+	}
+	w.mu.Lock()
+	w.slots[slot] = out
+	w.mu.Unlock()
+}
+
+func (w *writeGauges) get() []Gauge {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []Gauge
+	for _, gs := range w.slots {
+	next:
+		for _, g := range gs {
+			for i := range out {
+				if out[i].Name == g.Name && maps.Equal(out[i].Labels, g.Labels) {
+					out[i].Value += g.Value
+					continue next
+				}
+			}
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // gaugeSet holds the gauges an input last reported, and whether its lag

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -34,5 +35,32 @@ func TestGaugesCallAGrowingLagLagging(t *testing.T) {
 	}
 	if gs, _ := g.get(); len(gs) != 3 || gs[0].Value != 40 || gs[0].Labels["partition"] != "0" {
 		t.Fatalf("gauges %+v", gs)
+	}
+}
+
+// TestWriteGaugesAddUp: an output's concurrent writes each report their
+// own documents waiting; the snapshot shows their sum per name and labels,
+// and a write that answered (nil) no longer counts.
+func TestWriteGaugesAddUp(t *testing.T) {
+	var w writeGauges
+	a, b, c := w.slot(), w.slot(), w.slot()
+	g := func(name string, v float64, labels map[string]string) *pluginv1.Gauge {
+		return &pluginv1.Gauge{Name: name, Value: v, Labels: labels}
+	}
+	w.set(a, []*pluginv1.Gauge{g("waiting", 3, nil), g("batches", 1, nil)})
+	w.set(b, []*pluginv1.Gauge{g("waiting", 4, nil), g("batches", 1, nil), g("waiting", 5, map[string]string{"host": "x"})})
+	w.set(c, []*pluginv1.Gauge{g("waiting", 2, nil)})
+	w.set(c, nil)
+	got := map[string]float64{}
+	for _, x := range w.get() {
+		got[x.Name+x.Labels["host"]] += x.Value
+	}
+	if want := map[string]float64{"waiting": 7, "batches": 2, "waitingx": 5}; !maps.Equal(got, want) || len(w.get()) != 3 {
+		t.Fatalf("gauges %v (%d), want %v", got, len(w.get()), want)
+	}
+	w.set(a, nil)
+	w.set(b, nil)
+	if gs := w.get(); len(gs) != 0 {
+		t.Fatalf("gauges %v after every write answered", gs)
 	}
 }

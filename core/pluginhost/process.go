@@ -71,6 +71,7 @@ func (p *Process) start() error {
 	}
 	spec := p.spec
 	var r *cmdRunner
+	strays := p.logger.Named(spec.Name).StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Info})
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.PluginSets(),
@@ -80,8 +81,10 @@ func (p *Process) start() error {
 		// would add key generation per start and TLS on every byte.
 		AutoMTLS:     false,
 		StartTimeout: 20 * time.Second,
-		SyncStdout:   os.Stderr, // stray prints of a plugin go to the log, never to our stdout
-		SyncStderr:   os.Stderr,
+		// Stray prints of a plugin go to the log, a line each under the
+		// process's name (JSON with --log.format json), never to our stdout.
+		SyncStdout: strays,
+		SyncStderr: strays,
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
 			c := exec.Command(spec.Path, spec.Args...)
 			// The plugin logs at the core's level: a line the core would
@@ -92,7 +95,7 @@ func (p *Process) start() error {
 			r, err = newRunner(c, spec.Stdin)
 			return r, err
 		},
-		GRPCDialOptions: []grpc.DialOption{
+		GRPCDialOptions: append([]grpc.DialOption{
 			grpc.WithDefaultCallOptions(
 				grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes),
 				grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
@@ -102,8 +105,7 @@ func (p *Process) start() error {
 			grpc.WithInitialConnWindowSize(64 << 20),
 			grpc.WithReadBufferSize(1 << 20),
 			grpc.WithWriteBufferSize(1 << 20),
-			sdk.GRPCDialBufferPool(),
-		},
+		}, sdk.GRPCDialOptions()...),
 	})
 	rpcClient, err := client.Client()
 	if err != nil {

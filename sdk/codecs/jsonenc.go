@@ -25,12 +25,26 @@ type JSONEncoder struct {
 	// (rawjson.go). The values are the same as in the sorted mode.
 	Unordered bool
 
-	raw     []sdk.RawField // RawView scratch
-	keys    []keyText      // names' JSON text by dictionary number
-	seen    [][]uint32     // names met per object depth, by dictionary number
+	raw []sdk.RawField // RawView scratch
+	// What sync keeps of the last dictionary: a copy, its number, the
+	// names' JSON text by number (in keyText), the first number of each
+	// name, and the last value of each top-level name.
+	dict    []string
+	dictGen uint64
+	keys    []keyText
+	keyText []byte
+	first   map[string]uint32
+	memo    []memoField
+	seen    [][]uint32 // names met per object depth, by number
 	mark    uint32
 	slow    int // events written through Fields, for tests
-	refills int // names cached (appendKey misses)
+	// values written from the memo, for tests
+	memoHits int
+
+	tsDays [4]struct {
+		day  int64
+		text [11]byte // "2006-01-02T"
+	}
 
 	pairs      [][]kv // sorted-fields scratch, one per map depth
 	ts         int64
@@ -50,14 +64,7 @@ type timestamp struct{}
 // AppendEvent appends e as one JSON object (no newline).
 func (enc *JSONEncoder) AppendEvent(dst []byte, e *sdk.Event) []byte {
 	if enc.Unordered {
-		refills := enc.refills
 		out, ok := enc.appendUnordered(dst, e)
-		if enc.refills != refills {
-			// Names were cached while writing, which can change the
-			// numbers repeat checks use mid-object: write it again with
-			// them settled (the same names, so nothing is cached now).
-			out, ok = enc.appendUnordered(dst, e)
-		}
 		if !ok {
 			// A raw value the transcoder cannot take: decode the event
 			// (Fields) as every other reader would, and write that.

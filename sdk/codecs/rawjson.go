@@ -3,6 +3,7 @@ package codecs
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -38,42 +39,86 @@ const (
 // value is malformed or an object repeats a name (a decoder keeps the
 // last; JSON would hold both): the caller writes the event the slow way.
 func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok bool) {
-	fields, dict, raw := sdk.RawView(e, enc.raw[:0])
-	enc.raw = raw[:0]
+	dict, gen := sdk.RawDict(e)
+	span, fields := sdk.RawSpan(e)
+	var raw []sdk.RawField
+	if span == nil && dict != nil {
+		fields, dict, raw = sdk.RawView(e, enc.raw[:0])
+		enc.raw = raw[:0]
+	}
+	if dict != nil {
+		enc.sync(dict, gen)
+	}
 	dst = append(dst, '{')
 	first := true
 	if ts := e.TimestampNano(); ts != 0 {
-		enc.ts = ts
-		dst = append(dst, `"@timestamp":`...)
-		dst = enc.appendValue(dst, timestamp{}, 1)
+		dst = append(dst, `"@timestamp":"`...)
+		dst = enc.appendTimestamp(dst, ts)
+		dst = append(dst, '"')
 		first = false
 	}
-	if len(raw) > 0 {
-		seen, mark := enc.nextMark(0, len(dict))
-		for _, f := range raw {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			var id uint32
-			dst, id = enc.appendKey(dst, dict, f.Key)
-			if seen[id] == mark {
+	var d dups
+	for len(span) > 0 {
+		// Event.fields entries: the tag, then the Field message.
+		var field, value []byte
+		var key uint64
+		if len(span) >= 6 && span[0] == wEventField && span[2] == wfKey && span[4] == wfValue &&
+			span[1]|span[3]|span[5] < 0x80 && int(span[1]) == int(span[5])+4 && int(span[1]) < len(span)-1 {
+			// The SDK's shape with one-byte lengths.
+			key, field, value, span = uint64(span[3]), span[2:2+span[1]], span[6:2+span[1]], span[2+span[1]:]
+		} else {
+			if span[0] != wEventField {
 				return dst, false
 			}
-			seen[id] = mark
-			if dst, ok = enc.appendRawValue(dst, f.Value, dict, 1); !ok {
+			var n int
+			if field, n = consumeBytes(span[1:]); n < 0 {
+				return dst, false
+			}
+			span = span[1+n:]
+			if key, value, ok = splitRawField(field); !ok {
 				return dst, false
 			}
 		}
-	}
-	for k, v := range fields {
+		if key >= uint64(len(dict)) {
+			return dst, false
+		}
 		if !first {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONStringFast(dst, k)
-		dst = append(dst, ':')
-		dst = enc.appendValue(dst, v, 1)
+		c := &enc.keys[key]
+		if !d.add(enc, 0, c.id) {
+			return dst, false
+		}
+		dst = append(dst, enc.keyText[c.start:c.end]...)
+		if dst, ok = enc.appendTopValue(dst, uint32(key), field, value, dict); !ok {
+			return dst, false
+		}
+	}
+	for _, f := range raw {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		c := &enc.keys[f.Key]
+		if !d.add(enc, 0, c.id) {
+			return dst, false
+		}
+		dst = append(dst, enc.keyText[c.start:c.end]...)
+		if dst, ok = enc.appendRawValue(dst, f.Value, dict, 1); !ok {
+			return dst, false
+		}
+	}
+	if len(fields) > 0 {
+		for k, v := range fields {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendJSONStringFast(dst, k)
+			dst = append(dst, ':')
+			dst = enc.appendValue(dst, v, 1)
+		}
 	}
 	if enc.Metadata && len(e.Metadata()) > 0 {
 		if !first {
@@ -85,6 +130,71 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 	return append(dst, '}'), true
 }
 
+// memoField is the last top-level value written under a name: its Field
+// message as it arrived and its JSON. Events from one source repeat many
+// of their fields ([host], [agent], [service], [event][dataset], tags),
+// and comparing bytes is cheaper than transcoding them again.
+type memoField struct {
+	wire, json []byte
+	misses     uint8 // since the last hit: a field that never repeats stops being kept
+}
+
+// appendTopValue writes a top-level field's value, from the memo when the
+// same name held the same bytes last time.
+func (enc *JSONEncoder) appendTopValue(dst []byte, key uint32, field, value []byte, dict []string) ([]byte, bool) {
+	m := &enc.memo[key]
+	if len(m.wire) == len(field) && len(field) > 0 && string(m.wire) == string(field) {
+		m.misses = 0
+		enc.memoHits++
+		return append(dst, m.json...), true
+	}
+	start := len(dst)
+	dst, ok := enc.appendRawValue(dst, value, dict, 1)
+	if !ok {
+		return dst, false
+	}
+	// After a few misses in a row only every 32nd value is kept: a field
+	// that changes each event ([message]) is not copied twice for nothing.
+	if m.misses < 4 || m.misses&31 == 0 {
+		m.wire = append(m.wire[:0], field...)
+		m.json = append(m.json[:0], dst[start:]...)
+	}
+	if m.misses++; m.misses == 0 {
+		m.misses = 4
+	}
+	return dst, true
+}
+
+// dups finds a name twice in one object. Names are compared by the
+// number sync gives each (the same for a name numbered twice in a
+// dictionary): a bit each for the first 64, stamps in enc.seen for the
+// others.
+type dups struct {
+	bits uint64
+	seen []uint32
+	mark uint32
+}
+
+// add records name number id at object depth depth; false: seen already.
+func (d *dups) add(enc *JSONEncoder, depth int, id uint32) bool {
+	if id < 64 {
+		bit := uint64(1) << id
+		if d.bits&bit != 0 {
+			return false
+		}
+		d.bits |= bit
+		return true
+	}
+	if d.seen == nil {
+		d.seen, d.mark = enc.nextMark(depth, len(enc.keys))
+	}
+	if d.seen[id] == d.mark {
+		return false
+	}
+	d.seen[id] = d.mark
+	return true
+}
+
 // nextMark returns the names met so far at an object depth, sized for a
 // dictionary of n names, and a new stamp: a name whose slot holds it was
 // met in the current object. Each depth has its own slots, so a nested
@@ -93,7 +203,6 @@ func (enc *JSONEncoder) nextMark(depth, n int) ([]uint32, uint32) {
 	for len(enc.seen) <= depth {
 		enc.seen = append(enc.seen, nil)
 	}
-	n = max(n, len(enc.keys)) // ids are numbers of cached names
 	if len(enc.seen[depth]) < n {
 		enc.seen[depth] = make([]uint32, n+n/2)
 	}
@@ -107,56 +216,58 @@ func (enc *JSONEncoder) nextMark(depth, n int) ([]uint32, uint32) {
 	return enc.seen[depth], enc.mark
 }
 
-// keyText is a dictionary name and its JSON text with the colon.
+// keyText is a dictionary name's JSON text with the colon, in
+// enc.keyText.
 type keyText struct {
-	name string // a copy: the batch's memory is reused for later batches
-	json []byte
-	// id is the number of one of the cached entries holding the same
-	// name, the same for all of them: a name numbered twice in a
-	// dictionary (not written by this SDK) is still seen twice in an
-	// object, and different names never share one.
+	start, end uint32
+	// id is the first number of the same name in the dictionary: a name
+	// numbered twice (not written by this SDK) is still seen twice in an
+	// object.
 	id uint32
 }
 
-// appendKey writes dict[k] and a colon, and returns the number that
-// stands for the name in repeat checks. The text is kept by dictionary
-// number: a batch's events share their dictionary, and batch after batch
-// from one input usually numbers its names the same, so the check is
-// comparing a short name with the one cached.
-func (enc *JSONEncoder) appendKey(dst []byte, dict []string, k uint32) ([]byte, uint32) {
-	name := dict[k]
-	if int(k) < len(enc.keys) {
-		if c := &enc.keys[k]; c.name == name && c.json != nil {
-			return append(dst, c.json...), c.id
-		}
-	} else {
-		enc.keys = append(enc.keys, make([]keyText, int(k)+1-len(enc.keys))...)
+// sync makes enc.keys and enc.memo describe dict. A batch's events share
+// their dictionary, and batch after batch from one input numbers its
+// names the same (or extends the numbering: RawBuilder's generations), so
+// the check is once a batch, and what was cached stays: the memo's bytes
+// mean the same names as long as the numbers do.
+func (enc *JSONEncoder) sync(dict []string, gen uint64) {
+	if gen == enc.dictGen && gen != 0 {
+		return
 	}
-	enc.refills++
-	c := &enc.keys[k]
-	if c.json != nil && c.id == k {
-		// k stood for its old name: the other entries holding that name
-		// take the first of them instead.
-		next := ^uint32(0)
-		for i := range enc.keys {
-			if o := &enc.keys[i]; i != int(k) && o.json != nil && o.id == k {
-				if next == ^uint32(0) {
-					next = uint32(i)
-				}
-				o.id = next
-			}
+	enc.dictGen = gen
+	same := len(dict) >= len(enc.dict)
+	for i := 0; same && i < len(enc.dict); i++ {
+		same = dict[i] == enc.dict[i]
+	}
+	if !same {
+		enc.dict = enc.dict[:0]
+		enc.keys = enc.keys[:0]
+		enc.keyText = enc.keyText[:0]
+		clear(enc.first)
+		for i := range enc.memo {
+			m := &enc.memo[i]
+			m.wire, m.json, m.misses = m.wire[:0], m.json[:0], 0
 		}
 	}
-	c.name = strings.Clone(name)
-	c.json = append(appendJSONStringFast(c.json[:0], name), ':')
-	c.id = k
-	for i := range enc.keys {
-		if o := &enc.keys[i]; i != int(k) && o.json != nil && o.name == name {
-			c.id = o.id
-			break
-		}
+	if enc.first == nil {
+		enc.first = map[string]uint32{}
 	}
-	return append(dst, c.json...), c.id
+	for i := len(enc.dict); i < len(dict); i++ {
+		name := strings.Clone(dict[i])
+		id, ok := enc.first[name]
+		if !ok {
+			id = uint32(i)
+			enc.first[name] = id
+		}
+		enc.dict = append(enc.dict, name)
+		start := uint32(len(enc.keyText))
+		enc.keyText = append(appendJSONStringFast(enc.keyText, name), ':')
+		enc.keys = append(enc.keys, keyText{start: start, end: uint32(len(enc.keyText)), id: id})
+	}
+	for len(enc.memo) < len(enc.keys) {
+		enc.memo = append(enc.memo, memoField{})
+	}
 }
 
 // appendRawValue writes a Value message as JSON. As the SDK's decoder
@@ -174,8 +285,20 @@ func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) 
 		case wvInt:
 			if len(v) == 2 {
 				x := int64(v[1]>>1) ^ -int64(v[1]&1)
-				return strconv.AppendInt(dst, x, 10), true
+				return appendInt(dst, x), true
 			}
+		case wvMap:
+			if int(v[1]) == len(v)-2 {
+				return enc.appendRawMap(dst, v[2:], dict, depth)
+			}
+		case wvList:
+			if int(v[1]) == len(v)-2 {
+				return enc.appendRawList(dst, v[2:], dict, depth)
+			}
+		}
+	} else if len(v) >= 3 && v[0] == wvInt && v[len(v)-1] < 0x80 {
+		if x, n := consumeVarint(v[1:]); n == len(v)-1 {
+			return appendInt(dst, int64(x>>1)^-int64(x&1)), true
 		}
 	}
 	var tag byte
@@ -223,7 +346,7 @@ func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) 
 	case wvString:
 		return appendJSONStringFast(dst, unsafe.String(unsafe.SliceData(payload), len(payload))), true
 	case wvInt:
-		return strconv.AppendInt(dst, int64(num>>1)^-int64(num&1), 10), true
+		return appendInt(dst, int64(num>>1)^-int64(num&1)), true
 	case wvFloat:
 		return appendJSONFloat(dst, math.Float64frombits(num)), true
 	case wvBool:
@@ -237,51 +360,49 @@ func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) 
 }
 
 func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([]byte, bool) {
-	// Most objects hold one field: stamps are taken from the second on.
-	var seen []uint32
-	var mark uint32
-	var count int
-	var first0 uint32
+	var d dups
 	dst = append(dst, '{')
 	first := true
 	for len(m) > 0 {
-		if m[0] != wRepeat {
-			n := skipUnknown(m)
+		var key uint64
+		var value []byte
+		if len(m) >= 6 && m[0] == wRepeat && m[2] == wfKey && m[4] == wfValue &&
+			m[1]|m[3]|m[5] < 0x80 && int(m[1]) == int(m[5])+4 && int(m[1]) < len(m)-1 {
+			// The shape the SDK writes, every length one byte: a map
+			// entry, its name, its value.
+			key, value, m = uint64(m[3]), m[6:2+m[1]], m[2+m[1]:]
+		} else {
+			if m[0] != wRepeat {
+				n := skipUnknown(m)
+				if n < 0 {
+					return dst, false
+				}
+				m = m[n:]
+				continue
+			}
+			field, n := consumeBytes(m[1:])
 			if n < 0 {
 				return dst, false
 			}
-			m = m[n:]
-			continue
+			m = m[1+n:]
+			var ok bool
+			if key, value, ok = splitRawField(field); !ok {
+				return dst, false
+			}
 		}
-		field, n := consumeBytes(m[1:])
-		if n < 0 {
-			return dst, false
-		}
-		m = m[1+n:]
-		key, value, ok := splitRawField(field)
-		if !ok || key >= uint64(len(dict)) {
+		if key >= uint64(len(dict)) {
 			return dst, false
 		}
 		if !first {
 			dst = append(dst, ',')
 		}
 		first = false
-		var id uint32
-		dst, id = enc.appendKey(dst, dict, uint32(key))
-		switch count {
-		case 0:
-			first0 = id
-		case 1:
-			seen, mark = enc.nextMark(depth, len(dict))
-			seen[first0] = mark
-			fallthrough
-		default:
-			if seen[id] == mark {
-				return dst, false
-			}
-			seen[id] = mark
+		c := &enc.keys[key]
+		if !d.add(enc, depth, c.id) {
+			return dst, false
 		}
-		count++
+		dst = append(dst, enc.keyText[c.start:c.end]...)
+		var ok bool
 		if dst, ok = enc.appendRawValue(dst, value, dict, depth+1); !ok {
 			return dst, false
 		}
@@ -387,10 +508,15 @@ func consumeBytes(b []byte) ([]byte, int) {
 }
 
 // appendJSONStringFast writes s as sdk.AppendJSONString does, copying it
-// in one piece when a scan eight bytes at a time finds nothing to escape
-// (no control character, quote or backslash) and it is valid UTF-8.
+// eight bytes at a time while checking that nothing needs escaping (no
+// control character, quote or backslash) and that it is valid UTF-8;
+// otherwise it writes it again through sdk.AppendJSONString.
 func appendJSONStringFast(dst []byte, s string) []byte {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	start := len(dst)
+	dst = slices.Grow(dst, len(s)+2)
+	out := dst[start : start+len(s)+2]
+	out[0] = '"'
 	var high uint64
 	i := 0
 	if len(s) >= 8 {
@@ -399,24 +525,86 @@ func appendJSONStringFast(dst []byte, s string) []byte {
 			x := binary.LittleEndian.Uint64(b[i:])
 			q, bs := x^(lo*'"'), x^(lo*'\\')
 			if ((x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
-				return sdk.AppendJSONString(dst, s)
+				return sdk.AppendJSONString(dst[:start], s)
 			}
 			high |= x
+			binary.LittleEndian.PutUint64(out[1+i:], x)
 		}
 	}
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == '"' || c == '\\' {
-			return sdk.AppendJSONString(dst, s)
+			return sdk.AppendJSONString(dst[:start], s)
 		}
 		high |= uint64(c)
+		out[1+i] = c
 	}
 	if high&hi != 0 && !utf8.ValidString(s) {
-		return sdk.AppendJSONString(dst, s)
+		return sdk.AppendJSONString(dst[:start], s)
 	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
+	out[len(out)-1] = '"'
+	return dst[:start+len(out)]
+}
+
+// appendInt is strconv.AppendInt(dst, x, 10), with the numbers events
+// mostly hold (below 10^8: offsets, ports, pids, sizes) written without
+// its general loop.
+func appendInt(dst []byte, x int64) []byte {
+	if x < 0 || x >= 1e8 {
+		return strconv.AppendInt(dst, x, 10)
+	}
+	n := 1
+	for y := x; y >= 10; y /= 10 {
+		n++
+	}
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	out := dst[start:]
+	for i := n - 1; i >= 0; i-- {
+		out[i] = byte('0' + x%10)
+		x /= 10
+	}
+	return dst
+}
+
+// appendTimestamp writes sdk.AppendTimestamp(ns), the date part from the
+// last event's of the same day (a batch spans few days, and days are
+// kept four apart).
+func (enc *JSONEncoder) appendTimestamp(dst []byte, ns int64) []byte {
+	if ns < 0 {
+		return sdk.AppendTimestamp(dst, ns)
+	}
+	day := ns / (86400 * 1e9)
+	c := &enc.tsDays[day&3]
+	if c.day != day || c.text[0] == 0 {
+		c.day = day
+		copy(c.text[:], appendTimestamp(c.text[:0], day*86400*1e9)) // "2006-01-02T"
+	}
+	dst = append(dst, c.text[:]...)
+	return appendClock(dst, ns%(86400*1e9))
+}
+
+// appendClock writes the time of day of Logstash's @timestamp text,
+// "15:04:05.000Z" (more digits when the fraction has them).
+func appendClock(dst []byte, ns int64) []byte {
+	sod, frac := ns/1e9, ns%1e9
+	h, mi, s := sod/3600, sod/60%60, sod%60
+	dst = append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.')
+	if frac%1e6 == 0 {
+		ms := frac / 1e6
+		return append(dst, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+	}
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := 9
+	for n > 3 && digits[n-1] == '0' && digits[n-2] == '0' && digits[n-3] == '0' {
+		n -= 3
+	}
+	dst = append(dst, digits[:n]...)
+	return append(dst, 'Z')
 }
 
 // appendTimestamp writes sdk.AppendTimestamp(ns) (Logstash's @timestamp
@@ -444,19 +632,7 @@ func appendTimestamp(dst []byte, ns int64) []byte {
 	if m <= 2 {
 		y++
 	}
-	h, mi, s := sod/3600, sod/60%60, sod%60
 	dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
-		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.')
-	var digits [9]byte
-	for i := 8; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	n := 9
-	for n > 3 && digits[n-1] == '0' && digits[n-2] == '0' && digits[n-3] == '0' {
-		n -= 3
-	}
-	dst = append(dst, digits[:n]...)
-	return append(dst, 'Z')
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
+	return appendClock(dst, sod*1e9+frac)
 }

@@ -276,6 +276,7 @@ func TestAppendJSONStringFast(t *testing.T) {
 
 func TestAppendTimestamp(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
+	var enc JSONEncoder
 	for i := range 200000 {
 		var ns int64
 		switch i % 4 {
@@ -290,6 +291,10 @@ func TestAppendTimestamp(t *testing.T) {
 		}
 		if got, want := appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
 			t.Fatalf("%d: got %s want %s", ns, got, want)
+		}
+		// The encoder's, which keeps the last day's text: the same.
+		if got, want := enc.appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
+			t.Fatalf("%d (day kept): got %s want %s", ns, got, want)
 		}
 	}
 	for _, ns := range []int64{0, 1, 999999999, 1e9, 951782400e9, 951868800e9 - 1, 4107542400e9, math.MaxInt64} {
@@ -323,3 +328,70 @@ func TestJSONEncoderRenumbered(t *testing.T) {
 		t.Fatalf("%d events took the slow path", fast.slow)
 	}
 }
+
+// TestJSONEncoderMemo: events that repeat some of their fields, as events
+// from one source do, in batches that number their names in different
+// orders, with more names, or the same: the values the encoder keeps from
+// event to event (memoField) are written only where they are still what
+// the event holds, with the names the event's batch gives them.
+func TestJSONEncoderMemo(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pool := make([]any, 12) // the values fields repeat
+	for i := range pool {
+		pool[i] = randValue(r, 1)
+	}
+	fast := JSONEncoder{Unordered: true}
+	var dec sdk.Decoder
+	// The same bytes under another dictionary: {"a":{"b":1}} then
+	// {"a":{"c":1}}, each batch numbering a 0 and the other name 1.
+	for _, inner := range []string{"b", "c", "b"} {
+		e := sdk.NewEmptyEvent()
+		e.Fields()["a"] = map[string]any{inner: int64(1)}
+		decoded, err := dec.Decode(sdk.EncodeBatch([]*sdk.Event{e, e}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range decoded {
+			if got, want := string(fast.AppendEvent(nil, d)), `{"a":{"`+inner+`":1}}`; got != want {
+				t.Fatalf("got %s want %s", got, want)
+			}
+		}
+	}
+	var hits int
+	for round := range 200 {
+		events := make([]*sdk.Event, 1+r.IntN(30))
+		for i := range events {
+			e := sdk.NewEmptyEvent()
+			e.SetTimestampNano(r.Int64N(4e18))
+			for range 1 + r.IntN(10) {
+				if r.IntN(3) == 0 {
+					e.Fields()[randKey(r)] = randValue(r, 1)
+				} else {
+					e.Fields()[randKey(r)] = pool[r.IntN(len(pool))]
+				}
+			}
+			events[i] = e
+		}
+		want := make([]any, len(events))
+		for i, e := range events {
+			want[i] = parseJSON(t, (&JSONEncoder{}).AppendEvent(nil, e))
+		}
+		decoded, err := dec.Decode(sdk.EncodeBatch(events))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range decoded {
+			before := memoHits(&fast)
+			b := fast.AppendEvent(nil, e)
+			hits += memoHits(&fast) - before
+			if got := parseJSON(t, b); !reflect.DeepEqual(got, want[i]) {
+				t.Fatalf("round %d event %d: got %s\nwant %v", round, i, b, want[i])
+			}
+		}
+	}
+	if hits < 300 {
+		t.Fatalf("%d values written from the memo: the test does not exercise it", hits)
+	}
+}
+
+func memoHits(enc *JSONEncoder) int { return enc.memoHits }

@@ -33,8 +33,8 @@ var errCannotClean = errors.New("removing consumed dead letter files needs flock
 // ErrRemoved says a dead letter file was removed under its writer.
 var ErrRemoved = errors.New("the dead letter file was removed by its reader")
 
-// RemoveConsumed removes the dead letter file at path if it holds exactly
-// consumed bytes, all of them read and delivered; a writer appending at
+// RemoveConsumed removes the dead letter file at path if it ends at the
+// logical offset consumed, all of it read and delivered; a writer appending at
 // the same time either comes first (the file is longer: kept) or finds
 // it gone and writes a new one (Append).
 func RemoveConsumed(path string, consumed int64) (bool, error) {
@@ -51,8 +51,12 @@ func RemoveConsumed(path string, consumed int64) (bool, error) {
 		return false, err
 	}
 	defer unlock()
+	span, err := spanOf(f)
+	if err != nil || span.End != consumed {
+		return false, err
+	}
 	fi, err := f.Stat()
-	if err != nil || fi.Size() != consumed {
+	if err != nil {
 		return false, err
 	}
 	// A rewrite (drop_older) may have replaced the file since it was

@@ -3,6 +3,7 @@ package deadletter
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -35,5 +36,41 @@ func TestScan(t *testing.T) {
 	var again []Line
 	if _, err := Scan(file, lines[1].Offset, func(l Line) bool { again = append(again, l); return false }); err != nil || len(again) != 1 || again[0].Offset != lines[1].Offset {
 		t.Errorf("from an offset, stopping after one: %+v %v", again, err)
+	}
+}
+
+// A rewritten file starts with a header: Scan skips it and speaks in
+// logical offsets, where the dropped entries still count; an offset
+// inside the dropped part reads from the first entry kept.
+func TestScanRewrittenFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out.jsonl")
+	a := `{"output":"o","reason":"a","event":{"message":"a"}}` + "\n"
+	b := `{"output":"o","reason":"b","event":{"message":"b"}}` + "\n"
+	if err := os.WriteFile(file, append(Header(1000), a+b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	span, err := SpanOf(file)
+	if err != nil || span.Dropped != 1000 || span.End != 1000+int64(len(a+b)) {
+		t.Fatalf("span %+v %v", span, err)
+	}
+	var reasons []string
+	var offsets []int64
+	end, err := Scan(file, 10, func(l Line) bool {
+		reasons = append(reasons, l.Entry.Reason)
+		offsets = append(offsets, l.Offset)
+		return l.Err == nil
+	})
+	if err != nil || strings.Join(reasons, "") != "ab" || offsets[0] != 1000 || offsets[1] != 1000+int64(len(a)) || end != span.End {
+		t.Fatalf("reasons %v offsets %v end %d %v", reasons, offsets, end, err)
+	}
+	reasons = nil
+	if _, err := Scan(file, 1000+int64(len(a)), func(l Line) bool { reasons = append(reasons, l.Entry.Reason); return true }); err != nil || strings.Join(reasons, "") != "b" {
+		t.Fatalf("from the second entry: %v %v", reasons, err)
+	}
+	if err := os.WriteFile(file, []byte(`{"dropped_bytes":12`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SpanOf(file); err == nil {
+		t.Error("a header cut short should be an error, not an empty file")
 	}
 }

@@ -173,8 +173,8 @@ func (in *Input) sizes() map[string]int64 {
 	ends := map[string]int64{}
 	files, _ := deadletter.Files(in.dir)
 	for _, f := range files {
-		if fi, err := os.Stat(f); err == nil {
-			ends[filepath.Base(f)] = fi.Size()
+		if span, err := deadletter.SpanOf(f); err == nil {
+			ends[filepath.Base(f)] = span.End
 		}
 	}
 	return ends
@@ -186,15 +186,21 @@ func (in *Input) readFile(ctx context.Context, p sdk.Publisher, file string, end
 	in.mu.Lock()
 	from := in.readTo[name]
 	in.mu.Unlock()
-	fi, err := os.Stat(file)
+	span, err := deadletter.SpanOf(file)
 	if err != nil {
-		return nil // gone since it was listed
+		return nil // gone since it was listed (or cut short: next round)
 	}
-	if fi.Size() < from {
-		// Replaced (drop_older rewrote it, or it was removed and written
-		// anew): read it whole; some entries may come again.
+	switch {
+	case span.End < from:
+		// Removed and written anew: read it whole; some entries may come
+		// again.
 		in.log.Warn("dead letter file is shorter than the saved position: reading it from the start", "file", file, "position", from)
 		from = 0
+	case from < span.Dropped:
+		// Positions are logical: a drop_older rewrite keeps them right,
+		// but it dropped entries this input had not read yet.
+		in.log.Warn("the dead letter queue was full (storage_policy drop_older): entries were dropped before this input read them", "file", file, "bytes_dropped_unread", span.Dropped-from)
+		from = span.Dropped
 	}
 	end, capped := ends[name]
 	if ends != nil && !capped {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -174,5 +175,80 @@ func TestCleanConsumed(t *testing.T) {
 	comp := sdktest.Lookup(t, sdk.KindInput, "dead_letter_queue")
 	if ds := sdktest.Validate(comp, map[string]any{"path": dir, "clean_consumed": true, "commit_offsets": false}); !strings.Contains(sdktest.Errors(ds), "needs commit_offsets") {
 		t.Errorf("clean_consumed without commit_offsets: %q", sdktest.Errors(ds))
+	}
+}
+
+// rewrite does to the file what the core's drop_older bound does: drops
+// its first n entries and says how many bytes they took in a header.
+func rewrite(t *testing.T, dir string, n int) {
+	t.Helper()
+	file := filepath.Join(deadletter.Dir(dir, "main"), "out.jsonl")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, hdr, err := deadletter.ReadHeader(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := b[hdr:]
+	cut := 0
+	for i := 0; i < n; i++ {
+		cut += strings.IndexByte(string(rest[cut:]), '\n') + 1
+	}
+	out := append(deadletter.Header(before+int64(cut)), rest[cut:]...)
+	if err := os.WriteFile(file+".tmp", out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(file+".tmp", file); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A drop_older rewrite of the file keeps the saved position pointing at
+// the same entry: the next run reads only the entries added since, none
+// twice and none torn; entries dropped before they were read are skipped
+// from the first one kept.
+func TestPositionsSurviveDropOlderRewrite(t *testing.T) {
+	dir := t.TempDir()
+	msg := func(i int) string { return "m" + strconv.Itoa(i) }
+	add := func(from, to int) {
+		for i := from; i <= to; i++ {
+			writeDLQ(t, dir, entry(t, "2026-01-01T00:00:00Z", "r", map[string]any{"message": msg(i), "pad": strings.Repeat("p", i*7)}))
+		}
+	}
+	run := func() string {
+		res := sdktest.RunInput(t, context.Background(), sdktest.InputSpec{Name: "dead_letter_queue", Settings: settings(dir)})
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		var msgs []string
+		for _, e := range res.Events {
+			msgs = append(msgs, e.Message())
+		}
+		return strings.Join(msgs, ",")
+	}
+	add(1, 5)
+	if got := run(); got != "m1,m2,m3,m4,m5" {
+		t.Fatalf("first read: %s", got)
+	}
+	add(6, 8)
+	rewrite(t, dir, 2) // m1, m2 go: all read already
+	if got := run(); got != "m6,m7,m8" {
+		t.Fatalf("after a rewrite of read entries: %s, want m6,m7,m8", got)
+	}
+	add(9, 12)
+	rewrite(t, dir, 8) // m3..m10 go: m9 and m10 were not read
+	if got := run(); got != "m11,m12" {
+		t.Fatalf("after a rewrite that dropped unread entries: %s, want m11,m12", got)
+	}
+	add(13, 13)
+	if got := run(); got != "m13" {
+		t.Fatalf("after appending to a rewritten file: %s, want m13", got)
 	}
 }

@@ -391,3 +391,37 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// Once a batch is published its events are filled again with later
+// lines: every event must still carry its own line, offset and file.
+func TestReusedEventsKeepTheirLines(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")}
+	for _, p := range paths {
+		writeFile(t, p, numbered(0, 3000))
+	}
+	h := start(t, fast(map[string]any{"path": []any{filepath.Join(dir, "*.log")}, "mode": "read",
+		"file_completed_action": "log", "file_completed_log_path": filepath.Join(dir, "done")}), t.TempDir(), false)
+	h.waitFor(6000, 10*time.Second)
+	h.quiet(6000, 50*time.Millisecond)
+	byFile := map[string][]string{}
+	for _, e := range h.snapshot() {
+		p, _ := e.Get("[log][file][path]")
+		path, _ := p.(string)
+		content, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("[log][file][path] %v: %v", p, err)
+		}
+		off, _ := e.Metadata()["offset"].(int64)
+		if !strings.HasPrefix(string(content[off:]), e.Message()+"\n") {
+			t.Fatalf("offset %d of %q in %s points at %q", off, e.Message(), path, content[off:off+10])
+		}
+		if e.Metadata()["path"] != path {
+			t.Fatalf("[@metadata][path] = %v, [log][file][path] %v", e.Metadata()["path"], path)
+		}
+		byFile[path] = append(byFile[path], e.Message())
+	}
+	for _, p := range paths {
+		checkSequence(t, byFile[p], 0, 3000)
+	}
+}

@@ -85,7 +85,11 @@ type runner struct {
 	openLimited bool
 	ghosts      []ghost
 	out         chan sealed // to the publisher goroutine
-	unsent      *sealed     // sealed when a stop interrupted its hand-over
+	// free brings published batches back from the publisher goroutine:
+	// Publish encoded their events, so a decoder fills them again
+	// instead of making an event and maps per line.
+	free   chan []*sdk.Event
+	unsent *sealed // sealed when a stop interrupted its hand-over
 }
 
 // ghost is the content a truncated file had: a copy of it that shows up
@@ -106,7 +110,7 @@ const minCopyPrefix = 64
 const ghostTTL = int64(10 * time.Minute)
 
 func newRunner(in *Input, p sdk.Publisher, run uint64) *runner {
-	r := &runner{in: in, set: in.set, p: p, run: run, files: map[fileID]*watched{}, out: make(chan sealed, 1)}
+	r := &runner{in: in, set: in.set, p: p, run: run, files: map[fileID]*watched{}, out: make(chan sealed, 1), free: make(chan []*sdk.Event, 2)}
 	r.hostVal = in.host
 	r.hostMap = map[string]any{"name": r.hostVal}
 	r.batch = make([]*sdk.Event, 0, in.batch)
@@ -631,6 +635,14 @@ func (r *runner) readRound(ctx context.Context) (bool, error) {
 
 // lines decodes the whole lines a file's buffer holds.
 func (r *runner) lines(ctx context.Context, w *watched) error {
+	for more := true; more; {
+		select {
+		case events := <-r.free:
+			w.dec.Reuse(events)
+		default:
+			more = false
+		}
+	}
 	for l, ok := w.sp.Next(); ok; l, ok = w.sp.Next() {
 		if l.Cut {
 			r.cut(w)
@@ -719,12 +731,12 @@ func (r *runner) addRecs(w *watched) {
 		// event of the json codecs keeps the others undecoded.
 		if r.set.ecs {
 			if _, ok := logRef.Get(e); !ok && share {
-				_ = logRef.Set(e, w.logVal)
+				put(e, logRef, w.logVal)
 			} else if _, ok := logPath.Get(e); !ok {
 				_ = logPath.Set(e, w.pathVal)
 			}
 			if _, ok := hostRef.Get(e); !ok && share {
-				_ = hostRef.Set(e, r.hostMap)
+				put(e, hostRef, r.hostMap)
 			} else if _, ok := hostName.Get(e); !ok {
 				_ = hostName.Set(e, r.hostVal)
 			}
@@ -751,6 +763,15 @@ func (r *runner) addRecs(w *watched) {
 		r.marked = append(r.marked, w)
 	}
 	r.recs = r.recs[:0]
+}
+
+// put stores v, built by the input and so already normal, where ref
+// holds nothing: Set would walk the shared objects to normalize them,
+// for every event.
+func put(e *sdk.Event, ref sdk.FieldRef, v any) {
+	if m, leaf, err := ref.Container(e); err == nil {
+		m[leaf] = v
+	}
 }
 
 // publish sends the batch; its ack commits each file's position.
@@ -830,6 +851,10 @@ func (r *runner) publisher(ctx context.Context, fail func()) error {
 				return nil
 			}
 			return err
+		}
+		select {
+		case r.free <- b.events:
+		default: // the reader has enough: let these go
 		}
 	}
 	return nil

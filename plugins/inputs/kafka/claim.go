@@ -53,7 +53,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	h.dirty = make(chan struct{}, 1)
-	h.window = newCommitWindow()
+	h.window = newCommitWindow(h.in.windowLimit(h.p))
 	h.marksMu.Lock()
 	h.marks = nil // a new session commits only its own partitions' marks
 	h.marksMu.Unlock()
@@ -277,7 +277,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		if len(events) == 0 {
 			return true
 		}
-		if !h.window.wait(sess.Context()) {
+		if !h.window.reserve(sess.Context()) {
 			return false
 		}
 		b := pt.add(last + 1)
@@ -288,6 +288,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		events = events[:0]
 		if err != nil {
 			pt.cancel(b) // never reached the pipeline: read again by whoever owns the partition next
+			h.window.release(1)
 			return false
 		}
 		return true
@@ -309,7 +310,10 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			if last < 0 {
 				st.started(m.Offset)
 			}
-			events = dec.decode(m, events, in)
+			// One clock reading for the records sarama had buffered: they
+			// were all there at this instant.
+			now := time.Now().UnixNano()
+			events = dec.decode(m, now, events, in)
 			last = m.Offset
 			// Take what sarama has buffered already without a select per
 			// record (a third of this loop's CPU went to selects).
@@ -317,7 +321,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 				if m, ok = <-msgs; !ok {
 					break // closed: the select above sees it next
 				}
-				events = dec.decode(m, events, in)
+				events = dec.decode(m, now, events, in)
 				last = m.Offset
 			}
 			if len(events) >= in.batch {
@@ -437,6 +441,7 @@ func (pt *partition) drain(log sdk.Logger) {
 	pt.closed = true
 	left := len(pt.inflight)
 	pt.mu.Unlock()
+	pt.window.release(left) // never committed by this session: out of its count
 	pt.h.release(pt.topic, pt.part)
 	pt.state.released()
 	if left > 0 {
@@ -445,24 +450,44 @@ func (pt *partition) drain(log sdk.Logger) {
 	}
 }
 
-// commitWindow bounds how many delivered batches may wait for their
-// commit: a publish waits while that many do. So a kill -9 re-reads at most
-// the batches in flight and this many more, however slow the commits get
-// (a loaded machine, a far coordinator); normally a commit takes a few
-// milliseconds and nothing waits.
+// commitWindow bounds what a kill -9 reads again: the batches published
+// and not yet committed, whether still in the pipeline or delivered and
+// waiting for their commit. A publish waits while limit of them are out:
+// the member's share of the pipeline's credits (which bound the batches in
+// the pipeline anyway) plus commitWindowBatches. So however slow the
+// commits get (a loaded machine, a far coordinator) the bound holds, and
+// while the outputs are quick the commits have that many batches of room,
+// not just commitWindowBatches: a commit takes milliseconds, and on a
+// loaded broker tens of them. With credits unknown (limit 0: a test
+// harness's publisher) it bounds the delivered batches alone, to
+// commitWindowBatches.
 type commitWindow struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
+	limit  uint64 // the most batches out; 0: bound the marked ones only
+	out    uint64 // batches reserved for publishing, less those given up
 	mark   uint64 // batches marked so far
 	done   uint64 // batches marked before the last commit that finished
 	closed bool
 }
 
-// commitWindowBatches is the window's size.
+// commitWindowBatches is how many batches beyond the pipeline's credits
+// may be out.
 const commitWindowBatches = 4
 
-func newCommitWindow() *commitWindow {
-	w := &commitWindow{}
+// windowLimit is a member's limit for its commit window: commitWindowBatches
+// and its share of the credits pub allows the input (members share them),
+// or 0 when pub does not say.
+func (in *Input) windowLimit(pub sdk.Publisher) int {
+	c := sdk.Credits(pub)
+	if c <= 0 {
+		return 0
+	}
+	return commitWindowBatches + c/len(in.cfgs)
+}
+
+func newCommitWindow(limit int) *commitWindow {
+	w := &commitWindow{limit: uint64(max(limit, 0))}
 	w.cond = sync.NewCond(&w.mu)
 	return w
 }
@@ -486,6 +511,18 @@ func (w *commitWindow) committed(upTo uint64) {
 	w.mu.Unlock()
 }
 
+// release takes n reserved batches out of the count: never published, or
+// given up uncommitted with their partition.
+func (w *commitWindow) release(n int) {
+	if n <= 0 {
+		return
+	}
+	w.mu.Lock()
+	w.out -= uint64(n)
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
 func (w *commitWindow) close() {
 	w.mu.Lock()
 	w.closed = true
@@ -493,8 +530,16 @@ func (w *commitWindow) close() {
 	w.mu.Unlock()
 }
 
-// wait returns when the window has room, false when ctx ended first.
-func (w *commitWindow) wait(ctx context.Context) bool {
+func (w *commitWindow) room() bool {
+	if w.limit == 0 {
+		return w.mark-w.done < commitWindowBatches
+	}
+	return w.out-w.done < w.limit
+}
+
+// reserve waits until the window has room for one more batch and counts
+// it out; false when ctx ended first.
+func (w *commitWindow) reserve(ctx context.Context) bool {
 	stop := context.AfterFunc(ctx, func() {
 		w.mu.Lock()
 		w.cond.Broadcast()
@@ -503,10 +548,14 @@ func (w *commitWindow) wait(ctx context.Context) bool {
 	defer stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for w.mark-w.done >= commitWindowBatches && !w.closed && ctx.Err() == nil {
+	for !w.room() && !w.closed && ctx.Err() == nil {
 		w.cond.Wait()
 	}
-	return ctx.Err() == nil
+	if ctx.Err() != nil {
+		return false
+	}
+	w.out++
+	return true
 }
 
 // ---- decoding ---------------------------------------------------------------
@@ -527,9 +576,9 @@ func newDecoder(codec string) *decoder {
 	return &decoder{dec: set.NewDecoder(), split: codec == "line" || codec == "json_lines"}
 }
 
-// decode appends the events of one record to dst.
-func (d *decoder) decode(m *sarama.ConsumerMessage, dst []*sdk.Event, in *Input) []*sdk.Event {
-	now := time.Now().UnixNano()
+// decode appends the events of one record, read at now (ns since the
+// epoch), to dst.
+func (d *decoder) decode(m *sarama.ConsumerMessage, now int64, dst []*sdk.Event, in *Input) []*sdk.Event {
 	d.recs = d.recs[:0]
 	if d.split {
 		data := m.Value

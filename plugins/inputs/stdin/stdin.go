@@ -36,8 +36,12 @@ type Input struct {
 	host     string
 	batch    int
 	logger   sdk.Logger
-	warned   bool // about a cut line
-	coords   bool // attach source coordinates (a decorate_events filter asks)
+	warned   bool           // about a cut line
+	coords   bool           // attach source coordinates (a decorate_events filter asks)
+	hostMap  map[string]any // shared [host] (ECS, no add_field); nil: one per event
+	// [event] objects of the batch being filled (lent) and of published
+	// batches, to fill again (spare): one per line otherwise.
+	lent, spare []map[string]any
 }
 
 // stdin is what the input reads: the pipeline's standard input. Tests
@@ -62,6 +66,12 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		in.batch = sdk.DefaultBatchSize
 	}
 	in.host, _ = os.Hostname()
+	if in.ecs && len(c.StringMap("add_field")) == 0 {
+		// One [host] object for every event: nothing in this process
+		// changes it (add_field could, so it gets its own), and the
+		// batch encoder writes an object it has met once by copying.
+		in.hostMap = map[string]any{"hostname": in.host}
+	}
 	return in, nil
 }
 
@@ -102,10 +112,16 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		// The pipeline owns a published batch: start a new one.
-		b := batch
-		batch = make([]*sdk.Event, 0, in.batch)
-		return p.Publish(pubCtx, b, nil)
+		err := p.Publish(pubCtx, batch, nil)
+		// Publish encoded the events: the decoder fills them again
+		// instead of making an event and a map per line.
+		dec.Reuse(batch)
+		clear(batch)
+		batch = batch[:0]
+		in.spare = append(in.spare, in.lent...)
+		clear(in.lent)
+		in.lent = in.lent[:0]
+		return err
 	}
 	add := func() error {
 		for _, r := range recs {
@@ -253,6 +269,15 @@ var (
 	messageRef = sdk.MustParseFieldRef(sdk.FieldMessage)
 )
 
+// put stores v, which is already normal (the input's [event] and [host]
+// objects), where ref holds nothing: Set would walk it to normalize it,
+// for every event.
+func put(e *sdk.Event, ref sdk.FieldRef, v any) {
+	if m, leaf, err := ref.Container(e); err == nil {
+		m[leaf] = v
+	}
+}
+
 // finish adds what the stdin input adds to a decoded event: the host, and
 // the text in [event][original].
 func (in *Input) finish(e *sdk.Event) {
@@ -264,13 +289,27 @@ func (in *Input) finish(e *sdk.Event) {
 	if in.original {
 		if _, ok := eventRef.Get(e); !ok {
 			msg, _ := messageRef.Get(e)
-			_ = eventRef.Set(e, map[string]any{"original": msg})
+			var m map[string]any
+			if n := len(in.spare); n > 0 {
+				m, in.spare[n-1] = in.spare[n-1], nil
+				in.spare = in.spare[:n-1]
+				clear(m)
+			} else {
+				m = make(map[string]any, 1)
+			}
+			m["original"] = msg
+			in.lent = append(in.lent, m)
+			put(e, eventRef, m)
 		}
 	}
 	// The host goes where the event has none, as in Logstash.
 	if in.ecs {
 		if _, ok := hostRef.Get(e); !ok {
-			_ = hostRef.Set(e, map[string]any{"hostname": in.host})
+			h := in.hostMap
+			if h == nil {
+				h = map[string]any{"hostname": in.host}
+			}
+			put(e, hostRef, h)
 		} else if _, ok := hostname.Get(e); !ok {
 			_ = hostname.Set(e, in.host) // fails only when [host] is not a map: keep it
 		}

@@ -2,6 +2,7 @@ package stdin
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -200,6 +201,46 @@ func TestBatches(t *testing.T) {
 	res := sdktest.RunInput(t, t.Context(), sdktest.InputSpec{Name: "stdin"})
 	if !slices.Equal(res.Batches, []int{500, 500, 200}) {
 		t.Errorf("batches %v, want [500 500 200]", res.Batches)
+	}
+}
+
+// Events are filled again once their batch is published, and events
+// share one [host] object: each event still carries its own line, and
+// an add_field into [host] (which would write into a shared object)
+// gets one object per event.
+func TestReusedEventsKeepTheirLines(t *testing.T) {
+	var lines strings.Builder
+	for i := range 1200 {
+		fmt.Fprintf(&lines, "line %d\n", i)
+	}
+	for _, settings := range []map[string]any{nil, {"add_field": map[string]any{"[host][line]": "%{message}"}}} {
+		w := pipe(t)
+		go func() {
+			_, _ = io.WriteString(w, lines.String())
+			w.Close()
+		}()
+		events := read(t, settings)
+		if len(events) != 1200 {
+			t.Fatalf("%v: %d events, want 1200", settings, len(events))
+		}
+		host, _ := os.Hostname()
+		for i, e := range events {
+			want := fmt.Sprintf("line %d", i)
+			if got := e.Message(); got != want {
+				t.Fatalf("%v: event %d: message %q, want %q", settings, i, got, want)
+			}
+			if got, _ := e.Get("[event][original]"); got != want {
+				t.Fatalf("%v: event %d: [event][original] %v, want %q", settings, i, got, want)
+			}
+			if got, _ := e.Get("[host][hostname]"); got != host {
+				t.Fatalf("%v: event %d: [host][hostname] %v, want %q", settings, i, got, host)
+			}
+			if settings != nil {
+				if got, _ := e.Get("[host][line]"); got != want {
+					t.Fatalf("event %d: [host][line] %v, want %q (an object shared with other events?)", i, got, want)
+				}
+			}
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ type write struct {
 	enc     codecs.JSONEncoder
 	arena   []byte // every event's action and document lines
 	index   []byte // the index name being rendered
+	id      []byte // the id from the source being written
 	items   []item // by event index
 	pending []int  // events to send this round
 	retry   []int  // events to send next round
@@ -37,6 +38,12 @@ type write struct {
 	gz      *gzip.Writer
 	resp    bytes.Buffer
 	parsed  []itemResult // the last answer's items; Error points into resp
+
+	// The start of the action line by UTC day, for an index that
+	// renders the same all day (lines.go).
+	lines      [dayLines]dayLine
+	linesFrom  *sdk.Template // the index they were rendered from
+	linesByDay bool          // linesFrom.ByDay()
 }
 
 // item is one event's lines in the arena and what became of it.
@@ -120,20 +127,8 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 	}
 	w := o.getWrite()
 	defer o.putWrite(w)
-	w.arena, w.pending = w.arena[:0], w.pending[:0]
-	if cap(w.items) < len(events) {
-		w.items = make([]item, len(events))
-	}
-	w.items = w.items[:len(events)]
-
 	var werr sdk.WriteError
-	for i, e := range events {
-		if reason := o.encode(w, i, e); reason != "" {
-			werr.RejectItem(i, reason)
-			continue
-		}
-		w.pending = append(w.pending, i)
-	}
+	o.buildBody(w, events, &werr)
 
 	resolved := false // the engine has answered for some document
 	backoff := o.set.retryInitial
@@ -196,6 +191,13 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 		wait := jitter(backoff)
 		o.logger.Warn("elasticsearch did not take some documents; retrying them",
 			"documents", len(w.retry), "of", len(events), "statuses", statusCounts(statuses), "retry", attempt+1, "in", wait.Round(time.Millisecond), "error", first)
+		// Seen in /_node/stats and /metrics while they wait (the core adds
+		// up the writes in flight, and clears them with the answer): with
+		// max_retries unset, a refusing cluster holds them for ever.
+		_ = sdk.ReportWriteGauges(ctx, []sdk.Gauge{
+			{Name: "elasticsearch_documents_waiting_retry", Value: float64(len(w.retry))},
+			{Name: "elasticsearch_batches_waiting_retry", Value: 1},
+		})
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -215,6 +217,25 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 		return nil
 	}
 	return &werr
+}
+
+// buildBody writes every event's action and document lines into
+// w.arena, one after the other: the body of a first bulk request. The
+// events to send are listed in w.pending; the others are rejected in werr
+// with the reason.
+func (o *Output) buildBody(w *write, events []*sdk.Event, werr *sdk.WriteError) {
+	w.arena, w.pending = w.arena[:0], w.pending[:0]
+	if cap(w.items) < len(events) {
+		w.items = make([]item, len(events))
+	}
+	w.items = w.items[:len(events)]
+	for i, e := range events {
+		if reason := o.encode(w, i, e); reason != "" {
+			werr.RejectItem(i, reason)
+			continue
+		}
+		w.pending = append(w.pending, i)
+	}
 }
 
 // permanent reports whether the engine will never take a document it
@@ -382,11 +403,16 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 		}
 		action = a
 	}
+	var line *dayLine
 	var index string
 	if s.dataStream {
 		index = dataStreamOf(s, e)
 		if reason := invalidIndex(index); reason != "" {
 			return fmt.Sprintf("data stream %q for this event: %s", index, reason)
+		}
+	} else if line = w.dayLine(s, action, e); line != nil {
+		if line.reason != "" {
+			return line.reason
 		}
 	} else {
 		// Rendered into scratch space, not a string per event: the name
@@ -411,7 +437,9 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 		}
 	}
 	if s.idFromSource {
-		if id = sourceID(e); id == "" && !o.noSourceWarned.Swap(true) {
+		if w.id = appendSourceID(w.id[:0], e); len(w.id) > 0 {
+			id = unsafe.String(&w.id[0], len(w.id)) // copied into the line below
+		} else if !o.noSourceWarned.Swap(true) {
 			o.logger.Warn("document_id_from_source: an event's input says no place it came from (stdin and generator do not); such events get the engine's id, and a retransmit of one adds a copy")
 		}
 	}
@@ -419,10 +447,12 @@ func (o *Output) encode(w *write, i int, e *sdk.Event) string {
 		return fmt.Sprintf("action %q needs a document id, and document_id gave none for this event", action)
 	}
 	start := len(w.arena)
-	a := append(w.arena, `{"`...)
-	a = append(a, action...)
-	a = append(a, `":{"_index":`...)
-	a = sdk.AppendJSONString(a, index)
+	var a []byte
+	if line != nil {
+		a = append(w.arena, line.text...)
+	} else {
+		a = appendActionStart(w.arena, action, index)
+	}
 	if id != "" {
 		a = append(a, `,"_id":`...)
 		a = sdk.AppendJSONString(a, id)

@@ -933,3 +933,51 @@ func TestRealDataStreamByDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultDailyIndexNames: an index that renders the same all day is
+// rendered once a day (dayLine) and still names each event's own day:
+// days that share a cache slot (dayLines apart), days before 1970, an
+// invalid name, an event without @timestamp, with an id per event.
+func TestFaultDailyIndexNames(t *testing.T) {
+	srv := fakees.New(nil)
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "Logs-%{+YYYY.MM.dd}", "document_id": "%{id}"})
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var events []*sdk.Event
+	var want []string
+	for i, at := range []time.Time{
+		day, day.Add(dayLines * 24 * time.Hour), day.Add(23*time.Hour + 59*time.Minute), day.Add(-time.Nanosecond),
+		day.Add(dayLines*24*time.Hour + time.Hour), time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), day.Add(24 * time.Hour),
+	} {
+		e := sdktest.Event(map[string]any{"id": fmt.Sprint(i)})
+		e.SetTimestamp(at)
+		events = append(events, e)
+		want = append(want, fmt.Sprintf(`{"_index":"Logs-%s","_id":"%d"}`, at.Format("2006.01.02"), i))
+	}
+	err := o.Write(context.Background(), events)
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != len(events) {
+		t.Fatalf("write: %v, want every event rejected: an index name must be lowercase", err)
+	}
+	if r := werr.Items[0].Reason; !strings.Contains(r, `gave "Logs-2026.03.01"`) || !strings.Contains(r, "lowercase") {
+		t.Fatalf("reason %q", r)
+	}
+
+	o, _ = open(t, map[string]any{"hosts": []any{srv.URL}, "index": "logs-%{+YYYY.MM.dd}", "document_id": "%{id}"})
+	noTime := sdk.NewEmptyEvent()
+	_ = noTime.Set("id", "x")
+	err = o.Write(context.Background(), append(events[:len(events):len(events)], noTime))
+	if !errors.As(err, &werr) || len(werr.Items) != 1 || werr.Items[0].Index != len(events) ||
+		!strings.Contains(werr.Items[0].Reason, "no @timestamp") {
+		t.Fatalf("write: %v, want the event without @timestamp rejected", err)
+	}
+	got := srv.Accepted()
+	if len(got) != len(events) {
+		t.Fatalf("%d accepted, want %d", len(got), len(events))
+	}
+	for i, a := range got {
+		if w := strings.Replace(want[i], "Logs", "logs", 1); string(a.Meta) != w {
+			t.Errorf("action %d: %s, want %s", i, a.Meta, w)
+		}
+	}
+}

@@ -21,44 +21,47 @@ const maxIDBytes = 512
 // that two machines' /var/log/messages do not overwrite each other). ""
 // for an input that attaches no such place (stdin, generator): the engine
 // chooses.
-func sourceID(e *sdk.Event) string {
+func sourceID(e *sdk.Event) string { return string(appendSourceID(nil, e)) }
+
+// appendSourceID appends sourceID(e) to b: the output writes it into
+// scratch space, not a string per event.
+func appendSourceID(b []byte, e *sdk.Event) []byte {
 	src, _ := e.Metadata()[sdk.MetadataInput].(map[string]any)
 	if src == nil {
-		return ""
+		return b
 	}
 	switch src[sdk.SourceType] {
 	case "kafka":
-		return kafkaID(src)
+		return appendKafkaID(b, src)
 	case "file":
 		path, ok1 := src["path"].(string)
 		off, ok2 := number(src["offset"])
 		if !ok1 || !ok2 {
-			return ""
+			return b
 		}
 		host, _ := src["host"].(string)
-		b := make([]byte, 0, len(host)+len(path)+24)
+		start := len(b)
 		b = append(b, host...)
 		b = append(b, ':')
 		b = append(b, path...)
 		b = append(b, ':')
 		b = strconv.AppendInt(b, off, 10)
-		if len(b) > maxIDBytes {
-			sum := sha256.Sum256(b)
-			return hex.EncodeToString(sum[:])
+		if len(b)-start > maxIDBytes {
+			sum := sha256.Sum256(b[start:])
+			return hex.AppendEncode(b[:start], sum[:])
 		}
-		return string(b)
+		return b
 	}
-	return ""
+	return b
 }
 
-func kafkaID(k map[string]any) string {
+func appendKafkaID(b []byte, k map[string]any) []byte {
 	topic, ok1 := k["topic"].(string)
 	part, ok2 := number(k["partition"])
 	off, ok3 := number(k["offset"])
 	if !ok1 || !ok2 || !ok3 {
-		return ""
+		return b
 	}
-	b := make([]byte, 0, len(topic)+32)
 	b = append(b, topic...)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, part, 10)
@@ -68,7 +71,7 @@ func kafkaID(k map[string]any) string {
 		b = append(b, '-')
 		b = strconv.AppendInt(b, n, 10)
 	}
-	return string(b) // a topic has at most 249 bytes: well under 512
+	return b // a topic has at most 249 bytes: well under 512
 }
 
 // number reads an integer coordinate in the shapes events hold them.

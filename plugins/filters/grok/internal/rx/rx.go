@@ -480,19 +480,31 @@ func (m *Machine) try(start int) (bool, error) {
 					}
 					if i.cls.any && i.max < 0 && i.min == 0 {
 						p = len(s) // .* takes the rest
-					}
-					for p < len(s) && (i.max < 0 || n < i.max) {
-						r, w := rune(s[p]), 1
-						if r >= utf8.RuneSelf {
-							r, w = utf8.DecodeRuneInString(s[p:])
+					} else if i.max < 0 && i.min <= 1 {
+						// The commonest spans (\S+, [^"]*, \d+): no count
+						// to keep, so ASCII bytes are tested in a tight loop.
+						p = spanEnd(i.cls, s, p)
+						if i.min == 1 && p > pos {
+							lo = pos + 1
+							if s[pos] >= utf8.RuneSelf {
+								_, w := utf8.DecodeRuneInString(s[pos:])
+								lo = pos + w
+							}
 						}
-						if !i.cls.has(r) {
-							break
-						}
-						p += w
-						n++
-						if n == i.min {
-							lo = p
+					} else {
+						for p < len(s) && (i.max < 0 || n < i.max) {
+							r, w := rune(s[p]), 1
+							if r >= utf8.RuneSelf {
+								r, w = utf8.DecodeRuneInString(s[p:])
+							}
+							if !i.cls.has(r) {
+								break
+							}
+							p += w
+							n++
+							if n == i.min {
+								lo = p
+							}
 						}
 					}
 					m.steps += p - pos
@@ -558,6 +570,26 @@ func (m *Machine) try(start int) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// spanEnd returns where the longest run of cls's runes from p ends.
+func spanEnd(cls *class, s string, p int) int {
+	for p < len(s) {
+		c := s[p]
+		if c < utf8.RuneSelf {
+			if cls.ascii[c>>6]&(1<<(c&63)) == 0 {
+				return p
+			}
+			p++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[p:])
+		if !cls.has(r) {
+			return p
+		}
+		p += w
+	}
+	return p
 }
 
 // analyze computes the prefilters: which bytes can start a match, whether

@@ -1,0 +1,87 @@
+package sdk
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// An input's options apply as Logstash's decorate does: type only when the
+// event has none, add_field appending to a field the codec already set,
+// then tags.
+func TestInputDecorate(t *testing.T) {
+	d, err := NewInputDecorator(NewConfig(map[string]any{
+		"type":      "syslog",
+		"tags":      []any{"in"},
+		"add_field": map[string]any{"host": "%{src}", "[app][name]": "web"},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEvent("m")
+	_ = e.Set("host", "a")
+	_ = e.Set("src", "b")
+	d.Decorate(e)
+	if got := e.Fields()["type"]; got != "syslog" {
+		t.Errorf("type %v", got)
+	}
+	if got, _ := e.Get("host"); !slices.Equal(asStrings(got), []string{"a", "b"}) {
+		t.Errorf("host %v, want [a b]: add_field appends to a field the event has", got)
+	}
+	if got, _ := e.Get("[app][name]"); got != "web" {
+		t.Errorf("[app][name] %v", got)
+	}
+	if !e.HasTag("in") {
+		t.Errorf("tags %v", e.Tags())
+	}
+	typed := NewEvent("m")
+	_ = typed.Set("type", "kept")
+	d.Decorate(typed)
+	if got := typed.Fields()["type"]; got != "kept" {
+		t.Errorf("type of an event that had one: %v", got)
+	}
+}
+
+func asStrings(v any) []string {
+	l, _ := v.([]any)
+	var out []string
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// Every common option is checked by the SDK's own validation, which a
+// third-party plugin's --configtest runs: each problem at its setting
+// and entry.
+func TestValidateCommonOptions(t *testing.T) {
+	comp := &Component{Kind: KindFilter, Name: "f", Spec: NewSpec("f")}
+	ds := ValidateComponent(comp, NewConfig(map[string]any{
+		"when":         "message ==",
+		"add_field":    map[string]any{"[a][": "x", "ok": "%{[b][}"},
+		"add_tag":      []any{"fine-%{x}", "%{}"},
+		"remove_field": []any{"[%{x}]", "[a]b"},
+		"remove_tag":   []any{"%{+yyyy.q}"},
+	}))
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Summary+" @ "+strings.Join(d.Path, "/"))
+	}
+	want := []string{
+		"Invalid when expression @ when",
+		"Invalid field reference in add_field @ add_field/[a][",
+		"Invalid template in add_field @ add_field/ok",
+		"Invalid field reference in remove_field @ remove_field/1",
+		"Invalid template in add_tag @ add_tag/1",
+		"Invalid template in remove_tag @ remove_tag/0",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("diagnostics\n got %q\nwant %q", got, want)
+	}
+	if _, err := OpenFilter(context.Background(), &Component{Kind: KindFilter, Name: "f", Spec: NewSpec("f"), NewFilter: func(context.Context, *Config, Env) (Filter, error) { return nil, nil }},
+		NewConfig(map[string]any{"remove_field": []any{"[a]b"}}), Env{}); err == nil || !strings.Contains(err.Error(), "remove_field") {
+		t.Errorf("opening with a bad remove_field: %v", err)
+	}
+}
