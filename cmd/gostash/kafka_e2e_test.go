@@ -53,7 +53,14 @@ func stored(t testing.TB, brokers []string, topic string) int64 {
 	}
 	var n int64
 	for _, p := range parts {
+		// A new topic's leader may not answer for it yet (NotLeader):
+		// new metadata and a few tries, not a failed test.
 		off, err := c.GetOffset(topic, p, sarama.OffsetNewest)
+		for try := 0; err != nil && try < 20; try++ {
+			time.Sleep(100 * time.Millisecond)
+			_ = c.RefreshMetadata(topic)
+			off, err = c.GetOffset(topic, p, sarama.OffsetNewest)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

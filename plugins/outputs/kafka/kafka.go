@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -38,7 +40,7 @@ var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to 
 	Field(sdk.StringMap("message_headers").
 		Doc("Record headers; each value is a sprintf template: `{ source = \"%{[host][name]}\" }`.")).
 	Field(sdk.String("partitioner").Default("default").OneOf("default", "round_robin", "uniform_sticky").
-		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it), and spread evenly without a key; `round_robin`: every record to the next partition; `uniform_sticky`: the same as default here.")).
+		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it); without a key, all records of a batch of events to one partition and the next batch to the next, as the Java client's sticky partitioner does; `round_robin`: every record to the next partition; `uniform_sticky`: the same as default here.")).
 	Field(sdk.String("compression_type").Default("none").OneOf("none", "gzip", "snappy", "lz4", "zstd").
 		Doc("How record batches are compressed; snappy is written in the framing Java clients read.")).
 	Field(sdk.String("acks").Default("all").OneOf("0", "1", "all").
@@ -72,6 +74,9 @@ type settings struct {
 	codec    string
 	retries  int // -1: for ever
 	maxBytes int
+	// roundRobin: records without a key go to the next partition each,
+	// not all of a Write to one.
+	roundRobin bool
 }
 
 type header struct {
@@ -86,7 +91,8 @@ const plainFormat = "%{@timestamp} %{host} %{message}"
 func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	cl, ds := kafka.ParseClient(c)
 	ds = append(ds, kafka.CheckRemoved(c, removed)...)
-	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size")}
+	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size"),
+		roundRobin: c.String("partitioner") == "round_robin"}
 	tmpl := func(name, src string) *sdk.Template {
 		t, err := sdk.ParseTemplate(src)
 		if err != nil {
@@ -143,15 +149,15 @@ func validate(c *sdk.Config) sdk.Diagnostics {
 	return ds
 }
 
-// producerConfig makes the producer's sarama configuration.
+// producerConfig makes the sarama configuration: the client's, and the
+// producer settings producer.go reads from it (checked by sarama's
+// Validate, which knows what idempotence needs).
 func producerConfig(s *settings, c *sdk.Config) (*sarama.Config, error) {
 	cfg, err := s.client.Config()
 	if err != nil {
 		return nil, err
 	}
 	p := &cfg.Producer
-	p.Return.Successes = true
-	p.Return.Errors = true
 	p.MaxMessageBytes = s.maxBytes
 	p.Flush.Frequency = time.Duration(c.Int("linger_ms")) * time.Millisecond
 	p.Flush.Bytes = c.Int("batch_size")
@@ -185,12 +191,6 @@ func producerConfig(s *settings, c *sdk.Config) (*sarama.Config, error) {
 	case "zstd":
 		p.Compression = sarama.CompressionZSTD
 	}
-	switch c.String("partitioner") {
-	case "round_robin":
-		p.Partitioner = sarama.NewRoundRobinPartitioner
-	default:
-		p.Partitioner = sarama.NewMurmur2Partitioner
-	}
 	return cfg, nil
 }
 
@@ -201,10 +201,10 @@ type Output struct {
 	logger sdk.Logger
 
 	mu       sync.Mutex // guards producer and client
-	producer sarama.AsyncProducer
-	client   sarama.Client // the producer's; closing the producer leaves it open
-	done     chan struct{} // closed when the result router ends
+	producer *producer
+	client   sarama.Client
 	pool     sync.Pool     // *write
+	rr       atomic.Uint32 // the next partition for records without a key
 }
 
 // New builds the output; it connects on the first write, so that a
@@ -226,18 +226,15 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
 
 // write is one Write call's records in flight.
 type write struct {
-	arena    []byte // the records' values, keys and headers
-	enc      codecs.JSONEncoder
-	msgs     []sarama.ProducerMessage
-	trackers []tracker
-	// values and keys are what msgs' Value and Key point to: a pointer
-	// in an interface is stored as it is, a slice would be boxed (an
-	// allocation per record).
-	values, keys []sarama.ByteEncoder
+	arena []byte // the records' values, keys and headers
+	enc   codecs.JSONEncoder
+	recs  []rec
+	hdrs  []sarama.RecordHeader // the records' headers, in order
+	hptrs []*sarama.RecordHeader
+	sent  []*rec // the records to send, by partition
 
-	// The router counts outcomes down and wakes the Write call once, when
-	// the last one is in: a wake-up per record cost as much as the
-	// records' trip through sarama.
+	// The producer counts outcomes down and wakes the Write call once,
+	// when the last one is in.
 	mu      sync.Mutex
 	pending int  // records sent whose outcome has not come
 	sealed  bool // nothing more is sent before await
@@ -250,28 +247,26 @@ type result struct {
 	err   error
 }
 
-// connect returns the producer, creating it (and its result router) when
-// there is none yet.
-func (o *Output) connect() (sarama.AsyncProducer, error) {
+// connect returns the producer, creating it when there is none yet.
+func (o *Output) connect() (*producer, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.producer != nil {
 		return o.producer, nil
 	}
 	// Ask for metadata first: with partial metadata (Metadata.Full off) the
-	// client connects to nothing at creation, and the idempotent producer's
-	// first request (InitProducerId) retries a refused login or certificate
-	// 50 times, silently, for some 20 s. A metadata request fails in a
-	// second and says why.
+	// client connects to nothing at creation, and a refused login or
+	// certificate would only show in the first produce request. A
+	// metadata request fails in a second and says why.
 	client, err := sarama.NewClient(o.set.client.Brokers, o.cfg)
 	if err == nil {
 		if err = client.RefreshMetadata(); err != nil {
 			client.Close()
 		}
 	}
-	var p sarama.AsyncProducer
+	var p *producer
 	if err == nil {
-		if p, err = sarama.NewAsyncProducerFromClient(client); err != nil {
+		if p, err = newProducer(client, o.cfg, o.logger); err != nil {
 			client.Close()
 		}
 	}
@@ -283,38 +278,7 @@ func (o *Output) connect() (sarama.AsyncProducer, error) {
 		return nil, fmt.Errorf("cannot connect to Kafka at %v (%s): %w", o.set.client.Brokers, hint, err)
 	}
 	o.producer, o.client = p, client
-	o.done = make(chan struct{})
-	go o.route(p, o.done)
 	return p, nil
-}
-
-// route hands each record's outcome to the Write call that sent it.
-func (o *Output) route(p sarama.AsyncProducer, done chan struct{}) {
-	defer close(done)
-	succ, errs := p.Successes(), p.Errors()
-	for succ != nil || errs != nil {
-		select {
-		case m, ok := <-succ:
-			if !ok {
-				succ = nil
-				continue
-			}
-			t := m.Metadata.(*tracker)
-			t.w.outcome(t.index, nil)
-		case e, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			t := e.Msg.Metadata.(*tracker)
-			t.w.outcome(t.index, e.Err)
-		}
-	}
-}
-
-type tracker struct {
-	w     *write
-	index int
 }
 
 // Write sends every event and waits for the broker's answer to each. It
@@ -339,39 +303,48 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 			o.pool.Put(w)
 		}
 	}()
-	w.arena = w.arena[:0]
-	if cap(w.msgs) < len(events) {
-		w.msgs = make([]sarama.ProducerMessage, len(events))
-		w.trackers = make([]tracker, len(events))
-		w.values = make([]sarama.ByteEncoder, len(events))
-		w.keys = make([]sarama.ByteEncoder, len(events))
+	w.arena, w.hdrs, w.sent = w.arena[:0], w.hdrs[:0], w.sent[:0]
+	if cap(w.recs) < len(events) {
+		w.recs = make([]rec, len(events))
 	}
-	w.msgs, w.trackers = w.msgs[:len(events)], w.trackers[:len(events)]
+	w.recs = w.recs[:len(events)]
 
 	var werr sdk.WriteError
 	w.reset()
 	for i, e := range events {
-		m := &w.msgs[i]
 		if reason := o.record(w, i, e); reason != "" {
 			werr.RejectItem(i, reason)
 			continue
 		}
-		w.trackers[i] = tracker{w: w, index: i}
-		m.Metadata = &w.trackers[i]
-		if err := w.send(ctx, p, m); err != nil {
-			abandoned = true // the stop ends the wait; nothing is acked
-			return err
+		w.sent = append(w.sent, &w.recs[i])
+	}
+	// The headers' pointers, now that w.hdrs no longer moves.
+	w.hptrs = w.hptrs[:0]
+	for i := range w.hdrs {
+		w.hptrs = append(w.hptrs, &w.hdrs[i])
+	}
+	var pre []result // records without a partition
+	if len(o.set.headers) > 0 {
+		n := len(o.set.headers)
+		for j, r := range w.sent {
+			r.r.Headers = w.hptrs[j*n : (j+1)*n : (j+1)*n]
 		}
 	}
+	w.sent, pre = o.partition(w.sent, pre)
+	w.mu.Lock()
+	w.pending += len(w.sent)
+	w.mu.Unlock()
+	p.add(w.sent)
 	failed, ok := w.await(ctx)
 	if !ok {
-		// A stop while the broker is away (sarama retries with a dial
-		// timeout each time) must not wait for it: nothing is acked.
+		// A stop while the broker is away must not wait for it: nothing
+		// is acked.
 		abandoned = true
 		return ctx.Err()
 	}
+	failed = append(slices.Clone(failed), pre...)
 	if len(failed) > 0 {
-		if failed, ok = o.retryAlone(ctx, p, w, slices.Clone(failed)); !ok {
+		if failed, ok = o.retryAlone(ctx, p, w, failed); !ok {
 			abandoned = true
 			return ctx.Err()
 		}
@@ -383,6 +356,82 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 	return &werr
 }
 
+// partition gives each record its partition and sorts them by it; a
+// record whose topic has no partitions (unknown with auto-creation off,
+// no metadata) goes to failed instead.
+func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
+	var topic string
+	var all, writable []int32
+	var err error
+	looked := false
+	sticky := o.rr.Add(1) // a Write's keyless records go to one partition, as Kafka's sticky partitioner does
+	roundRobin := o.set.roundRobin
+	kept := recs[:0]
+	for _, r := range recs {
+		if !looked || r.topic != topic {
+			topic, looked = r.topic, true
+			if all, err = o.client.Partitions(topic); err == nil {
+				if writable, _ = o.client.WritablePartitions(topic); len(writable) == 0 {
+					writable = all // no leaders now: wait for one
+				}
+			}
+		}
+		if err != nil {
+			failed = append(failed, result{index: r.index, err: err})
+			continue
+		}
+		switch {
+		case r.r.Key != nil:
+			r.part = all[int32(murmur2(r.r.Key)&0x7fffffff)%int32(len(all))]
+		case roundRobin:
+			r.part = writable[o.rr.Add(1)%uint32(len(writable))]
+		default:
+			r.part = writable[sticky%uint32(len(writable))]
+		}
+		kept = append(kept, r)
+	}
+	slices.SortStableFunc(kept, func(a, b *rec) int {
+		if c := strings.Compare(a.topic, b.topic); c != 0 {
+			return c
+		}
+		return int(a.part) - int(b.part)
+	})
+	return kept, failed
+}
+
+// murmur2 is Kafka's Java client's key hash (Utils.murmur2), which its
+// default partitioner and sarama's NewMurmur2Partitioner use.
+func murmur2(data []byte) uint32 {
+	const seed, m, r = uint32(0x9747b28c), uint32(0x5bd1e995), 24
+	length := len(data)
+	h := seed ^ uint32(length)
+	n := length / 4
+	for i := range n {
+		k := uint32(data[i*4]) | uint32(data[i*4+1])<<8 | uint32(data[i*4+2])<<16 | uint32(data[i*4+3])<<24
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+	}
+	tail := data[n*4:]
+	switch len(tail) {
+	case 3:
+		h ^= uint32(tail[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(tail[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(tail[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}
+
 // reset readies w for a new round of records.
 func (w *write) reset() {
 	w.mu.Lock()
@@ -390,24 +439,7 @@ func (w *write) reset() {
 	w.mu.Unlock()
 }
 
-// send hands m to the producer, counting it as pending first: its outcome
-// can come before send returns.
-func (w *write) send(ctx context.Context, p sarama.AsyncProducer, m *sarama.ProducerMessage) error {
-	w.mu.Lock()
-	w.pending++
-	w.mu.Unlock()
-	select {
-	case p.Input() <- m:
-		return nil
-	case <-ctx.Done():
-		w.mu.Lock()
-		w.pending--
-		w.mu.Unlock()
-		return ctx.Err()
-	}
-}
-
-// outcome records one record's outcome (called by the router).
+// outcome records one record's outcome (called by the producer).
 func (w *write) outcome(index int, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -439,40 +471,35 @@ func (w *write) await(ctx context.Context) ([]result, bool) {
 	return w.failed, true
 }
 
-// retryAlone sends again, one at a time, records the broker refused as
-// too large: it judges a whole batch of records against the topic's
-// max.message.bytes, so small records refused beside a large one are
-// taken when they come alone.
-func (o *Output) retryAlone(ctx context.Context, p sarama.AsyncProducer, w *write, failed []result) ([]result, bool) {
-	var tooLarge int
+// retryAlone sends again, each in a batch of its own, records the broker
+// refused as too large beside others: it judges a whole batch against
+// the topic's max.message.bytes, and a batch may hold records of other
+// Writes too, so a small record refused beside a large one is taken when
+// it comes alone.
+func (o *Output) retryAlone(ctx context.Context, p *producer, w *write, failed []result) ([]result, bool) {
+	out := failed[:0]
+	var again []*rec
 	for _, r := range failed {
-		if errors.Is(r.err, sarama.ErrMessageSizeTooLarge) {
-			tooLarge++
+		if rc := &w.recs[r.index]; errors.Is(r.err, sarama.ErrMessageSizeTooLarge) && !rc.alone {
+			rc.alone = true
+			again = append(again, rc)
+			continue
 		}
+		out = append(out, r)
 	}
-	if tooLarge < 2 {
+	if len(again) == 0 {
 		return failed, true
 	}
-	out := failed[:0]
-	for _, r := range failed {
-		if !errors.Is(r.err, sarama.ErrMessageSizeTooLarge) {
-			out = append(out, r)
-			continue
-		}
-		w.reset()
-		if err := w.send(ctx, p, &w.msgs[r.index]); err != nil {
-			out = append(out, result{index: r.index, err: err})
-			continue
-		}
-		again, ok := w.await(ctx)
-		if !ok {
-			return nil, false
-		}
-		if len(again) > 0 {
-			out = append(out, again[0])
-		}
+	w.reset()
+	w.mu.Lock()
+	w.pending += len(again)
+	w.mu.Unlock()
+	p.add(again)
+	more, ok := w.await(ctx)
+	if !ok {
+		return nil, false
 	}
-	return out, true
+	return append(out, more...), true
 }
 
 // sort turns failed records into per-event outcomes.
@@ -500,10 +527,9 @@ func (o *Output) sort(failed []result, werr *sdk.WriteError) {
 	}
 }
 
-// record fills w's i-th message from e; a non-empty reason says why e
+// record fills w's i-th record from e; a non-empty reason says why e
 // cannot be sent.
 func (o *Output) record(w *write, i int, e *sdk.Event) string {
-	m := &w.msgs[i]
 	s := o.set
 	topic, ok := s.topic.RenderStrict(e)
 	if !ok {
@@ -512,17 +538,18 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 	if reason := invalidTopic(topic); reason != "" {
 		return fmt.Sprintf("topic_id %q gave %q for this event: %s", s.topic.String(), topic, reason)
 	}
-	*m = sarama.ProducerMessage{Topic: topic}
+	r := &w.recs[i]
+	*r = rec{topic: topic, w: w, index: i}
 	if s.key != nil {
 		start := len(w.arena)
 		w.arena = s.key.AppendRender(w.arena, e)
-		w.keys[i] = w.arena[start:len(w.arena):len(w.arena)]
-		m.Key = &w.keys[i]
+		r.r.Key = w.arena[start:len(w.arena):len(w.arena)]
 	}
+	hstart := len(w.hdrs)
 	for _, h := range s.headers {
 		start := len(w.arena)
 		w.arena = h.value.AppendRender(w.arena, e)
-		m.Headers = append(m.Headers, sarama.RecordHeader{Key: h.name, Value: w.arena[start:len(w.arena):len(w.arena)]})
+		w.hdrs = append(w.hdrs, sarama.RecordHeader{Key: h.name, Value: w.arena[start:len(w.arena):len(w.arena)]})
 	}
 	start := len(w.arena)
 	switch s.codec {
@@ -533,18 +560,22 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 	default:
 		w.arena = s.format.AppendRender(w.arena, e)
 	}
-	value := w.arena[start:len(w.arena):len(w.arena)]
-	w.values[i] = value
-	m.Value = &w.values[i]
-	size := len(value)
-	if m.Key != nil {
-		size += m.Key.Length()
-	}
+	r.r.Value = w.arena[start:len(w.arena):len(w.arena)]
+	size := len(r.r.Value) + len(r.r.Key)
 	if size > s.maxBytes {
+		w.hdrs = w.hdrs[:hstart]
 		return "kafka: record of " + strconv.Itoa(size) + " bytes is over max_request_size (" + strconv.Itoa(s.maxBytes) + ")"
+	}
+	r.size = size + recordOverhead
+	for _, h := range w.hdrs[hstart:] {
+		r.size += len(h.Key) + len(h.Value) + 2
 	}
 	return ""
 }
+
+// recordOverhead is about what a record's framing adds to its key and
+// value in a batch (length, attributes, deltas, key and value lengths).
+const recordOverhead = 12
 
 // invalidTopic says why Kafka would refuse a topic name ("" when it would
 // not): its rule is 1 to 249 of [a-zA-Z0-9._-], and not "." or "..".
@@ -583,17 +614,17 @@ func permanent(err error) bool {
 	return errors.As(err, &cerr)
 }
 
-// Close flushes what is buffered and waits for the broker's answers.
-func (o *Output) Close(context.Context) error {
+// Close sends what is queued and waits for the broker's answers (or
+// ctx).
+func (o *Output) Close(ctx context.Context) error {
 	o.mu.Lock()
-	p, done, client := o.producer, o.done, o.client
+	p, client := o.producer, o.client
 	o.producer, o.client = nil, nil
 	o.mu.Unlock()
 	if p == nil {
 		return nil
 	}
-	p.AsyncClose()
-	<-done
+	p.close(ctx)
 	client.Close()
 	return nil
 }

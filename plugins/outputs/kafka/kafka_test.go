@@ -217,3 +217,113 @@ func TestUnreachableClusterIsRetried(t *testing.T) {
 		t.Fatalf("error %q does not name the address", err)
 	}
 }
+
+// murmur2 gives what Kafka's Java client does (Utils.murmur2, the vectors
+// of its UtilsTest) and what sarama's murmur2 partitioner picks, so a key
+// lands where a Java producer or the sarama-based output before puts it.
+func TestMurmur2MatchesJavaAndSarama(t *testing.T) {
+	for key, want := range map[string]int32{
+		"21": -973932308, "foobar": -790332482, "a-little-bit-long-string": -985981536,
+		"a-little-bit-longer-string": -1486304829, "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971, "abc": 479470107,
+	} {
+		if got := int32(murmur2([]byte(key))); got != want {
+			t.Errorf("murmur2(%q) = %d, want %d", key, got, want)
+		}
+	}
+	sp := sarama.NewMurmur2Partitioner("t")
+	for i := range 1000 {
+		key := []byte(fmt.Sprintf("key-%d-%s", i, strings.Repeat("x", i%7)))
+		want, err := sp.Partition(&sarama.ProducerMessage{Key: sarama.ByteEncoder(key)}, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := int32(murmur2(key)&0x7fffffff) % 7; got != want {
+			t.Fatalf("key %q: partition %d, sarama's %d", key, got, want)
+		}
+	}
+}
+
+// Against a 3-partition topic: a keyed record lands in its key's
+// partition (murmur2, as the Java client's); round_robin without a key
+// spreads records evenly, also with acks "0".
+func TestPartitioners(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	bootstrap := strings.Join(brokers, ",")
+	admin, err := sarama.NewClusterAdmin(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	events := func(n int) []*sdk.Event {
+		var out []*sdk.Event
+		for i := range n {
+			out = append(out, sdktest.Event(map[string]any{"message": fmt.Sprint(i), "n": i}))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name     string
+		settings map[string]any
+		check    func(t *testing.T, recs []kcatRecord)
+	}{
+		{"keys, acks 1", map[string]any{"message_key": "k-%{n}", "acks": "1"}, func(t *testing.T, recs []kcatRecord) {
+			for _, r := range recs {
+				if want := int(murmur2([]byte(*r.Key))&0x7fffffff) % 3; r.Partition != want {
+					t.Errorf("key %s in partition %d, want %d", *r.Key, r.Partition, want)
+				}
+			}
+		}},
+		{"round_robin, acks 0", map[string]any{"partitioner": "round_robin", "acks": "0"}, func(t *testing.T, recs []kcatRecord) {
+			per := map[int]int{}
+			for _, r := range recs {
+				per[r.Partition]++
+			}
+			if per[0] != 20 || per[1] != 20 || per[2] != 20 {
+				t.Errorf("records per partition %v, want 20 each", per)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			topic := uniqueTopic("out-part")
+			if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+				t.Fatal(err)
+			}
+			// With acks "0" nothing says a record went to a leader not
+			// ready yet: wait until each partition's leader answers.
+			waitLeaders(t, brokers, topic, 3)
+			settings := map[string]any{"bootstrap_servers": bootstrap, "topic_id": topic, "codec": "line", "format": "%{message}"}
+			for k, v := range c.settings {
+				settings[k] = v
+			}
+			if err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: settings}, events(60)); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			c.check(t, readBack(t, bootstrap, topic, 60))
+		})
+	}
+}
+
+// waitLeaders waits until the leader of each of a new topic's partitions
+// answers for it (a ListOffsets request goes to the leader).
+func waitLeaders(t *testing.T, brokers []string, topic string, partitions int32) {
+	t.Helper()
+	c, err := sarama.NewClient(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for p := int32(0); p < partitions; p++ {
+		for {
+			_, err := c.GetOffset(topic, p, sarama.OffsetNewest)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s/%d has no leader that answers: %v", topic, p, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			_ = c.RefreshMetadata(topic)
+		}
+	}
+}
