@@ -205,6 +205,46 @@ type Output struct {
 	client   sarama.Client
 	pool     sync.Pool     // *write
 	rr       atomic.Uint32 // the next partition for records without a key
+
+	unknownMu sync.Mutex
+	unknown   map[string]time.Time // topic -> when the cluster first did not know it
+}
+
+// unknownTopicGrace is how long a topic the cluster does not know is
+// waited for before its records are dead-lettered: one being created
+// (auto-creation, or an operator's kafka-topics run) is unknown for a
+// moment, longer on a busy cluster. The Java producer's max.block.ms
+// (60 s) bounds the same wait.
+var unknownTopicGrace = 60 * time.Second
+
+// topicUnknown decides about a topic the cluster said it does not know:
+// within the grace it is an error the core retries; past it, the
+// broker's permanent answer, with how long it was waited for.
+func (o *Output) topicUnknown(topic string, err error) error {
+	o.unknownMu.Lock()
+	defer o.unknownMu.Unlock()
+	if o.unknown == nil {
+		o.unknown = map[string]time.Time{}
+	}
+	first, seen := o.unknown[topic]
+	if !seen {
+		first = time.Now()
+		o.unknown[topic] = first
+	}
+	if waited := time.Since(first); waited >= unknownTopicGrace {
+		return fmt.Errorf("topic %q does not exist (unknown for %v; create it, or turn on auto.create.topics.enable): %w", topic, waited.Round(time.Second), err)
+	}
+	// %v, not %w: not the permanent answer yet.
+	return fmt.Errorf("topic %q is not known to the cluster yet (being created?); retried for up to %v: %v", topic, unknownTopicGrace, err)
+}
+
+// topicKnown forgets that topic was unknown.
+func (o *Output) topicKnown(topic string) {
+	o.unknownMu.Lock()
+	if _, ok := o.unknown[topic]; ok {
+		delete(o.unknown, topic)
+	}
+	o.unknownMu.Unlock()
 }
 
 // New builds the output; it connects on the first write, so that a
@@ -371,9 +411,12 @@ func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 		if !looked || r.topic != topic {
 			topic, looked = r.topic, true
 			if all, err = o.client.Partitions(topic); err == nil {
+				o.topicKnown(topic)
 				if writable, _ = o.client.WritablePartitions(topic); len(writable) == 0 {
 					writable = all // no leaders now: wait for one
 				}
+			} else if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+				err = o.topicUnknown(topic, err)
 			}
 		}
 		if err != nil {

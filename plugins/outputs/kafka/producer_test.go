@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/IBM/sarama"
 
@@ -118,5 +119,36 @@ func TestUnknownFateTakesANewProducerID(t *testing.T) {
 	}
 	if ids != 2 {
 		t.Errorf("%d InitProducerId requests, want 2 (one at the start, one before the send again)", ids)
+	}
+}
+
+// A topic the cluster does not know (being created, or auto-creation off)
+// is retried, not dead-lettered at once: a new topic is unknown for a
+// moment on a busy cluster. Only past the grace are its records rejected,
+// with a reason that says what to do.
+func TestUnknownTopicIsWaitedFor(t *testing.T) {
+	defer func(g time.Duration) { unknownTopicGrace = g }(unknownTopicGrace)
+	unknownTopicGrace = 300 * time.Millisecond
+	b := mockBroker(t, sarama.NewMockProduceResponse(t))
+	settings := map[string]any{"bootstrap_servers": b.Addr(), "topic_id": "missing", "retry_backoff_ms": 1}
+	comp := sdktest.Lookup(t, sdk.KindOutput, "kafka")
+	out, err := comp.NewOutput(context.Background(), sdktest.Config(t, comp, settings), sdktest.Env(t, "kafka"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.(sdk.Closer).Close(context.Background())
+	write := func() *sdk.WriteError {
+		var werr *sdk.WriteError
+		if err := out.Write(context.Background(), []*sdk.Event{sdktest.Event(map[string]any{"message": "m"})}); !errors.As(err, &werr) || len(werr.Items) != 1 {
+			t.Fatalf("write: %v, want a per-event outcome", err)
+		}
+		return werr
+	}
+	if it := write().Items[0]; it.Reject || !strings.Contains(it.Reason, "not known to the cluster yet") {
+		t.Fatalf("first write: %+v, want a retry while the topic may be being created", it)
+	}
+	time.Sleep(unknownTopicGrace)
+	if it := write().Items[0]; !it.Reject || !strings.Contains(it.Reason, `topic "missing" does not exist`) {
+		t.Fatalf("after the grace: %+v, want rejected saying the topic does not exist", it)
 	}
 }
