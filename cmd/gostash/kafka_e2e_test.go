@@ -190,6 +190,12 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 		n     = 40000
 		batch = 125
 		kills = 4
+		// What a kill may read again: the batches published and not
+		// committed, which the input's commit window holds to the
+		// pipeline's credits (2 × workers + 2, workers = 1) and 16 more,
+		// in the pipeline or delivered and waiting for their commit,
+		// however slow commits get.
+		window = (2*1 + 2 + 16) * batch
 	)
 	kafkaTopic(t, brokers, topic, 3)
 	produceNumbered(t, brokers, topic, 0, n)
@@ -203,7 +209,9 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 		cmd, _, errb := startGostash(t, args...)
 		before := shippedLines(out)
 		deadline := time.Now().Add(30 * time.Second)
-		for shippedLines(out) < before+2000 && time.Now().Before(deadline) {
+		// Each run ships twice the window before it dies, so a commit that
+		// lagged further behind than the window would show.
+		for shippedLines(out) < before+2*window && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
@@ -224,12 +232,10 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 	for _, c := range seen {
 		dups += c - 1
 	}
-	// Read again after a kill: at most the batches published and not
-	// committed, in flight or delivered, which the input's commit window
-	// holds to its credits (2 × workers + 2) and 4 more however slow
-	// commits get. A 5 s commit timer, as Logstash's, would re-read every
-	// record of these short runs.
-	bound := kills * (4 + 4) * batch
+	// Read again after a kill: at most the window. A 5 s commit timer, as
+	// Logstash's, would re-read every record of these short runs: twice
+	// the bound.
+	bound := kills * window
 	t.Logf("%d records, %d kills (lines after each: %v): %d duplicates (bound %d), %d torn", n, kills, progress, dups, bound, torn)
 	if dups > bound {
 		t.Errorf("%d duplicates, more than the bound %d", dups, bound)

@@ -455,10 +455,9 @@ func (pt *partition) drain(log sdk.Logger) {
 // waiting for their commit. A publish waits while limit of them are out:
 // the member's share of the pipeline's credits (which bound the batches in
 // the pipeline anyway) plus commitWindowBatches. So however slow the
-// commits get (a loaded machine, a far coordinator) the bound holds, and
-// while the outputs are quick the commits have that many batches of room,
-// not just commitWindowBatches: a commit takes milliseconds, and on a
-// loaded broker tens of them. With credits unknown (limit 0: a test
+// commits get (a loaded machine, a far coordinator, a coordinator that
+// just died) the bound holds, and while the outputs are quick the commits
+// have that many batches of room. With credits unknown (limit 0: a test
 // harness's publisher) it bounds the delivered batches alone, to
 // commitWindowBatches.
 type commitWindow struct {
@@ -472,8 +471,13 @@ type commitWindow struct {
 }
 
 // commitWindowBatches is how many batches beyond the pipeline's credits
-// may be out.
-const commitWindowBatches = 4
+// may be out: room for the batches delivered while a commit is on its way
+// (one at a time; the next takes all delivered meanwhile). A commit takes
+// 5-50 ms on a busy broker: with 4 (10 batches of 500 in all, the
+// defaults on two cores) reading waited on commits near 100,000 records/s
+// while the outputs could take more. With 16, a kill -9 reads again at
+// most (credits + 16) batches: 11,000 records with the defaults.
+const commitWindowBatches = 16
 
 // windowLimit is a member's limit for its commit window: commitWindowBatches
 // and its share of the credits pub allows the input (members share them),

@@ -106,9 +106,9 @@ func TestWindowLimitSharesTheCredits(t *testing.T) {
 	for _, c := range []struct {
 		members, credits, want int
 	}{
-		{1, 6, 10},
-		{3, 6, 6},
-		{8, 6, 4},
+		{1, 6, 6 + commitWindowBatches},
+		{3, 6, 2 + commitWindowBatches},
+		{8, 6, 0 + commitWindowBatches},
 		{1, 0, 0}, // unknown: the delivered batches alone are bounded
 	} {
 		in := &Input{cfgs: make([]*sarama.Config, c.members)}
