@@ -179,6 +179,10 @@ func (e *WriteError) RejectItem(i int, reason string) {
 // null pipeline against 125, for under a megabyte more in flight.
 const DefaultBatchSize = 500
 
+// DefaultBatchDelay is the pipeline's batch delay when none is set, as in
+// Logstash (pipeline.batch.delay).
+const DefaultBatchDelay = 50 * time.Millisecond
+
 // Env is what a component gets when it is opened.
 type Env struct {
 	// Name is the block's name label, Pipeline the pipeline's id.

@@ -335,7 +335,7 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 		env.BatchSize = DefaultBatchSize
 	}
 	if env.BatchDelay <= 0 {
-		env.BatchDelay = 50 * time.Millisecond
+		env.BatchDelay = DefaultBatchDelay
 	}
 	s.mu.Lock()
 	s.next++

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
@@ -367,7 +366,7 @@ func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Setting
 		s.BatchSize = sdk.DefaultBatchSize
 	}
 	if !s.HasBatchDelay {
-		s.BatchDelay = 50 * time.Millisecond
+		s.BatchDelay = sdk.DefaultBatchDelay
 	}
 	if s.ID == "" {
 		s.ID = "main"

@@ -258,7 +258,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	}
 	in.batch = min(in.batch, s.maxRecords)
 	if in.delay <= 0 {
-		in.delay = 50 * time.Millisecond
+		in.delay = sdk.DefaultBatchDelay
 	}
 	for i := range s.threads {
 		cfg, err := consumerConfig(s, c, i)
