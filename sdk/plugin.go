@@ -192,7 +192,8 @@ type Env struct {
 	// DataDir is a directory under --path.data for this instance's state.
 	DataDir string
 	// BatchSize is the pipeline's batch size: inputs publish batches of
-	// about this many events.
+	// about this many events. Serve and sdktest.Env always set it and
+	// BatchDelay, so a plugin needs no default of its own.
 	BatchSize int
 	// BatchDelay is how long an input may wait to fill a batch before it
 	// publishes a partial one (Logstash's pipeline.batch.delay).
