@@ -183,6 +183,10 @@ const DefaultBatchSize = 500
 // Logstash (pipeline.batch.delay).
 const DefaultBatchDelay = 50 * time.Millisecond
 
+// DefaultPipelineID is the id of a pipeline that does not set one, as in
+// Logstash: Env.Pipeline holds it then.
+const DefaultPipelineID = "main"
+
 // Env is what a component gets when it is opened.
 type Env struct {
 	// Name is the block's name label, Pipeline the pipeline's id.

@@ -356,7 +356,7 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 // the defaults.
 func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Settings {
 	s := cfg.Settings.Or(config.Settings{
-		ID: config.DefaultID, Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
+		ID: sdk.DefaultPipelineID, Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
 		HasWorkers: o.workers > 0, HasBatchSize: o.batchSize > 0, HasBatchDelay: o.batchDelay > 0,
 	})
 	if !s.HasWorkers {
@@ -369,7 +369,7 @@ func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Setting
 		s.BatchDelay = sdk.DefaultBatchDelay
 	}
 	if s.ID == "" {
-		s.ID = "main"
+		s.ID = sdk.DefaultPipelineID
 	}
 	state := pipeline.StateDir(dataDir, s.ID)
 	if o.replay {

@@ -204,7 +204,7 @@ func (p *Pipeline) instanceDir(b Block) string {
 // never share positions. Dead letters are apart by id in any case
 // (<dataDir>/dead_letter_queue/<id>, as Logstash keeps them).
 func StateDir(dataDir, id string) string {
-	if id == "" || id == "main" {
+	if id == "" || id == sdk.DefaultPipelineID {
 		return dataDir
 	}
 	return filepath.Join(dataDir, "pipelines", id)
