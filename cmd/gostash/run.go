@@ -185,7 +185,7 @@ func prepare(ctx context.Context, o *options, cfg *config.Pipeline, diags hcl.Di
 // $GOSTASH_PLUGIN_PATH (colon-separated) and ./plugins.
 func pluginDirs(o *options) []string {
 	dirs := append([]string(nil), o.pluginPath...)
-	if env := os.Getenv("GOSTASH_PLUGIN_PATH"); env != "" {
+	if env := os.Getenv(config.EnvPluginPath); env != "" {
 		dirs = append(dirs, filepath.SplitList(env)...)
 	}
 	return append(dirs, "plugins")
