@@ -22,7 +22,7 @@ const frozenSDKV01 = "testdata/compat/sdk-v0.1"
 // would pin nothing.
 const (
 	frozenV1Sum     = "23c1ae03cfc52fac2e993a350cb72386348e6b51874a9f8e26b32148942b4f53"
-	frozenSDKV01Sum = "0f566a63d871851e10d396445cb4a3f6bebd7f186a9da9becef11e83f0f9854e"
+	frozenSDKV01Sum = "466fd52320665698e9f881fa3dccf0bc0fa26f76ff523a5b848a5dce7e1a8c1a"
 )
 
 // A plugin written for protocol v1 keeps building against the SDK and
@@ -41,7 +41,7 @@ func TestFrozenV1PluginStillLoads(t *testing.T) {
 // frozen plugin, built against a frozen copy of that SDK's runtime, runs
 // its pipeline through the current core. Whatever the SDK's wire code
 // becomes, this binary speaks protocol v1 as 0.1.0 did.
-func TestFrozenV1BinaryStillLoads(t *testing.T) {
+func TestCompatSDKv01BinaryStillLoads(t *testing.T) {
 	checkFrozen(t, frozenV1, frozenV1Sum)
 	checkFrozen(t, frozenSDKV01, frozenSDKV01Sum)
 	sdk, err := filepath.Abs(frozenSDKV01)
