@@ -109,14 +109,15 @@ output "null" "out" {}`)
 	}
 }
 
-// Plain stays key=value text, as before.
+// Plain stays key=value text, as before (each pipeline line names its
+// pipeline, as several may run).
 func TestLogFormatPlain(t *testing.T) {
 	_, stderr, code := gostash(t, "", "--path.data", t.TempDir(), "-e", `input "generator" "gen" { count = 2 }
 output "null" "out" {}`)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, `level=INFO msg="pipeline stopped" events_in=2 events_out=2`) || strings.Contains(stderr, "{") {
+	if !strings.Contains(stderr, `level=INFO msg="pipeline stopped" pipeline=main events_in=2 events_out=2`) || strings.Contains(stderr, "{") {
 		t.Errorf("plain log changed:\n%s", stderr)
 	}
 }
