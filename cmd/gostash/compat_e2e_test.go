@@ -22,7 +22,7 @@ const frozenSDKV01 = "testdata/compat/sdk-v0.1"
 // would pin nothing.
 const (
 	frozenV1Sum     = "23c1ae03cfc52fac2e993a350cb72386348e6b51874a9f8e26b32148942b4f53"
-	frozenSDKV01Sum = "466fd52320665698e9f881fa3dccf0bc0fa26f76ff523a5b848a5dce7e1a8c1a"
+	frozenSDKV01Sum = "62b26fcfe722a4c1c89f8a631f0129d58ce763f5c4f4bc8a78bba4a52a7368b2"
 )
 
 // A plugin written for protocol v1 keeps building against the SDK and
