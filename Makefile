@@ -36,12 +36,16 @@ bench: build
 	$(GO) test -run '^$$' -bench 'Pipeline|ConfigTest|FirstEvent' -benchtime 1x -count 3 ./cmd/gostash
 	$(GO) test -run '^$$' -bench 'Kafka' -benchtime 1x -count 1 ./cmd/gostash
 
+# The frozen copies under testdata/compat are pinned by checksum as they
+# were written: a later gofmt must not rewrite them.
+GOFILES = $$(git ls-files '*.go' ':!:*/testdata/compat/*')
+
 lint:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "run: make fmt"; exit 1)
+	@test -z "$$(gofmt -l $(GOFILES))" || (gofmt -l $(GOFILES); echo "run: make fmt"; exit 1)
 	$(GO) vet ./...
 
 fmt:
-	gofmt -w $$(git ls-files '*.go')
+	gofmt -w $(GOFILES)
 
 # Regenerates the protocol's Go code (needs protoc, protoc-gen-go and
 # protoc-gen-go-grpc); the generated files are committed.

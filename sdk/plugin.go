@@ -179,6 +179,14 @@ func (e *WriteError) RejectItem(i int, reason string) {
 // null pipeline against 125, for under a megabyte more in flight.
 const DefaultBatchSize = 500
 
+// DefaultBatchDelay is the pipeline's batch delay when none is set, as in
+// Logstash (pipeline.batch.delay).
+const DefaultBatchDelay = 50 * time.Millisecond
+
+// DefaultPipelineID is the id of a pipeline that does not set one, as in
+// Logstash: Env.Pipeline holds it then.
+const DefaultPipelineID = "main"
+
 // Env is what a component gets when it is opened.
 type Env struct {
 	// Name is the block's name label, Pipeline the pipeline's id.
@@ -188,7 +196,8 @@ type Env struct {
 	// DataDir is a directory under --path.data for this instance's state.
 	DataDir string
 	// BatchSize is the pipeline's batch size: inputs publish batches of
-	// about this many events.
+	// about this many events. Serve and sdktest.Env always set it and
+	// BatchDelay, so a plugin needs no default of its own.
 	BatchSize int
 	// BatchDelay is how long an input may wait to fill a batch before it
 	// publishes a partial one (Logstash's pipeline.batch.delay).

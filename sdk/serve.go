@@ -331,11 +331,13 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 	env := Env{Name: req.Name, Pipeline: req.PipelineId, Logger: hcLogger{logger}, DataDir: req.DataDir,
 		BatchSize: int(req.BatchSize), BatchDelay: time.Duration(req.BatchDelayMs) * time.Millisecond,
 		SourceCoordinates: req.SourceCoordinates}
+	// The core always sends both; only a host that predates them, or
+	// another implementation of the protocol, leaves them 0.
 	if env.BatchSize <= 0 {
 		env.BatchSize = DefaultBatchSize
 	}
 	if env.BatchDelay <= 0 {
-		env.BatchDelay = 50 * time.Millisecond
+		env.BatchDelay = DefaultBatchDelay
 	}
 	s.mu.Lock()
 	s.next++

@@ -6,15 +6,16 @@ import (
 	"strconv"
 )
 
-// A plugin process's own stdout carries go-plugin's handshake and is then
-// captured by it, so the core hands the stdout output its real standard
-// output as an extra file descriptor, named in this variable.
-const envStdoutFD = "GOSTASH_STDOUT_FD"
+// EnvStdoutFD names the file descriptor of the core's standard output in
+// a plugin process. The process's own stdout carries go-plugin's handshake
+// and is then captured by it, so the core hands the stdout output its real
+// standard output as an extra file.
+const EnvStdoutFD = "GOSTASH_STDOUT_FD"
 
 var realStdout io.Writer = os.Stdout
 
 func init() {
-	if fd, err := strconv.Atoi(os.Getenv(envStdoutFD)); err == nil && fd > 2 {
+	if fd, err := strconv.Atoi(os.Getenv(EnvStdoutFD)); err == nil && fd > 2 {
 		realStdout = os.NewFile(uintptr(fd), "stdout")
 	}
 }

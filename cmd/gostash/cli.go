@@ -322,7 +322,7 @@ func (c *cli) dlqCommand() *cobra.Command {
 	read := func(name, use, short string, args cobra.PositionalArgs) *cobra.Command {
 		cmd := &cobra.Command{Use: use, Short: short, Args: args}
 		dataDir := cmd.Flags().String("path.data", "data", "the --path.data of the gostash that dead-lettered the events")
-		pipelineID := cmd.Flags().String("pipeline.id", "main", "the pipeline whose dead letters to read")
+		pipelineID := cmd.Flags().String("pipeline.id", sdk.DefaultPipelineID, "the pipeline whose dead letters to read")
 		_ = cmd.MarkFlagDirname("path.data")
 		cmd.RunE = func(_ *cobra.Command, args []string) error {
 			return status(dlqRead(name, *dataDir, *pipelineID, args, stdout, stderr))
@@ -339,7 +339,7 @@ rejected again is dead-lettered again.`,
 		Args: noArgs("takes no argument, got %q: give the pipeline with -f"),
 	}
 	replayFlags := c.runFlagsOf(replay)
-	pipelineID := replay.Flags().String("pipeline.id", "main", "the pipeline whose dead letters to replay")
+	pipelineID := replay.Flags().String("pipeline.id", sdk.DefaultPipelineID, "the pipeline whose dead letters to replay")
 	clean := replay.Flags().Bool("clean_consumed", false, "remove the queue's files once every entry in them is replayed")
 	replay.RunE = replayFlags.run(func(o *options) int { return dlqReplay(o, *pipelineID, *clean, stdout, stderr) })
 	dlq.AddCommand(

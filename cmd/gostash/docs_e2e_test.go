@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gostash/gostash/core/config"
 	"github.com/gostash/gostash/sdk"
 )
 
@@ -72,7 +73,7 @@ func TestPluginReferenceIsCurrent(t *testing.T) {
 	cmd := exec.Command(gostashBin, "docs")
 	cmd.Dir = t.TempDir() // no ./plugins here
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GOSTASH_PLUGIN_PATH=") {
+		if !strings.HasPrefix(kv, config.EnvPluginPath+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}

@@ -79,7 +79,7 @@ func addRunFlags(fs *pflag.FlagSet) *runFlags {
 	fs.BoolVarP(&o.configTest, "config.test_and_exit", "t", false, "check the configuration, print \"Configuration OK\" or every problem, and exit (also --configtest)")
 	fs.IntVarP(&o.workers, "pipeline.workers", "w", 0, "`N` pipeline workers (default: number of CPUs)")
 	fs.IntVarP(&o.batchSize, "pipeline.batch.size", "b", 0, fmt.Sprintf("`N` events per batch (default %d)", sdk.DefaultBatchSize))
-	fs.IntVarP(&r.delayMS, "pipeline.batch.delay", "u", 0, "batch delay in milliseconds, `MS` (default 50)")
+	fs.IntVarP(&r.delayMS, "pipeline.batch.delay", "u", 0, fmt.Sprintf("batch delay in milliseconds, `MS` (default %d)", sdk.DefaultBatchDelay.Milliseconds()))
 	fs.DurationVar(&o.drainTimeout, "pipeline.drain_timeout", 30*time.Second, "`DURATION` a stop waits for in-flight events before it cancels them (they are read again on the next start) and exits with status 3")
 	fs.StringVar(&o.logLevel, "log.level", "info", "log `LEVEL`: debug, info, warn, error")
 	fs.BoolVar(&r.verbose, "verbose", false, "Logstash 2.x's spelling of --log.level info")

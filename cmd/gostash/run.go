@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
@@ -186,7 +185,7 @@ func prepare(ctx context.Context, o *options, cfg *config.Pipeline, diags hcl.Di
 // $GOSTASH_PLUGIN_PATH (colon-separated) and ./plugins.
 func pluginDirs(o *options) []string {
 	dirs := append([]string(nil), o.pluginPath...)
-	if env := os.Getenv("GOSTASH_PLUGIN_PATH"); env != "" {
+	if env := os.Getenv(config.EnvPluginPath); env != "" {
 		dirs = append(dirs, filepath.SplitList(env)...)
 	}
 	return append(dirs, "plugins")
@@ -357,7 +356,7 @@ func runPipeline(o *options, stdout, stderr io.Writer) int {
 // the defaults.
 func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Settings {
 	s := cfg.Settings.Or(config.Settings{
-		ID: config.DefaultID, Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
+		ID: sdk.DefaultPipelineID, Workers: o.workers, BatchSize: o.batchSize, BatchDelay: o.batchDelay,
 		HasWorkers: o.workers > 0, HasBatchSize: o.batchSize > 0, HasBatchDelay: o.batchDelay > 0,
 	})
 	if !s.HasWorkers {
@@ -367,10 +366,10 @@ func settings(o *options, cfg *config.Pipeline, dataDir string) pipeline.Setting
 		s.BatchSize = sdk.DefaultBatchSize
 	}
 	if !s.HasBatchDelay {
-		s.BatchDelay = 50 * time.Millisecond
+		s.BatchDelay = sdk.DefaultBatchDelay
 	}
 	if s.ID == "" {
-		s.ID = "main"
+		s.ID = sdk.DefaultPipelineID
 	}
 	state := pipeline.StateDir(dataDir, s.ID)
 	if o.replay {

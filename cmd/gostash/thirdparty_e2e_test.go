@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gostash/gostash/core/config"
 )
 
 // sharedBuilds holds the plugin binaries built once per test binary:
@@ -114,7 +116,7 @@ output "stdout" "out" { codec = "json_lines" }
 func TestThirdPartyPluginDiscoveredOnPluginPath(t *testing.T) {
 	bin := sharedModulePlugin(t, shoutModule, "./cmd/gostash-shout")
 	cmd := exec.Command(gostashBin, "plugin", "list")
-	cmd.Env = append(os.Environ(), "GOSTASH_PLUGIN_PATH="+filepath.Dir(bin))
+	cmd.Env = append(os.Environ(), config.EnvPluginPath+"="+filepath.Dir(bin))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("plugin list: %v\n%s", err, out)
@@ -127,7 +129,7 @@ input "generator" "g" { count = 1 }
 filter "shout" "s" { field = "[bad" }
 output "null" "n" {}
 `)
-	cmd.Env = append(os.Environ(), "GOSTASH_PLUGIN_PATH="+filepath.Dir(bin))
+	cmd.Env = append(os.Environ(), config.EnvPluginPath+"="+filepath.Dir(bin))
 	out, _ = cmd.CombinedOutput()
 	// The plugin's own Validate runs over the protocol and points at the
 	// attribute.

@@ -94,6 +94,10 @@ func (b *Block) defRange() hcl.Range {
 	return hcl.RangeBetween(b.syn.TypeRange, b.syn.OpenBraceRange)
 }
 
+// EnvPluginPath names the colon-separated directories where gostash looks
+// for third-party plugin binaries, besides --path.plugins and ./plugins.
+const EnvPluginPath = "GOSTASH_PLUGIN_PATH"
+
 func unknownType(b *Block, known []string) *hcl.Diagnostic {
 	detail := "No " + b.Kind.String() + " plugin of that name is installed."
 	if s := suggest(b.Type, known); s != "" {
@@ -102,7 +106,7 @@ func unknownType(b *Block, known []string) *hcl.Diagnostic {
 	if len(known) > 0 && len(known) <= 20 {
 		detail += fmt.Sprintf(" Known %ss: %s.", b.Kind, strings.Join(known, ", "))
 	}
-	detail += " A third-party plugin needs a plugin block or its binary in GOSTASH_PLUGIN_PATH or ./plugins; `gostash plugin list` shows what is found."
+	detail += " A third-party plugin needs a plugin block or its binary in " + EnvPluginPath + " or ./plugins; `gostash plugin list` shows what is found."
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Unknown " + b.Kind.String() + " type " + quote(b.Type),

@@ -434,7 +434,7 @@ var pipelineFields = []sdk.Field{
 	sdk.String("id").Doc("Names the pipeline in logs and metrics.").Build(),
 	sdk.Int("workers").Doc("Filter and output workers; default: the number of CPUs.").Build(),
 	sdk.Int("batch_size").Doc(fmt.Sprintf("Events per batch; default: %d.", sdk.DefaultBatchSize)).Build(),
-	sdk.Duration("batch_delay").Doc("How long to wait for a batch to fill; default: 50ms.").Build(),
+	sdk.Duration("batch_delay").Doc("How long to wait for a batch to fill; default: " + sdk.DefaultBatchDelay.String() + ".").Build(),
 }
 
 // MaxWorkers bounds workers (-w and the pipeline block). Each worker

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/gostash/gostash/sdk"
 )
 
 // Set is the pipelines one gostash process runs: one, named "main", for
@@ -28,15 +30,12 @@ type Set struct {
 	root *Pipeline // renders global diagnostics
 }
 
-// DefaultID is the id of a pipeline that does not set one, as in Logstash.
-const DefaultID = "main"
-
-// ID is the pipeline's id: its settings', else "main".
+// ID is the pipeline's id: its settings', else sdk.DefaultPipelineID.
 func (p *Pipeline) ID() string {
 	if p.Settings.HasID && p.Settings.ID != "" {
 		return p.Settings.ID
 	}
-	return DefaultID
+	return sdk.DefaultPipelineID
 }
 
 // LoadSet reads paths and inline HCL as Load does. When the sources hold

@@ -48,7 +48,7 @@ func newDeadLetters(dataDir, pipelineID string, log *slog.Logger, dropped *atomi
 		dataDir = "data"
 	}
 	if pipelineID == "" {
-		pipelineID = "main"
+		pipelineID = sdk.DefaultPipelineID
 	}
 	return &deadLetters{dir: deadletter.Dir(dataDir, pipelineID), pipeline: pipelineID, maxBytes: DefaultDeadLetterMaxBytes,
 		policy: DropNewer, log: log, dropped: dropped, files: map[string]*os.File{}, size: -1}

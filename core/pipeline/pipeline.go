@@ -97,8 +97,12 @@ func New(s Settings, blocks []Block, log *slog.Logger) *Pipeline {
 	if s.Workers < 1 {
 		s.Workers = 1
 	}
+	// Plugins get both in OpenRequest: a 0 would leave the default to them.
 	if s.BatchSize < 1 {
 		s.BatchSize = sdk.DefaultBatchSize
+	}
+	if s.BatchDelay <= 0 {
+		s.BatchDelay = sdk.DefaultBatchDelay
 	}
 	if s.Credits < 1 {
 		s.Credits = 2*s.Workers + 2
@@ -200,7 +204,7 @@ func (p *Pipeline) instanceDir(b Block) string {
 // never share positions. Dead letters are apart by id in any case
 // (<dataDir>/dead_letter_queue/<id>, as Logstash keeps them).
 func StateDir(dataDir, id string) string {
-	if id == "" || id == "main" {
+	if id == "" || id == sdk.DefaultPipelineID {
 		return dataDir
 	}
 	return filepath.Join(dataDir, "pipelines", id)

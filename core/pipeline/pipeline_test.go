@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -81,10 +82,57 @@ func TestMain(m *testing.M) {
 			func(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Output, error) {
 				return gate{file: c.String("file")}, nil
 			})
+		// env writes the batch settings it was opened with to a file and
+		// ends at once.
+		sdk.RegisterInput("env", sdk.NewSpec("").Field(sdk.String("file")),
+			func(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
+				got := fmt.Sprintf("%d %s", env.BatchSize, env.BatchDelay)
+				return noInput{}, os.WriteFile(c.String("file"), []byte(got), 0o644)
+			})
 		sdk.Serve()
 		return
 	}
 	os.Exit(m.Run())
+}
+
+type noInput struct{}
+
+func (noInput) Run(context.Context, sdk.Publisher) error { return nil }
+
+// Plugins get the pipeline's batch size and delay in Open, the defaults
+// when the pipeline sets none: the core sends both, so no plugin needs a
+// default of its own.
+func TestOpenSendsBatchSettings(t *testing.T) {
+	in, out := startSelf(t, "inputs"), startSelf(t, "outputs")
+	for _, c := range []struct {
+		s    Settings
+		want string
+	}{
+		{Settings{ID: "t"}, fmt.Sprintf("%d %s", sdk.DefaultBatchSize, sdk.DefaultBatchDelay)},
+		{Settings{ID: "t", BatchSize: 7, BatchDelay: 3 * time.Millisecond}, "7 3ms"},
+	} {
+		dir := t.TempDir()
+		c.s.DataDir = dir
+		envFile, gateFile := filepath.Join(dir, "env"), filepath.Join(dir, "gate")
+		p := New(c.s, []Block{
+			{Kind: sdk.KindInput, Type: "env", Name: "in", ConfigJSON: []byte(`{"file":"` + envFile + `"}`), Proc: in},
+			{Kind: sdk.KindOutput, Type: "gate", Name: "out", ConfigJSON: []byte(`{"file":"` + gateFile + `"}`), Proc: out},
+		}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		if err := p.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(envFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.want {
+			t.Errorf("settings %+v: the input was opened with %q, want %q", c.s, got, c.want)
+		}
+		snap := p.Snapshot()
+		if fmt.Sprintf("%d %s", snap.BatchSize, snap.BatchDelay) != c.want {
+			t.Errorf("settings %+v: the pipeline reports batch size %d and delay %s, want %q", c.s, snap.BatchSize, snap.BatchDelay, c.want)
+		}
+	}
 }
 
 func startSelf(t *testing.T, name string) *pluginhost.Process {

@@ -218,9 +218,11 @@ func Errors(ds sdk.Diagnostics) string {
 }
 
 // Env is the environment components get in tests: the pipeline's default
-// batch size, a temporary data directory and a logger writing to t.Log.
+// batch size and delay, a temporary data directory and a logger writing to
+// t.Log.
 func Env(t testing.TB, name string) sdk.Env {
-	return sdk.Env{Name: name, Pipeline: "test", Logger: logger{t}, DataDir: t.TempDir(), BatchSize: sdk.DefaultBatchSize}
+	return sdk.Env{Name: name, Pipeline: "test", Logger: logger{t}, DataDir: t.TempDir(),
+		BatchSize: sdk.DefaultBatchSize, BatchDelay: sdk.DefaultBatchDelay}
 }
 
 type logger struct{ t testing.TB }

@@ -22,7 +22,7 @@ var spec = sdk.NewSpec("Reads the events a pipeline's outputs rejected back from
 	Field(sdk.String("path").Required().
 		Doc("The dead letter queue directory: `<path.data>/dead_letter_queue` of the gostash that wrote it.").
 		Example("/var/lib/gostash/dead_letter_queue")).
-	Field(sdk.String("pipeline_id").Default("main").
+	Field(sdk.String("pipeline_id").Default(sdk.DefaultPipelineID).
 		Doc("The pipeline whose dead letters to read: the subdirectory of `path`.")).
 	Field(sdk.Bool("commit_offsets").Default(true).
 		Doc("Save how far the input has read once every output has the events, so a restart (or the next replay) does not read an entry twice. Set it to false to look at the entries again and again.")).

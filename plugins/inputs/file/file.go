@@ -189,9 +189,6 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		writerDone: make(chan struct{}),
 	}
 	in.written = sync.NewCond(&in.mu)
-	if in.batch <= 0 {
-		in.batch = sdk.DefaultBatchSize
-	}
 	in.host, _ = os.Hostname()
 	switch {
 	case set.sincedbPath == os.DevNull:

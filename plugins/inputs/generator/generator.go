@@ -70,9 +70,6 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	if len(g.lines) == 0 {
 		g.lines = []string{c.String("message")}
 	}
-	if g.batch <= 0 {
-		g.batch = sdk.DefaultBatchSize
-	}
 	if g.rate > 0 {
 		// Small batches at low rates, so events come out steadily rather
 		// than in bursts: about ten batches a second.

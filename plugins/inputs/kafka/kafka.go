@@ -253,13 +253,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 	}
 	in := &Input{set: s, env: env, log: env.Logger, batch: env.BatchSize, delay: env.BatchDelay,
 		noneReset: c.String("auto_offset_reset") == "none", lag: map[string]map[int32]*partitionState{}}
-	if in.batch <= 0 {
-		in.batch = sdk.DefaultBatchSize
-	}
 	in.batch = min(in.batch, s.maxRecords)
-	if in.delay <= 0 {
-		in.delay = 50 * time.Millisecond
-	}
 	for i := range s.threads {
 		cfg, err := consumerConfig(s, c, i)
 		if err != nil {

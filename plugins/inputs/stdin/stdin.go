@@ -62,9 +62,6 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		coords: env.SourceCoordinates,
 	}
 	in.original = in.ecs && (set.Codec == codecs.CodecLine || set.Codec == codecs.CodecMultiline)
-	if in.batch <= 0 {
-		in.batch = sdk.DefaultBatchSize
-	}
 	in.host, _ = os.Hostname()
 	if in.ecs && len(c.StringMap("add_field")) == 0 {
 		// One [host] object for every event: nothing in this process

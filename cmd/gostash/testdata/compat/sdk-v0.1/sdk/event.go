@@ -1,0 +1,341 @@
+// Package sdk is what gostash plugin authors import: the event model
+// (fields, field references, sprintf templates), the Input, Filter and
+// Output interfaces, the schema builder and Serve. The core uses the same
+// package, so an event means the same thing on both sides of a plugin
+// boundary.
+package sdk
+
+import (
+	"sort"
+	"time"
+)
+
+// Well-known field names, as in Logstash.
+const (
+	FieldTimestamp = "@timestamp"
+	FieldVersion   = "@version"
+	FieldMetadata  = "@metadata"
+	FieldTags      = "tags"
+	FieldMessage   = "message"
+)
+
+// Event is one record. Field values are always one of: string, int64,
+// float64, bool, nil, []any, map[string]any (nested). @timestamp and
+// @metadata are kept apart from the other fields because every stage
+// reads the first and no output may write the second.
+//
+// An event decoded from a batch keeps its top-level fields in the bytes
+// they arrived in until something asks for them (see raw): a filter that
+// sets one field does not pay to decode and re-encode the others.
+type Event struct {
+	ts     int64 // @timestamp, ns since the epoch, UTC; 0 means unset
+	fields map[string]any
+	meta   map[string]any
+	raw    rawFields
+}
+
+// NewEvent returns an event stamped now, with @version "1" and, when
+// message is not empty, a message field: what an input makes of a line.
+func NewEvent(message string) *Event {
+	e := &Event{ts: time.Now().UnixNano(), fields: make(map[string]any, 4)}
+	e.fields[FieldVersion] = "1"
+	if message != "" {
+		e.fields[FieldMessage] = message
+	}
+	return e
+}
+
+// NewEmptyEvent returns an event with no fields and no timestamp.
+func NewEmptyEvent() *Event { return &Event{fields: make(map[string]any, 4)} }
+
+// Reset empties e (no fields, no metadata, no timestamp) and keeps its
+// maps' room: an input that fills the same events again once Publish,
+// which encodes a batch before it returns, is done with them makes no
+// event and no map per record.
+func (e *Event) Reset() {
+	e.ts = 0
+	if e.fields == nil {
+		e.fields = make(map[string]any, 4)
+	}
+	clear(e.fields)
+	clear(e.meta)
+	e.raw = rawFields{}
+}
+
+// Timestamp returns @timestamp; ok is false when the event has none.
+func (e *Event) Timestamp() (t time.Time, ok bool) {
+	if e.ts == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e.ts).UTC(), true
+}
+
+// TimestampNano returns @timestamp as ns since the epoch, 0 when unset.
+func (e *Event) TimestampNano() int64 { return e.ts }
+
+// SetTimestamp sets @timestamp.
+func (e *Event) SetTimestamp(t time.Time) { e.ts = t.UnixNano() }
+
+// SetTimestampNano sets @timestamp from ns since the epoch.
+func (e *Event) SetTimestampNano(ns int64) { e.ts = ns }
+
+// Fields returns the top-level fields (without @timestamp and @metadata).
+// The map is the event's own: changes to it change the event.
+func (e *Event) Fields() map[string]any {
+	e.materialize()
+	return e.fields
+}
+
+// Metadata returns @metadata, creating it when asked to write.
+func (e *Event) Metadata() map[string]any {
+	if e.meta == nil {
+		e.meta = make(map[string]any, 2)
+	}
+	return e.meta
+}
+
+// Message returns the message field as a string ("" when absent or not a
+// string).
+func (e *Event) Message() string {
+	e.touch(FieldMessage)
+	s, _ := e.fields[FieldMessage].(string)
+	return s
+}
+
+// Tags returns the tags, in order.
+func (e *Event) Tags() []string {
+	e.touch(FieldTags)
+	switch t := e.fields[FieldTags].(type) {
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, v := range t {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case string:
+		return []string{t}
+	}
+	return nil
+}
+
+// HasTag reports whether the event carries tag.
+func (e *Event) HasTag(tag string) bool {
+	e.touch(FieldTags)
+	switch t := e.fields[FieldTags].(type) {
+	case []any:
+		for _, v := range t {
+			if v == tag {
+				return true
+			}
+		}
+	case string:
+		return t == tag
+	}
+	return false
+}
+
+// AddTag appends tag unless the event already has it (Logstash keeps tags
+// unique).
+func (e *Event) AddTag(tag string) {
+	if e.HasTag(tag) {
+		return
+	}
+	switch t := e.fields[FieldTags].(type) {
+	case []any:
+		e.fields[FieldTags] = append(t, tag)
+	case nil:
+		e.fields[FieldTags] = []any{tag}
+	default:
+		// A single value (a string, or anything else a codec put there)
+		// becomes the first tag, as in Logstash, rather than being lost.
+		e.fields[FieldTags] = []any{t, tag}
+	}
+}
+
+// RemoveTag removes tag; removing the last tag leaves an empty list.
+func (e *Event) RemoveTag(tag string) {
+	e.touch(FieldTags)
+	switch t := e.fields[FieldTags].(type) {
+	case []any:
+		out := t[:0]
+		for _, v := range t {
+			if v != tag {
+				out = append(out, v)
+			}
+		}
+		e.fields[FieldTags] = out
+	case string:
+		if t == tag {
+			e.fields[FieldTags] = []any{}
+		}
+	}
+}
+
+// Clone returns a deep copy: a clone can be changed without touching the
+// original.
+func (e *Event) Clone() *Event {
+	e.materialize()
+	c := &Event{ts: e.ts, fields: cloneMap(e.fields)}
+	if e.meta != nil {
+		c.meta = cloneMap(e.meta)
+	}
+	return c
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return cloneMap(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = cloneValue(x)
+		}
+		return out
+	}
+	return v
+}
+
+// ToMap returns the event as Logstash shows it: the fields plus
+// @timestamp formatted as Logstash prints it. @metadata is left out unless
+// withMetadata is set.
+func (e *Event) ToMap(withMetadata bool) map[string]any {
+	e.materialize()
+	out := make(map[string]any, len(e.fields)+2)
+	for k, v := range e.fields {
+		out[k] = v
+	}
+	if e.ts != 0 {
+		out[FieldTimestamp] = FormatTimestamp(e.ts)
+	}
+	if withMetadata && len(e.meta) > 0 {
+		out[FieldMetadata] = e.meta
+	}
+	return out
+}
+
+// SortedKeys returns the top-level field names in lexical order, for
+// outputs that must print deterministically.
+func SortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// FormatTimestamp prints ns since the epoch as Logstash prints
+// @timestamp: UTC, ISO 8601, with 3, 6 or 9 fractional digits.
+func FormatTimestamp(ns int64) string {
+	return string(AppendTimestamp(make([]byte, 0, 30), ns))
+}
+
+// AppendTimestamp appends FormatTimestamp(ns) to dst without allocating.
+func AppendTimestamp(dst []byte, ns int64) []byte {
+	t := time.Unix(0, ns).UTC()
+	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
+	frac := t.Nanosecond()
+	digits := [9]byte{}
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	// Logstash prints the fraction as java.time's ISO_INSTANT does: in
+	// groups of three digits (.120, .123400, .123456700), at least one.
+	n := 9
+	for n > 3 && digits[n-1] == '0' && digits[n-2] == '0' && digits[n-3] == '0' {
+		n -= 3
+	}
+	dst = append(dst, '.')
+	dst = append(dst, digits[:n]...)
+	return append(dst, 'Z')
+}
+
+// Normalize converts common Go values to the event's value types: ints to
+// int64, float32 to float64, []string to []any, map[string]string to
+// map[string]any, time.Time to its Logstash string. Other values are
+// returned as they are.
+func Normalize(v any) any {
+	switch t := v.(type) {
+	case string, int64, float64, bool, nil:
+		return v
+	case int:
+		return int64(t)
+	case int8:
+		return int64(t)
+	case int16:
+		return int64(t)
+	case int32:
+		return int64(t)
+	case uint:
+		return int64(t)
+	case uint8:
+		return int64(t)
+	case uint16:
+		return int64(t)
+	case uint32:
+		return int64(t)
+	case uint64:
+		return int64(t)
+	case float32:
+		return float64(t)
+	case []string:
+		out := make([]any, len(t))
+		for i, s := range t {
+			out[i] = s
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(t))
+		for k, s := range t {
+			out[k] = s
+		}
+		return out
+	case time.Time:
+		return FormatTimestamp(t.UnixNano())
+	case []any:
+		for i, x := range t {
+			if !isNormal(x) {
+				t[i] = Normalize(x)
+			}
+		}
+		return t
+	case map[string]any:
+		// Values are stored back only when they change: storing each
+		// (a map assignment, a hash) was most of setting a map of ten
+		// strings (kv's target).
+		for k, x := range t {
+			if !isNormal(x) {
+				t[k] = Normalize(x)
+			}
+		}
+		return t
+	}
+	return v
+}
+
+// isNormal reports whether Normalize leaves x as it is, having normalized
+// what it holds in place (lists and maps).
+func isNormal(x any) bool {
+	switch t := x.(type) {
+	case string, int64, float64, bool, nil:
+		return true
+	case []any, map[string]any:
+		Normalize(t)
+		return true
+	}
+	return false
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

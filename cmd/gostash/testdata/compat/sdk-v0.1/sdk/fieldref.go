@@ -1,0 +1,317 @@
+package sdk
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// FieldRef is a parsed field reference: `message`, `[a][b]`, `[@metadata][kafka][topic]`.
+// Parse it once (at config time) and use it per event.
+type FieldRef struct {
+	path []string
+	raw  string
+	// id remembers the top name's number in the dictionary of the last
+	// batch it was used on (batchDict.refID); nil for a reference made
+	// for one use.
+	id *atomic.Uint64
+}
+
+// ParseFieldRef parses Logstash field-reference syntax: a bare top-level
+// name, or one or more bracketed names.
+func ParseFieldRef(s string) (FieldRef, error) {
+	r, err := parseFieldRef(s)
+	if err == nil {
+		r.id = new(atomic.Uint64)
+	}
+	return r, err
+}
+
+// parseFieldRef parses a reference for one use (Event.Get and the like).
+func parseFieldRef(s string) (FieldRef, error) {
+	if s == "" {
+		return FieldRef{}, fmt.Errorf("empty field reference")
+	}
+	if s[0] != '[' {
+		if strings.ContainsAny(s, "[]") {
+			return FieldRef{}, fmt.Errorf("invalid field reference %q: write nested names as [a][b]", s)
+		}
+		return FieldRef{path: []string{s}, raw: s}, nil
+	}
+	path := make([]string, 0, strings.Count(s, "["))
+	rest := s
+	for rest != "" {
+		if rest[0] != '[' {
+			return FieldRef{}, fmt.Errorf("invalid field reference %q: expected '[' at %q", s, rest)
+		}
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return FieldRef{}, fmt.Errorf("invalid field reference %q: missing ']'", s)
+		}
+		name := rest[1:end]
+		if name == "" || strings.IndexByte(name, '[') >= 0 {
+			return FieldRef{}, fmt.Errorf("invalid field reference %q: empty or nested name", s)
+		}
+		path = append(path, name)
+		rest = rest[end+1:]
+	}
+	return FieldRef{path: path, raw: s}, nil
+}
+
+// MustParseFieldRef is ParseFieldRef for constants; it panics on error.
+func MustParseFieldRef(s string) FieldRef {
+	r, err := ParseFieldRef(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// String returns the reference as it was written.
+func (r FieldRef) String() string { return r.raw }
+
+// Path returns the names along the reference.
+func (r FieldRef) Path() []string { return r.path }
+
+// Get returns the referenced value. @timestamp is returned as time.Time.
+func (r FieldRef) Get(e *Event) (any, bool) {
+	if len(r.path) == 0 {
+		return nil, false
+	}
+	root, path := r.root(e, false)
+	if len(path) == 0 {
+		// The reference is @timestamp or @metadata itself.
+		switch r.path[0] {
+		case FieldTimestamp:
+			t, ok := e.Timestamp()
+			if !ok {
+				return nil, false
+			}
+			return t, true
+		case FieldMetadata:
+			if len(e.meta) == 0 {
+				// None, or an emptied map a reused event keeps.
+				return nil, false
+			}
+			return e.meta, true
+		}
+	}
+	if root == nil {
+		return nil, false
+	}
+	var cur any = root
+	for _, name := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = m[name]
+		if !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// Set stores v (normalized) at the reference, creating intermediate maps.
+// It fails when an intermediate value exists and is not a map.
+func (r FieldRef) Set(e *Event, v any) error {
+	if len(r.path) == 0 {
+		return fmt.Errorf("empty field reference")
+	}
+	v = Normalize(v)
+	if r.path[0] == FieldTimestamp && len(r.path) == 1 {
+		switch t := v.(type) {
+		case time.Time:
+			e.SetTimestamp(t)
+		case string:
+			ts, err := time.Parse(time.RFC3339Nano, t)
+			if err != nil {
+				return fmt.Errorf("@timestamp must be an ISO 8601 time: %w", err)
+			}
+			e.SetTimestamp(ts)
+		case int64:
+			e.SetTimestampNano(t * int64(time.Millisecond))
+		default:
+			return fmt.Errorf("@timestamp must be a time, not %T", v)
+		}
+		return nil
+	}
+	if len(r.path) == 1 && r.path[0] != FieldMetadata {
+		// A top-level field is replaced whole: its old value, if it is
+		// still raw, need not be decoded.
+		e.shadowRef(&r)
+		e.fields[r.path[0]] = v
+		return nil
+	}
+	root, path := r.root(e, true)
+	if len(path) == 0 { // [@metadata] itself
+		m, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("@metadata must be a map, not %T", v)
+		}
+		// The metadata map is the event's own, which a Decoder clears
+		// and keeps when it reuses the event: it must not be a map that
+		// is also another's (a nested map the decoder lent, which it
+		// takes back on its own), so m's entries are copied in.
+		if meta := e.Metadata(); mapPointer(meta) != mapPointer(m) {
+			clear(meta)
+			maps.Copy(meta, m)
+		}
+		return nil
+	}
+	m, leaf, err := r.container(e, root, path)
+	if err != nil {
+		return err
+	}
+	m[leaf] = v
+	return nil
+}
+
+// Container returns the map that holds the referenced field and the
+// field's name in it, creating missing maps on the way: for filters that
+// decide what to store from what is already there (grok's append rules).
+// It fails for @timestamp, which no map holds, and when a value on the
+// way is not a map.
+func (r FieldRef) Container(e *Event) (map[string]any, string, error) {
+	if len(r.path) == 0 || (r.path[0] == FieldTimestamp && len(r.path) == 1) {
+		return nil, "", fmt.Errorf("%s is not held in a map", r.raw)
+	}
+	root, path := r.root(e, true)
+	if len(path) == 0 {
+		return nil, "", fmt.Errorf("@metadata itself is not held in a map")
+	}
+	return r.container(e, root, path)
+}
+
+func (r FieldRef) container(e *Event, m map[string]any, path []string) (map[string]any, string, error) {
+	for _, name := range path[:len(path)-1] {
+		next, ok := m[name]
+		if !ok {
+			nm := e.newMap()
+			m[name] = nm
+			m = nm
+			continue
+		}
+		nm, ok := next.(map[string]any)
+		if !ok {
+			return nil, "", fmt.Errorf("cannot set %s: [%s] holds a %s, not a map", r.raw, name, TypeName(next))
+		}
+		m = nm
+	}
+	return m, path[len(path)-1], nil
+}
+
+// Delete removes the referenced value and returns it.
+func (r FieldRef) Delete(e *Event) (any, bool) {
+	if len(r.path) == 0 {
+		return nil, false
+	}
+	if r.path[0] == FieldTimestamp && len(r.path) == 1 {
+		t, ok := e.Timestamp()
+		e.ts = 0
+		return t, ok
+	}
+	root, path := r.root(e, false)
+	if len(path) == 0 {
+		m := e.meta
+		e.meta = nil
+		return m, m != nil
+	}
+	m := root
+	for _, name := range path[:len(path)-1] {
+		nm, ok := m[name].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		m = nm
+	}
+	last := path[len(path)-1]
+	v, ok := m[last]
+	delete(m, last)
+	return v, ok
+}
+
+// root picks the map a path starts in: @metadata or the fields.
+func (r FieldRef) root(e *Event, create bool) (map[string]any, []string) {
+	if r.path[0] == FieldMetadata {
+		if e.meta == nil && create {
+			e.meta = make(map[string]any, 2)
+		}
+		return e.meta, r.path[1:]
+	}
+	if r.path[0] == FieldTimestamp && len(r.path) == 1 {
+		return nil, nil
+	}
+	// A raw field is found by its number in the batch's dictionary (see
+	// rawFields.take): cheaper than first asking the map whether the name
+	// is already decoded.
+	e.touchRef(&r)
+	return e.fields, r.path
+}
+
+// Get, Set and Delete on the event parse the reference each call; for a
+// reference used per event, parse it once with ParseFieldRef.
+
+// Get returns the value at ref ("[a][b]" or "a").
+func (e *Event) Get(ref string) (any, bool) {
+	r, err := parseFieldRef(ref)
+	if err != nil {
+		return nil, false
+	}
+	return r.Get(e)
+}
+
+// GetString returns the value at ref when it is a string.
+func (e *Event) GetString(ref string) (string, bool) {
+	v, ok := e.Get(ref)
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// Set stores v at ref, creating intermediate maps.
+func (e *Event) Set(ref string, v any) error {
+	r, err := parseFieldRef(ref)
+	if err != nil {
+		return err
+	}
+	return r.Set(e, v)
+}
+
+// Delete removes the value at ref.
+func (e *Event) Delete(ref string) {
+	if r, err := parseFieldRef(ref); err == nil {
+		r.Delete(e)
+	}
+}
+
+// TypeName names a value's type in the words of the pipeline language.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case int64:
+		return "integer"
+	case float64:
+		return "float"
+	case bool:
+		return "boolean"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "map"
+	case time.Time:
+		return "timestamp"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func mapPointer(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }

@@ -1,0 +1,346 @@
+package sdk
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// rawFields holds an event's top-level fields as they arrived in a batch,
+// each decoded only when something asks for it. Most stages touch a few
+// fields of an event; decoding every field into a map and encoding it
+// again was most of what crossing a process boundary cost (docs/benchmarks.md).
+// The encoder copies the fields still raw into the next batch as they are.
+//
+// A field name is in the event's map or among the pending raw entries,
+// never in both: a raw entry is marked done when it is decoded into the
+// map, or when the map gets a new value under its name.
+type rawFields struct {
+	dict    *batchDict // the batch's field names; nil when nothing is raw
+	pending int        // entries not yet done
+	// span is every entry as written, when they were written one after
+	// the other: while none is done, the encoder copies it in one go, and
+	// entries are only listed (indexed) when a name is looked up.
+	span    []byte
+	indexed bool
+	// src is what the entries' offsets are into: the span, or the whole
+	// event when its fields were written apart.
+	src     []byte
+	entries []rawEntry // kept across the events' reuse
+	// at maps a dictionary number to 1 + the index of the entry of that
+	// name (0: none), for dictionaries of up to maxAt names, so that a
+	// look-up costs one dictionary look-up and one load instead of a scan
+	// of the entries per name (mutate looks up five names an event, some
+	// of them absent, and sets as many). dups: a name was written twice
+	// (not by this SDK), and take scans to mark every copy done.
+	at   []int32
+	dups bool
+}
+
+// maxAt bounds the dictionaries whose names get an at table: it is
+// cleared for each event listed, and kept across the events' reuse.
+const maxAt = 256
+
+// rawEntry is offsets into rawFields.src, not slices: without pointers,
+// listing an event's entries costs no write barriers and the entries are
+// not scanned by the garbage collector (the appends of slices were half
+// of listing the entries, which mutate pays once an event).
+type rawEntry struct {
+	id           int32  // the name's (first) number in the batch's dictionary
+	start, end   uint32 // the Event's field 2 as written: tag, length, Field
+	vstart, vlen uint32 // the Field's Value message
+	done         bool
+}
+
+func (r *rawFields) whole(en *rawEntry) []byte { return r.src[en.start:en.end] }
+func (r *rawFields) value(en *rawEntry) []byte {
+	return r.src[en.vstart : en.vstart+en.vlen]
+}
+
+// batchDict is one decoded batch's dictionary, and what decoding a raw
+// value needs. The encoder seeds its own dictionary with it, so raw
+// fields (whose names are numbers in it) can be copied unchanged.
+type batchDict struct {
+	keys []string
+	dec  *Decoder
+	gen  uint64           // this dictionary's number among all a process decodes (refID)
+	ids  map[string]int32 // numbers of keys, for long dictionaries
+	// canon maps each number to the first number of the same name, when
+	// a name is in the dictionary twice (not written by this SDK).
+	canon []int32
+}
+
+// id returns k's number in the dictionary, or -1: a name that is not in
+// the dictionary is in no event's raw fields, which spares listing them
+// to look (a filter setting a new field asks this for every event).
+func (d *batchDict) id(k string) int32 {
+	if len(d.keys) <= 16 {
+		for i, x := range d.keys {
+			if x == k {
+				return int32(i)
+			}
+		}
+		return -1
+	}
+	if i, ok := d.ids[k]; ok { // built by Decode, so readers only read it
+		return i
+	}
+	return -1
+}
+
+// checkField checks a Field message's framing and that its name is in the
+// dictionary, without decoding its value: a truncated field is rejected
+// with the batch, not dropped when the event is read. The value inside is
+// checked when it is decoded (see decodeEntry): walking every value here
+// cost as much as the rest of decoding (+150 ns an event), for batches
+// that the SDK's own encoder (round-trip tested and fuzzed) wrote.
+func checkField(field []byte, dictLen int) error {
+	_, _, err := splitField(field, dictLen)
+	return err
+}
+
+// index lists the entries of span.
+func (r *rawFields) index() {
+	if r.indexed {
+		return
+	}
+	r.indexed = true
+	for data := r.span; len(data) > 0; {
+		_, _, n := consumeTag(data)
+		v, m := consumeBytes(data[n:])
+		// The decoder checked every entry when it measured the span.
+		_ = r.add(data[:n+m], v)
+		data = data[n+m:]
+	}
+}
+
+// add records one Field message (whole is it with its tag and length);
+// both are slices of r.src.
+// A name written twice stays twice: whoever decodes the event keeps the
+// last value, as a map does, and find marks both done.
+func (r *rawFields) add(whole, field []byte) error {
+	key, value, err := splitField(field, len(r.dict.keys))
+	if err != nil {
+		return err
+	}
+	if len(r.entries) == 0 && len(r.dict.keys) <= maxAt {
+		if cap(r.at) < len(r.dict.keys) {
+			r.at = make([]int32, len(r.dict.keys), max(len(r.dict.keys), 16))
+		}
+		r.at = r.at[:len(r.dict.keys)]
+		clear(r.at)
+	}
+	id := int32(key)
+	if r.dict.canon != nil {
+		id = r.dict.canon[key]
+	}
+	en := rawEntry{id: id, start: uint32(cap(r.src) - cap(whole))}
+	en.end = en.start + uint32(len(whole))
+	if len(value) > 0 {
+		en.vstart, en.vlen = uint32(cap(r.src)-cap(value)), uint32(len(value))
+	}
+	r.entries = append(r.entries, en)
+	if len(r.at) > 0 {
+		if r.at[id] != 0 {
+			r.dups = true
+		}
+		r.at[id] = int32(len(r.entries))
+	}
+	return nil
+}
+
+func (r *rawFields) reset() {
+	r.entries = r.entries[:0] // offsets: nothing to drop
+	r.src = nil
+	r.pending = 0
+	r.dict = nil
+	r.span = nil
+	r.indexed = false
+	r.at = r.at[:0]
+	r.dups = false
+}
+
+// dictGen numbers dictionaries, so that a reference can remember its
+// number in one (refID).
+var dictGen atomic.Uint64
+
+// newDictGen numbers a new dictionary.
+func newDictGen() uint64 { return dictGen.Add(1) & (1<<(64-idBits) - 1) }
+
+// A reference's remembered number: 1 + the number in its low idBits bits
+// (0: not in the dictionary), the dictionary's gen in the other 48, which
+// a process would need centuries of batches to wrap.
+const idBits = 16
+
+// refID is id for the top name of ref, remembered in the reference: a
+// filter asks for the same few names event after event, and the scan of
+// the dictionary (a string compare per name) was most of finding one.
+func (d *batchDict) refID(ref *FieldRef) int32 {
+	c := ref.id
+	if c == nil || len(d.keys) >= 1<<idBits-1 {
+		return d.id(ref.path[0])
+	}
+	if v := c.Load(); v>>idBits == d.gen {
+		return int32(v&(1<<idBits-1)) - 1
+	}
+	id := d.id(ref.path[0])
+	c.Store(d.gen<<idBits | uint64(id+1))
+	return id
+}
+
+// take marks every pending entry named k done and returns the last of
+// them (the value a map would hold), or nil.
+func (r *rawFields) take(k string) *rawEntry {
+	if r.pending == 0 {
+		return nil
+	}
+	return r.takeID(r.dict.id(k))
+}
+
+// takeID is take for the name numbered id (-1: none).
+func (r *rawFields) takeID(id int32) *rawEntry {
+	if id < 0 {
+		return nil
+	}
+	r.index()
+	if len(r.at) > 0 && !r.dups {
+		i := r.at[id]
+		if i == 0 || r.entries[i-1].done {
+			return nil
+		}
+		en := &r.entries[i-1]
+		en.done = true
+		r.pending--
+		r.span = nil
+		return en
+	}
+	var last *rawEntry
+	for i := range r.entries {
+		if en := &r.entries[i]; !en.done && en.id == id {
+			en.done = true
+			r.pending--
+			last = en
+		}
+	}
+	if last != nil {
+		r.span = nil
+	}
+	return last
+}
+
+// touch decodes the raw field k, if there is one, into the event's map.
+func (e *Event) touch(k string) {
+	if en := e.raw.take(k); en != nil {
+		e.decodeEntry(en)
+	}
+}
+
+// touchRef is touch for the top name of ref.
+func (e *Event) touchRef(ref *FieldRef) {
+	if e.raw.pending == 0 {
+		return
+	}
+	if en := e.raw.takeID(e.raw.dict.refID(ref)); en != nil {
+		e.decodeEntry(en)
+	}
+}
+
+// shadowRef forgets the raw field named by ref's top name without
+// decoding it: the caller is about to replace or remove it.
+func (e *Event) shadowRef(ref *FieldRef) {
+	if e.raw.pending > 0 {
+		e.raw.takeID(e.raw.dict.refID(ref))
+	}
+}
+
+// materialize decodes every raw field: for callers that see the whole map.
+func (e *Event) materialize() {
+	if e.raw.pending == 0 {
+		return
+	}
+	e.raw.index()
+	for i := range e.raw.entries {
+		if en := &e.raw.entries[i]; !en.done {
+			en.done = true
+			e.decodeEntry(en)
+		}
+	}
+	e.raw.pending = 0
+	e.raw.span = nil
+}
+
+func (e *Event) decodeEntry(en *rawEntry) {
+	d := e.raw.dict
+	// Events of a batch share their decoder's slab and free maps; the
+	// lock lets different events be read from different goroutines (an
+	// output serializing in parallel), as when each had its own maps.
+	d.dec.mu.Lock()
+	value := e.raw.value(en)
+	v, err := decodeValue(value, d.keys, &d.dec.slab)
+	d.dec.mu.Unlock()
+	if err != nil {
+		// The batch's structure was checked when it was decoded; a value
+		// that is still corrupt inside is kept as its bytes rather than lost.
+		v = string(value)
+	}
+	e.fields[d.keys[en.id]] = v
+}
+
+// newMap returns an empty map for a nested object. An event from a
+// Decoder takes it from the decoder, which takes it back with the batch
+// (grok in ECS mode makes about ten per event); other events get a new one.
+func (e *Event) newMap() map[string]any {
+	if d := e.raw.dict; d != nil {
+		d.dec.mu.Lock()
+		m := d.dec.newMap()
+		d.dec.mu.Unlock()
+		return m
+	}
+	return make(map[string]any, 2)
+}
+
+// StringValue returns s as a field value. For an event decoded from a
+// batch the value is boxed among the batch's instead of in an allocation
+// of its own: for filters that set many string fields per event (grok).
+func (e *Event) StringValue(s string) any {
+	if d := e.raw.dict; d != nil {
+		d.dec.mu.Lock()
+		v := d.dec.slab.String(s)
+		d.dec.mu.Unlock()
+		return v
+	}
+	return s
+}
+
+// WithValues calls fn with the Values to make the event's new values in
+// (strings, numbers, maps): its batch's, for an event from a Decoder, so
+// that they are made in memory reused batch after batch, as the event's
+// own values are; else a Values of its own. The batch is locked while fn
+// runs: fn must not use the event, nor any event of its batch.
+func (e *Event) WithValues(fn func(v *Values)) {
+	if d := e.raw.dict; d != nil {
+		d.dec.mu.Lock()
+		defer d.dec.mu.Unlock()
+		fn(&d.dec.slab.Values)
+		return
+	}
+	v := looseValues.Get().(*Values)
+	fn(v)
+	looseValues.Put(v)
+}
+
+// looseValues box the values of events that are not a batch's, many
+// events to an array.
+var looseValues = sync.Pool{New: func() any { return new(Values) }}
+
+// appendRaw writes the fields still raw.
+func (r *rawFields) appendRaw(b []byte) []byte {
+	if r.span != nil {
+		return append(b, r.span...)
+	}
+	for i := range r.entries {
+		if en := &r.entries[i]; !en.done {
+			b = append(b, r.whole(en)...)
+		}
+	}
+	return b
+}
