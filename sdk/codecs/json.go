@@ -73,18 +73,13 @@ func JSONEvents(data []byte, now int64, vals *sdk.Values, dst []*sdk.Event) ([]*
 				return dst[:n], err
 			}
 			dst = append(dst, e)
-			p.space()
-			if p.i >= len(p.s) {
+			done, ok := p.next(']')
+			if !ok {
 				return dst[:n], errJSON
 			}
-			if p.s[p.i] == ']' {
-				p.i++
+			if done {
 				break
 			}
-			if p.s[p.i] != ',' {
-				return dst[:n], errJSON
-			}
-			p.i++
 		}
 	default:
 		return dst, errJSON
@@ -167,6 +162,25 @@ func (p *jsonParser) space() {
 
 // object parses {...} at p.i into m, or, when members is not nil,
 // appends its members there in order.
+// next reads what follows a member or an element: close ends the object
+// or array (done), a comma says another follows; anything else is not
+// JSON (ok false).
+func (p *jsonParser) next(close byte) (done, ok bool) {
+	p.space()
+	if p.i >= len(p.s) {
+		return false, false
+	}
+	switch p.s[p.i] {
+	case close:
+		p.i++
+		return true, true
+	case ',':
+		p.i++
+		return false, true
+	}
+	return false, false
+}
+
 func (p *jsonParser) object(m map[string]any, members *[]Member) error {
 	p.depth++
 	if p.depth > maxJSONDepth {
@@ -188,12 +202,9 @@ func (p *jsonParser) object(m map[string]any, members *[]Member) error {
 		if err != nil {
 			return err
 		}
-		p.space()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
+		if !p.colon() {
 			return errJSON
 		}
-		p.i++
-		p.space()
 		v, err := p.value()
 		if err != nil {
 			return err
@@ -203,19 +214,13 @@ func (p *jsonParser) object(m map[string]any, members *[]Member) error {
 		} else {
 			m[k] = v
 		}
-		p.space()
-		if p.i >= len(p.s) {
+		done, ok := p.next('}')
+		if !ok {
 			return errJSON
 		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if done {
 			p.depth--
 			return nil
-		default:
-			return errJSON
 		}
 	}
 }
@@ -279,19 +284,13 @@ func (p *jsonParser) array() (any, error) {
 			return nil, err
 		}
 		list = append(list, v)
-		p.space()
-		if p.i >= len(p.s) {
+		done, ok := p.next(']')
+		if !ok {
 			return nil, errJSON
 		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		if done {
 			p.depth--
 			return list, nil
-		default:
-			return nil, errJSON
 		}
 	}
 }

@@ -161,18 +161,13 @@ func (r *rawJSON) top(p *jsonParser, b []byte) (_ []byte, ts int64, n int, ok bo
 				}
 				n++
 			}
-			p.space()
-			if p.i >= len(p.s) {
+			done, ok := p.next('}')
+			if !ok {
 				return nil, 0, 0, false
 			}
-			if p.s[p.i] == '}' {
-				p.i++
+			if done {
 				break
 			}
-			if p.s[p.i] != ',' {
-				return nil, 0, 0, false
-			}
-			p.i++
 		}
 	}
 	if !version {
@@ -333,18 +328,13 @@ func (r *rawJSON) object(p *jsonParser, b []byte) ([]byte, bool) {
 			if b, ok = r.field(p, b, wMapField, k, base); !ok {
 				return nil, false
 			}
-			p.space()
-			if p.i >= len(p.s) {
+			done, ok := p.next('}')
+			if !ok {
 				return nil, false
 			}
-			if p.s[p.i] == '}' {
-				p.i++
+			if done {
 				break
 			}
-			if p.s[p.i] != ',' {
-				return nil, false
-			}
-			p.i++
 		}
 	}
 	r.nnames = base
@@ -372,18 +362,13 @@ func (r *rawJSON) array(p *jsonParser, b []byte) ([]byte, bool) {
 				return nil, false
 			}
 			b = fill(b, m)
-			p.space()
-			if p.i >= len(p.s) {
+			done, ok := p.next(']')
+			if !ok {
 				return nil, false
 			}
-			if p.s[p.i] == ']' {
-				p.i++
+			if done {
 				break
 			}
-			if p.s[p.i] != ',' {
-				return nil, false
-			}
-			p.i++
 		}
 	}
 	p.depth--
