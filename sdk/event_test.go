@@ -1,6 +1,9 @@
 package sdk
 
 import (
+	"bytes"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -202,5 +205,33 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The arithmetic path writes what package time does, for every instant
+// int64 nanoseconds can hold: random ones, whole milliseconds, days'
+// edges, leap days, before 1970 and the last one.
+func TestAppendTimestampArithmetic(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	check := func(ns int64) {
+		t.Helper()
+		if got, want := AppendTimestamp(nil, ns), appendTimestampTime(nil, ns); !bytes.Equal(got, want) {
+			t.Fatalf("%d: got %s want %s", ns, got, want)
+		}
+	}
+	for i := range 200000 {
+		switch i % 4 {
+		case 0:
+			check(r.Int64()) // anywhere up to 2262
+		case 1:
+			check(r.Int64N(4e18) / 1e6 * 1e6) // whole milliseconds
+		case 2:
+			check(-r.Int64N(4e18))
+		default:
+			check(r.Int64N(86400*1e9*3) + int64(r.IntN(100000))*86400*1e9) // days' edges
+		}
+	}
+	for _, ns := range []int64{0, 1, 999999999, 1e9, 951782400e9, 951868800e9 - 1, 4107542400e9, math.MaxInt64} {
+		check(ns)
 	}
 }

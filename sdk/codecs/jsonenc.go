@@ -41,11 +41,6 @@ type JSONEncoder struct {
 	// values written from the memo, for tests
 	memoHits int
 
-	tsDays [4]struct {
-		day  int64
-		text [11]byte // "2006-01-02T"
-	}
-
 	pairs      [][]kv // sorted-fields scratch, one per map depth
 	ts         int64
 	lastTS     int64
@@ -130,7 +125,7 @@ func (enc *JSONEncoder) appendValue(dst []byte, v any, depth int) []byte {
 	case timestamp:
 		if enc.ts != enc.lastTS || enc.lastTSText == nil {
 			enc.lastTS = enc.ts
-			enc.lastTSText = appendTimestamp(enc.lastTSText[:0], enc.ts)
+			enc.lastTSText = sdk.AppendTimestamp(enc.lastTSText[:0], enc.ts)
 		}
 		dst = append(dst, '"')
 		dst = append(dst, enc.lastTSText...)

@@ -53,7 +53,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 	first := true
 	if ts := e.TimestampNano(); ts != 0 {
 		dst = append(dst, `"@timestamp":"`...)
-		dst = enc.appendTimestamp(dst, ts)
+		dst = sdk.AppendTimestamp(dst, ts)
 		dst = append(dst, '"')
 		first = false
 	}
@@ -565,74 +565,4 @@ func appendInt(dst []byte, x int64) []byte {
 		x /= 10
 	}
 	return dst
-}
-
-// appendTimestamp writes sdk.AppendTimestamp(ns), the date part from the
-// last event's of the same day (a batch spans few days, and days are
-// kept four apart).
-func (enc *JSONEncoder) appendTimestamp(dst []byte, ns int64) []byte {
-	if ns < 0 {
-		return sdk.AppendTimestamp(dst, ns)
-	}
-	day := ns / (86400 * 1e9)
-	c := &enc.tsDays[day&3]
-	if c.day != day || c.text[0] == 0 {
-		c.day = day
-		copy(c.text[:], appendTimestamp(c.text[:0], day*86400*1e9)) // "2006-01-02T"
-	}
-	dst = append(dst, c.text[:]...)
-	return appendClock(dst, ns%(86400*1e9))
-}
-
-// appendClock writes the time of day of Logstash's @timestamp text,
-// "15:04:05.000Z" (more digits when the fraction has them).
-func appendClock(dst []byte, ns int64) []byte {
-	sod, frac := ns/1e9, ns%1e9
-	h, mi, s := sod/3600, sod/60%60, sod%60
-	dst = append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.')
-	if frac%1e6 == 0 {
-		ms := frac / 1e6
-		return append(dst, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
-	}
-	var digits [9]byte
-	for i := 8; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	n := 9
-	for n > 3 && digits[n-1] == '0' && digits[n-2] == '0' && digits[n-3] == '0' {
-		n -= 3
-	}
-	dst = append(dst, digits[:n]...)
-	return append(dst, 'Z')
-}
-
-// appendTimestamp writes sdk.AppendTimestamp(ns) (Logstash's @timestamp
-// text) by arithmetic: time.Time's formatting was a tenth of writing an
-// Elasticsearch document. Instants before 1970 go through the SDK.
-func appendTimestamp(dst []byte, ns int64) []byte {
-	if ns < 0 {
-		return sdk.AppendTimestamp(dst, ns)
-	}
-	sec, frac := ns/1e9, ns%1e9
-	days, sod := sec/86400, sec%86400
-	// The civil date of a day number (H. Hinnant's days_from_civil, reversed).
-	z := days + 719468
-	era := z / 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if mp >= 10 {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
-	return appendClock(dst, sod*1e9+frac)
 }

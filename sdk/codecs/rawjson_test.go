@@ -274,36 +274,6 @@ func TestAppendJSONStringFast(t *testing.T) {
 	}
 }
 
-func TestAppendTimestamp(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	var enc JSONEncoder
-	for i := range 200000 {
-		var ns int64
-		switch i % 4 {
-		case 0:
-			ns = r.Int64() // anywhere up to 2262
-		case 1:
-			ns = r.Int64N(4e18) / 1e6 * 1e6 // whole milliseconds
-		case 2:
-			ns = -r.Int64N(4e18)
-		default:
-			ns = r.Int64N(86400*1e9*3) + int64(r.IntN(100000))*86400*1e9 // days' edges
-		}
-		if got, want := appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
-			t.Fatalf("%d: got %s want %s", ns, got, want)
-		}
-		// The encoder's, which keeps the last day's text: the same.
-		if got, want := enc.appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
-			t.Fatalf("%d (day kept): got %s want %s", ns, got, want)
-		}
-	}
-	for _, ns := range []int64{0, 1, 999999999, 1e9, 951782400e9, 951868800e9 - 1, 4107542400e9, math.MaxInt64} {
-		if got, want := appendTimestamp(nil, ns), sdk.AppendTimestamp(nil, ns); !bytes.Equal(got, want) {
-			t.Fatalf("%d: got %s want %s", ns, got, want)
-		}
-	}
-}
-
 // TestJSONEncoderRenumbered: batches numbering the same names
 // differently are written without a false repeat (and so without the
 // slow path), and a name numbered twice is caught after renumbering.
