@@ -604,15 +604,21 @@ wait_kafka() { # CLUSTER
 	say "$K_NAME ready: $(kafka_bootstrap "$K_NAME")"
 }
 
-stop_kafka() { # CLUSTER [quiet]
+# stop_nodes DIR SECS NAME: stops the processes of DIR's node-* (SIGTERM,
+# SIGKILL after SECS) and removes DIR.
+stop_nodes() {
 	local d pid
 	local -a pids=()
-	for d in "$DATA/$1"/node-*; do
+	for d in "$1"/node-*; do
 		pid=$(pid_of "$d/pid")
 		[[ -n $pid ]] && pids+=("$pid")
 	done
-	[[ ${#pids[@]} -gt 0 ]] && stop_pids 15 "$1" "${pids[@]}"
-	rm -rf "${DATA:?}/$1"
+	[[ ${#pids[@]} -gt 0 ]] && stop_pids "$2" "$3" "${pids[@]}"
+	rm -rf "${1:?}"
+}
+
+stop_kafka() { # CLUSTER [quiet]
+	stop_nodes "$DATA/$1" 15 "$1"
 	[[ ${2:-} == quiet ]] || say "$1 stopped"
 }
 
@@ -922,14 +928,7 @@ wait_es_faults() {
 }
 
 stop_es_faults() {
-	local d pid
-	local -a pids=()
-	for d in "$ESF_DIR"/node-*; do
-		pid=$(pid_of "$d/pid")
-		[[ -n $pid ]] && pids+=("$pid")
-	done
-	[[ ${#pids[@]} -gt 0 ]] && stop_pids 30 es-faults "${pids[@]}"
-	rm -rf "$ESF_DIR"
+	stop_nodes "$ESF_DIR" 30 es-faults
 	[[ ${1:-} == quiet ]] || say "es-faults stopped"
 }
 
