@@ -28,14 +28,16 @@ type JSONEncoder struct {
 	raw []sdk.RawField // RawView scratch
 	// What sync keeps of the last dictionary: a copy, its number, the
 	// names' JSON text by number (in keyText), the first number of each
-	// name, and the last value of each top-level name.
+	// name, and the last value of each name.
 	dict    []string
 	dictGen uint64
 	keys    []keyText
 	keyText []byte
 	first   map[string]uint32
-	memo    []memoField
-	seen    [][]uint32 // names met per object depth, by number
+	memo    []memoField // by name number: top-level fields
+	secs    [4]tsSecond // @timestamp's text by second (unordered mode)
+	inner   []memoField // by name number: fields inside objects
+	seen    [][]uint32  // names met per object depth, by number
 	mark    uint32
 	slow    int // events written through Fields, for tests
 	// values written from the memo, for tests
@@ -56,7 +58,9 @@ type kv struct {
 // being empty, it is stored in an interface without allocating.
 type timestamp struct{}
 
-// AppendEvent appends e as one JSON object (no newline).
+// AppendEvent appends e as one JSON object (no newline). In the unordered
+// mode it may write scratch bytes into dst's spare capacity, past what
+// it returns (short copies are done a few words at a time).
 func (enc *JSONEncoder) AppendEvent(dst []byte, e *sdk.Event) []byte {
 	if enc.Unordered {
 		out, ok := enc.appendUnordered(dst, e)

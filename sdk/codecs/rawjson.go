@@ -53,7 +53,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 	first := true
 	if ts := e.TimestampNano(); ts != 0 {
 		dst = append(dst, `"@timestamp":"`...)
-		dst = sdk.AppendTimestamp(dst, ts)
+		dst = enc.appendTimestamp(dst, ts)
 		dst = append(dst, '"')
 		first = false
 	}
@@ -87,11 +87,12 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		}
 		first = false
 		c := &enc.keys[key]
-		if !d.add(enc, 0, c.id) {
+		if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 			return dst, false
 		}
-		dst = append(dst, enc.keyText[c.start:c.end]...)
-		if dst, ok = enc.appendTopValue(dst, uint32(key), field, value, dict); !ok {
+		if m := &enc.memo[key]; len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
+			dst = enc.memoHit(dst, m)
+		} else if dst, ok = enc.appendMemo(dst, m, c, field, value, dict, 1); !ok {
 			return dst, false
 		}
 	}
@@ -101,7 +102,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		}
 		first = false
 		c := &enc.keys[f.Key]
-		if !d.add(enc, 0, c.id) {
+		if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 			return dst, false
 		}
 		dst = append(dst, enc.keyText[c.start:c.end]...)
@@ -130,39 +131,101 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 	return append(dst, '}'), true
 }
 
-// memoField is the last top-level value written under a name: its Field
-// message as it arrived and its JSON. Events from one source repeat many
-// of their fields ([host], [agent], [service], [event][dataset], tags),
-// and comparing bytes is cheaper than transcoding them again.
+// tsSecond is sdk.AppendTimestamp's text for one second, up to the
+// fraction: "2026-12-05T04:41:07".
+type tsSecond struct {
+	sec  int64
+	set  bool
+	text [19]byte
+}
+
+// appendTimestamp is sdk.AppendTimestamp, with the text of the last few
+// seconds kept: a batch's events mostly fall in a handful of seconds,
+// and only their milliseconds then need writing.
+func (enc *JSONEncoder) appendTimestamp(dst []byte, ns int64) []byte {
+	if ns < 0 || ns%1e6 != 0 {
+		return sdk.AppendTimestamp(dst, ns)
+	}
+	sec, ms := ns/1e9, ns/1e6%1000
+	// Seconds apart by whole days (one time of day in two months) fall
+	// in different slots too.
+	s := &enc.secs[(sec+sec/86400)&int64(len(enc.secs)-1)]
+	if !s.set || s.sec != sec {
+		var b [32]byte
+		copy(s.text[:], sdk.AppendTimestamp(b[:0], sec*1e9))
+		s.sec, s.set = sec, true
+	}
+	dst = append(dst, s.text[:]...)
+	return append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+}
+
+// memoField is the last value written under a name: its Field message
+// as it arrived and its JSON, the name included. Events from one source
+// repeat many of their fields ([host], [agent], [service],
+// [event][dataset], tags), and inside the fields that change some parts
+// repeat too ([log][file] beside [log][offset]): comparing bytes is
+// cheaper than transcoding them again.
 type memoField struct {
 	wire, json []byte
 	misses     uint8 // since the last hit: a field that never repeats stops being kept
 }
 
-// appendTopValue writes a top-level field's value, from the memo when the
-// same name held the same bytes last time.
-func (enc *JSONEncoder) appendTopValue(dst []byte, key uint32, field, value []byte, dict []string) ([]byte, bool) {
-	m := &enc.memo[key]
-	if len(m.wire) == len(field) && len(field) > 0 && string(m.wire) == string(field) {
-		m.misses = 0
-		enc.memoHits++
-		return append(dst, m.json...), true
-	}
+// A field, name and value, is written from its memo slot when the slot
+// holds the same Field message (the callers compare, inline). The Field
+// message holds the name's number, so equal bytes give equal JSON
+// whatever object they are in: a slot shared by two objects' fields of
+// one name only misses more.
+
+// memoHit writes m's JSON, m having matched.
+func (enc *JSONEncoder) memoHit(dst []byte, m *memoField) []byte {
+	m.misses = 0
+	enc.memoHits++
+	return appendShort(dst, m.json)
+}
+
+// appendMemo writes a field that missed its memo slot m, and keeps it
+// there.
+func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, dict []string, depth int) ([]byte, bool) {
 	start := len(dst)
-	dst, ok := enc.appendRawValue(dst, value, dict, 1)
+	dst = appendShort(dst, enc.keyText[c.start:c.end])
+	dst, ok := enc.appendRawValue(dst, value, dict, depth)
 	if !ok {
 		return dst, false
 	}
 	// After a few misses in a row only every 32nd value is kept: a field
 	// that changes each event ([message]) is not copied twice for nothing.
 	if m.misses < 4 || m.misses&31 == 0 {
-		m.wire = append(m.wire[:0], field...)
-		m.json = append(m.json[:0], dst[start:]...)
+		m.wire = appendPadded(m.wire[:0], field)
+		m.json = appendPadded(m.json[:0], dst[start:])
 	}
 	if m.misses++; m.misses == 0 {
 		m.misses = 4
 	}
 	return dst, true
+}
+
+// smallInt reads a Value message that is an integer below 2^21 in
+// the shape the SDK writes (the tag, a varint of at most three bytes).
+func smallInt(v []byte) (int64, bool) {
+	var x uint64
+	switch {
+	case len(v) == 2 && v[0] == wvInt && v[1] < 0x80:
+		x = uint64(v[1])
+	case len(v) == 3 && v[0] == wvInt && v[1] >= 0x80 && v[2] < 0x80:
+		x = uint64(v[1]&0x7f) | uint64(v[2])<<7
+	case len(v) == 4 && v[0] == wvInt && v[1] >= 0x80 && v[2] >= 0x80 && v[3] < 0x80:
+		x = uint64(v[1]&0x7f) | uint64(v[2]&0x7f)<<7 | uint64(v[3])<<14
+	default:
+		return 0, false
+	}
+	return int64(x>>1) ^ -int64(x&1), true
+}
+
+// memoWorth reports whether a nested value is worth a memo slot: an
+// object or array, or a string long enough that comparing beats scanning
+// it. Numbers and short strings are written faster than compared.
+func memoWorth(value []byte) bool {
+	return len(value) >= 8 && (value[0] == wvMap || value[0] == wvList || value[0] == wvString)
 }
 
 // dups finds a name twice in one object. Names are compared by the
@@ -175,15 +238,24 @@ type dups struct {
 	mark uint32
 }
 
-// add records name number id at object depth depth; false: seen already.
-func (d *dups) add(enc *JSONEncoder, depth int, id uint32) bool {
+// fresh records name number id in the current object, for the first 64
+// numbers (small enough to inline: it runs for every name written);
+// false when id was met already or is past them, for addSlow to tell.
+func (d *dups) fresh(id uint32) bool {
+	if id >= 64 {
+		return false
+	}
+	bit := uint64(1) << id
+	had := d.bits & bit
+	d.bits |= bit
+	return had == 0
+}
+
+// addSlow is fresh's other half: numbers past 64, stamped per object
+// depth.
+func (d *dups) addSlow(enc *JSONEncoder, depth int, id uint32) bool {
 	if id < 64 {
-		bit := uint64(1) << id
-		if d.bits&bit != 0 {
-			return false
-		}
-		d.bits |= bit
-		return true
+		return false // met already (fresh)
 	}
 	if d.seen == nil {
 		d.seen, d.mark = enc.nextMark(depth, len(enc.keys))
@@ -245,9 +317,11 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 		enc.keys = enc.keys[:0]
 		enc.keyText = enc.keyText[:0]
 		clear(enc.first)
-		for i := range enc.memo {
-			m := &enc.memo[i]
-			m.wire, m.json, m.misses = m.wire[:0], m.json[:0], 0
+		for _, memo := range [][]memoField{enc.memo, enc.inner} {
+			for i := range memo {
+				m := &memo[i]
+				m.wire, m.json, m.misses = m.wire[:0], m.json[:0], 0
+			}
 		}
 	}
 	if enc.first == nil {
@@ -265,8 +339,10 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 		enc.keyText = append(appendJSONStringFast(enc.keyText, name), ':')
 		enc.keys = append(enc.keys, keyText{start: start, end: uint32(len(enc.keyText)), id: id})
 	}
+	enc.keyText = slices.Grow(enc.keyText, shortCopy) // appendShort reads past the last name
 	for len(enc.memo) < len(enc.keys) {
 		enc.memo = append(enc.memo, memoField{})
+		enc.inner = append(enc.inner, memoField{})
 	}
 }
 
@@ -365,12 +441,12 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 	first := true
 	for len(m) > 0 {
 		var key uint64
-		var value []byte
+		var field, value []byte
 		if len(m) >= 6 && m[0] == wRepeat && m[2] == wfKey && m[4] == wfValue &&
 			m[1]|m[3]|m[5] < 0x80 && int(m[1]) == int(m[5])+4 && int(m[1]) < len(m)-1 {
 			// The shape the SDK writes, every length one byte: a map
 			// entry, its name, its value.
-			key, value, m = uint64(m[3]), m[6:2+m[1]], m[2+m[1]:]
+			key, field, value, m = uint64(m[3]), m[2:2+m[1]], m[6:2+m[1]], m[2+m[1]:]
 		} else {
 			if m[0] != wRepeat {
 				n := skipUnknown(m)
@@ -380,8 +456,8 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 				m = m[n:]
 				continue
 			}
-			field, n := consumeBytes(m[1:])
-			if n < 0 {
+			var n int
+			if field, n = consumeBytes(m[1:]); n < 0 {
 				return dst, false
 			}
 			m = m[1+n:]
@@ -398,12 +474,26 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 		}
 		first = false
 		c := &enc.keys[key]
-		if !d.add(enc, depth, c.id) {
+		if !d.fresh(c.id) && !d.addSlow(enc, depth, c.id) {
 			return dst, false
 		}
-		dst = append(dst, enc.keyText[c.start:c.end]...)
 		var ok bool
-		if dst, ok = enc.appendRawValue(dst, value, dict, depth+1); !ok {
+		switch m := &enc.inner[key]; {
+		case !memoWorth(value):
+			// Numbers and short strings are written faster than compared;
+			// offsets, ports and pids without appendRawValue's call.
+			dst = appendShort(dst, enc.keyText[c.start:c.end])
+			if x, isInt := smallInt(value); isInt {
+				dst, ok = appendInt(dst, x), true
+			} else {
+				dst, ok = enc.appendRawValue(dst, value, dict, depth+1)
+			}
+		case len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field):
+			dst, ok = enc.memoHit(dst, m), true
+		default:
+			dst, ok = enc.appendMemo(dst, m, c, field, value, dict, depth+1)
+		}
+		if !ok {
 			return dst, false
 		}
 	}
@@ -547,22 +637,79 @@ func appendJSONStringFast(dst []byte, s string) []byte {
 }
 
 // appendInt is strconv.AppendInt(dst, x, 10), with the numbers events
-// mostly hold (below 10^8: offsets, ports, pids, sizes) written without
-// its general loop.
+// mostly hold (below 10^8: offsets, ports, pids, sizes) written two
+// digits at a time without its general loop.
 func appendInt(dst []byte, x int64) []byte {
 	if x < 0 || x >= 1e8 {
 		return strconv.AppendInt(dst, x, 10)
 	}
-	n := 1
-	for y := x; y >= 10; y /= 10 {
+	if x < 10 {
+		return append(dst, byte('0'+x))
+	}
+	n := 2
+	for y := x; y >= 100; y /= 10 {
 		n++
 	}
 	start := len(dst)
 	dst = slices.Grow(dst, n)[:start+n]
 	out := dst[start:]
-	for i := n - 1; i >= 0; i-- {
-		out[i] = byte('0' + x%10)
-		x /= 10
+	i := n
+	for x >= 10 {
+		d := x % 100 * 2
+		x /= 100
+		i -= 2
+		out[i], out[i+1] = digitPairs[d], digitPairs[d+1]
+	}
+	if i > 0 {
+		out[0] = byte('0' + x)
 	}
 	return dst
+}
+
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// shortCopy is how many bytes appendShort moves in one go.
+const shortCopy = 32
+
+// appendShort is append(dst, src...), moving a src of at most 32 bytes
+// as four words when both sides have the room (names' JSON, memoized
+// fields): cheaper than a memmove call for the text most often copied.
+// It may write up to 32 bytes into dst's spare capacity; src must be
+// readable up to 32 bytes (its capacity), which appendPadded ensures.
+func appendShort(dst, src []byte) []byte {
+	l, n := len(dst), len(src)
+	if n > shortCopy || cap(src) < shortCopy || cap(dst)-l < shortCopy {
+		return append(dst, src...)
+	}
+	*(*[shortCopy]byte)(dst[l : l+shortCopy]) = *(*[shortCopy]byte)(src[:shortCopy])
+	return dst[:l+n]
+}
+
+// appendPadded is append(dst, src...) leaving room for appendShort and
+// sameBytes to read 16 bytes.
+func appendPadded(dst, src []byte) []byte {
+	return slices.Grow(append(dst, src...), shortCopy)
+}
+
+// sameBytes is string(a) == string(b) for a and b of the same length,
+// comparing up to 16 bytes as two masked words when both are readable
+// that far.
+func sameBytes(a, b []byte) bool {
+	n := uint(len(a))
+	if n > 16 || cap(a) < 16 || cap(b) < 16 {
+		return string(a) == string(b)
+	}
+	x := binary.LittleEndian.Uint64(a[:8]) ^ binary.LittleEndian.Uint64(b[:8])
+	y := binary.LittleEndian.Uint64(a[8:16]) ^ binary.LittleEndian.Uint64(b[8:16])
+	// Only the first n bytes count (a shift of 64 or more gives 0).
+	return x&(1<<(8*n)-1)|y<<(128-8*n) == 0
 }
