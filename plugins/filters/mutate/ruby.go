@@ -136,6 +136,9 @@ func (p *literalPattern) replace(s, repl string) string {
 	if i < 0 {
 		return s
 	}
+	if end := strings.IndexByte(s[i:], '\n'); end < 0 && repl == "" {
+		return s[:i] // the usual case, a query string cut off: no copy
+	}
 	b := make([]byte, 0, len(s)+len(repl))
 	last := 0
 	for i >= 0 {
