@@ -321,7 +321,8 @@ func mapPointer(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(uns
 // every value under a single lock of the event's batch, and walks each
 // map on the way once for all the names under it ([http][request][method]
 // and [http][version] find [http] once), where FieldRef.Set locked and
-// walked per reference.
+// walked per reference. A FieldSet is not changed by use: goroutines may
+// share one.
 type FieldSet struct {
 	refs []FieldRef
 	tops []setNode // the top-level names, in the order first used
