@@ -315,3 +315,132 @@ func TypeName(v any) string {
 }
 
 func mapPointer(m map[string]any) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&m)) }
+
+// FieldSet is references set together, event after event: for a filter
+// that stores many fields per event (dissect's eleven). One Set boxes
+// every value under a single lock of the event's batch, and walks each
+// map on the way once for all the names under it ([http][request][method]
+// and [http][version] find [http] once), where FieldRef.Set locked and
+// walked per reference. A FieldSet is not changed by use: goroutines may
+// share one.
+type FieldSet struct {
+	refs []FieldRef
+	tops []setNode // the top-level names, in the order first used
+	// oneByOne: a reference is @timestamp or @metadata, or a prefix of
+	// another, where the order of the sets decides the outcome: Set then
+	// sets them one after the other.
+	oneByOne bool
+}
+
+// setNode is one name along the references of a FieldSet.
+type setNode struct {
+	name     string
+	top      FieldRef // the name alone, for a top-level node (its raw field)
+	first    int      // a reference through this node, for errors
+	leaves   []int    // references that end here, in their order
+	children []setNode
+}
+
+// NewFieldSet returns the set of refs, numbered as in refs.
+func NewFieldSet(refs []FieldRef) *FieldSet {
+	s := &FieldSet{refs: refs}
+	for i, r := range refs {
+		if len(r.path) == 0 || r.path[0] == FieldTimestamp || r.path[0] == FieldMetadata {
+			s.oneByOne = true
+			continue
+		}
+		nodes := &s.tops
+		for depth, name := range r.path {
+			var n *setNode
+			for j := range *nodes {
+				if (*nodes)[j].name == name {
+					n = &(*nodes)[j]
+					break
+				}
+			}
+			if n == nil {
+				*nodes = append(*nodes, setNode{name: name, first: i})
+				n = &(*nodes)[len(*nodes)-1]
+				if depth == 0 {
+					n.top = FieldRef{path: r.path[:1:1], raw: name, id: new(atomic.Uint64)}
+				}
+			}
+			if depth == len(r.path)-1 {
+				n.leaves = append(n.leaves, i)
+			}
+			nodes = &n.children
+		}
+	}
+	var conflict func(ns []setNode) bool
+	conflict = func(ns []setNode) bool {
+		for i := range ns {
+			if len(ns[i].leaves) > 0 && len(ns[i].children) > 0 || conflict(ns[i].children) {
+				return true
+			}
+		}
+		return false
+	}
+	if conflict(s.tops) {
+		s.oneByOne = true
+	}
+	return s
+}
+
+// Set stores value(i, v) at the i-th reference, for each, with the
+// outcome of FieldRef.Set on each in turn. value runs with the event's
+// batch locked, as in Event.WithValues: it makes its value in v (v.String,
+// v.Int...) and must not use the event. value is not called for a
+// reference that cannot be set (a value on the way is not a map). Set
+// returns the first error; the other references are set all the same.
+func (s *FieldSet) Set(e *Event, value func(i int, v *Values) any) error {
+	if s.oneByOne {
+		var first error
+		for i := range s.refs {
+			var x any
+			e.WithValues(func(v *Values) { x = value(i, v) })
+			if err := s.refs[i].Set(e, x); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	// Raw fields first: decoding one locks the batch. A name set whole
+	// is forgotten, one with names under it decoded.
+	for i := range s.tops {
+		if t := &s.tops[i]; len(t.children) == 0 {
+			e.shadowRef(&t.top)
+		} else {
+			e.touchRef(&t.top)
+		}
+	}
+	var err error
+	e.WithValues(func(v *Values) {
+		for i := range s.tops {
+			err = s.setNode(e.fields, &s.tops[i], v, value, err)
+		}
+	})
+	return err
+}
+
+func (s *FieldSet) setNode(m map[string]any, n *setNode, v *Values, value func(int, *Values) any, err error) error {
+	if len(n.children) == 0 {
+		for _, i := range n.leaves {
+			m[n.name] = Normalize(value(i, v))
+		}
+		return err
+	}
+	var child map[string]any
+	if x, found := m[n.name]; !found {
+		child = v.Map()
+		m[n.name] = child
+	} else if child, found = x.(map[string]any); !found {
+		if err == nil {
+			err = fmt.Errorf("cannot set %s: [%s] holds a %s, not a map", s.refs[n.first].raw, n.name, TypeName(x))
+		}
+		return err
+	}
+	for i := range n.children {
+		err = s.setNode(child, &n.children[i], v, value, err)
+	}
+	return err
+}

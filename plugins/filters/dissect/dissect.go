@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,7 @@ type conversion struct {
 	float    bool
 	tagNull  string // _dataconversionnullvalue_<field>_<type>
 	tagUncoe string // _dataconversionuncoercible_<field>_<type>
+	bit      uint64 // its bit in Filter's done, when fused (else 0)
 }
 
 type filter struct {
@@ -109,7 +111,49 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 			tagNull:  "_dataconversionnullvalue_" + name + "_" + typ,
 			tagUncoe: "_dataconversionuncoercible_" + name + "_" + typ})
 	}
+	f.fuse()
 	return f, ds
+}
+
+// fuse lets a conversion be made as its field is stored, when nothing
+// between the store and the conversion pass could change the field: one
+// mapping, no indirect field (it may name any field), the field set by
+// one normal field and no append, no other conversion of it. Converting
+// as storing skips a look-up, a store and a boxed string per event; a
+// value that does not convert is stored as text and left to the pass,
+// which tags it as before.
+func (f *filter) fuse() {
+	if len(f.dissectors) != 1 || len(f.conversions) > 64 {
+		return
+	}
+	d := f.dissectors[0]
+	for _, fl := range d.fields {
+		if fl.kind == indirect {
+			return
+		}
+	}
+	for ci := range f.conversions {
+		c := &f.conversions[ci]
+		k, writers := -1, 0
+		for _, i := range d.save {
+			if slices.Equal(d.fields[i].ref.Path(), c.ref.Path()) {
+				writers++
+				if d.fields[i].kind == normal {
+					k = slices.Index(d.normals, i)
+				}
+			}
+		}
+		others := 0
+		for cj := range f.conversions {
+			if slices.Equal(f.conversions[cj].ref.Path(), c.ref.Path()) {
+				others++
+			}
+		}
+		if writers == 1 && k >= 0 && others == 1 {
+			c.bit = 1 << ci
+			d.conv[k] = c
+		}
+	}
 }
 
 // Transient: values go into the event; nothing is kept past Filter.
@@ -120,6 +164,7 @@ func (*filter) Transient() {}
 // matched, as Logstash decorates the event on any successful dissection.
 func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	matched := false
+	var done uint64 // conversions made as their field was stored (fuse)
 	var buf [32]span
 	spans := buf[:]
 	if f.maxFields > len(buf) {
@@ -142,14 +187,16 @@ func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk
 			f.fail(e)
 			continue
 		}
-		if !d.store(e, s, spans) {
+		if !d.store(e, s, spans, &done) {
 			f.fail(e)
 			continue
 		}
 		matched = true
 	}
 	for i := range f.conversions {
-		f.conversions[i].apply(e)
+		if c := &f.conversions[i]; done&c.bit == 0 {
+			c.apply(e)
+		}
 	}
 	if matched {
 		return sdk.Matched
@@ -167,14 +214,33 @@ func (f *filter) fail(e *sdk.Event) {
 // order, then indirect fields. It reports false when a value could not be
 // set (a field on the way holds a value that is not a map, an indirect
 // name that is not a field reference), which Logstash tags as a failure.
-func (d *dissector) store(e *sdk.Event, s string, spans []span) bool {
-	ok := true
-	for _, i := range d.save {
+// The bits of done are set for the conversions made as their field was
+// stored.
+func (d *dissector) store(e *sdk.Event, s string, spans []span, done *uint64) bool {
+	converted := *done
+	err := d.set.Set(e, func(k int, v *sdk.Values) any {
+		i := d.normals[k]
+		val := s[spans[i].start:spans[i].end]
+		if c := d.conv[k]; c != nil {
+			if n, ok := c.fromText(val, v); ok {
+				converted |= c.bit
+				return n
+			}
+		}
+		return v.String(val)
+	})
+	ok := err == nil
+	if ok {
+		*done = converted
+	} else {
+		// Which field was not set is not known: convert them all after,
+		// which leaves those converted here as they are.
+		*done = 0
+	}
+	for _, i := range d.save[len(d.normals):] {
 		fl := &d.fields[i]
 		val := s[spans[i].start:spans[i].end]
 		switch fl.kind {
-		case normal:
-			ok = fl.ref.Set(e, e.StringValue(val)) == nil && ok
 		case appended:
 			if old, found := fl.ref.Get(e); found {
 				val = sdk.RubyString(old) + fl.join + val
@@ -238,27 +304,68 @@ func toNumber(v any, float bool) (n any, ok bool) {
 		}
 		return truncInt(t)
 	case string:
-		intOnly, valid := decimalSyntax(t)
-		if !valid {
+		switch i, x, kind := parseText(t, float); kind {
+		case invalid:
 			return nil, false
-		}
-		if !float && intOnly {
-			i, err := strconv.ParseInt(t, 10, 64)
-			if err != nil {
-				return nil, true // beyond int64: kept as text
-			}
+		case asInt:
 			return i, true
-		}
-		x, err := strconv.ParseFloat(t, 64)
-		if err != nil || math.IsInf(x, 0) {
-			return nil, true
-		}
-		if float {
+		case asFloat:
 			return x, true
 		}
-		return truncInt(x)
+		return nil, true
 	}
 	return nil, false
+}
+
+// fromText is the conversion of the text s, boxed in v: ok is false when
+// s is not a number (the conversion pass then tags it).
+func (c *conversion) fromText(s string, v *sdk.Values) (n any, ok bool) {
+	switch i, x, kind := parseText(s, c.float); kind {
+	case invalid:
+		return nil, false
+	case asInt:
+		return v.Int(i), true
+	case asFloat:
+		return v.Float(x), true
+	}
+	return v.String(s), true
+}
+
+type numKind uint8
+
+const (
+	invalid numKind = iota // not a decimal number
+	asText                 // beyond int64 or float64: kept as text
+	asInt
+	asFloat
+)
+
+// parseText converts decimal text to an int (truncated toward zero) or,
+// with float, a float.
+func parseText(t string, float bool) (int64, float64, numKind) {
+	intOnly, valid := decimalSyntax(t)
+	if !valid {
+		return 0, 0, invalid
+	}
+	if !float && intOnly {
+		i, err := strconv.ParseInt(t, 10, 64)
+		if err != nil {
+			return 0, 0, asText
+		}
+		return i, 0, asInt
+	}
+	x, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsInf(x, 0) {
+		return 0, 0, asText
+	}
+	if float {
+		return 0, x, asFloat
+	}
+	x = math.Trunc(x)
+	if x >= -(1<<63) && x < 1<<63 {
+		return int64(x), 0, asInt
+	}
+	return 0, 0, asText
 }
 
 func truncInt(x float64) (any, bool) {

@@ -281,3 +281,69 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per match", n)
 	}
 }
+
+// A conversion made as its field is stored (fuse) leaves the event as the
+// conversion pass after the mappings does: the same values and the same
+// tags in the same order, on events decoded from a batch, for numbers,
+// text that is not one, text beyond int64, a mapping that fails, a field
+// on the way that is not a map, and mappings where fusing is not allowed.
+func TestFusedConversionMatchesThePass(t *testing.T) {
+	cases := []struct {
+		mappings map[string]any
+		convert  map[string]any
+		fused    int // conversions that must be fused
+	}{
+		{map[string]any{"message": "%{a} %{b} %{c}"}, map[string]any{"a": "int", "b": "float", "c": "int"}, 3},
+		{map[string]any{"message": "%{[x][a]} %{[x][b]} %{c}"}, map[string]any{"[x][a]": "int", "[x][b]": "float", "zz": "int"}, 2},
+		{map[string]any{"message": "%{a} %{+a} %{c}"}, map[string]any{"a": "int", "c": "int"}, 1},
+		{map[string]any{"message": "%{a} %{a} %{c}"}, map[string]any{"a": "int", "c": "float"}, 1},
+		{map[string]any{"message": "%{a} %{&a} %{c}"}, map[string]any{"c": "int"}, 0},
+		{map[string]any{"message": "%{a} %{b} %{c}"}, map[string]any{"a": "int", "[a]": "float"}, 0},
+		{map[string]any{"message": "%{a} %{b} %{c}", "b": "%{d}.%{e}"}, map[string]any{"a": "int", "d": "int"}, 0},
+	}
+	lines := []string{"1 2.5 3", "-7.9 x 00042", "43947404257507186289 1e3 -", "12 34", "  ", "8 9.5.1 10", "0 0 0"}
+	for ci, tc := range cases {
+		settings := map[string]any{"mapping": tc.mappings, "convert_datatype": tc.convert}
+		comp := sdktest.Lookup(t, sdk.KindFilter, "dissect")
+		cfg := sdktest.Config(t, comp, settings)
+		fused, ds := build(cfg)
+		plain, _ := build(cfg)
+		if err := ds.Err(); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i := range plain.conversions {
+			if fused.conversions[i].bit != 0 {
+				n++
+			}
+			plain.conversions[i].bit = 0
+		}
+		for _, d := range plain.dissectors {
+			clear(d.conv)
+		}
+		if n != tc.fused {
+			t.Errorf("case %d: %d conversions fused, want %d", ci, n, tc.fused)
+		}
+		var evs []*sdk.Event
+		for _, l := range lines {
+			evs = append(evs, sdk.NewEvent(l))
+			x := sdk.NewEvent(l)
+			_ = x.Set("x", "not a map") // [x][a] cannot be set
+			evs = append(evs, x)
+		}
+		batch := sdk.EncodeBatch(evs)
+		var da, db sdk.Decoder
+		a, err := da.Decode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := db.Decode(batch)
+		for i := range a {
+			ra := fused.Filter(context.Background(), a[i], nil)
+			rb := plain.Filter(context.Background(), b[i], nil)
+			if ma, mb := a[i].ToMap(true), b[i].ToMap(true); ra != rb || !reflect.DeepEqual(ma, mb) {
+				t.Errorf("case %d, event %d: fused %v %v\n                     pass  %v %v", ci, i, ra, ma, rb, mb)
+			}
+		}
+	}
+}

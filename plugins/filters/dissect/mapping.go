@@ -42,6 +42,13 @@ type dissector struct {
 	lead    string  // text before the first field, which must start the value
 	fields  []field // in the mapping's order
 	save    []int   // indexes of fields to store, in the order they are stored
+	// normals are the normal fields of save, which come first in it, set
+	// together (one lock of the batch, each nested map found once).
+	normals []int
+	set     *sdk.FieldSet
+	// conv[k] is the conversion of normals[k]'s field when it can be
+	// made as the field is stored (filter.fuse), else nil.
+	conv []*conversion
 }
 
 // Saving order, as Logstash's dissect sorts its fields: normal fields
@@ -109,6 +116,15 @@ func compile(source, mapping string) (*dissector, error) {
 		}
 	}
 	sort.SliceStable(d.save, func(a, b int) bool { return d.fields[d.save[a]].ordinal < d.fields[d.save[b]].ordinal })
+	var refs []sdk.FieldRef
+	for _, i := range d.save {
+		if d.fields[i].kind == normal {
+			d.normals = append(d.normals, i)
+			refs = append(refs, d.fields[i].ref)
+		}
+	}
+	d.set = sdk.NewFieldSet(refs)
+	d.conv = make([]*conversion, len(d.normals))
 	return d, nil
 }
 

@@ -196,6 +196,9 @@ func parse(c *sdk.Config) (*Filter, sdk.Diagnostics) {
 		o.value, o.static = tmplAt("gsub", []string{strconv.Itoa(i + 2)}, gsub[i+2])
 		if o.static != nil {
 			o.repl = parseReplacement(gsub[i+2], o.re)
+			if o.repl.literal && o.re != nil {
+				o.repl.lit = literalPatternOf(gsub[i+1])
+			}
 		}
 		byKind[opGsub] = append(byKind[opGsub], o)
 	}

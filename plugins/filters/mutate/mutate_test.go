@@ -2,7 +2,9 @@ package mutate
 
 import (
 	"context"
+	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
@@ -288,4 +290,47 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// gsub's replacement without regexp (a pattern that is literal text, or
+// literal text then .*) replaces exactly what the regexp does, on text
+// with several matches, newlines, multibyte and invalid UTF-8; patterns
+// it must not take (case folding, lazy .*, anything more) are left to
+// the regexp.
+func TestGsubLiteralPatternMatchesRegexp(t *testing.T) {
+	taken := []string{`\?.*`, `\?`, `ab`, `ab.*`, `é.*`, `\.`, `x\n`, `--.*`, `(?:ab)`, `a\.b.*`, `[a]b`}
+	notTaken := []string{`(?i)ab`, `ab.*?`, `a.*b`, `^ab`, `ab$`, `(ab)`, `a|b`, `ab+`, `(?s)ab.*`, `.*`, ``}
+	for _, src := range notTaken {
+		if p := literalPatternOf(src); p != nil {
+			t.Errorf("%q taken as %+v", src, *p)
+		}
+	}
+	texts := []string{"", "ab", "/x?id=1", "a?b?c\nd?e\n?", "abab.ab", "--x\n--y--", "é?éé\xffab\xe2ab", "x\nx\n", "aab.b a.bb"}
+	rng := rand.New(rand.NewSource(7))
+	alphabet := []string{"a", "b", "?", "\n", ".", "-", "é", "\xff", "x", "="}
+	for range 300 {
+		var sb strings.Builder
+		for range rng.Intn(24) {
+			sb.WriteString(alphabet[rng.Intn(len(alphabet))])
+		}
+		texts = append(texts, sb.String())
+	}
+	for _, src := range taken {
+		p := literalPatternOf(src)
+		if p == nil {
+			t.Errorf("%q not taken", src)
+			continue
+		}
+		re, err := compileRuby(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range texts {
+			for _, repl := range []string{"", "R", "?"} {
+				if got, want := p.replace(s, repl), re.ReplaceAllLiteralString(s, repl); got != want {
+					t.Errorf("gsub %q by %q on %q = %q, regexp gives %q", src, repl, s, got, want)
+				}
+			}
+		}
+	}
 }

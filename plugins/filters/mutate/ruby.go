@@ -3,6 +3,7 @@ package mutate
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"unicode"
@@ -91,6 +92,69 @@ type replacement struct {
 	literal bool // no backslash: the text as it is
 	text    string
 	parts   []replPart
+	// lit, for a literal replacement of a pattern that is literal text
+	// (or literal text then .*), replaces without the regexp machinery,
+	// which was a sixth of a typical mutate (gsub `\?.*` on a request).
+	lit *literalPattern
+}
+
+// literalPattern is a pattern that is the text lit, or lit then .* (greedy
+// up to the line's end, as . matches anything but a newline).
+type literalPattern struct {
+	lit   string
+	toEOL bool
+}
+
+// literalPatternOf returns src as a literalPattern, or nil when src is
+// anything else (case folding, classes, anchors, groups...).
+func literalPatternOf(src string) *literalPattern {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	lit := func(r *syntax.Regexp) bool {
+		return r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 && len(r.Rune) > 0
+	}
+	switch {
+	case lit(re):
+		return &literalPattern{lit: string(re.Rune)}
+	case re.Op == syntax.OpConcat && len(re.Sub) == 2 && lit(re.Sub[0]) &&
+		re.Sub[1].Op == syntax.OpStar && re.Sub[1].Flags&syntax.NonGreedy == 0 &&
+		re.Sub[1].Sub[0].Op == syntax.OpAnyCharNotNL:
+		return &literalPattern{lit: string(re.Sub[0].Rune), toEOL: true}
+	}
+	return nil
+}
+
+// replace is ReplaceAllLiteralString for the pattern.
+func (p *literalPattern) replace(s, repl string) string {
+	if !p.toEOL {
+		return strings.ReplaceAll(s, p.lit, repl)
+	}
+	i := strings.Index(s, p.lit)
+	if i < 0 {
+		return s
+	}
+	if end := strings.IndexByte(s[i:], '\n'); end < 0 && repl == "" {
+		return s[:i] // the usual case, a query string cut off: no copy
+	}
+	b := make([]byte, 0, len(s)+len(repl))
+	last := 0
+	for i >= 0 {
+		b = append(b, s[last:i]...)
+		b = append(b, repl...)
+		last = i + len(p.lit)
+		if j := strings.IndexByte(s[last:], '\n'); j >= 0 {
+			last += j
+		} else {
+			last = len(s)
+		}
+		if i = strings.Index(s[last:], p.lit); i >= 0 {
+			i += last
+		}
+	}
+	return string(append(b, s[last:]...))
 }
 
 type replPart struct {
@@ -156,6 +220,9 @@ func parseReplacement(s string, re *regexp.Regexp) replacement {
 
 // gsub replaces every match of re in s.
 func (r *replacement) gsub(re *regexp.Regexp, s string) string {
+	if r.lit != nil {
+		return r.lit.replace(s, r.text)
+	}
 	if r.literal {
 		return re.ReplaceAllLiteralString(s, r.text)
 	}

@@ -1,0 +1,127 @@
+package sdk
+
+import (
+	"fmt"
+	"math/rand"
+	"reflect"
+	"testing"
+)
+
+// A FieldSet leaves an event as setting its references one after the
+// other with FieldRef.Set does, errors included: on events with raw
+// fields (a decoded batch) and on events made in place, for random sets
+// of references that share maps, repeat a name, conflict (a prefix of
+// another, a name on the way that holds a string or null) or are special.
+func TestFieldSetMatchesSetOneByOne(t *testing.T) {
+	names := []string{"a", "b", "[a][x]", "[a][y]", "[h][r][m]", "[h][r][n]", "[h][v]", "s", "[s][t]",
+		"[n][k]", "[m][p][q]", "[@metadata][x]", "@timestamp", "[l][z]", "message", "[message][deep]"}
+	base := func() *Event {
+		e := NewEvent("line")
+		e.SetTimestampNano(1e18)
+		_ = e.Set("s", "text")
+		_ = e.Set("n", nil)
+		_ = e.Set("[m][p][old]", int64(1))
+		_ = e.Set("[h][keep]", "k")
+		_ = e.Set("l", []any{"x"})
+		return e
+	}
+	batch := EncodeBatch([]*Event{base(), base()})
+	rng := rand.New(rand.NewSource(12))
+	var decA, decB Decoder
+	for round := range 3000 {
+		refs := make([]FieldRef, 1+rng.Intn(7))
+		for i := range refs {
+			refs[i] = MustParseFieldRef(names[rng.Intn(len(names))])
+		}
+		if rng.Intn(3) == 0 {
+			refs = append(refs, refs[rng.Intn(len(refs))]) // the same name twice: the last wins
+		}
+		vals := make([]string, len(refs))
+		for i := range vals {
+			vals[i] = fmt.Sprintf("v%d-%d", round, i)
+		}
+		value := func(i int, v *Values) any {
+			if i%3 == 2 {
+				return v.Int(int64(1000 + i))
+			}
+			return v.String(vals[i])
+		}
+		var a, b *Event
+		if round%2 == 0 {
+			a, b = base(), base()
+		} else {
+			ea, err := decA.Decode(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eb, err := decB.Decode(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b = ea[round%4/2], eb[round%4/2]
+		}
+		var wantErr error
+		for i, r := range refs {
+			var x any
+			a.WithValues(func(v *Values) { x = value(i, v) })
+			if err := r.Set(a, x); err != nil && wantErr == nil {
+				wantErr = err
+			}
+		}
+		gotErr := NewFieldSet(refs).Set(b, value)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("round %d, refs %v: error %v, one by one %v", round, refs, gotErr, wantErr)
+		}
+		if want, got := a.ToMap(true), b.ToMap(true); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d, refs %v:\n got %v\nwant %v", round, refs, got, want)
+		}
+		// What stays raw is encoded as it arrived: the two encode alike.
+		if wa, wb := EncodeBatch([]*Event{a}), EncodeBatch([]*Event{b}); round%2 == 1 && !reflect.DeepEqual(decodeOne(t, wa), decodeOne(t, wb)) {
+			t.Fatalf("round %d, refs %v: encoded differently", round, refs)
+		}
+	}
+}
+
+func decodeOne(t *testing.T, data []byte) map[string]any {
+	t.Helper()
+	evs, err := DecodeBatch(data)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("decode: %v (%d events)", err, len(evs))
+	}
+	return evs[0].ToMap(true)
+}
+
+// The values a FieldSet stores in a decoded event are the batch's, and
+// stay what they were when the batch is not released: a filter that keeps
+// an event (not Transient) sees it unchanged after the next batch.
+func TestFieldSetValuesOutliveTheBatch(t *testing.T) {
+	refs := []FieldRef{MustParseFieldRef("[u][a]"), MustParseFieldRef("[u][b]"), MustParseFieldRef("c")}
+	set := NewFieldSet(refs)
+	batch := EncodeBatch([]*Event{NewEvent("one"), NewEvent("two")})
+	var dec Decoder
+	var kept []*Event
+	for round := range 40 {
+		evs, err := dec.Decode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, e := range evs {
+			if err := set.Set(e, func(i int, v *Values) any { return v.String(fmt.Sprintf("%d-%d-%d", round, j, i)) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if round%10 == 0 {
+			kept = append(kept, evs[1].Clone())
+			continue // not released: the values may be held
+		}
+		dec.Release()
+	}
+	for k, e := range kept {
+		round := k * 10
+		for i, r := range refs {
+			if v, _ := r.Get(e); v != fmt.Sprintf("%d-1-%d", round, i) {
+				t.Errorf("kept event of round %d: %s = %v", round, r, v)
+			}
+		}
+	}
+}
