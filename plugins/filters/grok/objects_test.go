@@ -17,9 +17,9 @@ func TestObjectsAsOneByOne(t *testing.T) {
 	lines := benchdata.AccessLog(200)
 	existing := []map[string]any{
 		nil,
-		{"[http][version]": "2.0"},                     // object there: the capture joins it
-		{"url": "not an object"},                       // [url][original] cannot be set
-		{"[http][request][method]": []any{"X"}},        // a list gets the value appended
+		{"[http][version]": "2.0"},              // object there: the capture joins it
+		{"url": "not an object"},                // [url][original] cannot be set
+		{"[http][request][method]": []any{"X"}}, // a list gets the value appended
 		{"[user_agent][original]": "old", "source": 1}, // string becomes a list; a number stays
 	}
 	for _, ecs := range []string{"v8", "v1", "disabled"} {
