@@ -36,8 +36,10 @@ type Pattern struct {
 	Source string // as written in the configuration
 	Expr   string // the expanded regular expression
 	caps   []capture
-	fast   *rx.Regexp
-	slow   *regexp2.Regexp
+	// objects groups the captures by top-level object (nil: none to group)
+	objects *objects
+	fast    *rx.Regexp
+	slow    *regexp2.Regexp
 	// Fallback says why the pattern runs on the backtracking engine
 	// (empty when it runs on the linear-time one).
 	Fallback string
@@ -60,7 +62,7 @@ func compile(src string, o compileOptions) (*Pattern, error) {
 	if err := x.expand(&b, src, nil); err != nil {
 		return nil, err
 	}
-	p := &Pattern{Source: src, Expr: b.String(), caps: x.caps}
+	p := &Pattern{Source: src, Expr: b.String(), caps: x.caps, objects: planObjects(x.caps)}
 	names := make([]string, len(x.caps))
 	for i := range names {
 		names[i] = groupName(i)

@@ -236,7 +236,10 @@ func (f *filter) matchValue(e *sdk.Event, mf *matchField, s string, deadline tim
 			}
 			return matched, err
 		}
-		if ok {
+		if ok && p.objects != nil && !f.keepEmpty && len(f.overwrite) == 0 {
+			matched = true
+			f.storeObjects(e, p, s, caps)
+		} else if ok {
 			matched = true
 			for i := range p.caps {
 				if a := caps[2*i]; a >= 0 {
@@ -318,6 +321,20 @@ func merged(old, v any) any {
 // rubyToI is Ruby's String#to_i: the leading integer, 0 when there is
 // none.
 func rubyToI(s string) int64 {
+	if len(s) > 0 && len(s) < 19 {
+		// The common case, a capture of %{INT} or %{NUMBER}: plain
+		// digits, which cannot overflow in 18.
+		var n int64
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				goto general
+			}
+			n = n*10 + int64(c-'0')
+		}
+		return n
+	}
+general:
 	s = strings.TrimLeft(s, " \t\n\v\f\r")
 	end := 0
 	if end < len(s) && (s[end] == '+' || s[end] == '-') {

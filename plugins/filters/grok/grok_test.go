@@ -377,7 +377,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestRubyConversions(t *testing.T) {
-	for in, want := range map[string]int64{"42": 42, "-17": -17, "+3": 3, "12.9": 12, "7abc": 7, "abc": 0, "": 0, "1_000": 1000} {
+	for in, want := range map[string]int64{"42": 42, "-17": -17, "+3": 3, "12.9": 12, "7abc": 7, "abc": 0, "": 0, "1_000": 1000, "0123": 123, "123456789012345678": 123456789012345678, "99999999999999999999": 1<<63 - 1, " 5": 5} {
 		if got := rubyToI(in); got != want {
 			t.Errorf("to_i(%q) = %d, want %d", in, got, want)
 		}
