@@ -823,9 +823,9 @@ func (in *Input) consumerLag() map[string]int64 {
 }
 
 // reportLag logs the consumer lag every 30 s while it changes.
-func (in *Input) reportLag(ctx context.Context) {
+func (in *Input) reportLag(ctx context.Context, every time.Duration) {
 	last := ""
-	for sleep(ctx, lagEvery) {
+	for sleep(ctx, every) {
 		lag := in.consumerLag()
 		if len(lag) == 0 {
 			continue
@@ -851,8 +851,8 @@ var lagEvery = 30 * time.Second
 // reportGauges sends the lag per partition to the core, for /metrics
 // (gostash_kafka_consumer_lag) and the health report, more often than the
 // log line: a scrape every 15 s should see it move.
-func (in *Input) reportGauges(ctx context.Context, p sdk.Publisher) {
-	for sleep(ctx, gaugeEvery) {
+func (in *Input) reportGauges(ctx context.Context, p sdk.Publisher, every time.Duration) {
+	for sleep(ctx, every) {
 		lag := in.consumerLag()
 		gauges := make([]sdk.Gauge, 0, len(lag))
 		for k, v := range lag {

@@ -283,8 +283,10 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 			}
 		}()
 	}
-	go in.reportLag(ctx)
-	go in.reportGauges(ctx, p)
+	// The periods are read here, not in the goroutines, which outlive Run:
+	// a test that sets them restores them once Run has returned.
+	go in.reportLag(ctx, lagEvery)
+	go in.reportGauges(ctx, p, gaugeEvery)
 	wg.Wait()
 	close(errs)
 	return <-errs
