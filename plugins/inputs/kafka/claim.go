@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -296,46 +297,139 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	msgs := claim.Messages()
+	// Read ahead of the batch being filled (see readAhead).
+	ra := startReadAhead(claim.Messages(), int64(in.set.fetchBytes))
+	defer ra.stop()
+	var pending []*sarama.ConsumerMessage
 	for {
-		select {
-		case m, ok := <-msgs:
-			if !ok { // revoked (cooperative) or the session ends
-				publish()
-				return nil
-			}
-			if len(events) == 0 {
-				timer.Reset(in.delay)
-			}
-			if last < 0 {
-				st.started(m.Offset)
-			}
-			// One clock reading for the records sarama had buffered: they
-			// were all there at this instant.
-			now := time.Now().UnixNano()
-			events = dec.decode(m, now, events, in)
-			last = m.Offset
-			// Take what sarama has buffered already without a select per
-			// record (a third of this loop's CPU went to selects).
-			for len(events) < in.batch && len(msgs) > 0 {
-				if m, ok = <-msgs; !ok {
-					break // closed: the select above sees it next
+		if len(pending) == 0 {
+			select {
+			case c, ok := <-ra.out:
+				if !ok { // revoked (cooperative) or the session ends
+					publish()
+					return nil
 				}
-				events = dec.decode(m, now, events, in)
-				last = m.Offset
-			}
-			if len(events) >= in.batch {
-				timer.Stop()
+				ra.took(c.bytes)
+				pending = c.msgs
+			case <-timer.C:
 				if !publish() {
 					return nil
 				}
+				continue
+			case <-sess.Context().Done():
+				return nil // what was read and not published is read again
 			}
-		case <-timer.C:
+		}
+		if len(events) == 0 {
+			timer.Reset(in.delay)
+		}
+		if last < 0 {
+			st.started(pending[0].Offset)
+		}
+		// One clock reading for the records taken together: they were
+		// all there at this instant.
+		now := time.Now().UnixNano()
+		for len(events) < in.batch && len(pending) > 0 {
+			m := pending[0]
+			pending = pending[1:]
+			events = dec.decode(m, now, events, in)
+			last = m.Offset
+		}
+		if len(events) >= in.batch {
+			timer.Stop()
 			if !publish() {
 				return nil
 			}
-		case <-sess.Context().Done():
-			return nil // what was read and not published is read again
+		}
+	}
+}
+
+// readAhead takes a partition's records off sarama's channel ahead of the
+// batch being filled, up to limit bytes (keys and values, max_partition_fetch_bytes),
+// handing them on in chunks. Sarama fetches again only once every partition
+// it fetched for has taken all of the last response into its channel (256
+// records): while a batch waited for the pipeline, that held back the next
+// fetch of every partition of the broker, and reading stalled on the fetch's
+// round trip afterwards. With a fetch's worth read ahead, the next fetch
+// overlaps the pipeline. What is read ahead and not published is read
+// again by the partition's next owner, as sarama's own buffer.
+type readAhead struct {
+	out   chan chunk
+	room  chan struct{} // a chunk was taken: the reader may go on
+	quit  chan struct{}
+	bytes atomic.Int64 // read ahead and not taken yet
+	limit int64
+}
+
+type chunk struct {
+	msgs  []*sarama.ConsumerMessage
+	bytes int64
+}
+
+// chunkRecords bounds a chunk: the records sarama had buffered at once,
+// handed on with one channel operation instead of one each.
+const chunkRecords = 256
+
+// recordOverhead is what a buffered record costs beyond its key and value.
+const recordOverhead = 128
+
+func startReadAhead(msgs <-chan *sarama.ConsumerMessage, limit int64) *readAhead {
+	ra := &readAhead{out: make(chan chunk, 64), room: make(chan struct{}, 1), quit: make(chan struct{}), limit: max(limit, 1)}
+	go ra.run(msgs)
+	return ra
+}
+
+func (ra *readAhead) stop() { close(ra.quit) }
+
+// took gives back the room of a chunk the claim has taken.
+func (ra *readAhead) took(n int64) {
+	if ra.bytes.Add(-n) < ra.limit {
+		select {
+		case ra.room <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (ra *readAhead) run(msgs <-chan *sarama.ConsumerMessage) {
+	defer close(ra.out)
+	for {
+		var m *sarama.ConsumerMessage
+		var ok bool
+		select {
+		case m, ok = <-msgs:
+			if !ok {
+				return
+			}
+		case <-ra.quit:
+			return
+		}
+		c := chunk{msgs: make([]*sarama.ConsumerMessage, 0, min(len(msgs)+1, chunkRecords))}
+		for {
+			c.msgs = append(c.msgs, m)
+			c.bytes += int64(len(m.Key) + len(m.Value) + recordOverhead)
+			if len(c.msgs) == cap(c.msgs) || len(msgs) == 0 {
+				break
+			}
+			if m, ok = <-msgs; !ok {
+				break
+			}
+		}
+		ra.bytes.Add(c.bytes)
+		select {
+		case ra.out <- c:
+		case <-ra.quit:
+			return
+		}
+		if !ok {
+			return // sarama closed the channel: the claim sees out closed next
+		}
+		for ra.bytes.Load() >= ra.limit {
+			select {
+			case <-ra.room:
+			case <-ra.quit:
+				return
+			}
 		}
 	}
 }
@@ -729,9 +823,9 @@ func (in *Input) consumerLag() map[string]int64 {
 }
 
 // reportLag logs the consumer lag every 30 s while it changes.
-func (in *Input) reportLag(ctx context.Context) {
+func (in *Input) reportLag(ctx context.Context, every time.Duration) {
 	last := ""
-	for sleep(ctx, lagEvery) {
+	for sleep(ctx, every) {
 		lag := in.consumerLag()
 		if len(lag) == 0 {
 			continue
@@ -757,8 +851,8 @@ var lagEvery = 30 * time.Second
 // reportGauges sends the lag per partition to the core, for /metrics
 // (gostash_kafka_consumer_lag) and the health report, more often than the
 // log line: a scrape every 15 s should see it move.
-func (in *Input) reportGauges(ctx context.Context, p sdk.Publisher) {
-	for sleep(ctx, gaugeEvery) {
+func (in *Input) reportGauges(ctx context.Context, p sdk.Publisher, every time.Duration) {
+	for sleep(ctx, every) {
 		lag := in.consumerLag()
 		gauges := make([]sdk.Gauge, 0, len(lag))
 		for k, v := range lag {

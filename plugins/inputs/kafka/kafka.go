@@ -78,7 +78,7 @@ var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records fro
 	Field(sdk.Int("fetch_max_bytes").Default(52428800).
 		Doc("The most data one fetch returns.")).
 	Field(sdk.Int("max_partition_fetch_bytes").Default(1048576).
-		Doc("The most data one fetch returns per partition.")).
+		Doc("The most data one fetch returns per partition; also how much each partition reads ahead of the pipeline.")).
 	Field(sdk.Int("fetch_max_wait_ms").Default(500).
 		Doc("How long a fetch waits for fetch_min_bytes.")).
 	Field(sdk.String("client_rack").
@@ -99,6 +99,7 @@ type settings struct {
 	decorate           int // 0 none, 1 basic, 2 extended
 	syncCommit         bool
 	maxRecords         int
+	fetchBytes         int // max_partition_fetch_bytes: what a claim reads ahead
 	deprecatedDecorate bool
 }
 
@@ -112,7 +113,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	cl, ds := kafka.ParseClient(c)
 	ds = append(ds, kafka.CheckRemoved(c, removed)...)
 	s := &settings{client: cl, topics: c.StringList("topics"), group: c.String("group_id"), threads: c.Int("consumer_threads"),
-		codec: c.String("codec"), maxRecords: c.Int("max_poll_records")}
+		codec: c.String("codec"), maxRecords: c.Int("max_poll_records"), fetchBytes: c.Int("max_partition_fetch_bytes")}
 	if p := c.String("topics_pattern"); p != "" {
 		re, err := regexp.Compile("^(?:" + p + ")$")
 		if err != nil {
@@ -217,7 +218,8 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 	co.Fetch.Max = int32(c.Int("fetch_max_bytes"))
 	co.MaxWaitTime = ms(c, "fetch_max_wait_ms")
 	cfg.RackID = c.String("client_rack")
-	// A full pipeline holds ConsumeClaim in Publish; sarama then stops
+	// A full pipeline holds ConsumeClaim in Publish; once its read-ahead
+	// (max_partition_fetch_bytes) and this channel are full, sarama stops
 	// fetching that partition (heartbeats go on) instead of buffering.
 	co.MaxProcessingTime = time.Second
 	cfg.ChannelBufferSize = min(256, s.maxRecords)
@@ -281,8 +283,10 @@ func (in *Input) Run(ctx context.Context, p sdk.Publisher) error {
 			}
 		}()
 	}
-	go in.reportLag(ctx)
-	go in.reportGauges(ctx, p)
+	// The periods are read here, not in the goroutines, which outlive Run:
+	// a test that sets them restores them once Run has returned.
+	go in.reportLag(ctx, lagEvery)
+	go in.reportGauges(ctx, p, gaugeEvery)
 	wg.Wait()
 	close(errs)
 	return <-errs
