@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -16,63 +17,15 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/gostash/gostash/sdk/internal/wire"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
-
-// Handshake is what the core and a plugin binary check before they talk.
-// The cookie only tells a person who runs a plugin binary by hand what it
-// is; it is not security.
-var Handshake = plugin.HandshakeConfig{
-	ProtocolVersion:  1,
-	MagicCookieKey:   "GOSTASH_PLUGIN",
-	MagicCookieValue: "7b0c2e4a-gostash-plugin",
-}
-
-// PluginName is the go-plugin name under which the protocol is served.
-const PluginName = "gostash"
-
-// ProtocolMinor is the revision of protocol v1 this SDK speaks (the
-// revisions are listed at Catalog.protocol_minor in plugin.proto).
-const ProtocolMinor = 1
-
-// SDKVersion is this SDK's version.
-const SDKVersion = "0.1.0"
-
-// MaxMessageBytes bounds one gRPC message either way. grpc-go's server
-// default of 4 MiB would reject large batches; the core splits batches
-// well below this.
-const MaxMessageBytes = 256 << 20
-
-// GRPCPlugin binds the protocol to go-plugin on both sides.
-type GRPCPlugin struct {
-	plugin.NetRPCUnsupportedPlugin
-}
-
-// GRPCServer registers the plugin side.
-func (GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pluginv1.RegisterPluginServer(s, newServer(pluginLogger))
-	return nil
-}
-
-// GRPCClient returns the core side's client.
-func (GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return pluginv1.NewPluginClient(c), nil
-}
-
-// PluginSets is the versioned plugin map both sides give go-plugin.
-func PluginSets() map[int]plugin.PluginSet {
-	return map[int]plugin.PluginSet{1: {PluginName: GRPCPlugin{}}}
-}
-
-// EnvLogLevel carries the core's --log.level to its plugin processes, so
-// that a plugin's debug lines are written when the core would show them.
-const EnvLogLevel = "GOSTASH_LOG_LEVEL"
 
 // pluginLogger writes hclog JSON to stderr, which the core parses and
 // re-emits under the plugin's name.
 var pluginLogger = hclog.New(&hclog.LoggerOptions{
 	Name:       "plugin",
-	Level:      hclog.LevelFromString(envOr(EnvLogLevel, "info")),
+	Level:      hclog.LevelFromString(envOr(wire.EnvLogLevel, "info")),
 	Output:     os.Stderr,
 	JSONFormat: true,
 })
@@ -91,7 +44,7 @@ func envOr(k, def string) string {
 var handshakeOut *os.File
 
 func init() {
-	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+	if os.Getenv(wire.Handshake.MagicCookieKey) != wire.Handshake.MagicCookieValue {
 		return // not started by the core: leave stdio alone
 	}
 	fd, err := syscall.Dup(1)
@@ -117,24 +70,32 @@ func Serve() {
 	// same way.
 	signal.Ignore(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go watchParent()
-	stopProfile := StartCPUProfile("plugin")
+	stopProfile := wire.StartCPUProfile("plugin")
 	defer stopProfile()
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.PluginSets(newServer(pluginLogger)),
 		Logger:           pluginLogger,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(append(opts,
-				grpc.MaxRecvMsgSize(MaxMessageBytes),
-				grpc.MaxSendMsgSize(MaxMessageBytes),
+				grpc.MaxRecvMsgSize(wire.MaxMessageBytes),
+				grpc.MaxSendMsgSize(wire.MaxMessageBytes),
 				grpc.InitialWindowSize(16<<20),
 				grpc.InitialConnWindowSize(64<<20),
 				grpc.ReadBufferSize(1<<20),
 				grpc.WriteBufferSize(1<<20),
-			), GRPCServerOptions()...)...)
+			), wire.GRPCServerOptions()...)...)
 		},
 	})
 }
+
+// Stdout is the pipeline's standard output: what the stdout output writes
+// to. Inside a plugin process it is the core's stdout, not the process's.
+func Stdout() io.Writer { return wire.Stdout() }
+
+// Stdin is the pipeline's standard input. Only a component whose spec says
+// ReadsStdin gets the core's stdin; for the others it is empty.
+func Stdin() io.Reader { return wire.Stdin() }
 
 // watchParent ends the process when the core is gone. The core also sets
 // a parent-death signal, but that cannot cover every way a process can be
@@ -159,7 +120,7 @@ type server struct {
 	mu      sync.Mutex
 	next    uint64
 	inputs  map[uint64]*inputInstance
-	filters map[uint64]*FilterInstance
+	filters map[uint64]*filterInstance
 	outputs map[uint64]*outputInstance
 	closers map[uint64]any
 }
@@ -180,7 +141,7 @@ func newServer(logger hclog.Logger) *server {
 	return &server{
 		logger:  logger,
 		inputs:  map[uint64]*inputInstance{},
-		filters: map[uint64]*FilterInstance{},
+		filters: map[uint64]*filterInstance{},
 		outputs: map[uint64]*outputInstance{},
 		closers: map[uint64]any{},
 	}
@@ -198,8 +159,8 @@ func kindOf(k pluginv1.Kind) Kind {
 	return 0
 }
 
-// KindToProto converts a Kind to its wire form.
-func KindToProto(k Kind) pluginv1.Kind {
+// kindToProto converts a Kind to its wire form.
+func kindToProto(k Kind) pluginv1.Kind {
 	switch k {
 	case KindInput:
 		return pluginv1.Kind_INPUT
@@ -211,13 +172,13 @@ func KindToProto(k Kind) pluginv1.Kind {
 	return pluginv1.Kind_KIND_UNSPECIFIED
 }
 
-// Catalog describes the registered components as the protocol sends them.
-func Catalog() *pluginv1.Catalog {
-	cat := &pluginv1.Catalog{ProtocolMinor: ProtocolMinor, SdkVersion: SDKVersion}
+// catalog describes the registered components as the protocol sends them.
+func catalog() *pluginv1.Catalog {
+	cat := &pluginv1.Catalog{ProtocolMinor: wire.ProtocolMinor, SdkVersion: wire.SDKVersion}
 	for _, c := range Components() {
 		pc := &pluginv1.Component{
 			Name:       c.Name,
-			Kind:       KindToProto(c.Kind),
+			Kind:       kindToProto(c.Kind),
 			Version:    c.Spec.Version,
 			Summary:    c.Spec.Summary,
 			WantsStdin: c.Spec.Stdin,
@@ -240,7 +201,7 @@ func Catalog() *pluginv1.Catalog {
 }
 
 func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.Catalog, error) {
-	return Catalog(), nil
+	return catalog(), nil
 }
 
 func (s *server) Validate(_ context.Context, req *pluginv1.ValidateRequest) (*pluginv1.ValidateResponse, error) {
@@ -252,12 +213,12 @@ func (s *server) Validate(_ context.Context, req *pluginv1.ValidateRequest) (*pl
 	if err != nil {
 		return nil, err
 	}
-	return &pluginv1.ValidateResponse{Diagnostics: DiagnosticsToProto(ValidateComponent(comp, cfg))}, nil
+	return &pluginv1.ValidateResponse{Diagnostics: diagnosticsToProto(validateComponent(comp, cfg))}, nil
 }
 
-// ValidateComponent runs the common options' checks and the component's
+// validateComponent runs the common options' checks and the component's
 // own. It never connects anywhere.
-func ValidateComponent(comp *Component, cfg *Config) Diagnostics {
+func validateComponent(comp *Component, cfg *Config) Diagnostics {
 	_, ds := compileCommon(comp.Kind, cfg, nil)
 	if comp.Validate != nil {
 		ds = append(ds, comp.Validate(cfg)...)
@@ -265,8 +226,8 @@ func ValidateComponent(comp *Component, cfg *Config) Diagnostics {
 	return ds
 }
 
-// DiagnosticsToProto converts diagnostics to their wire form.
-func DiagnosticsToProto(ds Diagnostics) []*pluginv1.Diagnostic {
+// diagnosticsToProto converts diagnostics to their wire form.
+func diagnosticsToProto(ds Diagnostics) []*pluginv1.Diagnostic {
 	out := make([]*pluginv1.Diagnostic, 0, len(ds))
 	for _, d := range ds {
 		pd := &pluginv1.Diagnostic{Summary: d.Summary, Detail: d.Detail, Path: d.Path}
@@ -278,8 +239,8 @@ func DiagnosticsToProto(ds Diagnostics) []*pluginv1.Diagnostic {
 	return out
 }
 
-// DiagnosticsFromProto converts diagnostics from their wire form.
-func DiagnosticsFromProto(pds []*pluginv1.Diagnostic) Diagnostics {
+// diagnosticsFromProto converts diagnostics from their wire form.
+func diagnosticsFromProto(pds []*pluginv1.Diagnostic) Diagnostics {
 	out := make(Diagnostics, 0, len(pds))
 	for _, pd := range pds {
 		out = append(out, Diagnostic{
@@ -323,8 +284,8 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 	if err != nil {
 		return nil, err
 	}
-	if ds := ValidateComponent(comp, cfg); ds.HasErrors() {
-		return &pluginv1.OpenResponse{Diagnostics: DiagnosticsToProto(ds)}, nil
+	if ds := validateComponent(comp, cfg); ds.HasErrors() {
+		return &pluginv1.OpenResponse{Diagnostics: diagnosticsToProto(ds)}, nil
 	}
 	// Two pipelines may each have an instance of the same name.
 	logger := s.logger.Named(kind.String()+"."+req.Name).With("pipeline", req.PipelineId)
@@ -361,7 +322,7 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 		s.closers[id] = in
 		s.mu.Unlock()
 	case KindFilter:
-		fi, err := OpenFilter(ctx, comp, cfg, env)
+		fi, err := openFilter(ctx, comp, cfg, env)
 		if err != nil {
 			return fail(err)
 		}
@@ -416,7 +377,7 @@ type publisher struct {
 	granted  atomic.Int64 // credits granted in all (acks only return them)
 
 	mu     sync.Mutex // guards enc, nextID, acks and stream.Send
-	enc    Encoder
+	enc    batchEncoder
 	nextID uint64
 	acks   map[uint64]func()
 }
@@ -551,15 +512,15 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 
 func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 	var (
-		enc    Encoder
-		dec    Decoder
+		enc    batchEncoder
+		dec    batchDecoder
 		events []*Event
-		chain  []*FilterInstance
+		chain  []*filterInstance
 		ids    []uint64
 	)
 	ctx := stream.Context()
 	for {
-		req := &processRequest{}
+		req := &wire.ProcessRequest{}
 		if err := stream.RecvMsg(req); err != nil {
 			return nil // the core closed the stream
 		}
@@ -596,10 +557,10 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 				resp.FilterCounts = append(resp.FilterCounts, &pluginv1.FilterCount{In: c.in, Out: c.out, Dropped: c.dropped, DurationNanos: c.nanos})
 			}
 		default: // a core that takes the answer in one piece
-			// RunChain reuses its argument's array: give it a copy of
+			// runChain reuses its argument's array: give it a copy of
 			// the decoder's list, which the decoder needs to recycle.
 			events = append(events[:0], decoded...)
-			out := RunChain(ctx, chain, events)
+			out := runChain(ctx, chain, events)
 			resp.Events = enc.Encode(out)
 			resp.Count = uint32(len(out))
 		}
@@ -616,7 +577,7 @@ func (s *server) Process(stream pluginv1.Plugin_ProcessServer) error {
 }
 
 // transient reports whether no filter of chain keeps what it reads.
-func transient(chain []*FilterInstance) bool {
+func transient(chain []*filterInstance) bool {
 	for _, fi := range chain {
 		if _, ok := fi.Filter.(Transient); !ok {
 			return false
@@ -641,7 +602,7 @@ func sameIDs(a, b []uint64) bool {
 
 func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 	var (
-		dec      Decoder
+		dec      batchDecoder
 		selected []*Event
 		index    []int
 	)
@@ -651,7 +612,7 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		return stream.Send(&pluginv1.WriteResponse{Gauges: gaugesProto(gauges)})
 	})
 	for {
-		req := &WriteRequest{}
+		req := &wire.WriteRequest{}
 		if err := stream.RecvMsg(req); err != nil {
 			return nil
 		}
@@ -663,7 +624,7 @@ func (s *server) Write(stream pluginv1.Plugin_WriteServer) error {
 		}
 		resp := &pluginv1.WriteResponse{Seq: req.Seq}
 		if co, ok := oi.output.(CountingOutput); ok && oi.when == nil {
-			n, err := CountEvents(req.Events)
+			n, err := countEvents(req.Events)
 			req.Release() // counted: the bytes are not needed again
 			if err != nil {
 				return fmt.Errorf("write: %w", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -24,7 +25,7 @@ func benchBatch() []byte {
 		}
 		events[i] = e
 	}
-	return sdk.EncodeBatch(events)
+	return host.EncodeBatch(events)
 }
 
 // benchSettings are five operations a pipeline typically does after grok.
@@ -48,7 +49,7 @@ func BenchmarkFilter(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var dec sdk.Decoder
+	var dec host.Decoder
 	check, _ := dec.Decode(data)
 	if r := f.Filter(ctx, check[0], nil); r != sdk.Matched {
 		b.Fatalf("result %v", r)
@@ -104,7 +105,7 @@ func BenchmarkOperations(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			var dec sdk.Decoder
+			var dec host.Decoder
 			var events []*sdk.Event
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
