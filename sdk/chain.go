@@ -70,7 +70,7 @@ func runChain(ctx context.Context, chain []*filterInstance, events []*Event) []*
 				continue
 			}
 			extra = extra[:0]
-			switch fi.Filter.Filter(ctx, e, emit) {
+			switch fi.Filter.Apply(ctx, e, emit) {
 			case Matched:
 				fi.common.matched(e)
 				out = append(out, e)
@@ -189,7 +189,7 @@ func (r *pieceRunner) run(i int, e *Event) {
 	if timed {
 		began = time.Now()
 	}
-	res := fi.Filter.Filter(r.ctx, e, r.emits[i])
+	res := fi.Filter.Apply(r.ctx, e, r.emits[i])
 	if res == Matched {
 		fi.common.matched(e)
 	}

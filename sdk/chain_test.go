@@ -10,7 +10,7 @@ import (
 
 type cloneFilter struct{ n int }
 
-func (c cloneFilter) Filter(_ context.Context, e *Event, emit func(*Event)) Result {
+func (c cloneFilter) Apply(_ context.Context, e *Event, emit func(*Event)) Result {
 	for k := 1; k < c.n; k++ {
 		x := e.Clone()
 		_ = x.Set("message", fmt.Sprintf("%s.%d", e.Message(), k))
@@ -21,7 +21,7 @@ func (c cloneFilter) Filter(_ context.Context, e *Event, emit func(*Event)) Resu
 
 type dropOdd struct{}
 
-func (dropOdd) Filter(_ context.Context, e *Event, _ func(*Event)) Result {
+func (dropOdd) Apply(_ context.Context, e *Event, _ func(*Event)) Result {
 	if strings.HasSuffix(e.Message(), "1") || strings.HasSuffix(e.Message(), "3") {
 		return Dropped
 	}
@@ -88,7 +88,7 @@ func TestRunChainPiecesCountsPerFilter(t *testing.T) {
 
 type sleepFilter struct{ d time.Duration }
 
-func (s sleepFilter) Filter(context.Context, *Event, func(*Event)) Result {
+func (s sleepFilter) Apply(context.Context, *Event, func(*Event)) Result {
 	time.Sleep(s.d)
 	return Matched
 }

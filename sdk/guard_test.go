@@ -26,7 +26,7 @@ func (r *recordLogger) Error(msg string, args ...any) { r.log("ERROR", msg, args
 
 type tagFilter struct{}
 
-func (tagFilter) Filter(_ context.Context, e *Event, _ func(*Event)) Result {
+func (tagFilter) Apply(_ context.Context, e *Event, _ func(*Event)) Result {
 	e.AddTag("filtered")
 	return Matched
 }

@@ -24,7 +24,7 @@ const envServe = "GOSTASH_PLUGINHOST_TEST_SERVE"
 
 type noop struct{}
 
-func (noop) Filter(context.Context, *sdk.Event, func(*sdk.Event)) sdk.Result { return sdk.Matched }
+func (noop) Apply(context.Context, *sdk.Event, func(*sdk.Event)) sdk.Result { return sdk.Matched }
 
 func (noop) Transient() {}
 
@@ -33,7 +33,7 @@ func (noop) Transient() {}
 // batch read into the memory of one whose strings a filter still holds.
 type keeper struct{ kept, copies []string }
 
-func (k *keeper) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (k *keeper) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	for i := range k.kept {
 		if k.kept[i] != k.copies[i] {
 			_ = e.Set("damaged", true)

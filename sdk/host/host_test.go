@@ -13,7 +13,7 @@ import (
 // common options (when, add_tag) can be told apart from the filter.
 type upper struct{}
 
-func (upper) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (upper) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	e.Set("seen", true)
 	return sdk.Matched
 }

@@ -493,7 +493,7 @@ func BenchFilterBatches(b *testing.B, f sdk.Filter, lines []string, want sdk.Res
 				b.Fatal(err)
 			}
 		}
-		if got := f.Filter(ctx, evs[i%size], nil); got != want {
+		if got := f.Apply(ctx, evs[i%size], nil); got != want {
 			b.Fatalf("event %d gave %v, want %v", i%size, got, want)
 		}
 	})

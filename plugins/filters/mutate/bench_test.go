@@ -51,7 +51,7 @@ func BenchmarkFilter(b *testing.B) {
 	ctx := context.Background()
 	var dec host.Decoder
 	check, _ := dec.Decode(data)
-	if r := f.Filter(ctx, check[0], nil); r != sdk.Matched {
+	if r := f.Apply(ctx, check[0], nil); r != sdk.Matched {
 		b.Fatalf("result %v", r)
 	}
 	if v, _ := check[0].Get("bytes"); v != int64(1000) {
@@ -75,7 +75,7 @@ func BenchmarkFilter(b *testing.B) {
 					events, _ = dec.Decode(data)
 				}
 				if bc.filter {
-					f.Filter(ctx, events[j], nil)
+					f.Apply(ctx, events[j], nil)
 				}
 			})
 		})
@@ -118,7 +118,7 @@ func BenchmarkOperations(b *testing.B) {
 					}
 					b.StartTimer()
 				}
-				f.Filter(ctx, events[j], nil)
+				f.Apply(ctx, events[j], nil)
 			}
 		})
 	}

@@ -31,8 +31,9 @@ const PluginName = "gostash"
 // revisions are listed at Catalog.protocol_minor in plugin.proto).
 const ProtocolMinor = 1
 
-// SDKVersion is the SDK's version.
-const SDKVersion = "0.1.0"
+// SDKVersion is the SDK's version. 0.2.0: Filter.Filter became Filter.Apply
+// and the engine's side moved to sdk/host (the protocol did not change).
+const SDKVersion = "0.2.0"
 
 // MaxMessageBytes bounds one gRPC message either way. grpc-go's server
 // default of 4 MiB would reject large batches; the core splits batches
