@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// FilterInstance is an opened filter with its common options compiled:
+// filterInstance is an opened filter with its common options compiled:
 // the `when` guard and what to do on success. The plugin runtime and the
 // test harness both run filters through it, so a filter behaves the same
 // in a test as in a pipeline.
-type FilterInstance struct {
+type filterInstance struct {
 	Name   string
 	Filter Filter
 	common *common
@@ -34,8 +34,8 @@ func (n fieldName) resolve(e *Event) (FieldRef, bool) {
 	return ref, err == nil
 }
 
-// OpenFilter builds a filter instance from its component and settings.
-func OpenFilter(ctx context.Context, comp *Component, c *Config, env Env) (*FilterInstance, error) {
+// openFilter builds a filter instance from its component and settings.
+func openFilter(ctx context.Context, comp *Component, c *Config, env Env) (*filterInstance, error) {
 	if comp.Kind != KindFilter {
 		return nil, fmt.Errorf("%s %q is not a filter", comp.Kind, comp.Name)
 	}
@@ -47,19 +47,19 @@ func OpenFilter(ctx context.Context, comp *Component, c *Config, env Env) (*Filt
 	if err != nil {
 		return nil, err
 	}
-	return &FilterInstance{Name: env.Name, Filter: f, common: co, logger: env.Logger}, nil
+	return &filterInstance{Name: env.Name, Filter: f, common: co, logger: env.Logger}, nil
 }
 
 // applies reports whether the instance's `when` holds for e. An
 // expression that fails to evaluate counts as false (the guard counts and
 // logs it): the filter is skipped and the event goes on unchanged.
-func (fi *FilterInstance) applies(e *Event) bool { return fi.common.passes(e) }
+func (fi *filterInstance) applies(e *Event) bool { return fi.common.passes(e) }
 
-// RunChain runs events through the filters in order and returns the
+// runChain runs events through the filters in order and returns the
 // events that go on. Dropped events are gone; emitted events follow the
 // event that emitted them and pass through the rest of the chain.
 // events' backing array is reused.
-func RunChain(ctx context.Context, chain []*FilterInstance, events []*Event) []*Event {
+func runChain(ctx context.Context, chain []*filterInstance, events []*Event) []*Event {
 	for _, fi := range chain {
 		out := events[:0]
 		var extra []*Event
@@ -70,7 +70,7 @@ func RunChain(ctx context.Context, chain []*FilterInstance, events []*Event) []*
 				continue
 			}
 			extra = extra[:0]
-			switch fi.Filter.Filter(ctx, e, emit) {
+			switch fi.Filter.Apply(ctx, e, emit) {
 			case Matched:
 				fi.common.matched(e)
 				out = append(out, e)
@@ -116,19 +116,6 @@ func sortedStringKeys(m map[string]string) []string {
 	return keys
 }
 
-// RunChainPieces runs events through the filters as RunChain does, with
-// the same events in the same order, but hands them to flush in pieces of
-// at most max events as they come out, so a chain that emits many events
-// per event (clones, splits) holds one piece and one event's emits per
-// filter, never its whole result. Each event goes through the whole chain
-// before the next one starts. The last piece (possibly empty) is left for
-// the caller: RunChainPieces returns it. An error from flush stops the
-// chain and is returned.
-func RunChainPieces(ctx context.Context, chain []*FilterInstance, events []*Event, max int, flush func([]*Event) error) ([]*Event, error) {
-	last, _, err := runChainPieces(ctx, chain, events, max, flush)
-	return last, err
-}
-
 // filterCount is what one filter of a chain did with a request's events,
 // for the core's per-filter statistics. Counting is a few increments per
 // event per filter, next to the filter's own work.
@@ -139,8 +126,15 @@ type filterCount struct{ in, out, dropped, nanos uint64 }
 // cheap filter itself.
 const timeEvery = 16
 
-// runChainPieces is RunChainPieces that also counts, per filter.
-func runChainPieces(ctx context.Context, chain []*FilterInstance, events []*Event, max int, flush func([]*Event) error) ([]*Event, []filterCount, error) {
+// runChainPieces runs events through the filters as runChain does, with
+// the same events in the same order, but hands them to flush in pieces of
+// at most max events as they come out, so a chain that emits many events
+// per event (clones, splits) holds one piece and one event's emits per
+// filter, never its whole result. Each event goes through the whole chain
+// before the next one starts. The last piece (possibly empty) is left for
+// the caller: runChainPieces returns it, with what each filter did. An error from flush stops the
+// chain and is returned.
+func runChainPieces(ctx context.Context, chain []*filterInstance, events []*Event, max int, flush func([]*Event) error) ([]*Event, []filterCount, error) {
 	r := &pieceRunner{ctx: ctx, chain: chain, max: max, flush: flush, extras: make([][]*Event, len(chain)), counts: make([]filterCount, len(chain))}
 	r.emits = make([]func(*Event), len(chain))
 	for i := range chain {
@@ -157,7 +151,7 @@ func runChainPieces(ctx context.Context, chain []*FilterInstance, events []*Even
 
 type pieceRunner struct {
 	ctx    context.Context
-	chain  []*FilterInstance
+	chain  []*filterInstance
 	max    int
 	flush  func([]*Event) error
 	err    error
@@ -195,7 +189,7 @@ func (r *pieceRunner) run(i int, e *Event) {
 	if timed {
 		began = time.Now()
 	}
-	res := fi.Filter.Filter(r.ctx, e, r.emits[i])
+	res := fi.Filter.Apply(r.ctx, e, r.emits[i])
 	if res == Matched {
 		fi.common.matched(e)
 	}

@@ -10,7 +10,7 @@ import (
 
 type cloneFilter struct{ n int }
 
-func (c cloneFilter) Filter(_ context.Context, e *Event, emit func(*Event)) Result {
+func (c cloneFilter) Apply(_ context.Context, e *Event, emit func(*Event)) Result {
 	for k := 1; k < c.n; k++ {
 		x := e.Clone()
 		_ = x.Set("message", fmt.Sprintf("%s.%d", e.Message(), k))
@@ -21,17 +21,17 @@ func (c cloneFilter) Filter(_ context.Context, e *Event, emit func(*Event)) Resu
 
 type dropOdd struct{}
 
-func (dropOdd) Filter(_ context.Context, e *Event, _ func(*Event)) Result {
+func (dropOdd) Apply(_ context.Context, e *Event, _ func(*Event)) Result {
 	if strings.HasSuffix(e.Message(), "1") || strings.HasSuffix(e.Message(), "3") {
 		return Dropped
 	}
 	return Matched
 }
 
-// In pieces, a chain gives the events RunChain gives, in the same order,
+// In pieces, a chain gives the events runChain gives, in the same order,
 // never more than max at a time.
 func TestRunChainPiecesMatchesRunChain(t *testing.T) {
-	chain := []*FilterInstance{{Filter: cloneFilter{4}}, {Filter: dropOdd{}}, {Filter: cloneFilter{3}}}
+	chain := []*filterInstance{{Filter: cloneFilter{4}}, {Filter: dropOdd{}}, {Filter: cloneFilter{3}}}
 	events := func() []*Event {
 		var out []*Event
 		for i := range 10 {
@@ -40,11 +40,11 @@ func TestRunChainPiecesMatchesRunChain(t *testing.T) {
 		return out
 	}
 	var want []string
-	for _, e := range RunChain(t.Context(), chain, events()) {
+	for _, e := range runChain(t.Context(), chain, events()) {
 		want = append(want, e.Message())
 	}
 	var got []string
-	last, err := RunChainPieces(t.Context(), chain, events(), 7, func(piece []*Event) error {
+	last, _, err := runChainPieces(t.Context(), chain, events(), 7, func(piece []*Event) error {
 		if len(piece) != 7 {
 			t.Errorf("a piece of %d events, want 7", len(piece))
 		}
@@ -68,7 +68,7 @@ func TestRunChainPiecesMatchesRunChain(t *testing.T) {
 // 4 each out (40); dropOdd drops what ends in 1 or 3 (two of each four,
 // three of e1's and e3's: 22) and keeps 18; the last triples them.
 func TestRunChainPiecesCountsPerFilter(t *testing.T) {
-	chain := []*FilterInstance{{Filter: cloneFilter{4}}, {Filter: dropOdd{}}, {Filter: cloneFilter{3}}}
+	chain := []*filterInstance{{Filter: cloneFilter{4}}, {Filter: dropOdd{}}, {Filter: cloneFilter{3}}}
 	var events []*Event
 	for i := range 10 {
 		events = append(events, NewEvent(fmt.Sprint("e", i)))
@@ -88,7 +88,7 @@ func TestRunChainPiecesCountsPerFilter(t *testing.T) {
 
 type sleepFilter struct{ d time.Duration }
 
-func (s sleepFilter) Filter(context.Context, *Event, func(*Event)) Result {
+func (s sleepFilter) Apply(context.Context, *Event, func(*Event)) Result {
 	time.Sleep(s.d)
 	return Matched
 }
@@ -97,7 +97,7 @@ func (s sleepFilter) Filter(context.Context, *Event, func(*Event)) Result {
 // between two quick ones gets the chain's time, estimated from a sample
 // of its events.
 func TestRunChainPiecesTimesPerFilter(t *testing.T) {
-	chain := []*FilterInstance{{Filter: dropOdd{}}, {Filter: sleepFilter{time.Millisecond}}, {Filter: cloneFilter{1}}}
+	chain := []*filterInstance{{Filter: dropOdd{}}, {Filter: sleepFilter{time.Millisecond}}, {Filter: cloneFilter{1}}}
 	var events []*Event
 	for i := range 64 {
 		events = append(events, NewEvent(fmt.Sprint("e", i*2))) // even: none dropped

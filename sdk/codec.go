@@ -26,10 +26,10 @@ const (
 	flValues                                = 1
 )
 
-// Encoder encodes batches. It keeps its buffer and key dictionary between
+// batchEncoder encodes batches. It keeps its buffer and key dictionary between
 // batches so a steady stream of batches does not allocate. Not safe for
 // concurrent use.
-type Encoder struct {
+type batchEncoder struct {
 	buf     []byte
 	gen     uint32 // batch number, so cached slots of old batches miss
 	keys    map[string]uint32
@@ -68,7 +68,7 @@ type keySlot struct {
 // Field names are numbered as they are met and the dictionary is written
 // after the events: repeated fields may come in any order, so generated
 // decoders read it the same, and the encoder needs only one pass.
-func (enc *Encoder) Encode(events []*Event) []byte {
+func (enc *batchEncoder) Encode(events []*Event) []byte {
 	if enc.keys == nil {
 		enc.keys = make(map[string]uint32, 32)
 	}
@@ -108,18 +108,18 @@ func (enc *Encoder) Encode(events []*Event) []byte {
 }
 
 // extends reports whether dictionary a is b or a later generation of the
-// same RawBuilder's, so that b's numbers mean the same in a.
-func (enc *Encoder) extends(a, b *batchDict) bool {
+// same rawBuilder's, so that b's numbers mean the same in a.
+func (enc *batchEncoder) extends(a, b *batchDict) bool {
 	return a == b || a != nil && b != nil && a.dec == b.dec && a.dec.grows && len(a.keys) >= len(b.keys)
 }
 
-// EncodeBatch encodes events into a new buffer.
-func EncodeBatch(events []*Event) []byte {
-	var enc Encoder
+// encodeBatch encodes events into a new buffer.
+func encodeBatch(events []*Event) []byte {
+	var enc batchEncoder
 	return append([]byte(nil), enc.Encode(events)...)
 }
 
-func (enc *Encoder) keyIndex(k string) uint32 {
+func (enc *batchEncoder) keyIndex(k string) uint32 {
 	p := unsafe.StringData(k)
 	slot := &enc.recent[(uintptr(unsafe.Pointer(p))>>3)&63]
 	if slot.p == p && slot.n == len(k) && slot.gen == enc.gen {
@@ -136,7 +136,7 @@ func (enc *Encoder) keyIndex(k string) uint32 {
 }
 
 // appendEvent writes field 2 (an Event).
-func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
+func (enc *batchEncoder) appendEvent(b []byte, e *Event) []byte {
 	b = appendTag(b, fbEvents, protowire.BytesType)
 	// Log events are mostly 128 B to 16 KiB long: two bytes of length
 	// leave them where they are written.
@@ -161,7 +161,7 @@ func (enc *Encoder) appendEvent(b []byte, e *Event) []byte {
 	return fillLen2(b, mark)
 }
 
-func (enc *Encoder) appendField(b []byte, num protowire.Number, k string, v any) []byte {
+func (enc *batchEncoder) appendField(b []byte, num protowire.Number, k string, v any) []byte {
 	if str, ok := v.(string); ok {
 		// The commonest value: its sizes are known, so it is written
 		// straight through, with no length to patch afterwards.
@@ -188,7 +188,7 @@ func (enc *Encoder) appendField(b []byte, num protowire.Number, k string, v any)
 	return fillLen(b, mark)
 }
 
-func (enc *Encoder) appendValue(b []byte, v any) []byte {
+func (enc *batchEncoder) appendValue(b []byte, v any) []byte {
 	switch t := v.(type) {
 	case string:
 		b = appendTag(b, fvString, protowire.BytesType)
@@ -321,30 +321,30 @@ func appendString(b []byte, s string) []byte {
 	return append(appendVarint(b, uint64(len(s))), s...)
 }
 
-// ErrCorruptBatch means a batch could not be decoded.
-var ErrCorruptBatch = errors.New("corrupt event batch")
+// errCorruptBatch means a batch could not be decoded.
+var errCorruptBatch = errors.New("corrupt event batch")
 
 func errKeyNotInDictionary(key uint64) error {
-	return fmt.Errorf("%w: field name %d not in the batch dictionary", ErrCorruptBatch, key)
+	return fmt.Errorf("%w: field name %d not in the batch dictionary", errCorruptBatch, key)
 }
 
-// DecodeBatch decodes an encoded EventBatch. The events' strings share
+// decodeBatch decodes an encoded EventBatch. The events' strings share
 // data's memory (no copy per string): data must not be changed afterwards.
-func DecodeBatch(data []byte) ([]*Event, error) {
-	return AppendDecodeBatch(nil, data)
+func decodeBatch(data []byte) ([]*Event, error) {
+	return appendDecodeBatch(nil, data)
 }
 
-// AppendDecodeBatch decodes an encoded EventBatch, appending to events.
-// As with DecodeBatch, the events share data's memory. It is a Decoder
+// appendDecodeBatch decodes an encoded EventBatch, appending to events.
+// As with decodeBatch, the events share data's memory. It is a batchDecoder
 // used once: nothing is recycled, so the events are the caller's to keep.
-func AppendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
-	d := Decoder{eager: true}
+func appendDecodeBatch(events []*Event, data []byte) ([]*Event, error) {
+	d := batchDecoder{eager: true}
 	out, err := d.Decode(data)
 	return append(events, out...), err
 }
 
 // slab is what decoding one batch draws on: Values to box values without
-// an allocation each, and, with a Decoder (Values.dec), its free maps and
+// an allocation each, and, with a batchDecoder (Values.dec), its free maps and
 // lists.
 type slab struct{ Values }
 
@@ -366,21 +366,21 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 		at := len(whole) - len(data)
 		num, typ, n := consumeTag(data)
 		if n < 0 {
-			return ErrCorruptBatch
+			return errCorruptBatch
 		}
 		data = data[n:]
 		switch {
 		case num == feTimestamp && typ == protowire.VarintType:
 			v, n := consumeVarint(data)
 			if n < 0 {
-				return ErrCorruptBatch
+				return errCorruptBatch
 			}
 			e.ts = protowire.DecodeZigZag(v)
 			data = data[n:]
 		case (num == feFields || num == feMeta) && typ == protowire.BytesType:
 			v, n := consumeBytes(data)
 			if n < 0 {
-				return ErrCorruptBatch
+				return errCorruptBatch
 			}
 			if num == feFields && dict != nil {
 				end := len(whole) - len(data) + n
@@ -408,7 +408,7 @@ func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batch
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, data)
 			if n < 0 {
-				return ErrCorruptBatch
+				return errCorruptBatch
 			}
 			data = data[n:]
 		}
@@ -463,26 +463,26 @@ func splitField(field []byte, dictLen int) (key uint64, value []byte, err error)
 	for len(field) > 0 {
 		num, typ, n := consumeTag(field)
 		if n < 0 {
-			return 0, nil, ErrCorruptBatch
+			return 0, nil, errCorruptBatch
 		}
 		field = field[n:]
 		switch {
 		case num == ffKey && typ == protowire.VarintType:
 			v, n := consumeVarint(field)
 			if n < 0 {
-				return 0, nil, ErrCorruptBatch
+				return 0, nil, errCorruptBatch
 			}
 			key, field = v, field[n:] // absent means 0, as proto3 writes it
 		case num == ffValue && typ == protowire.BytesType:
 			v, n := consumeBytes(field)
 			if n < 0 {
-				return 0, nil, ErrCorruptBatch
+				return 0, nil, errCorruptBatch
 			}
 			value, field = v, field[n:] // the last one wins
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, field)
 			if n < 0 {
-				return 0, nil, ErrCorruptBatch
+				return 0, nil, errCorruptBatch
 			}
 			field = field[n:]
 		}
@@ -498,44 +498,44 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 	for len(data) > 0 {
 		num, typ, n := consumeTag(data)
 		if n < 0 {
-			return nil, ErrCorruptBatch
+			return nil, errCorruptBatch
 		}
 		data = data[n:]
 		switch {
 		case num == fvString && typ == protowire.BytesType:
 			v, n := consumeBytes(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			val, data = sl.String(aliasString(v)), data[n:]
 		case num == fvInt && typ == protowire.VarintType:
 			v, n := consumeVarint(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			val, data = sl.Int(protowire.DecodeZigZag(v)), data[n:]
 		case num == fvFloat && typ == protowire.Fixed64Type:
 			v, n := protowire.ConsumeFixed64(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			val, data = sl.Float(math.Float64frombits(v)), data[n:]
 		case num == fvBool && typ == protowire.VarintType:
 			v, n := consumeVarint(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			val, data = v != 0, data[n:]
 		case num == fvNull && typ == protowire.VarintType:
 			_, n := consumeVarint(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			val, data = nil, data[n:]
 		case num == fvMap && typ == protowire.BytesType:
 			v, n := consumeBytes(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			var m map[string]any
 			if sl.dec != nil {
@@ -546,20 +546,20 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 			for len(v) > 0 {
 				fnum, ftyp, fn := consumeTag(v)
 				if fn < 0 {
-					return nil, ErrCorruptBatch
+					return nil, errCorruptBatch
 				}
 				v = v[fn:]
 				if fnum != fmFields || ftyp != protowire.BytesType {
 					skip := protowire.ConsumeFieldValue(fnum, ftyp, v)
 					if skip < 0 {
-						return nil, ErrCorruptBatch
+						return nil, errCorruptBatch
 					}
 					v = v[skip:]
 					continue
 				}
 				fv, fl := consumeBytes(v)
 				if fl < 0 {
-					return nil, ErrCorruptBatch
+					return nil, errCorruptBatch
 				}
 				if err := decodeField(fv, keys, m, sl); err != nil {
 					return nil, err
@@ -570,7 +570,7 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 		case num == fvList && typ == protowire.BytesType:
 			v, n := consumeBytes(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			var list []any
 			if sl.dec != nil {
@@ -581,20 +581,20 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 			for len(v) > 0 {
 				lnum, ltyp, ln := consumeTag(v)
 				if ln < 0 {
-					return nil, ErrCorruptBatch
+					return nil, errCorruptBatch
 				}
 				v = v[ln:]
 				if lnum != flValues || ltyp != protowire.BytesType {
 					skip := protowire.ConsumeFieldValue(lnum, ltyp, v)
 					if skip < 0 {
-						return nil, ErrCorruptBatch
+						return nil, errCorruptBatch
 					}
 					v = v[skip:]
 					continue
 				}
 				lv, ll := consumeBytes(v)
 				if ll < 0 {
-					return nil, ErrCorruptBatch
+					return nil, errCorruptBatch
 				}
 				x, err := decodeValue(lv, keys, sl)
 				if err != nil {
@@ -610,7 +610,7 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			data = data[n:]
 		}
@@ -618,18 +618,18 @@ func decodeValue(data []byte, keys []string, sl *slab) (any, error) {
 	return val, nil
 }
 
-// CountEvents counts the events in an encoded batch without decoding them.
-func CountEvents(data []byte) (int, error) {
+// countEvents counts the events in an encoded batch without decoding them.
+func countEvents(data []byte) (int, error) {
 	count := 0
 	for len(data) > 0 {
 		num, typ, n := consumeTag(data)
 		if n < 0 {
-			return count, ErrCorruptBatch
+			return count, errCorruptBatch
 		}
 		data = data[n:]
 		m := protowire.ConsumeFieldValue(num, typ, data)
 		if m < 0 {
-			return count, ErrCorruptBatch
+			return count, errCorruptBatch
 		}
 		if num == fbEvents {
 			count++
@@ -639,20 +639,20 @@ func CountEvents(data []byte) (int, error) {
 	return count, nil
 }
 
-// SelectEvents returns a batch holding only the events at the given
+// selectEvents returns a batch holding only the events at the given
 // (ascending) indexes, without decoding them: the core uses it to resend
 // the events an output asked to retry.
-func SelectEvents(data []byte, idx []uint32) ([]byte, error) {
+func selectEvents(data []byte, idx []uint32) ([]byte, error) {
 	out := make([]byte, 0, len(data))
 	i, want := uint32(0), 0
 	for len(data) > 0 {
 		num, typ, n := consumeTag(data)
 		if n < 0 {
-			return nil, ErrCorruptBatch
+			return nil, errCorruptBatch
 		}
 		m := protowire.ConsumeFieldValue(num, typ, data[n:])
 		if m < 0 {
-			return nil, ErrCorruptBatch
+			return nil, errCorruptBatch
 		}
 		whole := data[:n+m]
 		data = data[n+m:]

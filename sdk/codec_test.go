@@ -95,8 +95,8 @@ func short(v any) string {
 
 func TestCodecRoundTrip(t *testing.T) {
 	in := codecEvents()
-	data := EncodeBatch(in)
-	out, err := DecodeBatch(data)
+	data := encodeBatch(in)
+	out, err := decodeBatch(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestCodecRoundTrip(t *testing.T) {
 func TestCodecNaN(t *testing.T) {
 	e := NewEmptyEvent()
 	e.Fields()["nan"] = math.NaN()
-	out, err := DecodeBatch(EncodeBatch([]*Event{e}))
+	out, err := decodeBatch(encodeBatch([]*Event{e}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestCodecNormalizesGoValues(t *testing.T) {
 		"strings": []any{"a", "b"}, "stringmap": map[string]any{"k": "v"},
 		"time": "2024-01-02T03:04:05.000Z", "struct": "{1 2}",
 	}
-	out, err := DecodeBatch(EncodeBatch([]*Event{e}))
+	out, err := decodeBatch(encodeBatch([]*Event{e}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +152,8 @@ func TestCodecNormalizesGoValues(t *testing.T) {
 }
 
 func TestEncoderReuse(t *testing.T) {
-	// A reused Encoder must start each batch with a fresh dictionary.
-	var enc Encoder
+	// A reused batchEncoder must start each batch with a fresh dictionary.
+	var enc batchEncoder
 	a := NewEmptyEvent()
 	a.Fields()["alpha"] = "1"
 	a.Fields()["beta"] = map[string]any{"gamma": "2"}
@@ -169,7 +169,7 @@ func TestEncoderReuse(t *testing.T) {
 		data []byte
 		want []*Event
 	}{{"first", first, []*Event{a}}, {"second", second, []*Event{b}}, {"third", third, []*Event{a, b}}} {
-		out, err := DecodeBatch(tc.data)
+		out, err := decodeBatch(tc.data)
 		if err != nil {
 			t.Fatalf("%s batch: %v", tc.name, err)
 		}
@@ -185,7 +185,7 @@ func TestEncoderReuse(t *testing.T) {
 func TestAppendDecodeBatch(t *testing.T) {
 	in := codecEvents()
 	prev := NewEvent("already there")
-	out, err := AppendDecodeBatch([]*Event{prev}, EncodeBatch(in))
+	out, err := appendDecodeBatch([]*Event{prev}, encodeBatch(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,12 +196,12 @@ func TestAppendDecodeBatch(t *testing.T) {
 }
 
 func TestEmptyBatch(t *testing.T) {
-	data := EncodeBatch(nil)
-	if n, err := CountEvents(data); n != 0 || err != nil {
-		t.Errorf("CountEvents(empty) = %d, %v", n, err)
+	data := encodeBatch(nil)
+	if n, err := countEvents(data); n != 0 || err != nil {
+		t.Errorf("countEvents(empty) = %d, %v", n, err)
 	}
-	if out, err := DecodeBatch(data); len(out) != 0 || err != nil {
-		t.Errorf("DecodeBatch(empty) = %d events, %v", len(out), err)
+	if out, err := decodeBatch(data); len(out) != 0 || err != nil {
+		t.Errorf("decodeBatch(empty) = %d events, %v", len(out), err)
 	}
 }
 
@@ -211,13 +211,13 @@ func TestCountEvents(t *testing.T) {
 		for i := range events {
 			events[i] = NewEvent(fmt.Sprintf("event %d", i))
 		}
-		got, err := CountEvents(EncodeBatch(events))
+		got, err := countEvents(encodeBatch(events))
 		if err != nil || got != n {
-			t.Errorf("CountEvents of %d events = %d, %v", n, got, err)
+			t.Errorf("countEvents of %d events = %d, %v", n, got, err)
 		}
 	}
-	if _, err := CountEvents([]byte{0xff}); !errors.Is(err, ErrCorruptBatch) {
-		t.Errorf("CountEvents(garbage) error = %v, want ErrCorruptBatch", err)
+	if _, err := countEvents([]byte{0xff}); !errors.Is(err, errCorruptBatch) {
+		t.Errorf("countEvents(garbage) error = %v, want errCorruptBatch", err)
 	}
 }
 
@@ -228,31 +228,31 @@ func TestSelectEvents(t *testing.T) {
 		events[i].Fields()["n"] = int64(i)
 		events[i].Fields()[fmt.Sprintf("only%d", i)] = "x" // a name only this event uses
 	}
-	data := EncodeBatch(events)
+	data := encodeBatch(events)
 	tests := [][]uint32{{}, {0}, {5}, {1, 3, 4}, {0, 1, 2, 3, 4, 5}}
 	for _, idx := range tests {
-		sel, err := SelectEvents(data, idx)
+		sel, err := selectEvents(data, idx)
 		if err != nil {
-			t.Fatalf("SelectEvents(%v): %v", idx, err)
+			t.Fatalf("selectEvents(%v): %v", idx, err)
 		}
-		if n, _ := CountEvents(sel); n != len(idx) {
-			t.Errorf("SelectEvents(%v) holds %d events", idx, n)
+		if n, _ := countEvents(sel); n != len(idx) {
+			t.Errorf("selectEvents(%v) holds %d events", idx, n)
 		}
-		out, err := DecodeBatch(sel)
+		out, err := decodeBatch(sel)
 		if err != nil {
-			t.Fatalf("decoding SelectEvents(%v): %v", idx, err)
+			t.Fatalf("decoding selectEvents(%v): %v", idx, err)
 		}
 		for i, want := range idx {
 			sameEvent(t, fmt.Sprintf("selected %d", want), out[i], events[want])
 		}
 	}
-	if _, err := SelectEvents([]byte{0x12, 0x05, 0x01}, []uint32{0}); !errors.Is(err, ErrCorruptBatch) {
-		t.Errorf("SelectEvents(truncated) error = %v, want ErrCorruptBatch", err)
+	if _, err := selectEvents([]byte{0x12, 0x05, 0x01}, []uint32{0}); !errors.Is(err, errCorruptBatch) {
+		t.Errorf("selectEvents(truncated) error = %v, want errCorruptBatch", err)
 	}
 }
 
 func TestDecodeCorruptBatch(t *testing.T) {
-	good := EncodeBatch(codecEvents())
+	good := encodeBatch(codecEvents())
 	// A key index past the dictionary.
 	badKey := (&pluginv1.EventBatch{
 		Keys:   []string{"a"},
@@ -273,8 +273,8 @@ func TestDecodeCorruptBatch(t *testing.T) {
 		{"key not in the dictionary", badKeyData},
 	}
 	for _, tt := range tests {
-		if _, err := DecodeBatch(tt.data); !errors.Is(err, ErrCorruptBatch) {
-			t.Errorf("%s: DecodeBatch error = %v, want ErrCorruptBatch", tt.name, err)
+		if _, err := decodeBatch(tt.data); !errors.Is(err, errCorruptBatch) {
+			t.Errorf("%s: decodeBatch error = %v, want errCorruptBatch", tt.name, err)
 		}
 	}
 }
@@ -346,7 +346,7 @@ func toProtoFields(m map[string]any, key func(string) uint32) []*pluginv1.Field 
 func TestCodecDecodedByGeneratedCode(t *testing.T) {
 	in := codecEvents()
 	var batch pluginv1.EventBatch
-	if err := proto.Unmarshal(EncodeBatch(in), &batch); err != nil {
+	if err := proto.Unmarshal(encodeBatch(in), &batch); err != nil {
 		t.Fatalf("generated code rejects the SDK's encoding: %v", err)
 	}
 	if len(batch.Events) != len(in) {
@@ -403,7 +403,7 @@ func TestCodecDecodesGeneratedCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := DecodeBatch(data)
+	out, err := decodeBatch(data)
 	if err != nil {
 		t.Fatalf("SDK rejects the generated encoding: %v", err)
 	}
@@ -420,24 +420,24 @@ func TestCodecDecodesGeneratedCode(t *testing.T) {
 // FuzzDecodeBatch: no input may crash the decoder, and what decodes
 // must survive a round trip.
 func FuzzDecodeBatch(f *testing.F) {
-	f.Add(EncodeBatch(codecEvents()))
-	f.Add(EncodeBatch(benchEvents(3)))
+	f.Add(encodeBatch(codecEvents()))
+	f.Add(encodeBatch(benchEvents(3)))
 	f.Add([]byte{})
 	f.Add([]byte{0x12, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		events, err := DecodeBatch(data)
+		events, err := decodeBatch(data)
 		if err != nil {
 			return
 		}
-		again, err := DecodeBatch(EncodeBatch(events))
+		again, err := decodeBatch(encodeBatch(events))
 		if err != nil {
 			t.Fatalf("re-encoding a decoded batch: %v", err)
 		}
 		if len(again) != len(events) {
 			t.Fatalf("round trip changed the count: %d → %d", len(events), len(again))
 		}
-		_, _ = CountEvents(data)
-		_, _ = SelectEvents(data, []uint32{0, 2})
+		_, _ = countEvents(data)
+		_, _ = selectEvents(data, []uint32{0, 2})
 	})
 }
 
@@ -465,9 +465,9 @@ func benchEvents(n int) []*Event {
 func BenchmarkCodec(b *testing.B) {
 	const n = 125
 	events := benchEvents(n)
-	data := EncodeBatch(events)
+	data := encodeBatch(events)
 	b.Run("Encode", func(b *testing.B) {
-		var enc Encoder
+		var enc batchEncoder
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
@@ -482,7 +482,7 @@ func BenchmarkCodec(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
 			var err error
-			if out, err = AppendDecodeBatch(out[:0], data); err != nil {
+			if out, err = appendDecodeBatch(out[:0], data); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -491,7 +491,7 @@ func BenchmarkCodec(b *testing.B) {
 	b.Run("DecoderReuse", func(b *testing.B) {
 		// What a plugin process does: the previous batch's events and
 		// maps are reused.
-		var dec Decoder
+		var dec batchDecoder
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
@@ -514,7 +514,7 @@ func BenchmarkCodec(b *testing.B) {
 	})
 }
 
-// A Decoder reuses the previous batch's events and maps: nothing of the
+// A batchDecoder reuses the previous batch's events and maps: nothing of the
 // previous batch may show through in the next one.
 func TestDecoderReuseLeaksNothing(t *testing.T) {
 	a := NewEvent("first")
@@ -524,12 +524,12 @@ func TestDecoderReuseLeaksNothing(t *testing.T) {
 	b := NewEvent("second")
 	_ = b.Set("[host][ip]", "10.0.0.1")
 
-	var dec Decoder
-	got, err := dec.Decode(EncodeBatch([]*Event{a, a}))
+	var dec batchDecoder
+	got, err := dec.Decode(encodeBatch([]*Event{a, a}))
 	if err != nil || len(got) != 2 {
 		t.Fatalf("first decode: %v, %d events", err, len(got))
 	}
-	got, err = dec.Decode(EncodeBatch([]*Event{b}))
+	got, err = dec.Decode(encodeBatch([]*Event{b}))
 	if err != nil || len(got) != 1 {
 		t.Fatalf("second decode: %v, %d events", err, len(got))
 	}
@@ -572,7 +572,7 @@ func BenchmarkCodecECSEncode(b *testing.B) {
 	for i := range events {
 		events[i] = ecsEvent()
 	}
-	var enc Encoder
+	var enc batchEncoder
 	b.ReportAllocs()
 	for b.Loop() {
 		enc.Encode(events)
@@ -580,15 +580,15 @@ func BenchmarkCodecECSEncode(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
 }
 
-// BenchmarkCodecECSDecode decodes with a reused Decoder, as a plugin
+// BenchmarkCodecECSDecode decodes with a reused batchDecoder, as a plugin
 // process does.
 func BenchmarkCodecECSDecode(b *testing.B) {
 	events := make([]*Event, 500)
 	for i := range events {
 		events[i] = ecsEvent()
 	}
-	data := EncodeBatch(events)
-	var dec Decoder
+	data := encodeBatch(events)
+	var dec batchDecoder
 	b.ReportAllocs()
 	for b.Loop() {
 		dec.Decode(data)
@@ -610,10 +610,10 @@ func TestEncoderSharedObjects(t *testing.T) {
 		}
 		events = append(events, e)
 	}
-	var enc Encoder
+	var enc batchEncoder
 	for round, want := range []string{"web-1", "web-2"} {
 		host["name"] = want
-		out, err := DecodeBatch(enc.Encode(events))
+		out, err := decodeBatch(enc.Encode(events))
 		if err != nil {
 			t.Fatal(err)
 		}

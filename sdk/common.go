@@ -149,7 +149,7 @@ func parseFieldName(s string) (fieldName, error) {
 	return fieldName{t: t}, nil
 }
 
-// passes reports whether e passes `when`; a FilterInstance built without
+// passes reports whether e passes `when`; a filterInstance built without
 // options (nil) passes everything.
 func (co *common) passes(e *Event) bool { return co == nil || co.when.match(e) }
 

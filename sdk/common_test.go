@@ -58,7 +58,7 @@ func asStrings(v any) []string {
 // and entry.
 func TestValidateCommonOptions(t *testing.T) {
 	comp := &Component{Kind: KindFilter, Name: "f", Spec: NewSpec("f")}
-	ds := ValidateComponent(comp, NewConfig(map[string]any{
+	ds := validateComponent(comp, NewConfig(map[string]any{
 		"when":         "message ==",
 		"add_field":    map[string]any{"[a][": "x", "ok": "%{[b][}"},
 		"add_tag":      []any{"fine-%{x}", "%{}"},
@@ -80,7 +80,7 @@ func TestValidateCommonOptions(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("diagnostics\n got %q\nwant %q", got, want)
 	}
-	if _, err := OpenFilter(context.Background(), &Component{Kind: KindFilter, Name: "f", Spec: NewSpec("f"), NewFilter: func(context.Context, *Config, Env) (Filter, error) { return nil, nil }},
+	if _, err := openFilter(context.Background(), &Component{Kind: KindFilter, Name: "f", Spec: NewSpec("f"), NewFilter: func(context.Context, *Config, Env) (Filter, error) { return nil, nil }},
 		NewConfig(map[string]any{"remove_field": []any{"[a]b"}}), Env{}); err == nil || !strings.Contains(err.Error(), "remove_field") {
 		t.Errorf("opening with a bad remove_field: %v", err)
 	}

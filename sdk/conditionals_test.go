@@ -98,7 +98,7 @@ func TestLogstashConditionals(t *testing.T) {
 				}
 			}
 			// As a filter plugin gets it: decoded from a batch.
-			evs, err := new(Decoder).Decode(EncodeBatch([]*Event{e}))
+			evs, err := new(batchDecoder).Decode(encodeBatch([]*Event{e}))
 			if err != nil {
 				t.Fatal(err)
 			}

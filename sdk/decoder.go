@@ -6,7 +6,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Decoder decodes batch after batch into the same events and maps, so a
+// batchDecoder decodes batch after batch into the same events and maps, so a
 // plugin process's steady stream of batches barely allocates: building a
 // map per event and per nested object was the largest cost of crossing a
 // process boundary.
@@ -15,7 +15,7 @@ import (
 // decodes a batch, hands it to the filter chain or output, encodes or
 // answers, and only then decodes the next one. This is the contract
 // Filter and Output document: keep a Clone of an event needed later.
-type Decoder struct {
+type batchDecoder struct {
 	last []*Event         // handed out by the previous Decode
 	lent []map[string]any // nested maps handed out by the previous Decode
 	// lists handed out by the previous Decode, and lists to reuse
@@ -26,11 +26,11 @@ type Decoder struct {
 	keys                 []string
 	slab                 slab
 	// eager decodes every field at once, for events that outlive the
-	// decoder's next batch (AppendDecodeBatch).
+	// decoder's next batch (appendDecodeBatch).
 	eager bool
 	// released: nothing holds a value of the last batch (Release).
 	released bool
-	// grows: the dictionaries of this decoder are a RawBuilder's
+	// grows: the dictionaries of this decoder are a rawBuilder's
 	// generations, each extending the one before.
 	grows bool
 	// mu guards slab and the free and lent maps and lists once Decode has
@@ -48,18 +48,18 @@ const maxFreeMaps = 16384
 // Top-level fields are decoded when first asked for (see rawFields), so
 // reading an event can change it: one event must not be used from two
 // goroutines at once. Different events of the batch may be.
-func (d *Decoder) Decode(data []byte) ([]*Event, error) {
+func (d *batchDecoder) Decode(data []byte) ([]*Event, error) {
 	d.recycle()
 	d.keys = d.keys[:0]
 	for rest := data; len(rest) > 0; {
 		num, typ, n := consumeTag(rest)
 		if n < 0 {
-			return nil, ErrCorruptBatch
+			return nil, errCorruptBatch
 		}
 		rest = rest[n:]
 		m := protowire.ConsumeFieldValue(num, typ, rest)
 		if m < 0 {
-			return nil, ErrCorruptBatch
+			return nil, errCorruptBatch
 		}
 		if num == fbKeys && typ == protowire.BytesType {
 			v, _ := consumeBytes(rest)
@@ -95,13 +95,13 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 	for len(data) > 0 {
 		num, typ, n := consumeTag(data)
 		if n < 0 {
-			return nil, ErrCorruptBatch
+			return nil, errCorruptBatch
 		}
 		data = data[n:]
 		if num == fbEvents && typ == protowire.BytesType {
 			v, n := consumeBytes(data)
 			if n < 0 {
-				return nil, ErrCorruptBatch
+				return nil, errCorruptBatch
 			}
 			e := d.event()
 			if err := decodeEventInto(e, v, d.keys, &d.slab, dict); err != nil {
@@ -115,7 +115,7 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 		}
 		n = protowire.ConsumeFieldValue(num, typ, data)
 		if n < 0 {
-			return nil, ErrCorruptBatch
+			return nil, errCorruptBatch
 		}
 		data = data[n:]
 	}
@@ -128,7 +128,7 @@ func (d *Decoder) Decode(data []byte) ([]*Event, error) {
 // read from them (as when every filter of a chain is Transient and the
 // batch has been encoded). The next Decode then boxes its values in the
 // memory of the last batch's instead of allocating.
-func (d *Decoder) Release() { d.released = true }
+func (d *batchDecoder) Release() { d.released = true }
 
 // canonical records that name i is the name first numbered first: raw
 // fields are found by the first number of their name (rawFields.at).
@@ -142,7 +142,7 @@ func (d *batchDict) canonical(first int32, i int) {
 	d.canon[i] = d.canon[first]
 }
 
-func (d *Decoder) event() *Event {
+func (d *batchDecoder) event() *Event {
 	if n := len(d.free); n > 0 {
 		e := d.free[n-1]
 		d.free = d.free[:n-1]
@@ -151,9 +151,9 @@ func (d *Decoder) event() *Event {
 	return &Event{fields: make(map[string]any, 8)}
 }
 
-func (d *Decoder) newMap() map[string]any {
+func (d *batchDecoder) newMap() map[string]any {
 	if d.grows {
-		// A RawBuilder's events are not recycled: nothing takes the
+		// A rawBuilder's events are not recycled: nothing takes the
 		// map back, the garbage collector does.
 		return make(map[string]any, 4)
 	}
@@ -168,7 +168,7 @@ func (d *Decoder) newMap() map[string]any {
 	return m
 }
 
-func (d *Decoder) newList() []any {
+func (d *batchDecoder) newList() []any {
 	var l []any
 	if n := len(d.freeLists); n > 0 {
 		l = d.freeLists[n-1][:0]
@@ -183,7 +183,7 @@ func (d *Decoder) newList() []any {
 // lent them. It keeps a list of what it lent rather than walking the
 // events: walking maps cost as much as decoding them. Maps a plugin added
 // are left to the garbage collector.
-func (d *Decoder) recycle() {
+func (d *batchDecoder) recycle() {
 	if d.slab.chunks == nil && !d.eager {
 		d.slab.chunks = &chunks{}
 	}

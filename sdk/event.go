@@ -1,8 +1,3 @@
-// Package sdk is what gostash plugin authors import: the event model
-// (fields, field references, sprintf templates), the Input, Filter and
-// Output interfaces, the schema builder and Serve. The core uses the same
-// package, so an event means the same thing on both sides of a plugin
-// boundary.
 package sdk
 
 import (

@@ -108,7 +108,7 @@ func TestExprHelpersCompileErrors(t *testing.T) {
 // TestExprHelpersRaw: the helpers read fields an event from a batch has
 // not decoded yet.
 func TestExprHelpersRaw(t *testing.T) {
-	evs, err := new(Decoder).Decode(EncodeBatch([]*Event{exprEvent()}))
+	evs, err := new(batchDecoder).Decode(encodeBatch([]*Event{exprEvent()}))
 	if err != nil {
 		t.Fatal(err)
 	}

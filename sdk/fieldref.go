@@ -153,7 +153,7 @@ func (r FieldRef) Set(e *Event, v any) error {
 		if !ok {
 			return fmt.Errorf("@metadata must be a map, not %T", v)
 		}
-		// The metadata map is the event's own, which a Decoder clears
+		// The metadata map is the event's own, which a batchDecoder clears
 		// and keeps when it reuses the event: it must not be a map that
 		// is also another's (a nested map the decoder lent, which it
 		// takes back on its own), so m's entries are copied in.

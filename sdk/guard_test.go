@@ -26,7 +26,7 @@ func (r *recordLogger) Error(msg string, args ...any) { r.log("ERROR", msg, args
 
 type tagFilter struct{}
 
-func (tagFilter) Filter(_ context.Context, e *Event, _ func(*Event)) Result {
+func (tagFilter) Apply(_ context.Context, e *Event, _ func(*Event)) Result {
 	e.AddTag("filtered")
 	return Matched
 }
@@ -45,7 +45,7 @@ func TestWhenFailingOnAnEventIsFalseCountedAndLoggedRateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &recordLogger{}
-	fi, err := OpenFilter(t.Context(), comp, cfg, Env{Name: "t", Logger: log})
+	fi, err := openFilter(t.Context(), comp, cfg, Env{Name: "t", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestWhenFailingOnAnEventIsFalseCountedAndLoggedRateLimited(t *testing.T) {
 		return events
 	}
 
-	out := RunChain(t.Context(), []*FilterInstance{fi}, batch("not a number"))
+	out := runChain(t.Context(), []*filterInstance{fi}, batch("not a number"))
 	if len(out) != 500 {
 		t.Fatalf("a failing when must pass every event on: %d of 500 came out", len(out))
 	}
@@ -77,13 +77,13 @@ func TestWhenFailingOnAnEventIsFalseCountedAndLoggedRateLimited(t *testing.T) {
 
 	// Later failures are logged again, with how many were left out.
 	time.Sleep(250 * time.Millisecond)
-	RunChain(t.Context(), []*FilterInstance{fi}, batch("still not"))
+	runChain(t.Context(), []*filterInstance{fi}, batch("still not"))
 	if len(log.lines) != 2 || !strings.Contains(log.lines[1], "failed_total 501") || !strings.Contains(log.lines[1], "not_logged 499") {
 		t.Fatalf("want a second warning counting 501 failures and 499 not logged, got %q", log.lines)
 	}
 
 	// A when that evaluates is unaffected.
-	out = RunChain(t.Context(), []*FilterInstance{fi}, batch(3))
+	out = runChain(t.Context(), []*filterInstance{fi}, batch(3))
 	if !out[0].HasTag("filtered") || fi.common.when.Failed() != 1000 {
 		t.Fatalf("a when that holds must run the filter (tags %v, failures %d)", out[0].Tags(), fi.common.when.Failed())
 	}

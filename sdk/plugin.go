@@ -79,24 +79,25 @@ func ReportWriteGauges(ctx context.Context, gauges []Gauge) error {
 
 type writeGaugesKey struct{}
 
-// Filter changes events one at a time.
+// Filter changes events one at a time: the pipeline applies it to each
+// event of a batch in turn.
 //
-// Filter returns Matched when it did its job, so the common options
+// Apply returns Matched when it did its job, so the common options
 // (add_field, add_tag, remove_field, remove_tag) apply; Failed when it did
 // not (it tags the event itself, e.g. _grokparsefailure); Dropped to drop
 // the event. emit adds a new event (a clone or a split) after this one;
 // emitted events inherit the batch's delivery tracking.
 //
-// Events belong to the pipeline: after Filter returns, an event and the
+// Events belong to the pipeline: after Apply returns, an event and the
 // maps and lists in it may be reused for a later batch. A filter that
 // needs an event later (to aggregate, to deduplicate) keeps e.Clone().
 type Filter interface {
-	Filter(ctx context.Context, e *Event, emit func(*Event)) Result
+	Apply(ctx context.Context, e *Event, emit func(*Event)) Result
 }
 
 // Transient is implemented by a Filter that keeps nothing it read from an
 // event (no event, map, list or string, not even a substring of one) once
-// Filter returns. When every filter of a chain is transient, the runtime
+// Apply returns. When every filter of a chain is transient, the runtime
 // reads the next batch into the memory of the last instead of allocating
 // (the strings of a decoded event share the batch's memory). Most filters
 // are transient; one that deduplicates or aggregates is not.

@@ -2,7 +2,7 @@ package sdk
 
 import "maps"
 
-// RawBuilder makes events whose top-level fields are given as they will
+// rawBuilder makes events whose top-level fields are given as they will
 // cross to the next process: Field messages of sdk/proto/v1/plugin.proto,
 // names numbered by Key. Such an event is like one decoded from a batch
 // with every field still raw: reading a field decodes it, and the batch
@@ -14,9 +14,9 @@ import "maps"
 // extends the last, so events made earlier keep valid numbers, and the
 // encoder writes a batch of them with the longest generation among them.
 // Not safe for concurrent use; the events it made are, as any events.
-type RawBuilder struct {
-	dec  *Decoder   // shared by every generation: marks them as one family
-	dict *batchDict // the current generation, never changed once made
+type rawBuilder struct {
+	dec  *batchDecoder // shared by every generation: marks them as one family
+	dict *batchDict    // the current generation, never changed once made
 	ids  map[string]uint32
 	// Room carved for the events: each gets its struct, its entries'
 	// list and its name table from chunks shared by many events instead
@@ -29,20 +29,15 @@ type RawBuilder struct {
 
 const rawChunk = 256
 
-// MaxRawNames is how many names one dictionary family holds: beyond it
-// (a stream of ever new names) Key says no, the caller builds its event
-// another way, and Rotate starts a new family.
-const MaxRawNames = maxAt
-
-func (b *RawBuilder) start() {
-	b.dec = &Decoder{grows: true}
+func (b *rawBuilder) start() {
+	b.dec = &batchDecoder{grows: true}
 	b.dict = &batchDict{dec: b.dec, gen: newDictGen()}
 	b.ids = make(map[string]uint32, 32)
 }
 
 // Key returns name's number, numbering it if it is new (name is copied);
 // ok is false when the dictionary is full.
-func (b *RawBuilder) Key(name string) (key uint32, ok bool) {
+func (b *rawBuilder) Key(name string) (key uint32, ok bool) {
 	if b.dec == nil {
 		b.start()
 	}
@@ -50,7 +45,7 @@ func (b *RawBuilder) Key(name string) (key uint32, ok bool) {
 		return i, true
 	}
 	n := len(b.dict.keys)
-	if n >= MaxRawNames {
+	if n >= maxAt {
 		return 0, false
 	}
 	name = string([]byte(name)) // names may alias a reused line buffer
@@ -79,7 +74,7 @@ func (b *RawBuilder) Key(name string) (key uint32, ok bool) {
 // field 2 (tag, length, message), with names numbered by Key and no name
 // twice. fields must be well formed and must not change while the event
 // lives: the event reads it, it does not copy it.
-func (b *RawBuilder) Event(ts int64, fields []byte, n int) *Event {
+func (b *rawBuilder) Event(ts int64, fields []byte, n int) *Event {
 	if b.dec == nil {
 		b.start()
 	}
@@ -112,13 +107,13 @@ func (b *RawBuilder) Event(ts int64, fields []byte, n int) *Event {
 }
 
 // Name returns the name numbered key (the builder's copy).
-func (b *RawBuilder) Name(key uint32) string { return b.dict.keys[key] }
+func (b *rawBuilder) Name(key uint32) string { return b.dict.keys[key] }
 
 // Rotate starts a new dictionary family when the current one is full:
 // call it between events, never while writing one. It reports
 // whether it did: numbers given before mean nothing in the new family.
-func (b *RawBuilder) Rotate() bool {
-	if b.dec == nil || len(b.dict.keys) >= MaxRawNames {
+func (b *rawBuilder) Rotate() bool {
+	if b.dec == nil || len(b.dict.keys) >= maxAt {
 		b.start()
 		return true
 	}

@@ -61,7 +61,7 @@ func (r *rawFields) value(en *rawEntry) []byte {
 // fields (whose names are numbers in it) can be copied unchanged.
 type batchDict struct {
 	keys []string
-	dec  *Decoder
+	dec  *batchDecoder
 	gen  uint64           // this dictionary's number among all a process decodes (refID)
 	ids  map[string]int32 // numbers of keys, for long dictionaries
 	// canon maps each number to the first number of the same name, when
@@ -286,7 +286,7 @@ func (e *Event) decodeEntry(en *rawEntry) {
 }
 
 // newMap returns an empty map for a nested object. An event from a
-// Decoder takes it from the decoder, which takes it back with the batch
+// batchDecoder takes it from the decoder, which takes it back with the batch
 // (grok in ECS mode makes about ten per event); other events get a new one.
 func (e *Event) newMap() map[string]any {
 	if d := e.raw.dict; d != nil {
@@ -312,7 +312,7 @@ func (e *Event) StringValue(s string) any {
 }
 
 // WithValues calls fn with the Values to make the event's new values in
-// (strings, numbers, maps): its batch's, for an event from a Decoder, so
+// (strings, numbers, maps): its batch's, for an event from a batchDecoder, so
 // that they are made in memory reused batch after batch, as the event's
 // own values are; else a Values of its own. The batch is locked while fn
 // runs: fn must not use the event, nor any event of its batch.

@@ -31,15 +31,15 @@ func TestRawFieldsReencode(t *testing.T) {
 		{"the whole map", func(e *Event) { e.Fields()["via-map"] = int64(7) }, nil},
 		{"a clone kept", func(e *Event) { c := e.Clone(); _ = c.Set("message", "clone") }, nil},
 	}
-	data := EncodeBatch(codecEvents())
+	data := encodeBatch(codecEvents())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var dec Decoder
+			var dec batchDecoder
 			lazy, err := dec.Decode(data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			eager, err := DecodeBatch(data)
+			eager, err := decodeBatch(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +47,7 @@ func TestRawFieldsReencode(t *testing.T) {
 				tt.change(lazy[i])
 				tt.change(eager[i])
 			}
-			var enc Encoder
+			var enc batchEncoder
 			out := enc.Encode(lazy)
 			// Every field name once per event, as the generated code sees it.
 			var pb pluginv1.EventBatch
@@ -64,7 +64,7 @@ func TestRawFieldsReencode(t *testing.T) {
 					seen[k] = true
 				}
 			}
-			got, err := DecodeBatch(out)
+			got, err := decodeBatch(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,16 +83,16 @@ func TestRawFieldsFromTwoBatches(t *testing.T) {
 	b := NewEvent("from b")
 	_ = b.Set("[only][b]", "two")
 	_ = b.Set("zzz", true)
-	var da, db Decoder
-	ea, err := da.Decode(EncodeBatch([]*Event{a}))
+	var da, db batchDecoder
+	ea, err := da.Decode(encodeBatch([]*Event{a}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	eb, err := db.Decode(EncodeBatch([]*Event{b}))
+	eb, err := db.Decode(encodeBatch([]*Event{b}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeBatch(EncodeBatch([]*Event{ea[0], eb[0]}))
+	got, err := decodeBatch(encodeBatch([]*Event{ea[0], eb[0]}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +104,8 @@ func TestRawFieldsRead(t *testing.T) {
 	e := NewEvent("hello")
 	e.AddTag("t1")
 	_ = e.Set("[host][name]", "h")
-	var dec Decoder
-	evs, err := dec.Decode(EncodeBatch([]*Event{e}))
+	var dec batchDecoder
+	evs, err := dec.Decode(encodeBatch([]*Event{e}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +142,8 @@ func TestRawFieldsRead(t *testing.T) {
 	if v, _ := evs[0].Get("k"); v != int64(2) {
 		t.Errorf("k = %v, want the last value 2", v)
 	}
-	var enc Encoder
-	again, err := DecodeBatch(enc.Encode(evs))
+	var enc batchEncoder
+	again, err := decodeBatch(enc.Encode(evs))
 	if err != nil || len(again[0].Fields()) != 1 || again[0].Fields()["k"] != int64(2) {
 		t.Errorf("re-encoded: %v, %v", again[0].Fields(), err)
 	}
@@ -153,7 +153,7 @@ func TestRawFieldsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs[0].Delete("k")
-	again, err = DecodeBatch(enc.Encode(evs))
+	again, err = decodeBatch(enc.Encode(evs))
 	if err != nil || len(again[0].Fields()) != 0 {
 		t.Errorf("after Delete, re-encoded: %v, %v", again[0].Fields(), err)
 	}
@@ -162,20 +162,20 @@ func TestRawFieldsRead(t *testing.T) {
 // FuzzRawReencode: whatever decodes in full also survives the lazy path
 // (decode, touch nothing, copy raw fields out) unchanged.
 func FuzzRawReencode(f *testing.F) {
-	f.Add(EncodeBatch(codecEvents()))
-	f.Add(EncodeBatch(benchEvents(3)))
+	f.Add(encodeBatch(codecEvents()))
+	f.Add(encodeBatch(benchEvents(3)))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		want, err := DecodeBatch(data)
+		want, err := decodeBatch(data)
 		if err != nil {
 			return
 		}
-		var dec Decoder
+		var dec batchDecoder
 		lazy, err := dec.Decode(data)
 		if err != nil {
 			t.Fatalf("lazy decode failed where the full one did not: %v", err)
 		}
-		var enc Encoder
-		got, err := DecodeBatch(enc.Encode(lazy))
+		var enc batchEncoder
+		got, err := decodeBatch(enc.Encode(lazy))
 		if err != nil {
 			t.Fatalf("re-encoded raw fields: %v", err)
 		}
@@ -215,14 +215,14 @@ func TestRawFieldsInterleaved(t *testing.T) {
 		batch = protowire.AppendTag(batch, fbKeys, protowire.BytesType)
 		batch = protowire.AppendString(batch, k)
 	}
-	var dec Decoder
+	var dec batchDecoder
 	evs, err := dec.Decode(batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = evs[0].Set("c", "new")
-	var enc Encoder
-	got, err := DecodeBatch(enc.Encode(evs))
+	var enc batchEncoder
+	got, err := decodeBatch(enc.Encode(evs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +235,8 @@ func TestRawFieldsInterleaved(t *testing.T) {
 // Objects a filter creates inside a decoded event come from the decoder
 // and go back to it with the batch: the next batch must not see them.
 func TestCreatedMapsGoBackWithTheBatch(t *testing.T) {
-	var dec Decoder
-	data := EncodeBatch([]*Event{NewEvent("one"), NewEvent("two")})
+	var dec batchDecoder
+	data := encodeBatch([]*Event{NewEvent("one"), NewEvent("two")})
 	evs, err := dec.Decode(data)
 	if err != nil {
 		t.Fatal(err)
@@ -244,8 +244,8 @@ func TestCreatedMapsGoBackWithTheBatch(t *testing.T) {
 	for _, e := range evs {
 		_ = e.Set("[http][request][method]", "GET")
 	}
-	var enc Encoder
-	out, err := DecodeBatch(enc.Encode(evs))
+	var enc batchEncoder
+	out, err := decodeBatch(enc.Encode(evs))
 	if err != nil || out[1].Fields()["http"] == nil {
 		t.Fatalf("the created object did not cross: %v %v", err, out[1].Fields())
 	}

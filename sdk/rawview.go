@@ -1,15 +1,6 @@
 package sdk
 
-// RawField is a top-level field of an event decoded from a batch that
-// nothing has read or replaced yet: Key numbers its name in the batch's
-// dictionary and Value is its Value message (sdk/proto/v1/plugin.proto)
-// as it arrived, nested names numbered in the same dictionary.
-type RawField struct {
-	Key   uint32
-	Value []byte
-}
-
-// RawView lets an encoder write an event without decoding the fields
+// rawView lets an encoder write an event without decoding the fields
 // still raw (codecs.JSONEncoder transcodes them from their wire bytes).
 // It appends those fields to raw and returns them, the dictionary their
 // names index, and the map of the fields already decoded; a name is in
@@ -21,7 +12,7 @@ type RawField struct {
 // batch's memory). A raw value may be malformed inside (only its framing
 // was checked when the batch was decoded): a reader that cannot use it
 // should fall back to Fields(), which decodes as every accessor does.
-func RawView(e *Event, raw []RawField) (fields map[string]any, dict []string, out []RawField) {
+func rawView(e *Event, raw []rawField) (fields map[string]any, dict []string, out []rawField) {
 	r := &e.raw
 	if r.pending == 0 || r.dict == nil {
 		return e.fields, nil, raw
@@ -32,7 +23,7 @@ func RawView(e *Event, raw []RawField) (fields map[string]any, dict []string, ou
 			_, _, t := consumeTag(data)
 			field, m := consumeBytes(data[t:])
 			if key, value, err := splitField(field, n); err == nil {
-				raw = append(raw, RawField{Key: uint32(key), Value: value})
+				raw = append(raw, rawField{Key: uint32(key), Value: value})
 			}
 			data = data[t+m:]
 		}
@@ -43,16 +34,16 @@ func RawView(e *Event, raw []RawField) (fields map[string]any, dict []string, ou
 		if en.done {
 			continue
 		}
-		raw = append(raw, RawField{Key: uint32(en.id), Value: r.value(en)})
+		raw = append(raw, rawField{Key: uint32(en.id), Value: r.value(en)})
 	}
 	return e.fields, r.dict.keys, raw
 }
 
-// RawDict returns the dictionary e's raw fields number their names in and
+// rawDict returns the dictionary e's raw fields number their names in and
 // a number telling it apart from every other dictionary this process has
 // decoded (0 and nil when nothing is raw): an encoder can check a cache
 // built from one dictionary once per batch instead of once per name.
-func RawDict(e *Event) (dict []string, gen uint64) {
+func rawDict(e *Event) (dict []string, gen uint64) {
 	r := &e.raw
 	if r.pending == 0 || r.dict == nil {
 		return nil, 0
@@ -60,13 +51,13 @@ func RawDict(e *Event) (dict []string, gen uint64) {
 	return r.dict.keys, r.dict.gen
 }
 
-// RawSpan returns e's top-level fields as they arrived, when nothing has
+// rawSpan returns e's top-level fields as they arrived, when nothing has
 // read or replaced any of them: one Event.fields entry (tag, length,
-// Field message) after another, names numbered in RawDict's dictionary.
-// Otherwise it returns nil, and RawView lists what is still raw. fields
-// are the fields already decoded (none of them in span), as RawView's.
+// Field message) after another, names numbered in rawDict's dictionary.
+// Otherwise it returns nil, and rawView lists what is still raw. fields
+// are the fields already decoded (none of them in span), as rawView's.
 // The caller must change neither; they are valid while the event is.
-func RawSpan(e *Event) (span []byte, fields map[string]any) {
+func rawSpan(e *Event) (span []byte, fields map[string]any) {
 	r := &e.raw
 	if r.pending == 0 || r.dict == nil {
 		return nil, e.fields

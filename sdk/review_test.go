@@ -16,10 +16,10 @@ import (
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
-// The tests in this file check that an event decoded by a Decoder (its
+// The tests in this file check that an event decoded by a batchDecoder (its
 // top-level fields raw until asked for, its objects lent by the decoder)
-// behaves exactly as the same event decoded in full (DecodeBatch), through
-// every accessor a filter or output uses, and that what the Encoder makes
+// behaves exactly as the same event decoded in full (decodeBatch), through
+// every accessor a filter or output uses, and that what the batchEncoder makes
 // of it (raw fields copied, the batch's dictionary reused, shared objects
 // written once) reads back as the fully decoded event changed the same way.
 
@@ -126,7 +126,7 @@ func (c *reviewChecker) same(what string, got, want any) {
 	c.t.Errorf("%s: lazy %s, full %s\noperations:\n  %s", what, short(got), short(want), strings.Join(c.log, "\n  "))
 }
 
-// noEmptyMeta reads an empty [@metadata] as none: an event a Decoder
+// noEmptyMeta reads an empty [@metadata] as none: an event a batchDecoder
 // reuses keeps its emptied @metadata map, so [@metadata] is found (and
 // empty) where a new event has none. That predates raw fields (see
 // TestReviewReusedEventMetadata); the random test looks past it.
@@ -376,7 +376,7 @@ func reviewCompile(t *testing.T) *reviewChecker {
 // and the full events, for the next hop. A batch from another encoder may
 // name a field twice in an event, which stays twice while it is raw, so
 // unique is false for those.
-func (c *reviewChecker) runHop(r *rand.Rand, dec, other *Decoder, enc *Encoder, data []byte, want []*Event, unique bool) ([]byte, []*Event) {
+func (c *reviewChecker) runHop(r *rand.Rand, dec, other *batchDecoder, enc *batchEncoder, data []byte, want []*Event, unique bool) ([]byte, []*Event) {
 	t := c.t
 	lazy, err := dec.Decode(data)
 	if err != nil {
@@ -384,9 +384,9 @@ func (c *reviewChecker) runHop(r *rand.Rand, dec, other *Decoder, enc *Encoder, 
 	}
 	var full []*Event
 	if want != nil {
-		full, err = DecodeBatch(EncodeBatch(want))
+		full, err = decodeBatch(encodeBatch(want))
 	} else {
-		full, err = DecodeBatch(data)
+		full, err = decodeBatch(data)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -399,12 +399,12 @@ func (c *reviewChecker) runHop(r *rand.Rand, dec, other *Decoder, enc *Encoder, 
 	// along, as when a filter keeps events of an earlier batch.
 	if r.IntN(3) == 0 {
 		xs := []*Event{reviewEvent(r), reviewEvent(r)}
-		xdata := EncodeBatch(xs)
+		xdata := encodeBatch(xs)
 		xl, err := other.Decode(xdata)
 		if err != nil {
 			t.Fatal(err)
 		}
-		xf, _ := DecodeBatch(xdata)
+		xf, _ := decodeBatch(xdata)
 		for i := range xl {
 			at := r.IntN(len(pairs) + 1)
 			pairs = append(pairs[:at], append([]reviewPair{{xl[i], xf[i]}}, pairs[at:]...)...)
@@ -442,7 +442,7 @@ func (c *reviewChecker) runHop(r *rand.Rand, dec, other *Decoder, enc *Encoder, 
 		t.Errorf("operations:\n  %s", strings.Join(c.log, "\n  "))
 		return nil, nil
 	}
-	got, err := DecodeBatch(encoded)
+	got, err := decodeBatch(encoded)
 	if err != nil {
 		t.Fatalf("re-encoded batch: %v\n  %s", err, strings.Join(c.log, "\n  "))
 	}
@@ -466,8 +466,8 @@ func TestReviewLazyMatchesFullRandomly(t *testing.T) {
 		rounds = 200
 	}
 	c := reviewCompile(t)
-	var dec1, dec2, other Decoder
-	var enc1, enc2 Encoder
+	var dec1, dec2, other batchDecoder
+	var enc1, enc2 batchEncoder
 	for round := range rounds {
 		r := rand.New(rand.NewPCG(uint64(round), 2026))
 		c.log = c.log[:0]
@@ -476,7 +476,7 @@ func TestReviewLazyMatchesFullRandomly(t *testing.T) {
 		for i := range src {
 			src[i] = reviewEvent(r)
 		}
-		data := EncodeBatch(src)
+		data := encodeBatch(src)
 		next, want := c.runHop(r, &dec1, &other, &enc1, data, src, true)
 		if c.failed {
 			t.Fatalf("round %d failed", round)
@@ -507,8 +507,8 @@ func TestReviewForeignBatchesRandomly(t *testing.T) {
 		rounds = 100
 	}
 	c := reviewCompile(t)
-	var dec1, dec2, other Decoder
-	var enc1, enc2 Encoder
+	var dec1, dec2, other batchDecoder
+	var enc1, enc2 batchEncoder
 	for round := range rounds {
 		r := rand.New(rand.NewPCG(uint64(round), 77))
 		c.log = c.log[:0]
@@ -720,16 +720,16 @@ func TestReviewReencodeCases(t *testing.T) {
 			}
 		}},
 	}
-	data := EncodeBatch(base())
-	var dec Decoder
-	var enc Encoder
+	data := encodeBatch(base())
+	var dec batchDecoder
+	var enc batchEncoder
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			lazy, err := dec.Decode(data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			full, _ := DecodeBatch(data)
+			full, _ := decodeBatch(data)
 			for i := range lazy {
 				tt.change(lazy[i])
 				tt.change(full[i])
@@ -738,7 +738,7 @@ func TestReviewReencodeCases(t *testing.T) {
 			if !uniqueNames(t, out) {
 				return
 			}
-			got, err := DecodeBatch(out)
+			got, err := decodeBatch(out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -766,11 +766,11 @@ func TestReviewMixedOrigins(t *testing.T) {
 		mk("a2 dropped", nil),
 	}
 	batchB := []*Event{mk("b0", map[string]any{"only_b": true, "[host][ip]": "10.0.0.1"})}
-	var decA, decB Decoder
-	la, _ := decA.Decode(EncodeBatch(batchA))
-	lb, _ := decB.Decode(EncodeBatch(batchB))
-	fa, _ := DecodeBatch(EncodeBatch(batchA))
-	fb, _ := DecodeBatch(EncodeBatch(batchB))
+	var decA, decB batchDecoder
+	la, _ := decA.Decode(encodeBatch(batchA))
+	lb, _ := decB.Decode(encodeBatch(batchB))
+	fa, _ := decodeBatch(encodeBatch(batchA))
+	fb, _ := decodeBatch(encodeBatch(batchB))
 
 	build := func(a, b []*Event) []*Event {
 		made := NewEvent("made")
@@ -795,13 +795,13 @@ func TestReviewMixedOrigins(t *testing.T) {
 			e.SetTimestampNano(2)
 		}
 	}
-	var enc Encoder
+	var enc batchEncoder
 	for round := range 2 {
 		out := enc.Encode(got)
 		if !uniqueNames(t, out) {
 			return
 		}
-		back, err := DecodeBatch(out)
+		back, err := decodeBatch(out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -828,14 +828,14 @@ func TestReviewSharedObjects(t *testing.T) {
 		_ = e.Set("[deep][er][host]", shared)
 		events = append(events, e)
 	}
-	var enc Encoder
+	var enc batchEncoder
 	for round, name := range []string{"web-1", "web-2", "web-3"} {
 		shared["name"] = name
 		if round == 2 {
 			shared["added"] = int64(round)
 			delete(shared, "list")
 		}
-		back, err := DecodeBatch(enc.Encode(events))
+		back, err := decodeBatch(enc.Encode(events))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -850,8 +850,8 @@ func TestReviewSharedObjects(t *testing.T) {
 	}
 	// A decoder's maps are reused batch after batch: the encoder meets
 	// the same map, holding other fields, in the next batch.
-	var dec Decoder
-	var enc2 Encoder
+	var dec batchDecoder
+	var enc2 batchEncoder
 	for round := range 3 {
 		var in []*Event
 		for i := range 3 {
@@ -859,7 +859,7 @@ func TestReviewSharedObjects(t *testing.T) {
 			_ = e.Set("[o][v]", fmt.Sprint(round, "-", i))
 			in = append(in, e)
 		}
-		evs, err := dec.Decode(EncodeBatch(in))
+		evs, err := dec.Decode(encodeBatch(in))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -867,7 +867,7 @@ func TestReviewSharedObjects(t *testing.T) {
 			v, _ := e.Get("o")
 			_ = e.Set("copy", v) // the same decoder map at two places
 		}
-		back, err := DecodeBatch(enc2.Encode(evs))
+		back, err := decodeBatch(enc2.Encode(evs))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -888,10 +888,10 @@ func TestReviewSharedObjects(t *testing.T) {
 // reading, changing and encoding it leaves an empty or changed event,
 // never a panic.
 func TestReviewEventKeptAcrossDecode(t *testing.T) {
-	var dec Decoder
+	var dec batchDecoder
 	first := []*Event{NewEvent("one"), NewEvent("two")}
 	_ = first[0].Set("[a][b]", "c")
-	evs, err := dec.Decode(EncodeBatch(first))
+	evs, err := dec.Decode(encodeBatch(first))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -900,7 +900,7 @@ func TestReviewEventKeptAcrossDecode(t *testing.T) {
 	_ = kept.Set("[a][new]", "x")
 	second := []*Event{NewEvent("three")}
 	_ = second[0].Set("zz", strings.Repeat("q", 300))
-	now, err := dec.Decode(EncodeBatch(second))
+	now, err := dec.Decode(encodeBatch(second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -909,8 +909,8 @@ func TestReviewEventKeptAcrossDecode(t *testing.T) {
 	_ = kept.Set("[x][y]", "z")
 	_ = untouched.Fields()
 	_ = kept.Clone()
-	var enc Encoder
-	if _, err := DecodeBatch(enc.Encode(append(now, kept, untouched))); err != nil {
+	var enc batchEncoder
+	if _, err := decodeBatch(enc.Encode(append(now, kept, untouched))); err != nil {
 		t.Fatalf("a batch with a stale event does not decode: %v", err)
 	}
 	if m := now[0].Message(); m != "three" {
@@ -954,10 +954,10 @@ func TestReviewLazyRejectsCorruptField(t *testing.T) {
 			batch = protowire.AppendBytes(batch, ev)
 			batch = protowire.AppendTag(batch, fbKeys, protowire.BytesType)
 			batch = protowire.AppendString(batch, "k")
-			if _, err := DecodeBatch(batch); err == nil {
+			if _, err := decodeBatch(batch); err == nil {
 				t.Fatal("the full decoder accepts the batch: the test is wrong")
 			}
-			var dec Decoder
+			var dec batchDecoder
 			evs, err := dec.Decode(batch)
 			if tt.name == "truncated field" {
 				if err == nil {
@@ -988,8 +988,8 @@ func TestReviewEventsOfABatchInParallel(t *testing.T) {
 		}
 		in = append(in, e)
 	}
-	var dec Decoder
-	evs, err := dec.Decode(EncodeBatch(in))
+	var dec batchDecoder
+	evs, err := dec.Decode(encodeBatch(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1009,7 +1009,7 @@ func TestReviewEventsOfABatchInParallel(t *testing.T) {
 	}
 }
 
-// An event a Decoder hands out again keeps its emptied @metadata map: the
+// An event a batchDecoder hands out again keeps its emptied @metadata map: the
 // second batch's event has [@metadata] (empty) where the same event
 // decoded fresh has none, so `%{[@metadata]}` renders "{}" instead of
 // staying unresolved. Older than raw fields; harmless to the wire (an
@@ -1017,11 +1017,11 @@ func TestReviewEventsOfABatchInParallel(t *testing.T) {
 func TestReviewReusedEventMetadata(t *testing.T) {
 	withMeta := NewEvent("a")
 	_ = withMeta.Set("[@metadata][k]", "v")
-	var dec Decoder
-	if _, err := dec.Decode(EncodeBatch([]*Event{withMeta})); err != nil {
+	var dec batchDecoder
+	if _, err := dec.Decode(encodeBatch([]*Event{withMeta})); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := dec.Decode(EncodeBatch([]*Event{NewEvent("b")}))
+	evs, err := dec.Decode(encodeBatch([]*Event{NewEvent("b")}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1030,7 +1030,7 @@ func TestReviewReusedEventMetadata(t *testing.T) {
 	}
 }
 
-// A Decoder boxes a batch's values in the arrays of the last batch's only
+// A batchDecoder boxes a batch's values in the arrays of the last batch's only
 // when that batch was released (Release: nothing holds its values). A
 // value read from a batch that was not released, and kept as the `any` it
 // came as, keeps its value however many batches follow, released or not;
@@ -1046,7 +1046,7 @@ func TestReviewReleasedValues(t *testing.T) {
 			_ = evs[i].Set("n", int64(1000+i))
 			_ = evs[i].Set("f", float64(i)+0.5)
 		}
-		return EncodeBatch(evs)
+		return encodeBatch(evs)
 	}
 	// read returns every value of every event, as the decoder boxed them.
 	read := func(evs []*Event) []any {
@@ -1069,7 +1069,7 @@ func TestReviewReleasedValues(t *testing.T) {
 			}
 		}
 	}
-	var dec Decoder
+	var dec batchDecoder
 	const n = 125 // 1,500 strings a batch: several arrays
 	data := map[string][]byte{}
 	for _, tag := range []string{"kept", "a", "b", "c", "d"} {
@@ -1121,9 +1121,9 @@ func TestReviewMetadataFromLentMap(t *testing.T) {
 	batch := func(k string) []byte {
 		e := NewEvent("m")
 		_ = e.Set("[obj]["+k+"]", k)
-		return EncodeBatch([]*Event{e})
+		return encodeBatch([]*Event{e})
 	}
-	var dec Decoder
+	var dec batchDecoder
 	evs, err := dec.Decode(batch("a"))
 	if err != nil {
 		t.Fatal(err)
@@ -1158,9 +1158,9 @@ func TestReviewWithValues(t *testing.T) {
 	for i := range evs {
 		evs[i] = NewEvent(fmt.Sprintf("line %d", i))
 	}
-	data := EncodeBatch(evs)
-	var dec Decoder
-	var enc Encoder
+	data := encodeBatch(evs)
+	var dec batchDecoder
+	var enc batchEncoder
 	parsed := MustParseFieldRef("parsed")
 	fill := func(e *Event) {
 		var m map[string]any
@@ -1185,7 +1185,7 @@ func TestReviewWithValues(t *testing.T) {
 		dec.Release()
 		return out
 	}
-	back, err := DecodeBatch(bytes.Clone(run()))
+	back, err := decodeBatch(bytes.Clone(run()))
 	if err != nil {
 		t.Fatal(err)
 	}

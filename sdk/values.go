@@ -11,12 +11,12 @@ type Values struct {
 	strs   []string
 	ints   []int64
 	floats []float64
-	// chunks, when set, hands out and takes back the arrays (a Decoder's
-	// whose values are released batch after batch, see Decoder.Release).
+	// chunks, when set, hands out and takes back the arrays (a batchDecoder's
+	// whose values are released batch after batch, see batchDecoder.Release).
 	chunks *chunks
-	// dec, when set, lends maps and lists (a Decoder's, which takes
+	// dec, when set, lends maps and lists (a batchDecoder's, which takes
 	// them back with the batch).
-	dec *Decoder
+	dec *batchDecoder
 }
 
 const valuesChunk = 256

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // The command line is cobra's (with pflag): POSIX --long and -s flags,
@@ -119,7 +120,7 @@ func (c *cli) rootCmd() *cobra.Command {
 		if o.configTest {
 			return status(configTest(o, stdout, stderr))
 		}
-		defer sdk.StartCPUProfile("core")()
+		defer host.StartCPUProfile("core")()
 		return status(runPipeline(o, stdout, stderr))
 	}
 	root.AddCommand(
@@ -151,7 +152,7 @@ func (c *cli) docsCommand() *cobra.Command {
 }
 
 func printVersion(stdout io.Writer) {
-	fmt.Fprintf(stdout, "gostash %s (%s, protocol v1.%d)\n", version, runtime.Version(), sdk.ProtocolMinor)
+	fmt.Fprintf(stdout, "gostash %s (%s, protocol v1.%d)\n", version, runtime.Version(), host.ProtocolMinor)
 }
 
 // runFlagsOf gives cmd the run flags, in the order they are defined, with

@@ -13,6 +13,11 @@ import (
 
 const frozenV1 = "testdata/compat/shout-v1"
 
+// frozenV2 is the example plugin as written for SDK 0.2 (Filter.Apply).
+// shout-v1's source stopped building at 0.2, by the rename; its binary
+// built against sdk-v0.1 still loads.
+const frozenV2 = "testdata/compat/shout-v2"
+
 // frozenSDKV01 is the SDK's sdk and sdk/proto/v1 packages as gostash
 // 0.1.0 shipped them (protocol v1.1), a module of their own with the
 // dependency versions of that release.
@@ -22,19 +27,20 @@ const frozenSDKV01 = "testdata/compat/sdk-v0.1"
 // would pin nothing.
 const (
 	frozenV1Sum     = "23c1ae03cfc52fac2e993a350cb72386348e6b51874a9f8e26b32148942b4f53"
+	frozenV2Sum     = "92bc844a1e290625809eff4e8caf46ebcdc3ddabfaa366076393a97da3a3300d"
 	frozenSDKV01Sum = "62b26fcfe722a4c1c89f8a631f0129d58ce763f5c4f4bc8a78bba4a52a7368b2"
 )
 
-// A plugin written for protocol v1 keeps building against the SDK and
+// A plugin written for SDK 0.2 keeps building against the SDK and
 // loading in gostash: a frozen copy of the example plugin, never edited,
 // runs its pipeline through the current core.
-func TestFrozenV1PluginStillLoads(t *testing.T) {
-	checkFrozen(t, frozenV1, frozenV1Sum)
+func TestFrozenV2PluginStillLoads(t *testing.T) {
+	checkFrozen(t, frozenV2, frozenV2Sum)
 	checkout, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkShoutExample(t, frozenV1, buildFrozen(t, frozenV1, checkout))
+	checkShoutExample(t, frozenV2, buildFrozen(t, frozenV2, checkout))
 }
 
 // A plugin binary built with the SDK of gostash 0.1.0 keeps loading: the

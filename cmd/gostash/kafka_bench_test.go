@@ -40,7 +40,7 @@ import (
 // runs only those sides; GOSTASH_KAFKA_BENCH_ROUNDS=7 sets the rounds and
 // GOSTASH_KAFKA_BENCH_RECORDS=1000 the records (a small run shows each
 // side's fixed cost: starting, joining the group, stopping).
-// GOSTASH_CPUPROFILE_DIR (sdk.EnvCPUProfileDir) profiles every gostash
+// GOSTASH_CPUPROFILE_DIR (host.EnvCPUProfileDir) profiles every gostash
 // process; the bare loops take -cpuprofile.
 const (
 	kafkaBenchPartitions = 3

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gostash/gostash/core/pluginhost"
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // listCmd is `gostash plugin list`.
@@ -46,7 +47,7 @@ func discoverAll(o *options, stderr io.Writer) *pluginhost.Registry {
 		fmt.Fprintln(stderr, err)
 		return nil
 	}
-	reg := pluginhost.NewRegistry(self, sdk.Catalog())
+	reg := pluginhost.NewRegistry(self, host.Catalog())
 	lock, err := readLock(o)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/gostash/gostash/core/pluginhost"
-	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 var updateREADMEs = flag.Bool("update-readmes", false, "rewrite the generated settings tables of the plugins' READMEs")
@@ -22,7 +22,7 @@ var settingsBlock = regexp.MustCompile(`(?s)(<!-- settings: ([a-z]+/[a-z_]+) -->
 //
 //	go test ./cmd/gostash -run 'READMEs|Example|PluginReference' -args -update-readmes
 func TestPluginREADMEsSettingsTablesAreCurrent(t *testing.T) {
-	reg := pluginhost.NewRegistry(gostashBin, sdk.Catalog())
+	reg := pluginhost.NewRegistry(gostashBin, host.Catalog())
 	readmes, _ := filepath.Glob("../../plugins/*/*/README.md")
 	checked := 0
 	for _, path := range readmes {

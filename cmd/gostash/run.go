@@ -21,6 +21,7 @@ import (
 	"github.com/gostash/gostash/core/pluginhost"
 	"github.com/gostash/gostash/core/supervisor"
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -152,7 +153,7 @@ func prepare(ctx context.Context, o *options, cfg *config.Pipeline, diags hcl.Di
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot find the gostash binary to start built-in plugins: %w", err)
 	}
-	reg := pluginhost.NewRegistry(self, sdk.Catalog())
+	reg := pluginhost.NewRegistry(self, host.Catalog())
 	if !o.noLock {
 		lock, err := readLock(o)
 		if err != nil {
@@ -223,7 +224,7 @@ func validate(ctx context.Context, cfg *config.Pipeline, reg *pluginhost.Registr
 			if err != nil {
 				ds.Errorf(nil, "%v", err)
 			} else {
-				ds = sdk.ValidateComponent(comp, c)
+				ds = host.ValidateComponent(comp, c)
 			}
 		} else {
 			proc := procs[e.Source]
@@ -237,11 +238,11 @@ func validate(ctx context.Context, cfg *config.Pipeline, reg *pluginhost.Registr
 				procs[e.Source] = proc
 			}
 			rpc, _ := proc.Client()
-			resp, err := rpc.Validate(ctx, &pluginv1.ValidateRequest{Component: b.Type, Kind: sdk.KindToProto(b.Kind), ConfigJson: b.ConfigJSON})
+			resp, err := rpc.Validate(ctx, &pluginv1.ValidateRequest{Component: b.Type, Kind: host.KindToProto(b.Kind), ConfigJson: b.ConfigJSON})
 			if err != nil {
 				ds.Errorf(nil, "plugin %s: validate: %v", e.Source.Name, err)
 			} else {
-				ds = sdk.DiagnosticsFromProto(resp.Diagnostics)
+				ds = host.DiagnosticsFromProto(resp.Diagnostics)
 			}
 		}
 		diags = append(diags, b.Diagnostics(ds)...)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // scaffoldFS holds the files `gostash plugin new` writes, one template
@@ -48,7 +48,7 @@ var kindSummaries = map[string]string{
 // for a third-party plugin.
 func newPluginCmd(pos []string, module, sdkDir string, stdout, stderr io.Writer) int {
 	s := scaffold{Kind: pos[0], Name: pos[1], Bin: "gostash-" + pos[1], Module: module,
-		GoVersion: scaffoldGoVersion, SDKVersion: "v" + sdk.SDKVersion}
+		GoVersion: scaffoldGoVersion, SDKVersion: "v" + host.SDKVersion}
 	if _, ok := kindSummaries[s.Kind]; !ok {
 		fmt.Fprintf(stderr, "unknown plugin kind %q: give filter, input or output\n", s.Kind)
 		return 2

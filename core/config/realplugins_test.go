@@ -2,6 +2,7 @@ package config
 
 import (
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 
 	// Built-in plugins whose own checks a golden case shows. Only this
 	// test links them: the core itself never imports a plugin.
@@ -27,7 +28,7 @@ func (s goldenSchemas) Lookup(kind sdk.Kind, typ string) ([]sdk.Field, bool) {
 }
 
 // goldenValidate runs a real plugin's checks, as its process would for
-// --configtest (sdk.ValidateComponent on the JSON the core sends), and
+// --configtest (host.ValidateComponent on the JSON the core sends), and
 // the fake ones for the fake plugins.
 func goldenValidate(b *Block) sdk.Diagnostics {
 	if _, fake := testSchemas[b.Kind][b.Type]; !fake {
@@ -36,7 +37,7 @@ func goldenValidate(b *Block) sdk.Diagnostics {
 			if err != nil {
 				return sdk.Diagnostics{{Summary: err.Error()}}
 			}
-			return sdk.ValidateComponent(c, cfg)
+			return host.ValidateComponent(c, cfg)
 		}
 	}
 	return fakeValidate(b.Config)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/deadletter"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // Storage policies of a full dead letter queue, as Logstash names them.
@@ -65,8 +66,8 @@ func (d *deadLetters) write(output string, batch []byte, index uint32, reason st
 		Output: output, Reason: reason, Attempts: max(attempts, 1),
 	}
 	var event map[string]any
-	if one, err := sdk.SelectEvents(batch, []uint32{index}); err == nil {
-		if evs, err := sdk.DecodeBatch(one); err == nil && len(evs) == 1 {
+	if one, err := host.SelectEvents(batch, []uint32{index}); err == nil {
+		if evs, err := host.DecodeBatch(one); err == nil && len(evs) == 1 {
 			event = evs[0].ToMap(true)
 			meta := evs[0].Metadata()
 			entry.Source, _ = meta[sdk.MetadataInput].(map[string]any)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/deadletter"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -45,7 +46,7 @@ func TestDeadLetterAfterTornLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := testRunner(data)
-	retry, _, rejected := o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("one")}), rejectAll(1), 1)
+	retry, _, rejected := o.sort(host.EncodeBatch([]*sdk.Event{sdk.NewEvent("one")}), rejectAll(1), 1)
 	o.p.dlq.close()
 	if len(retry) != 0 || rejected != 1 || o.p.stats.DeadLettered.Load() != 1 {
 		t.Fatalf("retry %v, rejected %d, dead-lettered %d; want the event dead-lettered", retry, rejected, o.p.stats.DeadLettered.Load())
@@ -77,7 +78,7 @@ func TestFailedDeadLetterIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := testRunner(data)
-	batch := sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("one"), sdk.NewEvent("two")})
+	batch := host.EncodeBatch([]*sdk.Event{sdk.NewEvent("one"), sdk.NewEvent("two")})
 	results := append(rejectAll(1), &pluginv1.ItemResult{Index: 1, Code: pluginv1.ItemResult_RETRY, Reason: "busy"})
 	retry, _, rejected := o.sort(batch, results, 1)
 	if rejected != 0 || o.p.stats.DeadLettered.Load() != 0 {
@@ -125,7 +126,7 @@ func TestDeadLetterEntryFields(t *testing.T) {
 	sdk.SetSource(e, "kafka", map[string]any{"topic": "logs", "partition": int64(2), "offset": int64(41)})
 	replayed := sdk.NewEvent("two")
 	replayed.Metadata()[deadletter.MetadataKey] = map[string]any{"attempts": int64(3), "reason": "old"}
-	o.sort(sdk.EncodeBatch([]*sdk.Event{e, replayed}), rejectAll(2), 4)
+	o.sort(host.EncodeBatch([]*sdk.Event{e, replayed}), rejectAll(2), 4)
 	o.p.dlq.close()
 	es := readEntries(t, data)
 	if len(es) != 2 {
@@ -155,7 +156,7 @@ func TestDeadLetterSizeBound(t *testing.T) {
 			for i := 0; i < 20; i++ {
 				msg := fmt.Sprintf("event %02d", i)
 				msgs = append(msgs, msg)
-				retry, _, rejected := o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent(msg)}), rejectAll(1), 1)
+				retry, _, rejected := o.sort(host.EncodeBatch([]*sdk.Event{sdk.NewEvent(msg)}), rejectAll(1), 1)
 				if len(retry) != 0 || rejected != 1 {
 					t.Fatalf("event %d: retry %v rejected %d", i, retry, rejected)
 				}
@@ -224,13 +225,13 @@ func TestDeadLetterFileRemovedByReader(t *testing.T) {
 	}
 	data := t.TempDir()
 	o := testRunner(data)
-	o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("one")}), rejectAll(1), 1)
+	o.sort(host.EncodeBatch([]*sdk.Event{sdk.NewEvent("one")}), rejectAll(1), 1)
 	file := filepath.Join(deadletter.Dir(data, "main"), "out.jsonl")
 	fi, _ := os.Stat(file)
 	if ok, err := deadletter.RemoveConsumed(file, fi.Size()); !ok || err != nil {
 		t.Fatalf("remove: %v %v", ok, err)
 	}
-	o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("two")}), rejectAll(1), 1)
+	o.sort(host.EncodeBatch([]*sdk.Event{sdk.NewEvent("two")}), rejectAll(1), 1)
 	o.p.dlq.close()
 	es := readEntries(t, data)
 	if len(es) != 1 || !strings.Contains(string(es[0].Event), `"two"`) {
@@ -250,7 +251,7 @@ func TestDeadLetterRoomAfterReaderRemoved(t *testing.T) {
 	o.p.dlq.maxBytes = 1000
 	reject := func(msg string) {
 		t.Helper()
-		if retry, _, rejected := o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent(msg)}), rejectAll(1), 1); len(retry) != 0 || rejected != 1 {
+		if retry, _, rejected := o.sort(host.EncodeBatch([]*sdk.Event{sdk.NewEvent(msg)}), rejectAll(1), 1); len(retry) != 0 || rejected != 1 {
 			t.Fatalf("%s: retry %v rejected %d", msg, retry, rejected)
 		}
 	}
@@ -280,7 +281,7 @@ func TestDeadLetterClosedRefusesWrites(t *testing.T) {
 	data := t.TempDir()
 	o := testRunner(data)
 	o.p.dlq.close()
-	retry, _, rejected := o.sort(sdk.EncodeBatch([]*sdk.Event{sdk.NewEvent("late")}), rejectAll(1), 1)
+	retry, _, rejected := o.sort(host.EncodeBatch([]*sdk.Event{sdk.NewEvent("late")}), rejectAll(1), 1)
 	if len(retry) != 1 || rejected != 0 {
 		t.Fatalf("retry %v rejected %d after close, want the event kept in the pipeline", retry, rejected)
 	}

@@ -24,7 +24,7 @@ type fanoutClone struct {
 	peak   uint64
 }
 
-func (f *fanoutClone) Filter(_ context.Context, e *sdk.Event, emit func(*sdk.Event)) sdk.Result {
+func (f *fanoutClone) Apply(_ context.Context, e *sdk.Event, emit func(*sdk.Event)) sdk.Result {
 	f.sample()
 	_ = e.Set("copy", int64(0))
 	for k := 1; k < f.copies; k++ {

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -119,7 +119,7 @@ func (in *inputRunner) session(stop, ctx context.Context) bool {
 	}()
 
 	for {
-		m := &sdk.InputMessage{}
+		m := &host.InputMessage{}
 		err := stream.RecvMsg(m)
 		if err != nil {
 			s.mu.Lock()
@@ -192,7 +192,7 @@ func (in *inputRunner) finish(ctx context.Context, s *readSession) {
 	for {
 		// The plugin sends nothing after its end; this returns io.EOF
 		// once it has handled every ack, or an error when ctx ends.
-		if err := s.stream.RecvMsg(&sdk.InputMessage{}); err != nil {
+		if err := s.stream.RecvMsg(&host.InputMessage{}); err != nil {
 			return
 		}
 	}

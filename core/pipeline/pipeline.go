@@ -28,6 +28,7 @@ import (
 
 	"github.com/gostash/gostash/core/pluginhost"
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -151,7 +152,7 @@ func (p *Pipeline) Opened() <-chan struct{} { return p.opened }
 func (p *Pipeline) open(ctx context.Context, b Block) (int, error) {
 	h, ds, err := b.Proc.Open(ctx, &pluginv1.OpenRequest{
 		Component:    b.Type,
-		Kind:         sdk.KindToProto(b.Kind),
+		Kind:         host.KindToProto(b.Kind),
 		ConfigJson:   b.ConfigJSON,
 		PipelineId:   p.settings.ID,
 		Name:         b.Name,
@@ -508,7 +509,7 @@ type chainStream struct {
 // stream means the plugin process died: restart it and send the batch
 // again, since nothing downstream has seen it (or, if the stream broke
 // between pieces, nothing is lost: the pieces passed on come again).
-func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte, each func(*sdk.ProcessResponse) error) error {
+func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte, each func(*host.ProcessResponse) error) error {
 	// The chain's time excludes what each takes: the segments after this
 	// one and the outputs' queues.
 	start := time.Now()
@@ -532,7 +533,7 @@ func (c *chainStream) process(ctx context.Context, p *Pipeline, data []byte, eac
 		err := c.stream.Send(&pluginv1.ProcessRequest{Seq: c.seq, InstanceIds: c.seg.ids(), Events: data,
 			MaxEvents: uint32(p.settings.BatchSize)})
 		for err == nil {
-			resp := &sdk.ProcessResponse{}
+			resp := &host.ProcessResponse{}
 			if err = c.stream.RecvMsg(resp); err != nil {
 				break
 			}
@@ -635,7 +636,7 @@ func (p *Pipeline) filter(ctx context.Context, streams []*chainStream, i int, b 
 	streams[i].seg.stats.in.Add(int64(count))
 	backoff := 100 * time.Millisecond
 	for {
-		err := streams[i].process(ctx, p, data, func(piece *sdk.ProcessResponse) error {
+		err := streams[i].process(ctx, p, data, func(piece *host.ProcessResponse) error {
 			if !p.filter(ctx, streams, i+1, b, piece.Events, int(piece.Count), piece) {
 				return errStopping
 			}
@@ -810,7 +811,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 				o.restart(ctx, gen, err)
 				continue
 			}
-			n, _ := sdk.CountEvents(data)
+			n, _ := host.CountEvents(data)
 			o.writeLatency.Observe(took.Seconds())
 			attempts++
 			retry, wait, rejected := o.sort(data, resp.Results, attempts)
@@ -823,7 +824,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 				break
 			}
 			o.retrying(len(retry), firstRetryReason(resp.Results))
-			data, _ = sdk.SelectEvents(data, retry)
+			data, _ = host.SelectEvents(data, retry)
 			if wait < backoff {
 				wait = backoff
 			}
@@ -903,7 +904,7 @@ func (o *outputRunner) retrying(events int, reason string) {
 
 // count adds one piece of a chain's answer to the segment's counts; the
 // last piece of a plugin that counts per filter carries each filter's.
-func (s *segment) count(resp *sdk.ProcessResponse) {
+func (s *segment) count(resp *host.ProcessResponse) {
 	s.stats.out.Add(int64(resp.Count))
 	if len(resp.FilterCounts) != len(s.filters) {
 		return // not the last piece, or a plugin that does not count

@@ -82,7 +82,7 @@ type reviewStamp struct{ crashOn, crashFile string }
 
 func (reviewStamp) Transient() {}
 
-func (s reviewStamp) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (s reviewStamp) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	msg := e.Message()
 	if s.crashOn != "" && strings.HasPrefix(msg, s.crashOn) {
 		if _, err := os.Stat(s.crashFile); err != nil {
@@ -102,7 +102,7 @@ type reviewSplit struct {
 	last *sdk.Event
 }
 
-func (s *reviewSplit) Filter(_ context.Context, e *sdk.Event, emit func(*sdk.Event)) sdk.Result {
+func (s *reviewSplit) Apply(_ context.Context, e *sdk.Event, emit func(*sdk.Event)) sdk.Result {
 	s.mu.Lock()
 	if s.last != nil {
 		_ = e.Set("prev", s.last.Message())

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -23,7 +24,7 @@ const envServe = "GOSTASH_PLUGINHOST_TEST_SERVE"
 
 type noop struct{}
 
-func (noop) Filter(context.Context, *sdk.Event, func(*sdk.Event)) sdk.Result { return sdk.Matched }
+func (noop) Apply(context.Context, *sdk.Event, func(*sdk.Event)) sdk.Result { return sdk.Matched }
 
 func (noop) Transient() {}
 
@@ -32,7 +33,7 @@ func (noop) Transient() {}
 // batch read into the memory of one whose strings a filter still holds.
 type keeper struct{ kept, copies []string }
 
-func (k *keeper) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (k *keeper) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	for i := range k.kept {
 		if k.kept[i] != k.copies[i] {
 			_ = e.Set("damaged", true)
@@ -90,7 +91,7 @@ func batchOf(n int) []byte {
 		_ = e.Set("[event][sequence]", int64(i))
 		events[i] = e
 	}
-	return sdk.EncodeBatch(events)
+	return host.EncodeBatch(events)
 }
 
 func TestRestartReopensInstances(t *testing.T) {
@@ -151,14 +152,14 @@ func TestKeptStringsSurviveLaterBatches(t *testing.T) {
 		for j := range events {
 			events[j] = sdk.NewEvent(fmt.Sprintf("batch %d event %d %s", i, j, strings.Repeat("x", 100)))
 		}
-		if err := stream.Send(&pluginv1.ProcessRequest{Seq: uint64(i), InstanceIds: ids, Events: sdk.EncodeBatch(events)}); err != nil {
+		if err := stream.Send(&pluginv1.ProcessRequest{Seq: uint64(i), InstanceIds: ids, Events: host.EncodeBatch(events)}); err != nil {
 			t.Fatal(err)
 		}
 		resp, err := stream.Recv()
 		if err != nil || resp.Error != "" {
 			t.Fatalf("batch %d: %v %q", i, err, resp.GetError())
 		}
-		out, err := sdk.DecodeBatch(resp.Events)
+		out, err := host.DecodeBatch(resp.Events)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +218,7 @@ func BenchmarkCrossing(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				send(uint64(i + 1))
 				// As the core reads a response: in place, released when done.
-				resp := &sdk.ProcessResponse{}
+				resp := &host.ProcessResponse{}
 				err := stream.RecvMsg(resp)
 				if err != nil || resp.Error != "" || int(resp.Count) != size {
 					b.Fatalf("crossing failed: %v %q, %d events back of %d", err, resp.GetError(), resp.GetCount(), size)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -45,7 +45,7 @@ func TestLockRefusesBeforeStarting(t *testing.T) {
 // Plugins of the core's revision of v1 and older ones load; newer ones do
 // not.
 func TestCheckMinor(t *testing.T) {
-	for minor, ok := range map[uint32]bool{0: true, sdk.ProtocolMinor: true, sdk.ProtocolMinor + 1: false} {
+	for minor, ok := range map[uint32]bool{0: true, host.ProtocolMinor: true, host.ProtocolMinor + 1: false} {
 		err := checkMinor("p", "/bin/p", &pluginv1.Catalog{ProtocolMinor: minor})
 		if (err == nil) != ok {
 			t.Errorf("a plugin of protocol v1.%d: error %v, want accepted %v", minor, err, ok)

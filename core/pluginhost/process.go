@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -73,8 +74,8 @@ func (p *Process) start() error {
 	var r *cmdRunner
 	strays := p.logger.Named(spec.Name).StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Info})
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.PluginSets(),
+		HandshakeConfig:  host.Handshake,
+		VersionedPlugins: host.PluginSets(),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           p.logger,
 		// Plugins talk over a unix socket in a 0700 directory; mTLS
@@ -89,7 +90,7 @@ func (p *Process) start() error {
 			c := exec.Command(spec.Path, spec.Args...)
 			// The plugin logs at the core's level: a line the core would
 			// drop is not written, and a debug line asked for is.
-			c.Env = append(cmd.Env, sdk.EnvLogLevel+"="+p.logger.GetLevel().String())
+			c.Env = append(cmd.Env, host.EnvLogLevel+"="+p.logger.GetLevel().String())
 			c.Env = append(c.Env, spec.Env...)
 			var err error
 			r, err = newRunner(c, spec.Stdin)
@@ -97,15 +98,15 @@ func (p *Process) start() error {
 		},
 		GRPCDialOptions: append([]grpc.DialOption{
 			grpc.WithDefaultCallOptions(
-				grpc.MaxCallRecvMsgSize(sdk.MaxMessageBytes),
-				grpc.MaxCallSendMsgSize(sdk.MaxMessageBytes)),
+				grpc.MaxCallRecvMsgSize(host.MaxMessageBytes),
+				grpc.MaxCallSendMsgSize(host.MaxMessageBytes)),
 			// Set both windows: setting one alone falls back to 64 KiB
 			// and collapses throughput (grpc-go#9096).
 			grpc.WithInitialWindowSize(16 << 20),
 			grpc.WithInitialConnWindowSize(64 << 20),
 			grpc.WithReadBufferSize(1 << 20),
 			grpc.WithWriteBufferSize(1 << 20),
-		}, sdk.GRPCDialOptions()...),
+		}, host.GRPCDialOptions()...),
 	})
 	rpcClient, err := client.Client()
 	if err != nil {
@@ -113,11 +114,11 @@ func (p *Process) start() error {
 		if m := otherMajor.FindStringSubmatch(err.Error()); m != nil {
 			return fmt.Errorf("plugin %s (%s) speaks gostash plugin protocol v%s, this gostash speaks v%d: "+
 				"use a gostash release that speaks v%s, or rebuild the plugin with an SDK for protocol v%d",
-				spec.Name, spec.Path, m[1], sdk.Handshake.ProtocolVersion, m[1], sdk.Handshake.ProtocolVersion)
+				spec.Name, spec.Path, m[1], host.Handshake.ProtocolVersion, m[1], host.Handshake.ProtocolVersion)
 		}
 		return fmt.Errorf("plugin %s (%s): %w", spec.Name, spec.Path, err)
 	}
-	raw, err := rpcClient.Dispense(sdk.PluginName)
+	raw, err := rpcClient.Dispense(host.PluginName)
 	if err != nil {
 		client.Kill()
 		return fmt.Errorf("plugin %s: %w", spec.Name, err)
@@ -191,7 +192,7 @@ func (p *Process) Open(ctx context.Context, req *pluginv1.OpenRequest) (int, sdk
 	if err != nil {
 		return 0, nil, err
 	}
-	ds := sdk.DiagnosticsFromProto(resp.Diagnostics)
+	ds := host.DiagnosticsFromProto(resp.Diagnostics)
 	if ds.HasErrors() {
 		return 0, ds, nil
 	}
@@ -276,7 +277,7 @@ func (p *Process) reopen(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if ds := sdk.DiagnosticsFromProto(resp.Diagnostics); ds.HasErrors() {
+		if ds := host.DiagnosticsFromProto(resp.Diagnostics); ds.HasErrors() {
 			return ds.Err()
 		}
 		p.ids[i] = resp.InstanceId

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
@@ -163,12 +164,12 @@ func (r *Registry) locked(name, abs, sha string) (string, error) {
 // the core's: revisions only add fields, and a newer plugin may count on
 // one this core never sends. Older revisions load.
 func checkMinor(name, path string, cat *pluginv1.Catalog) error {
-	if cat.ProtocolMinor <= sdk.ProtocolMinor {
+	if cat.ProtocolMinor <= host.ProtocolMinor {
 		return nil
 	}
 	return fmt.Errorf("plugin %q (%s) speaks gostash plugin protocol v1.%d, this gostash speaks v1.%d: "+
 		"upgrade gostash, or rebuild the plugin with an SDK that speaks v1.%d (SDK %s)",
-		name, path, cat.ProtocolMinor, sdk.ProtocolMinor, sdk.ProtocolMinor, sdk.SDKVersion)
+		name, path, cat.ProtocolMinor, host.ProtocolMinor, host.ProtocolMinor, host.SDKVersion)
 }
 
 func isSHA256(s string) bool {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/hashicorp/go-plugin/runner"
 
-	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // go-plugin always gives a plugin the core's stdin and cannot set a
@@ -63,7 +63,7 @@ func newRunner(cmd *exec.Cmd, wantStdin bool) (*cmdRunner, error) {
 		cmd.Stdin = os.Stdin
 	}
 	cmd.ExtraFiles = []*os.File{os.Stdout}
-	cmd.Env = append(cmd.Env, sdk.EnvStdoutFD+"=3")
+	cmd.Env = append(cmd.Env, host.EnvStdoutFD+"=3")
 	// SIGKILL: plugins ignore SIGTERM (see sdk.Serve), and with the core
 	// gone there is nobody left to acknowledge anything they could flush.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

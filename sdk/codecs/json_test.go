@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 const now = int64(1700000000123000000)
@@ -137,7 +138,7 @@ func TestJSONEventsCrossTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := sdk.DecodeBatch(sdk.EncodeBatch(events))
+	back, err := host.DecodeBatch(host.EncodeBatch(events))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,8 +288,8 @@ func BenchmarkJSONEncoder(b *testing.B) {
 	}{{"map", false, false}, {"from_batch", true, false}, {"map/unordered", false, true}, {"from_batch/unordered", true, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			events := mk()
-			wire := sdk.EncodeBatch(events)
-			var dec sdk.Decoder
+			wire := host.EncodeBatch(events)
+			var dec host.Decoder
 			enc := JSONEncoder{Unordered: c.unordered}
 			var buf []byte
 			b.ReportAllocs()

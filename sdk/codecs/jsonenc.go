@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // JSONEncoder writes events as JSON objects, for outputs with the
@@ -25,7 +26,7 @@ type JSONEncoder struct {
 	// (rawjson.go). The values are the same as in the sorted mode.
 	Unordered bool
 
-	raw []sdk.RawField // RawView scratch
+	raw []host.RawField // RawView scratch
 	// What sync keeps of the last dictionary: a copy, its number, the
 	// names' JSON text by number (in keyText), the first number of each
 	// name, and the last value of each name.

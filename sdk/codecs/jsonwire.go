@@ -7,12 +7,13 @@ import (
 	"unsafe"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // The json and json_lines codecs' fast path: a line holding one JSON
 // object is validated and written straight into the form its fields
 // cross to the next process in (Field messages of plugin.proto, see
-// sdk.RawBuilder), instead of being parsed into maps that Publish then
+// host.RawBuilder), instead of being parsed into maps that Publish then
 // encodes. The event's fields stay raw until something reads them, and
 // the batch encoder copies them as they are. Profiles of stdin → json →
 // elasticsearch put most of the input's CPU in those two steps
@@ -49,7 +50,7 @@ const (
 const rawArena = 64 << 10
 
 type rawJSON struct {
-	b   sdk.RawBuilder
+	b   host.RawBuilder
 	buf []byte // the arena's room (between lines only: while a line is
 	// written the buffer is threaded through the calls, as a slice kept
 	// in the heap would cost a write barrier per append during a GC)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // BenchmarkJSONLinesToBatch is the stdin input's work per event with the
@@ -32,8 +33,8 @@ func BenchmarkJSONLinesToBatch(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			d := (&Settings{Codec: CodecJSON}).NewDecoder()
-			var enc sdk.Encoder
-			var out sdk.Decoder
+			var enc host.Encoder
+			var out host.Decoder
 			jenc := JSONEncoder{Unordered: true}
 			var recs []Record
 			events := make([]*sdk.Event, 0, batch)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // jsonGen writes random JSON lines with what the codec must treat alike
@@ -171,7 +172,7 @@ func decodeAsBefore(line string) []*sdk.Event {
 }
 
 func isRaw(e *sdk.Event) bool {
-	_, dict, raw := sdk.RawView(e, nil)
+	_, dict, raw := host.RawView(e, nil)
 	return dict != nil && len(raw) > 0
 }
 
@@ -183,7 +184,7 @@ func TestJSONFastPathSameEvents(t *testing.T) {
 	g := &jsonGen{r: rand.New(rand.NewPCG(7, 11))}
 	set := &Settings{Codec: CodecJSONLines}
 	d := set.NewDecoder()
-	var enc sdk.Encoder
+	var enc host.Encoder
 	fast, plain := 0, 0
 	for batch := range 200 {
 		var lines []string
@@ -222,7 +223,7 @@ func TestJSONFastPathSameEvents(t *testing.T) {
 		}
 		// What the map path's events are after the wire: the batch
 		// encoding has its own rules (invalid UTF-8 in a failed line).
-		beforeWire, err := sdk.DecodeBatch(sdk.EncodeBatch(before))
+		beforeWire, err := host.DecodeBatch(host.EncodeBatch(before))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +252,7 @@ func TestJSONFastPathSameEvents(t *testing.T) {
 				b[i] = '#'
 			}
 		}
-		back, err = sdk.DecodeBatch(wire)
+		back, err = host.DecodeBatch(wire)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +280,7 @@ func TestJSONFastPathSameEvents(t *testing.T) {
 // no line is lost when a dictionary is full.
 func TestJSONFastPathNewNames(t *testing.T) {
 	d := (&Settings{Codec: CodecJSON}).NewDecoder()
-	var enc sdk.Encoder
+	var enc host.Encoder
 	fast := 0
 	for batch := range 12 {
 		var recs []Record
@@ -296,7 +297,7 @@ func TestJSONFastPathNewNames(t *testing.T) {
 				fast++
 			}
 		}
-		back, err := sdk.DecodeBatch(enc.Encode(events))
+		back, err := host.DecodeBatch(enc.Encode(events))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,11 +12,12 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // The unordered mode (JSONEncoder.Unordered): keys in whatever order is
 // cheapest, and the fields still raw in an event decoded from a batch
-// written straight from their wire bytes (sdk.RawView) instead of being
+// written straight from their wire bytes (host.RawView) instead of being
 // decoded into maps and boxed values first. Sorting map keys was about
 // half of building an Elasticsearch bulk body (docs/benchmarks.md).
 
@@ -39,11 +40,11 @@ const (
 // value is malformed or an object repeats a name (a decoder keeps the
 // last; JSON would hold both): the caller writes the event the slow way.
 func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok bool) {
-	dict, gen := sdk.RawDict(e)
-	span, fields := sdk.RawSpan(e)
-	var raw []sdk.RawField
+	dict, gen := host.RawDict(e)
+	span, fields := host.RawSpan(e)
+	var raw []host.RawField
 	if span == nil && dict != nil {
-		fields, dict, raw = sdk.RawView(e, enc.raw[:0])
+		fields, dict, raw = host.RawView(e, enc.raw[:0])
 		enc.raw = raw[:0]
 	}
 	if dict != nil {

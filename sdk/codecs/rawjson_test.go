@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // parseJSON reads encoder output back, numbers as their text, so floats
@@ -143,7 +144,7 @@ func randEvent(r *rand.Rand) *sdk.Event {
 // every field raw, and with some fields read or replaced since.
 func TestJSONEncoderUnordered(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var dec sdk.Decoder
+	var dec host.Decoder
 	// Kept across rounds: each batch numbers its names differently, which
 	// the encoder's per-number key cache must notice.
 	fastEncs := [2]JSONEncoder{{Unordered: true}, {Metadata: true, Unordered: true}}
@@ -152,7 +153,7 @@ func TestJSONEncoderUnordered(t *testing.T) {
 		for i := range events {
 			events[i] = randEvent(r)
 		}
-		wire := sdk.EncodeBatch(events)
+		wire := host.EncodeBatch(events)
 		for mi, meta := range []bool{false, true} {
 			sorted := JSONEncoder{Metadata: meta}
 			fast := &fastEncs[mi]
@@ -234,7 +235,7 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 		"name numbered twice nested": batchDict(aa, field(1, mapOf(field(2, str("x")), field(0, str("y"))))),
 	} {
 		t.Run(name, func(t *testing.T) {
-			var d1, d2 sdk.Decoder
+			var d1, d2 host.Decoder
 			e1, err := d1.Decode(wire)
 			if err != nil {
 				t.Fatal(err)
@@ -244,7 +245,7 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 			want := sorted.AppendEvent(nil, e1[0])
 			// Names cached first from a batch that numbers each once.
 			fast := JSONEncoder{Unordered: true}
-			var d3 sdk.Decoder
+			var d3 host.Decoder
 			e3, _ := d3.Decode(batch(field(0, str("x")), field(1, str("y")), field(2, mapOf(field(0, str("x")), field(1, str("y"))))))
 			fast.AppendEvent(nil, e3[0])
 			got := fast.AppendEvent(nil, e2[0])
@@ -279,14 +280,14 @@ func TestAppendJSONStringFast(t *testing.T) {
 // slow path), and a name numbered twice is caught after renumbering.
 func TestJSONEncoderRenumbered(t *testing.T) {
 	fast := JSONEncoder{Unordered: true}
-	var dec sdk.Decoder
+	var dec host.Decoder
 	for _, order := range [][]string{{"a", "b", "c"}, {"b", "a", "c"}, {"c", "b", "a"}, {"a", "b", "c"}} {
 		events := []*sdk.Event{sdk.NewEmptyEvent()}
 		for _, k := range order {
 			events[0].Fields()[k] = map[string]any{"a": k, "b": int64(1), "c": true}
 		}
 		want := parseJSON(t, (&JSONEncoder{}).AppendEvent(nil, events[0]))
-		decoded, err := dec.Decode(sdk.EncodeBatch(events))
+		decoded, err := dec.Decode(host.EncodeBatch(events))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,13 +312,13 @@ func TestJSONEncoderMemo(t *testing.T) {
 		pool[i] = randValue(r, 1)
 	}
 	fast := JSONEncoder{Unordered: true}
-	var dec sdk.Decoder
+	var dec host.Decoder
 	// The same bytes under another dictionary: {"a":{"b":1}} then
 	// {"a":{"c":1}}, each batch numbering a 0 and the other name 1.
 	for _, inner := range []string{"b", "c", "b"} {
 		e := sdk.NewEmptyEvent()
 		e.Fields()["a"] = map[string]any{inner: int64(1)}
-		decoded, err := dec.Decode(sdk.EncodeBatch([]*sdk.Event{e, e}))
+		decoded, err := dec.Decode(host.EncodeBatch([]*sdk.Event{e, e}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +347,7 @@ func TestJSONEncoderMemo(t *testing.T) {
 		for i, e := range events {
 			want[i] = parseJSON(t, (&JSONEncoder{}).AppendEvent(nil, e))
 		}
-		decoded, err := dec.Decode(sdk.EncodeBatch(events))
+		decoded, err := dec.Decode(host.EncodeBatch(events))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,7 @@
 //
 // It goes through the same SDK paths as a pipeline: settings are checked
 // against the component's schema and its defaults applied, filters run
-// through sdk.OpenFilter and sdk.RunChain (so `when`, add_tag, add_field,
+// through host.OpenFilter and host.Chain (so `when`, add_tag, add_field,
 // remove_field and remove_tag behave as in a pipeline), inputs get their
 // common options applied as they publish, outputs see only the events
 // their `when` selects, and every event crosses the wire encoding once
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // Lookup returns the registered component, failing the test when there is
@@ -61,7 +62,7 @@ func Validate(comp *sdk.Component, settings map[string]any) sdk.Diagnostics {
 	if ds.HasErrors() {
 		return ds
 	}
-	return append(ds, sdk.ValidateComponent(comp, cfg)...)
+	return append(ds, host.ValidateComponent(comp, cfg)...)
 }
 
 func config(comp *sdk.Component, settings map[string]any) (*sdk.Config, sdk.Diagnostics) {
@@ -253,7 +254,7 @@ func Event(fields map[string]any) *sdk.Event {
 // crossWire encodes and decodes events as a process boundary does.
 func crossWire(t testing.TB, events []*sdk.Event) []*sdk.Event {
 	t.Helper()
-	out, err := sdk.DecodeBatch(sdk.EncodeBatch(events))
+	out, err := host.DecodeBatch(host.EncodeBatch(events))
 	if err != nil {
 		t.Fatalf("events do not survive the wire encoding: %v", err)
 	}
@@ -265,8 +266,8 @@ func crossWire(t testing.TB, events []*sdk.Event) []*sdk.Event {
 // the filter asks for them.
 func crossIn(t testing.TB, events []*sdk.Event) []*sdk.Event {
 	t.Helper()
-	dec := new(sdk.Decoder)
-	out, err := dec.Decode(sdk.EncodeBatch(events))
+	dec := new(host.Decoder)
+	out, err := dec.Decode(host.EncodeBatch(events))
 	if err != nil {
 		t.Fatalf("events do not survive the wire encoding: %v", err)
 	}
@@ -287,16 +288,16 @@ type FilterSpec struct {
 // sdk.Closer are closed.
 func RunFilters(t testing.TB, ctx context.Context, specs []FilterSpec, events []*sdk.Event) []*sdk.Event {
 	t.Helper()
-	chain := make([]*sdk.FilterInstance, 0, len(specs))
+	chain := make([]*host.FilterInstance, 0, len(specs))
 	for i, s := range specs {
 		comp := Lookup(t, sdk.KindFilter, s.Name)
-		fi, err := sdk.OpenFilter(ctx, comp, Config(t, comp, s.Settings), Env(t, s.Name+"-"+strconv.Itoa(i)))
+		fi, err := host.OpenFilter(ctx, comp, Config(t, comp, s.Settings), Env(t, s.Name+"-"+strconv.Itoa(i)))
 		if err != nil {
 			t.Fatalf("open filter %q: %v", s.Name, err)
 		}
 		chain = append(chain, fi)
 	}
-	out := sdk.RunChain(ctx, chain, crossIn(t, events))
+	out := host.NewChain(chain...).Run(ctx, crossIn(t, events))
 	for _, fi := range chain {
 		if c, ok := fi.Filter.(sdk.Closer); ok {
 			if err := c.Close(ctx); err != nil {
@@ -474,13 +475,13 @@ func BenchFilterBatches(b *testing.B, f sdk.Filter, lines []string, want sdk.Res
 		for _, l := range lines[i : i+size] {
 			evs = append(evs, sdk.NewEvent(l))
 		}
-		batches = append(batches, sdk.EncodeBatch(evs))
+		batches = append(batches, host.EncodeBatch(evs))
 	}
 	if len(batches) == 0 {
 		b.Fatalf("BenchFilterBatches needs at least %d lines", size)
 	}
 	ctx := context.Background()
-	dec := new(sdk.Decoder)
+	dec := new(host.Decoder)
 	var evs []*sdk.Event
 	MeasureCPU(b, func(i int) {
 		if i%size == 0 {
@@ -492,7 +493,7 @@ func BenchFilterBatches(b *testing.B, f sdk.Filter, lines []string, want sdk.Res
 				b.Fatal(err)
 			}
 		}
-		if got := f.Filter(ctx, evs[i%size], nil); got != want {
+		if got := f.Apply(ctx, evs[i%size], nil); got != want {
 			b.Fatalf("event %d gave %v, want %v", i%size, got, want)
 		}
 	})

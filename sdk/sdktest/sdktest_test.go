@@ -15,7 +15,7 @@ import (
 
 type upper struct{ suffix string }
 
-func (u upper) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (u upper) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	m := e.Message()
 	if m == "" {
 		e.AddTag("_upperfailure")

@@ -23,13 +23,13 @@ func benchFilter(b *testing.B, settings map[string]any, text any) {
 	f := newBench(b, settings)
 	ctx := context.Background()
 	e := sdktest.Event(map[string]any{"timestamp": text})
-	if f.Filter(ctx, e, nil) != sdk.Matched {
+	if f.Apply(ctx, e, nil) != sdk.Matched {
 		b.Fatalf("%v does not parse", text)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		e.SetTimestampNano(1)
-		if f.Filter(ctx, e, nil) != sdk.Matched {
+		if f.Apply(ctx, e, nil) != sdk.Matched {
 			b.Fatal("no match")
 		}
 	}

@@ -149,7 +149,7 @@ func (*Filter) Transient() {}
 // Filter tries the formats in order on the source field. A missing or
 // null field leaves the event as it is, without the failure tags and
 // without add_field and add_tag, as in Logstash.
-func (f *Filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	v, ok := f.source.Get(e)
 	if !ok || v == nil {
 		return sdk.Failed

@@ -91,7 +91,7 @@ func (*Filter) Transient() {}
 
 // Filter copies the event's source coordinates to the target. An event
 // without any (from an input that attaches none) is left as it is.
-func (f *Filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	src, _ := e.Metadata()[sdk.MetadataInput].(map[string]any)
 	if src == nil {
 		return sdk.Matched

@@ -63,12 +63,12 @@ func BenchmarkApache(b *testing.B) {
 			b.Run(c.name+"/"+name, func(b *testing.B) {
 				ctx := context.Background()
 				for _, l := range lines[:50] {
-					if got := f.Filter(ctx, sdk.NewEvent(l), nil); got != sdk.Matched {
+					if got := f.Apply(ctx, sdk.NewEvent(l), nil); got != sdk.Matched {
 						b.Fatalf("%s on %q: %v", name, l, got)
 					}
 				}
 				sdktest.MeasureCPU(b, func(i int) {
-					f.Filter(ctx, sdk.NewEvent(lines[i%len(lines)]), nil)
+					f.Apply(ctx, sdk.NewEvent(lines[i%len(lines)]), nil)
 				})
 			})
 		}

@@ -162,7 +162,7 @@ func (*filter) Transient() {}
 // Filter runs every mapping in order, then the conversions. It returns
 // Matched (so add_field, add_tag... apply) when at least one mapping
 // matched, as Logstash decorates the event on any successful dissection.
-func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	matched := false
 	var done uint64 // conversions made as their field was stored (fuse)
 	var buf [32]span

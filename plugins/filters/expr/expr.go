@@ -104,10 +104,10 @@ func compile(c *sdk.Config) (*Filter, sdk.Diagnostics) {
 // leaves the event as it was but for the failure tags. (A value that
 // cannot be stored, because a parent of its field holds a string, fails
 // too, after the fields before it in key order were stored.)
-// Transient: the filter keeps nothing of an event after Filter returns.
+// Transient: the filter keeps nothing of an event after Apply returns.
 func (*Filter) Transient() {}
 
-func (f *Filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	if f.drop != nil {
 		drop, err := f.drop.Match(e)
 		if err != nil {

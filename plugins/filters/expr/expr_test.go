@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -184,7 +185,7 @@ func BenchmarkFilter(b *testing.B) {
 			"[user][id]":    "lower(user.name)",
 		},
 	})
-	fi, err := sdk.OpenFilter(context.Background(), comp, cfg, sdktest.Env(b, "bench"))
+	fi, err := host.OpenFilter(context.Background(), comp, cfg, sdktest.Env(b, "bench"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,12 +196,12 @@ func BenchmarkFilter(b *testing.B) {
 			"tags": []string{"web"}, "[host][name]": "web-1",
 		})
 	}
-	chain := []*sdk.FilterInstance{fi}
+	chain := host.NewChain(fi)
 	events := make([]*sdk.Event, len(batch))
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(events, batch)
-		if got := sdk.RunChain(b.Context(), chain, events); len(got) != len(batch) || got[0].HasTag("_exprfailure") {
+		if got := chain.Run(b.Context(), events); len(got) != len(batch) || got[0].HasTag("_exprfailure") {
 			b.Fatal(len(got), got[0].Tags())
 		}
 	}

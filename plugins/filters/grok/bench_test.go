@@ -68,12 +68,12 @@ func BenchmarkFilter(b *testing.B) {
 			ctx := context.Background()
 			// check once that the case is what it says
 			for i, l := range bc.lines[:50] {
-				if got := f.Filter(ctx, sdk.NewEvent(l), nil); (got == sdk.Matched) != bc.wantMatch(i) {
+				if got := f.Apply(ctx, sdk.NewEvent(l), nil); (got == sdk.Matched) != bc.wantMatch(i) {
 					b.Fatalf("%q: result %v", l, got)
 				}
 			}
 			sdktest.MeasureCPU(b, func(i int) {
-				f.Filter(ctx, sdk.NewEvent(bc.lines[i%len(bc.lines)]), nil)
+				f.Apply(ctx, sdk.NewEvent(bc.lines[i%len(bc.lines)]), nil)
 			})
 		})
 	}

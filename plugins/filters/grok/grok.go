@@ -169,11 +169,11 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 func pathKey(path []string) string { return strings.Join(path, "\x00") }
 
 // Filter tries the patterns on each match field, as Logstash's grok does.
-// Transient: captures go into the event; nothing is kept after Filter
+// Transient: captures go into the event; nothing is kept after Apply
 // returns.
 func (*filter) Transient() {}
 
-func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	var deadline time.Time
 	if f.eventScope && f.timeout > 0 {
 		deadline = time.Now().Add(f.timeout)

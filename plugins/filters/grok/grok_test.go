@@ -413,7 +413,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			for i := 0; i < 200; i++ {
 				e := sdk.NewEvent(lines[(i*7+w)%len(lines)])
-				if f.Filter(context.Background(), e, nil) != sdk.Matched {
+				if f.Apply(context.Background(), e, nil) != sdk.Matched {
 					done <- fmt.Errorf("no match: %s", e.Message())
 					return
 				}

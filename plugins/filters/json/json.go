@@ -91,7 +91,7 @@ func (*filter) Transient() {}
 // Filter parses the source. It returns Matched (so add_field, add_tag...
 // apply) when the parsed value was stored, as Logstash's filter_matched;
 // an event without the source (or with a null one) is left alone.
-func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	v, ok := f.source.Get(e)
 	if !ok || v == nil {
 		return sdk.Failed

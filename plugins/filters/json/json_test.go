@@ -188,18 +188,18 @@ func TestWarnings(t *testing.T) {
 	}
 	f, rec := open(map[string]any{"source": "message"})
 	for _, m := range []string{"nope", "[1]", "nope again"} {
-		f.Filter(context.Background(), sdk.NewEvent(m), nil)
+		f.Apply(context.Background(), sdk.NewEvent(m), nil)
 	}
 	if len(rec.warns) != 1 || rec.warns[0] != "Error parsing json" {
 		t.Errorf("warnings = %q, want one (rate-limited)", rec.warns)
 	}
 	f, rec = open(map[string]any{"source": "message"})
-	f.Filter(context.Background(), sdk.NewEvent("[1]"), nil)
+	f.Apply(context.Background(), sdk.NewEvent("[1]"), nil)
 	if len(rec.warns) != 1 || !strings.Contains(rec.warns[0], "requires a target") {
 		t.Errorf("warnings = %q, want the target one", rec.warns)
 	}
 	f, rec = open(map[string]any{"source": "message", "skip_on_invalid_json": true})
-	f.Filter(context.Background(), sdk.NewEvent("nope"), nil)
+	f.Apply(context.Background(), sdk.NewEvent("nope"), nil)
 	if len(rec.warns) != 0 {
 		t.Errorf("warnings = %q with skip_on_invalid_json, want none", rec.warns)
 	}

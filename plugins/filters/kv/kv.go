@@ -340,7 +340,7 @@ func (r *result) find(k string) int {
 
 // Filter parses the source and sets the pairs. It returns Matched (so
 // add_field, add_tag... apply) when it set something, as Logstash does.
-func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	v, _ := f.source.Get(e)
 	r := results.Get().(*result)
 	defer r.release()

@@ -278,7 +278,7 @@ func FuzzSplitPatterns(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, flt := range filters {
 			e := sdk.NewEvent(s)
-			flt.Filter(context.Background(), e, nil)
+			flt.Apply(context.Background(), e, nil)
 			for k, v := range e.Fields() {
 				if str, ok := v.(string); ok && k != "message" && k != "@version" && !strings.Contains(s, str) {
 					t.Errorf("%q: %s = %q is not in the text", s, k, str)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -24,7 +25,7 @@ func benchBatch() []byte {
 		}
 		events[i] = e
 	}
-	return sdk.EncodeBatch(events)
+	return host.EncodeBatch(events)
 }
 
 // benchSettings are five operations a pipeline typically does after grok.
@@ -48,9 +49,9 @@ func BenchmarkFilter(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var dec sdk.Decoder
+	var dec host.Decoder
 	check, _ := dec.Decode(data)
-	if r := f.Filter(ctx, check[0], nil); r != sdk.Matched {
+	if r := f.Apply(ctx, check[0], nil); r != sdk.Matched {
 		b.Fatalf("result %v", r)
 	}
 	if v, _ := check[0].Get("bytes"); v != int64(1000) {
@@ -74,7 +75,7 @@ func BenchmarkFilter(b *testing.B) {
 					events, _ = dec.Decode(data)
 				}
 				if bc.filter {
-					f.Filter(ctx, events[j], nil)
+					f.Apply(ctx, events[j], nil)
 				}
 			})
 		})
@@ -104,7 +105,7 @@ func BenchmarkOperations(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			var dec sdk.Decoder
+			var dec host.Decoder
 			var events []*sdk.Event
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
@@ -117,7 +118,7 @@ func BenchmarkOperations(b *testing.B) {
 					}
 					b.StartTimer()
 				}
-				f.Filter(ctx, events[j], nil)
+				f.Apply(ctx, events[j], nil)
 			}
 		})
 	}

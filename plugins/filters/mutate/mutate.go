@@ -233,7 +233,7 @@ func parse(c *sdk.Config) (*Filter, sdk.Diagnostics) {
 
 // Filter applies the operations in order. The first that fails tags the
 // event, and the rest are not applied (Logstash's rescue around them).
-func (f *Filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	for i := range f.ops {
 		if err := f.apply(&f.ops[i], e); err != nil {
 			for _, t := range f.tags {

@@ -178,7 +178,7 @@ func TestCopyIsDeep(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := sdktest.Event(M{"a": M{"x": L{"1"}}})
-	if r := f.Filter(context.Background(), e, nil); r != sdk.Matched {
+	if r := f.Apply(context.Background(), e, nil); r != sdk.Matched {
 		t.Fatalf("result %v", r)
 	}
 	b, _ := e.Get("[b][x]")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -34,7 +35,7 @@ func benchLog(b *testing.B, n int) (string, int64) {
 // optionally encoding each batch as the SDK does before sending it.
 type benchPublisher struct {
 	encode bool
-	enc    sdk.Encoder
+	enc    host.Encoder
 	events int
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -80,7 +81,7 @@ func (h *harness) Publish(ctx context.Context, events []*sdk.Event, ack func()) 
 	for _, e := range events {
 		h.dec.Decorate(e)
 	}
-	got, err := sdk.DecodeBatch(sdk.EncodeBatch(events))
+	got, err := host.DecodeBatch(host.EncodeBatch(events))
 	if err != nil {
 		h.t.Errorf("events do not survive the wire: %v", err)
 	}

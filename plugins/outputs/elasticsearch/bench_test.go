@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -18,7 +19,7 @@ import (
 //
 // The "from_batch" cases give the output what Write gets in the plugin
 // process: the events encoded as a batch and decoded with a reused
-// sdk.Decoder, their top-level fields still raw. The batch is decoded
+// host.Decoder, their top-level fields still raw. The batch is decoded
 // again before each round (outside the timer), since encoding may decode.
 //
 //	go test ./plugins/outputs/elasticsearch -run '^$' -bench BulkBody
@@ -61,10 +62,10 @@ func BenchmarkBulkBody(b *testing.B) {
 				sdk.SetSource(e, "kafka", map[string]any{"topic": "syslog", "partition": int64(i % 3), "offset": int64(i)})
 				events[i] = e
 			}
-			var dec sdk.Decoder
+			var dec host.Decoder
 			var wire []byte
 			if c.fromBatch {
-				wire = sdk.EncodeBatch(events)
+				wire = host.EncodeBatch(events)
 			}
 			w := o.getWrite()
 			var werr sdk.WriteError

@@ -14,18 +14,18 @@ import (
 func Example() {
 	f := &shout.Upper{Field: sdk.MustParseFieldRef("message")}
 	e := sdk.NewEvent("hello, world")
-	res := f.Filter(context.Background(), e, nil)
+	res := f.Apply(context.Background(), e, nil)
 	fmt.Println(e.Message(), res == sdk.Matched)
 	// Output: HELLO, WORLD true
 }
 
 // A field that is not a string is left alone and the event tagged, as
 // Logstash's filters tag theirs.
-func ExampleUpper_Filter_failure() {
+func ExampleUpper_Apply_failure() {
 	f := &shout.Upper{Field: sdk.MustParseFieldRef("[http][status]")}
 	e := sdk.NewEvent("GET /")
 	_ = e.Set("[http][status]", int64(200))
-	res := f.Filter(context.Background(), e, nil)
+	res := f.Apply(context.Background(), e, nil)
 	fmt.Println(e.Tags(), res == sdk.Failed)
 	// Output: [_shoutfailure] true
 }

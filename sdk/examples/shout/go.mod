@@ -2,7 +2,7 @@ module github.com/gostash/gostash/sdk/examples/shout
 
 go 1.26.8
 
-require github.com/gostash/gostash v0.1.0
+require github.com/gostash/gostash v0.2.0
 
 require (
 	github.com/expr-lang/expr v1.17.8 // indirect

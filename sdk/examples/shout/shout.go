@@ -59,7 +59,7 @@ type Upper struct{ Field sdk.FieldRef }
 
 // Filter runs per event. It keeps nothing of the event after it returns,
 // hence Transient.
-func (u *Upper) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (u *Upper) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	v, ok := u.Field.Get(e)
 	s, isString := v.(string)
 	if !ok || !isString {

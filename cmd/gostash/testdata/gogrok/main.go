@@ -78,7 +78,7 @@ func newFilter(_ context.Context, c *sdk.Config, _ sdk.Env) (sdk.Filter, error) 
 	return f, nil
 }
 
-func (f *filter) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	for _, fd := range f.fields {
 		v, _ := fd.ref.Get(e)
 		s, _ := v.(string)

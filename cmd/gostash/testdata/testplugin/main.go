@@ -67,7 +67,7 @@ func (f *flaky) Write(_ context.Context, events []*sdk.Event) error {
 
 type tagger string
 
-func (t tagger) Filter(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
+func (t tagger) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	e.AddTag(string(t))
 	return sdk.Matched
 }

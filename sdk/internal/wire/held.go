@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"google.golang.org/grpc/mem"
@@ -62,15 +62,16 @@ type WriteRequest struct {
 	heldBuffer
 }
 
-// processRequest is pluginv1.ProcessRequest read in place. It is released
-// only when every filter of the chain is Transient (others may keep what
-// they read); reading in place spares a copy either way.
-type processRequest struct {
+// ProcessRequest is pluginv1.ProcessRequest read in place, for the plugin
+// side. It is released only when every filter of the chain is Transient
+// (others may keep what they read); reading in place spares a copy either
+// way.
+type ProcessRequest struct {
 	pluginv1.ProcessRequest
 	heldBuffer
 }
 
-func (m *processRequest) unmarshalAliased(b []byte) error {
+func (m *ProcessRequest) unmarshalAliased(b []byte) error {
 	m.Reset()
 	return eachField(b, func(num protowire.Number, typ protowire.Type, v uint64, bytes []byte) error {
 		switch {

@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"testing"
@@ -13,7 +13,7 @@ import (
 // The messages read in place must read as the generated code reads them,
 // with the events aliasing the received buffer rather than copied.
 func TestReadInPlace(t *testing.T) {
-	events := EncodeBatch(codecEvents())
+	events := []byte("\x12\x05bytes that stand for an encoded batch")
 	tests := []struct {
 		name string
 		sent proto.Message
@@ -36,7 +36,7 @@ func TestReadInPlace(t *testing.T) {
 		{"write", &pluginv1.WriteRequest{Seq: 9, InstanceId: 300, Events: events},
 			&WriteRequest{}, func(m proto.Message) []byte { return m.(*WriteRequest).Events }},
 		{"process", &pluginv1.ProcessRequest{Seq: 2, InstanceIds: []uint64{1, 200, 1 << 33}, Events: events, MaxEvents: 500},
-			&processRequest{}, func(m proto.Message) []byte { return m.(*processRequest).Events }},
+			&ProcessRequest{}, func(m proto.Message) []byte { return m.(*ProcessRequest).Events }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestReadInPlace(t *testing.T) {
 				got = &m.ProcessResponse
 			case *WriteRequest:
 				got = &m.WriteRequest
-			case *processRequest:
+			case *ProcessRequest:
 				got = &m.ProcessRequest
 			}
 			if !proto.Equal(got, tt.sent) {
@@ -93,7 +93,7 @@ func held(m any) mem.Buffer {
 		return m.buf
 	case *WriteRequest:
 		return m.buf
-	case *processRequest:
+	case *ProcessRequest:
 		return m.buf
 	}
 	return nil
@@ -114,7 +114,7 @@ func within(b, sub []byte) bool {
 
 func TestReadInPlaceRejectsCorrupt(t *testing.T) {
 	wire, _ := proto.Marshal(&pluginv1.WriteRequest{Seq: 1, Events: []byte("abc")})
-	for _, m := range []aliasing{&InputMessage{}, &ProcessResponse{}, &WriteRequest{}, &processRequest{}} {
+	for _, m := range []aliasing{&InputMessage{}, &ProcessResponse{}, &WriteRequest{}, &ProcessRequest{}} {
 		if err := (protoCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(wire[:len(wire)-1])}, m); err == nil {
 			t.Errorf("%T: a truncated message was read without error", m)
 		}
