@@ -25,9 +25,9 @@ func TestFieldSetMatchesSetOneByOne(t *testing.T) {
 		_ = e.Set("l", []any{"x"})
 		return e
 	}
-	batch := EncodeBatch([]*Event{base(), base()})
+	batch := encodeBatch([]*Event{base(), base()})
 	rng := rand.New(rand.NewSource(12))
-	var decA, decB Decoder
+	var decA, decB batchDecoder
 	for round := range 3000 {
 		refs := make([]FieldRef, 1+rng.Intn(7))
 		for i := range refs {
@@ -76,7 +76,7 @@ func TestFieldSetMatchesSetOneByOne(t *testing.T) {
 			t.Fatalf("round %d, refs %v:\n got %v\nwant %v", round, refs, got, want)
 		}
 		// What stays raw is encoded as it arrived: the two encode alike.
-		if wa, wb := EncodeBatch([]*Event{a}), EncodeBatch([]*Event{b}); round%2 == 1 && !reflect.DeepEqual(decodeOne(t, wa), decodeOne(t, wb)) {
+		if wa, wb := encodeBatch([]*Event{a}), encodeBatch([]*Event{b}); round%2 == 1 && !reflect.DeepEqual(decodeOne(t, wa), decodeOne(t, wb)) {
 			t.Fatalf("round %d, refs %v: encoded differently", round, refs)
 		}
 	}
@@ -84,7 +84,7 @@ func TestFieldSetMatchesSetOneByOne(t *testing.T) {
 
 func decodeOne(t *testing.T, data []byte) map[string]any {
 	t.Helper()
-	evs, err := DecodeBatch(data)
+	evs, err := decodeBatch(data)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("decode: %v (%d events)", err, len(evs))
 	}
@@ -97,8 +97,8 @@ func decodeOne(t *testing.T, data []byte) map[string]any {
 func TestFieldSetValuesOutliveTheBatch(t *testing.T) {
 	refs := []FieldRef{MustParseFieldRef("[u][a]"), MustParseFieldRef("[u][b]"), MustParseFieldRef("c")}
 	set := NewFieldSet(refs)
-	batch := EncodeBatch([]*Event{NewEvent("one"), NewEvent("two")})
-	var dec Decoder
+	batch := encodeBatch([]*Event{NewEvent("one"), NewEvent("two")})
+	var dec batchDecoder
 	var kept []*Event
 	for round := range 40 {
 		evs, err := dec.Decode(batch)

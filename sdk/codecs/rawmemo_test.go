@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 )
 
 // TestJSONEncoderMemoExact: an encoder that has written many batches
@@ -51,7 +52,7 @@ func TestJSONEncoderMemoExact(t *testing.T) {
 	}
 	seconds := []int64{1764907267, 1764907267 + 86400, 1764907267 + 31*86400, 1764907268, -86401}
 	warm := JSONEncoder{Unordered: true}
-	var dec sdk.Decoder
+	var dec host.Decoder
 	var hits, timestamps int
 	for round := range 300 {
 		events := make([]*sdk.Event, 1+r.IntN(40))
@@ -73,7 +74,7 @@ func TestJSONEncoderMemoExact(t *testing.T) {
 			}
 			events[i] = e
 		}
-		decoded, err := dec.Decode(sdk.EncodeBatch(events))
+		decoded, err := dec.Decode(host.EncodeBatch(events))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +103,7 @@ func TestJSONEncoderMemoExact(t *testing.T) {
 // written anew.
 func TestJSONEncoderInnerMemo(t *testing.T) {
 	enc := JSONEncoder{Unordered: true}
-	var dec sdk.Decoder
+	var dec host.Decoder
 	events := make([]*sdk.Event, 6)
 	for i := range events {
 		e := sdk.NewEmptyEvent()
@@ -113,7 +114,7 @@ func TestJSONEncoderInnerMemo(t *testing.T) {
 		e.Fields()["log"] = map[string]any{"offset": int64(i * 120), "file": map[string]any{"path": path}}
 		events[i] = e
 	}
-	decoded, err := dec.Decode(sdk.EncodeBatch(events))
+	decoded, err := dec.Decode(host.EncodeBatch(events))
 	if err != nil {
 		t.Fatal(err)
 	}

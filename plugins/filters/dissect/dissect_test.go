@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -331,16 +332,16 @@ func TestFusedConversionMatchesThePass(t *testing.T) {
 			_ = x.Set("x", "not a map") // [x][a] cannot be set
 			evs = append(evs, x)
 		}
-		batch := sdk.EncodeBatch(evs)
-		var da, db sdk.Decoder
+		batch := host.EncodeBatch(evs)
+		var da, db host.Decoder
 		a, err := da.Decode(batch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := db.Decode(batch)
 		for i := range a {
-			ra := fused.Filter(context.Background(), a[i], nil)
-			rb := plain.Filter(context.Background(), b[i], nil)
+			ra := fused.Apply(context.Background(), a[i], nil)
+			rb := plain.Apply(context.Background(), b[i], nil)
 			if ma, mb := a[i].ToMap(true), b[i].ToMap(true); ra != rb || !reflect.DeepEqual(ma, mb) {
 				t.Errorf("case %d, event %d: fused %v %v\n                     pass  %v %v", ci, i, ra, ma, rb, mb)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gostash/gostash/plugins/filters/grok/benchdata"
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -48,8 +49,8 @@ func TestObjectsAsOneByOne(t *testing.T) {
 				}
 				for _, decoded := range []bool{true, false} {
 					a, b := testEvent(t, fields, decoded), testEvent(t, fields, decoded)
-					ra := whole.Filter(context.Background(), a, nil)
-					rb := byOne.Filter(context.Background(), b, nil)
+					ra := whole.Apply(context.Background(), a, nil)
+					rb := byOne.Apply(context.Background(), b, nil)
 					ja, jb := js(a.ToMap(true)), js(b.ToMap(true))
 					if ra != rb || ja != jb {
 						t.Fatalf("ecs %s, target %q, decoded %v, %q:\nwhole:  %v %s\nby one: %v %s", ecs, target, decoded, line, ra, ja, rb, jb)
@@ -99,7 +100,7 @@ func testEvent(t *testing.T, fields map[string]any, decoded bool) *sdk.Event {
 	if !decoded {
 		return e
 	}
-	out, err := new(sdk.Decoder).Decode(sdk.EncodeBatch([]*sdk.Event{e}))
+	out, err := new(host.Decoder).Decode(host.EncodeBatch([]*sdk.Event{e}))
 	if err != nil {
 		t.Fatal(err)
 	}

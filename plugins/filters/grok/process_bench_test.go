@@ -6,6 +6,7 @@ import (
 
 	"github.com/gostash/gostash/plugins/filters/grok/benchdata"
 	"github.com/gostash/gostash/sdk"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkProcess(b *testing.B) {
 		for _, l := range lines[i : i+size] {
 			evs = append(evs, sdk.NewEvent(l))
 		}
-		batches = append(batches, sdk.EncodeBatch(evs))
+		batches = append(batches, host.EncodeBatch(evs))
 	}
 	for _, ecs := range []string{"v8", "disabled"} {
 		b.Run("AccessLog/"+ecs, func(b *testing.B) {
@@ -35,8 +36,8 @@ func BenchmarkProcess(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			dec := new(sdk.Decoder)
-			var enc sdk.Encoder
+			dec := new(host.Decoder)
+			var enc host.Encoder
 			var evs []*sdk.Event
 			sdktest.MeasureCPU(b, func(i int) {
 				if i%size == 0 {
@@ -52,7 +53,7 @@ func BenchmarkProcess(b *testing.B) {
 				if benchdata.AccessLogMiss(i % len(lines)) {
 					want = sdk.Failed
 				}
-				if got := f.Filter(ctx, evs[i%size], nil); got != want {
+				if got := f.Apply(ctx, evs[i%size], nil); got != want {
 					b.Fatalf("event %d gave %v, want %v", i, got, want)
 				}
 			})

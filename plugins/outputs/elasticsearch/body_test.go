@@ -12,6 +12,7 @@ import (
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/codecs"
+	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
 
@@ -83,8 +84,8 @@ func TestBodyWarmEqualsCold(t *testing.T) {
 			e.Metadata()["secret"] = "never indexed"
 			events[i] = e
 		}
-		var dec sdk.Decoder
-		decoded, err := dec.Decode(sdk.EncodeBatch(events))
+		var dec host.Decoder
+		decoded, err := dec.Decode(host.EncodeBatch(events))
 		if err != nil {
 			t.Fatal(err)
 		}
