@@ -104,16 +104,49 @@ func (r FieldRef) Get(e *Event) (any, bool) {
 	}
 	var cur any = root
 	for _, name := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		cur, ok = m[name]
-		if !ok {
+		switch c := cur.(type) {
+		case map[string]any:
+			var ok bool
+			if cur, ok = c[name]; !ok {
+				return nil, false
+			}
+		case []any:
+			// As in Logstash, a number indexes a list: [tags][0] is the
+			// first tag, [tags][-1] the last.
+			i, ok := listIndex(name, len(c))
+			if !ok {
+				return nil, false
+			}
+			cur = c[i]
+		default:
 			return nil, false
 		}
 	}
 	return cur, true
+}
+
+// listIndex reads name as an index into a list of n elements, negative
+// ones counting from the end; ok is false for anything else.
+func listIndex(name string, n int) (int, bool) {
+	neg := strings.HasPrefix(name, "-")
+	digits := strings.TrimPrefix(name, "-")
+	if digits == "" || len(digits) > 9 {
+		return 0, false
+	}
+	i := 0
+	for _, c := range []byte(digits) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		i = i*10 + int(c-'0')
+	}
+	if neg {
+		i = n - i
+	}
+	if i < 0 || i >= n {
+		return 0, false
+	}
+	return i, true
 }
 
 // Set stores v (normalized) at the reference, creating intermediate maps.

@@ -80,7 +80,11 @@ func TestFieldRefGet(t *testing.T) {
 		{"[host][tags]", []any{"x"}, true},
 		{"[host][port]", nil, false},
 		{"[message][x]", nil, false}, // through a string
-		{"[host][tags][0]", nil, false},
+		{"[host][tags][0]", "x", true}, // a number indexes a list, as Logstash
+		{"[host][tags][-1]", "x", true},
+		{"[host][tags][1]", nil, false},
+		{"[host][tags][-2]", nil, false},
+		{"[host][tags][x]", nil, false},
 		{"null", nil, true}, // present, and null
 		{"nope", nil, false},
 		{"@timestamp", at, true},

@@ -334,3 +334,21 @@ func BenchmarkTemplate(b *testing.B) {
 		})
 	}
 }
+
+// Logstash's field references index lists, in templates as elsewhere:
+// mutate's documented split example names the first part %{[hostname][0]}.
+func TestTemplateIndexesLists(t *testing.T) {
+	e := NewEvent("m")
+	if err := MustParseFieldRef("hostname").Set(e, []any{"www", "example", "com"}); err != nil {
+		t.Fatal(err)
+	}
+	for tmpl, want := range map[string]string{
+		"%{[hostname][0]}":  "www",
+		"%{[hostname][-1]}": "com",
+		"%{[hostname][3]}":  "%{[hostname][3]}",
+	} {
+		if got := MustParseTemplate(tmpl).Render(e); got != want {
+			t.Errorf("%s = %q, want %q", tmpl, got, want)
+		}
+	}
+}
