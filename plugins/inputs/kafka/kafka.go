@@ -17,6 +17,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/gostash/gostash/plugins/internal/kafka"
+	"github.com/gostash/gostash/plugins/internal/lsonly"
 	"github.com/gostash/gostash/sdk"
 )
 
@@ -36,9 +37,43 @@ var removed = []kafka.Removed{
 	{Name: "consumer_restart_on_error", Instead: "gostash always reconnects with backoff; remove it"},
 	{Name: "consumer_restart_sleep_ms", Instead: "use reconnect_backoff_ms"},
 	{Name: "decoder_class", Instead: "use codec = \"plain\", \"json\", \"json_lines\" or \"line\""},
+	{Name: "key_decoder_class", Instead: "keys are read as bytes into [@metadata][kafka][key] (decorate_events); remove it"},
 }
 
-var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records from Kafka topics as a member of a consumer group.").
+// notImplemented are the current Logstash kafka input's settings gostash
+// does not implement (besides the client's, kafka.NotImplemented).
+var notImplemented = append([]lsonly.Setting{
+	{Name: "check_crcs", Kind: lsonly.Ignored, Harmless: []string{"true"},
+		Instead: "every record batch's CRC is always checked; remove it"},
+	{Name: "auto_create_topics", Kind: lsonly.Ignored, Harmless: []string{"false"},
+		Instead: "the input never creates a topic: create it with kafka-topics.sh (or let a producer do it); remove it"},
+	{Name: "group_protocol", Kind: lsonly.Unsupported, Harmless: []string{"classic"},
+		Instead: "only the classic group protocol is spoken (KIP-848's \"consumer\" protocol is not): remove it"},
+	{Name: "retry_backoff_ms", Kind: lsonly.Ignored,
+		Instead: "a failed fetch is retried after 2 s, and reconnect_backoff_ms sets the wait before connecting again; remove it"},
+	{Name: "key_deserializer_class", Kind: lsonly.Unsupported,
+		Harmless: []string{"org.apache.kafka.common.serialization.StringDeserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer"},
+		Instead:  "keys are read as bytes (a UTF-8 string in [@metadata][kafka][key]); remove it"},
+	{Name: "value_deserializer_class", Kind: lsonly.Unsupported,
+		Harmless: []string{"org.apache.kafka.common.serialization.StringDeserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer"},
+		Instead:  "values are read as bytes and decoded by the codec: use codec = \"plain\", \"json\", \"json_lines\" or \"line\""},
+	{Name: "schema_registry_url", Kind: lsonly.Unsupported,
+		Instead: "Avro with a schema registry is not supported: write the records as JSON and use codec = \"json\""},
+}, schemaRegistry()...)
+
+// schemaRegistry lists the schema_registry_* settings that go with
+// schema_registry_url: set without it, they are an error too.
+func schemaRegistry() []lsonly.Setting {
+	var out []lsonly.Setting
+	for _, n := range []string{"key", "secret", "proxy", "validation", "ssl_keystore_location", "ssl_keystore_password",
+		"ssl_keystore_type", "ssl_truststore_location", "ssl_truststore_password", "ssl_truststore_type"} {
+		out = append(out, lsonly.Setting{Name: "schema_registry_" + n, Kind: lsonly.Unsupported,
+			Instead: "Avro with a schema registry is not supported: write the records as JSON and use codec = \"json\""})
+	}
+	return out
+}
+
+var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records from Kafka topics as a member of a consumer group.").
 	Field(sdk.StringList("topics").Default([]any{"logstash"}).
 		Doc("The topics to read.")).
 	Field(sdk.String("topics_pattern").
@@ -82,8 +117,12 @@ var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Reads records fro
 	Field(sdk.Int("fetch_max_wait_ms").Default(500).
 		Doc("How long a fetch waits for fetch_min_bytes.")).
 	Field(sdk.String("client_rack").
-		Doc("This client's rack, for brokers that serve fetches from the nearest replica."))),
-	removed)
+		Doc("This client's rack, for brokers that serve fetches from the nearest replica.")).
+	Field(sdk.Bool("exclude_internal_topics").Default(true).
+		Doc("Leave Kafka's internal topics (`__consumer_offsets`, `__transaction_state`, `__share_group_state`) out of what `topics_pattern` matches; topics named in `topics` are read whatever this says."))),
+	removed), unsupported)
+
+var unsupported = slices.Concat(notImplemented, kafka.NotImplemented)
 
 func init() {
 	sdk.RegisterInput("kafka", spec, New).WithValidate(validate)
@@ -93,6 +132,7 @@ type settings struct {
 	client             *kafka.Client
 	topics             []string
 	pattern            *regexp.Regexp
+	excludeInternal    bool
 	group              string
 	threads            int
 	codec              string
@@ -112,6 +152,7 @@ const (
 func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	cl, ds := kafka.ParseClient(c)
 	ds = append(ds, kafka.CheckRemoved(c, removed)...)
+	ds = append(ds, lsonly.Check(c, "kafka input", unsupported)...)
 	s := &settings{client: cl, topics: c.StringList("topics"), group: c.String("group_id"), threads: c.Int("consumer_threads"),
 		codec: c.String("codec"), maxRecords: c.Int("max_poll_records"), fetchBytes: c.Int("max_partition_fetch_bytes")}
 	if p := c.String("topics_pattern"); p != "" {
@@ -120,6 +161,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 			ds.Errorf([]string{"topics_pattern"}, "topics_pattern is not a regular expression: %v", err)
 		}
 		s.pattern = re
+		s.excludeInternal = c.Bool("exclude_internal_topics")
 	} else if len(s.topics) == 0 {
 		ds.Errorf([]string{"topics"}, "topics is empty: name a topic to read, or set topics_pattern")
 	}
@@ -395,14 +437,23 @@ func (in *Input) topicsToRead(client sarama.Client) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return matchTopics(all, in.set.pattern, in.set.excludeInternal), nil
+}
+
+// internalTopics are the topics Kafka keeps for itself, which a consumer
+// leaves out of a pattern with exclude.internal.topics (Kafka's default).
+var internalTopics = map[string]bool{"__consumer_offsets": true, "__transaction_state": true, "__share_group_state": true}
+
+// matchTopics returns, sorted, the topics of all that pattern matches.
+func matchTopics(all []string, pattern *regexp.Regexp, excludeInternal bool) []string {
 	var out []string
 	for _, t := range all {
-		if in.set.pattern.MatchString(t) {
+		if pattern.MatchString(t) && !(excludeInternal && internalTopics[t]) {
 			out = append(out, t)
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out
 }
 
 // watchTopics ends the session when the topics matching topics_pattern

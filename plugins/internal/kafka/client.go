@@ -17,6 +17,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/gostash/gostash/plugins/internal/lsonly"
 	"github.com/gostash/gostash/sdk"
 )
 
@@ -308,4 +309,39 @@ func CheckRemoved(c *sdk.Config, removed []Removed) sdk.Diagnostics {
 		}
 	}
 	return ds
+}
+
+// NotImplemented are the settings every client of Logstash's kafka
+// integration has and gostash does not implement.
+var NotImplemented = []lsonly.Setting{
+	{Name: "ssl_truststore_password", Kind: lsonly.Unsupported,
+		Instead: "trust stores are PEM files, which have no password: export the Java keystore with `keytool -exportcert -rfc` into ssl_truststore_location and remove it"},
+	{Name: "ssl_keystore_password", Kind: lsonly.Unsupported,
+		Instead: "key stores are PEM files: export the certificate and an unencrypted key into ssl_keystore_location and remove it"},
+	{Name: "jaas_path", Kind: lsonly.Unsupported,
+		Instead: "put the credentials in sasl_jaas_config, or in sasl_username and sasl_password"},
+	{Name: "kerberos_config", Kind: lsonly.Unsupported,
+		Instead: "Kerberos (GSSAPI) is not supported: use sasl_mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+	{Name: "sasl_kerberos_service_name", Kind: lsonly.Unsupported,
+		Instead: "Kerberos (GSSAPI) is not supported: use sasl_mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+	{Name: "sasl_client_callback_handler_class", Kind: lsonly.Unsupported,
+		Instead: "Java callback handlers (OAUTHBEARER, AWS IAM) are not supported: use sasl_mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+	{Name: "sasl_login_callback_handler_class", Kind: lsonly.Unsupported,
+		Instead: "Java callback handlers (OAUTHBEARER, AWS IAM) are not supported: use sasl_mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+	{Name: "sasl_oauthbearer_token_endpoint_url", Kind: lsonly.Unsupported,
+		Instead: "OAUTHBEARER is not supported: use sasl_mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+	{Name: "sasl_oauthbearer_scope_claim_name", Kind: lsonly.Unsupported,
+		Instead: "OAUTHBEARER is not supported: use sasl_mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"},
+	{Name: "sasl_iam_jar_paths", Kind: lsonly.Unsupported,
+		Instead: "AWS MSK IAM authentication is not supported: use SASL/SCRAM on the cluster"},
+	{Name: "sasl_login_connect_timeout_ms", Kind: lsonly.Ignored, Instead: "it applies to OAUTHBEARER logins, which gostash does not do; remove it"},
+	{Name: "sasl_login_read_timeout_ms", Kind: lsonly.Ignored, Instead: "it applies to OAUTHBEARER logins, which gostash does not do; remove it"},
+	{Name: "sasl_login_retry_backoff_ms", Kind: lsonly.Ignored, Instead: "it applies to OAUTHBEARER logins, which gostash does not do; remove it"},
+	{Name: "sasl_login_retry_backoff_max_ms", Kind: lsonly.Ignored, Instead: "it applies to OAUTHBEARER logins, which gostash does not do; remove it"},
+	{Name: "client_dns_lookup", Kind: lsonly.Ignored, Harmless: []string{"use_all_dns_ips", "default"},
+		Instead: "each broker address is resolved by Go's resolver, which tries every IP it returns; remove it"},
+	{Name: "receive_buffer_bytes", Kind: lsonly.Ignored, Instead: "sockets use the operating system's buffer sizes; remove it"},
+	{Name: "send_buffer_bytes", Kind: lsonly.Ignored, Instead: "sockets use the operating system's buffer sizes; remove it"},
+	{Name: "reconnect_backoff_max_ms", Kind: lsonly.Ignored,
+		Instead: "an unreachable cluster is retried with a backoff that grows to 30 s; reconnect_backoff_ms sets the wait between connections to a broker; remove it"},
 }

@@ -22,10 +22,11 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8"
 
+	"github.com/gostash/gostash/plugins/internal/lsonly"
 	"github.com/gostash/gostash/sdk"
 )
 
-var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _bulk API.").
+var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _bulk API.").
 	Field(sdk.StringList("hosts").Default([]any{"//127.0.0.1"}).
 		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`. Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
 	Field(sdk.String("index").
@@ -99,7 +100,74 @@ var spec = sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _b
 	Field(sdk.String("ilm_pattern").Default("{now/d}-000001").
 		Doc("The first index's suffix, date math allowed: the first index is `<ALIAS-PATTERN>`.")).
 	Field(sdk.String("ilm_policy").Default("logstash-policy").
-		Doc("The ILM policy; one other than `logstash-policy` must exist already. Indices after the first take it, and the alias, from the index template (`template`: `index.lifecycle.name`, `index.lifecycle.rollover_alias`)."))
+		Doc("The ILM policy; one other than `logstash-policy` must exist already. Indices after the first take it, and the alias, from the index template (`template`: `index.lifecycle.name`, `index.lifecycle.rollover_alias`).")), unsupported)
+
+// unsupported are Logstash's settings this output does not implement.
+var unsupported = []lsonly.Setting{
+	// Logstash 2.x-6.x settings, removed since.
+	{Name: "flush_size", Kind: lsonly.Removed, Instead: "a bulk request is a pipeline batch: use pipeline.batch.size (-b) in pipelines.yml or on the command line"},
+	{Name: "idle_flush_time", Kind: lsonly.Removed, Instead: "use pipeline.batch.delay (-u), in milliseconds"},
+	{Name: "retry_max_items", Kind: lsonly.Removed, Instead: "remove it; max_retries bounds how often a document is sent again"},
+	{Name: "ssl", Kind: lsonly.Removed, Instead: "use ssl_enabled"},
+	{Name: "cacert", Kind: lsonly.Removed, Instead: "use ssl_certificate_authorities = [\"ca.pem\"]"},
+	{Name: "ssl_certificate_verification", Kind: lsonly.Removed, Instead: "use ssl_verification_mode = \"full\" or \"none\""},
+	{Name: "keystore", Kind: lsonly.Removed, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "keystore_password", Kind: lsonly.Removed, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "truststore", Kind: lsonly.Removed, Instead: "use ssl_certificate_authorities with a PEM file (`keytool -exportcert -rfc` exports a Java keystore's)"},
+	{Name: "truststore_password", Kind: lsonly.Removed, Instead: "use ssl_certificate_authorities with a PEM file, which has no password"},
+	{Name: "document_type", Kind: lsonly.Ignored, Instead: "mapping types are gone since Elasticsearch 7 (Logstash ignores it against 8 too); remove it"},
+	// Current settings gostash does without.
+	{Name: "sniffing", Kind: lsonly.Ignored, Harmless: []string{"false"}, Instead: "the output sends to the nodes in hosts only: list every node there"},
+	{Name: "sniffing_delay", Kind: lsonly.Ignored, Instead: "sniffing is not done: list every node in hosts; remove it"},
+	{Name: "sniffing_path", Kind: lsonly.Ignored, Instead: "sniffing is not done: list every node in hosts; remove it"},
+	{Name: "healthcheck_path", Kind: lsonly.Ignored, Instead: "a node left out is tried again by the next request after resurrect_delay, not by a health check; remove it"},
+	{Name: "pool_max", Kind: lsonly.Ignored, Instead: "the pipeline's workers (-w) bound the bulk requests in flight; remove it"},
+	{Name: "pool_max_per_route", Kind: lsonly.Ignored, Instead: "the pipeline's workers (-w) bound the bulk requests in flight; remove it"},
+	{Name: "validate_after_inactivity", Kind: lsonly.Ignored, Instead: "a request on a connection the server closed is retried; remove it"},
+	{Name: "http_compression", Kind: lsonly.Ignored, Harmless: []string{"true"}, Instead: "use compression_level (1 by default; 0 sends uncompressed)"},
+	{Name: "dlq_on_failed_indexname_interpolation", Kind: lsonly.Ignored, Harmless: []string{"true"},
+		Instead: "an event whose index holds an unresolved %{...} is always dead-lettered; remove it"},
+	{Name: "silence_errors_in_log", Kind: lsonly.Ignored, Instead: "refused documents are logged once per batch with counts, not one line each; remove it"},
+	{Name: "failure_type_logging_whitelist", Kind: lsonly.Ignored, Instead: "refused documents are logged once per batch with counts, not one line each; remove it"},
+	{Name: "ssl_cipher_suites", Kind: lsonly.Ignored, Instead: "Go's TLS defaults apply (TLS 1.2 and later, modern cipher suites); remove it"},
+	{Name: "ssl_supported_protocols", Kind: lsonly.Ignored, Instead: "Go's TLS defaults apply (TLS 1.2 and later); remove it"},
+	{Name: "cloud_id", Kind: lsonly.Unsupported, Instead: "put the deployment's Elasticsearch endpoint in hosts = [\"https://ID.REGION.CLOUD:443\"]"},
+	{Name: "cloud_auth", Kind: lsonly.Unsupported, Instead: "use user and password (or api_key)"},
+	{Name: "ca_trusted_fingerprint", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with the CA's PEM file"},
+	{Name: "ssl_certificate", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "ssl_key", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "ssl_keystore_path", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "ssl_keystore_password", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "ssl_keystore_type", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "ssl_truststore_path", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file (`keytool -exportcert -rfc` exports a Java keystore's)"},
+	{Name: "ssl_truststore_password", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file, which has no password"},
+	{Name: "ssl_truststore_type", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file"},
+	{Name: "path", Kind: lsonly.Unsupported, Instead: "write the path in each host: hosts = [\"https://es1:9200/prefix\"]"},
+	{Name: "bulk_path", Kind: lsonly.Unsupported, Instead: "write a path prefix in each host (hosts = [\"https://es1:9200/prefix\"]); the bulk endpoint is PREFIX/_bulk"},
+	{Name: "proxy", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it and reach the nodes directly"},
+	{Name: "custom_headers", Kind: lsonly.Unsupported, Instead: "not supported yet: authenticate with user/password or api_key"},
+	{Name: "parameters", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it"},
+	{Name: "dlq_custom_codes", Kind: lsonly.Unsupported, Instead: "not supported yet: 400, 404, 413 and mapping errors are dead-lettered, 429 and 5xx retried (max_retries bounds them)"},
+	{Name: "drop_error_types", Kind: lsonly.Unsupported, Instead: "not supported: documents the engine refuses are dead-lettered with its reason, never dropped"},
+	{Name: "template_api", Kind: lsonly.Unsupported, Harmless: []string{"auto", "composable"}, Instead: "only composable index templates are installed: remove it"},
+	{Name: "upsert", Kind: lsonly.Unsupported, Instead: "not supported yet: use action = \"update\" with doc_as_upsert = true"},
+	{Name: "script", Kind: lsonly.Unsupported, Instead: "scripted updates are not supported yet: use action = \"update\" with doc_as_upsert, or an ingest pipeline"},
+	{Name: "script_lang", Kind: lsonly.Unsupported, Instead: "scripted updates are not supported yet: remove it"},
+	{Name: "script_type", Kind: lsonly.Unsupported, Instead: "scripted updates are not supported yet: remove it"},
+	{Name: "script_var_name", Kind: lsonly.Unsupported, Instead: "scripted updates are not supported yet: remove it"},
+	{Name: "scripted_upsert", Kind: lsonly.Unsupported, Instead: "scripted updates are not supported yet: remove it"},
+	{Name: "parent", Kind: lsonly.Unsupported, Instead: "use routing = \"%{...}\" with the parent's id (join fields route by it)"},
+	{Name: "version", Kind: lsonly.Unsupported, Instead: "external versioning is not supported yet: remove it"},
+	{Name: "version_type", Kind: lsonly.Unsupported, Instead: "external versioning is not supported yet: remove it"},
+}
+
+var isUnsupported = func() map[string]bool {
+	m := map[string]bool{}
+	for _, x := range unsupported {
+		m[x.Name] = true
+	}
+	return m
+}()
 
 func init() {
 	sdk.RegisterOutput("elasticsearch", spec, New).WithValidate(validate)
@@ -175,7 +243,7 @@ func notForDataStreams(c *sdk.Config) []string {
 	var out []string
 	for _, f := range spec.Fields {
 		switch {
-		case dsSettings[f.Name], strings.HasPrefix(f.Name, "data_stream_"), !given(c, f.Name):
+		case dsSettings[f.Name], isUnsupported[f.Name], strings.HasPrefix(f.Name, "data_stream_"), !given(c, f.Name):
 		case f.Name == "action" && c.String("action") == "create":
 		default:
 			out = append(out, f.Name)
@@ -185,7 +253,7 @@ func notForDataStreams(c *sdk.Config) []string {
 }
 
 func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
-	var ds sdk.Diagnostics
+	ds := lsonly.Check(c, "elasticsearch output", unsupported)
 	s := &settings{
 		docAsUpsert:    c.Bool("doc_as_upsert"),
 		retryConflict:  c.Int("retry_on_conflict"),

@@ -20,6 +20,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/gostash/gostash/plugins/internal/kafka"
+	"github.com/gostash/gostash/plugins/internal/lsonly"
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/codecs"
 )
@@ -30,9 +31,28 @@ var removed = []kafka.Removed{
 	{Name: "request_required_acks", Instead: "use acks = \"0\", \"1\" or \"all\""},
 	{Name: "serializer_class", Instead: "values are written by the codec; use codec = \"plain\", \"json\" or \"line\""},
 	{Name: "producer_type", Instead: "gostash always sends asynchronously and acks after the broker does; remove it"},
+	{Name: "timeout_ms", Instead: "use request_timeout_ms"},
+	{Name: "block_on_buffer_full", Instead: "a full buffer always blocks the pipeline (backpressure); remove it"},
 }
 
-var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to a Kafka topic, one record each.").
+// notImplemented are the current Logstash kafka output's settings gostash
+// does not implement (besides the client's, kafka.NotImplemented).
+var notImplemented = []lsonly.Setting{
+	{Name: "buffer_memory", Kind: lsonly.Ignored,
+		Instead: "what waits to be sent is bounded by the pipeline's batches (and batch_size per partition); remove it"},
+	{Name: "metadata_fetch_timeout_ms", Kind: lsonly.Ignored,
+		Instead: "request_timeout_ms bounds a metadata request too; remove it"},
+	{Name: "key_serializer", Kind: lsonly.Unsupported,
+		Harmless: []string{"org.apache.kafka.common.serialization.StringSerializer"},
+		Instead:  "the key is message_key's text as UTF-8 bytes; remove it"},
+	{Name: "value_serializer", Kind: lsonly.Unsupported,
+		Harmless: []string{"org.apache.kafka.common.serialization.StringSerializer"},
+		Instead:  "the value is what the codec writes: use codec = \"plain\", \"json\" or \"line\""},
+}
+
+var unsupported = slices.Concat(notImplemented, kafka.NotImplemented)
+
+var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to a Kafka topic, one record each.").
 	Field(sdk.String("topic_id").Required().
 		Doc("The topic, a sprintf template (\"logs-%{[service][name]}\"). An event whose topic still has an unresolved %{...} is dead-lettered.")).
 	Field(sdk.String("message_key").
@@ -59,7 +79,7 @@ var spec = kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Writes events to 
 		Doc("How an event becomes the record's value: `plain` (`format`, or Logstash's \"<@timestamp> <host> <message>\"), `json` (the event as one JSON object, without @metadata) or `line` (as plain, ending in a newline).")).
 	Field(sdk.String("format").
 		Doc("The plain and line codecs' sprintf template, such as \"%{message}\"."))),
-	removed)
+	removed), unsupported)
 
 func init() {
 	sdk.RegisterOutput("kafka", spec, New).WithValidate(validate)
@@ -91,6 +111,7 @@ const plainFormat = "%{@timestamp} %{host} %{message}"
 func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	cl, ds := kafka.ParseClient(c)
 	ds = append(ds, kafka.CheckRemoved(c, removed)...)
+	ds = append(ds, lsonly.Check(c, "kafka output", unsupported)...)
 	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size"),
 		roundRobin: c.String("partitioner") == "round_robin"}
 	tmpl := func(name, src string) *sdk.Template {
