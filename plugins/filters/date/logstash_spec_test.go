@@ -296,3 +296,56 @@ func TestLogstashSpecConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// The examples of Logstash's docs page for the date filter
+// (docs/index.asciidoc): the match examples and each pattern letter's.
+func TestLogstashDocsExamples(t *testing.T) {
+	// A few days after the syslog example's date: read in December, the
+	// nearest "Apr 17" would be next April's (README: Where gostash differs).
+	setClock(t, "2026-04-20T12:00:00Z")
+	for _, tt := range []struct {
+		formats []any
+		text    any
+		want    string
+	}{
+		{[]any{"MMM dd HH:mm:ss"}, "Apr 17 09:32:01", "2026-04-17T09:32:01.000Z"},
+		{[]any{"MMM dd yyyy HH:mm:ss", "MMM  d yyyy HH:mm:ss", "ISO8601"}, "Aug 13 2010 00:03:44", "2010-08-13T00:03:44.000Z"},
+		{[]any{"MMM dd yyyy HH:mm:ss", "MMM  d yyyy HH:mm:ss", "ISO8601"}, "Aug  3 2010 00:03:44", "2010-08-03T00:03:44.000Z"},
+		{[]any{"MMM dd yyyy HH:mm:ss", "MMM  d yyyy HH:mm:ss", "ISO8601"}, "2011-04-19T03:44:01.103Z", "2011-04-19T03:44:01.103Z"},
+		{[]any{"UNIX"}, "1326149001.132", "2012-01-09T22:43:21.132Z"},
+		{[]any{"UNIX"}, 1326149001.132, "2012-01-09T22:43:21.132Z"},
+		{[]any{"UNIX"}, int64(1326149001), "2012-01-09T22:43:21.000Z"},
+		{[]any{"UNIX_MS"}, int64(1366125117000), "2013-04-16T15:11:57.000Z"},
+		{[]any{"yyyy-MM-dd'T'HH:mm:ss"}, "2015-01-01T01:12:23", "2015-01-01T01:12:23.000Z"},
+		// The pattern letters, with the docs' example values.
+		{[]any{"yyyy"}, "2015", "2015-01-01T00:00:00.000Z"},
+		{[]any{"yy"}, "15", "2015-01-01T00:00:00.000Z"},
+		{[]any{"yyyy M"}, "2015 1", "2015-01-01T00:00:00.000Z"},
+		{[]any{"yyyy MM"}, "2015 12", "2015-12-01T00:00:00.000Z"},
+		{[]any{"yyyy MMM"}, "2015 Jan", "2015-01-01T00:00:00.000Z"},
+		{[]any{"yyyy MMMM"}, "2015 January", "2015-01-01T00:00:00.000Z"},
+		{[]any{"yyyy-MM-d"}, "2015-02-1", "2015-02-01T00:00:00.000Z"},
+		{[]any{"yyyy-MM-dd"}, "2015-02-01", "2015-02-01T00:00:00.000Z"},
+		{[]any{"yyyy-MM-dd H:m:s"}, "2015-02-01 0:0:0", "2015-02-01T00:00:00.000Z"},
+		{[]any{"yyyy-MM-dd HH:mm:ss"}, "2015-02-01 00:00:00", "2015-02-01T00:00:00.000Z"},
+		{[]any{"yyyy-MM-dd HH:mm:ss.S"}, "2015-02-01 00:00:00.0", "2015-02-01T00:00:00.000Z"},
+		{[]any{"yyyy-MM-dd HH:mm:ss.SS"}, "2015-02-01 00:00:00.01", "2015-02-01T00:00:00.010Z"},
+		{[]any{"yyyy-MM-dd HH:mm:ss.SSS"}, "2015-02-01 00:00:00.012", "2015-02-01T00:00:00.012Z"},
+		{[]any{"yyyy-MM-dd HH:mm:ss Z"}, "2015-02-01 00:00:00 -0700", "2015-02-01T07:00:00.000Z"},
+		{[]any{"yyyy-MM-dd HH:mm:ss ZZ"}, "2015-02-01 00:00:00 -07:00", "2015-02-01T07:00:00.000Z"},
+		{[]any{"yyyy-MM-dd HH:mm:ss ZZZ"}, "2015-02-01 00:00:00 America/Los_Angeles", "2015-02-01T08:00:00.000Z"},
+		{[]any{"yyyy w"}, "2015 2", "2015-01-05T00:00:00.000Z"},
+		{[]any{"yyyy ww"}, "2015 02", "2015-01-05T00:00:00.000Z"},
+		{[]any{"yyyy D"}, "2015 32", "2015-02-01T00:00:00.000Z"},
+		// e and E move the date to that weekday of its week, as in Joda.
+		{[]any{"yyyy-MM-dd e"}, "2015-02-02 7", "2015-02-08T00:00:00.000Z"},
+		{[]any{"EEE yyyy-MM-dd"}, "Mon 2015-02-02", "2015-02-02T00:00:00.000Z"},
+		{[]any{"EEEE yyyy-MM-dd"}, "Monday 2015-02-02", "2015-02-02T00:00:00.000Z"},
+		{[]any{"yyyy-MM-dd hh:mm a"}, "2015-02-02 01:30 PM", "2015-02-02T13:30:00.000Z"},
+	} {
+		e := run(t, map[string]any{"match": append([]any{"logdate"}, tt.formats...), "timezone": "UTC"}, map[string]any{"logdate": tt.text})
+		if got := stamp(e); got != tt.want || len(e.Tags()) != 0 {
+			t.Errorf("%v on %q = %s, tags %v; want %s", tt.formats, tt.text, got, e.Tags(), tt.want)
+		}
+	}
+}
