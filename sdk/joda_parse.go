@@ -484,7 +484,7 @@ func (f *dateFields) instant(wall int64, loc *time.Location) (int64, bool) {
 
 // nearestYear resolves the fields in the year, among this one and its
 // neighbours, that puts them nearest to now. The year is chosen by the
-// calendar (a 29 February goes to the nearest year that has one); a time
+// calendar (a 29 February goes to a neighbouring leap year); a time
 // in that year's DST gap then fails, as Joda fails it, rather than moving
 // to another year.
 func (f *dateFields) nearestYear(loc *time.Location, now func() time.Time) (time.Time, bool) {
