@@ -74,6 +74,10 @@ type parseStep struct {
 // month and day names of locale (nil is English). Letters outside Joda's
 // table are an error, as in Joda.
 func CompileJodaParser(pattern string, locale *DateLocale) (*JodaParser, error) {
+	if pattern == "" {
+		// Joda refuses it too ("Invalid pattern specification").
+		return nil, fmt.Errorf("Joda pattern %q is empty: give one such as %q", pattern, "yyyy-MM-dd HH:mm:ss")
+	}
 	if locale == nil {
 		locale = englishLocale
 	}
@@ -415,6 +419,16 @@ func (f *dateFields) calendarYear() int {
 // resolve computes the instant of the fields in year, in loc unless the
 // text had an offset.
 func (f *dateFields) resolve(year int, loc *time.Location) (int64, bool) {
+	wall, ok := f.wall(year)
+	if !ok {
+		return 0, false
+	}
+	return f.instant(wall, loc)
+}
+
+// wall is the local wall time (seconds as if it were UTC) the fields name
+// in year; ok is false when the calendar has no such day.
+func (f *dateFields) wall(year int) (int64, bool) {
 	var days int64
 	switch {
 	case f.set&setWeekYear != 0 || f.set&(setWeek|setMonth|setDay|setDayOfYear) == setWeek:
@@ -456,7 +470,12 @@ func (f *dateFields) resolve(year int, loc *time.Location) (int64, bool) {
 		}
 		hour = hour%12 + 12*f.halfDay
 	}
-	wall := days*86400 + int64(hour*3600+f.minute*60+f.second)
+	return days*86400 + int64(hour*3600+f.minute*60+f.second), true
+}
+
+// instant places a wall time in loc, or at the text's offset; ok is false
+// in a DST gap.
+func (f *dateFields) instant(wall int64, loc *time.Location) (int64, bool) {
 	if f.set&setOffset != 0 {
 		return wall - int64(f.offset), true
 	}
@@ -464,15 +483,24 @@ func (f *dateFields) resolve(year int, loc *time.Location) (int64, bool) {
 }
 
 // nearestYear resolves the fields in the year, among this one and its
-// neighbours, that puts them nearest to now.
+// neighbours, that puts them nearest to now. The year is chosen by the
+// calendar (a 29 February goes to a neighbouring leap year); a time
+// in that year's DST gap then fails, as Joda fails it, rather than moving
+// to another year.
 func (f *dateFields) nearestYear(loc *time.Location, now func() time.Time) (time.Time, bool) {
 	if now == nil {
 		now = time.Now
 	}
 	n := now()
 	ref := n.Unix()
+	// Walls compare with now's wall, at the text's offset if it has one.
+	off := int64(offsetAt(ref, loc))
+	if f.set&setOffset != 0 {
+		off = int64(f.offset)
+	}
+	ref += off
 	y := n.In(loc).Year()
-	best, found := f.resolve(y, loc)
+	best, found := f.wall(y)
 	// The nearer neighbour is the one on now's side; when this year has
 	// no such date (29 February), both are tried.
 	cands := [2]int{y - 1, y + 1}
@@ -486,15 +514,19 @@ func (f *dateFields) nearestYear(loc *time.Location, now func() time.Time) (time
 		if i == 1 && cy == cands[0] {
 			break
 		}
-		sec, ok := f.resolve(cy, loc)
-		if ok && (!found || abs64(sec-ref) < abs64(best-ref)) {
-			best, found = sec, true
+		w, ok := f.wall(cy)
+		if ok && (!found || abs64(w-ref) < abs64(best-ref)) {
+			best, found = w, true
 		}
 	}
 	if !found {
 		return time.Time{}, false
 	}
-	return time.Unix(best, int64(f.nsec)), true
+	sec, ok := f.instant(best, loc)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, int64(f.nsec)), true
 }
 
 func abs64(v int64) int64 {

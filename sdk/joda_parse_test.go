@@ -85,6 +85,10 @@ func TestJodaParse(t *testing.T) {
 		{"MMM dd HH:mm:ss", "Feb  3 04:05:06", nil, "2026-01-15T00:00:00Z", "", ""},
 		// Feb 29 goes to the nearest year that has one.
 		{"MMM dd", "Feb 29", nil, "2025-01-10T00:00:00Z", "", "2024-02-29T00:00:00Z"},
+		// A time in the nearest year's DST gap fails, as in Joda: it does
+		// not move to a neighbouring year where it would exist.
+		{"MMM dd HH:mm:ss", "Mar 29 02:30:00", berlin, "2026-04-01T00:00:00Z", "", ""},
+		{"MMM dd HH:mm:ss", "Mar 29 03:30:00", berlin, "2026-04-01T00:00:00Z", "", "2026-03-29T01:30:00Z"},
 		// The year guess happens in the zone.
 		{"MMM dd HH:mm:ss", "Dec 31 23:30:00", berlin, "2026-12-31T23:00:00Z", "", "2026-12-31T22:30:00Z"},
 		// Two-digit years: the 100 years from 80 years ago.
@@ -179,6 +183,10 @@ func TestJodaParseRejectsUnknownLetters(t *testing.T) {
 		if !strings.Contains(err.Error(), "quote") {
 			t.Errorf("CompileJodaParser(%q) error %q should say how to quote text", p, err)
 		}
+	}
+	// Joda's forPattern("") throws; an empty format is a typo.
+	if _, err := CompileJodaParser("", nil); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf(`CompileJodaParser("") = %v, want an error saying it is empty`, err)
 	}
 	if _, err := LookupDateLocale("tlh"); err == nil || !strings.Contains(err.Error(), "en, de, fr, es") {
 		t.Errorf("LookupDateLocale(tlh) = %v, want an error that lists the locales", err)

@@ -10,6 +10,7 @@ package date
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ var spec = sdk.NewSpec("Parses a date from a field into @timestamp (Logstash's d
 	Field(sdk.String("target").Default("@timestamp").
 		Doc("Where the parsed time goes: @timestamp, or a field, which gets it as an ISO 8601 string in UTC.")).
 	Field(sdk.String("timezone").
-		Doc(`The IANA zone (such as "Europe/Berlin") of times whose text names none; may be a %{field} template. Default: the machine's zone, as Logstash.`)).
+		Doc(`The IANA zone (such as "Europe/Berlin") or fixed offset ("+08:00") of times whose text names none; may be a %{field} template. Default: the machine's zone, as Logstash.`)).
 	Field(sdk.String("locale").
 		Doc(`The language of month and day names (MMM, EEEE): en, de, fr or es, as a BCP 47 ("de-DE") or POSIX ("de_DE") tag. Default: en.`)).
 	Field(sdk.StringList("tag_on_failure").Default([]string{"_dateparsefailure"}).
@@ -119,10 +120,10 @@ func build(c *sdk.Config) (*Filter, sdk.Diagnostics) {
 				ds.Errorf([]string{"timezone"}, "%v", err)
 			}
 			f.zoneTmpl = t
-		} else if loc, ok := sdk.LookupZone(tz); ok {
+		} else if loc, ok := lookupZone(tz); ok {
 			f.loc = loc
 		} else {
-			ds.Errorf([]string{"timezone"}, "%q is not a time zone: give an IANA name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\"", tz)
+			ds.Errorf([]string{"timezone"}, "%q is not a time zone: give an IANA name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\", or an offset such as \"+08:00\"", tz)
 		}
 	}
 	target := c.String("target")
@@ -293,6 +294,45 @@ func parseTAI64N(s string) (time.Time, bool) {
 	return time.Unix(int64(sec&(1<<62-1))-10, int64(nsec)), true
 }
 
+// lookupZone reads a timezone setting as Joda's DateTimeZone.forID: a
+// zone id, or a fixed offset ("+08:00", "-0530", "+05"), which Logstash
+// configs often give.
+func lookupZone(name string) (*time.Location, bool) {
+	if name == "" || name[0] != '+' && name[0] != '-' {
+		return sdk.LookupZone(name)
+	}
+	digits := func(s string) (int, bool) {
+		if len(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+			return 0, false
+		}
+		return int(s[0]-'0')*10 + int(s[1]-'0'), true
+	}
+	rest := name[1:]
+	h, ok := digits(rest[:min(2, len(rest))])
+	if !ok || h > 23 {
+		return nil, false
+	}
+	m := 0
+	switch rest = rest[2:]; {
+	case rest == "":
+	case len(rest) == 3 && rest[0] == ':':
+		m, ok = digits(rest[1:])
+	default:
+		m, ok = digits(rest)
+	}
+	if !ok || m > 59 {
+		return nil, false
+	}
+	off := h*3600 + m*60
+	if off == 0 {
+		return time.UTC, true
+	}
+	if name[0] == '-' {
+		off = -off
+	}
+	return time.FixedZone(fmt.Sprintf("%c%02d:%02d", name[0], h, m), off), true
+}
+
 // zoneCache holds the zones a timezone template named, by name.
 type zoneCache struct {
 	mu  sync.Mutex
@@ -310,7 +350,7 @@ func (z *zoneCache) lookup(t *sdk.Template, e *sdk.Event) (*time.Location, bool)
 		return loc, loc != nil
 	}
 	name := string(z.buf)
-	loc, ok := sdk.LookupZone(name)
+	loc, ok := lookupZone(name)
 	if z.m == nil {
 		z.m = map[string]*time.Location{}
 	}

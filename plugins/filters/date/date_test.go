@@ -231,3 +231,33 @@ func TestValidate(t *testing.T) {
 		t.Errorf("a good config: %v", ds)
 	}
 }
+
+// Joda's DateTimeZone.forID takes a fixed offset as well as a zone id, and
+// Logstash configs often say timezone => "+08:00".
+func TestTimezoneOffsets(t *testing.T) {
+	for _, tt := range []struct{ zone, want string }{
+		{"+08:00", "2024-07-01T04:00:00.000Z"},
+		{"-0530", "2024-07-01T17:30:00.000Z"},
+		{"+05", "2024-07-01T07:00:00.000Z"},
+		{"-00:00", "2024-07-01T12:00:00.000Z"},
+	} {
+		got := stamp(run(t, map[string]any{"match": []any{"t", "yyyy-MM-dd HH:mm:ss"}, "timezone": tt.zone}, map[string]any{"t": "2024-07-01 12:00:00"}))
+		if got != tt.want {
+			t.Errorf("timezone %q: %s, want %s", tt.zone, got, tt.want)
+		}
+		got = stamp(run(t, map[string]any{"match": []any{"t", "yyyy-MM-dd HH:mm:ss"}, "timezone": "%{tz}"}, map[string]any{"t": "2024-07-01 12:00:00", "tz": tt.zone}))
+		if got != tt.want {
+			t.Errorf("timezone %%{tz} = %q: %s, want %s", tt.zone, got, tt.want)
+		}
+	}
+	comp := sdktest.Lookup(t, sdk.KindFilter, "date")
+	for _, bad := range []string{"+5", "+24:00", "+05:60", "+05:0", "+0500x", "-"} {
+		if ds := sdktest.Validate(comp, map[string]any{"match": []any{"t", "ISO8601"}, "timezone": bad}); len(ds) == 0 {
+			t.Errorf("timezone %q: no error; Joda refuses it", bad)
+		}
+		e := run(t, map[string]any{"match": []any{"t", "yyyy-MM-dd HH:mm:ss"}, "timezone": "%{tz}"}, map[string]any{"t": "2024-07-01 12:00:00", "tz": bad})
+		if !e.HasTag("_dateparsefailure") {
+			t.Errorf("timezone %%{tz} = %q: parsed as %s; want _dateparsefailure", bad, stamp(e))
+		}
+	}
+}
