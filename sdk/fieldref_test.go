@@ -79,7 +79,7 @@ func TestFieldRefGet(t *testing.T) {
 		{"[host][name]", "web-1", true},
 		{"[host][tags]", []any{"x"}, true},
 		{"[host][port]", nil, false},
-		{"[message][x]", nil, false}, // through a string
+		{"[message][x]", nil, false},   // through a string
 		{"[host][tags][0]", "x", true}, // a number indexes a list, as Logstash
 		{"[host][tags][-1]", "x", true},
 		{"[host][tags][1]", nil, false},
