@@ -437,6 +437,16 @@ func TestReloadWithAStuckOutputEndsTheDrainAndLosesNothing(t *testing.T) {
 	waitLog(t, &errb, "pipeline started", 1, 20*time.Second)
 	stopped(t, cmd.Process.Pid, "builtin-outputs")
 	numberedLines(t, in, 2000, 4000) // read, but held behind the stopped output
+	// The reload must find events in flight: wait until the input has
+	// taken some of the new lines (a loaded machine may take a while).
+	m := apiAddress.FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("no API address logged:\n%s", errb.String())
+	}
+	api := &apiRun{base: m[1], errb: &errb}
+	if !waitFor(30*time.Second, func() bool { return api.stats(t).Pipelines["main"].Events.In > 2000 }) {
+		t.Fatalf("the input did not read the lines written after the output stopped:\n%s", errb.String())
+	}
 
 	replaceFile(t, cfg, fmt.Sprintf(reloadPipeline, in, "", outs[1]))
 	waitLog(t, &errb, "pipeline started", 2, 30*time.Second)
