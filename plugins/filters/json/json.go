@@ -101,10 +101,11 @@ func (*filter) Transient() {}
 
 // Filter parses the source. It returns Matched (so add_field, add_tag...
 // apply) when the parsed value was stored, as Logstash's filter_matched;
-// an event without the source (or with a null one) is left alone.
+// an event without the source (or with a null or false one) is left
+// alone, as Logstash's `return unless source`.
 func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	v, ok := f.source.Get(e)
-	if !ok || v == nil {
+	if !ok || v == nil || v == false {
 		return sdk.Failed
 	}
 	s, isString := v.(string)

@@ -87,6 +87,11 @@ func TestLogstashSpec(t *testing.T) {
 		{name: "skip_on_invalid_json true: no warning, keeps the source, no tag",
 			settings: with("remove_field", []any{"message"}, "skip_on_invalid_json", true, "ecs_compatibility", "disabled"), in: msg("this is not a json message"),
 			want: map[string]any{"message": "this is not a json message"}, logged: []string{}},
+		// json.rb's `return unless source`: nil and false are left alone.
+		{name: "filter: a null source is left alone", settings: with("add_tag", []any{"parsed"}), in: map[string]any{"message": nil}},
+		{name: "filter: a false source is left alone", settings: with("add_tag", []any{"parsed"}), in: map[string]any{"message": false},
+			want: map[string]any{"message": false}},
+		{name: "filter: a true source is not JSON text", settings: src, in: map[string]any{"message": true}, tags: []string{"_jsonparsefailure"}},
 		// docs/index.asciidoc examples.
 		{name: "docs: source => message", settings: src, in: msg(`{"a":{"b":1}}`), want: map[string]any{"[a][b]": int64(1)}},
 		{name: "docs: target => doc, an existing target is overwritten", settings: with("target", "doc"),
