@@ -30,7 +30,8 @@ func init() {
 		Field(sdk.String("source").Required().Doc("The field holding the JSON text.")).
 		Field(sdk.String("target").Doc("Put the parsed value at this field (replaced) instead of at the root. Needed when the JSON is not an object (an array, a string, a number).")).
 		Field(sdk.Bool("skip_on_invalid_json").Default(false).Doc("Leave events whose source is not JSON as they are: no tag, no warning.")).
-		Field(sdk.StringList("tag_on_failure").Default([]string{codecs.TagJSONParseFailure}).Doc("Tags added when the source is not JSON, when it is not an object and there is no target, or when a parsed field cannot be set."))
+		Field(sdk.StringList("tag_on_failure").Default([]string{codecs.TagJSONParseFailure}).Doc("Tags added when the source is not JSON, when it is not an object and there is no target, or when a parsed field cannot be set.")).
+		Field(sdk.String("ecs_compatibility").Default("v8").OneOf("disabled", "v1", "v8").Doc("As Logstash's: parsing is the same in every mode; with v1 or v8 and no target, a notice at startup (info level) that keys set at the root may clash with ECS fields."))
 	sdk.RegisterFilter("json", spec, newFilter).WithValidate(func(c *sdk.Config) sdk.Diagnostics {
 		_, ds := build(c)
 		return ds
@@ -60,8 +61,18 @@ func newFilter(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Filter, error
 		return nil, err
 	}
 	f.logger = env.Logger
+	if f.logger != nil && f.target == nil && c.String("ecs_compatibility") != "disabled" {
+		f.logger.Info(ecsTargetNotice, "source", f.source.String())
+	}
 	return f, nil
 }
+
+// ecsTargetNotice is Logstash's (its ECS target check), logged once at
+// info level when the filter starts.
+const ecsTargetNotice = "ECS compatibility is enabled but `target` option was not specified. " +
+	"This may cause fields to be set at the top-level of the event where they are likely to clash with the Elastic Common Schema. " +
+	"It is recommended to set the `target` option to avoid potential schema conflicts " +
+	"(if your data is ECS compliant or non-conflicting, feel free to ignore this message)"
 
 func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 	var ds sdk.Diagnostics
@@ -90,10 +101,11 @@ func (*filter) Transient() {}
 
 // Filter parses the source. It returns Matched (so add_field, add_tag...
 // apply) when the parsed value was stored, as Logstash's filter_matched;
-// an event without the source (or with a null one) is left alone.
+// an event without the source (or with a null or false one) is left
+// alone, as Logstash's `return unless source`.
 func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	v, ok := f.source.Get(e)
-	if !ok || v == nil {
+	if !ok || v == nil || v == false {
 		return sdk.Failed
 	}
 	s, isString := v.(string)
