@@ -584,8 +584,15 @@ func (f *filter) value(s string, i int, m *closers) (val string, next int, ok bo
 		}
 		return k
 	}
-	if q, k, ok := quoted(s, i, f.brackets, m); ok && (k == len(s) || f.fieldSplit.has(s[k])) {
-		return q, after(k), true
+	if q, k, ok := quoted(s, i, f.brackets, m); ok {
+		if k == len(s) || f.fieldSplit.has(s[k]) {
+			return q, after(k), true
+		}
+		if s[k] == '\n' {
+			// Logstash's `$` is the end of a line too: the quote ends
+			// the pair, and the next key starts at the newline.
+			return q, k, true
+		}
 	}
 	k := i
 	for k < len(s) && !f.fieldSplit.has(s[k]) {

@@ -309,6 +309,10 @@ func TestEscapedSeparators(t *testing.T) {
 		{M{"field_split": "&?", "value_split": "=:"}, `<\=\`, M{`<\`: `\`}},
 		// an escaped space still joins a key's words when a separator follows
 		{nil, `a\ b=1`, M{`a\ b`: "1"}},
+		// Ruby's $ is the end of a line: a quote before a newline ends
+		// its pair (an unquoted value runs on past the newline)
+		{nil, "a=\"x\"\nb=1 c=2", M{"a": "x", "c": "2"}},
+		{nil, "a=1\nb=2 c=3", M{"a": "1\nb=2", "c": "3"}},
 	} {
 		e := run(t, tc.settings, M{"message": tc.msg})
 		checkFields(t, e.Fields(), tc.want, nil)
