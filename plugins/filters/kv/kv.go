@@ -584,14 +584,21 @@ func (f *filter) value(s string, i int, m *closers) (val string, next int, ok bo
 		}
 		return k
 	}
-	if q, k, ok := quoted(s, i, f.brackets, m); ok {
-		if k == len(s) || f.fieldSplit.has(s[k]) {
-			return q, after(k), true
-		}
-		if s[k] == '\n' {
-			// Logstash's `$` is the end of a line too: the quote ends
-			// the pair, and the next key starts at the newline.
+	// Logstash's `$` is the end of a line too: a quote before a newline
+	// ends the pair, and the next key starts at the newline.
+	ends := func(k int) bool { return k == len(s) || f.fieldSplit.has(s[k]) || s[k] == '\n' }
+	if q, k, ok := quoted(s, i, f.brackets, m); ok && ends(k) {
+		if k < len(s) && s[k] == '\n' {
 			return q, k, true
+		}
+		return q, after(k), true
+	}
+	if c := closeOf(s, i, f.brackets); c != 0 {
+		if q := m.backtrack(s, i+1, c, ends); q >= 0 {
+			if q+1 < len(s) && s[q+1] == '\n' {
+				return s[i+1 : q], q + 1, true
+			}
+			return s[i+1 : q], after(q + 1), true
 		}
 	}
 	k := i
@@ -618,6 +625,45 @@ func (f *filter) value(s string, i int, m *closers) (val string, next int, ok bo
 type closers struct {
 	from, at [5]int // at is -1 when there is none from from on
 	set      [5]bool
+	// backtrack's memo: the best closing character in [bfrom, bto].
+	bfrom, bto, best [5]int
+	bset             [5]bool
+}
+
+// backtrack is Logstash's regexp backtracking for a quote whose first
+// closing character no field separator follows (or that has none): it
+// can read a backslash as a character of its own, so a closing character
+// after a backslash can close the quote (`"C:\temp\" b=1` is `C:\temp\`).
+// Such closings run at most to the first one no backslash precedes; the
+// last one that ends(q+1) is true of wins (-1: none). A search from any
+// place up to that first one finds the same (a search starts after an
+// opening character).
+func (m *closers) backtrack(s string, p int, c byte, ends func(int) bool) int {
+	x := strings.IndexByte(`"')]>`, c)
+	if m.bset[x] && m.bfrom[x] <= p && p <= m.bto[x] {
+		if m.best[x] >= p {
+			return m.best[x]
+		}
+		return -1
+	}
+	best, q := -1, p
+	for {
+		r := strings.IndexByte(s[q:], c)
+		if r < 0 {
+			q = len(s)
+			break
+		}
+		q += r
+		if ends(q + 1) {
+			best = q
+		}
+		if q == p || s[q-1] != '\\' {
+			break
+		}
+		q++
+	}
+	m.bfrom[x], m.bto[x], m.best[x], m.bset[x] = p, q, best, true
+	return best
 }
 
 // next is the first closing character c at or after p that no backslash
@@ -648,26 +694,37 @@ func (m *closers) next(s string, p int, c byte) int {
 	return k
 }
 
+// closeOf is the character that closes a quote or bracket opening at
+// s[i] (0 when none opens there).
+func closeOf(s string, i int, brackets bool) byte {
+	if i >= len(s) {
+		return 0
+	}
+	switch s[i] {
+	case '"', '\'':
+		return s[i]
+	case '(':
+		if brackets {
+			return ')'
+		}
+	case '[':
+		if brackets {
+			return ']'
+		}
+	case '<':
+		if brackets {
+			return '>'
+		}
+	}
+	return 0
+}
+
 // quoted reads a quoted value at s[i:] ("...", '...', and with brackets
 // (...), [...], <...>): its content and where its closing character ends.
 // A backslash escapes the next character, a quote too.
 func quoted(s string, i int, brackets bool, m *closers) (content string, end int, ok bool) {
-	if i >= len(s) {
-		return "", 0, false
-	}
-	open := s[i]
-	var closeCh byte
-	switch open {
-	case '"', '\'':
-		closeCh = open
-	case '(':
-		closeCh = ')'
-	case '[':
-		closeCh = ']'
-	case '<':
-		closeCh = '>'
-	}
-	if closeCh == 0 || closeCh != open && !brackets {
+	closeCh := closeOf(s, i, brackets)
+	if closeCh == 0 {
 		return "", 0, false
 	}
 	k := m.next(s, i+1, closeCh)

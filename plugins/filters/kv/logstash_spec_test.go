@@ -289,14 +289,22 @@ func TestUnclosedBrackets(t *testing.T) {
 	if l, _ := e.Fields()["a"].([]any); len(l) != defaultMaxKeys || l[0] != "(x" || !e.HasTag("_kv_filter_limit") {
 		t.Errorf("a = %d values (%v...), tags %q", len(l), l[:min(len(l), 2)], e.Tags())
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("a megabyte took %v", d)
+	// Each value's bracket closes only after a backslash, with no field
+	// separator after it: each is searched for a closing no backslash
+	// precedes.
+	e = run(t, nil, M{"message": strings.Repeat(`a=(\)x `, 200000) + ")z"})
+	if l, _ := e.Fields()["a"].([]any); len(l) != defaultMaxKeys || l[0] != `(\)x` {
+		t.Errorf("a = %d values (%v...)", len(l), l[:min(len(l), 2)])
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("two megabytes took %v", d)
 	}
 }
 
 // TestEscapedSeparators: Logstash's regexp backtracks to read a backslash
 // as a character of its own when the escape leaves a key without a value
-// separator (cases found by comparing with Logstash's regexps).
+// separator, or a quote without a closing (cases found by comparing with
+// Logstash's regexps).
 func TestEscapedSeparators(t *testing.T) {
 	for _, tc := range []struct {
 		settings M
@@ -307,6 +315,11 @@ func TestEscapedSeparators(t *testing.T) {
 		{M{"whitespace": "strict"}, `x=1 ,(\b,+\=x1[`, M{"x": "1", `,(\b,+\`: "x1["}},
 		{M{"allow_empty_values": true}, ` (=b(& &\=" "`, M{"(": "b(&", `&\`: " "}},
 		{M{"field_split": "&?", "value_split": "=:"}, `<\=\`, M{`<\`: `\`}},
+		// and a quote or bracket closes after a backslash when the
+		// escaped reading finds no closing that a field separator follows
+		{nil, `msg="C:\temp\" user=bob`, M{"msg": `C:\temp\`, "user": "bob"}},
+		{nil, `a="x\" b=1"c d=2`, M{"a": `x\`, "b": `1"c`, "d": "2"}},
+		{nil, `k=[>>\]`, M{"k": `>>\`}},
 		// an escaped space still joins a key's words when a separator follows
 		{nil, `a\ b=1`, M{`a\ b`: "1"}},
 		// Ruby's $ is the end of a line: a quote before a newline ends
