@@ -320,6 +320,10 @@ func TestEscapedSeparators(t *testing.T) {
 		{nil, `msg="C:\temp\" user=bob`, M{"msg": `C:\temp\`, "user": "bob"}},
 		{nil, `a="x\" b=1"c d=2`, M{"a": `x\`, "b": `1"c`, "d": "2"}},
 		{nil, `k=[>>\]`, M{"k": `>>\`}},
+		// with split patterns, a value separator where a key should
+		// start is passed over one character at a time, as Logstash's scan is
+		{M{"field_split_pattern": `,\s*`, "value_split_pattern": ":", "target": "kv"}, ": ab:1, c:2", M{"kv": M{" ab": "1", "c": "2"}}},
+		{M{"value_split_pattern": "::"}, ":::a::1 b::2", M{":a": "1", "b": "2"}},
 		// an escaped space still joins a key's words when a separator follows
 		{nil, `a\ b=1`, M{`a\ b`: "1"}},
 		// Ruby's $ is the end of a line: a quote before a newline ends
