@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gostash/gostash/sdk"
@@ -35,10 +37,14 @@ func init() {
 		Field(sdk.String("field_split_pattern").Doc("A regular expression (RE2) that separates pairs, in place of field_split: for separators of several characters (`\"\\\\+\\\\+\"` splits on ++).")).
 		Field(sdk.String("value_split_pattern").Doc("A regular expression (RE2) that separates a key from its value, in place of value_split (`\"::\"`, `\":+\"`).")).
 		Field(sdk.String("whitespace").Default("lenient").OneOf("lenient", "strict").Doc("lenient allows spaces around the value separator (`a = 1`); strict does not.")).
-		Field(sdk.StringList("include_keys").Doc("Only these keys (compared after trim_key, before prefix).")).
-		Field(sdk.StringList("exclude_keys").Doc("Never these keys (compared after trim_key, before prefix).")).
+		Field(sdk.StringList("include_keys").Doc("Only these keys (compared after trim_key, remove_char_key and transform_key, before prefix); may hold %{field} references.")).
+		Field(sdk.StringList("exclude_keys").Doc("Never these keys (compared as include_keys); may hold %{field} references.")).
 		Field(sdk.String("trim_key").Doc("Characters stripped from both ends of each key, e.g. `\"<>\\\\[\\\\],\"` (a regular-expression character class's content, as in Logstash: backslash escapes a character).")).
 		Field(sdk.String("trim_value").Doc("Characters stripped from both ends of each value, as trim_key.")).
+		Field(sdk.String("remove_char_key").Doc("Characters removed from each key wherever they are, read as trim_key.")).
+		Field(sdk.String("remove_char_value").Doc("Characters removed from each value wherever they are, read as trim_key.")).
+		Field(sdk.String("transform_key").OneOf("lowercase", "uppercase", "capitalize").Doc("Change the case of each key (after trim_key and remove_char_key, before include_keys and exclude_keys).")).
+		Field(sdk.String("transform_value").OneOf("lowercase", "uppercase", "capitalize").Doc("Change the case of each value (after trim_value and remove_char_value).")).
 		Field(sdk.String("prefix").Doc("Prepended to every key; may hold %{field} references.")).
 		Field(sdk.Bool("recursive").Default(false).Doc("Parse each value as pairs too; a value that holds pairs becomes a map (at most 8 levels deep).")).
 		Field(sdk.StringMap("default_keys").Doc("Pairs set when the text does not have them.")).
@@ -51,7 +57,8 @@ func init() {
 		Field(sdk.String("tag_on_limit").Default("_kv_filter_limit").Doc("Tag added when max_keys, max_key_length or max_value_length cut something.")).
 		Field(sdk.StringList("tag_on_failure").Default([]string{"_kv_filter_error"}).Doc("Tags added when a pair cannot be set (its key is not a field reference, or a field on the way is not a map).")).
 		Field(sdk.String("tag_on_timeout").Default("_kv_filter_timeout").Doc("Accepted for Logstash configurations; never added: the scan is linear in the text, so there is nothing to time out.")).
-		Field(sdk.Int("timeout_millis").Default(30000).Doc("Accepted for Logstash configurations and ignored (see tag_on_timeout)."))
+		Field(sdk.Int("timeout_millis").Default(30000).Doc("Accepted for Logstash configurations and ignored (see tag_on_timeout).")).
+		Field(sdk.String("ecs_compatibility").OneOf("disabled", "v1", "v8").Doc("Accepted for Logstash configurations: kv reads the same in every mode (set target to keep pairs out of ECS fields)."))
 	sdk.RegisterFilter("kv", spec, newFilter).WithValidate(func(c *sdk.Config) sdk.Diagnostics {
 		_, ds := build(c)
 		return ds
@@ -59,27 +66,34 @@ func init() {
 }
 
 type filter struct {
-	source       sdk.FieldRef
-	target       *sdk.FieldRef
-	fieldSplit   charSet
-	valueSplit   charSet
-	lenient      bool
-	brackets     bool
-	include      map[string]bool
-	exclude      map[string]bool
-	trimKey      charSet
-	trimValue    charSet
-	prefix       string
-	prefixTmpl   *sdk.Template
-	recursive    bool
-	defaults     []pair
-	allowDupes   bool
-	allowEmpty   bool
-	maxKeys      int
-	maxKeyLen    int
-	maxValueLen  int
-	tagOnLimit   string
-	tagOnFailure []string
+	source      sdk.FieldRef
+	target      *sdk.FieldRef
+	fieldSplit  charSet
+	valueSplit  charSet
+	lenient     bool
+	brackets    bool
+	include     map[string]bool
+	exclude     map[string]bool
+	trimKey     charSet
+	trimValue   charSet
+	removeKey   charSet
+	removeValue charSet
+	caseKey     string // transform_key
+	caseValue   string // transform_value
+	// includeTmpl and excludeTmpl are set when a listed key holds a
+	// %{field} reference: the lists are then rendered per event.
+	includeTmpl, excludeTmpl []*sdk.Template
+	prefix                   string
+	prefixTmpl               *sdk.Template
+	recursive                bool
+	defaults                 []pair
+	allowDupes               bool
+	allowEmpty               bool
+	maxKeys                  int
+	maxKeyLen                int
+	maxValueLen              int
+	tagOnLimit               string
+	tagOnFailure             []string
 
 	// fieldRe and valueRe are set when a split pattern is: then they,
 	// not the character sets, split (parsePattern). valueRe has the
@@ -190,6 +204,8 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 		tagOnLimit:   c.String("tag_on_limit"),
 		tagOnFailure: c.StringList("tag_on_failure"),
 		prefix:       c.String("prefix"),
+		caseKey:      c.String("transform_key"),
+		caseValue:    c.String("transform_value"),
 		refs:         map[string]sdk.FieldRef{},
 	}
 	ref, err := sdk.ParseFieldRef(c.String("source"))
@@ -207,7 +223,8 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 	for _, s := range []struct {
 		name string
 		set  *charSet
-	}{{"field_split", &f.fieldSplit}, {"value_split", &f.valueSplit}, {"trim_key", &f.trimKey}, {"trim_value", &f.trimValue}} {
+	}{{"field_split", &f.fieldSplit}, {"value_split", &f.valueSplit}, {"trim_key", &f.trimKey}, {"trim_value", &f.trimValue},
+		{"remove_char_key", &f.removeKey}, {"remove_char_value", &f.removeValue}} {
 		cs, err := parseClass(c.String(s.name))
 		if err != nil {
 			ds.Errorf([]string{s.name}, "%v", err)
@@ -226,8 +243,8 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 			ds.Errorf([]string{name}, "%s must be at least 1, got %d", name, c.Int(name))
 		}
 	}
-	f.include = keySet(c.StringList("include_keys"))
-	f.exclude = keySet(c.StringList("exclude_keys"))
+	f.include, f.includeTmpl = keySet(c, "include_keys", &ds)
+	f.exclude, f.excludeTmpl = keySet(c, "exclude_keys", &ds)
 	if strings.Contains(f.prefix, "%{") {
 		t, err := sdk.ParseTemplate(f.prefix)
 		if err != nil {
@@ -270,15 +287,42 @@ func splitPattern(c *sdk.Config, name string, lenient bool, ds *sdk.Diagnostics)
 	return re
 }
 
-func keySet(keys []string) map[string]bool {
+// keySet reads include_keys or exclude_keys: a set of names, or
+// templates when one holds a %{field} reference (Logstash sprintfs them).
+func keySet(c *sdk.Config, name string, ds *sdk.Diagnostics) (map[string]bool, []*sdk.Template) {
+	keys := c.StringList(name)
 	if len(keys) == 0 {
-		return nil
+		return nil, nil
 	}
 	m := make(map[string]bool, len(keys))
+	dynamic := false
 	for _, k := range keys {
 		m[k] = true
+		dynamic = dynamic || strings.Contains(k, "%{")
 	}
-	return m
+	if !dynamic {
+		return m, nil
+	}
+	ts := make([]*sdk.Template, len(keys))
+	for i, k := range keys {
+		t, err := sdk.ParseTemplate(k)
+		if err != nil {
+			ds.Errorf([]string{name}, "%v", err)
+		}
+		ts[i] = t
+	}
+	return m, ts
+}
+
+// renderKeys is the event's include_keys or exclude_keys when they hold
+// references.
+func renderKeys(dst []string, ts []*sdk.Template, e *sdk.Event) []string {
+	for _, t := range ts {
+		if t != nil {
+			dst = append(dst, t.Render(e))
+		}
+	}
+	return dst
 }
 
 // Transient: pairs go into the event; nothing is kept past Filter.
@@ -289,6 +333,9 @@ type result struct {
 	pairs   []pair
 	values  int // values kept, duplicates' included: bounded by max_keys
 	limited bool
+	// include and exclude are the event's include_keys and exclude_keys
+	// when they hold references (f.includeTmpl, f.excludeTmpl).
+	include, exclude []string
 	// refs are the field references of the last event's pairs, by
 	// position: lines of one source repeat their keys in the same order,
 	// so comparing a key with the one before it at its place finds most
@@ -308,7 +355,10 @@ func (r *result) release() {
 		return
 	}
 	clear(r.pairs)
+	clear(r.include)
+	clear(r.exclude)
 	r.pairs, r.values, r.limited = r.pairs[:0], 0, false
+	r.include, r.exclude = r.include[:0], r.exclude[:0]
 	results.Put(r)
 }
 
@@ -347,6 +397,12 @@ func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.
 	prefix := f.prefix
 	if f.prefixTmpl != nil {
 		prefix = f.prefixTmpl.Render(e)
+	}
+	if f.includeTmpl != nil {
+		r.include = renderKeys(r.include, f.includeTmpl, e)
+	}
+	if f.excludeTmpl != nil {
+		r.exclude = renderKeys(r.exclude, f.excludeTmpl, e)
 	}
 	switch t := v.(type) {
 	case string:
@@ -417,6 +473,7 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 		f.parsePattern(s, prefix, r, depth)
 		return
 	}
+	var m closers
 	i := 0
 	for i < len(s) {
 		// the key
@@ -433,13 +490,13 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 			continue
 		}
 		// the value separator
-		j := ke
-		if f.lenient {
-			for j < len(s) && s[j] == ' ' {
-				j++
+		j, ok := f.valueStart(s, ke)
+		if !ok {
+			if end, v, found := f.escapedKeyEnd(s, ks, ke); found {
+				ke, j, ok = end, v, true
 			}
 		}
-		if j >= len(s) || !f.valueSplit.has(s[j]) {
+		if !ok {
 			// a key without a value separator is no pair
 			i = max(j, ke)
 			if i < len(s) && f.fieldSplit.has(s[i]) {
@@ -447,17 +504,11 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 			}
 			continue
 		}
-		j++
-		if f.lenient {
-			for j < len(s) && s[j] == ' ' {
-				j++
-			}
-		}
+		// A key keeps spaces before the separator when they are not
+		// field separators, as Logstash's greedy key does (trim_key
+		// strips them).
 		key := s[ks:ke]
-		if f.lenient {
-			key = strings.TrimRight(key, " ")
-		}
-		val, next, ok := f.value(s, j)
+		val, next, ok := f.value(s, j, &m)
 		if !ok {
 			// no value alternative ends at a field separator: no pair here
 			i = ke + 1
@@ -468,18 +519,87 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 	}
 }
 
+// valueStart is where the value starts when a value separator (with
+// spaces around it when lenient) is at s[k:]; else, not ok, where the
+// spaces after k end.
+func (f *filter) valueStart(s string, k int) (j int, ok bool) {
+	j = k
+	if f.lenient {
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+	}
+	switch {
+	case j < len(s) && f.valueSplit.has(s[j]):
+		j++
+	case j > k && f.valueSplit.has(' '):
+		// A space splits values: Logstash's ` *[ ] *` gives one space
+		// back to be the separator.
+		return j, true
+	default:
+		return j, false
+	}
+	if f.lenient {
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+	}
+	return j, true
+}
+
+// escapedKeyEnd is Logstash's regexp backtracking when no value
+// separator follows the key s[ks:ke]: its key can read a backslash as a
+// character of its own, so a separator after a backslash can end the key
+// instead (`k\=v` is `k\` = `v`, and `k\\ x=1` is `k\\ x` = `1`). Such
+// keys run at most to the first separator no backslash precedes; the
+// longest one a value separator follows wins (not ok when there is none).
+func (f *filter) escapedKeyEnd(s string, ks, ke int) (end, j int, ok bool) {
+	if strings.IndexByte(s[ks:ke], '\\') < 0 {
+		return 0, 0, false
+	}
+	for q := ks + 1; q < len(s); q++ {
+		c := s[q]
+		if !f.valueSplit.has(c) && !f.fieldSplit.has(c) {
+			continue
+		}
+		if q != ke {
+			if v, found := f.valueStart(s, q); found {
+				end, j, ok = q, v, true
+			}
+		}
+		if s[q-1] != '\\' {
+			break
+		}
+	}
+	return end, j, ok
+}
+
 // value reads a value at s[i:] and the field separator after it; next is
 // where the scan goes on. Alternatives are tried in Logstash's order:
 // "...", '...', (...), [...], <...>, then up to the next field separator.
-func (f *filter) value(s string, i int) (val string, next int, ok bool) {
+func (f *filter) value(s string, i int, m *closers) (val string, next int, ok bool) {
 	after := func(k int) int {
 		if k < len(s) {
 			return k + 1
 		}
 		return k
 	}
-	if q, k, ok := quoted(s, i, f.brackets); ok && (k == len(s) || f.fieldSplit.has(s[k])) {
+	// Logstash's `$` is the end of a line too: a quote before a newline
+	// ends the pair, and the next key starts at the newline.
+	ends := func(k int) bool { return k == len(s) || f.fieldSplit.has(s[k]) || s[k] == '\n' }
+	if q, k, ok := quoted(s, i, f.brackets, m); ok && ends(k) {
+		if k < len(s) && s[k] == '\n' {
+			return q, k, true
+		}
 		return q, after(k), true
+	}
+	if c := closeOf(s, i, f.brackets); c != 0 {
+		if q := m.backtrack(s, i+1, c, ends); q >= 0 {
+			if q+1 < len(s) && s[q+1] == '\n' {
+				return s[i+1 : q], q + 1, true
+			}
+			return s[i+1 : q], after(q + 1), true
+		}
 	}
 	k := i
 	for k < len(s) && !f.fieldSplit.has(s[k]) {
@@ -494,35 +614,121 @@ func (f *filter) value(s string, i int) (val string, next int, ok bool) {
 	return s[i:k], after(k), true
 }
 
-// quoted reads a quoted value at s[i:] ("...", '...', and with brackets
-// (...), [...], <...>): its content and where its closing character ends.
-func quoted(s string, i int, brackets bool) (content string, end int, ok bool) {
-	if i >= len(s) {
-		return "", 0, false
+// closers remembers, per closing character (" ' ) ] >), where the last
+// search for one found it: a value that opens a quote or bracket looks
+// for its closing character, and without this memo a line of `a=(x `
+// with no ) took time quadratic in its length (a 200 KB line, seconds).
+// A search from any place up to the one found finds the same one (the
+// backslashes before a closing character are counted from where the
+// search starts, and a search starts after an opening character, never
+// inside a run of backslashes).
+type closers struct {
+	from, at [5]int // at is -1 when there is none from from on
+	set      [5]bool
+	// backtrack's memo: the best closing character in [bfrom, bto].
+	bfrom, bto, best [5]int
+	bset             [5]bool
+}
+
+// backtrack is Logstash's regexp backtracking for a quote whose first
+// closing character no field separator follows (or that has none): it
+// can read a backslash as a character of its own, so a closing character
+// after a backslash can close the quote (`"C:\temp\" b=1` is `C:\temp\`).
+// Such closings run at most to the first one no backslash precedes; the
+// last one that ends(q+1) is true of wins (-1: none). A search from any
+// place up to that first one finds the same (a search starts after an
+// opening character).
+func (m *closers) backtrack(s string, p int, c byte, ends func(int) bool) int {
+	x := strings.IndexByte(`"')]>`, c)
+	if m.bset[x] && m.bfrom[x] <= p && p <= m.bto[x] {
+		if m.best[x] >= p {
+			return m.best[x]
+		}
+		return -1
 	}
-	open := s[i]
-	var closeCh byte
-	switch open {
-	case '"', '\'':
-		closeCh = open
-	case '(':
-		closeCh = ')'
-	case '[':
-		closeCh = ']'
-	case '<':
-		closeCh = '>'
+	best, q := -1, p
+	for {
+		r := strings.IndexByte(s[q:], c)
+		if r < 0 {
+			q = len(s)
+			break
+		}
+		q += r
+		if ends(q + 1) {
+			best = q
+		}
+		if q == p || s[q-1] != '\\' {
+			break
+		}
+		q++
 	}
-	if closeCh == 0 || closeCh != open && !brackets {
-		return "", 0, false
+	m.bfrom[x], m.bto[x], m.best[x], m.bset[x] = p, q, best, true
+	return best
+}
+
+// next is the first closing character c at or after p that no backslash
+// escapes, or -1.
+func (m *closers) next(s string, p int, c byte) int {
+	x := strings.IndexByte(`"')]>`, c)
+	if m.set[x] && m.from[x] <= p && (m.at[x] < 0 || p <= m.at[x]) {
+		return m.at[x]
 	}
-	k := i + 1
-	for k < len(s) && s[k] != closeCh {
-		if s[k] == '\\' && k+1 < len(s) {
-			k++ // a backslash escapes the next character, a quote too
+	k := p
+	for {
+		q := strings.IndexByte(s[k:], c)
+		if q < 0 {
+			k = -1
+			break
+		}
+		k += q
+		n := 0 // backslashes just before k, from p on
+		for b := k - 1; b >= p && s[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			break
 		}
 		k++
 	}
-	if k >= len(s) {
+	m.from[x], m.at[x], m.set[x] = p, k, true
+	return k
+}
+
+// closeOf is the character that closes a quote or bracket opening at
+// s[i] (0 when none opens there).
+func closeOf(s string, i int, brackets bool) byte {
+	if i >= len(s) {
+		return 0
+	}
+	switch s[i] {
+	case '"', '\'':
+		return s[i]
+	case '(':
+		if brackets {
+			return ')'
+		}
+	case '[':
+		if brackets {
+			return ']'
+		}
+	case '<':
+		if brackets {
+			return '>'
+		}
+	}
+	return 0
+}
+
+// quoted reads a quoted value at s[i:] ("...", '...', and with brackets
+// (...), [...], <...>): its content and where its closing character ends.
+// A backslash escapes the next character, a quote too.
+func quoted(s string, i int, brackets bool, m *closers) (content string, end int, ok bool) {
+	closeCh := closeOf(s, i, brackets)
+	if closeCh == 0 {
+		return "", 0, false
+	}
+	k := m.next(s, i+1, closeCh)
+	if k < 0 {
 		return "", 0, false
 	}
 	return s[i+1 : k], k + 1, true
@@ -534,10 +740,12 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 		return
 	}
 	key = trim(key, &f.trimKey)
+	key = remove(key, &f.removeKey)
+	key = transform(key, f.caseKey)
 	if key == "" {
 		return
 	}
-	if f.include != nil && !f.include[key] || f.exclude[key] {
+	if !f.wanted(key, r) {
 		return
 	}
 	if len(key) > f.maxKeyLen {
@@ -548,6 +756,8 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 		key = prefix + key
 	}
 	val = trim(val, &f.trimValue)
+	val = remove(val, &f.removeValue)
+	val = transform(val, f.caseValue)
 	if len(val) > f.maxValueLen {
 		cut := f.maxValueLen
 		for cut > 0 && !utf8.RuneStart(val[cut]) {
@@ -566,8 +776,9 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 	r.values++
 	p := pair{key: key, str: val}
 	if f.recursive && depth+1 < maxDepth && f.splitsValue(val) {
-		inner := result{}
-		f.parse(val, "", &inner, depth+1)
+		// Inner keys get the prefix and the key rules too, as in Logstash.
+		inner := result{include: r.include, exclude: r.exclude}
+		f.parse(val, prefix, &inner, depth+1)
 		if inner.limited {
 			r.limited = true
 		}
@@ -597,6 +808,63 @@ func (f *filter) splitsValue(s string) bool {
 		return f.valueRe.MatchString(s)
 	}
 	return strings.ContainsFunc(s, func(c rune) bool { return c < 256 && f.valueSplit.has(byte(c)) })
+}
+
+// wanted applies include_keys and exclude_keys to a key.
+func (f *filter) wanted(key string, r *result) bool {
+	if f.includeTmpl != nil {
+		if !slices.Contains(r.include, key) {
+			return false
+		}
+	} else if f.include != nil && !f.include[key] {
+		return false
+	}
+	if f.excludeTmpl != nil {
+		return !slices.Contains(r.exclude, key)
+	}
+	return !f.exclude[key]
+}
+
+// remove drops every character of cs from s (remove_char_key,
+// remove_char_value); s itself when there is none.
+func remove(s string, cs *charSet) string {
+	i := 0
+	for i < len(s) && !cs.has(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s[:i])
+	for ; i < len(s); i++ {
+		if !cs.has(s[i]) {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}
+
+// transform is transform_key and transform_value: Ruby's downcase,
+// upcase and capitalize (the first character upper case, the rest
+// lower).
+func transform(s, how string) string {
+	switch how {
+	case "lowercase":
+		return strings.ToLower(s)
+	case "uppercase":
+		return strings.ToUpper(s)
+	case "capitalize":
+		if s == "" {
+			return s
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		t, rest := unicode.ToTitle(r), strings.ToLower(s[n:])
+		if t == r && rest == s[n:] {
+			return s
+		}
+		return string(t) + rest
+	}
+	return s
 }
 
 func trim(s string, cs *charSet) string {

@@ -65,6 +65,7 @@ func until(s string, i int, a, b *finder) int {
 // parsePattern is parse with split patterns.
 func (f *filter) parsePattern(s, prefix string, r *result, depth int) {
 	fs, vs := newFinder(f.fieldRe, s), newFinder(f.valueRe, s)
+	var m closers
 	i := 0
 	for i < len(s) {
 		ks := i
@@ -73,26 +74,25 @@ func (f *filter) parsePattern(s, prefix string, r *result, depth int) {
 		if vst != ke || ke == ks {
 			// No pair here: a key without a value separator, or a
 			// separator where a key should start. The scan goes on
-			// after the separator, where Logstash's goes on from the
-			// next character (after `junk++a=1` it reads a key `+a`).
+			// after a field separator, where Logstash's goes on from
+			// the next character (after `junk++a=1` it reads a key
+			// `+a`), and from the next character after a value
+			// separator, as Logstash's does.
 			i = ke + 1
-			if vst == ke {
-				i = max(i, j)
-			}
 			if st, end := fs.next(ke); st == ke {
 				i = max(ke+1, end)
 			}
 			continue
 		}
-		val, next := f.patternValue(s, j, &fs)
+		val, next := f.patternValue(s, j, &fs, &m)
 		i = next
 		f.add(s[ks:ke], val, prefix, r, depth)
 	}
 }
 
 // patternValue is value with a field split pattern.
-func (f *filter) patternValue(s string, i int, fs *finder) (val string, next int) {
-	if q, k, ok := quoted(s, i, f.brackets); ok {
+func (f *filter) patternValue(s string, i int, fs *finder, m *closers) (val string, next int) {
+	if q, k, ok := quoted(s, i, f.brackets, m); ok {
 		if k == len(s) {
 			return q, k
 		}
