@@ -78,8 +78,12 @@ type filter struct {
 	trimValue   charSet
 	removeKey   charSet
 	removeValue charSet
-	caseKey     string // transform_key
-	caseValue   string // transform_value
+	// keyRules and valueRules say whether any removal or case rule is
+	// set, so the common line pays no per-byte scan for empty ones.
+	keyRules, valueRules bool
+	keyStop              charSet // field_split, value_split and '\\': where a key's scan stops
+	caseKey              string  // transform_key
+	caseValue            string  // transform_value
 	// includeTmpl and excludeTmpl are set when a listed key holds a
 	// %{field} reference: the lists are then rendered per event.
 	includeTmpl, excludeTmpl []*sdk.Template
@@ -231,6 +235,11 @@ func build(c *sdk.Config) (*filter, sdk.Diagnostics) {
 		}
 		*s.set = cs
 	}
+	for b := range 256 {
+		f.keyStop[b] = f.fieldSplit[b] || f.valueSplit[b] || b == '\\'
+	}
+	f.keyRules = c.String("remove_char_key") != "" || f.caseKey != ""
+	f.valueRules = c.String("remove_char_value") != "" || f.caseValue != ""
 	if c.String("value_split") == "" {
 		ds.Errorf([]string{"value_split"}, "value_split cannot be empty")
 	}
@@ -478,8 +487,16 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 	for i < len(s) {
 		// the key
 		ks := i
-		for i < len(s) && !f.valueSplit.has(s[i]) && !f.fieldSplit.has(s[i]) {
-			if s[i] == '\\' && i+1 < len(s) {
+		for i < len(s) {
+			// One look-up a byte: keyStop holds both separators and '\\'.
+			if !f.keyStop.has(s[i]) {
+				i++
+				continue
+			}
+			if s[i] != '\\' || f.fieldSplit.has('\\') || f.valueSplit.has('\\') {
+				break // a separator (a backslash may be one)
+			}
+			if i+1 < len(s) {
 				i++
 			}
 			i++
@@ -740,8 +757,9 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 		return
 	}
 	key = trim(key, &f.trimKey)
-	key = remove(key, &f.removeKey)
-	key = transform(key, f.caseKey)
+	if f.keyRules {
+		key = transform(remove(key, &f.removeKey), f.caseKey)
+	}
 	if key == "" {
 		return
 	}
@@ -756,8 +774,9 @@ func (f *filter) add(key, val, prefix string, r *result, depth int) {
 		key = prefix + key
 	}
 	val = trim(val, &f.trimValue)
-	val = remove(val, &f.removeValue)
-	val = transform(val, f.caseValue)
+	if f.valueRules {
+		val = transform(remove(val, &f.removeValue), f.caseValue)
+	}
 	if len(val) > f.maxValueLen {
 		cut := f.maxValueLen
 		for cut > 0 && !utf8.RuneStart(val[cut]) {
