@@ -155,6 +155,10 @@ func decodeBody(p *Pipeline, body *hclsyntax.Body, fields []sdk.Field, what, hel
 	for _, attr := range sortedAttrs(body.Attributes) {
 		f, ok := byName[attr.Name]
 		if !ok {
+			if d := logstashCommon(what, attr); d != nil {
+				diags = append(diags, d)
+				continue
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unknown setting " + quote(attr.Name),
@@ -642,4 +646,35 @@ func withOrder(values map[string]any, order map[string][]string) map[string]any 
 		out[k] = v
 	}
 	return out
+}
+
+// logstashCommon answers settings every Logstash plugin (or every Logstash
+// output) takes that gostash does another way, for a plugin that does not
+// declare them itself: a configuration moved over says what to write
+// instead of only "unknown setting". what is `input "stdin"` and the like.
+func logstashCommon(what string, attr *hclsyntax.Attribute) *hcl.Diagnostic {
+	kind, typ, _ := strings.Cut(what, " ")
+	if kind != "input" && kind != "filter" && kind != "output" {
+		return nil
+	}
+	d := &hcl.Diagnostic{Severity: hcl.DiagError, Subject: attr.NameRange.Ptr()}
+	switch {
+	case attr.Name == "id":
+		d.Summary = "Logstash's id is the block's second label"
+		name := "NAME"
+		if v, diags := attr.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+			name = v.AsString()
+		}
+		d.Detail = fmt.Sprintf("A block is named by its labels: write %s %s %q { ... } and remove id. The name is what logs, the monitoring API and the dead letter queue show.", kind, typ, name)
+	case attr.Name == "enable_metric":
+		d.Severity = hcl.DiagWarning
+		d.Summary = "enable_metric is ignored"
+		d.Detail = "gostash counts every plugin's events for the monitoring API, at no cost worth turning off; remove the setting."
+	case attr.Name == "workers" && kind == "output":
+		d.Summary = "Outputs run on the pipeline's workers"
+		d.Detail = "Logstash's per-output workers setting is gone (as in Logstash 6 and later): set the pipeline's workers (pipeline { workers = N } or -w N) and remove it."
+	default:
+		return nil
+	}
+	return d
 }

@@ -181,3 +181,34 @@ output "stdout" "o" {}
 		})
 	}
 }
+
+// Settings every Logstash plugin takes (id, enable_metric) and Logstash's
+// old per-output workers say what to write instead, not just "unknown".
+func TestLogstashCommonSettings(t *testing.T) {
+	tests := []struct {
+		src, summary, detail string
+		warning              bool
+	}{
+		{`input "generator" "g" { id = "my_gen" }`, "Logstash's id is the block's second label", `write input "generator" "my_gen" { ... }`, false},
+		{`filter "grok" "g" {
+  match = { message = "%{A}" }
+  id = "parse"
+}`, "Logstash's id is the block's second label", `write filter "grok" "parse"`, false},
+		{`output "stdout" "o" { enable_metric = false }`, "enable_metric is ignored", "remove the setting", true},
+		{`output "stdout" "o" { workers = 4 }`, "Outputs run on the pipeline's workers", "pipeline { workers = N }", false},
+		// An input's workers is just unknown: Logstash never had it there.
+		{`input "generator" "g" { workers = 4 }`, `Unknown setting "workers"`, "has no setting", false},
+	}
+	for _, tt := range tests {
+		p, _ := Load(nil, tt.src) // the lone block's pipeline lacks an input or output
+		diags := p.Decode(testSchemas)
+		if len(diags) != 1 {
+			t.Errorf("%s: want one diagnostic, got %v", tt.src, diags)
+			continue
+		}
+		d := diags[0]
+		if d.Summary != tt.summary || !strings.Contains(d.Detail, tt.detail) || (d.Severity == 2) != tt.warning {
+			t.Errorf("%s:\n got %q (%s) severity %d\nwant %q containing %q, warning %v", tt.src, d.Summary, d.Detail, d.Severity, tt.summary, tt.detail, tt.warning)
+		}
+	}
+}
