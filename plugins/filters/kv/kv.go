@@ -509,7 +509,7 @@ func (f *filter) parse(s, prefix string, r *result, depth int) {
 		// the value separator
 		j, ok := f.valueStart(s, ke)
 		if !ok {
-			if end, v, found := f.escapedKeyEnd(s, ks, ke); found {
+			if end, v, found := f.escapedKeyEnd(s, ks, ke, &m); found {
 				ke, j, ok = end, v, true
 			}
 		}
@@ -570,11 +570,24 @@ func (f *filter) valueStart(s string, k int) (j int, ok bool) {
 // instead (`k\=v` is `k\` = `v`, and `k\\ x=1` is `k\\ x` = `1`). Such
 // keys run at most to the first separator no backslash precedes; the
 // longest one a value separator follows wins (not ok when there is none).
-func (f *filter) escapedKeyEnd(s string, ks, ke int) (end, j int, ok bool) {
+// The scan may run past ke (`\\ ` escapes nothing for the key scan but
+// ends on a backslash here), so m remembers it: a later key that starts
+// before where it stopped finds the same end, and a line of `\\ \\ `
+// stays linear.
+func (f *filter) escapedKeyEnd(s string, ks, ke int, m *closers) (end, j int, ok bool) {
 	if strings.IndexByte(s[ks:ke], '\\') < 0 {
 		return 0, 0, false
 	}
-	for q := ks + 1; q < len(s); q++ {
+	if m.kset && m.kfrom <= ks+1 && ks+1 <= m.kstop {
+		// The same stop; the last key end found at or after ks+1 wins.
+		// (It is never ke: no value separator follows ke.)
+		if m.kend > ks {
+			return m.kend, m.kj, true
+		}
+		return 0, 0, false
+	}
+	q := ks + 1
+	for ; q < len(s); q++ {
 		c := s[q]
 		if !f.valueSplit.has(c) && !f.fieldSplit.has(c) {
 			continue
@@ -587,6 +600,11 @@ func (f *filter) escapedKeyEnd(s string, ks, ke int) (end, j int, ok bool) {
 		if s[q-1] != '\\' {
 			break
 		}
+	}
+	m.kfrom, m.kstop, m.kset = ks+1, q, true
+	m.kend, m.kj = -1, 0
+	if ok {
+		m.kend, m.kj = end, j
 	}
 	return end, j, ok
 }
@@ -645,6 +663,10 @@ type closers struct {
 	// backtrack's memo: the best closing character in [bfrom, bto].
 	bfrom, bto, best [5]int
 	bset             [5]bool
+	// escapedKeyEnd's memo: its scan from kfrom stopped at kstop, and
+	// the last key end it found was kend (-1: none), its value at kj.
+	kfrom, kstop, kend, kj int
+	kset                   bool
 }
 
 // backtrack is Logstash's regexp backtracking for a quote whose first
