@@ -255,12 +255,26 @@ func (r FieldRef) Delete(e *Event) (any, bool) {
 		return m, m != nil
 	}
 	m := root
-	for _, name := range path[:len(path)-1] {
-		nm, ok := m[name].(map[string]any)
-		if !ok {
+	for i, name := range path[:len(path)-1] {
+		switch c := m[name].(type) {
+		case map[string]any:
+			m = c
+		case []any:
+			// [tags][0]: the list loses that element, as in Logstash.
+			// A new list, since others may share the old one's array.
+			if i != len(path)-2 {
+				return nil, false
+			}
+			at, ok := listIndex(path[len(path)-1], len(c))
+			if !ok {
+				return nil, false
+			}
+			v := c[at]
+			m[name] = append(append(make([]any, 0, len(c)-1), c[:at]...), c[at+1:]...)
+			return v, true
+		default:
 			return nil, false
 		}
-		m = nm
 	}
 	last := path[len(path)-1]
 	v, ok := m[last]

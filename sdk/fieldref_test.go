@@ -244,3 +244,29 @@ func TestTypeName(t *testing.T) {
 		}
 	}
 }
+
+// As in Logstash, an index deletes one element of a list, and the list
+// others hold is not changed under them.
+func TestFieldRefDeleteListElement(t *testing.T) {
+	e := NewEmptyEvent()
+	shared := []any{"a", "b", "c"}
+	must(t, e.Set("[x][l]", shared))
+	held, _ := e.Get("[x][l]")
+	if v, ok := MustParseFieldRef("[x][l][1]").Delete(e); !ok || v != "b" {
+		t.Errorf("Delete([x][l][1]) = %v, %v; want b, true", v, ok)
+	}
+	if v, ok := MustParseFieldRef("[x][l][-1]").Delete(e); !ok || v != "c" {
+		t.Errorf("Delete([x][l][-1]) = %v, %v; want c, true", v, ok)
+	}
+	if got, _ := e.Get("[x][l]"); !reflect.DeepEqual(got, []any{"a"}) {
+		t.Errorf("[x][l] = %v, want [a]", got)
+	}
+	if !reflect.DeepEqual(held, []any{"a", "b", "c"}) {
+		t.Errorf("a list read before the deletes changed to %v", held)
+	}
+	for _, ref := range []string{"[x][l][5]", "[x][l][0][y]", "[x][l][k]"} {
+		if _, ok := MustParseFieldRef(ref).Delete(e); ok {
+			t.Errorf("Delete(%s) reported success", ref)
+		}
+	}
+}
