@@ -1,11 +1,11 @@
 package kafka
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/gostash/gostash/plugins/internal/lsonly/lsonlytest"
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
@@ -15,44 +15,25 @@ import (
 // what to do, as an error when ignoring it would change what the
 // pipeline does, else as a warning.
 func TestLogstashOnlySettings(t *testing.T) {
-	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
-	for _, c := range []struct {
-		name, value string
-		warning     bool // else an error
-		want        string
-	}{
-		{"check_crcs", "true", true, "always checked"},
-		{"auto_create_topics", "true", true, "never creates a topic"},
-		{"receive_buffer_bytes", "65536", true, "operating system's buffer sizes"},
-		{"client_dns_lookup", "use_all_dns_ips", true, "does anyway"},
-		{"retry_backoff_ms", "100", true, "reconnect_backoff_ms"},
-		{"group_protocol", "classic", true, "does anyway"},
-		{"group_protocol", "consumer", false, "only the classic group protocol"},
-		{"value_deserializer_class", "org.apache.kafka.common.serialization.StringDeserializer", true, "does anyway"},
-		{"value_deserializer_class", "io.confluent.kafka.serializers.KafkaAvroDeserializer", false, "codec"},
-		{"schema_registry_url", "http://registry:8081", false, "Avro with a schema registry is not supported"},
-		{"schema_registry_secret", "s", false, "not supported"},
-		{"ssl_truststore_password", "changeit", false, "keytool -exportcert -rfc"},
-		{"kerberos_config", "/etc/krb5.conf", false, "SCRAM-SHA-512"},
-		{"jaas_path", "/etc/jaas.conf", false, "sasl_jaas_config"},
-		{"sasl_oauthbearer_token_endpoint_url", "https://idp", false, "OAUTHBEARER is not supported"},
-		{"key_decoder_class", "kafka.serializer.DefaultDecoder", false, "removed with Kafka's ZooKeeper-based clients"},
-		{"black_list", "__.*", false, "topics_pattern"},
-	} {
-		t.Run(fmt.Sprintf("%s=%s", c.name, c.value), func(t *testing.T) {
-			var v any = c.value
-			if c.value == "true" || c.value == "false" {
-				v = c.value == "true"
-			}
-			ds := sdktest.Validate(comp, map[string]any{c.name: v})
-			if len(ds) != 1 {
-				t.Fatalf("want one diagnostic, got %v", ds)
-			}
-			if ds[0].Warning != c.warning || ds[0].Path[0] != c.name || !strings.Contains(ds[0].Error(), c.want) {
-				t.Fatalf("got %+v, want warning=%v on %s with %q", ds[0], c.warning, c.name, c.want)
-			}
-		})
-	}
+	lsonlytest.Run(t, sdktest.Lookup(t, sdk.KindInput, "kafka"), nil, []lsonlytest.Case{
+		{Name: "check_crcs", Value: "true", Warning: true, Want: "always checked"},
+		{Name: "auto_create_topics", Value: "true", Warning: true, Want: "never creates a topic"},
+		{Name: "receive_buffer_bytes", Value: "65536", Warning: true, Want: "operating system's buffer sizes"},
+		{Name: "client_dns_lookup", Value: "use_all_dns_ips", Warning: true, Want: "does anyway"},
+		{Name: "retry_backoff_ms", Value: "100", Warning: true, Want: "reconnect_backoff_ms"},
+		{Name: "group_protocol", Value: "classic", Warning: true, Want: "does anyway"},
+		{Name: "group_protocol", Value: "consumer", Warning: false, Want: "only the classic group protocol"},
+		{Name: "value_deserializer_class", Value: "org.apache.kafka.common.serialization.StringDeserializer", Warning: true, Want: "does anyway"},
+		{Name: "value_deserializer_class", Value: "io.confluent.kafka.serializers.KafkaAvroDeserializer", Warning: false, Want: "codec"},
+		{Name: "schema_registry_url", Value: "http://registry:8081", Warning: false, Want: "Avro with a schema registry is not supported"},
+		{Name: "schema_registry_secret", Value: "s", Warning: false, Want: "not supported"},
+		{Name: "ssl_truststore_password", Value: "changeit", Warning: false, Want: "keytool -exportcert -rfc"},
+		{Name: "kerberos_config", Value: "/etc/krb5.conf", Warning: false, Want: "SCRAM-SHA-512"},
+		{Name: "jaas_path", Value: "/etc/jaas.conf", Warning: false, Want: "sasl_jaas_config"},
+		{Name: "sasl_oauthbearer_token_endpoint_url", Value: "https://idp", Warning: false, Want: "OAUTHBEARER is not supported"},
+		{Name: "key_decoder_class", Value: "kafka.serializer.DefaultDecoder", Warning: false, Want: "removed with Kafka's ZooKeeper-based clients"},
+		{Name: "black_list", Value: "__.*", Warning: false, Want: "topics_pattern"},
+	})
 }
 
 // TestMatchTopicsExcludesInternal: topics_pattern = ".*" does not read

@@ -1,10 +1,9 @@
 package elasticsearch
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
+	"github.com/gostash/gostash/plugins/internal/lsonly/lsonlytest"
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/sdktest"
 )
@@ -14,44 +13,25 @@ import (
 // what to do, as an error when ignoring it would change what the
 // pipeline does, else as a warning.
 func TestLogstashOnlySettings(t *testing.T) {
-	comp := sdktest.Lookup(t, sdk.KindOutput, "elasticsearch")
-	for _, c := range []struct {
-		name, value string
-		warning     bool // else an error
-		want        string
-	}{
-		{"flush_size", "500", false, "pipeline.batch.size"},
-		{"idle_flush_time", "1", false, "pipeline.batch.delay"},
-		{"ssl", "true", false, "use ssl_enabled"},
-		{"cacert", "/ca.pem", false, "ssl_certificate_authorities"},
-		{"ssl_certificate_verification", "false", false, "ssl_verification_mode"},
-		{"truststore", "/ts.jks", false, "PEM"},
-		{"document_type", "doc", true, "mapping types"},
-		{"sniffing", "false", true, "does anyway"},
-		{"sniffing", "true", true, "list every node"},
-		{"pool_max", "1000", true, "workers"},
-		{"http_compression", "true", true, "compression_level"},
-		{"template_api", "composable", true, "does anyway"},
-		{"template_api", "legacy", false, "only composable"},
-		{"cloud_id", "x:eHl6", false, "hosts"},
-		{"proxy", "http://proxy:3128", false, "not supported"},
-		{"ssl_certificate", "/c.pem", false, "client certificates are not supported"},
-		{"script", "ctx._source.n += 1", false, "scripted updates"},
-		{"version_type", "external", false, "versioning"},
-		{"drop_error_types", "x", false, "dead-lettered"},
-	} {
-		t.Run(fmt.Sprintf("%s=%s", c.name, c.value), func(t *testing.T) {
-			var v any = c.value
-			if c.value == "true" || c.value == "false" {
-				v = c.value == "true"
-			}
-			ds := sdktest.Validate(comp, map[string]any{c.name: v})
-			if len(ds) != 1 {
-				t.Fatalf("want one diagnostic, got %v", ds)
-			}
-			if ds[0].Warning != c.warning || ds[0].Path[0] != c.name || !strings.Contains(ds[0].Error(), c.want) {
-				t.Fatalf("got %+v, want warning=%v on %s with %q", ds[0], c.warning, c.name, c.want)
-			}
-		})
-	}
+	lsonlytest.Run(t, sdktest.Lookup(t, sdk.KindOutput, "elasticsearch"), nil, []lsonlytest.Case{
+		{Name: "flush_size", Value: "500", Warning: false, Want: "pipeline.batch.size"},
+		{Name: "idle_flush_time", Value: "1", Warning: false, Want: "pipeline.batch.delay"},
+		{Name: "ssl", Value: "true", Warning: false, Want: "use ssl_enabled"},
+		{Name: "cacert", Value: "/ca.pem", Warning: false, Want: "ssl_certificate_authorities"},
+		{Name: "ssl_certificate_verification", Value: "false", Warning: false, Want: "ssl_verification_mode"},
+		{Name: "truststore", Value: "/ts.jks", Warning: false, Want: "PEM"},
+		{Name: "document_type", Value: "doc", Warning: true, Want: "mapping types"},
+		{Name: "sniffing", Value: "false", Warning: true, Want: "does anyway"},
+		{Name: "sniffing", Value: "true", Warning: true, Want: "list every node"},
+		{Name: "pool_max", Value: "1000", Warning: true, Want: "workers"},
+		{Name: "http_compression", Value: "true", Warning: true, Want: "compression_level"},
+		{Name: "template_api", Value: "composable", Warning: true, Want: "does anyway"},
+		{Name: "template_api", Value: "legacy", Warning: false, Want: "only composable"},
+		{Name: "cloud_id", Value: "x:eHl6", Warning: false, Want: "hosts"},
+		{Name: "proxy", Value: "http://proxy:3128", Warning: false, Want: "not supported"},
+		{Name: "ssl_certificate", Value: "/c.pem", Warning: false, Want: "client certificates are not supported"},
+		{Name: "script", Value: "ctx._source.n += 1", Warning: false, Want: "scripted updates"},
+		{Name: "version_type", Value: "external", Warning: false, Want: "versioning"},
+		{Name: "drop_error_types", Value: "x", Warning: false, Want: "dead-lettered"},
+	})
 }
