@@ -9,9 +9,10 @@ import (
 // path is a field reference that, as Logstash's does, also steps into
 // lists: in `[foo][0]` the 0 is an index when [foo] holds a list (from
 // the end when negative, `[foo][-1]`), a key when it holds a map.
-// sdk.FieldRef walks maps only, so the first name goes through it (it
-// knows @metadata, @timestamp and the fields still undecoded) and the
-// rest is walked here.
+// sdk.FieldRef reads through lists too, and deletes a list's element
+// only as the last step; setting into a list, and deleting below one,
+// are walked here after the first name (which goes through the SDK: it
+// knows @metadata, @timestamp and the fields still undecoded).
 type path struct {
 	ref  sdk.FieldRef // the whole reference
 	top  sdk.FieldRef // its first name alone
@@ -76,19 +77,7 @@ func step(cur any, name string) (any, bool) {
 
 // get returns the value and whether the field exists (a null value
 // exists).
-func (p *path) get(e *sdk.Event) (any, bool) {
-	if p.rest == nil {
-		return p.ref.Get(e)
-	}
-	cur, ok := p.top.Get(e)
-	for _, name := range p.rest {
-		if !ok {
-			return nil, false
-		}
-		cur, ok = step(cur, name)
-	}
-	return cur, ok
-}
+func (p *path) get(e *sdk.Event) (any, bool) { return p.ref.Get(e) }
 
 // set stores v, creating missing maps on the way as Logstash does. It
 // fails when a value on the way is neither a map nor a list, or an index
