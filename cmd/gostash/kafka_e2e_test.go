@@ -161,6 +161,14 @@ func produceNumbered(t *testing.T, brokers []string, topic string, from, to int)
 	}
 }
 
+// kafkaReadAgain is the most batches the kafka input may publish and not
+// commit with workers = 1 (kafkaToFile's): the pipeline's credits (2 ×
+// workers + 2) and the input's commit window of 64 more, in the pipeline
+// or delivered and waiting for their commit (plugins/inputs/kafka's
+// README, Delivery). A kill, or a broker or leader lost, reads at most
+// that again.
+const kafkaReadAgain = 2*1 + 2 + 64
+
 const kafkaToFile = `
 pipeline {
   workers    = 1
@@ -187,15 +195,13 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	topic, group := kafkaName("kill9"), kafkaName("g")
 	const (
-		n     = 40000
 		batch = 125
 		kills = 4
-		// What a kill may read again: the batches published and not
-		// committed, which the input's commit window holds to the
-		// pipeline's credits (2 × workers + 2, workers = 1) and 16 more,
-		// in the pipeline or delivered and waiting for their commit,
-		// however slow commits get.
-		window = (2*1 + 2 + 16) * batch
+		// What a kill may read again, however slow commits get.
+		window = kafkaReadAgain * batch
+		// Each run ships twice the window before it dies (below), and
+		// the last one has some left to read.
+		n = (kills + 1) * 2 * window
 	)
 	kafkaTopic(t, brokers, topic, 3)
 	produceNumbered(t, brokers, topic, 0, n)

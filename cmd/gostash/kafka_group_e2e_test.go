@@ -176,10 +176,8 @@ func TestKafkaGroupScalesOutAndSurvivesAMemberKill(t *testing.T) {
 	// Only a's kill can make duplicates: the survivors gave up partitions
 	// at each rebalance after their batches in flight were delivered and
 	// committed. What a had written and not committed is at most what
-	// its commit window lets out: the batches the input may have unacked
-	// (2 × workers + 2, workers = 1) plus 16, in flight or delivered and
-	// waiting for their commit: the bound TestKafkaToFileSurvivesKill9 uses.
-	bound := (2*1 + 2 + 16) * batch
+	// its commit window lets out: the bound TestKafkaToFileSurvivesKill9 uses.
+	bound := kafkaReadAgain * batch
 	var counts []string
 	for _, m := range members {
 		counts = append(counts, fmt.Sprintf("%s=%d", m.name, shippedLines(m.out)))

@@ -60,7 +60,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	h.marksMu.Unlock()
 	h.sess = sess
 	h.stopCommitter, h.committerDone = make(chan struct{}), make(chan struct{})
-	go h.commit(sess, h.window, h.dirty, h.stopCommitter, h.committerDone)
+	go h.commit(func() error { return h.commitMarks(sess) }, h.window, commitLinger, h.dirty, h.stopCommitter, h.committerDone)
 	claims := sess.Claims()
 	h.in.log.Info("partitions assigned", "group_id", h.in.set.group, "member", h.member, "partitions", fmt.Sprint(claims))
 	return nil
@@ -102,28 +102,42 @@ func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 	return nil
 }
 
-// commit commits marked offsets as soon as there are new ones, one commit
-// at a time: under load, marks made during a commit go in the next one.
-// So a crash re-reads what was in flight and little more, where a commit
-// on a timer (Logstash's 5 s) would re-read five seconds of records.
+// commit commits marked offsets, one commit at a time, coalescing what is
+// marked in between: the next commit goes once commitLinger has passed
+// since the last one, or at once when half the window's room for
+// delivered batches is waiting for it (so reading never waits on the
+// linger). A commit per batch (hundreds a second at full speed) cost the
+// broker more CPU than the fetches (docs/benchmarks.md); a commit on a
+// timer alone (Logstash's 5 s) would re-read five seconds of records after
+// a crash. What is read again stays bounded by the window either way.
 //
 // It sends the commit itself rather than through sarama's offset manager,
 // whose Commit does not say whether it worked: the commit window must not
 // count a failed commit (the group's coordinator just died, say) as done,
 // or publishing would run on while nothing is committed, and the next
 // owner of the partitions would read all of it again.
-func (h *handler) commit(sess sarama.ConsumerGroupSession, w *commitWindow, dirty, stop, done chan struct{}) {
+func (h *handler) commit(send func() error, w *commitWindow, linger time.Duration, dirty, stop, done chan struct{}) {
 	defer close(done)
 	backoff := 100 * time.Millisecond
+	later := time.NewTimer(time.Hour)
+	later.Stop()
+	var last time.Time // when the last commit went
 	for {
 		select {
 		case <-dirty:
+			if wait := linger - time.Since(last); wait > 0 && !w.pressing() {
+				later.Reset(wait) // the same instant again for a mark during the wait
+				continue
+			}
+		case <-later.C:
 		case <-stop:
 			return
 		}
+		later.Stop()
+		last = time.Now()
 		for {
 			marked := w.snapshot()
-			err := h.commitMarks(sess)
+			err := send()
 			if err == nil {
 				w.committed(marked)
 				backoff = 100 * time.Millisecond
@@ -565,13 +579,19 @@ type commitWindow struct {
 }
 
 // commitWindowBatches is how many batches beyond the pipeline's credits
-// may be out: room for the batches delivered while a commit is on its way
-// (one at a time; the next takes all delivered meanwhile). A commit takes
-// 5-50 ms on a busy broker: with 4 (10 batches of 500 in all, the
-// defaults on two cores) reading waited on commits near 100,000 records/s
-// while the outputs could take more. With 16, a kill -9 reads again at
-// most (credits + 16) batches: 11,000 records with the defaults.
-const commitWindowBatches = 16
+// may be out: room for the batches delivered while commits coalesce
+// (see commit) and while one is on its way (5-50 ms on a busy broker).
+// With 4, reading waited on commits near 100,000 records/s while the
+// outputs could take more; with 16 and a commit as soon as anything was
+// delivered, the broker spent more CPU on commits (hundreds a second)
+// than on serving the fetches. With 64, a commit goes at the latest when
+// 32 delivered batches wait for it, and a kill -9 reads again at most
+// (credits + 64) batches: 35,000 records with the defaults.
+const commitWindowBatches = 64
+
+// commitLinger is the least time between two commits of a member while
+// fewer than half the window's batches wait for one (see commit).
+const commitLinger = 50 * time.Millisecond
 
 // windowLimit is a member's limit for its commit window: commitWindowBatches
 // and its share of the credits pub allows the input (members share them),
@@ -594,6 +614,14 @@ func (w *commitWindow) marked(n int) {
 	w.mu.Lock()
 	w.mark += uint64(n)
 	w.mu.Unlock()
+}
+
+// pressing says whether half the room for delivered batches is taken by
+// batches waiting for their commit: commit now rather than after the linger.
+func (w *commitWindow) pressing() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.mark-w.done >= commitWindowBatches/2
 }
 
 func (w *commitWindow) snapshot() uint64 {

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,5 +120,103 @@ func TestWindowLimitSharesTheCredits(t *testing.T) {
 		if got := in.windowLimit(pub); got != c.want {
 			t.Errorf("%d members, %d credits: limit %d, want %d", c.members, c.credits, got, c.want)
 		}
+	}
+}
+
+// runCommitter runs a member's committer over w with send, and returns
+// a function that marks n delivered batches and one that stops it.
+func runCommitter(t *testing.T, w *commitWindow, linger time.Duration, send func() error) (mark func(n int), stop func()) {
+	t.Helper()
+	h := &handler{in: &Input{set: &settings{}}}
+	dirty, quit, done := make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go h.commit(send, w, linger, dirty, quit, done)
+	mark = func(n int) {
+		w.marked(n)
+		select {
+		case dirty <- struct{}{}:
+		default:
+		}
+	}
+	var once bool
+	stop = func() {
+		if !once {
+			once = true
+			close(quit)
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return mark, stop
+}
+
+// Commits coalesce: batches delivered one after the other, faster than
+// the linger, go in a few commits, not one each (hundreds a second cost
+// the broker more than the fetches), and the last of them is committed
+// within the linger without any further delivery.
+func TestCommitsCoalesceAndTheLastGoesWithinTheLinger(t *testing.T) {
+	w := newCommitWindow(0)
+	var sends atomic.Int64
+	send := func() error { sends.Add(1); time.Sleep(time.Millisecond); return nil }
+	const linger = 40 * time.Millisecond
+	mark, _ := runCommitter(t, w, linger, send)
+	start := time.Now()
+	marked := 0
+	for time.Since(start) < 200*time.Millisecond {
+		mark(1)
+		marked++
+		// Publishing waits while commitWindowBatches wait for a commit;
+		// so does this loop, as the claims would.
+		for w.snapshot()-committedOf(w) >= commitWindowBatches-1 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	end := time.Now()
+	deadline := end.Add(linger + time.Second)
+	for committedOf(w) < uint64(marked) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := committedOf(w); got != uint64(marked) {
+		t.Fatalf("%d of %d delivered batches committed a second after the last", got, marked)
+	}
+	n := sends.Load()
+	// 200 ms at one commit per 40 ms linger, plus the ones that half a
+	// full window forces: far fewer than the batches.
+	if n < 2 || n*8 > int64(marked) {
+		t.Fatalf("%d commits for %d batches delivered in %v: want them coalesced", n, marked, end.Sub(start).Round(time.Millisecond))
+	}
+	t.Logf("%d batches, %d commits", marked, n)
+}
+
+// Half the window waiting for a commit does not wait for the linger: the
+// claims would soon stop reading.
+func TestHalfAWindowIsCommittedAtOnce(t *testing.T) {
+	w := newCommitWindow(0)
+	var sends atomic.Int64
+	mark, _ := runCommitter(t, w, time.Hour, func() error { sends.Add(1); return nil })
+	mark(1) // the first commit goes at once: none went before
+	waitFor(t, func() bool { return sends.Load() == 1 }, "first commit")
+	mark(commitWindowBatches/2 - 1)
+	time.Sleep(50 * time.Millisecond)
+	if sends.Load() != 1 {
+		t.Fatalf("%d commits with fewer than half the window waiting and an hour's linger", sends.Load())
+	}
+	mark(1)
+	waitFor(t, func() bool { return sends.Load() == 2 && committedOf(w) == 1+commitWindowBatches/2 }, "commit of half the window")
+}
+
+func committedOf(w *commitWindow) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 5 s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
