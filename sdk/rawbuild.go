@@ -83,27 +83,60 @@ func (b *rawBuilder) Event(ts int64, fields []byte, n int) *Event {
 	}
 	e := &b.events[0]
 	b.events = b.events[1:]
-	e.ts, e.fields = ts, make(map[string]any, 2)
-	if n > 0 {
-		e.raw.dict = b.dict
-		e.raw.pending = n
-		e.raw.span = fields
-		e.raw.src = fields
-		// Listed when a name is first looked up (rawFields.add).
+	e.fields = make(map[string]any, 2)
+	b.fill(e, ts, fields, n)
+	return e
+}
+
+// Refill makes e, an event its owner is done with (its batch was
+// encoded), what Event would make, keeping e's map and tables: an input
+// that hands its events back fills them again instead of making an
+// event and a map per line.
+func (b *rawBuilder) Refill(e *Event, ts int64, fields []byte, n int) {
+	if b.dec == nil {
+		b.start()
+	}
+	entries, at := e.raw.entries, e.raw.at
+	e.Reset()
+	e.raw.entries, e.raw.at = entries, at
+	b.fill(e, ts, fields, n)
+}
+
+// fill sets e's time and raw fields; e has an empty map and nothing raw,
+// and keeps the room of its entries' list and name table when it has
+// enough.
+func (b *rawBuilder) fill(e *Event, ts int64, fields []byte, n int) {
+	e.ts = ts
+	if n == 0 {
+		return
+	}
+	e.raw.dict = b.dict
+	e.raw.pending = n
+	e.raw.span = fields
+	e.raw.src = fields
+	// Listed when a name is first looked up (rawFields.add).
+	if cap(e.raw.entries) >= n {
+		e.raw.entries = e.raw.entries[:0]
+	} else {
 		if cap(b.entries) < n {
 			b.entries = make([]rawEntry, max(n, rawChunk*8))
 		}
 		e.raw.entries = b.entries[:0:n]
 		b.entries = b.entries[n:]
-		if k := len(b.dict.keys); k <= maxAt {
+	}
+	if k := len(b.dict.keys); k <= maxAt {
+		if cap(e.raw.at) >= k {
+			e.raw.at = e.raw.at[:0]
+		} else {
 			if cap(b.at) < k {
 				b.at = make([]int32, max(k, rawChunk*8))
 			}
 			e.raw.at = b.at[:0:k]
 			b.at = b.at[k:]
 		}
+	} else {
+		e.raw.at = nil
 	}
-	return e
 }
 
 // Name returns the name numbered key (the builder's copy).

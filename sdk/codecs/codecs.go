@@ -170,11 +170,12 @@ type Record struct {
 // Decoder makes events of one stream's lines. Not safe for concurrent
 // use.
 type Decoder struct {
-	json bool
-	ml   *Joiner
-	vals sdk.Values
-	free []*sdk.Event // handed back by Reuse
-	raw  *rawJSON     // the json codecs' fast path
+	json  bool
+	ml    *Joiner
+	vals  sdk.Values
+	free  []*sdk.Event // handed back by Reuse (multiline only)
+	raw   *rawJSON     // the json codecs' fast path
+	plain rawText      // the plain and line codecs'
 }
 
 // Reuse hands events back once Publish is done with them (it encodes a
@@ -187,6 +188,7 @@ func (d *Decoder) Reuse(events []*sdk.Event) {
 		return
 	}
 	d.free = append(d.free, events...)
+	d.plain.back(events)
 }
 
 // Decode makes the events of one line, read at now (ns since the epoch),
@@ -225,7 +227,11 @@ func (d *Decoder) Decode(l Line, now int64, dst []Record) []Record {
 		}
 		return dst
 	}
-	return append(dst, Record{Event: d.text(Text(l.Data), now, l.Cut), Start: l.Start, End: l.End})
+	e := d.plain.event(d.reused(), Text(l.Data), now)
+	if l.Cut {
+		e.AddTag(TagLineTooLong)
+	}
+	return append(dst, Record{Event: e, Start: l.Start, End: l.End})
 }
 
 // Flush emits a pending multiline event: at the end of a stream, and
@@ -264,10 +270,8 @@ func (d *Decoder) Reset() {
 }
 
 func (d *Decoder) text(msg string, now int64, cut bool) *sdk.Event {
-	var e *sdk.Event
-	if n := len(d.free); n > 0 {
-		e, d.free[n-1] = d.free[n-1], nil
-		d.free = d.free[:n-1]
+	e := d.reused()
+	if e != nil {
 		e.Reset()
 	} else {
 		e = sdk.NewEmptyEvent()
@@ -294,6 +298,18 @@ func (d *Decoder) joined(j Joined) Record {
 		e.AddTag(TagMaxBytesReached)
 	}
 	return Record{Event: e, Start: j.Start, End: j.End}
+}
+
+// reused returns an event handed back by Reuse, or nil.
+func (d *Decoder) reused() *sdk.Event {
+	n := len(d.free)
+	if n == 0 {
+		return nil
+	}
+	e := d.free[n-1]
+	d.free[n-1] = nil
+	d.free = d.free[:n-1]
+	return e
 }
 
 func isBlank(b []byte) bool {

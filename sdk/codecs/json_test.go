@@ -3,6 +3,7 @@ package codecs
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -348,6 +349,40 @@ func TestDecoderReuse(t *testing.T) {
 		t.Errorf("reused event: %v, want %v", got, want)
 	}
 	if again := d.Decode(Line{Data: []byte("third")}, now, nil)[0].Event; again == first {
+		t.Error("an event handed back once was filled twice")
+	}
+}
+
+// So do the multiline codec's, which build their events in maps.
+func TestMultilineDecoderReuse(t *testing.T) {
+	set := &Settings{Codec: CodecMultiline, Multiline: &MultilineConfig{Pattern: regexp.MustCompile(`^\s`)}}
+	d := set.NewDecoder()
+	flush := func(line string, ts int64) *sdk.Event {
+		t.Helper()
+		if recs := d.Decode(Line{Data: []byte(line)}, ts, nil); len(recs) != 0 {
+			t.Fatalf("a line without a follower made %d events", len(recs))
+		}
+		recs := d.Flush(nil)
+		if len(recs) != 1 {
+			t.Fatalf("flush made %d events, want 1", len(recs))
+		}
+		return recs[0].Event
+	}
+	first := flush("first", now)
+	first.Fields()["extra"] = "x"
+	first.AddTag("old")
+	first.Metadata()["kafka"] = map[string]any{"offset": int64(1)}
+	d.Reuse([]*sdk.Event{first})
+
+	e := flush("second", now+1)
+	if e != first {
+		t.Fatal("the event handed back was not reused")
+	}
+	want := map[string]any{"@timestamp": sdk.FormatTimestamp(now + 1), "@version": "1", "message": "second"}
+	if got := e.ToMap(true); !reflect.DeepEqual(got, want) {
+		t.Errorf("reused event: %v, want %v", got, want)
+	}
+	if again := flush("third", now); again == first {
 		t.Error("an event handed back once was filled twice")
 	}
 }

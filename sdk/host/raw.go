@@ -63,6 +63,7 @@ type RawBuilder struct{ b rawBuilder }
 type rawBuilder interface {
 	Key(name string) (key uint32, ok bool)
 	Event(ts int64, fields []byte, n int) *sdk.Event
+	Refill(e *sdk.Event, ts int64, fields []byte, n int)
 	Name(key uint32) string
 	Rotate() bool
 }
@@ -85,6 +86,13 @@ func (r *RawBuilder) Key(name string) (key uint32, ok bool) { return r.get().Key
 // the event lives: the event reads it, it does not copy it.
 func (r *RawBuilder) Event(ts int64, fields []byte, n int) *sdk.Event {
 	return r.get().Event(ts, fields, n)
+}
+
+// Refill makes e what Event would make, keeping e's memory: e must be an
+// event its owner is done with (a published batch is encoded before
+// Publish returns), from this builder or any other source.
+func (r *RawBuilder) Refill(e *sdk.Event, ts int64, fields []byte, n int) {
+	r.get().Refill(e, ts, fields, n)
 }
 
 // Name returns the name numbered key (the builder's copy).

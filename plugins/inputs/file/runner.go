@@ -87,7 +87,9 @@ type runner struct {
 	out         chan sealed // to the publisher goroutine
 	// free brings published batches back from the publisher goroutine:
 	// Publish encoded their events, so a decoder fills them again
-	// instead of making an event and maps per line.
+	// instead of making an event and maps per line, and writes its lines
+	// again where theirs were (room enough that few are let go: an arena
+	// is only written again once all its events are back).
 	free   chan []*sdk.Event
 	unsent *sealed // sealed when a stop interrupted its hand-over
 }
@@ -110,7 +112,7 @@ const minCopyPrefix = 64
 const ghostTTL = int64(10 * time.Minute)
 
 func newRunner(in *Input, p sdk.Publisher, run uint64) *runner {
-	r := &runner{in: in, set: in.set, p: p, run: run, files: map[fileID]*watched{}, out: make(chan sealed, 1), free: make(chan []*sdk.Event, 2)}
+	r := &runner{in: in, set: in.set, p: p, run: run, files: map[fileID]*watched{}, out: make(chan sealed, 1), free: make(chan []*sdk.Event, 8)}
 	r.hostVal = in.host
 	r.hostMap = map[string]any{"name": r.hostVal}
 	r.batch = make([]*sdk.Event, 0, in.batch)
