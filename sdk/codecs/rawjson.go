@@ -604,37 +604,51 @@ func consumeBytes(b []byte) ([]byte, int) {
 // otherwise it writes it again through sdk.AppendJSONString.
 func appendJSONStringFast(dst []byte, s string) []byte {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	n := len(s)
 	start := len(dst)
-	dst = slices.Grow(dst, len(s)+2)
-	out := dst[start : start+len(s)+2]
-	out[0] = '"'
-	var high uint64
-	i := 0
-	if len(s) >= 8 {
-		b := unsafe.Slice(unsafe.StringData(s), len(s))
-		for ; i+8 <= len(b); i += 8 {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q, bs := x^(lo*'"'), x^(lo*'\\')
-			if ((x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
+	dst = slices.Grow(dst, n+2)
+	out := dst[start : start+n+2]
+	out[0], out[n+1] = '"', '"'
+	if n < 8 {
+		var high byte
+		for i := 0; i < n; i++ {
+			c := s[i]
+			if c < 0x20 || c == '"' || c == '\\' {
 				return sdk.AppendJSONString(dst[:start], s)
 			}
-			high |= x
-			binary.LittleEndian.PutUint64(out[1+i:], x)
+			high |= c
+			out[1+i] = c
 		}
-	}
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' {
+		if high >= 0x80 && !utf8.ValidString(s) {
 			return sdk.AppendJSONString(dst[:start], s)
 		}
-		high |= uint64(c)
-		out[1+i] = c
+		return dst[:start+n+2]
 	}
-	if high&hi != 0 && !utf8.ValidString(s) {
+	// Words, the last one overlapping the one before; what to escape is
+	// gathered into bad and checked once at the end (strings rarely hold
+	// any): no branch per word, nothing spilled from registers.
+	src, to := unsafe.Pointer(unsafe.StringData(s)), unsafe.Pointer(&out[1])
+	var bad, high uint64
+	word := func(i int) {
+		x := load64(src, i)
+		binary.LittleEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(to, i)), 8), x)
+		q, bs := x^(lo*'"'), x^(lo*'\\')
+		bad |= (x-lo*0x20)&^x | (q-lo)&^q | (bs-lo)&^bs
+		high |= x
+	}
+	for i := 0; i+8 <= n; i += 8 {
+		word(i)
+	}
+	word(n - 8)
+	if bad&hi != 0 || high&hi != 0 && !utf8.ValidString(s) {
 		return sdk.AppendJSONString(dst[:start], s)
 	}
-	out[len(out)-1] = '"'
-	return dst[:start+len(out)]
+	return dst[:start+n+2]
+}
+
+// load64 reads the eight bytes at p+i, little-endian.
+func load64(p unsafe.Pointer, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, i)), 8))
 }
 
 // appendInt is strconv.AppendInt(dst, x, 10), with the numbers events

@@ -268,6 +268,25 @@ func TestAppendJSONStringFast(t *testing.T) {
 			t.Fatalf("%q: got %q want %q", b, got, want)
 		}
 	}
+	// Plain text with at most one byte to escape (or one non-ASCII
+	// rune), at any place of strings of any length: the word loop, its
+	// overlapping last word and the short loop all see it; appended after
+	// other text.
+	specials := []string{"", "\"", "\\", "\x00", "\x1f", "\x7f", "\x80", "\xff", "é", "日", "😀", "\xc3"}
+	for range 20000 {
+		b := make([]byte, r.IntN(80))
+		for i := range b {
+			b[i] = byte('a' + r.IntN(26))
+		}
+		sp := specials[r.IntN(len(specials))]
+		at := r.IntN(len(b) + 1)
+		str := string(b[:at]) + sp + string(b[at:])
+		prefix := []byte("x:")[:r.IntN(3)]
+		got := appendJSONStringFast(append([]byte(nil), prefix...), str)
+		if want := sdk.AppendJSONString(append([]byte(nil), prefix...), str); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q want %q", str, got, want)
+		}
+	}
 	for _, s := range randStrings {
 		if got, want := appendJSONStringFast(nil, s), sdk.AppendJSONString(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("%q: got %q want %q", s, got, want)
