@@ -20,7 +20,7 @@ import (
 
 // Field numbers from plugin.proto.
 const (
-	fbKeys, fbEvents                        = 1, 2
+	fbKeys, fbEvents, fbUniqueNames         = 1, 2, 3
 	feTimestamp, feFields, feMeta           = 1, 2, 3
 	ffKey, ffValue                          = 1, 2
 	fvString, fvInt, fvFloat, fvBool, fvMap = 1, 2, 3, 4, 5
@@ -56,6 +56,10 @@ type batchEncoder struct {
 	slots []*[64]any
 	depth int
 	rest  []orderedField
+	// repeats: fields were copied raw from a batch that did not say its
+	// objects hold each name once (EventBatch.unique_names), so this one
+	// cannot say it either.
+	repeats bool
 }
 
 // orderedField is a map entry waiting to be written, by name number.
@@ -90,6 +94,7 @@ func (enc *batchEncoder) Encode(events []*Event) []byte {
 	enc.keyList = enc.keyList[:0]
 	enc.gen++
 	enc.seed = nil
+	enc.repeats = false
 	enc.sharedBuf = enc.sharedBuf[:0]
 	for _, e := range events {
 		if d := e.raw.dict; d != nil && e.raw.pending > 0 {
@@ -116,6 +121,12 @@ func (enc *batchEncoder) Encode(events []*Event) []byte {
 	for _, k := range enc.keyList {
 		b = appendTag(b, fbKeys, protowire.BytesType)
 		b = appendString(b, k)
+	}
+	if !enc.repeats {
+		// Maps hold a name once; so did every batch fields were copied
+		// from as they were.
+		b = appendTag(b, fbUniqueNames, protowire.VarintType)
+		b = append(b, 1)
 	}
 	enc.buf = b
 	return b
@@ -164,6 +175,7 @@ func (enc *batchEncoder) appendEvent(b []byte, e *Event) []byte {
 			e.materialize() // numbered in another batch's dictionary
 		} else {
 			b = e.raw.appendRaw(b)
+			enc.repeats = enc.repeats || !e.raw.dict.dec.uniqueNames
 		}
 	}
 	b = enc.appendFields(b, feFields, e.fields)

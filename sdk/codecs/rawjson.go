@@ -48,6 +48,10 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		enc.raw = raw[:0]
 	}
 	if dict != nil {
+		if gen != enc.dictGen {
+			// Once a batch: does it say no object holds a name twice?
+			enc.unique = host.RawUniqueNames(e)
+		}
 		enc.sync(dict, gen)
 	}
 	dst = append(dst, '{')
@@ -88,7 +92,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		}
 		first = false
 		c := &enc.keys[key]
-		if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
+		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 			return dst, false
 		}
 		if m := &enc.memo[key]; len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
@@ -103,7 +107,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		}
 		first = false
 		c := &enc.keys[f.Key]
-		if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
+		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 			return dst, false
 		}
 		dst = append(dst, enc.keyText[c.start:c.end]...)
@@ -475,7 +479,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 		}
 		first = false
 		c := &enc.keys[key]
-		if !d.fresh(c.id) && !d.addSlow(enc, depth, c.id) {
+		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, depth, c.id) {
 			return dst, false
 		}
 		var ok bool

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/host"
+	"github.com/gostash/gostash/sdk/sdktest"
 )
 
 // parseJSON reads encoder output back, numbers as their text, so floats
@@ -251,6 +252,27 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 			got := fast.AppendEvent(nil, e2[0])
 			if !reflect.DeepEqual(parseJSON(t, got), parseJSON(t, want)) {
 				t.Fatalf("got %s want %s", got, want)
+			}
+			// Through a filter process: decoded and encoded again by the
+			// SDK, the fields copied as they are. The new batch must not
+			// say its names are unique, and an encoder that has just
+			// written a batch that does say so checks this one.
+			var hop, d4, d5 host.Decoder
+			e4, _ := hop.Decode(wire)
+			e4, err = d4.Decode(host.EncodeBatch(e4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if host.RawUniqueNames(e4[0]) {
+				t.Fatal("a batch copied from one that repeats names says its names are unique")
+			}
+			sdkBatch, _ := d5.Decode(host.EncodeBatch([]*sdk.Event{sdktest.Event(map[string]any{"a": "x", "[b][c]": "y"})}))
+			if !host.RawUniqueNames(sdkBatch[0]) {
+				t.Fatal("the SDK's own batch does not say its names are unique")
+			}
+			fast.AppendEvent(nil, sdkBatch[0])
+			if got := fast.AppendEvent(nil, e4[0]); !reflect.DeepEqual(parseJSON(t, got), parseJSON(t, want)) {
+				t.Fatalf("after a crossing: got %s want %s", got, want)
 			}
 		})
 	}

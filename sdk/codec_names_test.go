@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	pluginv1 "github.com/gostash/gostash/sdk/proto/v1"
 )
 
 // The batch encoder writes every map, top level and nested, by its
@@ -201,5 +204,90 @@ func checkValueAscending(t *testing.T, v []byte) {
 			}
 		}
 		v = v[n+m:]
+	}
+}
+
+// A batch says its objects hold each name once (EventBatch.unique_names)
+// when every map was written by this encoder, or fields were copied raw
+// from batches that said so themselves or from a rawBuilder; not when a
+// field was copied from a batch that did not. Selecting events keeps what
+// the batch says, and generated code reads it.
+func TestBatchSaysUniqueNames(t *testing.T) {
+	says := func(data []byte) bool {
+		t.Helper()
+		var pb pluginv1.EventBatch
+		if err := proto.Unmarshal(data, &pb); err != nil {
+			t.Fatal(err)
+		}
+		var dec batchDecoder
+		if _, err := dec.Decode(data); err != nil {
+			t.Fatal(err)
+		}
+		if dec.uniqueNames != pb.GetUniqueNames() {
+			t.Fatalf("the decoder read %v, generated code %v", dec.uniqueNames, pb.GetUniqueNames())
+		}
+		return pb.GetUniqueNames()
+	}
+	e := NewEvent("m")
+	_ = e.Set("[a][b]", "x")
+	own := encodeBatch([]*Event{e, NewEvent("n")})
+	if !says(own) {
+		t.Error("a batch of maps does not say its names are unique")
+	}
+	// A foreign batch (generated code) repeating a name, without the flag.
+	foreign, err := proto.Marshal(&pluginv1.EventBatch{
+		Keys: []string{"a", "b"},
+		Events: []*pluginv1.Event{{Fields: []*pluginv1.Field{
+			{Key: 0, Value: &pluginv1.Value{Kind: &pluginv1.Value_String_{String_: []byte("x")}}},
+			{Key: 0, Value: &pluginv1.Value{Kind: &pluginv1.Value_String_{String_: []byte("y")}}},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if says(foreign) {
+		t.Fatal("generated code wrote the flag")
+	}
+	var dec batchDecoder
+	evs, err := dec.Decode(foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enc batchEncoder
+	copied := enc.Encode(evs)
+	if says(copied) {
+		t.Error("a batch copied raw from one without the flag says its names are unique")
+	}
+	// Read, the repeated name is decoded (the last wins) and written from
+	// the map: nothing raw is copied, and the batch may say so.
+	evs, _ = dec.Decode(foreign)
+	if v, _ := evs[0].Get("[a]"); v != "y" {
+		t.Fatalf("[a] = %v", v)
+	}
+	if !says(enc.Encode(evs)) {
+		t.Error("a batch of decoded fields does not say its names are unique")
+	}
+	// Copied raw from a batch that said so, it still does; selected too.
+	var dec2 batchDecoder
+	evs, _ = dec2.Decode(own)
+	again := append([]byte(nil), enc.Encode(evs)...)
+	if !says(again) {
+		t.Error("a batch copied raw from one with the flag lost it")
+	}
+	sel, err := selectEvents(again, []uint32{1})
+	if err != nil || !says(sel) {
+		t.Errorf("selecting events lost the flag (%v)", err)
+	}
+	// A rawBuilder's events.
+	var rb rawBuilder
+	k, _ := rb.Key("msg")
+	field := []byte{ffKey << 3, byte(k), ffValue<<3 | 2, 3, fvString<<3 | 2, 1, 'x'}
+	f := appendString(appendTag(nil, feFields, protowire.BytesType), string(field))
+	if v, _ := rb.Event(1, f, 1).Get("[msg]"); v != "x" {
+		t.Fatalf("[msg] = %v", v)
+	}
+	built := rb.Event(1, f, 1)
+	if !says(enc.Encode([]*Event{built})) {
+		t.Error("a batch of a rawBuilder's events does not say its names are unique")
 	}
 }
