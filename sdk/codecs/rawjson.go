@@ -95,7 +95,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 			return dst, false
 		}
-		if m := &enc.memo[key]; len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
+		if m := &enc.memo[key]; m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
 			dst = enc.memoHit(dst, m)
 		} else if dst, ok = enc.appendMemo(dst, m, c, field, value, dict, 1); !ok {
 			return dst, false
@@ -180,6 +180,15 @@ type memoField struct {
 // message holds the name's number, so equal bytes give equal JSON
 // whatever object they are in: a slot shared by two objects' fields of
 // one name only misses more.
+
+// worthComparing reports whether a field is worth comparing with m. One
+// that missed four times in a row is compared only right after a value
+// of it was kept (every 32nd miss): that value is all it could match,
+// and comparing a message with an old one every event was a call for
+// nothing.
+func (m *memoField) worthComparing() bool {
+	return m.misses < 4 || (m.misses-1)&31 == 0
+}
 
 // memoHit writes m's JSON, m having matched.
 func (enc *JSONEncoder) memoHit(dst []byte, m *memoField) []byte {
@@ -493,7 +502,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 			} else {
 				dst, ok = enc.appendRawValue(dst, value, dict, depth+1)
 			}
-		case len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field):
+		case m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field):
 			dst, ok = enc.memoHit(dst, m), true
 		default:
 			dst, ok = enc.appendMemo(dst, m, c, field, value, dict, depth+1)
@@ -665,9 +674,20 @@ func appendInt(dst []byte, x int64) []byte {
 	if x < 10 {
 		return append(dst, byte('0'+x))
 	}
-	n := 2
-	for y := x; y >= 100; y /= 10 {
-		n++
+	n := 2 // digits, found by comparing (a division each was most of it)
+	switch {
+	case x >= 1e7:
+		n = 8
+	case x >= 1e6:
+		n = 7
+	case x >= 1e5:
+		n = 6
+	case x >= 1e4:
+		n = 5
+	case x >= 1e3:
+		n = 4
+	case x >= 100:
+		n = 3
 	}
 	start := len(dst)
 	dst = slices.Grow(dst, n)[:start+n]
