@@ -43,7 +43,7 @@ type batchEncoder struct {
 	// recent caches names by where their bytes live: the names of decoded
 	// events point into one dictionary and literal names into the binary,
 	// so most lookups are a pointer compare instead of hashing the name.
-	recent [64]keySlot
+	recent [256]keySlot
 	// shared remembers where this batch's last nested objects were
 	// written: inputs share one object among many events (the file
 	// input's [log][file] and [host]), which is then copied, not walked.
@@ -146,7 +146,9 @@ func encodeBatch(events []*Event) []byte {
 
 func (enc *batchEncoder) keyIndex(k string) uint32 {
 	p := unsafe.StringData(k)
-	slot := &enc.recent[(uintptr(unsafe.Pointer(p))>>3)&63]
+	// A multiplicative hash of the address: short literal names lie a few
+	// bytes apart, and the address's low bits alone put several in one slot.
+	slot := &enc.recent[uint64(uintptr(unsafe.Pointer(p)))*0x9e3779b97f4a7c15>>56]
 	if slot.p == p && slot.n == len(k) && slot.gen == enc.gen {
 		return slot.idx
 	}
