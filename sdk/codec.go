@@ -1,9 +1,12 @@
 package sdk
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -17,7 +20,7 @@ import (
 
 // Field numbers from plugin.proto.
 const (
-	fbKeys, fbEvents                        = 1, 2
+	fbKeys, fbEvents, fbUniqueNames         = 1, 2, 3
 	feTimestamp, feFields, feMeta           = 1, 2, 3
 	ffKey, ffValue                          = 1, 2
 	fvString, fvInt, fvFloat, fvBool, fvMap = 1, 2, 3, 4, 5
@@ -40,7 +43,7 @@ type batchEncoder struct {
 	// recent caches names by where their bytes live: the names of decoded
 	// events point into one dictionary and literal names into the binary,
 	// so most lookups are a pointer compare instead of hashing the name.
-	recent [64]keySlot
+	recent [256]keySlot
 	// shared remembers where this batch's last nested objects were
 	// written: inputs share one object among many events (the file
 	// input's [log][file] and [host]), which is then copied, not walked.
@@ -48,6 +51,21 @@ type batchEncoder struct {
 	// sharedBuf holds their bytes: where they were written moves as the
 	// lengths of the objects around them are filled in.
 	sharedBuf []byte
+	// slots hold a map's values by name number while appendFields orders
+	// them, one table per depth of nesting (depth: the current one).
+	slots []*[64]any
+	depth int
+	rest  []orderedField
+	// repeats: fields were copied raw from a batch that did not say its
+	// objects hold each name once (EventBatch.unique_names), so this one
+	// cannot say it either.
+	repeats bool
+}
+
+// orderedField is a map entry waiting to be written, by name number.
+type orderedField struct {
+	key uint32
+	v   any
 }
 
 type sharedSlot struct {
@@ -76,6 +94,7 @@ func (enc *batchEncoder) Encode(events []*Event) []byte {
 	enc.keyList = enc.keyList[:0]
 	enc.gen++
 	enc.seed = nil
+	enc.repeats = false
 	enc.sharedBuf = enc.sharedBuf[:0]
 	for _, e := range events {
 		if d := e.raw.dict; d != nil && e.raw.pending > 0 {
@@ -103,6 +122,12 @@ func (enc *batchEncoder) Encode(events []*Event) []byte {
 		b = appendTag(b, fbKeys, protowire.BytesType)
 		b = appendString(b, k)
 	}
+	if !enc.repeats {
+		// Maps hold a name once; so did every batch fields were copied
+		// from as they were.
+		b = appendTag(b, fbUniqueNames, protowire.VarintType)
+		b = append(b, 1)
+	}
 	enc.buf = b
 	return b
 }
@@ -121,7 +146,9 @@ func encodeBatch(events []*Event) []byte {
 
 func (enc *batchEncoder) keyIndex(k string) uint32 {
 	p := unsafe.StringData(k)
-	slot := &enc.recent[(uintptr(unsafe.Pointer(p))>>3)&63]
+	// A multiplicative hash of the address: short literal names lie a few
+	// bytes apart, and the address's low bits alone put several in one slot.
+	slot := &enc.recent[uint64(uintptr(unsafe.Pointer(p)))*0x9e3779b97f4a7c15>>56]
 	if slot.p == p && slot.n == len(k) && slot.gen == enc.gen {
 		return slot.idx
 	}
@@ -150,22 +177,75 @@ func (enc *batchEncoder) appendEvent(b []byte, e *Event) []byte {
 			e.materialize() // numbered in another batch's dictionary
 		} else {
 			b = e.raw.appendRaw(b)
+			enc.repeats = enc.repeats || !e.raw.dict.dec.uniqueNames
 		}
 	}
-	for k, v := range e.fields {
-		b = enc.appendField(b, feFields, k, v)
-	}
+	b = enc.appendFields(b, feFields, e.fields)
 	for k, v := range e.meta {
-		b = enc.appendField(b, feMeta, k, v)
+		b = enc.appendField(b, feMeta, enc.keyIndex(k), v)
 	}
 	return fillLen2(b, mark)
 }
 
-func (enc *batchEncoder) appendField(b []byte, num protowire.Number, k string, v any) []byte {
+// appendFields writes m's entries ordered by their names' numbers in the
+// batch's dictionary, not in the map's random order: events of one shape
+// then cross with their fields in the same order every time, so a reader
+// comparing an event with the one before (codecs.JSONEncoder's unordered
+// mode) finds runs of unchanged fields in one piece, and equal objects
+// have equal bytes.
+func (enc *batchEncoder) appendFields(b []byte, num protowire.Number, m map[string]any) []byte {
+	if len(m) <= 1 {
+		for k, v := range m {
+			b = enc.appendField(b, num, enc.keyIndex(k), v)
+		}
+		return b
+	}
+	// Names numbered below 64 (nearly all): each value waits in its
+	// number's slot, a bit says which are taken, and the bits are read
+	// in order; no sorting. A slot table per depth, since a nested map
+	// is written while its parent's values wait.
+	depth := enc.depth
+	enc.depth++
+	for len(enc.slots) <= depth {
+		enc.slots = append(enc.slots, new([64]any))
+	}
+	slots := enc.slots[depth]
+	var taken uint64
+	base := len(enc.rest) // names numbered from 64 on wait here, sorted
+	for k, v := range m {
+		key := enc.keyIndex(k)
+		if key < 64 {
+			slots[key] = v
+			taken |= 1 << key
+			continue
+		}
+		enc.rest = append(enc.rest, orderedField{key: key, v: v})
+	}
+	end := len(enc.rest)
+	for taken != 0 {
+		key := uint32(bits.TrailingZeros64(taken))
+		taken &= taken - 1
+		b = enc.appendField(b, num, key, slots[key])
+		slots[key] = nil // hold no event's values
+	}
+	if end > base {
+		slices.SortFunc(enc.rest[base:end], func(a, b orderedField) int { return cmp.Compare(a.key, b.key) })
+		for i := base; i < end; i++ {
+			// Indexed: a nested map appends above end, and may move rest.
+			b = enc.appendField(b, num, enc.rest[i].key, enc.rest[i].v)
+		}
+		clear(enc.rest[base:end])
+		enc.rest = enc.rest[:base]
+	}
+	enc.depth--
+	return b
+}
+
+func (enc *batchEncoder) appendField(b []byte, num protowire.Number, idx uint32, v any) []byte {
 	if str, ok := v.(string); ok {
 		// The commonest value: its sizes are known, so it is written
 		// straight through, with no length to patch afterwards.
-		key := uint64(enc.keyIndex(k))
+		key := uint64(idx)
 		value := 1 + protowire.SizeBytes(len(str))
 		field := 1 + protowire.SizeVarint(key) + 1 + protowire.SizeBytes(value)
 		b = appendTag(b, num, protowire.BytesType)
@@ -180,7 +260,7 @@ func (enc *batchEncoder) appendField(b []byte, num protowire.Number, k string, v
 	b = appendTag(b, num, protowire.BytesType)
 	b, mark := reserveLen(b)
 	b = appendTag(b, ffKey, protowire.VarintType)
-	b = appendVarint(b, uint64(enc.keyIndex(k)))
+	b = appendVarint(b, uint64(idx))
 	b = appendTag(b, ffValue, protowire.BytesType)
 	b, vmark := reserveLen(b)
 	b = enc.appendValue(b, v)
@@ -218,9 +298,7 @@ func (enc *batchEncoder) appendValue(b []byte, v any) []byte {
 		b = appendTag(b, fvMap, protowire.BytesType)
 		var mark int
 		b, mark = reserveLen(b)
-		for k, x := range t {
-			b = enc.appendField(b, fmFields, k, x)
-		}
+		b = enc.appendFields(b, fmFields, t)
 		b = fillLen(b, mark)
 		if !seen {
 			// Seen once: most objects are not shared, so their bytes are

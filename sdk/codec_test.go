@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -512,6 +513,59 @@ func BenchmarkCodec(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 	})
+}
+
+// BenchmarkCodecEncodeCPU is the CPU an event of encoding a batch, for
+// three shapes: benchEvents' flat ones, the output benchmark's 12-field
+// event with small nested objects (plugins/outputs/elasticsearch), and
+// grok's ECS objects. cpu-ns/event is this process's CPU (getrusage):
+// wall time on the shared box counts other sessions' work.
+func BenchmarkCodecEncodeCPU(b *testing.B) {
+	shapes := []struct {
+		name   string
+		events []*Event
+	}{
+		{"flat", benchEvents(125)},
+		{"es12", make([]*Event, 125)},
+		{"ecs", make([]*Event, 125)},
+	}
+	for i := range 125 {
+		e := NewEvent(fmt.Sprintf("Dec  4 20:%02d:%02d web-1 sshd[%d]: Accepted publickey for deploy from 10.0.0.%d port %d ssh2", i%60, i%60, 1000+i, i%250, 40000+i))
+		for _, kv := range []struct {
+			k string
+			v any
+		}{
+			{"[host][name]", "web-1"}, {"[log][file][path]", "/var/log/messages"}, {"[log][offset]", int64(i * 120)},
+			{"[event][original]", "Accepted publickey"}, {"[process][name]", "sshd"}, {"[process][pid]", int64(1000 + i)},
+			{"[source][ip]", fmt.Sprintf("10.0.0.%d", i%250)}, {"[source][port]", int64(40000 + i)},
+			{"[user][name]", "deploy"}, {"tags", []any{"ssh", "auth"}}, {"[service][type]", "system"},
+		} {
+			if err := e.Set(kv.k, kv.v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		shapes[1].events[i] = e
+		shapes[2].events[i] = ecsEvent()
+	}
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) {
+			var enc batchEncoder
+			b.ReportAllocs()
+			from := cpuNow()
+			for b.Loop() {
+				enc.Encode(s.events)
+			}
+			cpu := cpuNow() - from
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*len(s.events)), "cpu-ns/event")
+		})
+	}
+}
+
+// cpuNow is this process's CPU time.
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // A batchDecoder reuses the previous batch's events and maps: nothing of the

@@ -33,6 +33,9 @@ type batchDecoder struct {
 	// grows: the dictionaries of this decoder are a rawBuilder's
 	// generations, each extending the one before.
 	grows bool
+	// uniqueNames: the last batch said no object of it holds a name twice
+	// (EventBatch.unique_names); always, for a rawBuilder's.
+	uniqueNames bool
 	// mu guards slab and the free and lent maps and lists once Decode has
 	// returned: the batch's events decode their fields through them.
 	mu sync.Mutex
@@ -51,6 +54,7 @@ const maxFreeMaps = 16384
 func (d *batchDecoder) Decode(data []byte) ([]*Event, error) {
 	d.recycle()
 	d.keys = d.keys[:0]
+	d.uniqueNames = false
 	for rest := data; len(rest) > 0; {
 		num, typ, n := consumeTag(rest)
 		if n < 0 {
@@ -61,9 +65,13 @@ func (d *batchDecoder) Decode(data []byte) ([]*Event, error) {
 		if m < 0 {
 			return nil, errCorruptBatch
 		}
-		if num == fbKeys && typ == protowire.BytesType {
+		switch {
+		case num == fbKeys && typ == protowire.BytesType:
 			v, _ := consumeBytes(rest)
 			d.keys = append(d.keys, aliasString(v))
+		case num == fbUniqueNames && typ == protowire.VarintType:
+			v, _ := consumeVarint(rest)
+			d.uniqueNames = v != 0
 		}
 		rest = rest[m:]
 	}

@@ -42,6 +42,7 @@ func (hostAPI) RawView(e *Event, raw []wire.RawField) (map[string]any, []string,
 }
 func (hostAPI) RawDict(e *Event) ([]string, uint64)       { return rawDict(e) }
 func (hostAPI) RawSpan(e *Event) ([]byte, map[string]any) { return rawSpan(e) }
+func (hostAPI) RawUniqueNames(e *Event) bool              { return rawUniqueNames(e) }
 
 func (hostAPI) Catalog() *pluginv1.Catalog         { return catalog() }
 func (hostAPI) KindToProto(k Kind) pluginv1.Kind   { return kindToProto(k) }

@@ -30,7 +30,7 @@ type rawBuilder struct {
 const rawChunk = 256
 
 func (b *rawBuilder) start() {
-	b.dec = &batchDecoder{grows: true}
+	b.dec = &batchDecoder{grows: true, uniqueNames: true} // Event's contract
 	b.dict = &batchDict{dec: b.dec, gen: newDictGen()}
 	b.ids = make(map[string]uint32, 32)
 }

@@ -64,3 +64,11 @@ func rawSpan(e *Event) (span []byte, fields map[string]any) {
 	}
 	return r.span, e.fields
 }
+
+// rawUniqueNames reports whether no object of e's raw fields holds a name
+// twice, as the batch they came in said (EventBatch.unique_names) or as
+// rawBuilder's contract says: an encoder may then skip checking.
+func rawUniqueNames(e *Event) bool {
+	r := &e.raw
+	return r.pending > 0 && r.dict != nil && r.dict.dec.uniqueNames
+}

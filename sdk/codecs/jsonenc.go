@@ -32,6 +32,7 @@ type JSONEncoder struct {
 	// name, and the last value of each name.
 	dict    []string
 	dictGen uint64
+	unique  bool // the batch of dictGen says no object holds a name twice
 	keys    []keyText
 	keyText []byte
 	first   map[string]uint32

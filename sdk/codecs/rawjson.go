@@ -48,6 +48,10 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		enc.raw = raw[:0]
 	}
 	if dict != nil {
+		if gen != enc.dictGen {
+			// Once a batch: does it say no object holds a name twice?
+			enc.unique = host.RawUniqueNames(e)
+		}
 		enc.sync(dict, gen)
 	}
 	dst = append(dst, '{')
@@ -88,10 +92,10 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		}
 		first = false
 		c := &enc.keys[key]
-		if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
+		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 			return dst, false
 		}
-		if m := &enc.memo[key]; len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
+		if m := &enc.memo[key]; m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
 			dst = enc.memoHit(dst, m)
 		} else if dst, ok = enc.appendMemo(dst, m, c, field, value, dict, 1); !ok {
 			return dst, false
@@ -103,7 +107,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		}
 		first = false
 		c := &enc.keys[f.Key]
-		if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
+		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 			return dst, false
 		}
 		dst = append(dst, enc.keyText[c.start:c.end]...)
@@ -176,6 +180,15 @@ type memoField struct {
 // message holds the name's number, so equal bytes give equal JSON
 // whatever object they are in: a slot shared by two objects' fields of
 // one name only misses more.
+
+// worthComparing reports whether a field is worth comparing with m. One
+// that missed four times in a row is compared only right after a value
+// of it was kept (every 32nd miss): that value is all it could match,
+// and comparing a message with an old one every event was a call for
+// nothing.
+func (m *memoField) worthComparing() bool {
+	return m.misses < 4 || (m.misses-1)&31 == 0
+}
 
 // memoHit writes m's JSON, m having matched.
 func (enc *JSONEncoder) memoHit(dst []byte, m *memoField) []byte {
@@ -475,7 +488,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 		}
 		first = false
 		c := &enc.keys[key]
-		if !d.fresh(c.id) && !d.addSlow(enc, depth, c.id) {
+		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, depth, c.id) {
 			return dst, false
 		}
 		var ok bool
@@ -489,7 +502,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 			} else {
 				dst, ok = enc.appendRawValue(dst, value, dict, depth+1)
 			}
-		case len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field):
+		case m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field):
 			dst, ok = enc.memoHit(dst, m), true
 		default:
 			dst, ok = enc.appendMemo(dst, m, c, field, value, dict, depth+1)
@@ -604,37 +617,51 @@ func consumeBytes(b []byte) ([]byte, int) {
 // otherwise it writes it again through sdk.AppendJSONString.
 func appendJSONStringFast(dst []byte, s string) []byte {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	n := len(s)
 	start := len(dst)
-	dst = slices.Grow(dst, len(s)+2)
-	out := dst[start : start+len(s)+2]
-	out[0] = '"'
-	var high uint64
-	i := 0
-	if len(s) >= 8 {
-		b := unsafe.Slice(unsafe.StringData(s), len(s))
-		for ; i+8 <= len(b); i += 8 {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q, bs := x^(lo*'"'), x^(lo*'\\')
-			if ((x-lo*0x20)&^x|(q-lo)&^q|(bs-lo)&^bs)&hi != 0 {
+	dst = slices.Grow(dst, n+2)
+	out := dst[start : start+n+2]
+	out[0], out[n+1] = '"', '"'
+	if n < 8 {
+		var high byte
+		for i := 0; i < n; i++ {
+			c := s[i]
+			if c < 0x20 || c == '"' || c == '\\' {
 				return sdk.AppendJSONString(dst[:start], s)
 			}
-			high |= x
-			binary.LittleEndian.PutUint64(out[1+i:], x)
+			high |= c
+			out[1+i] = c
 		}
-	}
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' {
+		if high >= 0x80 && !utf8.ValidString(s) {
 			return sdk.AppendJSONString(dst[:start], s)
 		}
-		high |= uint64(c)
-		out[1+i] = c
+		return dst[:start+n+2]
 	}
-	if high&hi != 0 && !utf8.ValidString(s) {
+	// Words, the last one overlapping the one before; what to escape is
+	// gathered into bad and checked once at the end (strings rarely hold
+	// any): no branch per word, nothing spilled from registers.
+	src, to := unsafe.Pointer(unsafe.StringData(s)), unsafe.Pointer(&out[1])
+	var bad, high uint64
+	word := func(i int) {
+		x := load64(src, i)
+		binary.LittleEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(to, i)), 8), x)
+		q, bs := x^(lo*'"'), x^(lo*'\\')
+		bad |= (x-lo*0x20)&^x | (q-lo)&^q | (bs-lo)&^bs
+		high |= x
+	}
+	for i := 0; i+8 <= n; i += 8 {
+		word(i)
+	}
+	word(n - 8)
+	if bad&hi != 0 || high&hi != 0 && !utf8.ValidString(s) {
 		return sdk.AppendJSONString(dst[:start], s)
 	}
-	out[len(out)-1] = '"'
-	return dst[:start+len(out)]
+	return dst[:start+n+2]
+}
+
+// load64 reads the eight bytes at p+i, little-endian.
+func load64(p unsafe.Pointer, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, i)), 8))
 }
 
 // appendInt is strconv.AppendInt(dst, x, 10), with the numbers events
@@ -647,9 +674,20 @@ func appendInt(dst []byte, x int64) []byte {
 	if x < 10 {
 		return append(dst, byte('0'+x))
 	}
-	n := 2
-	for y := x; y >= 100; y /= 10 {
-		n++
+	n := 2 // digits, found by comparing (a division each was most of it)
+	switch {
+	case x >= 1e7:
+		n = 8
+	case x >= 1e6:
+		n = 7
+	case x >= 1e5:
+		n = 6
+	case x >= 1e4:
+		n = 5
+	case x >= 1e3:
+		n = 4
+	case x >= 100:
+		n = 3
 	}
 	start := len(dst)
 	dst = slices.Grow(dst, n)[:start+n]

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/host"
+	"github.com/gostash/gostash/sdk/sdktest"
 )
 
 // parseJSON reads encoder output back, numbers as their text, so floats
@@ -252,6 +253,27 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 			if !reflect.DeepEqual(parseJSON(t, got), parseJSON(t, want)) {
 				t.Fatalf("got %s want %s", got, want)
 			}
+			// Through a filter process: decoded and encoded again by the
+			// SDK, the fields copied as they are. The new batch must not
+			// say its names are unique, and an encoder that has just
+			// written a batch that does say so checks this one.
+			var hop, d4, d5 host.Decoder
+			e4, _ := hop.Decode(wire)
+			e4, err = d4.Decode(host.EncodeBatch(e4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if host.RawUniqueNames(e4[0]) {
+				t.Fatal("a batch copied from one that repeats names says its names are unique")
+			}
+			sdkBatch, _ := d5.Decode(host.EncodeBatch([]*sdk.Event{sdktest.Event(map[string]any{"a": "x", "[b][c]": "y"})}))
+			if !host.RawUniqueNames(sdkBatch[0]) {
+				t.Fatal("the SDK's own batch does not say its names are unique")
+			}
+			fast.AppendEvent(nil, sdkBatch[0])
+			if got := fast.AppendEvent(nil, e4[0]); !reflect.DeepEqual(parseJSON(t, got), parseJSON(t, want)) {
+				t.Fatalf("after a crossing: got %s want %s", got, want)
+			}
 		})
 	}
 }
@@ -266,6 +288,25 @@ func TestAppendJSONStringFast(t *testing.T) {
 		}
 		if got, want := appendJSONStringFast(nil, string(b)), sdk.AppendJSONString(nil, string(b)); !bytes.Equal(got, want) {
 			t.Fatalf("%q: got %q want %q", b, got, want)
+		}
+	}
+	// Plain text with at most one byte to escape (or one non-ASCII
+	// rune), at any place of strings of any length: the word loop, its
+	// overlapping last word and the short loop all see it; appended after
+	// other text.
+	specials := []string{"", "\"", "\\", "\x00", "\x1f", "\x7f", "\x80", "\xff", "é", "日", "😀", "\xc3"}
+	for range 20000 {
+		b := make([]byte, r.IntN(80))
+		for i := range b {
+			b[i] = byte('a' + r.IntN(26))
+		}
+		sp := specials[r.IntN(len(specials))]
+		at := r.IntN(len(b) + 1)
+		str := string(b[:at]) + sp + string(b[at:])
+		prefix := []byte("x:")[:r.IntN(3)]
+		got := appendJSONStringFast(append([]byte(nil), prefix...), str)
+		if want := sdk.AppendJSONString(append([]byte(nil), prefix...), str); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q want %q", str, got, want)
 		}
 	}
 	for _, s := range randStrings {

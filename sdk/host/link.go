@@ -22,6 +22,7 @@ var sdkAPI = hostlink.SDK.(interface {
 	RawView(e *sdk.Event, raw []wire.RawField) (map[string]any, []string, []wire.RawField)
 	RawDict(e *sdk.Event) ([]string, uint64)
 	RawSpan(e *sdk.Event) ([]byte, map[string]any)
+	RawUniqueNames(e *sdk.Event) bool
 	Catalog() *pluginv1.Catalog
 	KindToProto(k sdk.Kind) pluginv1.Kind
 	KindFromProto(k pluginv1.Kind) sdk.Kind

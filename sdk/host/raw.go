@@ -45,6 +45,13 @@ func RawDict(e *sdk.Event) (dict []string, gen uint64) { return sdkAPI.RawDict(e
 // The caller must change neither; they are valid while the event is.
 func RawSpan(e *sdk.Event) (span []byte, fields map[string]any) { return sdkAPI.RawSpan(e) }
 
+// RawUniqueNames reports whether no object of e's raw fields (the event's
+// own, or a map inside one) holds a name twice: the batch they came in
+// said so (EventBatch.unique_names, which this SDK's encoder sets), or a
+// RawBuilder made them. A JSON writer may then skip checking for repeats;
+// otherwise it must check, as a decoder keeps the last of a name.
+func RawUniqueNames(e *sdk.Event) bool { return sdkAPI.RawUniqueNames(e) }
+
 // RawBuilder makes events whose top-level fields are given as they will
 // cross to the next process: Field messages of sdk/proto/v1/plugin.proto,
 // names numbered by Key. Such an event is like one decoded from a batch
@@ -82,8 +89,10 @@ func (r *RawBuilder) Key(name string) (key uint32, ok bool) { return r.get().Key
 // Event returns an event stamped ts (ns since the epoch) whose top-level
 // fields are the n Field messages in fields, each written as an Event's
 // field 2 (tag, length, message), with names numbered by Key and no name
-// twice. fields must be well formed and must not change while
-// the event lives: the event reads it, it does not copy it.
+// twice, neither among them nor in any object inside them (batches of
+// these events say so: RawUniqueNames). fields must be well formed and
+// must not change while the event lives: the event reads it, it does not
+// copy it.
 func (r *RawBuilder) Event(ts int64, fields []byte, n int) *sdk.Event {
 	return r.get().Event(ts, fields, n)
 }

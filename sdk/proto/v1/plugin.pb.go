@@ -895,8 +895,14 @@ type EventBatch struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Field-name dictionary: Field.key indexes into it. Sent once per batch,
 	// so a name costs a byte or two per event instead of its length.
-	Keys          []string `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
-	Events        []*Event `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
+	Keys   []string `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	Events []*Event `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"`
+	// The writer guarantees that no object of the batch (an event's fields,
+	// its metadata, or a map inside them) holds a name twice, so a reader
+	// may skip checking (the Go SDK's JSON encoder does). The Go SDK's
+	// encoder sets it unless it copied fields still raw from a batch
+	// without it; absent, readers check.
+	UniqueNames   bool `protobuf:"varint,3,opt,name=unique_names,json=uniqueNames,proto3" json:"unique_names,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -943,6 +949,13 @@ func (x *EventBatch) GetEvents() []*Event {
 		return x.Events
 	}
 	return nil
+}
+
+func (x *EventBatch) GetUniqueNames() bool {
+	if x != nil {
+		return x.UniqueNames
+	}
+	return false
 }
 
 type Event struct {
@@ -2455,11 +2468,12 @@ const file_plugin_proto_rawDesc = "" +
 	"\fCloseRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\x04R\n" +
 	"instanceId\"\x0f\n" +
-	"\rCloseResponse\"R\n" +
+	"\rCloseResponse\"u\n" +
 	"\n" +
 	"EventBatch\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\tR\x04keys\x120\n" +
-	"\x06events\x18\x02 \x03(\v2\x18.gostash.plugin.v1.EventR\x06events\"\x8d\x01\n" +
+	"\x06events\x18\x02 \x03(\v2\x18.gostash.plugin.v1.EventR\x06events\x12!\n" +
+	"\funique_names\x18\x03 \x01(\bR\vuniqueNames\"\x8d\x01\n" +
 	"\x05Event\x12\x1c\n" +
 	"\ttimestamp\x18\x01 \x01(\x12R\ttimestamp\x120\n" +
 	"\x06fields\x18\x02 \x03(\v2\x18.gostash.plugin.v1.FieldR\x06fields\x124\n" +
