@@ -3,6 +3,8 @@ package sdk
 import (
 	"sync"
 	"sync/atomic"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // rawFields holds an event's top-level fields as they arrived in a batch,
@@ -34,6 +36,26 @@ type rawFields struct {
 	// (not by this SDK), and take scans to mark every copy done.
 	at   []int32
 	dups bool
+	// extra holds the entries of fields set since the event was decoded
+	// (FieldSet.SetScalars), written as the batch encoder would write
+	// them: such a set costs an append here instead of a map store and
+	// a boxed value, and the encoder copies the bytes on as they are.
+	// Kept across the events' reuse when the batch was released (as the
+	// batch's boxed values are); else left to the strings read from it.
+	extra     []byte
+	extraHint int // the room the last batch's extra took, for the next
+	// What the event's map may hold, so that a raw set need not ask the
+	// map for each name: decoded has bit id set when an entry numbered
+	// id (< 256) was decoded into the map; foreign is set when the map
+	// was written otherwise (or handed out, Event.Fields), and then any
+	// name may be in it.
+	decoded [maxAt / 64]uint64
+	foreign bool
+}
+
+// mayMap reports whether the event's map may hold the name numbered id.
+func (r *rawFields) mayMap(id int32) bool {
+	return r.foreign || id >= maxAt || r.decoded[id>>6]&(1<<(id&63)) != 0
 }
 
 // maxAt bounds the dictionaries whose names get an at table: it is
@@ -49,10 +71,20 @@ type rawEntry struct {
 	start, end   uint32 // the Event's field 2 as written: tag, length, Field
 	vstart, vlen uint32 // the Field's Value message
 	done         bool
+	ext          bool // offsets into rawFields.extra, not src
 }
 
-func (r *rawFields) whole(en *rawEntry) []byte { return r.src[en.start:en.end] }
+func (r *rawFields) whole(en *rawEntry) []byte {
+	if en.ext {
+		return r.extra[en.start:en.end]
+	}
+	return r.src[en.start:en.end]
+}
+
 func (r *rawFields) value(en *rawEntry) []byte {
+	if en.ext {
+		return r.extra[en.vstart : en.vstart+en.vlen]
+	}
 	return r.src[en.vstart : en.vstart+en.vlen]
 }
 
@@ -67,6 +99,37 @@ type batchDict struct {
 	// canon maps each number to the first number of the same name, when
 	// a name is in the dictionary twice (not written by this SDK).
 	canon []int32
+	// root is the first generation of the family this dictionary belongs
+	// to: a decoded batch's, or a rawBuilder's. Each later generation
+	// extends the one before (same numbers, more names), so the encoder
+	// can seed its dictionary with the longest one of a batch's events.
+	root *batchDict
+	// latest, on a decoded batch's root, is the longest generation made
+	// for names its events were given (extend); nil: none.
+	latest atomic.Pointer[batchDict]
+}
+
+// extend returns a new generation of d with names added after its own;
+// the caller holds d.dec.mu and stores it as the family's latest.
+func (d *batchDict) extend(names []string) *batchDict {
+	n := len(d.keys)
+	keys := append(d.keys[:n:n], names...)
+	x := &batchDict{keys: keys, dec: d.dec, gen: newDictGen(), root: d.root}
+	if d.canon != nil {
+		x.canon = append(d.canon[:n:n], make([]int32, len(names))...)
+		for i := n; i < len(keys); i++ {
+			x.canon[i] = int32(i)
+		}
+	}
+	if len(keys) > 16 {
+		x.ids = make(map[string]int32, len(keys))
+		for i, k := range keys {
+			if _, dup := x.ids[k]; !dup {
+				x.ids[k] = int32(i)
+			}
+		}
+	}
+	return x
 }
 
 // id returns k's number in the dictionary, or -1: a name that is not in
@@ -133,12 +196,15 @@ func (r *rawFields) add(whole, field []byte) error {
 	if r.dict.canon != nil {
 		id = r.dict.canon[key]
 	}
-	en := rawEntry{id: id, start: uint32(cap(r.src) - cap(whole))}
+	// Filled in place: a whole entry built aside and copied in was a
+	// store-forwarding stall per entry.
+	r.entries = append(r.entries, rawEntry{})
+	en := &r.entries[len(r.entries)-1]
+	en.id, en.start = id, uint32(cap(r.src)-cap(whole))
 	en.end = en.start + uint32(len(whole))
 	if len(value) > 0 {
 		en.vstart, en.vlen = uint32(cap(r.src)-cap(value)), uint32(len(value))
 	}
-	r.entries = append(r.entries, en)
 	if len(r.at) > 0 {
 		if r.at[id] != 0 {
 			r.dups = true
@@ -148,7 +214,16 @@ func (r *rawFields) add(whole, field []byte) error {
 	return nil
 }
 
-func (r *rawFields) reset() {
+// reset empties r for the event's reuse; released: nothing holds a
+// value read from the last batch's events (batchDecoder.Release), so the
+// memory of extra may be written again.
+func (r *rawFields) reset(released bool) {
+	if released {
+		r.extra = r.extra[:0]
+	} else if r.extra != nil {
+		r.extraHint = len(r.extra)
+		r.extra = nil
+	}
 	r.entries = r.entries[:0] // offsets: nothing to drop
 	r.src = nil
 	r.pending = 0
@@ -157,6 +232,8 @@ func (r *rawFields) reset() {
 	r.indexed = false
 	r.at = r.at[:0]
 	r.dups = false
+	r.decoded = [maxAt / 64]uint64{}
+	r.foreign = false
 }
 
 // dictGen numbers dictionaries, so that a reference can remember its
@@ -227,6 +304,52 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 	return last
 }
 
+// peekString returns the pending raw field numbered id when its value is
+// a string, without decoding it into the map: found is false when there
+// is no such field or its value is anything else (the caller decodes it).
+func (r *rawFields) peekString(id int32) (s string, found, ok bool) {
+	if id < 0 {
+		return "", false, false
+	}
+	var value []byte
+	switch {
+	case !r.indexed:
+		// Not listed yet: walk the span rather than list every entry.
+		for data := r.span; len(data) > 0; {
+			_, _, n := consumeTag(data)
+			field, m := consumeBytes(data[n:])
+			key, v, err := splitField(field, len(r.dict.keys))
+			if err != nil {
+				return "", false, false
+			}
+			if r.dict.canon != nil {
+				key = uint64(r.dict.canon[key])
+			}
+			if int32(key) == id {
+				value = v // the last of a name written twice wins
+				found = true
+			}
+			data = data[n+m:]
+		}
+	case len(r.at) > 0 && !r.dups:
+		if i := r.at[id]; i != 0 && !r.entries[i-1].done {
+			value, found = r.value(&r.entries[i-1]), true
+		}
+	default:
+		return "", false, false
+	}
+	if !found {
+		return "", false, false
+	}
+	// The shape the SDK writes: the string's tag and length, then it.
+	if len(value) >= 2 && value[0] == byte(fvString<<3|protowire.BytesType) {
+		if v, n := consumeBytes(value[1:]); n == len(value)-1 {
+			return aliasString(v), true, true
+		}
+	}
+	return "", false, false
+}
+
 // touch decodes the raw field k, if there is one, into the event's map.
 func (e *Event) touch(k string) {
 	if en := e.raw.take(k); en != nil {
@@ -283,6 +406,9 @@ func (e *Event) decodeEntry(en *rawEntry) {
 		v = string(value)
 	}
 	e.fields[d.keys[en.id]] = v
+	if en.id < maxAt {
+		e.raw.decoded[en.id>>6] |= 1 << (en.id & 63)
+	}
 }
 
 // newMap returns an empty map for a nested object. An event from a
