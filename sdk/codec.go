@@ -360,6 +360,7 @@ func aliasString(b []byte) string {
 // are only indexed, to be decoded when asked for.
 func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batchDict) error {
 	e.raw.dict = dict
+	e.raw.base = int32(len(keys))
 	// The raw fields' span: where the first starts and the last ends.
 	whole, spanStart, spanEnd, contiguous := data, -1, -1, true
 	for len(data) > 0 {

@@ -87,6 +87,7 @@ func (b *rawBuilder) Event(ts int64, fields []byte, n int) *Event {
 	e.ts, e.fields = ts, make(map[string]any, 2)
 	if n > 0 {
 		e.raw.dict = b.dict
+		e.raw.base = int32(len(b.dict.keys))
 		e.raw.pending = n
 		e.raw.span = fields
 		e.raw.src = fields

@@ -44,6 +44,10 @@ type rawFields struct {
 	// batch's boxed values are); else left to the strings read from it.
 	extra     []byte
 	extraHint int // the room the last batch's extra took, for the next
+	// base is the length of the dictionary generation the event arrived
+	// with: only names numbered below it can be in span, so a set of a
+	// name numbered since need not list the span's entries.
+	base int32
 	// What the event's map may hold, so that a raw set need not ask the
 	// map for each name: decoded has bit id set when an entry numbered
 	// id (< 256) was decoded into the map; foreign is set when the map
@@ -185,13 +189,7 @@ func (r *rawFields) add(whole, field []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(r.entries) == 0 && len(r.dict.keys) <= maxAt {
-		if cap(r.at) < len(r.dict.keys) {
-			r.at = make([]int32, len(r.dict.keys), max(len(r.dict.keys), 16))
-		}
-		r.at = r.at[:len(r.dict.keys)]
-		clear(r.at)
-	}
+	r.sizeAt()
 	id := int32(key)
 	if r.dict.canon != nil {
 		id = r.dict.canon[key]
@@ -214,6 +212,33 @@ func (r *rawFields) add(whole, field []byte) error {
 	return nil
 }
 
+// sizeAt readies the at table for an entry about to be listed: sized to
+// the dictionary and cleared for the event's first entry, grown with the
+// dictionary after (see extendDict). With a dictionary longer than maxAt
+// it stays empty, and take scans the entries.
+func (r *rawFields) sizeAt() {
+	n := len(r.dict.keys)
+	if len(r.entries) == 0 {
+		if n > maxAt {
+			r.at = r.at[:0]
+			return
+		}
+		if cap(r.at) < n {
+			r.at = make([]int32, n, max(n, 16))
+		}
+		r.at = r.at[:n]
+		clear(r.at)
+		return
+	}
+	if len(r.at) > 0 && len(r.at) < n {
+		if n > maxAt {
+			r.at = r.at[:0]
+			return
+		}
+		r.at = append(r.at, make([]int32, n-len(r.at))...)
+	}
+}
+
 // reset empties r for the event's reuse; released: nothing holds a
 // value read from the last batch's events (batchDecoder.Release), so the
 // memory of extra may be written again.
@@ -232,6 +257,7 @@ func (r *rawFields) reset(released bool) {
 	r.indexed = false
 	r.at = r.at[:0]
 	r.dups = false
+	r.base = 0
 	r.decoded = [maxAt / 64]uint64{}
 	r.foreign = false
 }
@@ -278,7 +304,9 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 	if id < 0 {
 		return nil
 	}
-	r.index()
+	if id < r.base {
+		r.index() // it may be among the fields as they arrived
+	}
 	if len(r.at) > 0 && !r.dups {
 		i := r.at[id]
 		if i == 0 || r.entries[i-1].done {
@@ -287,7 +315,9 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 		en := &r.entries[i-1]
 		en.done = true
 		r.pending--
-		r.span = nil
+		if !en.ext {
+			r.span = nil
+		}
 		return en
 	}
 	var last *rawEntry
@@ -295,11 +325,11 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 		if en := &r.entries[i]; !en.done && en.id == id {
 			en.done = true
 			r.pending--
+			if !en.ext {
+				r.span = nil
+			}
 			last = en
 		}
-	}
-	if last != nil {
-		r.span = nil
 	}
 	return last
 }
@@ -313,8 +343,9 @@ func (r *rawFields) peekString(id int32) (s string, found, ok bool) {
 	}
 	var value []byte
 	switch {
-	case !r.indexed:
-		// Not listed yet: walk the span rather than list every entry.
+	case !r.indexed && id < r.base:
+		// Not listed yet: walk the span rather than list every entry
+		// (a field set since, see SetScalars, is not of these names).
 		for data := r.span; len(data) > 0; {
 			_, _, n := consumeTag(data)
 			field, m := consumeBytes(data[n:])
@@ -332,9 +363,11 @@ func (r *rawFields) peekString(id int32) (s string, found, ok bool) {
 			data = data[n+m:]
 		}
 	case len(r.at) > 0 && !r.dups:
+		// Every entry listed or set, or (not listed) every entry set.
 		if i := r.at[id]; i != 0 && !r.entries[i-1].done {
 			value, found = r.value(&r.entries[i-1]), true
 		}
+	case len(r.entries) == 0:
 	default:
 		return "", false, false
 	}
@@ -461,7 +494,16 @@ var looseValues = sync.Pool{New: func() any { return new(Values) }}
 // appendRaw writes the fields still raw.
 func (r *rawFields) appendRaw(b []byte) []byte {
 	if r.span != nil {
-		return append(b, r.span...)
+		// As they arrived, then those set since (see SetScalars).
+		b = append(b, r.span...)
+		if len(r.extra) > 0 {
+			for i := range r.entries {
+				if en := &r.entries[i]; en.ext && !en.done {
+					b = append(b, r.whole(en)...)
+				}
+			}
+		}
+		return b
 	}
 	for i := range r.entries {
 		if en := &r.entries[i]; !en.done {

@@ -79,12 +79,16 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	// Old values first: the entries are appended to after, which may
 	// move them.
 	for i, id := range ids {
-		if id >= 0 {
-			r.takeID(id)
-		} else {
+		switch {
+		case id < 0:
 			e.touchRef(&s.tops[i].top)
+		case len(r.at) > 0 && !r.dups && r.at[id] == 0 && (r.indexed || id >= r.base):
+			// No entry of that name (a new one, mostly): nothing to take.
+		default:
+			r.takeID(id)
 		}
 	}
+	r.sizeAt()
 	b, entries := r.extra, r.entries
 	if b == nil {
 		b = make([]byte, 0, max(r.extraHint, 256))
@@ -111,7 +115,6 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	}
 	r.extra, r.entries = b, entries
 	r.pending += s.flat
-	r.span = nil
 	if len(e.fields) > 0 {
 		s.unmap(e, ids)
 	}
@@ -225,26 +228,14 @@ func (e *Event) extendDict(s *FieldSet) []int32 {
 		}
 	}
 	if r.dict != d {
-		// d extends the event's generation: its entries keep their numbers.
-		r.index()
+		// d extends the event's generation: its entries keep their
+		// numbers, and the at table grows with it.
 		r.dict = d
-		r.growAt()
+		if len(r.entries) > 0 {
+			r.sizeAt()
+		}
 	}
 	return ids
-}
-
-// growAt sizes the at table to a dictionary that grew, or drops it (take
-// then scans the entries) when the dictionary outgrew maxAt.
-func (r *rawFields) growAt() {
-	n := len(r.dict.keys)
-	if len(r.at) == 0 && len(r.entries) > 0 {
-		return // the dictionary was too long when the entries were listed
-	}
-	if n > maxAt {
-		r.at = r.at[:0]
-		return
-	}
-	r.at = append(r.at, make([]int32, n-len(r.at))...)
 }
 
 // appendScalarField appends v as the raw field numbered id (an Event's
