@@ -400,6 +400,9 @@ type FieldSet struct {
 	// sets them one after the other.
 	oneByOne bool
 	flat     int // tops set whole (no names under them)
+	// leaf is, for each top, its one reference when it is set whole by
+	// one, else -1: read without loading the node.
+	leaf []int
 	// ids: the numbers of the tops in the last batch dictionary used
 	// (SetScalars).
 	ids atomic.Pointer[setIDs]
@@ -456,9 +459,14 @@ func NewFieldSet(refs []FieldRef) *FieldSet {
 	if conflict(s.tops) {
 		s.oneByOne = true
 	}
+	s.leaf = make([]int, len(s.tops))
 	for i := range s.tops {
-		if len(s.tops[i].children) == 0 {
+		s.leaf[i] = -1
+		if t := &s.tops[i]; len(t.children) == 0 {
 			s.flat++
+			if len(t.leaves) == 1 {
+				s.leaf[i] = t.leaves[0]
+			}
 		}
 	}
 	return s

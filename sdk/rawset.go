@@ -76,6 +76,7 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 		return s.set(e, valuer{scalar: value})
 	}
 	r := &e.raw
+	r.sizeAt()
 	// Old values first: the entries are appended to after, which may
 	// move them.
 	for i, id := range ids {
@@ -88,7 +89,6 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 			r.takeID(id)
 		}
 	}
-	r.sizeAt()
 	b, entries := r.extra, r.entries
 	if b == nil {
 		b = make([]byte, 0, max(r.extraHint, 256))
@@ -98,8 +98,12 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 			continue
 		}
 		var v Scalar
-		for _, j := range s.tops[i].leaves {
+		if j := s.leaf[i]; j >= 0 {
 			v = value(j)
+		} else {
+			for _, j := range s.tops[i].leaves {
+				v = value(j)
+			}
 		}
 		start := len(b)
 		var vstart int
@@ -242,6 +246,14 @@ func (e *Event) extendDict(s *FieldSet) []int32 {
 // field 2: tag, length, Field message, as the batch encoder writes it)
 // and returns where its Value message starts.
 func appendScalarField(b []byte, id int32, v Scalar) (_ []byte, vstart int) {
+	if v.kind == scalarString && id < 0x80 && len(v.s) < 0x80-6 {
+		// The commonest shape, every length one byte: one append for
+		// the framing (as rawjson's fast path reads it back).
+		n := byte(len(v.s))
+		b = append(b, byte(feFields<<3|protowire.BytesType), n+6, byte(ffKey<<3|protowire.VarintType), byte(id),
+			byte(ffValue<<3|protowire.BytesType), n+2, byte(fvString<<3|protowire.BytesType), n)
+		return append(b, v.s...), len(b) - 2
+	}
 	var vlen int
 	switch v.kind {
 	case scalarString:
