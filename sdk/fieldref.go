@@ -402,7 +402,8 @@ type FieldSet struct {
 	flat     int // tops set whole (no names under them)
 	// leaf is, for each top, its one reference when it is set whole by
 	// one, else -1: read without loading the node.
-	leaf []int
+	leaf  []int
+	nodes int // how many setNodes, numbered by seq
 	// ids: the numbers of the tops in the last batch dictionary used
 	// (SetScalars).
 	ids atomic.Pointer[setIDs]
@@ -415,6 +416,7 @@ type setNode struct {
 	first    int      // a reference through this node, for errors
 	leaves   []int    // references that end here, in their order
 	children []setNode
+	seq      int // the node's number: a top's index, then the others'
 }
 
 // NewFieldSet returns the set of refs, numbered as in refs.
@@ -458,6 +460,20 @@ func NewFieldSet(refs []FieldRef) *FieldSet {
 	}
 	if conflict(s.tops) {
 		s.oneByOne = true
+	}
+	// Number every node, the tops first (SetScalars' ids).
+	s.nodes = len(s.tops)
+	var number func(ns []setNode)
+	number = func(ns []setNode) {
+		for i := range ns {
+			ns[i].seq = s.nodes
+			s.nodes++
+			number(ns[i].children)
+		}
+	}
+	for i := range s.tops {
+		s.tops[i].seq = i
+		number(s.tops[i].children)
 	}
 	s.leaf = make([]int, len(s.tops))
 	for i := range s.tops {

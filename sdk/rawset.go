@@ -63,13 +63,14 @@ func (f valuer) value(i int, v *Values) any {
 
 // SetScalars is Set for values that are strings or numbers: it stores
 // value(i) at the i-th reference, with Set's outcome. value runs without
-// the batch locked. On an event decoded from a batch, a reference to a
-// top-level name is written into the event's raw fields, as the batch
-// encoder would write it: reading it decodes it as any raw field, and the
-// encoder copies it on as it is.
+// the batch locked. On an event decoded from a batch, a top-level name
+// the references set whole, or one the event does not have yet (with
+// the names under it), is written into the event's raw fields as the
+// batch encoder would write it: reading it decodes it as any raw field,
+// and the encoder copies it on as it is.
 func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	var ids []int32
-	if !s.oneByOne && s.flat > 0 {
+	if !s.oneByOne {
 		ids = e.extendDict(s)
 	}
 	if ids == nil {
@@ -77,37 +78,65 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	}
 	r := &e.raw
 	r.sizeAt()
+	// A top with names under it goes through the map when the event has
+	// it already (the names are merged into it).
+	var mbuf [16]bool
+	viaMap := mbuf[:0]
+	if s.flat < len(s.tops) {
+		if len(s.tops) > len(mbuf) {
+			viaMap = make([]bool, len(s.tops))
+		} else {
+			viaMap = mbuf[:len(s.tops)]
+		}
+	}
 	// Old values first: the entries are appended to after, which may
 	// move them.
-	for i, id := range ids {
-		switch {
-		case id < 0:
-			e.touchRef(&s.tops[i].top)
-		case len(r.at) > 0 && !r.dups && r.at[id] == 0 && (r.indexed || id >= r.base):
-			// No entry of that name (a new one, mostly): nothing to take.
-		default:
-			r.takeID(id)
+	raw := 0
+	for i := range s.tops {
+		t, id := &s.tops[i], ids[i]
+		if len(t.children) > 0 {
+			if r.has(id) || r.mayMap(id) && inMap(e.fields, t.name) {
+				viaMap[i] = true
+				e.touchRef(&t.top)
+				continue
+			}
+		} else if !(len(r.at) > 0 && !r.dups && r.at[id] == 0 && (r.indexed || id >= r.base)) {
+			r.takeID(id) // else no entry of that name (a new one, mostly)
 		}
+		raw++
 	}
 	b, entries := r.extra, r.entries
 	if b == nil {
 		b = make([]byte, 0, max(r.extraHint, 256))
 	}
-	for i, id := range ids {
-		if id < 0 {
-			continue
-		}
-		var v Scalar
-		if j := s.leaf[i]; j >= 0 {
-			v = value(j)
-		} else {
-			for _, j := range s.tops[i].leaves {
-				v = value(j)
-			}
-		}
+	var vbuf [32]Scalar
+	var vals []Scalar
+	for i := range s.tops {
+		t, id := &s.tops[i], ids[i]
 		start := len(b)
 		var vstart int
-		b, vstart = appendScalarField(b, id, v)
+		switch {
+		case len(t.children) == 0:
+			var v Scalar
+			if j := s.leaf[i]; j >= 0 {
+				v = value(j)
+			} else {
+				for _, j := range t.leaves {
+					v = value(j)
+				}
+			}
+			b, vstart = appendScalarField(b, id, v)
+		case viaMap[i]:
+			continue
+		default:
+			if vals == nil {
+				vals = vbuf[:]
+				if len(s.refs) > len(vbuf) {
+					vals = make([]Scalar, len(s.refs))
+				}
+			}
+			b, vstart = s.appendTree(b, t, ids, vals, value)
+		}
 		// Filled in place (see rawFields.add).
 		entries = append(entries, rawEntry{})
 		en := &entries[len(entries)-1]
@@ -118,34 +147,132 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 		}
 	}
 	r.extra, r.entries = b, entries
-	r.pending += s.flat
+	r.pending += raw
 	if len(e.fields) > 0 {
 		s.unmap(e, ids)
 	}
-	if s.flat == len(s.tops) {
+	if raw == len(s.tops) {
 		return nil
 	}
 	var err error
 	r.foreign = true
 	e.WithValues(func(v *Values) {
 		for i := range s.tops {
-			if t := &s.tops[i]; len(t.children) > 0 {
-				err = s.setNode(e.fields, t, v, valuer{scalar: value}, err)
+			if viaMap[i] {
+				err = s.setNode(e.fields, &s.tops[i], v, valuer{scalar: value}, err)
 			}
 		}
 	})
 	return err
 }
 
-// unmap deletes from e's map the names s just set raw (numbered ids): a
-// name is raw or in the map, never both. Only names the map may hold are
-// deleted (each look-up hashes the name); when it may hold any, a small
-// map is walked once rather than asked for each name.
+// has reports whether a raw field numbered id is pending.
+func (r *rawFields) has(id int32) bool {
+	if id < r.base {
+		r.index()
+	}
+	if len(r.at) > 0 && !r.dups {
+		i := r.at[id]
+		return i != 0 && !r.entries[i-1].done
+	}
+	for i := range r.entries {
+		if en := &r.entries[i]; !en.done && en.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+func inMap(m map[string]any, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// appendTree appends the raw field numbered ids[t.seq] whose value is
+// the map of t's names, each value(i) of the reference ending there (the
+// last of several), values called in the order Set calls them. It
+// returns where the field's Value message starts.
+func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, vals []Scalar, value func(int) Scalar) (_ []byte, vstart int) {
+	s.collect(t, vals, value)
+	b = appendTag(b, feFields, protowire.BytesType)
+	b, fm := reserveLen(b)
+	b = appendTag(b, ffKey, protowire.VarintType)
+	b = appendVarint(b, uint64(ids[t.seq]))
+	b = appendTag(b, ffValue, protowire.BytesType)
+	b, vm := reserveLen(b)
+	b = s.appendMapValue(b, t, ids, vals)
+	// The value starts after its length, and moves with the field's.
+	vstart = vm + sizeVarint(uint64(len(b)-vm-1))
+	if !fillShort(b, vm) {
+		b = fillLen(b, vm)
+	}
+	vstart += sizeVarint(uint64(len(b)-fm-1)) - 1
+	if !fillShort(b, fm) {
+		b = fillLen(b, fm)
+	}
+	return b, vstart
+}
+
+// fillShort is fillLen for the commonest case, a length under 128 (in
+// place, inlined): false for a longer one.
+func fillShort(b []byte, mark int) bool {
+	if n := len(b) - mark - 1; n < 0x80 {
+		b[mark] = byte(n)
+		return true
+	}
+	return false
+}
+
+// collect calls value for every reference under n, in Set's order.
+func (s *FieldSet) collect(n *setNode, vals []Scalar, value func(int) Scalar) {
+	for _, i := range n.leaves {
+		vals[i] = value(i)
+	}
+	for i := range n.children {
+		s.collect(&n.children[i], vals, value)
+	}
+}
+
+// appendMapValue appends the Value message of the map of n's names.
+func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, vals []Scalar) []byte {
+	b = appendTag(b, fvMap, protowire.BytesType)
+	b, m := reserveLen(b)
+	for i := range n.children {
+		c := &n.children[i]
+		var fm, vm int
+		b = appendTag(b, fmFields, protowire.BytesType)
+		b, fm = reserveLen(b)
+		b = appendTag(b, ffKey, protowire.VarintType)
+		b = appendVarint(b, uint64(ids[c.seq]))
+		b = appendTag(b, ffValue, protowire.BytesType)
+		b, vm = reserveLen(b)
+		if len(c.children) == 0 {
+			b = appendScalarValue(b, vals[c.leaves[len(c.leaves)-1]])
+		} else {
+			b = s.appendMapValue(b, c, ids, vals)
+		}
+		if !fillShort(b, vm) {
+			b = fillLen(b, vm)
+		}
+		if !fillShort(b, fm) {
+			b = fillLen(b, fm)
+		}
+	}
+	if !fillShort(b, m) {
+		b = fillLen(b, m)
+	}
+	return b
+}
+
+// unmap deletes from e's map the names s just set whole (numbered ids):
+// a name is raw or in the map, never both. Only names the map may hold
+// are deleted (each look-up hashes the name); when it may hold any, a
+// small map is walked once rather than asked for each name.
 func (s *FieldSet) unmap(e *Event, ids []int32) {
 	r := &e.raw
 	if !r.foreign || len(e.fields) > 8 {
-		for i, id := range ids {
-			if id >= 0 && r.mayMap(id) {
+		for i := range s.tops {
+			if id := ids[i]; len(s.tops[i].children) == 0 && r.mayMap(id) {
 				delete(e.fields, s.tops[i].name)
 				if id < maxAt {
 					r.decoded[id>>6] &^= 1 << (id & 63)
@@ -155,8 +282,8 @@ func (s *FieldSet) unmap(e *Event, ids []int32) {
 		return
 	}
 	for k := range e.fields {
-		for i, id := range ids {
-			if id >= 0 && len(s.tops[i].name) == len(k) && s.tops[i].name == k {
+		for i := range s.tops {
+			if t := &s.tops[i]; len(t.children) == 0 && len(t.name) == len(k) && t.name == k {
 				delete(e.fields, k)
 				break
 			}
@@ -164,38 +291,55 @@ func (s *FieldSet) unmap(e *Event, ids []int32) {
 	}
 }
 
-// setIDs is what a FieldSet's top-level names are numbered in one batch
-// dictionary (gen): -1 for a name with names under it.
+// setIDs is what a FieldSet's names are numbered in one batch
+// dictionary (gen), by setNode.seq.
 type setIDs struct {
 	gen uint64
 	ids []int32
 }
 
-// idsIn returns the numbers in d of the top-level names s sets whole, or
-// nil when d does not number one of them. The last dictionary's are kept:
-// a filter sets the same names event after event.
+// idsIn returns the numbers in d of every name of s's references (by
+// setNode.seq), or nil when d does not number one of them. The last
+// dictionary's are kept: a filter sets the same names event after event.
 func (s *FieldSet) idsIn(d *batchDict) []int32 {
 	if c := s.ids.Load(); c != nil && c.gen == d.gen {
 		return c.ids
 	}
-	ids := make([]int32, len(s.tops))
+	ids := make([]int32, s.nodes)
 	for i := range s.tops {
-		ids[i] = -1
-		if t := &s.tops[i]; len(t.children) == 0 {
-			if ids[i] = d.refID(&t.top); ids[i] < 0 {
-				return nil
-			}
+		if ids[i] = d.refID(&s.tops[i].top); ids[i] < 0 || !s.idsUnder(d, s.tops[i].children, ids) {
+			return nil
 		}
 	}
 	s.ids.Store(&setIDs{gen: d.gen, ids: ids})
 	return ids
 }
 
-// extendDict makes sure e's batch dictionary numbers the top-level names
-// s sets whole, numbering the missing ones in a new generation of it that
-// the batch's other events share, and moves e to the latest generation.
-// It returns the names' numbers (see idsIn), or nil for an event that is
-// not a decoded batch's.
+func (s *FieldSet) idsUnder(d *batchDict, ns []setNode, ids []int32) bool {
+	for i := range ns {
+		if ids[ns[i].seq] = d.id(ns[i].name); ids[ns[i].seq] < 0 || !s.idsUnder(d, ns[i].children, ids) {
+			return false
+		}
+	}
+	return true
+}
+
+// names appends the names of ns and under them that d does not number.
+func (s *FieldSet) names(d *batchDict, ns []setNode, out []string) []string {
+	for i := range ns {
+		if n := ns[i].name; d.id(n) < 0 && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+		out = s.names(d, ns[i].children, out)
+	}
+	return out
+}
+
+// extendDict makes sure e's batch dictionary numbers every name s sets,
+// numbering the missing ones in a new generation of it that the batch's
+// other events share, and moves e to the latest generation. It returns
+// the names' numbers (see idsIn), or nil for an event that is not a
+// decoded batch's.
 func (e *Event) extendDict(s *FieldSet) []int32 {
 	r := &e.raw
 	if r.dict == nil || r.dict.root == nil || r.dict.dec.grows {
@@ -214,12 +358,7 @@ func (e *Event) extendDict(s *FieldSet) []int32 {
 			d = root
 		}
 		if ids = s.idsIn(d); ids == nil {
-			var names []string
-			for i := range s.tops {
-				if t := &s.tops[i]; len(t.children) == 0 && d.id(t.name) < 0 && !slices.Contains(names, t.name) {
-					names = append(names, t.name)
-				}
-			}
+			names := s.names(d, s.tops, nil)
 			if len(d.keys)+len(names) < 1<<idBits-1 {
 				d = d.extend(names)
 				root.latest.Store(d)
@@ -295,4 +434,18 @@ func sizeVarint(v uint64) int {
 		return 2
 	}
 	return protowire.SizeVarint(v)
+}
+
+// appendScalarValue appends v's Value message.
+func appendScalarValue(b []byte, v Scalar) []byte {
+	switch v.kind {
+	case scalarInt:
+		b = appendTag(b, fvInt, protowire.VarintType)
+		return appendVarint(b, protowire.EncodeZigZag(int64(v.bits)))
+	case scalarFloat:
+		b = appendTag(b, fvFloat, protowire.Fixed64Type)
+		return protowire.AppendFixed64(b, v.bits)
+	}
+	b = appendTag(b, fvString, protowire.BytesType)
+	return appendString(b, v.s)
 }

@@ -61,6 +61,8 @@ func eventOp(rng *rand.Rand, names []string, round int) func(e *Event) {
 func TestSetScalarsMatchesSet(t *testing.T) {
 	names := []string{"a", "b", "c", "message", "s", "n", "tags", "new1", "new2", "[a][x]", "[h][r][m]",
 		"[h][v]", "[n][k]", "@timestamp", "[@metadata][x]", "l"}
+	plain := []string{"b", "c", "message", "s", "new1", "new2", "[a][x]", "[a][y]", "[h][r][m]", "[h][v]",
+		"[new3][p][q]", "[new3][r]", "[n][k]", "[l][z]"}
 	base := func(i int) *Event {
 		e := NewEvent(fmt.Sprintf("line %d", i))
 		e.SetTimestampNano(1e18 + int64(i))
@@ -77,9 +79,15 @@ func TestSetScalarsMatchesSet(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	var decA, decB, decA2, decB2 batchDecoder
 	for round := range 2000 {
+		// Half the rounds without the names that make a FieldSet set
+		// one by one (special names, a name and one under it).
+		pool := names
+		if round%2 == 1 {
+			pool = plain
+		}
 		refs := make([]FieldRef, 1+rng.Intn(8))
 		for i := range refs {
-			refs[i] = MustParseFieldRef(names[rng.Intn(len(names))])
+			refs[i] = MustParseFieldRef(pool[rng.Intn(len(pool))])
 		}
 		if rng.Intn(3) == 0 {
 			refs = append(refs, refs[rng.Intn(len(refs))])
