@@ -125,7 +125,8 @@ func (d *batchDict) extend(names []string) *batchDict {
 			x.canon[i] = int32(i)
 		}
 	}
-	if len(keys) > 16 {
+	if len(keys) > 32 {
+		// Shorter ones are scanned: a generation is made per batch.
 		x.ids = make(map[string]int32, len(keys))
 		for i, k := range keys {
 			if _, dup := x.ids[k]; !dup {
@@ -140,7 +141,7 @@ func (d *batchDict) extend(names []string) *batchDict {
 // the dictionary is in no event's raw fields, which spares listing them
 // to look (a filter setting a new field asks this for every event).
 func (d *batchDict) id(k string) int32 {
-	if len(d.keys) <= 16 {
+	if d.ids == nil { // up to 16 names (32 in a generation made by extend)
 		for i, x := range d.keys {
 			if x == k {
 				return int32(i)

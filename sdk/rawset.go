@@ -109,8 +109,6 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	if b == nil {
 		b = make([]byte, 0, max(r.extraHint, 256))
 	}
-	var vbuf [32]Scalar
-	var vals []Scalar
 	for i := range s.tops {
 		t, id := &s.tops[i], ids[i]
 		start := len(b)
@@ -129,13 +127,7 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 		case viaMap[i]:
 			continue
 		default:
-			if vals == nil {
-				vals = vbuf[:]
-				if len(s.refs) > len(vbuf) {
-					vals = make([]Scalar, len(s.refs))
-				}
-			}
-			b, vstart = s.appendTree(b, t, ids, vals, value)
+			b, vstart = s.appendTree(b, t, ids, value)
 		}
 		// Filled in place (see rawFields.add).
 		entries = append(entries, rawEntry{})
@@ -189,18 +181,17 @@ func inMap(m map[string]any, k string) bool {
 }
 
 // appendTree appends the raw field numbered ids[t.seq] whose value is
-// the map of t's names, each value(i) of the reference ending there (the
-// last of several), values called in the order Set calls them. It
-// returns where the field's Value message starts.
-func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, vals []Scalar, value func(int) Scalar) (_ []byte, vstart int) {
-	s.collect(t, vals, value)
+// the map of t's names, each the value of the reference ending there (the
+// last of several; value is called for each, in the order Set calls it).
+// It returns where the field's Value message starts.
+func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, value func(int) Scalar) (_ []byte, vstart int) {
 	b = appendTag(b, feFields, protowire.BytesType)
 	b, fm := reserveLen(b)
 	b = appendTag(b, ffKey, protowire.VarintType)
 	b = appendVarint(b, uint64(ids[t.seq]))
 	b = appendTag(b, ffValue, protowire.BytesType)
 	b, vm := reserveLen(b)
-	b = s.appendMapValue(b, t, ids, vals)
+	b = s.appendMapValue(b, t, ids, value)
 	// The value starts after its length, and moves with the field's.
 	vstart = vm + sizeVarint(uint64(len(b)-vm-1))
 	if !fillShort(b, vm) {
@@ -223,18 +214,10 @@ func fillShort(b []byte, mark int) bool {
 	return false
 }
 
-// collect calls value for every reference under n, in Set's order.
-func (s *FieldSet) collect(n *setNode, vals []Scalar, value func(int) Scalar) {
-	for _, i := range n.leaves {
-		vals[i] = value(i)
-	}
-	for i := range n.children {
-		s.collect(&n.children[i], vals, value)
-	}
-}
-
-// appendMapValue appends the Value message of the map of n's names.
-func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, vals []Scalar) []byte {
+// appendMapValue appends the Value message of the map of n's names. A
+// node is a leaf or has names under it, never both (else Set goes one by
+// one), so writing in tree order calls value in Set's order.
+func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, value func(int) Scalar) []byte {
 	b = appendTag(b, fvMap, protowire.BytesType)
 	b, m := reserveLen(b)
 	for i := range n.children {
@@ -247,9 +230,13 @@ func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, vals []Scal
 		b = appendTag(b, ffValue, protowire.BytesType)
 		b, vm = reserveLen(b)
 		if len(c.children) == 0 {
-			b = appendScalarValue(b, vals[c.leaves[len(c.leaves)-1]])
+			var v Scalar
+			for _, j := range c.leaves {
+				v = value(j)
+			}
+			b = appendScalarValue(b, v)
 		} else {
-			b = s.appendMapValue(b, c, ids, vals)
+			b = s.appendMapValue(b, c, ids, value)
 		}
 		if !fillShort(b, vm) {
 			b = fillLen(b, vm)
