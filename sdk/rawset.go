@@ -361,9 +361,7 @@ func (e *Event) extendDict(s *FieldSet) []int32 {
 		// d extends the event's generation: its entries keep their
 		// numbers, and the at table grows with it.
 		r.dict = d
-		if len(r.entries) > 0 {
-			r.sizeAt()
-		}
+		r.sizeAt()
 	}
 	return ids
 }
