@@ -190,7 +190,9 @@ func (r *rawFields) add(whole, field []byte) error {
 	if err != nil {
 		return err
 	}
-	r.sizeAt()
+	if len(r.entries) == 0 || len(r.at) > 0 && len(r.at) < len(r.dict.keys) {
+		r.sizeAt() // the first entry, or the dictionary grew (extend)
+	}
 	id := int32(key)
 	if r.dict.canon != nil {
 		id = r.dict.canon[key]
