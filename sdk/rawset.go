@@ -92,9 +92,9 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	// Old values first: the entries are appended to after, which may
 	// move them.
 	raw := 0
-	for i := range s.tops {
-		t, id := &s.tops[i], ids[i]
-		if len(t.children) > 0 {
+	for i, id := range ids[:len(s.tops)] {
+		// (s.leaf, set for most tops set whole, spares loading the node.)
+		if t := &s.tops[i]; s.leaf[i] < 0 && len(t.children) > 0 {
 			if r.has(id) || r.mayMap(id) && inMap(e.fields, t.name) {
 				viaMap[i] = true
 				e.touchRef(&t.top)
@@ -109,24 +109,20 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	if b == nil {
 		b = make([]byte, 0, max(r.extraHint, 256))
 	}
-	for i := range s.tops {
-		t, id := &s.tops[i], ids[i]
+	for i, id := range ids[:len(s.tops)] {
 		start := len(b)
 		var vstart int
-		switch {
-		case len(t.children) == 0:
+		if j := s.leaf[i]; j >= 0 {
+			b, vstart = appendScalarField(b, id, value(j))
+		} else if t := &s.tops[i]; len(t.children) == 0 {
 			var v Scalar
-			if j := s.leaf[i]; j >= 0 {
+			for _, j := range t.leaves {
 				v = value(j)
-			} else {
-				for _, j := range t.leaves {
-					v = value(j)
-				}
 			}
 			b, vstart = appendScalarField(b, id, v)
-		case viaMap[i]:
+		} else if viaMap[i] {
 			continue
-		default:
+		} else {
 			b, vstart = s.appendTree(b, t, ids, value)
 		}
 		// Filled in place (see rawFields.add).
