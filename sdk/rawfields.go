@@ -44,6 +44,11 @@ type rawFields struct {
 	// batch's boxed values are); else left to the strings read from it.
 	extra     []byte
 	extraHint int // the room the last batch's extra took, for the next
+	// listed: extra[:listed] is listed in entries; the fields after it,
+	// set since, are listed when a name is looked up (listExtra), as the
+	// span's are: a filter that sets fields nothing reads again pays no
+	// entry for them.
+	listed int
 	// base is the length of the dictionary generation the event arrived
 	// with: only names numbered below it can be in span, so a set of a
 	// name numbered since need not list the span's entries.
@@ -168,6 +173,9 @@ func checkField(field []byte, dictLen int) error {
 
 // index lists the entries of span.
 func (r *rawFields) index() {
+	if r.listed < len(r.extra) {
+		r.listExtra()
+	}
 	if r.indexed {
 		return
 	}
@@ -179,6 +187,30 @@ func (r *rawFields) index() {
 		_ = r.add(data[:n+m], v)
 		data = data[n+m:]
 	}
+}
+
+// listExtra lists the fields set since the last look-up (SetScalars
+// wrote them one after the other into extra).
+func (r *rawFields) listExtra() {
+	if len(r.entries) == 0 || len(r.at) > 0 && len(r.at) < len(r.dict.keys) {
+		r.sizeAt()
+	}
+	for data := r.extra[r.listed:]; len(data) > 0; {
+		start := len(r.extra) - len(data)
+		_, _, n := consumeTag(data)
+		field, m := consumeBytes(data[n:])
+		key, value, _ := splitField(field, len(r.dict.keys)) // written by SetScalars
+		r.entries = append(r.entries, rawEntry{})
+		en := &r.entries[len(r.entries)-1]
+		en.id, en.ext = int32(key), true
+		en.start, en.end = uint32(start), uint32(start+n+m)
+		en.vstart, en.vlen = uint32(cap(r.extra)-cap(value)), uint32(len(value))
+		if len(r.at) > 0 {
+			r.at[key] = int32(len(r.entries))
+		}
+		data = data[n+m:]
+	}
+	r.listed = len(r.extra)
 }
 
 // add records one Field message (whole is it with its tag and length);
@@ -261,6 +293,7 @@ func (r *rawFields) reset(released bool) {
 	r.at = r.at[:0]
 	r.dups = false
 	r.base = 0
+	r.listed = 0
 	r.decoded = [maxAt / 64]uint64{}
 	r.foreign = false
 }
@@ -309,6 +342,8 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 	}
 	if id < r.base {
 		r.index() // it may be among the fields as they arrived
+	} else if r.listed < len(r.extra) {
+		r.listExtra() // or among those set since
 	}
 	if len(r.at) > 0 && !r.dups {
 		i := r.at[id]
@@ -367,10 +402,13 @@ func (r *rawFields) peekString(id int32) (s string, found, ok bool) {
 		}
 	case len(r.at) > 0 && !r.dups:
 		// Every entry listed or set, or (not listed) every entry set.
+		if r.listed < len(r.extra) {
+			r.listExtra()
+		}
 		if i := r.at[id]; i != 0 && !r.entries[i-1].done {
 			value, found = r.value(&r.entries[i-1]), true
 		}
-	case len(r.entries) == 0:
+	case len(r.entries) == 0 && len(r.extra) == 0:
 	default:
 		return "", false, false
 	}
@@ -499,19 +537,19 @@ func (r *rawFields) appendRaw(b []byte) []byte {
 	if r.span != nil {
 		// As they arrived, then those set since (see SetScalars).
 		b = append(b, r.span...)
-		if len(r.extra) > 0 {
+		if r.listed > 0 {
 			for i := range r.entries {
 				if en := &r.entries[i]; en.ext && !en.done {
 					b = append(b, r.whole(en)...)
 				}
 			}
 		}
-		return b
+		return append(b, r.extra[r.listed:]...)
 	}
 	for i := range r.entries {
 		if en := &r.entries[i]; !en.done {
 			b = append(b, r.whole(en)...)
 		}
 	}
-	return b
+	return append(b, r.extra[r.listed:]...)
 }

@@ -100,41 +100,31 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 				e.touchRef(&t.top)
 				continue
 			}
-		} else if !(len(r.at) > 0 && !r.dups && r.at[id] == 0 && (r.indexed || id >= r.base)) {
+		} else if !(len(r.at) > 0 && !r.dups && r.at[id] == 0 && (r.indexed || id >= r.base) && r.listed == len(r.extra)) {
 			r.takeID(id) // else no entry of that name (a new one, mostly)
 		}
 		raw++
 	}
-	b, entries := r.extra, r.entries
+	b := r.extra
 	if b == nil {
 		b = make([]byte, 0, max(r.extraHint, 256))
 	}
+	// Written one after the other, listed when a name is looked up
+	// (rawFields.listExtra).
 	for i, id := range ids[:len(s.tops)] {
-		start := len(b)
-		var vstart int
 		if j := s.leaf[i]; j >= 0 {
-			b, vstart = appendScalarField(b, id, value(j))
+			b = appendScalarField(b, id, value(j))
 		} else if t := &s.tops[i]; len(t.children) == 0 {
 			var v Scalar
 			for _, j := range t.leaves {
 				v = value(j)
 			}
-			b, vstart = appendScalarField(b, id, v)
-		} else if viaMap[i] {
-			continue
-		} else {
-			b, vstart = s.appendTree(b, t, ids, value)
-		}
-		// Filled in place (see rawFields.add).
-		entries = append(entries, rawEntry{})
-		en := &entries[len(entries)-1]
-		en.id, en.start, en.end = id, uint32(start), uint32(len(b))
-		en.vstart, en.vlen, en.ext = uint32(vstart), uint32(len(b)-vstart), true
-		if len(r.at) > 0 {
-			r.at[id] = int32(len(entries))
+			b = appendScalarField(b, id, v)
+		} else if !viaMap[i] {
+			b = s.appendTree(b, t, ids, value)
 		}
 	}
-	r.extra, r.entries = b, entries
+	r.extra = b
 	r.pending += raw
 	if len(e.fields) > 0 {
 		s.unmap(e, ids)
@@ -158,6 +148,8 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 func (r *rawFields) has(id int32) bool {
 	if id < r.base {
 		r.index()
+	} else if r.listed < len(r.extra) {
+		r.listExtra()
 	}
 	if len(r.at) > 0 && !r.dups {
 		i := r.at[id]
@@ -179,8 +171,7 @@ func inMap(m map[string]any, k string) bool {
 // appendTree appends the raw field numbered ids[t.seq] whose value is
 // the map of t's names, each the value of the reference ending there (the
 // last of several; value is called for each, in the order Set calls it).
-// It returns where the field's Value message starts.
-func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, value func(int) Scalar) (_ []byte, vstart int) {
+func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, value func(int) Scalar) []byte {
 	b = appendTag(b, feFields, protowire.BytesType)
 	b, fm := reserveLen(b)
 	b = appendTag(b, ffKey, protowire.VarintType)
@@ -188,16 +179,13 @@ func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, value func(int)
 	b = appendTag(b, ffValue, protowire.BytesType)
 	b, vm := reserveLen(b)
 	b = s.appendMapValue(b, t, ids, value)
-	// The value starts after its length, and moves with the field's.
-	vstart = vm + sizeVarint(uint64(len(b)-vm-1))
 	if !fillShort(b, vm) {
 		b = fillLen(b, vm)
 	}
-	vstart += sizeVarint(uint64(len(b)-fm-1)) - 1
 	if !fillShort(b, fm) {
 		b = fillLen(b, fm)
 	}
-	return b, vstart
+	return b
 }
 
 // fillShort is fillLen for the commonest case, a length under 128 (in
@@ -363,16 +351,15 @@ func (e *Event) extendDict(s *FieldSet) []int32 {
 }
 
 // appendScalarField appends v as the raw field numbered id (an Event's
-// field 2: tag, length, Field message, as the batch encoder writes it)
-// and returns where its Value message starts.
-func appendScalarField(b []byte, id int32, v Scalar) (_ []byte, vstart int) {
+// field 2: tag, length, Field message, as the batch encoder writes it).
+func appendScalarField(b []byte, id int32, v Scalar) []byte {
 	if v.kind == scalarString && id < 0x80 && len(v.s) < 0x80-6 {
 		// The commonest shape, every length one byte: one append for
 		// the framing (as rawjson's fast path reads it back).
 		n := byte(len(v.s))
 		b = append(b, byte(feFields<<3|protowire.BytesType), n+6, byte(ffKey<<3|protowire.VarintType), byte(id),
 			byte(ffValue<<3|protowire.BytesType), n+2, byte(fvString<<3|protowire.BytesType), n)
-		return append(b, v.s...), len(b) - 2
+		return append(b, v.s...)
 	}
 	var vlen int
 	switch v.kind {
@@ -390,7 +377,6 @@ func appendScalarField(b []byte, id int32, v Scalar) (_ []byte, vstart int) {
 	b = appendVarint(b, uint64(id))
 	b = appendTag(b, ffValue, protowire.BytesType)
 	b = appendVarint(b, uint64(vlen))
-	vstart = len(b)
 	switch v.kind {
 	case scalarString:
 		b = appendTag(b, fvString, protowire.BytesType)
@@ -402,7 +388,7 @@ func appendScalarField(b []byte, id int32, v Scalar) (_ []byte, vstart int) {
 		b = appendTag(b, fvFloat, protowire.Fixed64Type)
 		b = protowire.AppendFixed64(b, v.bits)
 	}
-	return b, vstart
+	return b
 }
 
 // sizeVarint is protowire.SizeVarint with the short values most fields

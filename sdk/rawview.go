@@ -36,6 +36,15 @@ func rawView(e *Event, raw []rawField) (fields map[string]any, dict []string, ou
 		}
 		raw = append(raw, rawField{Key: uint32(en.id), Value: r.value(en)})
 	}
+	// Set since and not looked up: walked, not listed (nothing changes).
+	for data := r.extra[r.listed:]; len(data) > 0; {
+		_, _, t := consumeTag(data)
+		field, m := consumeBytes(data[t:])
+		if key, value, err := splitField(field, n); err == nil {
+			raw = append(raw, rawField{Key: uint32(key), Value: value})
+		}
+		data = data[t+m:]
+	}
 	return e.fields, r.dict.keys, raw
 }
 
