@@ -19,11 +19,26 @@ import (
 type rawFields struct {
 	dict    *batchDict // the batch's field names; nil when nothing is raw
 	pending int        // entries not yet done
+	// base is the length of the dictionary generation the event arrived
+	// with: only names numbered below it can be in span, so a set of a
+	// name numbered since need not list the span's entries.
+	base    int32
+	indexed bool // span is listed in entries
+	// dups: a name was written twice (not by this SDK), and take scans
+	// to mark every copy done (see at).
+	dups bool
+	// What the event's map may hold, so that a raw set need not ask the
+	// map for each name: decoded has bit id set when an entry numbered
+	// id (< 64) was decoded into the map; foreign is set when the map was
+	// written otherwise (or handed out, Event.Fields), and then any name
+	// may be in it. (Beside the fields every look-up reads: a cache line
+	// more per event cost grok 7%.)
+	foreign bool
+	decoded uint64
 	// span is every entry as written, when they were written one after
 	// the other: while none is done, the encoder copies it in one go, and
 	// entries are only listed (indexed) when a name is looked up.
-	span    []byte
-	indexed bool
+	span []byte
 	// src is what the entries' offsets are into: the span, or the whole
 	// event when its fields were written apart.
 	src     []byte
@@ -32,39 +47,37 @@ type rawFields struct {
 	// name (0: none), for dictionaries of up to maxAt names, so that a
 	// look-up costs one dictionary look-up and one load instead of a scan
 	// of the entries per name (mutate looks up five names an event, some
-	// of them absent, and sets as many). dups: a name was written twice
-	// (not by this SDK), and take scans to mark every copy done.
-	at   []int32
-	dups bool
-	// extra holds the entries of fields set since the event was decoded
-	// (FieldSet.SetScalars), written as the batch encoder would write
-	// them: such a set costs an append here instead of a map store and
-	// a boxed value, and the encoder copies the bytes on as they are.
-	// Kept across the events' reuse when the batch was released (as the
-	// batch's boxed values are); else left to the strings read from it.
-	extra     []byte
-	extraHint int // the room the last batch's extra took, for the next
-	// listed: extra[:listed] is listed in entries; the fields after it,
-	// set since, are listed when a name is looked up (listExtra), as the
-	// span's are: a filter that sets fields nothing reads again pays no
-	// entry for them.
-	listed int
-	// base is the length of the dictionary generation the event arrived
-	// with: only names numbered below it can be in span, so a set of a
-	// name numbered since need not list the span's entries.
-	base int32
-	// What the event's map may hold, so that a raw set need not ask the
-	// map for each name: decoded has bit id set when an entry numbered
-	// id (< 256) was decoded into the map; foreign is set when the map
-	// was written otherwise (or handed out, Event.Fields), and then any
-	// name may be in it.
-	decoded [maxAt / 64]uint64
-	foreign bool
+	// of them absent, and sets as many).
+	at []int32
+	// ext holds the fields set since the event arrived (SetScalars);
+	// nil until the first, then kept across the event's reuse. Apart, as
+	// the event's struct is what every look-up reads: a larger one cost
+	// grok 7%.
+	ext *rawExt
 }
+
+// rawExt holds fields set since an event arrived (FieldSet.SetScalars),
+// written as the batch encoder would write them: such a set costs an
+// append here instead of a map store and a boxed value, and the encoder
+// copies the bytes on as they are.
+type rawExt struct {
+	// buf is kept across the events' reuse when the batch was released
+	// (as the batch's boxed values are); else left to the strings read
+	// from it, and the next one made hint long.
+	buf  []byte
+	hint int
+	// listed: buf[:listed] is listed in entries; the fields after it are
+	// listed when a name is looked up (listExtra), as the span's are: a
+	// filter that sets fields nothing reads again pays no entry for them.
+	listed int
+}
+
+// unlisted reports whether fields were set since the last look-up.
+func (r *rawFields) unlisted() bool { return r.ext != nil && r.ext.listed < len(r.ext.buf) }
 
 // mayMap reports whether the event's map may hold the name numbered id.
 func (r *rawFields) mayMap(id int32) bool {
-	return r.foreign || id >= maxAt || r.decoded[id>>6]&(1<<(id&63)) != 0
+	return r.foreign || id >= 64 || r.decoded&(1<<id) != 0
 }
 
 // maxAt bounds the dictionaries whose names get an at table: it is
@@ -80,19 +93,19 @@ type rawEntry struct {
 	start, end   uint32 // the Event's field 2 as written: tag, length, Field
 	vstart, vlen uint32 // the Field's Value message
 	done         bool
-	ext          bool // offsets into rawFields.extra, not src
+	ext          bool // offsets into rawFields.ext.buf, not src
 }
 
 func (r *rawFields) whole(en *rawEntry) []byte {
 	if en.ext {
-		return r.extra[en.start:en.end]
+		return r.ext.buf[en.start:en.end]
 	}
 	return r.src[en.start:en.end]
 }
 
 func (r *rawFields) value(en *rawEntry) []byte {
 	if en.ext {
-		return r.extra[en.vstart : en.vstart+en.vlen]
+		return r.ext.buf[en.vstart : en.vstart+en.vlen]
 	}
 	return r.src[en.vstart : en.vstart+en.vlen]
 }
@@ -173,7 +186,7 @@ func checkField(field []byte, dictLen int) error {
 
 // index lists the entries of span.
 func (r *rawFields) index() {
-	if r.listed < len(r.extra) {
+	if r.unlisted() {
 		r.listExtra()
 	}
 	if r.indexed {
@@ -195,8 +208,9 @@ func (r *rawFields) listExtra() {
 	if len(r.entries) == 0 || len(r.at) > 0 && len(r.at) < len(r.dict.keys) {
 		r.sizeAt()
 	}
-	for data := r.extra[r.listed:]; len(data) > 0; {
-		start := len(r.extra) - len(data)
+	x := r.ext
+	for data := x.buf[x.listed:]; len(data) > 0; {
+		start := len(x.buf) - len(data)
 		_, _, n := consumeTag(data)
 		field, m := consumeBytes(data[n:])
 		key, value, _ := splitField(field, len(r.dict.keys)) // written by SetScalars
@@ -204,13 +218,13 @@ func (r *rawFields) listExtra() {
 		en := &r.entries[len(r.entries)-1]
 		en.id, en.ext = int32(key), true
 		en.start, en.end = uint32(start), uint32(start+n+m)
-		en.vstart, en.vlen = uint32(cap(r.extra)-cap(value)), uint32(len(value))
+		en.vstart, en.vlen = uint32(cap(x.buf)-cap(value)), uint32(len(value))
 		if len(r.at) > 0 {
 			r.at[key] = int32(len(r.entries))
 		}
 		data = data[n+m:]
 	}
-	r.listed = len(r.extra)
+	x.listed = len(x.buf)
 }
 
 // add records one Field message (whole is it with its tag and length);
@@ -278,11 +292,14 @@ func (r *rawFields) sizeAt() {
 // value read from the last batch's events (batchDecoder.Release), so the
 // memory of extra may be written again.
 func (r *rawFields) reset(released bool) {
-	if released {
-		r.extra = r.extra[:0]
-	} else if r.extra != nil {
-		r.extraHint = len(r.extra)
-		r.extra = nil
+	if x := r.ext; x != nil {
+		if released {
+			x.buf = x.buf[:0]
+		} else if x.buf != nil {
+			x.hint = len(x.buf)
+			x.buf = nil
+		}
+		x.listed = 0
 	}
 	r.entries = r.entries[:0] // offsets: nothing to drop
 	r.src = nil
@@ -293,8 +310,7 @@ func (r *rawFields) reset(released bool) {
 	r.at = r.at[:0]
 	r.dups = false
 	r.base = 0
-	r.listed = 0
-	r.decoded = [maxAt / 64]uint64{}
+	r.decoded = 0
 	r.foreign = false
 }
 
@@ -342,7 +358,7 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 	}
 	if id < r.base {
 		r.index() // it may be among the fields as they arrived
-	} else if r.listed < len(r.extra) {
+	} else if r.unlisted() {
 		r.listExtra() // or among those set since
 	}
 	if len(r.at) > 0 && !r.dups {
@@ -402,13 +418,13 @@ func (r *rawFields) peekString(id int32) (s string, found, ok bool) {
 		}
 	case len(r.at) > 0 && !r.dups:
 		// Every entry listed or set, or (not listed) every entry set.
-		if r.listed < len(r.extra) {
+		if r.unlisted() {
 			r.listExtra()
 		}
 		if i := r.at[id]; i != 0 && !r.entries[i-1].done {
 			value, found = r.value(&r.entries[i-1]), true
 		}
-	case len(r.entries) == 0 && len(r.extra) == 0:
+	case len(r.entries) == 0 && !r.unlisted():
 	default:
 		return "", false, false
 	}
@@ -480,8 +496,8 @@ func (e *Event) decodeEntry(en *rawEntry) {
 		v = string(value)
 	}
 	e.fields[d.keys[en.id]] = v
-	if en.id < maxAt {
-		e.raw.decoded[en.id>>6] |= 1 << (en.id & 63)
+	if en.id < 64 {
+		e.raw.decoded |= 1 << en.id
 	}
 }
 
@@ -537,19 +553,22 @@ func (r *rawFields) appendRaw(b []byte) []byte {
 	if r.span != nil {
 		// As they arrived, then those set since (see SetScalars).
 		b = append(b, r.span...)
-		if r.listed > 0 {
+		if r.ext != nil && r.ext.listed > 0 {
 			for i := range r.entries {
 				if en := &r.entries[i]; en.ext && !en.done {
 					b = append(b, r.whole(en)...)
 				}
 			}
 		}
-		return append(b, r.extra[r.listed:]...)
-	}
-	for i := range r.entries {
-		if en := &r.entries[i]; !en.done {
-			b = append(b, r.whole(en)...)
+	} else {
+		for i := range r.entries {
+			if en := &r.entries[i]; !en.done {
+				b = append(b, r.whole(en)...)
+			}
 		}
 	}
-	return append(b, r.extra[r.listed:]...)
+	if r.unlisted() {
+		b = append(b, r.ext.buf[r.ext.listed:]...)
+	}
+	return b
 }

@@ -69,13 +69,14 @@ func (f valuer) value(i int, v *Values) any {
 // batch encoder would write it: reading it decodes it as any raw field,
 // and the encoder copies it on as it is.
 func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
-	var ids []int32
+	var c *setIDs
 	if !s.oneByOne {
-		ids = e.extendDict(s)
+		c = e.extendDict(s)
 	}
-	if ids == nil {
+	if c == nil {
 		return s.set(e, valuer{scalar: value})
 	}
+	ids := c.ids
 	r := &e.raw
 	r.sizeAt()
 	// A top with names under it goes through the map when the event has
@@ -92,22 +93,21 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	// Old values first: the entries are appended to after, which may
 	// move them.
 	raw := 0
-	for i, id := range ids[:len(s.tops)] {
-		// (s.leaf, set for most tops set whole, spares loading the node.)
-		if t := &s.tops[i]; s.leaf[i] < 0 && len(t.children) > 0 {
-			if r.has(id) || r.mayMap(id) && inMap(e.fields, t.name) {
-				viaMap[i] = true
-				e.touchRef(&t.top)
-				continue
-			}
-		} else if !(len(r.at) > 0 && !r.dups && r.at[id] == 0 && (r.indexed || id >= r.base) && r.listed == len(r.extra)) {
-			r.takeID(id) // else no entry of that name (a new one, mostly)
-		}
-		raw++
+	if (r.ext == nil || len(r.ext.buf) == 0) && s.flat == len(s.tops) && c.min >= r.base {
+		// Names the event cannot have raw yet (numbered since it
+		// arrived, none set since): nothing to take.
+		raw = len(s.tops)
+	} else {
+		raw = s.takeOld(e, ids, viaMap)
 	}
-	b := r.extra
+	x := r.ext
+	if x == nil {
+		x = new(rawExt)
+		r.ext = x
+	}
+	b := x.buf
 	if b == nil {
-		b = make([]byte, 0, max(r.extraHint, 256))
+		b = make([]byte, 0, max(x.hint, 256))
 	}
 	// Written one after the other, listed when a name is looked up
 	// (rawFields.listExtra).
@@ -124,7 +124,7 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 			b = s.appendTree(b, t, ids, value)
 		}
 	}
-	r.extra = b
+	x.buf = b
 	r.pending += raw
 	if len(e.fields) > 0 {
 		s.unmap(e, ids)
@@ -144,11 +144,33 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	return err
 }
 
+// takeOld takes the raw fields the tops set whole replace, and marks in
+// viaMap the tops with names under them that the event has already
+// (merged through the map). It returns how many tops are written raw.
+func (s *FieldSet) takeOld(e *Event, ids []int32, viaMap []bool) int {
+	r := &e.raw
+	raw := 0
+	for i, id := range ids[:len(s.tops)] {
+		// (s.leaf, set for most tops set whole, spares loading the node.)
+		if t := &s.tops[i]; s.leaf[i] < 0 && len(t.children) > 0 {
+			if r.has(id) || r.mayMap(id) && inMap(e.fields, t.name) {
+				viaMap[i] = true
+				e.touchRef(&t.top)
+				continue
+			}
+		} else if !(len(r.at) > 0 && !r.dups && r.at[id] == 0 && (r.indexed || id >= r.base) && !r.unlisted()) {
+			r.takeID(id) // else no entry of that name (a new one, mostly)
+		}
+		raw++
+	}
+	return raw
+}
+
 // has reports whether a raw field numbered id is pending.
 func (r *rawFields) has(id int32) bool {
 	if id < r.base {
 		r.index()
-	} else if r.listed < len(r.extra) {
+	} else if r.unlisted() {
 		r.listExtra()
 	}
 	if len(r.at) > 0 && !r.dups {
@@ -245,8 +267,8 @@ func (s *FieldSet) unmap(e *Event, ids []int32) {
 		for i := range s.tops {
 			if id := ids[i]; len(s.tops[i].children) == 0 && r.mayMap(id) {
 				delete(e.fields, s.tops[i].name)
-				if id < maxAt {
-					r.decoded[id>>6] &^= 1 << (id & 63)
+				if id < 64 {
+					r.decoded &^= 1 << id
 				}
 			}
 		}
@@ -267,23 +289,26 @@ func (s *FieldSet) unmap(e *Event, ids []int32) {
 type setIDs struct {
 	gen uint64
 	ids []int32
+	min int32 // the least of the tops'
 }
 
 // idsIn returns the numbers in d of every name of s's references (by
 // setNode.seq), or nil when d does not number one of them. The last
 // dictionary's are kept: a filter sets the same names event after event.
-func (s *FieldSet) idsIn(d *batchDict) []int32 {
+func (s *FieldSet) idsIn(d *batchDict) *setIDs {
 	if c := s.ids.Load(); c != nil && c.gen == d.gen {
-		return c.ids
+		return c
 	}
-	ids := make([]int32, s.nodes)
+	c := &setIDs{gen: d.gen, ids: make([]int32, s.nodes), min: math.MaxInt32}
 	for i := range s.tops {
-		if ids[i] = d.refID(&s.tops[i].top); ids[i] < 0 || !s.idsUnder(d, s.tops[i].children, ids) {
+		id := d.refID(&s.tops[i].top)
+		if id < 0 || !s.idsUnder(d, s.tops[i].children, c.ids) {
 			return nil
 		}
+		c.ids[i], c.min = id, min(c.min, id)
 	}
-	s.ids.Store(&setIDs{gen: d.gen, ids: ids})
-	return ids
+	s.ids.Store(c)
+	return c
 }
 
 func (s *FieldSet) idsUnder(d *batchDict, ns []setNode, ids []int32) bool {
@@ -311,7 +336,7 @@ func (s *FieldSet) names(d *batchDict, ns []setNode, out []string) []string {
 // other events share, and moves e to the latest generation. It returns
 // the names' numbers (see idsIn), or nil for an event that is not a
 // decoded batch's.
-func (e *Event) extendDict(s *FieldSet) []int32 {
+func (e *Event) extendDict(s *FieldSet) *setIDs {
 	r := &e.raw
 	if r.dict == nil || r.dict.root == nil || r.dict.dec.grows {
 		return nil
