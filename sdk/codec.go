@@ -96,13 +96,13 @@ func (enc *batchEncoder) Encode(events []*Event) []byte {
 	enc.seed = nil
 	enc.repeats = false
 	enc.sharedBuf = enc.sharedBuf[:0]
+	// The longest generation of the first event's dictionary family
+	// (fields set since decoding may have numbered new names, see
+	// FieldSet.SetScalars): every event's raw numbers mean the same in it.
 	for _, e := range events {
 		if d := e.raw.dict; d != nil && e.raw.pending > 0 {
 			if enc.seed == nil || enc.extends(d, enc.seed) {
 				enc.seed = d
-			}
-			if !d.dec.grows {
-				break
 			}
 		}
 	}
@@ -133,9 +133,9 @@ func (enc *batchEncoder) Encode(events []*Event) []byte {
 }
 
 // extends reports whether dictionary a is b or a later generation of the
-// same rawBuilder's, so that b's numbers mean the same in a.
+// same family (batchDict.root), so that b's numbers mean the same in a.
 func (enc *batchEncoder) extends(a, b *batchDict) bool {
-	return a == b || a != nil && b != nil && a.dec == b.dec && a.dec.grows && len(a.keys) >= len(b.keys)
+	return a == b || a != nil && b != nil && a.root == b.root && a.root != nil && len(a.keys) >= len(b.keys)
 }
 
 // encodeBatch encodes events into a new buffer.
@@ -438,6 +438,7 @@ func aliasString(b []byte) string {
 // are only indexed, to be decoded when asked for.
 func decodeEventInto(e *Event, data []byte, keys []string, sl *slab, dict *batchDict) error {
 	e.raw.dict = dict
+	e.raw.base = int32(len(keys))
 	// The raw fields' span: where the first starts and the last ends.
 	whole, spanStart, spanEnd, contiguous := data, -1, -1, true
 	for len(data) > 0 {

@@ -159,6 +159,7 @@ func (co *common) decorate(e *Event) {
 	if co.typ != "" {
 		e.touch("type")
 		if _, ok := e.fields["type"]; !ok {
+			e.raw.foreign = true
 			e.fields["type"] = co.typ
 		}
 	}

@@ -77,6 +77,7 @@ func (d *batchDecoder) Decode(data []byte) ([]*Event, error) {
 	}
 	d.slab.dec = d
 	dict := &batchDict{keys: d.keys, dec: d, gen: newDictGen()}
+	dict.root = dict
 	if len(d.keys) > 16 {
 		dict.ids = make(map[string]int32, len(d.keys))
 		for i, k := range d.keys {
@@ -195,10 +196,11 @@ func (d *batchDecoder) recycle() {
 	if d.slab.chunks == nil && !d.eager {
 		d.slab.chunks = &chunks{}
 	}
-	d.slab.recycle(d.released)
+	released := d.released
+	d.slab.recycle(released)
 	d.released = false
 	for _, e := range d.last {
-		e.raw.reset()
+		e.raw.reset(released)
 		clear(e.fields)
 		if e.meta != nil {
 			clear(e.meta)

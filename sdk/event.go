@@ -78,6 +78,7 @@ func (e *Event) SetTimestampNano(ns int64) { e.ts = ns }
 // The map is the event's own: changes to it change the event.
 func (e *Event) Fields() map[string]any {
 	e.materialize()
+	e.raw.foreign = true
 	return e.fields
 }
 
@@ -137,6 +138,7 @@ func (e *Event) AddTag(tag string) {
 	if e.HasTag(tag) {
 		return
 	}
+	e.raw.foreign = true
 	switch t := e.fields[FieldTags].(type) {
 	case []any:
 		e.fields[FieldTags] = append(t, tag)
@@ -152,6 +154,7 @@ func (e *Event) AddTag(tag string) {
 // RemoveTag removes tag; removing the last tag leaves an empty list.
 func (e *Event) RemoveTag(tag string) {
 	e.touch(FieldTags)
+	e.raw.foreign = true
 	switch t := e.fields[FieldTags].(type) {
 	case []any:
 		out := t[:0]

@@ -177,6 +177,7 @@ func (r FieldRef) Set(e *Event, v any) error {
 		// A top-level field is replaced whole: its old value, if it is
 		// still raw, need not be decoded.
 		e.shadowRef(&r)
+		e.raw.foreign = true
 		e.fields[r.path[0]] = v
 		return nil
 	}
@@ -297,6 +298,9 @@ func (r FieldRef) root(e *Event, create bool) (map[string]any, []string) {
 	// rawFields.take): cheaper than first asking the map whether the name
 	// is already decoded.
 	e.touchRef(&r)
+	if create {
+		e.raw.foreign = true
+	}
 	return e.fields, r.path
 }
 
@@ -315,6 +319,24 @@ func (e *Event) Get(ref string) (any, bool) {
 // GetString returns the value at ref when it is a string.
 func (e *Event) GetString(ref string) (string, bool) {
 	v, ok := e.Get(ref)
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// GetString returns the value at r when it is a string. A top-level
+// string still raw (an event decoded from a batch) is read where it lies
+// and stays raw: nothing is decoded, boxed or stored in the event's map,
+// and the encoder copies it on as it arrived.
+func (r FieldRef) GetString(e *Event) (string, bool) {
+	if len(r.path) == 1 && e.raw.pending > 0 {
+		if s, found, ok := e.raw.peekString(e.raw.dict.refID(&r)); found {
+			return s, ok
+		}
+	}
+	v, ok := r.Get(e)
 	if !ok {
 		return "", false
 	}
@@ -377,6 +399,14 @@ type FieldSet struct {
 	// another, where the order of the sets decides the outcome: Set then
 	// sets them one after the other.
 	oneByOne bool
+	flat     int // tops set whole (no names under them)
+	// leaf is, for each top, its one reference when it is set whole by
+	// one, else -1: read without loading the node.
+	leaf  []int
+	nodes int // how many setNodes, numbered by seq
+	// ids: the numbers of the tops in the last batch dictionary used
+	// (SetScalars).
+	ids atomic.Pointer[setIDs]
 }
 
 // setNode is one name along the references of a FieldSet.
@@ -386,6 +416,7 @@ type setNode struct {
 	first    int      // a reference through this node, for errors
 	leaves   []int    // references that end here, in their order
 	children []setNode
+	seq      int // the node's number: a top's index, then the others'
 }
 
 // NewFieldSet returns the set of refs, numbered as in refs.
@@ -430,6 +461,30 @@ func NewFieldSet(refs []FieldRef) *FieldSet {
 	if conflict(s.tops) {
 		s.oneByOne = true
 	}
+	// Number every node, the tops first (SetScalars' ids).
+	s.nodes = len(s.tops)
+	var number func(ns []setNode)
+	number = func(ns []setNode) {
+		for i := range ns {
+			ns[i].seq = s.nodes
+			s.nodes++
+			number(ns[i].children)
+		}
+	}
+	for i := range s.tops {
+		s.tops[i].seq = i
+		number(s.tops[i].children)
+	}
+	s.leaf = make([]int, len(s.tops))
+	for i := range s.tops {
+		s.leaf[i] = -1
+		if t := &s.tops[i]; len(t.children) == 0 {
+			s.flat++
+			if len(t.leaves) == 1 {
+				s.leaf[i] = t.leaves[0]
+			}
+		}
+	}
 	return s
 }
 
@@ -440,11 +495,15 @@ func NewFieldSet(refs []FieldRef) *FieldSet {
 // reference that cannot be set (a value on the way is not a map). Set
 // returns the first error; the other references are set all the same.
 func (s *FieldSet) Set(e *Event, value func(i int, v *Values) any) error {
+	return s.set(e, valuer{boxed: value})
+}
+
+func (s *FieldSet) set(e *Event, value valuer) error {
 	if s.oneByOne {
 		var first error
 		for i := range s.refs {
 			var x any
-			e.WithValues(func(v *Values) { x = value(i, v) })
+			e.WithValues(func(v *Values) { x = value.value(i, v) })
 			if err := s.refs[i].Set(e, x); err != nil && first == nil {
 				first = err
 			}
@@ -461,6 +520,7 @@ func (s *FieldSet) Set(e *Event, value func(i int, v *Values) any) error {
 		}
 	}
 	var err error
+	e.raw.foreign = true
 	e.WithValues(func(v *Values) {
 		for i := range s.tops {
 			err = s.setNode(e.fields, &s.tops[i], v, value, err)
@@ -469,10 +529,10 @@ func (s *FieldSet) Set(e *Event, value func(i int, v *Values) any) error {
 	return err
 }
 
-func (s *FieldSet) setNode(m map[string]any, n *setNode, v *Values, value func(int, *Values) any, err error) error {
+func (s *FieldSet) setNode(m map[string]any, n *setNode, v *Values, value valuer, err error) error {
 	if len(n.children) == 0 {
 		for _, i := range n.leaves {
-			m[n.name] = Normalize(value(i, v))
+			m[n.name] = Normalize(value.value(i, v))
 		}
 		return err
 	}

@@ -32,6 +32,7 @@ const rawChunk = 256
 func (b *rawBuilder) start() {
 	b.dec = &batchDecoder{grows: true, uniqueNames: true} // Event's contract
 	b.dict = &batchDict{dec: b.dec, gen: newDictGen()}
+	b.dict.root = b.dict
 	b.ids = make(map[string]uint32, 32)
 }
 
@@ -52,7 +53,7 @@ func (b *rawBuilder) Key(name string) (key uint32, ok bool) {
 	keys := append(b.dict.keys[:n:n], name)
 	// A generation of its own: a reference remembers a name's number, or
 	// its absence, per dictionary generation (batchDict.refID).
-	d := &batchDict{keys: keys, dec: b.dec, gen: newDictGen()}
+	d := &batchDict{keys: keys, dec: b.dec, gen: newDictGen(), root: b.dict.root}
 	if len(keys) > 16 {
 		d.ids = make(map[string]int32, len(keys))
 		if b.dict.ids != nil {
@@ -111,6 +112,7 @@ func (b *rawBuilder) fill(e *Event, ts int64, fields []byte, n int) {
 		return
 	}
 	e.raw.dict = b.dict
+	e.raw.base = int32(len(b.dict.keys))
 	e.raw.pending = n
 	e.raw.span = fields
 	e.raw.src = fields

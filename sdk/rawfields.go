@@ -3,6 +3,8 @@ package sdk
 import (
 	"sync"
 	"sync/atomic"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // rawFields holds an event's top-level fields as they arrived in a batch,
@@ -17,11 +19,26 @@ import (
 type rawFields struct {
 	dict    *batchDict // the batch's field names; nil when nothing is raw
 	pending int        // entries not yet done
+	// base is the length of the dictionary generation the event arrived
+	// with: only names numbered below it can be in span, so a set of a
+	// name numbered since need not list the span's entries.
+	base    int32
+	indexed bool // span is listed in entries
+	// dups: a name was written twice (not by this SDK), and take scans
+	// to mark every copy done (see at).
+	dups bool
+	// What the event's map may hold, so that a raw set need not ask the
+	// map for each name: decoded has bit id set when an entry numbered
+	// id (< 64) was decoded into the map; foreign is set when the map was
+	// written otherwise (or handed out, Event.Fields), and then any name
+	// may be in it. (Beside the fields every look-up reads: a cache line
+	// more per event cost grok 7%.)
+	foreign bool
+	decoded uint64
 	// span is every entry as written, when they were written one after
 	// the other: while none is done, the encoder copies it in one go, and
 	// entries are only listed (indexed) when a name is looked up.
-	span    []byte
-	indexed bool
+	span []byte
 	// src is what the entries' offsets are into: the span, or the whole
 	// event when its fields were written apart.
 	src     []byte
@@ -30,10 +47,37 @@ type rawFields struct {
 	// name (0: none), for dictionaries of up to maxAt names, so that a
 	// look-up costs one dictionary look-up and one load instead of a scan
 	// of the entries per name (mutate looks up five names an event, some
-	// of them absent, and sets as many). dups: a name was written twice
-	// (not by this SDK), and take scans to mark every copy done.
-	at   []int32
-	dups bool
+	// of them absent, and sets as many).
+	at []int32
+	// ext holds the fields set since the event arrived (SetScalars);
+	// nil until the first, then kept across the event's reuse. Apart, as
+	// the event's struct is what every look-up reads: a larger one cost
+	// grok 7%.
+	ext *rawExt
+}
+
+// rawExt holds fields set since an event arrived (FieldSet.SetScalars),
+// written as the batch encoder would write them: such a set costs an
+// append here instead of a map store and a boxed value, and the encoder
+// copies the bytes on as they are.
+type rawExt struct {
+	// buf is kept across the events' reuse when the batch was released
+	// (as the batch's boxed values are); else left to the strings read
+	// from it, and the next one made hint long.
+	buf  []byte
+	hint int
+	// listed: buf[:listed] is listed in entries; the fields after it are
+	// listed when a name is looked up (listExtra), as the span's are: a
+	// filter that sets fields nothing reads again pays no entry for them.
+	listed int
+}
+
+// unlisted reports whether fields were set since the last look-up.
+func (r *rawFields) unlisted() bool { return r.ext != nil && r.ext.listed < len(r.ext.buf) }
+
+// mayMap reports whether the event's map may hold the name numbered id.
+func (r *rawFields) mayMap(id int32) bool {
+	return r.foreign || id >= 64 || r.decoded&(1<<id) != 0
 }
 
 // maxAt bounds the dictionaries whose names get an at table: it is
@@ -49,10 +93,20 @@ type rawEntry struct {
 	start, end   uint32 // the Event's field 2 as written: tag, length, Field
 	vstart, vlen uint32 // the Field's Value message
 	done         bool
+	ext          bool // offsets into rawFields.ext.buf, not src
 }
 
-func (r *rawFields) whole(en *rawEntry) []byte { return r.src[en.start:en.end] }
+func (r *rawFields) whole(en *rawEntry) []byte {
+	if en.ext {
+		return r.ext.buf[en.start:en.end]
+	}
+	return r.src[en.start:en.end]
+}
+
 func (r *rawFields) value(en *rawEntry) []byte {
+	if en.ext {
+		return r.ext.buf[en.vstart : en.vstart+en.vlen]
+	}
 	return r.src[en.vstart : en.vstart+en.vlen]
 }
 
@@ -67,13 +121,45 @@ type batchDict struct {
 	// canon maps each number to the first number of the same name, when
 	// a name is in the dictionary twice (not written by this SDK).
 	canon []int32
+	// root is the first generation of the family this dictionary belongs
+	// to: a decoded batch's, or a rawBuilder's. Each later generation
+	// extends the one before (same numbers, more names), so the encoder
+	// can seed its dictionary with the longest one of a batch's events.
+	root *batchDict
+	// latest, on a decoded batch's root, is the longest generation made
+	// for names its events were given (extend); nil: none.
+	latest atomic.Pointer[batchDict]
+}
+
+// extend returns a new generation of d with names added after its own;
+// the caller holds d.dec.mu and stores it as the family's latest.
+func (d *batchDict) extend(names []string) *batchDict {
+	n := len(d.keys)
+	keys := append(d.keys[:n:n], names...)
+	x := &batchDict{keys: keys, dec: d.dec, gen: newDictGen(), root: d.root}
+	if d.canon != nil {
+		x.canon = append(d.canon[:n:n], make([]int32, len(names))...)
+		for i := n; i < len(keys); i++ {
+			x.canon[i] = int32(i)
+		}
+	}
+	if len(keys) > 32 {
+		// Shorter ones are scanned: a generation is made per batch.
+		x.ids = make(map[string]int32, len(keys))
+		for i, k := range keys {
+			if _, dup := x.ids[k]; !dup {
+				x.ids[k] = int32(i)
+			}
+		}
+	}
+	return x
 }
 
 // id returns k's number in the dictionary, or -1: a name that is not in
 // the dictionary is in no event's raw fields, which spares listing them
 // to look (a filter setting a new field asks this for every event).
 func (d *batchDict) id(k string) int32 {
-	if len(d.keys) <= 16 {
+	if d.ids == nil { // up to 16 names (32 in a generation made by extend)
 		for i, x := range d.keys {
 			if x == k {
 				return int32(i)
@@ -100,6 +186,9 @@ func checkField(field []byte, dictLen int) error {
 
 // index lists the entries of span.
 func (r *rawFields) index() {
+	if r.unlisted() {
+		r.listExtra()
+	}
 	if r.indexed {
 		return
 	}
@@ -113,6 +202,31 @@ func (r *rawFields) index() {
 	}
 }
 
+// listExtra lists the fields set since the last look-up (SetScalars
+// wrote them one after the other into extra).
+func (r *rawFields) listExtra() {
+	if len(r.entries) == 0 || len(r.at) > 0 && len(r.at) < len(r.dict.keys) {
+		r.sizeAt()
+	}
+	x := r.ext
+	for data := x.buf[x.listed:]; len(data) > 0; {
+		start := len(x.buf) - len(data)
+		_, _, n := consumeTag(data)
+		field, m := consumeBytes(data[n:])
+		key, value, _ := splitField(field, len(r.dict.keys)) // written by SetScalars
+		r.entries = append(r.entries, rawEntry{})
+		en := &r.entries[len(r.entries)-1]
+		en.id, en.ext = int32(key), true
+		en.start, en.end = uint32(start), uint32(start+n+m)
+		en.vstart, en.vlen = uint32(cap(x.buf)-cap(value)), uint32(len(value))
+		if len(r.at) > 0 {
+			r.at[key] = int32(len(r.entries))
+		}
+		data = data[n+m:]
+	}
+	x.listed = len(x.buf)
+}
+
 // add records one Field message (whole is it with its tag and length);
 // both are slices of r.src.
 // A name written twice stays twice: whoever decodes the event keeps the
@@ -122,23 +236,22 @@ func (r *rawFields) add(whole, field []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(r.entries) == 0 && len(r.dict.keys) <= maxAt {
-		if cap(r.at) < len(r.dict.keys) {
-			r.at = make([]int32, len(r.dict.keys), max(len(r.dict.keys), 16))
-		}
-		r.at = r.at[:len(r.dict.keys)]
-		clear(r.at)
+	if len(r.entries) == 0 || len(r.at) > 0 && len(r.at) < len(r.dict.keys) {
+		r.sizeAt() // the first entry, or the dictionary grew (extend)
 	}
 	id := int32(key)
 	if r.dict.canon != nil {
 		id = r.dict.canon[key]
 	}
-	en := rawEntry{id: id, start: uint32(cap(r.src) - cap(whole))}
+	// Filled in place: a whole entry built aside and copied in was a
+	// store-forwarding stall per entry.
+	r.entries = append(r.entries, rawEntry{})
+	en := &r.entries[len(r.entries)-1]
+	en.id, en.start = id, uint32(cap(r.src)-cap(whole))
 	en.end = en.start + uint32(len(whole))
 	if len(value) > 0 {
 		en.vstart, en.vlen = uint32(cap(r.src)-cap(value)), uint32(len(value))
 	}
-	r.entries = append(r.entries, en)
 	if len(r.at) > 0 {
 		if r.at[id] != 0 {
 			r.dups = true
@@ -148,7 +261,46 @@ func (r *rawFields) add(whole, field []byte) error {
 	return nil
 }
 
-func (r *rawFields) reset() {
+// sizeAt readies the at table for an entry about to be listed: sized to
+// the dictionary and cleared for the event's first entry, grown with the
+// dictionary after (see extendDict). With a dictionary longer than maxAt
+// it stays empty, and take scans the entries.
+func (r *rawFields) sizeAt() {
+	n := len(r.dict.keys)
+	if len(r.entries) == 0 {
+		if n > maxAt {
+			r.at = r.at[:0]
+			return
+		}
+		if cap(r.at) < n {
+			r.at = make([]int32, n, max(n, 16))
+		}
+		r.at = r.at[:n]
+		clear(r.at)
+		return
+	}
+	if len(r.at) > 0 && len(r.at) < n {
+		if n > maxAt {
+			r.at = r.at[:0]
+			return
+		}
+		r.at = append(r.at, make([]int32, n-len(r.at))...)
+	}
+}
+
+// reset empties r for the event's reuse; released: nothing holds a
+// value read from the last batch's events (batchDecoder.Release), so the
+// memory of extra may be written again.
+func (r *rawFields) reset(released bool) {
+	if x := r.ext; x != nil {
+		if released {
+			x.buf = x.buf[:0]
+		} else if x.buf != nil {
+			x.hint = len(x.buf)
+			x.buf = nil
+		}
+		x.listed = 0
+	}
 	r.entries = r.entries[:0] // offsets: nothing to drop
 	r.src = nil
 	r.pending = 0
@@ -157,6 +309,9 @@ func (r *rawFields) reset() {
 	r.indexed = false
 	r.at = r.at[:0]
 	r.dups = false
+	r.base = 0
+	r.decoded = 0
+	r.foreign = false
 }
 
 // dictGen numbers dictionaries, so that a reference can remember its
@@ -201,7 +356,11 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 	if id < 0 {
 		return nil
 	}
-	r.index()
+	if id < r.base {
+		r.index() // it may be among the fields as they arrived
+	} else if r.unlisted() {
+		r.listExtra() // or among those set since
+	}
 	if len(r.at) > 0 && !r.dups {
 		i := r.at[id]
 		if i == 0 || r.entries[i-1].done {
@@ -210,7 +369,9 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 		en := &r.entries[i-1]
 		en.done = true
 		r.pending--
-		r.span = nil
+		if !en.ext {
+			r.span = nil
+		}
 		return en
 	}
 	var last *rawEntry
@@ -218,13 +379,65 @@ func (r *rawFields) takeID(id int32) *rawEntry {
 		if en := &r.entries[i]; !en.done && en.id == id {
 			en.done = true
 			r.pending--
+			if !en.ext {
+				r.span = nil
+			}
 			last = en
 		}
 	}
-	if last != nil {
-		r.span = nil
-	}
 	return last
+}
+
+// peekString returns the pending raw field numbered id when its value is
+// a string, without decoding it into the map: found is false when there
+// is no such field or its value is anything else (the caller decodes it).
+func (r *rawFields) peekString(id int32) (s string, found, ok bool) {
+	if id < 0 {
+		return "", false, false
+	}
+	var value []byte
+	switch {
+	case !r.indexed && id < r.base:
+		// Not listed yet: walk the span rather than list every entry
+		// (a field set since, see SetScalars, is not of these names).
+		for data := r.span; len(data) > 0; {
+			_, _, n := consumeTag(data)
+			field, m := consumeBytes(data[n:])
+			key, v, err := splitField(field, len(r.dict.keys))
+			if err != nil {
+				return "", false, false
+			}
+			if r.dict.canon != nil {
+				key = uint64(r.dict.canon[key])
+			}
+			if int32(key) == id {
+				value = v // the last of a name written twice wins
+				found = true
+			}
+			data = data[n+m:]
+		}
+	case len(r.at) > 0 && !r.dups:
+		// Every entry listed or set, or (not listed) every entry set.
+		if r.unlisted() {
+			r.listExtra()
+		}
+		if i := r.at[id]; i != 0 && !r.entries[i-1].done {
+			value, found = r.value(&r.entries[i-1]), true
+		}
+	case len(r.entries) == 0 && !r.unlisted():
+	default:
+		return "", false, false
+	}
+	if !found {
+		return "", false, false
+	}
+	// The shape the SDK writes: the string's tag and length, then it.
+	if len(value) >= 2 && value[0] == byte(fvString<<3|protowire.BytesType) {
+		if v, n := consumeBytes(value[1:]); n == len(value)-1 {
+			return aliasString(v), true, true
+		}
+	}
+	return "", false, false
 }
 
 // touch decodes the raw field k, if there is one, into the event's map.
@@ -283,6 +496,9 @@ func (e *Event) decodeEntry(en *rawEntry) {
 		v = string(value)
 	}
 	e.fields[d.keys[en.id]] = v
+	if en.id < 64 {
+		e.raw.decoded |= 1 << en.id
+	}
 }
 
 // newMap returns an empty map for a nested object. An event from a
@@ -335,12 +551,24 @@ var looseValues = sync.Pool{New: func() any { return new(Values) }}
 // appendRaw writes the fields still raw.
 func (r *rawFields) appendRaw(b []byte) []byte {
 	if r.span != nil {
-		return append(b, r.span...)
-	}
-	for i := range r.entries {
-		if en := &r.entries[i]; !en.done {
-			b = append(b, r.whole(en)...)
+		// As they arrived, then those set since (see SetScalars).
+		b = append(b, r.span...)
+		if r.ext != nil && r.ext.listed > 0 {
+			for i := range r.entries {
+				if en := &r.entries[i]; en.ext && !en.done {
+					b = append(b, r.whole(en)...)
+				}
+			}
 		}
+	} else {
+		for i := range r.entries {
+			if en := &r.entries[i]; !en.done {
+				b = append(b, r.whole(en)...)
+			}
+		}
+	}
+	if r.unlisted() {
+		b = append(b, r.ext.buf[r.ext.listed:]...)
 	}
 	return b
 }

@@ -27,14 +27,25 @@ func rawView(e *Event, raw []rawField) (fields map[string]any, dict []string, ou
 			}
 			data = data[t+m:]
 		}
-		return e.fields, r.dict.keys, raw
 	}
 	for i := range r.entries {
 		en := &r.entries[i]
-		if en.done {
+		// With a span, only the fields set since (see SetScalars).
+		if en.done || r.span != nil && !en.ext {
 			continue
 		}
 		raw = append(raw, rawField{Key: uint32(en.id), Value: r.value(en)})
+	}
+	// Set since and not looked up: walked, not listed (nothing changes).
+	if r.unlisted() {
+		for data := r.ext.buf[r.ext.listed:]; len(data) > 0; {
+			_, _, t := consumeTag(data)
+			field, m := consumeBytes(data[t:])
+			if key, value, err := splitField(field, n); err == nil {
+				raw = append(raw, rawField{Key: uint32(key), Value: value})
+			}
+			data = data[t+m:]
+		}
 	}
 	return e.fields, r.dict.keys, raw
 }
@@ -59,8 +70,8 @@ func rawDict(e *Event) (dict []string, gen uint64) {
 // The caller must change neither; they are valid while the event is.
 func rawSpan(e *Event) (span []byte, fields map[string]any) {
 	r := &e.raw
-	if r.pending == 0 || r.dict == nil {
-		return nil, e.fields
+	if r.pending == 0 || r.dict == nil || r.ext != nil && len(r.ext.buf) > 0 {
+		return nil, e.fields // nothing raw, or fields set since (rawView)
 	}
 	return r.span, e.fields
 }

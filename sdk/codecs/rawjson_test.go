@@ -149,6 +149,7 @@ func TestJSONEncoderUnordered(t *testing.T) {
 	// Kept across rounds: each batch numbers its names differently, which
 	// the encoder's per-number key cache must notice.
 	fastEncs := [2]JSONEncoder{{Unordered: true}, {Metadata: true, Unordered: true}}
+	rawSet := sdk.NewFieldSet([]sdk.FieldRef{sdk.MustParseFieldRef("k3"), sdk.MustParseFieldRef("new-n"), sdk.MustParseFieldRef("[new-o][f]")})
 	for round := range 300 {
 		events := make([]*sdk.Event, 1+r.IntN(20))
 		for i := range events {
@@ -170,12 +171,20 @@ func TestJSONEncoderUnordered(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, e := range decoded {
-				switch r.IntN(4) {
+				switch r.IntN(5) {
 				case 1:
 					e.Get("[k1][k2]")
 				case 2:
 					_ = e.Set("[k3]", "replaced")
 					want[i].(map[string]any)["k3"] = "replaced"
+				case 3:
+					// Written raw next to the arrived fields: a name the
+					// event may have, new ones, a new object.
+					_ = rawSet.SetScalars(e, func(k int) sdk.Scalar {
+						return [...]sdk.Scalar{sdk.StringScalar("set"), sdk.IntScalar(-300), sdk.FloatScalar(2.5)}[k]
+					})
+					w := want[i].(map[string]any)
+					w["k3"], w["new-n"], w["new-o"] = "set", json.Number("-300"), map[string]any{"f": json.Number("2.5")}
 				}
 				var b []byte
 				for range 2 { // a second time: nothing changed by the first

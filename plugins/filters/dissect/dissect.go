@@ -171,17 +171,20 @@ func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.
 		spans = make([]span, f.maxFields)
 	}
 	for _, d := range f.dissectors {
-		v, ok := d.ref.Get(e)
+		// A string is read in place (the commonest case: message, raw).
+		s, ok := d.ref.GetString(e)
 		if !ok {
-			// Logstash logs this and counts a failure, without a tag.
-			if f.logger != nil {
-				f.logger.Debug("dissect: the field to dissect is missing", "field", d.source)
+			v, found := d.ref.Get(e)
+			if !found {
+				// Logstash logs this and counts a failure, without a tag.
+				if f.logger != nil {
+					f.logger.Debug("dissect: the field to dissect is missing", "field", d.source)
+				}
+				continue
 			}
-			continue
-		}
-		s, isString := v.(string)
-		if !isString && v != nil {
-			s = sdk.RubyString(v)
+			if v != nil {
+				s = sdk.RubyString(v)
+			}
 		}
 		if s == "" || !d.match(s, spans) {
 			f.fail(e)
@@ -218,16 +221,16 @@ func (f *filter) fail(e *sdk.Event) {
 // stored.
 func (d *dissector) store(e *sdk.Event, s string, spans []span, done *uint64) bool {
 	converted := *done
-	err := d.set.Set(e, func(k int, v *sdk.Values) any {
+	err := d.set.SetScalars(e, func(k int) sdk.Scalar {
 		i := d.normals[k]
 		val := s[spans[i].start:spans[i].end]
 		if c := d.conv[k]; c != nil {
-			if n, ok := c.fromText(val, v); ok {
+			if n, ok := c.fromText(val); ok {
 				converted |= c.bit
 				return n
 			}
 		}
-		return v.String(val)
+		return sdk.StringScalar(val)
 	})
 	ok := err == nil
 	if ok {
@@ -317,18 +320,18 @@ func toNumber(v any, float bool) (n any, ok bool) {
 	return nil, false
 }
 
-// fromText is the conversion of the text s, boxed in v: ok is false when
-// s is not a number (the conversion pass then tags it).
-func (c *conversion) fromText(s string, v *sdk.Values) (n any, ok bool) {
+// fromText is the conversion of the text s: ok is false when s is not a
+// number (the conversion pass then tags it).
+func (c *conversion) fromText(s string) (n sdk.Scalar, ok bool) {
 	switch i, x, kind := parseText(s, c.float); kind {
 	case invalid:
-		return nil, false
+		return n, false
 	case asInt:
-		return v.Int(i), true
+		return sdk.IntScalar(i), true
 	case asFloat:
-		return v.Float(x), true
+		return sdk.FloatScalar(x), true
 	}
-	return v.String(s), true
+	return sdk.StringScalar(s), true
 }
 
 type numKind uint8

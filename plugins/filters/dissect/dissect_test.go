@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gostash/gostash/plugins/filters/grok/benchdata"
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/host"
 	"github.com/gostash/gostash/sdk/sdktest"
@@ -344,6 +345,47 @@ func TestFusedConversionMatchesThePass(t *testing.T) {
 			rb := plain.Apply(context.Background(), b[i], nil)
 			if ma, mb := a[i].ToMap(true), b[i].ToMap(true); ra != rb || !reflect.DeepEqual(ma, mb) {
 				t.Errorf("case %d, event %d: fused %v %v\n                     pass  %v %v", ci, i, ra, ma, rb, mb)
+			}
+		}
+	}
+}
+
+// An event decoded from a batch (fields stored raw, message read in
+// place) comes out of the filter as an event made in place does (fields
+// stored in its map), and so does what crosses to the next process: on
+// benchdata's Apache lines and lines that fail, legacy and ECS names.
+func TestDecodedEventsMatchMadeOnes(t *testing.T) {
+	lines := append(benchdata.Apache(300), "not an apache line", "", `1.2.3.4 - - [x] "GET`)
+	for _, ecs := range []bool{false, true} {
+		f := apacheFilters(t, ecs)["Dissect"]
+		var made []*sdk.Event
+		for _, l := range lines {
+			made = append(made, sdk.NewEvent(l))
+		}
+		var dec host.Decoder
+		decoded, err := dec.Decode(host.EncodeBatch(made))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range made {
+			rm := f.Apply(context.Background(), made[i], nil)
+			rd := f.Apply(context.Background(), decoded[i], nil)
+			if rm != rd {
+				t.Fatalf("ecs %v, line %q: %v, made in place %v", ecs, lines[i], rd, rm)
+			}
+		}
+		var again host.Decoder
+		crossed, err := again.Decode(host.EncodeBatch(decoded))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range made {
+			want := made[i].ToMap(true)
+			if got := decoded[i].ToMap(true); !reflect.DeepEqual(got, want) {
+				t.Fatalf("ecs %v, line %q:\n got %v\nwant %v", ecs, lines[i], got, want)
+			}
+			if got := crossed[i].ToMap(true); !reflect.DeepEqual(got, want) {
+				t.Fatalf("ecs %v, line %q, crossed:\n got %v\nwant %v", ecs, lines[i], got, want)
 			}
 		}
 	}
