@@ -228,6 +228,14 @@ func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, value func(
 	b, m := reserveLen(b)
 	for i := range n.children {
 		c := &n.children[i]
+		if len(c.children) == 0 {
+			var v Scalar
+			for _, j := range c.leaves {
+				v = value(j)
+			}
+			b = appendScalarFieldIn(b, fmFields, ids[c.seq], v)
+			continue
+		}
 		var fm, vm int
 		b = appendTag(b, fmFields, protowire.BytesType)
 		b, fm = reserveLen(b)
@@ -235,15 +243,7 @@ func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, value func(
 		b = appendVarint(b, uint64(ids[c.seq]))
 		b = appendTag(b, ffValue, protowire.BytesType)
 		b, vm = reserveLen(b)
-		if len(c.children) == 0 {
-			var v Scalar
-			for _, j := range c.leaves {
-				v = value(j)
-			}
-			b = appendScalarValue(b, v)
-		} else {
-			b = s.appendMapValue(b, c, ids, value)
-		}
+		b = s.appendMapValue(b, c, ids, value)
 		if !fillShort(b, vm) {
 			b = fillLen(b, vm)
 		}
@@ -378,11 +378,17 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 // appendScalarField appends v as the raw field numbered id (an Event's
 // field 2: tag, length, Field message, as the batch encoder writes it).
 func appendScalarField(b []byte, id int32, v Scalar) []byte {
+	return appendScalarFieldIn(b, feFields, id, v)
+}
+
+// appendScalarFieldIn is appendScalarField under field number in: an
+// Event's fields or, inside an object, a Map's.
+func appendScalarFieldIn(b []byte, in protowire.Number, id int32, v Scalar) []byte {
 	if v.kind == scalarString && id < 0x80 && len(v.s) < 0x80-6 {
 		// The commonest shape, every length one byte: one append for
 		// the framing (as rawjson's fast path reads it back).
 		n := byte(len(v.s))
-		b = append(b, byte(feFields<<3|protowire.BytesType), n+6, byte(ffKey<<3|protowire.VarintType), byte(id),
+		b = append(b, byte(in)<<3|byte(protowire.BytesType), n+6, byte(ffKey<<3|protowire.VarintType), byte(id),
 			byte(ffValue<<3|protowire.BytesType), n+2, byte(fvString<<3|protowire.BytesType), n)
 		return append(b, v.s...)
 	}
@@ -396,7 +402,7 @@ func appendScalarField(b []byte, id int32, v Scalar) []byte {
 		vlen = 1 + 8
 	}
 	flen := 1 + sizeVarint(uint64(id)) + 1 + sizeVarint(uint64(vlen)) + vlen
-	b = appendTag(b, feFields, protowire.BytesType)
+	b = appendTag(b, in, protowire.BytesType)
 	b = appendVarint(b, uint64(flen))
 	b = appendTag(b, ffKey, protowire.VarintType)
 	b = appendVarint(b, uint64(id))
@@ -428,16 +434,3 @@ func sizeVarint(v uint64) int {
 	return protowire.SizeVarint(v)
 }
 
-// appendScalarValue appends v's Value message.
-func appendScalarValue(b []byte, v Scalar) []byte {
-	switch v.kind {
-	case scalarInt:
-		b = appendTag(b, fvInt, protowire.VarintType)
-		return appendVarint(b, protowire.EncodeZigZag(int64(v.bits)))
-	case scalarFloat:
-		b = appendTag(b, fvFloat, protowire.Fixed64Type)
-		return protowire.AppendFixed64(b, v.bits)
-	}
-	b = appendTag(b, fvString, protowire.BytesType)
-	return appendString(b, v.s)
-}
