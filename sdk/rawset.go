@@ -433,4 +433,3 @@ func sizeVarint(v uint64) int {
 	}
 	return protowire.SizeVarint(v)
 }
-
