@@ -8,13 +8,15 @@ import (
 )
 
 // suggest returns the candidate the user most likely meant by given, or
-// "": the closest one within two edits (ignoring case), else the shortest
-// one that given begins (so "json" finds "json_lines").
+// "": the closest one within two edits (ignoring case), fewer than either
+// has letters (so acks = "-1", Kafka's spelling of "all", is not taken
+// for a typo of "1"), else the shortest one that given begins (so "json"
+// finds "json_lines").
 func suggest(given string, candidates []string) string {
 	g := strings.ToLower(given)
 	best, bestDist := "", 3
 	for _, c := range candidates {
-		if d := levenshtein.Distance(g, strings.ToLower(c), nil); d < bestDist && d < len(given) {
+		if d := levenshtein.Distance(g, strings.ToLower(c), nil); d < bestDist && d < len(given) && d < len(c) {
 			best, bestDist = c, d
 		}
 	}
