@@ -89,7 +89,7 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").
 		Doc("Adds the record's coordinates to `[@metadata][kafka]`: `basic` sets topic, consumer_group, partition, offset, key and timestamp (epoch ms); `extended` also headers (UTF-8 values only). `true`/`false` are Logstash's deprecated spellings of basic/none.")).
 	Field(sdk.Bool("enable_auto_commit").Default(true).
-		Doc("Also commit on a timer, every auto_commit_interval_ms. Either way gostash commits an offset as soon as every output has the records before it (one commit at a time, so commits coalesce under load), and never one that is not delivered.")).
+		Doc("Also commit on a timer, every auto_commit_interval_ms. Either way gostash commits an offset within 50 ms of every output having the records before it (sooner when many batches wait: see Delivery), and never one that is not delivered.")).
 	Field(sdk.Int("auto_commit_interval_ms").Default(5000).
 		Doc("The timer of enable_auto_commit.")).
 	Field(sdk.Int("max_poll_records").Default(500).
