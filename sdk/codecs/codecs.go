@@ -173,7 +173,7 @@ type Decoder struct {
 	json  bool
 	ml    *Joiner
 	vals  sdk.Values
-	free  []*sdk.Event // handed back by Reuse (multiline only)
+	free  []*sdk.Event // handed back by Reuse
 	raw   *rawJSON     // the json codecs' fast path
 	plain rawText      // the plain and line codecs'
 }

@@ -53,6 +53,23 @@ func apacheFilters(b testing.TB, ecs bool) map[string]sdk.Filter {
 // cost is in the figure), then the filter.
 func BenchmarkApache(b *testing.B) {
 	lines := benchdata.Apache(1000)
+	sideBySide(b, func(b *testing.B, name string, f sdk.Filter) {
+		ctx := context.Background()
+		for _, l := range lines[:50] {
+			if got := f.Apply(ctx, sdk.NewEvent(l), nil); got != sdk.Matched {
+				b.Fatalf("%s on %q: %v", name, l, got)
+			}
+		}
+		sdktest.MeasureCPU(b, func(i int) {
+			f.Apply(ctx, sdk.NewEvent(lines[i%len(lines)]), nil)
+		})
+	})
+}
+
+// sideBySide runs bench for dissect and grok on the same lines, with
+// legacy names and with ECS names (sub-benchmarks Legacy/Dissect,
+// Legacy/Grok, ECS/Dissect, ECS/Grok).
+func sideBySide(b *testing.B, bench func(b *testing.B, name string, f sdk.Filter)) {
 	for _, c := range []struct {
 		name string
 		ecs  bool
@@ -60,17 +77,7 @@ func BenchmarkApache(b *testing.B) {
 		fs := apacheFilters(b, c.ecs)
 		for _, name := range []string{"Dissect", "Grok"} {
 			f := fs[name]
-			b.Run(c.name+"/"+name, func(b *testing.B) {
-				ctx := context.Background()
-				for _, l := range lines[:50] {
-					if got := f.Apply(ctx, sdk.NewEvent(l), nil); got != sdk.Matched {
-						b.Fatalf("%s on %q: %v", name, l, got)
-					}
-				}
-				sdktest.MeasureCPU(b, func(i int) {
-					f.Apply(ctx, sdk.NewEvent(lines[i%len(lines)]), nil)
-				})
-			})
+			b.Run(c.name+"/"+name, func(b *testing.B) { bench(b, name, f) })
 		}
 	}
 }
@@ -90,16 +97,7 @@ func BenchmarkMatch(b *testing.B) {
 // values are reused from batch to batch), then the filter; per event.
 func BenchmarkApacheBatch(b *testing.B) {
 	lines := benchdata.Apache(1000)
-	for _, c := range []struct {
-		name string
-		ecs  bool
-	}{{"Legacy", false}, {"ECS", true}} {
-		fs := apacheFilters(b, c.ecs)
-		for _, name := range []string{"Dissect", "Grok"} {
-			f := fs[name]
-			b.Run(c.name+"/"+name, func(b *testing.B) { sdktest.BenchFilterBatches(b, f, lines, sdk.Matched) })
-		}
-	}
+	sideBySide(b, func(b *testing.B, _ string, f sdk.Filter) { sdktest.BenchFilterBatches(b, f, lines, sdk.Matched) })
 }
 
 // BenchmarkApacheFilter is BenchmarkApacheBatch with the decoding of each
@@ -108,14 +106,5 @@ func BenchmarkApacheBatch(b *testing.B) {
 // decode, the same for both, is in BenchmarkApacheBatch.
 func BenchmarkApacheFilter(b *testing.B) {
 	lines := benchdata.Apache(1000)
-	for _, c := range []struct {
-		name string
-		ecs  bool
-	}{{"Legacy", false}, {"ECS", true}} {
-		fs := apacheFilters(b, c.ecs)
-		for _, name := range []string{"Dissect", "Grok"} {
-			f := fs[name]
-			b.Run(c.name+"/"+name, func(b *testing.B) { sdktest.BenchFilterAlone(b, f, lines, sdk.Matched) })
-		}
-	}
+	sideBySide(b, func(b *testing.B, _ string, f sdk.Filter) { sdktest.BenchFilterAlone(b, f, lines, sdk.Matched) })
 }
