@@ -113,7 +113,7 @@ func (r FieldRef) Get(e *Event) (any, bool) {
 		case []any:
 			// As in Logstash, a number indexes a list: [tags][0] is the
 			// first tag, [tags][-1] the last.
-			i, ok := listIndex(name, len(c))
+			i, ok := ListIndex(name, len(c))
 			if !ok {
 				return nil, false
 			}
@@ -125,9 +125,12 @@ func (r FieldRef) Get(e *Event) (any, bool) {
 	return cur, true
 }
 
-// listIndex reads name as an index into a list of n elements, negative
-// ones counting from the end; ok is false for anything else.
-func listIndex(name string, n int) (int, bool) {
+// ListIndex reads name, one name of a field reference, as the element it
+// picks in a list of n elements, as Logstash does for [list][0]: negative
+// ones count from the end ([list][-1] is the last); ok is false for a name
+// that is not an index, or one out of range. For filters that walk values
+// themselves.
+func ListIndex(name string, n int) (int, bool) {
 	neg := strings.HasPrefix(name, "-")
 	digits := strings.TrimPrefix(name, "-")
 	if digits == "" || len(digits) > 9 {
@@ -266,7 +269,7 @@ func (r FieldRef) Delete(e *Event) (any, bool) {
 			if i != len(path)-2 {
 				return nil, false
 			}
-			at, ok := listIndex(path[len(path)-1], len(c))
+			at, ok := ListIndex(path[len(path)-1], len(c))
 			if !ok {
 				return nil, false
 			}

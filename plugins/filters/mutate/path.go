@@ -35,40 +35,13 @@ func parsePath(s string) (*path, error) {
 
 func (p *path) String() string { return p.ref.String() }
 
-// index reads name as an index into a list of n elements.
-func index(name string, n int) (int, bool) {
-	neg := false
-	s := name
-	if len(s) > 1 && s[0] == '-' {
-		neg, s = true, s[1:]
-	}
-	if s == "" || len(s) > 9 {
-		return 0, false
-	}
-	i := 0
-	for j := 0; j < len(s); j++ {
-		c := s[j]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		i = i*10 + int(c-'0')
-	}
-	if neg {
-		i = n - i
-	}
-	if i < 0 || i >= n {
-		return 0, false
-	}
-	return i, true
-}
-
 func step(cur any, name string) (any, bool) {
 	switch c := cur.(type) {
 	case map[string]any:
 		v, ok := c[name]
 		return v, ok
 	case []any:
-		if i, ok := index(name, len(c)); ok {
+		if i, ok := sdk.ListIndex(name, len(c)); ok {
 			return c[i], true
 		}
 	}
@@ -113,7 +86,7 @@ func (p *path) set(e *sdk.Event, v any) error {
 			}
 			cur = next
 		case []any:
-			j, ok := index(name, len(c))
+			j, ok := sdk.ListIndex(name, len(c))
 			if !ok {
 				return fmt.Errorf("cannot set %s: [%s] is not an index of a list of %d", p, name, len(c))
 			}
@@ -155,7 +128,7 @@ func (p *path) del(e *sdk.Event) (any, bool) {
 		delete(c, name)
 		return v, ok
 	case []any:
-		i, ok := index(name, len(c))
+		i, ok := sdk.ListIndex(name, len(c))
 		if !ok {
 			return nil, false
 		}
