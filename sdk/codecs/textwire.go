@@ -120,15 +120,12 @@ func (r *rawText) back(events []*sdk.Event) {
 		}
 		p := uintptr(unsafe.Pointer(unsafe.SliceData(span)))
 		if a := r.cur; a.holds(p) {
-			if a.events--; a.events == 0 {
-				a.buf = a.buf[:0]
-			}
+			a.release()
 			continue
 		}
 		for i, a := range r.out {
 			if a.holds(p) {
-				if a.events--; a.events == 0 {
-					a.buf = a.buf[:0]
+				if a.release() {
 					r.out = append(r.out[:i], r.out[i+1:]...)
 					r.spare = append(r.spare, a)
 				}
@@ -136,6 +133,16 @@ func (r *rawText) back(events []*sdk.Event) {
 			}
 		}
 	}
+}
+
+// release counts one of a's events back; when it was the last, a is
+// empty again and release says so.
+func (a *textArena) release() bool {
+	if a.events--; a.events > 0 {
+		return false
+	}
+	a.buf = a.buf[:0]
+	return true
 }
 
 // holds says whether p points into a's room.
