@@ -262,3 +262,64 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 		t.Errorf("a run after a clean stop shipped %d records again:\n%s", after-size, errb)
 	}
 }
+
+// Ctrl-C on an input that has read everything ends at once: it does not
+// wait out the fetch the broker holds open for new records
+// (fetch_max_wait_ms, here 20 s), it commits what was delivered, and it
+// says nothing alarming on the way out.
+func TestKafkaInputStopsWithoutWaitingOutAFetch(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, group := kafkaName("stop"), kafkaName("g")
+	const n = 600
+	kafkaTopic(t, brokers, topic, 3)
+	produceNumbered(t, brokers, topic, 0, n)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.log")
+	cfg := writeFile(t, "p.hcl", fmt.Sprintf(`
+input "kafka" "in" {
+  bootstrap_servers = "%s"
+  topics            = ["%s"]
+  group_id          = "%s"
+  auto_offset_reset = "earliest"
+  fetch_max_wait_ms = 20000
+}
+output "file" "out" {
+  path   = "%s"
+  codec  = "line"
+  format = "%%{message}"
+}
+`, strings.Join(brokers, ","), topic, group, out))
+	cmd, _, errb := startGostash(t, "-f", cfg, "--path.data", filepath.Join(dir, "data"))
+	waitAllShipped(t, out, n, 60*time.Second, errb)
+	committed := func() int64 {
+		var sum int64
+		for _, off := range kafkaCommitted(t, brokers, group, topic, 3) {
+			sum += max(off, 0)
+		}
+		return sum
+	}
+	for deadline := time.Now().Add(10 * time.Second); committed() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the group committed %d of %d records:\n%s", committed(), n, errb)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Caught up: each partition's fetch now waits at the broker.
+	time.Sleep(500 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(cmd, 30*time.Second); err != nil {
+		t.Fatalf("stop: %v\n%s", err, errb)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the stop took %v: it waited for the broker's fetch", took.Round(time.Millisecond))
+	}
+	if got := committed(); got != n {
+		t.Errorf("after the stop the group has %d of %d records committed", got, n)
+	}
+	for _, line := range strings.Split(errb.String(), "\n") {
+		if strings.Contains(line, "WARN") || strings.Contains(line, "ERROR") {
+			t.Errorf("the stop logged: %s", line)
+		}
+	}
+}

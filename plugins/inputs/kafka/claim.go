@@ -44,6 +44,9 @@ type handler struct {
 
 	connMu sync.Mutex
 	conn   *sarama.Broker // the commits' own connection to the coordinator
+
+	stopping <-chan struct{} // closed when the input stops (not on a rebalance)
+	claims   atomic.Int32    // ConsumeClaims running
 }
 
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
@@ -97,8 +100,7 @@ func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 		<-h.committerDone
 		h.stopCommitter = nil
 	}
-	// Everything marked is delivered: commit it before the partitions go.
-	sess.Commit()
+	// Each claim committed its partition's marks as it ended (release).
 	return nil
 }
 
@@ -122,8 +124,15 @@ func (h *handler) commit(send func() error, w *commitWindow, linger time.Duratio
 	later := time.NewTimer(time.Hour)
 	later.Stop()
 	var last time.Time // when the last commit went
+	var every <-chan time.Time
+	if d := h.in.set.autoCommitEvery; d > 0 {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		every = t.C
+	}
 	for {
 		select {
+		case <-every: // enable_auto_commit: what is marked, again, as Kafka's timer
 		case <-dirty:
 			if wait := linger - time.Since(last); wait > 0 && !w.pressing() {
 				later.Reset(wait) // the same instant again for a mark during the wait
@@ -281,6 +290,8 @@ func (h *handler) mark(topic string, part int32, next int64) {
 // them, and returns; acks that come later commit nothing.
 func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	in := h.in
+	h.claims.Add(1)
+	defer h.claimEnded() // after the drain below
 	st := in.track(claim.Topic(), claim.Partition(), claim)
 	pt := &partition{sess: sess, h: h, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, window: h.window, state: st}
 	defer pt.drain(in.log)
@@ -355,6 +366,29 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 				return nil
 			}
 		}
+	}
+}
+
+// claimEnded cuts the fetches short once the last claim of a stopping
+// member has delivered and committed what it published. Sarama lets a
+// session go only when every partition's fetch has come back, and the
+// fetch of a caught-up partition waits at the broker for new records, up
+// to fetch_max_wait_ms (500 ms by default: Ctrl-C waited that long for
+// records nobody would read). Closing the member's connections ends the
+// fetches at once, as a lost connection would; the group's coordinator
+// is dialled again for the last commit and the leave. A rebalance keeps
+// them: the next session fetches over them.
+func (h *handler) claimEnded() {
+	if h.claims.Add(-1) > 0 {
+		return
+	}
+	select {
+	case <-h.stopping:
+	default:
+		return
+	}
+	if t, ok := h.client.Config().Net.Proxy.Dialer.(*connTracker); ok {
+		t.closeAll()
 	}
 }
 
@@ -510,7 +544,6 @@ func (pt *partition) ack(b *inflightBatch) {
 		n++
 	}
 	if mark >= 0 {
-		pt.sess.MarkOffset(pt.topic, pt.part, mark, "")
 		pt.h.mark(pt.topic, pt.part, mark)
 		pt.window.marked(n)
 		pt.state.committed(mark)

@@ -136,8 +136,8 @@ type settings struct {
 	group              string
 	threads            int
 	codec              string
-	decorate           int // 0 none, 1 basic, 2 extended
-	syncCommit         bool
+	decorate           int           // 0 none, 1 basic, 2 extended
+	autoCommitEvery    time.Duration // enable_auto_commit's timer; 0 when off
 	maxRecords         int
 	fetchBytes         int // max_partition_fetch_bytes: what a claim reads ahead
 	deprecatedDecorate bool
@@ -155,6 +155,9 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	ds = append(ds, lsonly.Check(c, "kafka input", unsupported)...)
 	s := &settings{client: cl, topics: c.StringList("topics"), group: c.String("group_id"), threads: c.Int("consumer_threads"),
 		codec: c.String("codec"), maxRecords: c.Int("max_poll_records"), fetchBytes: c.Int("max_partition_fetch_bytes")}
+	if c.Bool("enable_auto_commit") {
+		s.autoCommitEvery = ms(c, "auto_commit_interval_ms")
+	}
 	if p := c.String("topics_pattern"); p != "" {
 		re, err := regexp.Compile("^(?:" + p + ")$")
 		if err != nil {
@@ -241,8 +244,9 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 	}
 	co := &cfg.Consumer
 	co.Return.Errors = true // sarama drops them otherwise: we log them
-	co.Offsets.AutoCommit.Enable = c.Bool("enable_auto_commit")
-	co.Offsets.AutoCommit.Interval = ms(c, "auto_commit_interval_ms")
+	// The handler commits, over a connection of its own (handler.commit):
+	// sarama's offset manager is given nothing to commit.
+	co.Offsets.AutoCommit.Enable = false
 	switch c.String("auto_offset_reset") {
 	case "earliest":
 		co.Offsets.Initial = sarama.OffsetOldest
@@ -265,6 +269,7 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 	// fetching that partition (heartbeats go on) instead of buffering.
 	co.MaxProcessingTime = time.Second
 	cfg.ChannelBufferSize = min(256, s.maxRecords)
+	trackConns(cfg)
 	return cfg, nil
 }
 
@@ -370,7 +375,7 @@ func (in *Input) member(ctx context.Context, p sdk.Publisher, i int, cfg *sarama
 		if group != nil {
 			defer group.Close()
 			go in.logErrors(group)
-			h := &handler{in: in, p: p, member: i, client: client}
+			h := &handler{in: in, p: p, member: i, client: client, stopping: ctx.Done()}
 			defer h.closeConn(nil)
 			return in.consume(ctx, group, client, h)
 		}
