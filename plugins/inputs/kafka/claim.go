@@ -47,6 +47,7 @@ type handler struct {
 
 	stopping <-chan struct{} // closed when the input stops (not on a rebalance)
 	claims   atomic.Int32    // ConsumeClaims running
+	cut      atomic.Bool     // the stop closed the connections (claimEnded)
 }
 
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
@@ -388,6 +389,7 @@ func (h *handler) claimEnded() {
 		return
 	}
 	if t, ok := h.client.Config().Net.Proxy.Dialer.(*connTracker); ok {
+		h.cut.Store(true)
 		t.closeAll()
 	}
 }

@@ -374,8 +374,8 @@ func (in *Input) member(ctx context.Context, p sdk.Publisher, i int, cfg *sarama
 		}
 		if group != nil {
 			defer group.Close()
-			go in.logErrors(group)
 			h := &handler{in: in, p: p, member: i, client: client, stopping: ctx.Done()}
+			go in.logErrors(group, h)
 			defer h.closeConn(nil)
 			return in.consume(ctx, group, client, h)
 		}
@@ -478,8 +478,14 @@ func (in *Input) watchTopics(ctx context.Context, cancel func(), client sarama.C
 	}
 }
 
-func (in *Input) logErrors(group sarama.ConsumerGroup) {
+func (in *Input) logErrors(group sarama.ConsumerGroup, h *handler) {
 	for err := range group.Errors() {
+		if h.cut.Load() {
+			// A partition consumer that sarama had not yet told to close
+			// when the stop closed the connections under it: expected.
+			in.log.Debug("kafka consumer, stopping", "group_id", in.set.group, "error", err)
+			continue
+		}
 		in.log.Warn("kafka consumer", "group_id", in.set.group, "error", err)
 	}
 }
