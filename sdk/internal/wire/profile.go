@@ -8,8 +8,9 @@ import (
 )
 
 // EnvCPUProfileDir names a directory where every gostash process (core and
-// plugins) writes a CPU profile, <dir>/<process>-<pid>.pprof, for
-// performance work: GOSTASH_CPUPROFILE_DIR=/tmp/prof gostash -f p.hcl.
+// plugins) writes a CPU profile, <dir>/<process>-<pid>.pprof, and on exit
+// what it allocated, <dir>/<process>-<pid>.allocs.pprof, for performance
+// work: GOSTASH_CPUPROFILE_DIR=/tmp/prof gostash -f p.hcl.
 const EnvCPUProfileDir = "GOSTASH_CPUPROFILE_DIR"
 
 // StartCPUProfile starts a CPU profile when EnvCPUProfileDir is set and
@@ -27,5 +28,14 @@ func StartCPUProfile(name string) (stop func()) {
 		f.Close()
 		return func() {}
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+		// Allocations are sampled anyway (runtime.MemProfileRate): the
+		// garbage collector's share of a CPU profile says where to look.
+		if a, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.allocs.pprof", name, os.Getpid()))); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(a, 0)
+			a.Close()
+		}
+	}
 }
