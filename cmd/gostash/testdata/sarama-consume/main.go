@@ -57,6 +57,7 @@ func main() {
 	co.MaxWaitTime = 500 * time.Millisecond
 	co.MaxProcessingTime = time.Second
 	cfg.ChannelBufferSize = 256
+	sarama.MaxDecompressedBatchSize = 1 << 30 // as plugins/inputs/kafka sets it
 
 	cg, err := sarama.NewConsumerGroup(strings.Split(*brokers, ","), *group, cfg)
 	if err != nil {
