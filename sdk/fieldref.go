@@ -407,6 +407,10 @@ type FieldSet struct {
 	// one, else -1: read without loading the node.
 	leaf  []int
 	nodes int // how many setNodes, numbered by seq
+	// plan is how SetScalars writes the tops with names under them, in
+	// tree order, tops at planAt[i]:planAt[i+1] (see planWrites).
+	plan   []writeOp
+	planAt []int32
 	// ids: the numbers of the tops in the last batch dictionary used
 	// (SetScalars).
 	ids atomic.Pointer[setIDs]
@@ -488,6 +492,7 @@ func NewFieldSet(refs []FieldRef) *FieldSet {
 			}
 		}
 	}
+	s.planWrites()
 	return s
 }
 

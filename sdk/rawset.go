@@ -93,9 +93,10 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	// Old values first: the entries are appended to after, which may
 	// move them.
 	raw := 0
-	if (r.ext == nil || len(r.ext.buf) == 0) && s.flat == len(s.tops) && c.min >= r.base {
+	if (r.ext == nil || len(r.ext.buf) == 0) && c.min >= r.base && (s.flat == len(s.tops) || len(e.fields) == 0) {
 		// Names the event cannot have raw yet (numbered since it
-		// arrived, none set since): nothing to take.
+		// arrived, none set since), and for names with names under
+		// them, an empty map: nothing to take, nothing to merge into.
 		raw = len(s.tops)
 	} else {
 		raw = s.takeOld(e, ids, viaMap)
@@ -112,16 +113,25 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	// Written one after the other, listed when a name is looked up
 	// (rawFields.listExtra).
 	for i, id := range ids[:len(s.tops)] {
+		var v Scalar
 		if j := s.leaf[i]; j >= 0 {
-			b = appendScalarField(b, id, value(j))
+			v = value(j)
 		} else if t := &s.tops[i]; len(t.children) == 0 {
-			var v Scalar
 			for _, j := range t.leaves {
 				v = value(j)
 			}
-			b = appendScalarField(b, id, v)
-		} else if !viaMap[i] {
-			b = s.appendTree(b, t, ids, value)
+		} else {
+			if !viaMap[i] {
+				b = appendTree(b, c.ops[s.planAt[i]:s.planAt[i+1]], value)
+			}
+			continue
+		}
+		if n := len(v.s); v.kind == scalarString && id < 0x80 && n < 0x80-6 {
+			b = append(b, feFields<<3|byte(protowire.BytesType), byte(n+6), ffKey<<3|byte(protowire.VarintType), byte(id),
+				ffValue<<3|byte(protowire.BytesType), byte(n+2), fvString<<3|byte(protowire.BytesType), byte(n))
+			b = append(b, v.s...)
+		} else {
+			b = appendScalarFieldIn(b, feFields, id, v)
 		}
 	}
 	x.buf = b
@@ -190,71 +200,134 @@ func inMap(m map[string]any, k string) bool {
 	return ok
 }
 
-// appendTree appends the raw field numbered ids[t.seq] whose value is
-// the map of t's names, each the value of the reference ending there (the
-// last of several; value is called for each, in the order Set calls it).
-func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, value func(int) Scalar) []byte {
-	b = appendTag(b, feFields, protowire.BytesType)
-	b, fm := reserveLen(b)
-	b = appendTag(b, ffKey, protowire.VarintType)
-	b = appendVarint(b, uint64(ids[t.seq]))
-	b = appendTag(b, ffValue, protowire.BytesType)
-	b, vm := reserveLen(b)
-	b = s.appendMapValue(b, t, ids, value)
-	if !fillShort(b, vm) {
-		b = fillLen(b, vm)
-	}
-	if !fillShort(b, fm) {
-		b = fillLen(b, fm)
-	}
-	return b
+// A writeOp is a name under a top that SetScalars writes whole (the top
+// included): FieldSet.plan lists them in tree order, an object before
+// its names, so that writing a top is one loop.
+type writeOp struct {
+	id     int32 // the name's number (in FieldSet.plan: its node, setNode.seq)
+	ref    int32 // the reference whose value it takes; -1 for an object
+	closes int32 // how many objects end after this name
+	in     uint8 // the field's number in what holds it: an Event's or a Map's
 }
 
-// fillShort is fillLen for the commonest case, a length under 128 (in
-// place, inlined): false for a longer one.
-func fillShort(b []byte, mark int) bool {
-	if n := len(b) - mark - 1; n < 0x80 {
-		b[mark] = byte(n)
-		return true
+// planWrites lays out, once, how SetScalars writes each top with names
+// under it (s.plan, the i-th top's at planAt[i]:planAt[i+1]). A name set
+// by several references takes the last's value, as Set leaves it; value
+// is called for the others too, in Set's order.
+func (s *FieldSet) planWrites() {
+	if s.oneByOne {
+		return
 	}
-	return false
-}
-
-// appendMapValue appends the Value message of the map of n's names. A
-// node is a leaf or has names under it, never both (else Set goes one by
-// one), so writing in tree order calls value in Set's order.
-func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, value func(int) Scalar) []byte {
-	b = appendTag(b, fvMap, protowire.BytesType)
-	b, m := reserveLen(b)
-	for i := range n.children {
-		c := &n.children[i]
-		if len(c.children) == 0 {
-			var v Scalar
-			for _, j := range c.leaves {
-				v = value(j)
+	s.planAt = make([]int32, len(s.tops)+1)
+	var walk func(n *setNode, in uint8)
+	walk = func(n *setNode, in uint8) {
+		if len(n.children) == 0 {
+			for _, j := range n.leaves[:len(n.leaves)-1] {
+				s.plan = append(s.plan, writeOp{id: int32(n.seq), ref: int32(j), in: skipOp})
 			}
-			b = appendScalarFieldIn(b, fmFields, ids[c.seq], v)
+			s.plan = append(s.plan, writeOp{id: int32(n.seq), ref: int32(n.leaves[len(n.leaves)-1]), in: in})
+			return
+		}
+		s.plan = append(s.plan, writeOp{id: int32(n.seq), ref: -1, in: in})
+		for i := range n.children {
+			walk(&n.children[i], fmFields)
+		}
+		s.plan[len(s.plan)-1].closes++
+	}
+	for i := range s.tops {
+		s.planAt[i] = int32(len(s.plan))
+		if len(s.tops[i].children) > 0 {
+			walk(&s.tops[i], feFields)
+		}
+	}
+	s.planAt[len(s.tops)] = int32(len(s.plan))
+}
+
+// skipOp marks a writeOp whose value a later one of the same name
+// replaces: value is called, nothing written.
+const skipOp = 0
+
+// appendTree appends a top with names under it (ops: its steps of
+// FieldSet.plan, numbered) as one raw field whose value is the map of
+// its names. An object's lengths are left a byte each and filled when
+// it ends; the commonest framing, every length and number under 128, is
+// one append.
+func appendTree(b []byte, ops []writeOp, value func(int) Scalar) []byte {
+	var obuf [8]openMap
+	open := obuf[:0]
+	for _, op := range ops {
+		if op.ref < 0 {
+			open = append(open, openMap{start: len(b), id: op.id, in: op.in})
+			if op.id < 0x80 {
+				b = append(b, op.in<<3|byte(protowire.BytesType), 0, byte(ffKey<<3|protowire.VarintType), byte(op.id),
+					byte(ffValue<<3|protowire.BytesType), 0, byte(fvMap<<3|protowire.BytesType), 0)
+			} else {
+				b = append(b, op.in<<3|byte(protowire.BytesType), 0, byte(ffKey<<3|protowire.VarintType))
+				b = appendVarint(b, uint64(op.id))
+				b = append(b, byte(ffValue<<3|protowire.BytesType), 0, byte(fvMap<<3|protowire.BytesType), 0)
+			}
 			continue
 		}
-		var fm, vm int
-		b = appendTag(b, fmFields, protowire.BytesType)
-		b, fm = reserveLen(b)
-		b = appendTag(b, ffKey, protowire.VarintType)
-		b = appendVarint(b, uint64(ids[c.seq]))
-		b = appendTag(b, ffValue, protowire.BytesType)
-		b, vm = reserveLen(b)
-		b = s.appendMapValue(b, c, ids, value)
-		if !fillShort(b, vm) {
-			b = fillLen(b, vm)
+		v := value(int(op.ref))
+		if op.in == skipOp {
+			continue
 		}
-		if !fillShort(b, fm) {
-			b = fillLen(b, fm)
+		// (appendScalarFieldIn's commonest case, inlined.)
+		if n := len(v.s); v.kind == scalarString && op.id < 0x80 && n < 0x80-6 {
+			b = append(b, fmFields<<3|byte(protowire.BytesType), byte(n+6), ffKey<<3|byte(protowire.VarintType), byte(op.id),
+				ffValue<<3|byte(protowire.BytesType), byte(n+2), fvString<<3|byte(protowire.BytesType), byte(n))
+			b = append(b, v.s...)
+		} else {
+			b = appendScalarFieldIn(b, fmFields, op.id, v)
 		}
-	}
-	if !fillShort(b, m) {
-		b = fillLen(b, m)
+		for range op.closes {
+			m := open[len(open)-1]
+			open = open[:len(open)-1]
+			if ml := len(b) - m.start - 8; ml < 0x80-6 && m.id < 0x80 {
+				b[m.start+1], b[m.start+5], b[m.start+7] = byte(ml+6), byte(ml+2), byte(ml)
+			} else {
+				b = fixMapHead(b, m)
+			}
+		}
 	}
 	return b
+}
+
+// openMap is an object appendTree has opened: where its framing starts.
+type openMap struct {
+	start int
+	id    int32
+	in    uint8
+}
+
+// fixMapHead writes the framing of the object m, which ends b, where
+// appendTree left a byte for each length: the lengths that need more
+// move the object's names on.
+func fixMapHead(b []byte, m openMap) []byte {
+	old := 7 + sizeVarint(uint64(m.id))
+	ml := len(b) - m.start - old
+	var hbuf [32]byte
+	head := appendMapHead(hbuf[:0], m.in, m.id, ml)
+	n := len(b)
+	b = slices.Grow(b, len(head)-old)[:n+len(head)-old]
+	copy(b[m.start+len(head):], b[m.start+old:n])
+	copy(b[m.start:], head)
+	return b
+}
+
+// appendMapHead appends the framing of the field numbered id (under
+// field number in) whose value is a map with a Map message ml long,
+// which the map's names then follow.
+func appendMapHead(b []byte, in uint8, id int32, ml int) []byte {
+	vl := 1 + sizeVarint(uint64(ml)) + ml
+	b = append(b, in<<3|byte(protowire.BytesType))
+	b = appendVarint(b, uint64(1+sizeVarint(uint64(id))+1+sizeVarint(uint64(vl))+vl))
+	b = appendTag(b, ffKey, protowire.VarintType)
+	b = appendVarint(b, uint64(id))
+	b = appendTag(b, ffValue, protowire.BytesType)
+	b = appendVarint(b, uint64(vl))
+	b = appendTag(b, fvMap, protowire.BytesType)
+	return appendVarint(b, uint64(ml))
 }
 
 // unmap deletes from e's map the names s just set whole (numbered ids):
@@ -290,6 +363,9 @@ type setIDs struct {
 	gen uint64
 	ids []int32
 	min int32 // the least of the tops'
+	// ops is FieldSet.plan with the names' numbers: writing a top
+	// reads one array in order.
+	ops []writeOp
 }
 
 // idsIn returns the numbers in d of every name of s's references (by
@@ -306,6 +382,10 @@ func (s *FieldSet) idsIn(d *batchDict) *setIDs {
 			return nil
 		}
 		c.ids[i], c.min = id, min(c.min, id)
+	}
+	c.ops = slices.Clone(s.plan)
+	for k := range c.ops {
+		c.ops[k].id = c.ids[c.ops[k].id]
 	}
 	s.ids.Store(c)
 	return c
@@ -375,14 +455,9 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 	return ids
 }
 
-// appendScalarField appends v as the raw field numbered id (an Event's
-// field 2: tag, length, Field message, as the batch encoder writes it).
-func appendScalarField(b []byte, id int32, v Scalar) []byte {
-	return appendScalarFieldIn(b, feFields, id, v)
-}
-
-// appendScalarFieldIn is appendScalarField under field number in: an
-// Event's fields or, inside an object, a Map's.
+// appendScalarFieldIn appends v as the field numbered id under field
+// number in (an Event's fields or, inside an object, a Map's), as the
+// batch encoder writes it: tag, length, Field message.
 func appendScalarFieldIn(b []byte, in protowire.Number, id int32, v Scalar) []byte {
 	if v.kind == scalarString && id < 0x80 && len(v.s) < 0x80-6 {
 		// The commonest shape, every length one byte: one append for
