@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 
@@ -127,8 +128,7 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 			continue
 		}
 		if n := len(v.s); v.kind == scalarString && id < 0x80 && n < 0x80-6 {
-			b = append(b, feFields<<3|byte(protowire.BytesType), byte(n+6), ffKey<<3|byte(protowire.VarintType), byte(id),
-				ffValue<<3|byte(protowire.BytesType), byte(n+2), fvString<<3|byte(protowire.BytesType), byte(n))
+			b = binary.LittleEndian.AppendUint64(b, shortHead(feFields, id, fvString, n))
 			b = append(b, v.s...)
 		} else {
 			b = appendScalarFieldIn(b, feFields, id, v)
@@ -259,8 +259,7 @@ func appendTree(b []byte, ops []writeOp, value func(int) Scalar) []byte {
 		if op.ref < 0 {
 			open = append(open, openMap{start: len(b), id: op.id, in: op.in})
 			if op.id < 0x80 {
-				b = append(b, op.in<<3|byte(protowire.BytesType), 0, byte(ffKey<<3|protowire.VarintType), byte(op.id),
-					byte(ffValue<<3|protowire.BytesType), 0, byte(fvMap<<3|protowire.BytesType), 0)
+				b = binary.LittleEndian.AppendUint64(b, shortHead(op.in, op.id, fvMap, 0))
 			} else {
 				b = append(b, op.in<<3|byte(protowire.BytesType), 0, byte(ffKey<<3|protowire.VarintType))
 				b = appendVarint(b, uint64(op.id))
@@ -274,8 +273,7 @@ func appendTree(b []byte, ops []writeOp, value func(int) Scalar) []byte {
 		}
 		// (appendScalarFieldIn's commonest case, inlined.)
 		if n := len(v.s); v.kind == scalarString && op.id < 0x80 && n < 0x80-6 {
-			b = append(b, fmFields<<3|byte(protowire.BytesType), byte(n+6), ffKey<<3|byte(protowire.VarintType), byte(op.id),
-				ffValue<<3|byte(protowire.BytesType), byte(n+2), fvString<<3|byte(protowire.BytesType), byte(n))
+			b = binary.LittleEndian.AppendUint64(b, shortHead(fmFields, op.id, fvString, n))
 			b = append(b, v.s...)
 		} else {
 			b = appendScalarFieldIn(b, fmFields, op.id, v)
@@ -284,13 +282,24 @@ func appendTree(b []byte, ops []writeOp, value func(int) Scalar) []byte {
 			m := open[len(open)-1]
 			open = open[:len(open)-1]
 			if ml := len(b) - m.start - 8; ml < 0x80-6 && m.id < 0x80 {
-				b[m.start+1], b[m.start+5], b[m.start+7] = byte(ml+6), byte(ml+2), byte(ml)
+				binary.LittleEndian.PutUint64(b[m.start:], shortHead(m.in, m.id, fvMap, ml))
 			} else {
 				b = fixMapHead(b, m)
 			}
 		}
 	}
 	return b
+}
+
+// shortHead is the framing of a field numbered id < 128 under field
+// number in, whose value of the given kind (fvString, fvMap) is n < 122
+// bytes long, every length one byte: tag, length, key, value's tag and
+// length, the kind's tag and n, in the eight bytes' order.
+func shortHead(in uint8, id int32, kind protowire.Number, n int) uint64 {
+	return uint64(in)<<3 | uint64(protowire.BytesType) | uint64(n+6)<<8 |
+		uint64(ffKey<<3|protowire.VarintType)<<16 | uint64(id)<<24 |
+		uint64(ffValue<<3|protowire.BytesType)<<32 | uint64(n+2)<<40 |
+		(uint64(kind)<<3|uint64(protowire.BytesType))<<48 | uint64(n)<<56
 }
 
 // openMap is an object appendTree has opened: where its framing starts.
@@ -460,11 +469,9 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 // batch encoder writes it: tag, length, Field message.
 func appendScalarFieldIn(b []byte, in protowire.Number, id int32, v Scalar) []byte {
 	if v.kind == scalarString && id < 0x80 && len(v.s) < 0x80-6 {
-		// The commonest shape, every length one byte: one append for
+		// The commonest shape, every length one byte: one store for
 		// the framing (as rawjson's fast path reads it back).
-		n := byte(len(v.s))
-		b = append(b, byte(in)<<3|byte(protowire.BytesType), n+6, byte(ffKey<<3|protowire.VarintType), byte(id),
-			byte(ffValue<<3|protowire.BytesType), n+2, byte(fvString<<3|protowire.BytesType), n)
+		b = binary.LittleEndian.AppendUint64(b, shortHead(uint8(in), id, fvString, len(v.s)))
 		return append(b, v.s...)
 	}
 	var vlen int
