@@ -412,8 +412,10 @@ type FieldSet struct {
 	plan   []writeOp
 	planAt []int32
 	// ids: the numbers of the tops in the last batch dictionary used
-	// (SetScalars).
-	ids atomic.Pointer[setIDs]
+	// (SetScalars); grown: the names the last dictionary extended
+	// lacked.
+	ids   atomic.Pointer[setIDs]
+	grown atomic.Pointer[setGrowth]
 }
 
 // setNode is one name along the references of a FieldSet.

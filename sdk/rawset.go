@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -375,14 +376,31 @@ type setIDs struct {
 	// ops is FieldSet.plan with the names' numbers: writing a top
 	// reads one array in order.
 	ops []writeOp
+	// keys are the dictionary's names (copied: a decoder reuses its
+	// own): the next batch's dictionary, mostly the same names, numbers
+	// the same without a look-up.
+	keys []string
+}
+
+// setGrowth is the names a dictionary of keys lacks (FieldSet.names),
+// kept for the next batch's, which has the same keys mostly.
+type setGrowth struct {
+	keys, names []string
 }
 
 // idsIn returns the numbers in d of every name of s's references (by
 // setNode.seq), or nil when d does not number one of them. The last
 // dictionary's are kept: a filter sets the same names event after event.
 func (s *FieldSet) idsIn(d *batchDict) *setIDs {
-	if c := s.ids.Load(); c != nil && c.gen == d.gen {
-		return c
+	last := s.ids.Load()
+	if last != nil && last.gen == d.gen {
+		return last
+	}
+	if last != nil && slices.Equal(last.keys, d.keys) {
+		c := *last
+		c.gen = d.gen
+		s.ids.Store(&c)
+		return &c
 	}
 	c := &setIDs{gen: d.gen, ids: make([]int32, s.nodes), min: math.MaxInt32}
 	for i := range s.tops {
@@ -396,6 +414,7 @@ func (s *FieldSet) idsIn(d *batchDict) *setIDs {
 	for k := range c.ops {
 		c.ops[k].id = c.ids[c.ops[k].id]
 	}
+	c.keys = cloneStrings(d.keys)
 	s.ids.Store(c)
 	return c
 }
@@ -407,6 +426,15 @@ func (s *FieldSet) idsUnder(d *batchDict, ns []setNode, ids []int32) bool {
 		}
 	}
 	return true
+}
+
+// cloneStrings copies ss and the strings in it.
+func cloneStrings(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, x := range ss {
+		out[i] = strings.Clone(x)
+	}
+	return out
 }
 
 // names appends the names of ns and under them that d does not number.
@@ -443,7 +471,13 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 			d = root
 		}
 		if ids = s.idsIn(d); ids == nil {
-			names := s.names(d, s.tops, nil)
+			var names []string
+			if g := s.grown.Load(); g != nil && slices.Equal(g.keys, d.keys) {
+				names = g.names
+			} else {
+				names = s.names(d, s.tops, nil)
+				s.grown.Store(&setGrowth{keys: cloneStrings(d.keys), names: names})
+			}
 			if len(d.keys)+len(names) < 1<<idBits-1 {
 				d = d.extend(names)
 				root.latest.Store(d)
@@ -473,6 +507,17 @@ func appendScalarFieldIn(b []byte, in protowire.Number, id int32, v Scalar) []by
 		// the framing (as rawjson's fast path reads it back).
 		b = binary.LittleEndian.AppendUint64(b, shortHead(uint8(in), id, fvString, len(v.s)))
 		return append(b, v.s...)
+	}
+	if zz := protowire.EncodeZigZag(int64(v.bits)); v.kind == scalarInt && id < 0x80 && zz < 1<<14 {
+		// A small int (an HTTP status, a byte count under 8 KiB): the
+		// framing and the value's first byte in one store.
+		h := uint64(in)<<3 | uint64(protowire.BytesType) |
+			uint64(ffKey<<3|protowire.VarintType)<<16 | uint64(id)<<24 |
+			uint64(ffValue<<3|protowire.BytesType)<<32 | uint64(fvInt<<3|protowire.VarintType)<<48
+		if zz < 0x80 {
+			return binary.LittleEndian.AppendUint64(b, h|6<<8|2<<40|zz<<56)
+		}
+		return append(binary.LittleEndian.AppendUint64(b, h|7<<8|3<<40|(zz&0x7f|0x80)<<56), byte(zz>>7))
 	}
 	var vlen int
 	switch v.kind {
