@@ -71,12 +71,42 @@ func (f valuer) value(i int, v *Values) any {
 // batch encoder would write it: reading it decodes it as any raw field,
 // and the encoder copies it on as it is.
 func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
+	return s.setScalars(e, "", nil, 0, value)
+}
+
+// A Span is where a value lies in a text: text[Start:End].
+type Span struct{ Start, End int }
+
+// SetSpans is SetScalars for values that are pieces of one text: the
+// i-th reference's is text[spans[i].Start:spans[i].End], or value(i) for
+// an i < 64 whose bit is set in other (a number converted from its
+// text, say). A filter that cuts a line into many fields (dissect) saves
+// a call per value.
+func (s *FieldSet) SetSpans(e *Event, text string, spans []Span, other uint64, value func(i int) Scalar) error {
+	return s.setScalars(e, text, spans[:len(s.refs)], other, value)
+}
+
+// cut reports whether the i-th value of setScalars is a piece of the
+// text. (The text, spans and value are passed apart, not in a struct, so
+// that the strings setScalars keeps do not make the spans and value
+// escape with them.)
+func cut(spans []Span, other uint64, i int) bool {
+	return spans != nil && (i >= 64 || other>>i&1 == 0)
+}
+
+func (s *FieldSet) setScalars(e *Event, text string, spans []Span, other uint64, value func(int) Scalar) error {
+	at := func(i int) Scalar {
+		if cut(spans, other, i) {
+			return Scalar{s: text[spans[i].Start:spans[i].End]}
+		}
+		return value(i)
+	}
 	var c *setIDs
 	if !s.oneByOne {
 		c = e.extendDict(s)
 	}
 	if c == nil {
-		return s.set(e, valuer{scalar: value})
+		return s.set(e, valuer{scalar: at})
 	}
 	ids := c.ids
 	r := &e.raw
@@ -117,14 +147,18 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	for i, id := range ids[:len(s.tops)] {
 		var v Scalar
 		if j := s.leaf[i]; j >= 0 {
-			v = value(j)
+			if cut(spans, other, j) {
+				v = Scalar{s: text[spans[j].Start:spans[j].End]}
+			} else {
+				v = value(j)
+			}
 		} else if t := &s.tops[i]; len(t.children) == 0 {
 			for _, j := range t.leaves {
-				v = value(j)
+				v = at(j)
 			}
 		} else {
 			if !viaMap[i] {
-				b = appendTree(b, c.ops[s.planAt[i]:s.planAt[i+1]], value)
+				b = appendTree(b, c.ops[s.planAt[i]:s.planAt[i+1]], text, spans, other, value)
 			}
 			continue
 		}
@@ -148,7 +182,7 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	e.WithValues(func(v *Values) {
 		for i := range s.tops {
 			if viaMap[i] {
-				err = s.setNode(e.fields, &s.tops[i], v, valuer{scalar: value}, err)
+				err = s.setNode(e.fields, &s.tops[i], v, valuer{scalar: at}, err)
 			}
 		}
 	})
@@ -253,7 +287,7 @@ const skipOp = 0
 // its names. An object's lengths are left a byte each and filled when
 // it ends; the commonest framing, every length and number under 128, is
 // one append.
-func appendTree(b []byte, ops []writeOp, value func(int) Scalar) []byte {
+func appendTree(b []byte, ops []writeOp, text string, spans []Span, other uint64, value func(int) Scalar) []byte {
 	var obuf [8]openMap
 	open := obuf[:0]
 	for _, op := range ops {
@@ -268,7 +302,12 @@ func appendTree(b []byte, ops []writeOp, value func(int) Scalar) []byte {
 			}
 			continue
 		}
-		v := value(int(op.ref))
+		var v Scalar
+		if j := int(op.ref); cut(spans, other, j) {
+			v = Scalar{s: text[spans[j].Start:spans[j].End]}
+		} else {
+			v = value(j)
+		}
 		if op.in == skipOp {
 			continue
 		}
@@ -402,6 +441,11 @@ func (s *FieldSet) idsIn(d *batchDict) *setIDs {
 		s.ids.Store(&c)
 		return &c
 	}
+	for i := range s.tops {
+		if d.refID(&s.tops[i].top) < 0 {
+			return nil // (a new batch's dictionary, mostly: not numbered yet)
+		}
+	}
 	c := &setIDs{gen: d.gen, ids: make([]int32, s.nodes), min: math.MaxInt32}
 	for i := range s.tops {
 		id := d.refID(&s.tops[i].top)
@@ -470,14 +514,19 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 		if d = root.latest.Load(); d == nil {
 			d = root
 		}
-		if ids = s.idsIn(d); ids == nil {
-			var names []string
-			if g := s.grown.Load(); g != nil && slices.Equal(g.keys, d.keys) {
-				names = g.names
-			} else {
-				names = s.names(d, s.tops, nil)
-				s.grown.Store(&setGrowth{keys: cloneStrings(d.keys), names: names})
+		// The names the last batch's dictionary lacked, when this one
+		// has the same: it lacks them too.
+		g := s.grown.Load()
+		if g == nil || len(g.names) == 0 || !slices.Equal(g.keys, d.keys) {
+			g = nil
+			ids = s.idsIn(d)
+		}
+		if ids == nil {
+			if g == nil {
+				g = &setGrowth{keys: cloneStrings(d.keys), names: s.names(d, s.tops, nil)}
+				s.grown.Store(g)
 			}
+			names := g.names
 			if len(d.keys)+len(names) < 1<<idBits-1 {
 				d = d.extend(names)
 				root.latest.Store(d)

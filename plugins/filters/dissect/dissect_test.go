@@ -3,6 +3,7 @@ package dissect
 import (
 	"context"
 	"encoding/json"
+	"math/rand"
 	"os"
 	"reflect"
 	"strings"
@@ -274,13 +275,34 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := apacheLine
-	spans := make([]span, len(d.fields))
+	spans := make([]sdk.Span, len(d.fields))
 	if n := testing.AllocsPerRun(100, func() {
 		if !d.match(line, spans) {
 			t.Fatal("no match")
 		}
 	}); n != 0 {
 		t.Fatalf("%v allocations per match", n)
+	}
+}
+
+// index finds a delimiter where strings.Index does: random texts over a
+// small alphabet (so delimiters and their first bytes recur) and
+// delimiters of 1-4 bytes.
+func TestIndexIsStringsIndex(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	const alphabet = "ab \"]["
+	text := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		return string(b)
+	}
+	for range 200000 {
+		s, d := text(rng.Intn(40)), text(1+rng.Intn(4))
+		if got, want := index(s, d), strings.Index(s, d); got != want {
+			t.Fatalf("index(%q, %q) = %d, strings.Index %d", s, d, got, want)
+		}
 	}
 }
 
