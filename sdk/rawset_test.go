@@ -52,8 +52,8 @@ func eventOp(rng *rand.Rand, names []string, round int) func(e *Event) {
 	return func(*Event) {}
 }
 
-// TestSetScalarsMatchesSet: SetScalars leaves a decoded event as Set with
-// the same values boxed does: read back, listed (Fields, ToMap, Clone),
+// TestSetScalarsMatchesSet: SetScalars (and SetSpans, every other pair
+// of rounds) leaves a decoded event as Set with the same values boxed does: read back, listed (Fields, ToMap, Clone),
 // seen by an encoder (rawView), and after crossing to another process
 // and back twice, with random reads, sets, deletes and repeats of the
 // same names before and after. Both events of a batch are set, so they
@@ -99,6 +99,26 @@ func TestSetScalarsMatchesSet(t *testing.T) {
 		}
 		boxed := func(i int, v *Values) any { return vals[i].box(v) }
 		scalar := func(i int) Scalar { return vals[i] }
+		// Every other round SetSpans: the strings cut from one text (with
+		// text around them), the numbers and some strings by value.
+		var text strings.Builder
+		spans := make([]Span, len(vals))
+		var other uint64
+		for i, v := range vals {
+			if v.kind != scalarString || rng.Intn(4) == 0 {
+				other |= 1 << i
+				continue
+			}
+			text.WriteString("<")
+			spans[i].Start = text.Len()
+			text.WriteString(v.s)
+			spans[i].End = text.Len()
+		}
+		line := text.String()
+		setB := set.SetScalars
+		if round%4 >= 2 {
+			setB = func(e *Event, value func(int) Scalar) error { return set.SetSpans(e, line, spans, other, value) }
+		}
 		var before, after []func(*Event)
 		for range rng.Intn(4) {
 			before = append(before, eventOp(rng, names, round))
@@ -126,10 +146,10 @@ func TestSetScalarsMatchesSet(t *testing.T) {
 				op(b)
 			}
 			wantErr := set.Set(a, boxed)
-			gotErr := set.SetScalars(b, scalar)
+			gotErr := setB(b, scalar)
 			if again {
 				wantErr = set.Set(a, boxed)
-				gotErr = set.SetScalars(b, scalar)
+				gotErr = setB(b, scalar)
 			}
 			if (gotErr == nil) != (wantErr == nil) {
 				t.Fatalf("round %d, refs %v: error %v, Set's %v", round, refs, gotErr, wantErr)
@@ -164,7 +184,7 @@ func TestSetScalarsMatchesSet(t *testing.T) {
 		}
 		for k := range da {
 			_ = set.Set(da[k], boxed)
-			_ = set.SetScalars(db[k], scalar)
+			_ = setB(db[k], scalar)
 		}
 		wa, wb = encodeBatch(da), encodeBatch(db)
 		ga, _ := decodeBatch(wa)
