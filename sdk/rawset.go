@@ -143,30 +143,15 @@ func (s *FieldSet) setScalars(e *Event, text string, spans []Span, other uint64,
 		b = make([]byte, 0, max(x.hint, 256))
 	}
 	// Written one after the other, listed when a name is looked up
-	// (rawFields.listExtra).
-	for i, id := range ids[:len(s.tops)] {
-		var v Scalar
-		if j := s.leaf[i]; j >= 0 {
-			if cut(spans, other, j) {
-				v = Scalar{s: text[spans[j].Start:spans[j].End]}
-			} else {
-				v = value(j)
-			}
-		} else if t := &s.tops[i]; len(t.children) == 0 {
-			for _, j := range t.leaves {
-				v = at(j)
-			}
-		} else {
+	// (rawFields.listExtra): every top in one loop, or those not merged
+	// through the map one by one.
+	if raw == len(s.tops) {
+		b = appendTree(b, c.ops, text, spans, other, value)
+	} else {
+		for i := range s.tops {
 			if !viaMap[i] {
 				b = appendTree(b, c.ops[s.planAt[i]:s.planAt[i+1]], text, spans, other, value)
 			}
-			continue
-		}
-		if n := len(v.s); v.kind == scalarString && id < 0x80 && n < 0x80-6 {
-			b = binary.LittleEndian.AppendUint64(b, shortHead(feFields, id, fvString, n))
-			b = append(b, v.s...)
-		} else {
-			b = appendScalarFieldIn(b, feFields, id, v)
 		}
 	}
 	x.buf = b
@@ -271,9 +256,7 @@ func (s *FieldSet) planWrites() {
 	}
 	for i := range s.tops {
 		s.planAt[i] = int32(len(s.plan))
-		if len(s.tops[i].children) > 0 {
-			walk(&s.tops[i], feFields)
-		}
+		walk(&s.tops[i], feFields)
 	}
 	s.planAt[len(s.tops)] = int32(len(s.plan))
 }
@@ -313,10 +296,10 @@ func appendTree(b []byte, ops []writeOp, text string, spans []Span, other uint64
 		}
 		// (appendScalarFieldIn's commonest case, inlined.)
 		if n := len(v.s); v.kind == scalarString && op.id < 0x80 && n < 0x80-6 {
-			b = binary.LittleEndian.AppendUint64(b, shortHead(fmFields, op.id, fvString, n))
+			b = binary.LittleEndian.AppendUint64(b, shortHead(op.in, op.id, fvString, n))
 			b = append(b, v.s...)
 		} else {
-			b = appendScalarFieldIn(b, fmFields, op.id, v)
+			b = appendScalarFieldIn(b, protowire.Number(op.in), op.id, v)
 		}
 		for range op.closes {
 			m := open[len(open)-1]
