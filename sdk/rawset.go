@@ -110,7 +110,7 @@ func (s *FieldSet) setScalars(e *Event, text string, spans []Span, other uint64,
 	}
 	ids := c.ids
 	r := &e.raw
-	r.sizeAt()
+	r.fitAt()
 	// A top with names under it goes through the map when the event has
 	// it already (the names are merged into it).
 	var mbuf [16]bool
@@ -525,7 +525,7 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 		// d extends the event's generation: its entries keep their
 		// numbers, and the at table grows with it.
 		r.dict = d
-		r.sizeAt()
+		r.fitAt()
 	}
 	return ids
 }
