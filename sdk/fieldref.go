@@ -407,8 +407,8 @@ type FieldSet struct {
 	// one, else -1: read without loading the node.
 	leaf  []int
 	nodes int // how many setNodes, numbered by seq
-	// plan is how SetScalars writes the tops with names under them, in
-	// tree order, tops at planAt[i]:planAt[i+1] (see planWrites).
+	// plan is how SetScalars writes the tops raw, in tree order, the
+	// i-th top's steps at planAt[i]:planAt[i+1] (see planWrites).
 	plan   []writeOp
 	planAt []int32
 	// ids: the numbers of the tops in the last batch dictionary used

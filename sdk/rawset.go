@@ -78,10 +78,10 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 type Span struct{ Start, End int }
 
 // SetSpans is SetScalars for values that are pieces of one text: the
-// i-th reference's is text[spans[i].Start:spans[i].End], or value(i) for
-// an i < 64 whose bit is set in other (a number converted from its
-// text, say). A filter that cuts a line into many fields (dissect) saves
-// a call per value.
+// i-th reference's is text[spans[i].Start:spans[i].End] (spans has one
+// for each), or value(i) for an i < 64 whose bit is set in other (a
+// number converted from its text, say). A filter that cuts a line into
+// many fields (dissect) saves a call per value.
 func (s *FieldSet) SetSpans(e *Event, text string, spans []Span, other uint64, value func(i int) Scalar) error {
 	return s.setScalars(e, text, spans[:len(s.refs)], other, value)
 }
@@ -146,11 +146,11 @@ func (s *FieldSet) setScalars(e *Event, text string, spans []Span, other uint64,
 	// (rawFields.listExtra): every top in one loop, or those not merged
 	// through the map one by one.
 	if raw == len(s.tops) {
-		b = appendTree(b, c.ops, text, spans, other, value)
+		b = appendOps(b, c.ops, text, spans, other, value)
 	} else {
 		for i := range s.tops {
 			if !viaMap[i] {
-				b = appendTree(b, c.ops[s.planAt[i]:s.planAt[i+1]], text, spans, other, value)
+				b = appendOps(b, c.ops[s.planAt[i]:s.planAt[i+1]], text, spans, other, value)
 			}
 		}
 	}
@@ -220,9 +220,9 @@ func inMap(m map[string]any, k string) bool {
 	return ok
 }
 
-// A writeOp is a name under a top that SetScalars writes whole (the top
-// included): FieldSet.plan lists them in tree order, an object before
-// its names, so that writing a top is one loop.
+// A writeOp is a name SetScalars writes raw, a top or a name under one:
+// FieldSet.plan lists them in tree order, an object before its names, so
+// that writing a set's tops is one loop.
 type writeOp struct {
 	id     int32 // the name's number (in FieldSet.plan: its node, setNode.seq)
 	ref    int32 // the reference whose value it takes; -1 for an object
@@ -230,10 +230,10 @@ type writeOp struct {
 	in     uint8 // the field's number in what holds it: an Event's or a Map's
 }
 
-// planWrites lays out, once, how SetScalars writes each top with names
-// under it (s.plan, the i-th top's at planAt[i]:planAt[i+1]). A name set
-// by several references takes the last's value, as Set leaves it; value
-// is called for the others too, in Set's order.
+// planWrites lays out, once, how SetScalars writes the tops (s.plan, the
+// i-th top's steps at planAt[i]:planAt[i+1]). A name set by several
+// references takes the last's value, as Set leaves it; value is called
+// for the others too, in Set's order.
 func (s *FieldSet) planWrites() {
 	if s.oneByOne {
 		return
@@ -265,12 +265,12 @@ func (s *FieldSet) planWrites() {
 // replaces: value is called, nothing written.
 const skipOp = 0
 
-// appendTree appends a top with names under it (ops: its steps of
-// FieldSet.plan, numbered) as one raw field whose value is the map of
-// its names. An object's lengths are left a byte each and filled when
-// it ends; the commonest framing, every length and number under 128, is
-// one append.
-func appendTree(b []byte, ops []writeOp, text string, spans []Span, other uint64, value func(int) Scalar) []byte {
+// appendOps appends tops as raw fields (ops: their steps of
+// FieldSet.plan, numbered), a top with names under it as one field whose
+// value is the map of its names. An object's lengths are left a byte
+// each and filled when it ends; the commonest framing, every length and
+// number under 128, is one 8-byte append.
+func appendOps(b []byte, ops []writeOp, text string, spans []Span, other uint64, value func(int) Scalar) []byte {
 	var obuf [8]openMap
 	open := obuf[:0]
 	for _, op := range ops {
@@ -325,7 +325,7 @@ func shortHead(in uint8, id int32, kind protowire.Number, n int) uint64 {
 		(uint64(kind)<<3|uint64(protowire.BytesType))<<48 | uint64(n)<<56
 }
 
-// openMap is an object appendTree has opened: where its framing starts.
+// openMap is an object appendOps has opened: where its framing starts.
 type openMap struct {
 	start int
 	id    int32
@@ -333,7 +333,7 @@ type openMap struct {
 }
 
 // fixMapHead writes the framing of the object m, which ends b, where
-// appendTree left a byte for each length: the lengths that need more
+// appendOps left a byte for each length: the lengths that need more
 // move the object's names on.
 func fixMapHead(b []byte, m openMap) []byte {
 	old := 7 + sizeVarint(uint64(m.id))
