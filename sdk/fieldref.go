@@ -412,10 +412,11 @@ type FieldSet struct {
 	plan   []writeOp
 	planAt []int32
 	// ids: the numbers of the tops in the last batch dictionary used
-	// (SetScalars); grown: the names the last dictionary extended
-	// lacked.
+	// (SetScalars); seen: those of the last few dictionaries, and grown:
+	// the names the last few extended lacked (see remember).
 	ids   atomic.Pointer[setIDs]
-	grown atomic.Pointer[setGrowth]
+	seen  atomic.Pointer[[]*setIDs]
+	grown atomic.Pointer[[]*setGrowth]
 }
 
 // setNode is one name along the references of a FieldSet.

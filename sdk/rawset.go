@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -405,7 +406,7 @@ type setIDs struct {
 }
 
 // setGrowth is the names a dictionary of keys lacks (FieldSet.names),
-// kept for the next batch's, which has the same keys mostly.
+// kept for the next batches', which have the same keys mostly.
 type setGrowth struct {
 	keys, names []string
 }
@@ -418,11 +419,15 @@ func (s *FieldSet) idsIn(d *batchDict) *setIDs {
 	if last != nil && last.gen == d.gen {
 		return last
 	}
-	if last != nil && slices.Equal(last.keys, d.keys) {
-		c := *last
-		c.gen = d.gen
-		s.ids.Store(&c)
-		return &c
+	if seen := s.seen.Load(); seen != nil {
+		for _, x := range *seen {
+			if slices.Equal(x.keys, d.keys) {
+				c := *x
+				c.gen = d.gen
+				s.ids.Store(&c)
+				return &c
+			}
+		}
 	}
 	for i := range s.tops {
 		if d.refID(&s.tops[i].top) < 0 {
@@ -443,7 +448,20 @@ func (s *FieldSet) idsIn(d *batchDict) *setIDs {
 	}
 	c.keys = cloneStrings(d.keys)
 	s.ids.Store(c)
+	remember(&s.seen, c)
 	return c
+}
+
+// remember adds x to the few kept in at (a copy-on-write list, the most
+// recent first): an upstream encoder may order a batch's names as its
+// map's order goes, so batches of the same names come in a few orders.
+func remember[T any](at *atomic.Pointer[[]*T], x *T) {
+	var old []*T
+	if p := at.Load(); p != nil {
+		old = *p
+	}
+	l := append([]*T{x}, old[:min(len(old), 3)]...)
+	at.Store(&l)
 }
 
 func (s *FieldSet) idsUnder(d *batchDict, ns []setNode, ids []int32) bool {
@@ -499,15 +517,23 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 		}
 		// The names the last batch's dictionary lacked, when this one
 		// has the same: it lacks them too.
-		g := s.grown.Load()
-		if g == nil || len(g.names) == 0 || !slices.Equal(g.keys, d.keys) {
+		var g *setGrowth
+		if grown := s.grown.Load(); grown != nil {
+			for _, x := range *grown {
+				if slices.Equal(x.keys, d.keys) {
+					g = x
+					break
+				}
+			}
+		}
+		if g == nil || len(g.names) == 0 {
 			g = nil
 			ids = s.idsIn(d)
 		}
 		if ids == nil {
 			if g == nil {
 				g = &setGrowth{keys: cloneStrings(d.keys), names: s.names(d, s.tops, nil)}
-				s.grown.Store(g)
+				remember(&s.grown, g)
 			}
 			names := g.names
 			if len(d.keys)+len(names) < 1<<idBits-1 {

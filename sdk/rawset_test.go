@@ -332,3 +332,54 @@ func TestSetScalarsConcurrentEventsOfABatch(t *testing.T) {
 		dec.Release()
 	}
 }
+
+// Batches whose dictionaries differ (other names, other orders) come in
+// turn: the numbers kept for one (FieldSet.seen, grown) are not used for
+// another, and each event gets its own names.
+func TestSetScalarsBatchesOfOtherNamesInTurn(t *testing.T) {
+	mk := func(names ...string) []byte {
+		var evs []*Event
+		for i := range 3 {
+			e := NewEvent(fmt.Sprintf("line %d", i))
+			for _, n := range names {
+				_ = e.Set(n, n+"-old")
+			}
+			evs = append(evs, e)
+		}
+		return encodeBatch(evs)
+	}
+	batches := [][]byte{mk("a"), mk("b", "a"), mk("c"), mk("h")}
+	set := NewFieldSet([]FieldRef{MustParseFieldRef("[h][x]"), MustParseFieldRef("a"), MustParseFieldRef("new"), MustParseFieldRef("[n][m][o]")})
+	vals := []Scalar{StringScalar("hx"), IntScalar(300), StringScalar("n"), FloatScalar(1.5)}
+	var decA, decB batchDecoder
+	for round := range 40 {
+		batch := batches[(round*7)%len(batches)]
+		decA.Release()
+		decB.Release()
+		ea, err := decA.Decode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, _ := decB.Decode(batch)
+		for k := range ea {
+			wantErr := set.Set(ea[k], func(i int, v *Values) any { return vals[i].box(v) })
+			gotErr := set.SetScalars(eb[k], func(i int) Scalar { return vals[i] })
+			if (gotErr == nil) != (wantErr == nil) {
+				t.Fatalf("round %d: error %v, Set's %v", round, gotErr, wantErr)
+			}
+			if got, want := viewMap(t, eb[k]), viewMap(t, ea[k]); !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d:\n got %v\nwant %v", round, got, want)
+			}
+		}
+		ga, _ := decodeBatch(encodeBatch(ea))
+		gb, err := decodeBatch(encodeBatch(eb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range ga {
+			if got, want := gb[k].ToMap(true), ga[k].ToMap(true); !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, crossed:\n got %v\nwant %v", round, got, want)
+			}
+		}
+	}
+}
