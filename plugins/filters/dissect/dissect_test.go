@@ -385,31 +385,39 @@ func TestDecodedEventsMatchMadeOnes(t *testing.T) {
 		for _, l := range lines {
 			made = append(made, sdk.NewEvent(l))
 		}
-		var dec host.Decoder
-		decoded, err := dec.Decode(host.EncodeBatch(made))
-		if err != nil {
-			t.Fatal(err)
+		decodedMatchesMade(t, f, made, func(i int) string { return fmt.Sprintf("ecs %v, line %q", ecs, lines[i]) })
+	}
+}
+
+// decodedMatchesMade runs f on made and on the same events encoded in a
+// batch and decoded: the results, the events and what crosses to the
+// next process must be alike. what names the i-th event in a failure.
+func decodedMatchesMade(t *testing.T, f sdk.Filter, made []*sdk.Event, what func(i int) string) {
+	t.Helper()
+	var dec host.Decoder
+	decoded, err := dec.Decode(host.EncodeBatch(made))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range made {
+		rm := f.Apply(context.Background(), made[i], nil)
+		rd := f.Apply(context.Background(), decoded[i], nil)
+		if rm != rd {
+			t.Fatalf("%s: %v, made in place %v", what(i), rd, rm)
 		}
-		for i := range made {
-			rm := f.Apply(context.Background(), made[i], nil)
-			rd := f.Apply(context.Background(), decoded[i], nil)
-			if rm != rd {
-				t.Fatalf("ecs %v, line %q: %v, made in place %v", ecs, lines[i], rd, rm)
-			}
+	}
+	var again host.Decoder
+	crossed, err := again.Decode(host.EncodeBatch(decoded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range made {
+		want := made[i].ToMap(true)
+		if got := decoded[i].ToMap(true); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s:\n got %v\nwant %v", what(i), got, want)
 		}
-		var again host.Decoder
-		crossed, err := again.Decode(host.EncodeBatch(decoded))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range made {
-			want := made[i].ToMap(true)
-			if got := decoded[i].ToMap(true); !reflect.DeepEqual(got, want) {
-				t.Fatalf("ecs %v, line %q:\n got %v\nwant %v", ecs, lines[i], got, want)
-			}
-			if got := crossed[i].ToMap(true); !reflect.DeepEqual(got, want) {
-				t.Fatalf("ecs %v, line %q, crossed:\n got %v\nwant %v", ecs, lines[i], got, want)
-			}
+		if got := crossed[i].ToMap(true); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s, crossed:\n got %v\nwant %v", what(i), got, want)
 		}
 	}
 }
@@ -504,31 +512,8 @@ func TestRandomMappingsDecodedMatchMade(t *testing.T) {
 			prefill[rng.Intn(len(prefill))](e)
 			made = append(made, e)
 		}
-		var dec host.Decoder
-		decoded, err := dec.Decode(host.EncodeBatch(made))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range made {
-			rm := f.Apply(context.Background(), made[i], nil)
-			rd := f.Apply(context.Background(), decoded[i], nil)
-			if rm != rd {
-				t.Fatalf("round %d, mapping %q, convert %v, line %q: %v, made in place %v", round, mapping.String(), conv, made[i].Message(), rd, rm)
-			}
-		}
-		var again host.Decoder
-		crossed, err := again.Decode(host.EncodeBatch(decoded))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range made {
-			want := made[i].ToMap(true)
-			if got := decoded[i].ToMap(true); !reflect.DeepEqual(got, want) {
-				t.Fatalf("round %d, mapping %q, convert %v:\n got %v\nwant %v", round, mapping.String(), conv, got, want)
-			}
-			if got := crossed[i].ToMap(true); !reflect.DeepEqual(got, want) {
-				t.Fatalf("round %d, mapping %q, convert %v, crossed:\n got %v\nwant %v", round, mapping.String(), conv, got, want)
-			}
-		}
+		decodedMatchesMade(t, f, made, func(i int) string {
+			return fmt.Sprintf("round %d, mapping %q, convert %v, line %q", round, mapping.String(), conv, made[i].Message())
+		})
 	}
 }
