@@ -407,9 +407,16 @@ type FieldSet struct {
 	// one, else -1: read without loading the node.
 	leaf  []int
 	nodes int // how many setNodes, numbered by seq
+	// plan is how SetScalars writes the tops raw, in tree order, the
+	// i-th top's steps at planAt[i]:planAt[i+1] (see planWrites).
+	plan   []writeOp
+	planAt []int32
 	// ids: the numbers of the tops in the last batch dictionary used
-	// (SetScalars).
-	ids atomic.Pointer[setIDs]
+	// (SetScalars); seen: those of the last few dictionaries, and grown:
+	// the names the last few extended lacked (see remember).
+	ids   atomic.Pointer[setIDs]
+	seen  atomic.Pointer[[]*setIDs]
+	grown atomic.Pointer[[]*setGrowth]
 }
 
 // setNode is one name along the references of a FieldSet.
@@ -488,6 +495,7 @@ func NewFieldSet(refs []FieldRef) *FieldSet {
 			}
 		}
 	}
+	s.planWrites()
 	return s
 }
 

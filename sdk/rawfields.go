@@ -261,6 +261,18 @@ func (r *rawFields) add(whole, field []byte) error {
 	return nil
 }
 
+// fitAt is sizeAt for a dictionary that grew (extend) before a raw set:
+// with no entry listed yet there is nothing to number, and the table is
+// dropped rather than cleared (a store per name, to memory the event has
+// not touched yet); sizeAt builds it with the first entry.
+func (r *rawFields) fitAt() {
+	if len(r.entries) == 0 {
+		r.at = r.at[:0]
+		return
+	}
+	r.sizeAt()
+}
+
 // sizeAt readies the at table for an entry about to be listed: sized to
 // the dictionary and cleared for the event's first entry, grown with the
 // dictionary after (see extendDict). With a dictionary longer than maxAt

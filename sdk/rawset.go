@@ -1,8 +1,11 @@
 package sdk
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -69,16 +72,46 @@ func (f valuer) value(i int, v *Values) any {
 // batch encoder would write it: reading it decodes it as any raw field,
 // and the encoder copies it on as it is.
 func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
+	return s.setScalars(e, "", nil, 0, value)
+}
+
+// A Span is where a value lies in a text: text[Start:End].
+type Span struct{ Start, End int }
+
+// SetSpans is SetScalars for values that are pieces of one text: the
+// i-th reference's is text[spans[i].Start:spans[i].End] (spans has one
+// for each), or value(i) for an i < 64 whose bit is set in other (a
+// number converted from its text, say). A filter that cuts a line into
+// many fields (dissect) saves a call per value.
+func (s *FieldSet) SetSpans(e *Event, text string, spans []Span, other uint64, value func(i int) Scalar) error {
+	return s.setScalars(e, text, spans[:len(s.refs)], other, value)
+}
+
+// cut reports whether the i-th value of setScalars is a piece of the
+// text. (The text, spans and value are passed apart, not in a struct, so
+// that the strings setScalars keeps do not make the spans and value
+// escape with them.)
+func cut(spans []Span, other uint64, i int) bool {
+	return spans != nil && (i >= 64 || other>>i&1 == 0)
+}
+
+func (s *FieldSet) setScalars(e *Event, text string, spans []Span, other uint64, value func(int) Scalar) error {
+	at := func(i int) Scalar {
+		if cut(spans, other, i) {
+			return Scalar{s: text[spans[i].Start:spans[i].End]}
+		}
+		return value(i)
+	}
 	var c *setIDs
 	if !s.oneByOne {
 		c = e.extendDict(s)
 	}
 	if c == nil {
-		return s.set(e, valuer{scalar: value})
+		return s.set(e, valuer{scalar: at})
 	}
 	ids := c.ids
 	r := &e.raw
-	r.sizeAt()
+	r.fitAt()
 	// A top with names under it goes through the map when the event has
 	// it already (the names are merged into it).
 	var mbuf [16]bool
@@ -93,9 +126,10 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	// Old values first: the entries are appended to after, which may
 	// move them.
 	raw := 0
-	if (r.ext == nil || len(r.ext.buf) == 0) && s.flat == len(s.tops) && c.min >= r.base {
+	if (r.ext == nil || len(r.ext.buf) == 0) && c.min >= r.base && (s.flat == len(s.tops) || len(e.fields) == 0) {
 		// Names the event cannot have raw yet (numbered since it
-		// arrived, none set since): nothing to take.
+		// arrived, none set since), and for names with names under
+		// them, an empty map: nothing to take, nothing to merge into.
 		raw = len(s.tops)
 	} else {
 		raw = s.takeOld(e, ids, viaMap)
@@ -110,18 +144,15 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 		b = make([]byte, 0, max(x.hint, 256))
 	}
 	// Written one after the other, listed when a name is looked up
-	// (rawFields.listExtra).
-	for i, id := range ids[:len(s.tops)] {
-		if j := s.leaf[i]; j >= 0 {
-			b = appendScalarField(b, id, value(j))
-		} else if t := &s.tops[i]; len(t.children) == 0 {
-			var v Scalar
-			for _, j := range t.leaves {
-				v = value(j)
+	// (rawFields.listExtra): every top in one loop, or those not merged
+	// through the map one by one.
+	if raw == len(s.tops) {
+		b = appendOps(b, c.ops, text, spans, other, value)
+	} else {
+		for i := range s.tops {
+			if !viaMap[i] {
+				b = appendOps(b, c.ops[s.planAt[i]:s.planAt[i+1]], text, spans, other, value)
 			}
-			b = appendScalarField(b, id, v)
-		} else if !viaMap[i] {
-			b = s.appendTree(b, t, ids, value)
 		}
 	}
 	x.buf = b
@@ -137,7 +168,7 @@ func (s *FieldSet) SetScalars(e *Event, value func(i int) Scalar) error {
 	e.WithValues(func(v *Values) {
 		for i := range s.tops {
 			if viaMap[i] {
-				err = s.setNode(e.fields, &s.tops[i], v, valuer{scalar: value}, err)
+				err = s.setNode(e.fields, &s.tops[i], v, valuer{scalar: at}, err)
 			}
 		}
 	})
@@ -190,71 +221,146 @@ func inMap(m map[string]any, k string) bool {
 	return ok
 }
 
-// appendTree appends the raw field numbered ids[t.seq] whose value is
-// the map of t's names, each the value of the reference ending there (the
-// last of several; value is called for each, in the order Set calls it).
-func (s *FieldSet) appendTree(b []byte, t *setNode, ids []int32, value func(int) Scalar) []byte {
-	b = appendTag(b, feFields, protowire.BytesType)
-	b, fm := reserveLen(b)
-	b = appendTag(b, ffKey, protowire.VarintType)
-	b = appendVarint(b, uint64(ids[t.seq]))
-	b = appendTag(b, ffValue, protowire.BytesType)
-	b, vm := reserveLen(b)
-	b = s.appendMapValue(b, t, ids, value)
-	if !fillShort(b, vm) {
-		b = fillLen(b, vm)
-	}
-	if !fillShort(b, fm) {
-		b = fillLen(b, fm)
-	}
-	return b
+// A writeOp is a name SetScalars writes raw, a top or a name under one:
+// FieldSet.plan lists them in tree order, an object before its names, so
+// that writing a set's tops is one loop.
+type writeOp struct {
+	id     int32 // the name's number (in FieldSet.plan: its node, setNode.seq)
+	ref    int32 // the reference whose value it takes; -1 for an object
+	closes int32 // how many objects end after this name
+	in     uint8 // the field's number in what holds it: an Event's or a Map's
 }
 
-// fillShort is fillLen for the commonest case, a length under 128 (in
-// place, inlined): false for a longer one.
-func fillShort(b []byte, mark int) bool {
-	if n := len(b) - mark - 1; n < 0x80 {
-		b[mark] = byte(n)
-		return true
+// planWrites lays out, once, how SetScalars writes the tops (s.plan, the
+// i-th top's steps at planAt[i]:planAt[i+1]). A name set by several
+// references takes the last's value, as Set leaves it; value is called
+// for the others too, in Set's order.
+func (s *FieldSet) planWrites() {
+	if s.oneByOne {
+		return
 	}
-	return false
-}
-
-// appendMapValue appends the Value message of the map of n's names. A
-// node is a leaf or has names under it, never both (else Set goes one by
-// one), so writing in tree order calls value in Set's order.
-func (s *FieldSet) appendMapValue(b []byte, n *setNode, ids []int32, value func(int) Scalar) []byte {
-	b = appendTag(b, fvMap, protowire.BytesType)
-	b, m := reserveLen(b)
-	for i := range n.children {
-		c := &n.children[i]
-		if len(c.children) == 0 {
-			var v Scalar
-			for _, j := range c.leaves {
-				v = value(j)
+	s.planAt = make([]int32, len(s.tops)+1)
+	var walk func(n *setNode, in uint8)
+	walk = func(n *setNode, in uint8) {
+		if len(n.children) == 0 {
+			for _, j := range n.leaves[:len(n.leaves)-1] {
+				s.plan = append(s.plan, writeOp{id: int32(n.seq), ref: int32(j), in: skipOp})
 			}
-			b = appendScalarFieldIn(b, fmFields, ids[c.seq], v)
+			s.plan = append(s.plan, writeOp{id: int32(n.seq), ref: int32(n.leaves[len(n.leaves)-1]), in: in})
+			return
+		}
+		s.plan = append(s.plan, writeOp{id: int32(n.seq), ref: -1, in: in})
+		for i := range n.children {
+			walk(&n.children[i], fmFields)
+		}
+		s.plan[len(s.plan)-1].closes++
+	}
+	for i := range s.tops {
+		s.planAt[i] = int32(len(s.plan))
+		walk(&s.tops[i], feFields)
+	}
+	s.planAt[len(s.tops)] = int32(len(s.plan))
+}
+
+// skipOp marks a writeOp whose value a later one of the same name
+// replaces: value is called, nothing written.
+const skipOp = 0
+
+// appendOps appends tops as raw fields (ops: their steps of
+// FieldSet.plan, numbered), a top with names under it as one field whose
+// value is the map of its names. An object's lengths are left a byte
+// each and filled when it ends; the commonest framing, every length and
+// number under 128, is one 8-byte append.
+func appendOps(b []byte, ops []writeOp, text string, spans []Span, other uint64, value func(int) Scalar) []byte {
+	var obuf [8]openMap
+	open := obuf[:0]
+	for _, op := range ops {
+		if op.ref < 0 {
+			open = append(open, openMap{start: len(b), id: op.id, in: op.in})
+			if op.id < 0x80 {
+				b = binary.LittleEndian.AppendUint64(b, shortHead(op.in, op.id, fvMap, 0))
+			} else {
+				b = append(b, op.in<<3|byte(protowire.BytesType), 0, byte(ffKey<<3|protowire.VarintType))
+				b = appendVarint(b, uint64(op.id))
+				b = append(b, byte(ffValue<<3|protowire.BytesType), 0, byte(fvMap<<3|protowire.BytesType), 0)
+			}
 			continue
 		}
-		var fm, vm int
-		b = appendTag(b, fmFields, protowire.BytesType)
-		b, fm = reserveLen(b)
-		b = appendTag(b, ffKey, protowire.VarintType)
-		b = appendVarint(b, uint64(ids[c.seq]))
-		b = appendTag(b, ffValue, protowire.BytesType)
-		b, vm = reserveLen(b)
-		b = s.appendMapValue(b, c, ids, value)
-		if !fillShort(b, vm) {
-			b = fillLen(b, vm)
+		var v Scalar
+		if j := int(op.ref); cut(spans, other, j) {
+			v = Scalar{s: text[spans[j].Start:spans[j].End]}
+		} else {
+			v = value(j)
 		}
-		if !fillShort(b, fm) {
-			b = fillLen(b, fm)
+		if op.in == skipOp {
+			continue
 		}
-	}
-	if !fillShort(b, m) {
-		b = fillLen(b, m)
+		// (appendScalarFieldIn's commonest case, inlined.)
+		if n := len(v.s); v.kind == scalarString && op.id < 0x80 && n < 0x80-6 {
+			b = binary.LittleEndian.AppendUint64(b, shortHead(op.in, op.id, fvString, n))
+			b = append(b, v.s...)
+		} else {
+			b = appendScalarFieldIn(b, protowire.Number(op.in), op.id, v)
+		}
+		for range op.closes {
+			m := open[len(open)-1]
+			open = open[:len(open)-1]
+			if ml := len(b) - m.start - 8; ml < 0x80-6 && m.id < 0x80 {
+				binary.LittleEndian.PutUint64(b[m.start:], shortHead(m.in, m.id, fvMap, ml))
+			} else {
+				b = fixMapHead(b, m)
+			}
+		}
 	}
 	return b
+}
+
+// shortHead is the framing of a field numbered id < 128 under field
+// number in, whose value of the given kind (fvString, fvMap) is n < 122
+// bytes long, every length one byte: tag, length, key, value's tag and
+// length, the kind's tag and n, in the eight bytes' order.
+func shortHead(in uint8, id int32, kind protowire.Number, n int) uint64 {
+	return uint64(in)<<3 | uint64(protowire.BytesType) | uint64(n+6)<<8 |
+		uint64(ffKey<<3|protowire.VarintType)<<16 | uint64(id)<<24 |
+		uint64(ffValue<<3|protowire.BytesType)<<32 | uint64(n+2)<<40 |
+		(uint64(kind)<<3|uint64(protowire.BytesType))<<48 | uint64(n)<<56
+}
+
+// openMap is an object appendOps has opened: where its framing starts.
+type openMap struct {
+	start int
+	id    int32
+	in    uint8
+}
+
+// fixMapHead writes the framing of the object m, which ends b, where
+// appendOps left a byte for each length: the lengths that need more
+// move the object's names on.
+func fixMapHead(b []byte, m openMap) []byte {
+	old := 7 + sizeVarint(uint64(m.id))
+	ml := len(b) - m.start - old
+	var hbuf [32]byte
+	head := appendMapHead(hbuf[:0], m.in, m.id, ml)
+	n := len(b)
+	b = slices.Grow(b, len(head)-old)[:n+len(head)-old]
+	copy(b[m.start+len(head):], b[m.start+old:n])
+	copy(b[m.start:], head)
+	return b
+}
+
+// appendMapHead appends the framing of the field numbered id (under
+// field number in) whose value is a map with a Map message ml long,
+// which the map's names then follow.
+func appendMapHead(b []byte, in uint8, id int32, ml int) []byte {
+	vl := 1 + sizeVarint(uint64(ml)) + ml
+	b = append(b, in<<3|byte(protowire.BytesType))
+	b = appendVarint(b, uint64(1+sizeVarint(uint64(id))+1+sizeVarint(uint64(vl))+vl))
+	b = appendTag(b, ffKey, protowire.VarintType)
+	b = appendVarint(b, uint64(id))
+	b = appendTag(b, ffValue, protowire.BytesType)
+	b = appendVarint(b, uint64(vl))
+	b = appendTag(b, fvMap, protowire.BytesType)
+	return appendVarint(b, uint64(ml))
 }
 
 // unmap deletes from e's map the names s just set whole (numbered ids):
@@ -290,14 +396,43 @@ type setIDs struct {
 	gen uint64
 	ids []int32
 	min int32 // the least of the tops'
+	// ops is FieldSet.plan with the names' numbers: writing a top
+	// reads one array in order.
+	ops []writeOp
+	// keys are the dictionary's names (copied: a decoder reuses its
+	// own): the next batch's dictionary, mostly the same names, numbers
+	// the same without a look-up.
+	keys []string
+}
+
+// setGrowth is the names a dictionary of keys lacks (FieldSet.names),
+// kept for the next batches', which have the same keys mostly.
+type setGrowth struct {
+	keys, names []string
 }
 
 // idsIn returns the numbers in d of every name of s's references (by
 // setNode.seq), or nil when d does not number one of them. The last
 // dictionary's are kept: a filter sets the same names event after event.
 func (s *FieldSet) idsIn(d *batchDict) *setIDs {
-	if c := s.ids.Load(); c != nil && c.gen == d.gen {
-		return c
+	last := s.ids.Load()
+	if last != nil && last.gen == d.gen {
+		return last
+	}
+	if seen := s.seen.Load(); seen != nil {
+		for _, x := range *seen {
+			if slices.Equal(x.keys, d.keys) {
+				c := *x
+				c.gen = d.gen
+				s.ids.Store(&c)
+				return &c
+			}
+		}
+	}
+	for i := range s.tops {
+		if d.refID(&s.tops[i].top) < 0 {
+			return nil // (a new batch's dictionary, mostly: not numbered yet)
+		}
 	}
 	c := &setIDs{gen: d.gen, ids: make([]int32, s.nodes), min: math.MaxInt32}
 	for i := range s.tops {
@@ -307,8 +442,26 @@ func (s *FieldSet) idsIn(d *batchDict) *setIDs {
 		}
 		c.ids[i], c.min = id, min(c.min, id)
 	}
+	c.ops = slices.Clone(s.plan)
+	for k := range c.ops {
+		c.ops[k].id = c.ids[c.ops[k].id]
+	}
+	c.keys = cloneStrings(d.keys)
 	s.ids.Store(c)
+	remember(&s.seen, c)
 	return c
+}
+
+// remember adds x to the few kept in at (a copy-on-write list, the most
+// recent first): an upstream encoder may order a batch's names as its
+// map's order goes, so batches of the same names come in a few orders.
+func remember[T any](at *atomic.Pointer[[]*T], x *T) {
+	var old []*T
+	if p := at.Load(); p != nil {
+		old = *p
+	}
+	l := append([]*T{x}, old[:min(len(old), 3)]...)
+	at.Store(&l)
 }
 
 func (s *FieldSet) idsUnder(d *batchDict, ns []setNode, ids []int32) bool {
@@ -318,6 +471,15 @@ func (s *FieldSet) idsUnder(d *batchDict, ns []setNode, ids []int32) bool {
 		}
 	}
 	return true
+}
+
+// cloneStrings copies ss and the strings in it.
+func cloneStrings(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, x := range ss {
+		out[i] = strings.Clone(x)
+	}
+	return out
 }
 
 // names appends the names of ns and under them that d does not number.
@@ -353,8 +515,27 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 		if d = root.latest.Load(); d == nil {
 			d = root
 		}
-		if ids = s.idsIn(d); ids == nil {
-			names := s.names(d, s.tops, nil)
+		// The names the last batch's dictionary lacked, when this one
+		// has the same: it lacks them too.
+		var g *setGrowth
+		if grown := s.grown.Load(); grown != nil {
+			for _, x := range *grown {
+				if slices.Equal(x.keys, d.keys) {
+					g = x
+					break
+				}
+			}
+		}
+		if g == nil || len(g.names) == 0 {
+			g = nil
+			ids = s.idsIn(d)
+		}
+		if ids == nil {
+			if g == nil {
+				g = &setGrowth{keys: cloneStrings(d.keys), names: s.names(d, s.tops, nil)}
+				remember(&s.grown, g)
+			}
+			names := g.names
 			if len(d.keys)+len(names) < 1<<idBits-1 {
 				d = d.extend(names)
 				root.latest.Store(d)
@@ -370,27 +551,31 @@ func (e *Event) extendDict(s *FieldSet) *setIDs {
 		// d extends the event's generation: its entries keep their
 		// numbers, and the at table grows with it.
 		r.dict = d
-		r.sizeAt()
+		r.fitAt()
 	}
 	return ids
 }
 
-// appendScalarField appends v as the raw field numbered id (an Event's
-// field 2: tag, length, Field message, as the batch encoder writes it).
-func appendScalarField(b []byte, id int32, v Scalar) []byte {
-	return appendScalarFieldIn(b, feFields, id, v)
-}
-
-// appendScalarFieldIn is appendScalarField under field number in: an
-// Event's fields or, inside an object, a Map's.
+// appendScalarFieldIn appends v as the field numbered id under field
+// number in (an Event's fields or, inside an object, a Map's), as the
+// batch encoder writes it: tag, length, Field message.
 func appendScalarFieldIn(b []byte, in protowire.Number, id int32, v Scalar) []byte {
 	if v.kind == scalarString && id < 0x80 && len(v.s) < 0x80-6 {
-		// The commonest shape, every length one byte: one append for
+		// The commonest shape, every length one byte: one store for
 		// the framing (as rawjson's fast path reads it back).
-		n := byte(len(v.s))
-		b = append(b, byte(in)<<3|byte(protowire.BytesType), n+6, byte(ffKey<<3|protowire.VarintType), byte(id),
-			byte(ffValue<<3|protowire.BytesType), n+2, byte(fvString<<3|protowire.BytesType), n)
+		b = binary.LittleEndian.AppendUint64(b, shortHead(uint8(in), id, fvString, len(v.s)))
 		return append(b, v.s...)
+	}
+	if zz := protowire.EncodeZigZag(int64(v.bits)); v.kind == scalarInt && id < 0x80 && zz < 1<<14 {
+		// A small int (an HTTP status, a byte count under 8 KiB): the
+		// framing and the value's first byte in one store.
+		h := uint64(in)<<3 | uint64(protowire.BytesType) |
+			uint64(ffKey<<3|protowire.VarintType)<<16 | uint64(id)<<24 |
+			uint64(ffValue<<3|protowire.BytesType)<<32 | uint64(fvInt<<3|protowire.VarintType)<<48
+		if zz < 0x80 {
+			return binary.LittleEndian.AppendUint64(b, h|6<<8|2<<40|zz<<56)
+		}
+		return append(binary.LittleEndian.AppendUint64(b, h|7<<8|3<<40|(zz&0x7f|0x80)<<56), byte(zz>>7))
 	}
 	var vlen int
 	switch v.kind {

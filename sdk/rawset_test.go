@@ -52,8 +52,8 @@ func eventOp(rng *rand.Rand, names []string, round int) func(e *Event) {
 	return func(*Event) {}
 }
 
-// TestSetScalarsMatchesSet: SetScalars leaves a decoded event as Set with
-// the same values boxed does: read back, listed (Fields, ToMap, Clone),
+// TestSetScalarsMatchesSet: SetScalars (and SetSpans, every other pair
+// of rounds) leaves a decoded event as Set with the same values boxed does: read back, listed (Fields, ToMap, Clone),
 // seen by an encoder (rawView), and after crossing to another process
 // and back twice, with random reads, sets, deletes and repeats of the
 // same names before and after. Both events of a batch are set, so they
@@ -99,6 +99,26 @@ func TestSetScalarsMatchesSet(t *testing.T) {
 		}
 		boxed := func(i int, v *Values) any { return vals[i].box(v) }
 		scalar := func(i int) Scalar { return vals[i] }
+		// Every other round SetSpans: the strings cut from one text (with
+		// text around them), the numbers and some strings by value.
+		var text strings.Builder
+		spans := make([]Span, len(vals))
+		var other uint64
+		for i, v := range vals {
+			if v.kind != scalarString || rng.Intn(4) == 0 {
+				other |= 1 << i
+				continue
+			}
+			text.WriteString("<")
+			spans[i].Start = text.Len()
+			text.WriteString(v.s)
+			spans[i].End = text.Len()
+		}
+		line := text.String()
+		setB := set.SetScalars
+		if round%4 >= 2 {
+			setB = func(e *Event, value func(int) Scalar) error { return set.SetSpans(e, line, spans, other, value) }
+		}
 		var before, after []func(*Event)
 		for range rng.Intn(4) {
 			before = append(before, eventOp(rng, names, round))
@@ -126,10 +146,10 @@ func TestSetScalarsMatchesSet(t *testing.T) {
 				op(b)
 			}
 			wantErr := set.Set(a, boxed)
-			gotErr := set.SetScalars(b, scalar)
+			gotErr := setB(b, scalar)
 			if again {
 				wantErr = set.Set(a, boxed)
-				gotErr = set.SetScalars(b, scalar)
+				gotErr = setB(b, scalar)
 			}
 			if (gotErr == nil) != (wantErr == nil) {
 				t.Fatalf("round %d, refs %v: error %v, Set's %v", round, refs, gotErr, wantErr)
@@ -164,7 +184,7 @@ func TestSetScalarsMatchesSet(t *testing.T) {
 		}
 		for k := range da {
 			_ = set.Set(da[k], boxed)
-			_ = set.SetScalars(db[k], scalar)
+			_ = setB(db[k], scalar)
 		}
 		wa, wb = encodeBatch(da), encodeBatch(db)
 		ga, _ := decodeBatch(wa)
@@ -310,5 +330,56 @@ func TestSetScalarsConcurrentEventsOfABatch(t *testing.T) {
 			}
 		}
 		dec.Release()
+	}
+}
+
+// Batches whose dictionaries differ (other names, other orders) come in
+// turn: the numbers kept for one (FieldSet.seen, grown) are not used for
+// another, and each event gets its own names.
+func TestSetScalarsBatchesOfOtherNamesInTurn(t *testing.T) {
+	mk := func(names ...string) []byte {
+		var evs []*Event
+		for i := range 3 {
+			e := NewEvent(fmt.Sprintf("line %d", i))
+			for _, n := range names {
+				_ = e.Set(n, n+"-old")
+			}
+			evs = append(evs, e)
+		}
+		return encodeBatch(evs)
+	}
+	batches := [][]byte{mk("a"), mk("b", "a"), mk("c"), mk("h")}
+	set := NewFieldSet([]FieldRef{MustParseFieldRef("[h][x]"), MustParseFieldRef("a"), MustParseFieldRef("new"), MustParseFieldRef("[n][m][o]")})
+	vals := []Scalar{StringScalar("hx"), IntScalar(300), StringScalar("n"), FloatScalar(1.5)}
+	var decA, decB batchDecoder
+	for round := range 40 {
+		batch := batches[(round*7)%len(batches)]
+		decA.Release()
+		decB.Release()
+		ea, err := decA.Decode(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, _ := decB.Decode(batch)
+		for k := range ea {
+			wantErr := set.Set(ea[k], func(i int, v *Values) any { return vals[i].box(v) })
+			gotErr := set.SetScalars(eb[k], func(i int) Scalar { return vals[i] })
+			if (gotErr == nil) != (wantErr == nil) {
+				t.Fatalf("round %d: error %v, Set's %v", round, gotErr, wantErr)
+			}
+			if got, want := viewMap(t, eb[k]), viewMap(t, ea[k]); !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d:\n got %v\nwant %v", round, got, want)
+			}
+		}
+		ga, _ := decodeBatch(encodeBatch(ea))
+		gb, err := decodeBatch(encodeBatch(eb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range ga {
+			if got, want := gb[k].ToMap(true), ga[k].ToMap(true); !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, crossed:\n got %v\nwant %v", round, got, want)
+			}
+		}
 	}
 }

@@ -88,7 +88,7 @@ func BenchmarkMatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	spans := make([]span, len(d.fields))
+	spans := make([]sdk.Span, len(d.fields))
 	sdktest.MeasureCPU(b, func(int) { d.match(apacheLine, spans) })
 }
 

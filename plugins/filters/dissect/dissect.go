@@ -149,9 +149,10 @@ func (f *filter) fuse() {
 				others++
 			}
 		}
-		if writers == 1 && k >= 0 && others == 1 {
+		if writers == 1 && k >= 0 && k < 64 && others == 1 {
 			c.bit = 1 << ci
 			d.conv[k] = c
+			d.other |= 1 << k
 		}
 	}
 }
@@ -165,10 +166,10 @@ func (*filter) Transient() {}
 func (f *filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.Result {
 	matched := false
 	var done uint64 // conversions made as their field was stored (fuse)
-	var buf [32]span
+	var buf [32]sdk.Span
 	spans := buf[:]
 	if f.maxFields > len(buf) {
-		spans = make([]span, f.maxFields)
+		spans = make([]sdk.Span, f.maxFields)
 	}
 	for _, d := range f.dissectors {
 		// A string is read in place (the commonest case: message, raw).
@@ -219,11 +220,12 @@ func (f *filter) fail(e *sdk.Event) {
 // name that is not a field reference), which Logstash tags as a failure.
 // The bits of done are set for the conversions made as their field was
 // stored.
-func (d *dissector) store(e *sdk.Event, s string, spans []span, done *uint64) bool {
+func (d *dissector) store(e *sdk.Event, s string, spans []sdk.Span, done *uint64) bool {
 	converted := *done
-	err := d.set.SetScalars(e, func(k int) sdk.Scalar {
-		i := d.normals[k]
-		val := s[spans[i].start:spans[i].end]
+	// The normal fields' values are their spans of s, but for those
+	// converted as stored (d.other).
+	err := d.set.SetSpans(e, s, spans[:len(d.normals)], d.other, func(k int) sdk.Scalar {
+		val := s[spans[k].Start:spans[k].End]
 		if c := d.conv[k]; c != nil {
 			if n, ok := c.fromText(val); ok {
 				converted |= c.bit
@@ -242,7 +244,7 @@ func (d *dissector) store(e *sdk.Event, s string, spans []span, done *uint64) bo
 	}
 	for _, i := range d.save[len(d.normals):] {
 		fl := &d.fields[i]
-		val := s[spans[i].start:spans[i].end]
+		val := s[spans[fl.slot].Start:spans[fl.slot].End]
 		switch fl.kind {
 		case appended:
 			if old, found := fl.ref.Get(e); found {
@@ -253,8 +255,8 @@ func (d *dissector) store(e *sdk.Event, s string, spans []span, done *uint64) bo
 			var key string
 			if old, found := fl.ref.Get(e); found {
 				key = sdk.RubyString(old)
-			} else if j := d.other(fl.name, i); j >= 0 {
-				key = s[spans[j].start:spans[j].end]
+			} else if j := d.named(fl.name, i); j >= 0 {
+				key = s[spans[d.fields[j].slot].Start:spans[d.fields[j].slot].End]
 			}
 			if key == "" {
 				continue // Logstash sets nothing
@@ -346,6 +348,17 @@ const (
 // parseText converts decimal text to an int (truncated toward zero) or,
 // with float, a float.
 func parseText(t string, float bool) (int64, float64, numKind) {
+	if !float && len(t) > 0 && len(t) <= 18 {
+		// Digits alone (a status, a byte count): no syntax to check, no
+		// overflow possible.
+		n, i := int64(0), 0
+		for ; i < len(t) && t[i]-'0' <= 9; i++ {
+			n = n*10 + int64(t[i]-'0')
+		}
+		if i == len(t) {
+			return n, 0, asInt
+		}
+	}
 	intOnly, valid := decimalSyntax(t)
 	if !valid {
 		return 0, 0, invalid

@@ -3,6 +3,8 @@ package dissect
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand"
 	"os"
 	"reflect"
 	"strings"
@@ -274,13 +276,34 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := apacheLine
-	spans := make([]span, len(d.fields))
+	spans := make([]sdk.Span, len(d.fields))
 	if n := testing.AllocsPerRun(100, func() {
 		if !d.match(line, spans) {
 			t.Fatal("no match")
 		}
 	}); n != 0 {
 		t.Fatalf("%v allocations per match", n)
+	}
+}
+
+// index finds a delimiter where strings.Index does: random texts over a
+// small alphabet (so delimiters and their first bytes recur) and
+// delimiters of 1-4 bytes.
+func TestIndexIsStringsIndex(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	const alphabet = "ab \"]["
+	text := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		return string(b)
+	}
+	for range 200000 {
+		s, d := text(rng.Intn(40)), text(1+rng.Intn(4))
+		if got, want := index(s, d), strings.Index(s, d); got != want {
+			t.Fatalf("index(%q, %q) = %d, strings.Index %d", s, d, got, want)
+		}
 	}
 }
 
@@ -362,31 +385,135 @@ func TestDecodedEventsMatchMadeOnes(t *testing.T) {
 		for _, l := range lines {
 			made = append(made, sdk.NewEvent(l))
 		}
-		var dec host.Decoder
-		decoded, err := dec.Decode(host.EncodeBatch(made))
+		decodedMatchesMade(t, f, made, func(i int) string { return fmt.Sprintf("ecs %v, line %q", ecs, lines[i]) })
+	}
+}
+
+// decodedMatchesMade runs f on made and on the same events encoded in a
+// batch and decoded: the results, the events and what crosses to the
+// next process must be alike. what names the i-th event in a failure.
+func decodedMatchesMade(t *testing.T, f sdk.Filter, made []*sdk.Event, what func(i int) string) {
+	t.Helper()
+	var dec host.Decoder
+	decoded, err := dec.Decode(host.EncodeBatch(made))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range made {
+		rm := f.Apply(context.Background(), made[i], nil)
+		rd := f.Apply(context.Background(), decoded[i], nil)
+		if rm != rd {
+			t.Fatalf("%s: %v, made in place %v", what(i), rd, rm)
+		}
+	}
+	var again host.Decoder
+	crossed, err := again.Decode(host.EncodeBatch(decoded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range made {
+		want := made[i].ToMap(true)
+		if got := decoded[i].ToMap(true); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s:\n got %v\nwant %v", what(i), got, want)
+		}
+		if got := crossed[i].ToMap(true); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s, crossed:\n got %v\nwant %v", what(i), got, want)
+		}
+	}
+}
+
+// Random mappings (flat and nested names, skips, appends, indirect
+// fields, padding, fused and unfused conversions) on random lines and on
+// events that already have some of the names (an object whole, in part,
+// a name on the way that is not an object): an event decoded from a
+// batch, whose fields are written raw, comes out as one made in place,
+// and so does what crosses to the next process.
+func TestRandomMappingsDecodedMatchMade(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	names := []string{"a", "b", "msg", "[h][r][m]", "[h][v]", "[h][r][n]", "[u][n]", "[x][y][z]", "[x][w]", "n"}
+	delims := []string{" ", " - ", "|", "] [", ":", "->"}
+	word := func() string {
+		const alphabet = "abcdefgh0123456789."
+		b := make([]byte, rng.Intn(6))
+		for i := range b {
+			b[i] = alphabet[rng.Intn(len(alphabet))]
+		}
+		if rng.Intn(3) == 0 {
+			return fmt.Sprint(rng.Intn(100000)) // a number, to convert
+		}
+		return string(b)
+	}
+	prefill := []func(e *sdk.Event){
+		func(*sdk.Event) {},
+		func(e *sdk.Event) { _ = e.Set("[h][keep]", "k") },
+		func(e *sdk.Event) { _ = e.Set("[h][r][m]", "old"); _ = e.Set("[u][n]", "old") },
+		func(e *sdk.Event) { _ = e.Set("h", "not an object") },
+		func(e *sdk.Event) { _ = e.Set("a", "old"); _ = e.Set("[x][y]", int64(3)) },
+		func(e *sdk.Event) { _ = e.Set("dyn", "was here") },
+	}
+	for round := range 300 {
+		var mapping strings.Builder
+		var keys []string
+		nfields := 1 + rng.Intn(7)
+		for i := range nfields {
+			name := names[rng.Intn(len(names))]
+			spec := name
+			switch rng.Intn(10) {
+			case 0:
+				spec = "?" + name
+			case 1:
+				spec = "+" + name
+			case 2:
+				spec = fmt.Sprintf("+%s/%d", name, 1+rng.Intn(3))
+			case 3:
+				if len(keys) > 0 {
+					spec = "&" + keys[rng.Intn(len(keys))]
+				}
+			case 4:
+				spec = name + "->"
+			case 5:
+				spec = ""
+			}
+			keys = append(keys, name)
+			mapping.WriteString("%{" + spec + "}")
+			if i < nfields-1 || rng.Intn(2) == 0 {
+				mapping.WriteString(delims[rng.Intn(len(delims))])
+			}
+		}
+		conv := map[string]any{}
+		for range rng.Intn(3) {
+			conv[names[rng.Intn(len(names))]] = []string{"int", "float"}[rng.Intn(2)]
+		}
+		settings := map[string]any{"mapping": map[string]any{"message": mapping.String()}}
+		if len(conv) > 0 {
+			settings["convert_datatype"] = conv
+		}
+		comp := sdktest.Lookup(t, sdk.KindFilter, "dissect")
+		f, err := comp.NewFilter(context.Background(), sdktest.Config(t, comp, settings), sdktest.Env(t, "dissect"))
 		if err != nil {
-			t.Fatal(err)
+			continue // a mapping Logstash refuses too
 		}
-		for i := range made {
-			rm := f.Apply(context.Background(), made[i], nil)
-			rd := f.Apply(context.Background(), decoded[i], nil)
-			if rm != rd {
-				t.Fatalf("ecs %v, line %q: %v, made in place %v", ecs, lines[i], rd, rm)
+		var made []*sdk.Event
+		for range 20 {
+			// A line the mapping matches mostly: its delimiters with
+			// words between them (a word may be "dyn", a name for &).
+			var line strings.Builder
+			for _, part := range strings.SplitAfter(mapping.String(), "}") {
+				if k := strings.Index(part, "%{"); k >= 0 {
+					line.WriteString(part[:k])
+				}
+				w := word()
+				if rng.Intn(5) == 0 {
+					w = "dyn"
+				}
+				line.WriteString(w)
 			}
+			e := sdk.NewEvent(line.String())
+			prefill[rng.Intn(len(prefill))](e)
+			made = append(made, e)
 		}
-		var again host.Decoder
-		crossed, err := again.Decode(host.EncodeBatch(decoded))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range made {
-			want := made[i].ToMap(true)
-			if got := decoded[i].ToMap(true); !reflect.DeepEqual(got, want) {
-				t.Fatalf("ecs %v, line %q:\n got %v\nwant %v", ecs, lines[i], got, want)
-			}
-			if got := crossed[i].ToMap(true); !reflect.DeepEqual(got, want) {
-				t.Fatalf("ecs %v, line %q, crossed:\n got %v\nwant %v", ecs, lines[i], got, want)
-			}
-		}
+		decodedMatchesMade(t, f, made, func(i int) string {
+			return fmt.Sprintf("round %d, mapping %q, convert %v, line %q", round, mapping.String(), conv, made[i].Message())
+		})
 	}
 }

@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,10 @@ type field struct {
 	// greedy (the -> suffix): after next, further copies of next are
 	// skipped (padding).
 	greedy bool
+	// slot is where match puts the field's span: a normal field's at
+	// its index in dissector.normals (the values FieldSet.SetSpans
+	// takes, in the order of the set's references), the others after.
+	slot int
 }
 
 // dissector is one compiled mapping: delimiters and fields in order.
@@ -47,8 +52,10 @@ type dissector struct {
 	normals []int
 	set     *sdk.FieldSet
 	// conv[k] is the conversion of normals[k]'s field when it can be
-	// made as the field is stored (filter.fuse), else nil.
-	conv []*conversion
+	// made as the field is stored (filter.fuse), else nil; other has
+	// bit k set for those (FieldSet.SetSpans).
+	conv  []*conversion
+	other uint64
 }
 
 // Saving order, as Logstash's dissect sorts its fields: normal fields
@@ -121,6 +128,14 @@ func compile(source, mapping string) (*dissector, error) {
 		if d.fields[i].kind == normal {
 			d.normals = append(d.normals, i)
 			refs = append(refs, d.fields[i].ref)
+		}
+	}
+	slot := len(d.normals)
+	for i := range d.fields {
+		if f := &d.fields[i]; f.kind == normal {
+			f.slot = slices.Index(d.normals, i)
+		} else {
+			f.slot, slot = slot, slot+1
 		}
 	}
 	d.set = sdk.NewFieldSet(refs)
@@ -214,9 +229,9 @@ func ordinalCut(s string) (string, bool) {
 	return s[:i-1], true
 }
 
-// other is the index of another field (skip fields included) named name,
+// named is the index of another field (skip fields included) named name,
 // -1 when there is none: where an indirect field finds its key.
-func (d *dissector) other(name string, not int) int {
+func (d *dissector) named(name string, not int) int {
 	for i := range d.fields {
 		if i != not && d.fields[i].name == name {
 			return i
@@ -225,13 +240,10 @@ func (d *dissector) other(name string, not int) int {
 	return -1
 }
 
-// span is where a field's value is in the dissected text.
-type span struct{ start, end int }
-
 // match finds every field's value in s: a left-to-right scan for each
-// delimiter, no backtracking. spans has room for every field. It reports
-// whether every delimiter was found.
-func (d *dissector) match(s string, spans []span) bool {
+// delimiter, no backtracking. spans has room for every field, each put
+// at its slot. It reports whether every delimiter was found.
+func (d *dissector) match(s string, spans []sdk.Span) bool {
 	pos := 0
 	if d.lead != "" {
 		if !strings.HasPrefix(s, d.lead) {
@@ -243,14 +255,14 @@ func (d *dissector) match(s string, spans []span) bool {
 	for i := range d.fields {
 		f := &d.fields[i]
 		if f.next == "" { // the last field: the rest
-			spans[i] = span{pos, len(s)}
+			spans[f.slot] = sdk.Span{Start: pos, End: len(s)}
 			return true
 		}
-		j := strings.Index(s[pos:], f.next)
+		j := index(s[pos:], f.next)
 		if j < 0 {
 			return false
 		}
-		spans[i] = span{pos, pos + j}
+		spans[f.slot] = sdk.Span{Start: pos, End: pos + j}
 		pos += j + len(f.next)
 		if f.greedy && i < last {
 			for strings.HasPrefix(s[pos:], f.next) {
@@ -259,4 +271,24 @@ func (d *dissector) match(s string, spans []span) bool {
 		}
 	}
 	return true
+}
+
+// index is strings.Index(s, d) for a delimiter d, without its set-up
+// for long patterns: delimiters are a few bytes, found by their first
+// (strings.IndexByte) and checked for the rest there.
+func index(s, d string) int {
+	if len(d) == 1 {
+		return strings.IndexByte(s, d[0])
+	}
+	for i := 0; i+len(d) <= len(s); {
+		j := strings.IndexByte(s[i:len(s)-len(d)+1], d[0])
+		if j < 0 {
+			return -1
+		}
+		if i += j; s[i+1:i+len(d)] == d[1:] {
+			return i
+		}
+		i++
+	}
+	return -1
 }
