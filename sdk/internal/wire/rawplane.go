@@ -55,6 +55,7 @@ type rawConn struct {
 	hdr     [frameHeader]byte // read side
 	scratch []byte            // write side: header and message, without its batch bytes
 	iov     [2][]byte
+	bufs    net.Buffers // over iov, for one writev
 }
 
 func newRawConn(c *net.UnixConn) *rawConn {
@@ -95,8 +96,8 @@ func (c *rawConn) write(kind byte, head, tail []byte) error {
 		return err
 	}
 	c.iov[0], c.iov[1] = head, tail
-	bufs := net.Buffers(c.iov[:])
-	_, err := bufs.WriteTo(c.c)
+	c.bufs = c.iov[:] // WriteTo consumes the slice, not the array
+	_, err := c.bufs.WriteTo(c.c)
 	c.iov[0], c.iov[1] = nil, nil
 	return err
 }
