@@ -180,6 +180,7 @@ func (p *Process) learnDataPlane(plane *pluginv1.DataPlane) {
 		return
 	}
 	p.data = host.DataPlaneClient(p.rpc, plane)
+	p.logger.Debug("batches go over the data plane", "socket", plane.UnixSocket)
 }
 
 // otherMajor matches go-plugin's error for a plugin that offers none of

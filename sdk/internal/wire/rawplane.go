@@ -561,6 +561,7 @@ type RawPlaneClient struct {
 // Socket is the data plane's socket.
 func (c RawPlaneClient) Socket() string { return c.Plane.Socket }
 
+// Read, Process and Write open the stream over the data plane.
 func (c RawPlaneClient) Read(ctx context.Context, _ ...grpc.CallOption) (grpc.BidiStreamingClient[pluginv1.InputControl, pluginv1.InputMessage], error) {
 	return Dial[pluginv1.InputControl, pluginv1.InputMessage](ctx, c.Plane, "Read")
 }
