@@ -24,6 +24,9 @@ type server struct {
 	filters map[uint64]*filterInstance
 	outputs map[uint64]*outputInstance
 	closers map[uint64]any
+
+	planeOnce sync.Once
+	plane     *pluginv1.DataPlane // nil: the streams are gRPC's only
 }
 
 type inputInstance struct {
@@ -144,7 +147,7 @@ func (s *server) Open(ctx context.Context, req *pluginv1.OpenRequest) (*pluginv1
 	default:
 		return nil, fmt.Errorf("unknown component kind %v", req.Kind)
 	}
-	return &pluginv1.OpenResponse{InstanceId: id}, nil
+	return &pluginv1.OpenResponse{InstanceId: id, DataPlane: s.dataPlane(req.DataPlaneDir)}, nil
 }
 
 func (s *server) Close(ctx context.Context, req *pluginv1.CloseRequest) (*pluginv1.CloseResponse, error) {

@@ -772,7 +772,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 		case <-quit:
 			return
 		}
-		data := d.data
+		data, n := d.data, d.count // n: the events in data
 		o.stats.in.Add(int64(d.count))
 		backoff := 100 * time.Millisecond
 		attempts := 0 // writes of the events still in data
@@ -811,7 +811,6 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 				o.restart(ctx, gen, err)
 				continue
 			}
-			n, _ := host.CountEvents(data)
 			o.writeLatency.Observe(took.Seconds())
 			attempts++
 			retry, wait, rejected := o.sort(data, resp.Results, attempts)
@@ -825,6 +824,7 @@ func (o *outputRunner) run(ctx context.Context, quit <-chan struct{}) {
 			}
 			o.retrying(len(retry), firstRetryReason(resp.Results))
 			data, _ = host.SelectEvents(data, retry)
+			n, _ = host.CountEvents(data) // retry may name an event twice
 			if wait < backoff {
 				wait = backoff
 			}

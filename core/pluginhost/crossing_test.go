@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,7 +98,10 @@ func batchOf(n int) []byte {
 func TestRestartReopensInstances(t *testing.T) {
 	p := startSelf(t)
 	h := openNoop(t, p)
-	before := p.InstanceID(h)
+	before := struct {
+		id   uint64
+		sock string
+	}{p.InstanceID(h), p.DataPlane()}
 	pid := p.Pid()
 	if pid == 0 {
 		t.Fatal("no pid for the plugin process")
@@ -117,6 +121,11 @@ func TestRestartReopensInstances(t *testing.T) {
 	if p.Pid() == pid {
 		t.Fatal("restart kept the dead process")
 	}
+	// The restarted process's streams go over its own data plane again
+	// (unless GOSTASH_DATA_PLANE=grpc).
+	if sock := p.DataPlane(); (sock == "" || sock == before.sock) && os.Getenv(host.EnvDataPlane) != "grpc" {
+		t.Fatalf("after the restart the data plane is %q (before: %q)", sock, before.sock)
+	}
 	rpc, _ := p.Client()
 	stream, err := rpc.Process(context.Background())
 	if err != nil {
@@ -130,7 +139,7 @@ func TestRestartReopensInstances(t *testing.T) {
 	if err != nil || resp.Count != 10 || resp.Error != "" {
 		t.Fatalf("after restart: %v %+v", err, resp)
 	}
-	t.Logf("instance id before %d, after %d", before, p.InstanceID(h))
+	t.Logf("instance id before %d, after %d", before.id, p.InstanceID(h))
 }
 
 // A filter that keeps what it reads is not Transient: its batches must
@@ -231,5 +240,47 @@ func BenchmarkCrossing(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/events/2/1000, "cpu-µs/event/crossing")
 			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// The streams go over the data plane socket the process offers, in a
+// directory only this user can enter and that goes with the process; with
+// GOSTASH_DATA_PLANE=grpc they stay on gRPC. Either way a batch crosses.
+func TestDataPlaneNegotiated(t *testing.T) {
+	for _, mode := range []string{"", "grpc"} {
+		t.Run("mode="+mode, func(t *testing.T) {
+			t.Setenv(host.EnvDataPlane, mode)
+			p := startSelf(t)
+			h := openNoop(t, p)
+			sock := p.DataPlane()
+			if (sock != "") != (mode == "") {
+				t.Fatalf("GOSTASH_DATA_PLANE=%q: data plane socket %q", mode, sock)
+			}
+			if sock != "" {
+				fi, err := os.Stat(filepath.Dir(sock))
+				if err != nil || fi.Mode().Perm() != 0o700 {
+					t.Fatalf("socket directory: %v %v, want mode 0700", fi.Mode(), err)
+				}
+			}
+			rpc, _ := p.Client()
+			stream, err := rpc.Process(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.Send(&pluginv1.ProcessRequest{Seq: 1, InstanceIds: []uint64{p.InstanceID(h)}, Events: batchOf(3)}); err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := stream.Recv(); err != nil || resp.Count != 3 {
+				t.Fatalf("crossing: %v %v", resp, err)
+			}
+			p.Kill()
+			if _, err := os.Stat(filepath.Dir(sock)); sock != "" && !os.IsNotExist(err) {
+				t.Fatalf("the socket directory outlived the process: %v", err)
+			}
+		})
+	}
+	t.Setenv(host.EnvDataPlane, "http3")
+	if _, err := Start(context.Background(), Spec{Name: "x", Path: "/bin/true"}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), `use "unix"`) {
+		t.Fatalf("an unknown GOSTASH_DATA_PLANE: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sync"
 	"time"
@@ -50,13 +51,21 @@ type Process struct {
 	runner *cmdRunner
 	rpc    pluginv1.PluginClient
 	gen    int
-	opens  []*pluginv1.OpenRequest
-	ids    []uint64
-	closed bool
+	// dataDir is the private directory offered to the process for its
+	// data plane ("" with GOSTASH_DATA_PLANE=grpc); data is rpc with its
+	// streams over that plane, once an Open answered where it listens.
+	dataDir string
+	data    pluginv1.PluginClient
+	opens   []*pluginv1.OpenRequest
+	ids     []uint64
+	closed  bool
 }
 
 // Start starts a plugin process and waits for its handshake.
 func Start(ctx context.Context, spec Spec, logger hclog.Logger) (*Process, error) {
+	if _, err := rawDataPlane(); err != nil {
+		return nil, err
+	}
 	p := &Process{spec: spec, logger: quiet(logger).Named(spec.Name)}
 	if err := p.start(); err != nil {
 		return nil, err
@@ -125,7 +134,53 @@ func (p *Process) start() error {
 	}
 	p.client, p.runner, p.rpc = client, r, raw.(pluginv1.PluginClient)
 	p.gen++
+	p.dropDataPlane()
+	if on, _ := rawDataPlane(); on {
+		// The socket goes in a directory only this user can enter, one
+		// per process start, removed when the process is stopped.
+		if p.dataDir, err = os.MkdirTemp("", "gostash-data-"); err != nil {
+			p.logger.Warn("no directory for the data plane; the streams stay on gRPC", "error", err)
+			p.dataDir = ""
+		}
+	}
 	return nil
+}
+
+// dropDataPlane forgets the data plane of the process that was, and
+// removes its directory; p.mu is held.
+func (p *Process) dropDataPlane() {
+	p.data = nil
+	if p.dataDir != "" {
+		_ = os.RemoveAll(p.dataDir)
+		p.dataDir = ""
+	}
+}
+
+// rawDataPlane reports whether GOSTASH_DATA_PLANE lets the streams go over
+// a plugin's data plane socket.
+func rawDataPlane() (bool, error) {
+	switch v := os.Getenv(host.EnvDataPlane); v {
+	case "", "unix":
+		return true, nil
+	case "grpc":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s=%q: use \"unix\" (the default: batches over a Unix socket) or \"grpc\"", host.EnvDataPlane, v)
+	}
+}
+
+// learnDataPlane takes the data plane an Open answered with; p.mu is held.
+// The core dials nothing outside the directory it made for the process.
+func (p *Process) learnDataPlane(plane *pluginv1.DataPlane) {
+	if plane == nil || p.data != nil || p.dataDir == "" {
+		return
+	}
+	if filepath.Dir(plane.UnixSocket) != p.dataDir {
+		p.logger.Warn("the plugin's data plane is outside the directory it was given; the streams stay on gRPC", "socket", plane.UnixSocket)
+		return
+	}
+	p.data = host.DataPlaneClient(p.rpc, plane)
+	p.logger.Debug("batches go over the data plane", "socket", plane.UnixSocket)
 }
 
 // otherMajor matches go-plugin's error for a plugin that offers none of
@@ -165,7 +220,22 @@ func (p *Process) Name() string { return p.spec.Name }
 func (p *Process) Client() (pluginv1.PluginClient, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.data != nil {
+		return p.data, p.gen
+	}
 	return p.rpc, p.gen
+}
+
+// DataPlane returns the socket the process's streams go over, "" when
+// they go over gRPC (GOSTASH_DATA_PLANE=grpc, a plugin that predates the
+// data plane, or nothing opened yet).
+func (p *Process) DataPlane() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rc, ok := p.data.(interface{ Socket() string }); ok {
+		return rc.Socket()
+	}
+	return ""
 }
 
 // Pid returns the process id of the current process, 0 when not running.
@@ -187,7 +257,10 @@ func (p *Process) Describe(ctx context.Context) (*pluginv1.Catalog, error) {
 // Open opens an instance and returns its handle. Its options are kept so
 // a restart can open it again.
 func (p *Process) Open(ctx context.Context, req *pluginv1.OpenRequest) (int, sdk.Diagnostics, error) {
-	rpc, _ := p.Client()
+	p.mu.Lock()
+	rpc, gen := p.rpc, p.gen
+	req.DataPlaneDir = p.dataDir
+	p.mu.Unlock()
 	resp, err := rpc.Open(ctx, req)
 	if err != nil {
 		return 0, nil, err
@@ -198,6 +271,9 @@ func (p *Process) Open(ctx context.Context, req *pluginv1.OpenRequest) (int, sdk
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.gen == gen {
+		p.learnDataPlane(resp.DataPlane)
+	}
 	p.opens = append(p.opens, req)
 	p.ids = append(p.ids, resp.InstanceId)
 	return len(p.ids) - 1, ds, nil
@@ -255,6 +331,7 @@ const killGrace = 3 * time.Second
 // stopped (SIGSTOP) or wedged process would hold the caller for ever:
 // after killGrace it gets SIGKILL, which also ends that wait.
 func (p *Process) kill() {
+	defer p.dropDataPlane()
 	if p.client == nil {
 		return
 	}
@@ -273,6 +350,7 @@ func (p *Process) kill() {
 
 func (p *Process) reopen(ctx context.Context) error {
 	for i, req := range p.opens {
+		req.DataPlaneDir = p.dataDir
 		resp, err := p.rpc.Open(ctx, req)
 		if err != nil {
 			return err
@@ -281,6 +359,7 @@ func (p *Process) reopen(ctx context.Context) error {
 			return ds.Err()
 		}
 		p.ids[i] = resp.InstanceId
+		p.learnDataPlane(resp.DataPlane)
 	}
 	return nil
 }

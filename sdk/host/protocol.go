@@ -84,3 +84,14 @@ func DiagnosticsFromProto(pds []*pluginv1.Diagnostic) sdk.Diagnostics {
 func ValidateComponent(comp *sdk.Component, cfg *sdk.Config) sdk.Diagnostics {
 	return sdkAPI.ValidateComponent(comp, cfg)
 }
+
+// EnvDataPlane chooses how the core carries the streams Read, Process and
+// Write: "unix" (the default) over a plugin's data plane socket when it
+// offers one, "grpc" always over gRPC.
+const EnvDataPlane = "GOSTASH_DATA_PLANE"
+
+// DataPlaneClient is rpc with its streams over the data plane a plugin
+// process answered Open with; the unary calls stay on rpc.
+func DataPlaneClient(rpc pluginv1.PluginClient, plane *pluginv1.DataPlane) pluginv1.PluginClient {
+	return wire.RawPlaneClient{PluginClient: rpc, Plane: &wire.RawPlane{Socket: plane.UnixSocket, Token: plane.Token}}
+}
