@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/gostash/gostash/core/pluginhost"
 	_ "github.com/gostash/gostash/plugins/all" // the built-in plugins
 )
 
@@ -15,7 +16,9 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	pluginhost.RemoveRunDir() // its plugin processes are stopped by now
+	os.Exit(code)
 }
 
 // signalContext is cancelled on the first SIGINT/SIGTERM

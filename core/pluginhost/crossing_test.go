@@ -57,7 +57,9 @@ func TestMain(m *testing.M) {
 		sdk.Serve()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	RemoveRunDir()
+	os.Exit(code)
 }
 
 func startSelf(t testing.TB) *Process {

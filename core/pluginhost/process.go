@@ -81,6 +81,11 @@ func (p *Process) start() error {
 	}
 	spec := p.spec
 	var r *cmdRunner
+	// go-plugin's socket directory goes in the core's own (see RunDir).
+	var sockets *plugin.UnixSocketConfig
+	if dir, err := RunDir(); err == nil {
+		sockets = &plugin.UnixSocketConfig{TempDir: dir}
+	}
 	strays := p.logger.Named(spec.Name).StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Info})
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  host.Handshake,
@@ -89,8 +94,9 @@ func (p *Process) start() error {
 		Logger:           p.logger,
 		// Plugins talk over a unix socket in a 0700 directory; mTLS
 		// would add key generation per start and TLS on every byte.
-		AutoMTLS:     false,
-		StartTimeout: 20 * time.Second,
+		AutoMTLS:         false,
+		StartTimeout:     20 * time.Second,
+		UnixSocketConfig: sockets,
 		// Stray prints of a plugin go to the log, a line each under the
 		// process's name (JSON with --log.format json), never to our stdout.
 		SyncStdout: strays,
@@ -137,8 +143,10 @@ func (p *Process) start() error {
 	p.dropDataPlane()
 	if on, _ := rawDataPlane(); on {
 		// The socket goes in a directory only this user can enter, one
-		// per process start, removed when the process is stopped.
-		if p.dataDir, err = os.MkdirTemp("", "gostash-data-"); err != nil {
+		// per process start, removed when the process is stopped, inside
+		// the core's own (RunDir: swept after a kill -9).
+		base, _ := RunDir() // "" when it failed: the temp directory
+		if p.dataDir, err = os.MkdirTemp(base, "data-"); err != nil {
 			p.logger.Warn("no directory for the data plane; the streams stay on gRPC", "error", err)
 			p.dataDir = ""
 		}
