@@ -273,9 +273,14 @@ func (s *ClientStream[Req, Res]) broken(err error) error {
 	return status.Errorf(codes.Unavailable, "data plane: %v", err)
 }
 
-// SendMsg sends one message.
+// SendMsg sends one message. A stream whose send failed is dropped by
+// its caller, which never reads it to its end: the connection is closed
+// here (a RecvMsg waiting on it then fails), or it would stay open until
+// the stream's context ends, a socket per failed send.
 func (s *ClientStream[Req, Res]) SendMsg(m any) error {
 	if err := s.conn.writeMsg(m); err != nil {
+		s.stop()
+		_ = s.conn.c.Close()
 		if _, ok := status.FromError(err); ok {
 			return err
 		}
@@ -299,7 +304,10 @@ func (s *ClientStream[Req, Res]) RecvMsg(m any) error {
 	}
 	switch kind {
 	case frameMsg:
-		return decodeInto(buf, m)
+		if err := decodeInto(buf, m); err != nil {
+			return s.end(err)
+		}
+		return nil
 	case frameEnd:
 		err := endError(*buf)
 		batchBuffers.Put(buf)

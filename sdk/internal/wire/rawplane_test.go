@@ -351,3 +351,46 @@ func TestOversizedFrameIsRefused(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A stream whose send failed (the plugin process is gone) is dropped by
+// the core without being read to its end: its socket must be closed all
+// the same, or every crash of an output leaks one per writer.
+func TestFailedSendClosesTheConnection(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close() // gone before the first message
+		}
+	}()
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(ents)
+	}
+	before := fds()
+	plane := &RawPlane{Socket: path}
+	big := &pluginv1.WriteRequest{Seq: 1, Events: make([]byte, 1<<20)}
+	for range 50 {
+		s, err := Dial[pluginv1.WriteRequest, pluginv1.WriteResponse](context.Background(), plane, "Write")
+		if err != nil {
+			continue // refused at the hello: nothing open
+		}
+		for s.Send(big) == nil {
+		}
+	}
+	if after := fds(); after > before+5 {
+		t.Errorf("%d file descriptors open after 50 failed streams, %d before", after, before)
+	}
+}
