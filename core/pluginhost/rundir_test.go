@@ -24,7 +24,16 @@ func TestSweepRemovesOnlyDeadCoresDirectories(t *testing.T) {
 		return p
 	}
 	dead := mk(fmt.Sprintf("%s%d-123", runDirPrefix, gone.Process.Pid))
+	// A core in another pid namespace sharing the temp directory: its
+	// pid means nothing here, its lock is held.
+	elsewhere := mk(fmt.Sprintf("%s%d-321", runDirPrefix, gone.Process.Pid))
+	if l := holdLock(filepath.Join(elsewhere, "lock")); l == nil {
+		t.Fatal("cannot take a lock")
+	} else {
+		defer l.Close()
+	}
 	keep := []string{
+		elsewhere,
 		mk(fmt.Sprintf("%s%d-456", runDirPrefix, os.Getpid())),  // this core
 		mk(fmt.Sprintf("%s%d-789", runDirPrefix, os.Getppid())), // another, running
 		mk(runDirPrefix + "notapid-1"),
@@ -75,4 +84,25 @@ func TestSocketsGoInTheRunDirectory(t *testing.T) {
 	if len(matches) == 0 {
 		t.Errorf("go-plugin's socket directory is not in the run directory %s", dir)
 	}
+}
+
+// A run directory removed under a running core (by hand, by a sweep that
+// guessed wrong) is made again: plugin processes must still start.
+func TestRunDirectoryIsMadeAgain(t *testing.T) {
+	dir, err := RunDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	again, err := RunDir()
+	if err != nil || again != dir {
+		t.Fatalf("RunDir after removal: %q, %v; want %q", again, err, dir)
+	}
+	if !locked(filepath.Join(dir, "lock")) {
+		t.Error("the directory made again is not locked: a sweep would take it")
+	}
+	p := startSelf(t)
+	openNoop(t, p)
 }
