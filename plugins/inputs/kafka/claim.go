@@ -37,6 +37,7 @@ type handler struct {
 	dirty         chan struct{}
 	window        *commitWindow
 	marksMu       sync.Mutex
+	commitMu      sync.Mutex // one commit at a time: an older one never lands after a newer
 	marks         map[topicPart]int64 // the offsets to commit, by partition
 	sess          sarama.ConsumerGroupSession
 	stopCommitter chan struct{}
@@ -153,6 +154,9 @@ func (h *handler) commit(send func() error, w *commitWindow, linger time.Duratio
 				backoff = 100 * time.Millisecond
 				break
 			}
+			if h.cut.Load() {
+				return // the stop closed the connection: the claims committed as they ended
+			}
 			if errors.Is(err, sarama.ErrIllegalGeneration) || errors.Is(err, sarama.ErrUnknownMemberId) ||
 				errors.Is(err, sarama.ErrRebalanceInProgress) || errors.Is(err, sarama.ErrFencedInstancedId) {
 				// The group is rebalancing: this session's commits are
@@ -177,6 +181,11 @@ func (h *handler) commit(send func() error, w *commitWindow, linger time.Duratio
 // commitMarks commits the marked offsets of the session's partitions to
 // the group's coordinator, and says whether every one of them took.
 func (h *handler) commitMarks(sess sarama.ConsumerGroupSession) error {
+	// The committer and a claim letting its partition go (release) both
+	// commit: built from the marks of one instant and sent one after the
+	// other, a commit never moves an offset back.
+	h.commitMu.Lock()
+	defer h.commitMu.Unlock()
 	h.marksMu.Lock()
 	if len(h.marks) == 0 {
 		h.marksMu.Unlock()
@@ -261,7 +270,14 @@ func (h *handler) closeConn(b *sarama.Broker) {
 // committing its old offset later would move its next owner back.
 func (h *handler) release(topic string, part int32) {
 	if sess := h.sess; sess != nil {
-		if err := h.commitMarks(sess); err != nil {
+		// Once more on a new connection (commitMarks drops a failed one):
+		// the broker may have closed an idle one, or the coordinator moved.
+		err := h.commitMarks(sess)
+		if err != nil && !h.cut.Load() {
+			_ = h.client.RefreshCoordinator(h.in.set.group)
+			err = h.commitMarks(sess)
+		}
+		if err != nil {
 			h.in.log.Warn("offsets of a partition given up not committed; its next owner reads them again", "topic", topic, "partition", part, "error", err)
 		}
 	}
