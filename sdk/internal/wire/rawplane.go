@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -438,7 +439,10 @@ func (rl *RawListener) serveConn(c *net.UnixConn, handle RawHandler) {
 	s := newServerConn(conn)
 	err = handle(method, s)
 	s.cancel()
+	s.wmu.Lock()
+	s.done = true
 	_ = conn.writeFrame(frameEnd, endPayload(err))
+	s.wmu.Unlock()
 }
 
 // ServerConn is a stream of the data plane on the plugin's side. A
@@ -452,6 +456,12 @@ type ServerConn struct {
 	frames chan *[]byte // messages read ahead; nil: the core's end
 	err    error        // why frames was closed; set before
 	ended  bool         // RecvMsg returned io.EOF
+
+	// wmu orders the method's sends and the end frame: a goroutine the
+	// method left behind (an input's gauges) may still send, and gets an
+	// error once the stream has ended, as on gRPC.
+	wmu  sync.Mutex
+	done bool
 }
 
 func newServerConn(conn *rawConn) *ServerConn {
@@ -518,6 +528,11 @@ func (s *ServerConn) RecvMsg(m any) error {
 
 // SendMsg sends one message.
 func (s *ServerConn) SendMsg(m any) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.done {
+		return status.Error(codes.Canceled, "data plane: the stream's method has returned")
+	}
 	if err := s.conn.writeMsg(m); err != nil {
 		if s.ctx.Err() != nil {
 			return status.FromContextError(s.ctx.Err()).Err()

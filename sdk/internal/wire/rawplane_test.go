@@ -356,7 +356,11 @@ func TestOversizedFrameIsRefused(t *testing.T) {
 // the core without being read to its end: its socket must be closed all
 // the same, or every crash of an output leaks one per writer.
 func TestFailedSendClosesTheConnection(t *testing.T) {
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp("", "rawplane-test-") // t.TempDir's path can be too long for a socket
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "s")
 	l, err := net.Listen("unix", path)
 	if err != nil {
@@ -392,5 +396,45 @@ func TestFailedSendClosesTheConnection(t *testing.T) {
 	}
 	if after := fds(); after > before+5 {
 		t.Errorf("%d file descriptors open after 50 failed streams, %d before", after, before)
+	}
+}
+
+// A goroutine a method leaves behind (an input's gauge reporter) may send
+// after the method returned: it gets an error, and the core still reads
+// whole frames and then the end (run with -race: the sends and the end
+// frame share the connection's write buffers).
+func TestSendAfterTheMethodReturned(t *testing.T) {
+	late := make(chan error, 1)
+	l := listen(t, func(method string, s *ServerConn) error {
+		go func() {
+			for {
+				if err := s.SendMsg(&pluginv1.WriteResponse{Seq: 0}); err != nil {
+					late <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(time.Millisecond)
+		return nil
+	})
+	s, err := Dial[pluginv1.WriteRequest, pluginv1.WriteResponse](context.Background(), &l.Plane, "Write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err = s.Recv(); err != nil {
+			break
+		}
+	}
+	if err != io.EOF {
+		t.Fatalf("the core read %v, want the stream's end", err)
+	}
+	select {
+	case err := <-late:
+		if status.Code(err) != codes.Canceled {
+			t.Errorf("a send after the method returned: %v, want Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("sends after the method returned still succeed")
 	}
 }
