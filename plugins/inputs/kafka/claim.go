@@ -37,7 +37,7 @@ type handler struct {
 	dirty         chan struct{}
 	window        *commitWindow
 	marksMu       sync.Mutex
-	commitMu      sync.Mutex // one commit at a time: an older one never lands after a newer
+	commitMu      sync.Mutex          // one commit at a time: an older one never lands after a newer
 	marks         map[topicPart]int64 // the offsets to commit, by partition
 	sess          sarama.ConsumerGroupSession
 	stopCommitter chan struct{}
