@@ -81,10 +81,12 @@ func (p *Process) start() error {
 	}
 	spec := p.spec
 	var r *cmdRunner
-	// go-plugin's socket directory goes in the core's own (see RunDir).
+	// Every socket of the process goes in the core's own directory (see
+	// RunDir); "" when it could not be made: the temp directory.
+	runDir, _ := RunDir()
 	var sockets *plugin.UnixSocketConfig
-	if dir, err := RunDir(); err == nil {
-		sockets = &plugin.UnixSocketConfig{TempDir: dir}
+	if runDir != "" {
+		sockets = &plugin.UnixSocketConfig{TempDir: runDir}
 	}
 	strays := p.logger.Named(spec.Name).StandardWriter(&hclog.StandardLoggerOptions{ForceLevel: hclog.Info})
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -143,10 +145,8 @@ func (p *Process) start() error {
 	p.dropDataPlane()
 	if on, _ := rawDataPlane(); on {
 		// The socket goes in a directory only this user can enter, one
-		// per process start, removed when the process is stopped, inside
-		// the core's own (RunDir: swept after a kill -9).
-		base, _ := RunDir() // "" when it failed: the temp directory
-		if p.dataDir, err = os.MkdirTemp(base, "data-"); err != nil {
+		// per process start, removed when the process is stopped.
+		if p.dataDir, err = os.MkdirTemp(runDir, "data-"); err != nil {
 			p.logger.Warn("no directory for the data plane; the streams stay on gRPC", "error", err)
 			p.dataDir = ""
 		}
