@@ -310,7 +310,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	h.claims.Add(1)
 	defer h.claimEnded() // after the drain below
 	st := in.track(claim.Topic(), claim.Partition(), claim)
-	pt := &partition{sess: sess, h: h, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, window: h.window, state: st}
+	pt := &partition{h: h, topic: claim.Topic(), part: claim.Partition(), dirty: h.dirty, window: h.window, state: st}
 	defer pt.drain(in.log)
 
 	dec := newDecoder(in.set.codec)
@@ -506,7 +506,6 @@ func (ra *readAhead) run(msgs <-chan *sarama.ConsumerMessage) {
 // is marked only when every batch before it is delivered too, so a slow
 // batch holds back the commit of later ones.
 type partition struct {
-	sess   sarama.ConsumerGroupSession
 	h      *handler
 	topic  string
 	part   int32
