@@ -35,6 +35,9 @@ const (
 	// EnvCPUProfileDir names a directory where every gostash process
 	// (core and plugins) writes a CPU profile, <dir>/<process>-<pid>.pprof.
 	EnvCPUProfileDir = wire.EnvCPUProfileDir
+	// EnvTraceDir names a directory where every gostash process writes an
+	// execution trace, <dir>/<process>-<pid>.trace.
+	EnvTraceDir = wire.EnvTraceDir
 )
 
 // PluginSets is the versioned plugin map the core gives go-plugin.
@@ -44,8 +47,9 @@ func PluginSets() map[int]plugin.PluginSet { return wire.PluginSets(nil) }
 // batches in place on the core's side of a plugin connection.
 func GRPCDialOptions() []grpc.DialOption { return wire.GRPCDialOptions() }
 
-// StartCPUProfile starts a CPU profile when EnvCPUProfileDir is set and
-// returns the function that stops it.
+// StartCPUProfile starts a CPU profile when EnvCPUProfileDir is set, and
+// an execution trace when EnvTraceDir is, and returns the function that
+// stops them.
 func StartCPUProfile(name string) (stop func()) { return wire.StartCPUProfile(name) }
 
 // Messages read in place: a batch's events alias the buffer gRPC received

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // EnvCPUProfileDir names a directory where every gostash process (core and
@@ -13,12 +14,19 @@ import (
 // work: GOSTASH_CPUPROFILE_DIR=/tmp/prof gostash -f p.hcl.
 const EnvCPUProfileDir = "GOSTASH_CPUPROFILE_DIR"
 
-// StartCPUProfile starts a CPU profile when EnvCPUProfileDir is set and
-// returns the function that stops it.
+// EnvTraceDir names a directory where every gostash process writes an
+// execution trace, <dir>/<process>-<pid>.trace, for `go tool trace`: where
+// the CPU profile says what costs, the trace says who waited on whom.
+const EnvTraceDir = "GOSTASH_TRACE_DIR"
+
+// StartCPUProfile starts a CPU profile when EnvCPUProfileDir is set, and
+// an execution trace when EnvTraceDir is, and returns the function that
+// stops them.
 func StartCPUProfile(name string) (stop func()) {
+	stopTrace := startTrace(name)
 	dir := os.Getenv(EnvCPUProfileDir)
 	if dir == "" {
-		return func() {}
+		return stopTrace
 	}
 	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", name, os.Getpid())))
 	if err != nil {
@@ -29,6 +37,7 @@ func StartCPUProfile(name string) (stop func()) {
 		return func() {}
 	}
 	return func() {
+		stopTrace()
 		pprof.StopCPUProfile()
 		f.Close()
 		// Allocations are sampled anyway (runtime.MemProfileRate): the
@@ -37,5 +46,24 @@ func StartCPUProfile(name string) (stop func()) {
 			_ = pprof.Lookup("allocs").WriteTo(a, 0)
 			a.Close()
 		}
+	}
+}
+
+func startTrace(name string) (stop func()) {
+	dir := os.Getenv(EnvTraceDir)
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.trace", name, os.Getpid())))
+	if err != nil {
+		return func() {}
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
+		f.Close()
 	}
 }
