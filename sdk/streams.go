@@ -25,10 +25,35 @@ type publisher struct {
 	credits  chan struct{}
 	granted  atomic.Int64 // credits granted in all (acks only return them)
 
-	mu     sync.Mutex // guards enc, nextID, acks and stream.Send
-	enc    batchEncoder
+	// Inputs publish from several goroutines (the kafka input, one per
+	// partition): each batch is encoded outside mu by an encoder of its
+	// own, so one partition's encoding does not wait for another's.
+	encMu sync.Mutex
+	encs  []*batchEncoder // free encoders, warm
+
+	// Acks take acksMu only: a Send blocked on a full socket must not hold
+	// up the acks that would return credits.
+	sendMu sync.Mutex // guards stream.Send
+	acksMu sync.Mutex // guards nextID and acks
 	nextID uint64
 	acks   map[uint64]func()
+}
+
+func (p *publisher) getEncoder() *batchEncoder {
+	p.encMu.Lock()
+	defer p.encMu.Unlock()
+	if n := len(p.encs); n > 0 {
+		enc := p.encs[n-1]
+		p.encs = p.encs[:n-1]
+		return enc
+	}
+	return &batchEncoder{}
+}
+
+func (p *publisher) putEncoder(enc *batchEncoder) {
+	p.encMu.Lock()
+	p.encs = append(p.encs, enc)
+	p.encMu.Unlock()
 }
 
 func (p *publisher) Publish(ctx context.Context, events []*Event, ack func()) error {
@@ -46,14 +71,18 @@ func (p *publisher) Publish(ctx context.Context, events []*Event, ack func()) er
 	for _, e := range events {
 		p.decorate.Decorate(e)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	enc := p.getEncoder()
+	defer p.putEncoder(enc) // after Send, which copies data out
+	data := enc.Encode(events)
+	p.acksMu.Lock()
 	p.nextID++
 	id := p.nextID
 	if ack != nil {
 		p.acks[id] = ack
 	}
-	data := p.enc.Encode(events)
+	p.acksMu.Unlock()
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
 	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Batch{Batch: &pluginv1.SourceBatch{
 		BatchId: id, Events: data, Count: uint32(len(events)),
 	}}})
@@ -62,8 +91,8 @@ func (p *publisher) Publish(ctx context.Context, events []*Event, ack func()) er
 // ReportGauges sends the input's gauges on its Read stream.
 func (p *publisher) ReportGauges(gauges []Gauge) error {
 	msg := gaugesProto(gauges)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
 	return p.stream.Send(&pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Gauges{Gauges: msg}})
 }
 
@@ -76,10 +105,10 @@ func gaugesProto(gauges []Gauge) *pluginv1.Gauges {
 }
 
 func (p *publisher) acked(id uint64) {
-	p.mu.Lock()
+	p.acksMu.Lock()
 	ack := p.acks[id]
 	delete(p.acks, id)
-	p.mu.Unlock()
+	p.acksMu.Unlock()
 	if ack != nil {
 		ack()
 	}
@@ -145,9 +174,9 @@ func (s *server) Read(stream pluginv1.Plugin_ReadServer) error {
 		inst.logger.Error("input failed", "error", runErr)
 		end = &pluginv1.InputMessage{Msg: &pluginv1.InputMessage_Error{Error: &pluginv1.Diagnostic{Summary: runErr.Error()}}}
 	}
-	pub.mu.Lock()
+	pub.sendMu.Lock()
 	sendErr := stream.Send(end)
-	pub.mu.Unlock()
+	pub.sendMu.Unlock()
 	if sendErr != nil {
 		return sendErr
 	}
