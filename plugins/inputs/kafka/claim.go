@@ -340,19 +340,23 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	timer.Stop()
 	defer timer.Stop()
 	// Read ahead of the batch being filled (see readAhead).
-	ra := startReadAhead(claim.Messages(), int64(in.set.fetchBytes))
+	ra := startReadAhead(claim.Messages(), in.set.readAheadBytes(h.claimCount(sess)))
 	defer ra.stop()
-	var pending []*sarama.ConsumerMessage
+	var taken, pending []*sarama.ConsumerMessage
+	ended := false
 	for {
 		if len(pending) == 0 {
+			if ended { // revoked (cooperative) or the session ends
+				publish()
+				return nil
+			}
 			select {
-			case c, ok := <-ra.out:
-				if !ok { // revoked (cooperative) or the session ends
-					publish()
-					return nil
+			case <-ra.ready:
+				taken, ended = ra.take(taken, in.batch)
+				pending = taken
+				if len(pending) == 0 {
+					continue
 				}
-				ra.took(c.bytes)
-				pending = c.msgs
 			case <-timer.C:
 				if !publish() {
 					return nil
@@ -386,6 +390,15 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	}
 }
 
+// claimCount is how many partitions the member has in this session.
+func (h *handler) claimCount(sess sarama.ConsumerGroupSession) int {
+	n := 0
+	for _, parts := range sess.Claims() {
+		n += len(parts)
+	}
+	return n
+}
+
 // claimEnded cuts the fetches short once the last claim of a stopping
 // member has delivered and committed what it published. Sarama lets a
 // session go only when every partition's fetch has come back, and the
@@ -411,54 +424,88 @@ func (h *handler) claimEnded() {
 }
 
 // readAhead takes a partition's records off sarama's channel ahead of the
-// batch being filled, up to limit bytes (keys and values, max_partition_fetch_bytes),
-// handing them on in chunks. Sarama fetches again only once every partition
-// it fetched for has taken all of the last response into its channel (256
-// records): while a batch waited for the pipeline, that held back the next
-// fetch of every partition of the broker, and reading stalled on the fetch's
-// round trip afterwards. With a fetch's worth read ahead, the next fetch
-// overlaps the pipeline. What is read ahead and not published is read
-// again by the partition's next owner, as sarama's own buffer.
+// batch being filled, up to limit bytes (keys and values, see
+// readAheadBytes), into a queue the claim empties in one take. Sarama
+// fetches again only once every partition it fetched for has taken all of
+// the last response into its channel (256 records): while a batch waited
+// for the pipeline, that held back the next fetch of every partition of
+// the broker, and reading stalled on the fetch's round trip and decoding
+// afterwards. With a response's worth read ahead, the next fetch overlaps
+// the pipeline. What is read ahead and not published is read again by the
+// partition's next owner, as sarama's own buffer.
 type readAhead struct {
-	out   chan chunk
-	room  chan struct{} // a chunk was taken: the reader may go on
+	ready chan struct{} // cap 1: records were queued, or the reader ended
+	room  chan struct{} // cap 1: the claim took records
 	quit  chan struct{}
-	bytes atomic.Int64 // read ahead and not taken yet
 	limit int64
-}
 
-type chunk struct {
-	msgs  []*sarama.ConsumerMessage
-	bytes int64
+	mu    sync.Mutex
+	queue []*sarama.ConsumerMessage // from head on: read ahead, not taken
+	head  int
+	bytes int64 // queued and not taken
+	ended bool  // sarama closed its channel, or stop
 }
-
-// chunkRecords bounds a chunk: the records sarama had buffered at once,
-// handed on with one channel operation instead of one each.
-const chunkRecords = 256
 
 // recordOverhead is what a buffered record costs beyond its key and value.
 const recordOverhead = 128
 
 func startReadAhead(msgs <-chan *sarama.ConsumerMessage, limit int64) *readAhead {
-	ra := &readAhead{out: make(chan chunk, 64), room: make(chan struct{}, 1), quit: make(chan struct{}), limit: max(limit, 1)}
+	ra := &readAhead{ready: make(chan struct{}, 1), room: make(chan struct{}, 1), quit: make(chan struct{}), limit: max(limit, 1)}
 	go ra.run(msgs)
 	return ra
 }
 
 func (ra *readAhead) stop() { close(ra.quit) }
 
-// took gives back the room of a chunk the claim has taken.
-func (ra *readAhead) took(n int64) {
-	if ra.bytes.Add(-n) < ra.limit {
-		select {
-		case ra.room <- struct{}{}:
-		default:
-		}
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
 	}
 }
 
+// take moves up to n of the records queued into dst, oldest first;
+// ended says the reader has stopped and none are left. Taking a batch at
+// a time, not all there is, keeps what the claim holds beside the queue
+// to a batch.
+func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) (_ []*sarama.ConsumerMessage, ended bool) {
+	ra.mu.Lock()
+	q := ra.queue[ra.head:]
+	q = q[:min(n, len(q))]
+	dst = append(dst[:0], q...)
+	var freed int64
+	for _, m := range q {
+		freed += recordCost(m)
+	}
+	clear(q) // the records go to the garbage collector once published
+	ra.head += len(q)
+	if ra.head == len(ra.queue) {
+		ra.queue, ra.head = ra.queue[:0], 0
+	}
+	ra.bytes -= freed
+	left := len(ra.queue) - ra.head
+	ended = ra.ended && left == 0
+	ra.mu.Unlock()
+	if freed > 0 {
+		signal(ra.room)
+	}
+	if left > 0 {
+		signal(ra.ready) // the rest is for the next take
+	}
+	return dst, ended
+}
+
+func recordCost(m *sarama.ConsumerMessage) int64 {
+	return int64(len(m.Key) + len(m.Value) + recordOverhead)
+}
+
 func (ra *readAhead) run(msgs <-chan *sarama.ConsumerMessage) {
-	defer close(ra.out)
+	defer func() {
+		ra.mu.Lock()
+		ra.ended = true
+		ra.mu.Unlock()
+		signal(ra.ready)
+	}()
 	for {
 		var m *sarama.ConsumerMessage
 		var ok bool
@@ -470,32 +517,39 @@ func (ra *readAhead) run(msgs <-chan *sarama.ConsumerMessage) {
 		case <-ra.quit:
 			return
 		}
-		c := chunk{msgs: make([]*sarama.ConsumerMessage, 0, min(len(msgs)+1, chunkRecords))}
+		// What sarama has buffered goes in under one lock.
+		ra.mu.Lock()
+		if ra.head > 0 && len(ra.queue) == cap(ra.queue) {
+			// Reuse the room taken records left at the front.
+			n := copy(ra.queue, ra.queue[ra.head:])
+			clear(ra.queue[n:])
+			ra.queue, ra.head = ra.queue[:n], 0
+		}
 		for {
-			c.msgs = append(c.msgs, m)
-			c.bytes += int64(len(m.Key) + len(m.Value) + recordOverhead)
-			if len(c.msgs) == cap(c.msgs) || len(msgs) == 0 {
+			ra.queue = append(ra.queue, m)
+			ra.bytes += recordCost(m)
+			if ra.bytes >= ra.limit || len(msgs) == 0 {
 				break
 			}
-			if m, ok = <-msgs; !ok {
+			if m, ok = <-msgs; !ok { // len(msgs) > 0 and nobody else reads: no wait
 				break
 			}
 		}
-		ra.bytes.Add(c.bytes)
-		select {
-		case ra.out <- c:
-		case <-ra.quit:
-			return
-		}
+		full := ra.bytes >= ra.limit
+		ra.mu.Unlock()
+		signal(ra.ready)
 		if !ok {
-			return // sarama closed the channel: the claim sees out closed next
+			return // sarama closed the channel: the claim sees ended next
 		}
-		for ra.bytes.Load() >= ra.limit {
+		for full {
 			select {
 			case <-ra.room:
 			case <-ra.quit:
 				return
 			}
+			ra.mu.Lock()
+			full = ra.bytes >= ra.limit
+			ra.mu.Unlock()
 		}
 	}
 }

@@ -111,9 +111,9 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.Int("fetch_min_bytes").Default(1).
 		Doc("The least data a fetch waits for (up to fetch_max_wait_ms).")).
 	Field(sdk.Int("fetch_max_bytes").Default(52428800).
-		Doc("The most data one fetch returns.")).
+		Doc("The most data one fetch returns; also the most a member's partitions read ahead of the pipeline together.")).
 	Field(sdk.Int("max_partition_fetch_bytes").Default(1048576).
-		Doc("The most data one fetch returns per partition; also how much each partition reads ahead of the pipeline.")).
+		Doc("The most data one fetch returns per partition; each partition reads ahead of the pipeline four times this.")).
 	Field(sdk.Int("fetch_max_wait_ms").Default(500).
 		Doc("How long a fetch waits for fetch_min_bytes.")).
 	Field(sdk.String("client_rack").
@@ -149,7 +149,8 @@ type settings struct {
 	decorate           int           // 0 none, 1 basic, 2 extended
 	autoCommitEvery    time.Duration // enable_auto_commit's timer; 0 when off
 	maxRecords         int
-	fetchBytes         int // max_partition_fetch_bytes: what a claim reads ahead
+	fetchBytes         int // max_partition_fetch_bytes, the least a claim reads ahead
+	fetchMaxBytes      int // fetch_max_bytes, what a member's claims read ahead together
 	deprecatedDecorate bool
 }
 
@@ -164,7 +165,8 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	ds = append(ds, kafka.CheckRemoved(c, removed)...)
 	ds = append(ds, lsonly.Check(c, "kafka input", unsupported)...)
 	s := &settings{client: cl, topics: c.StringList("topics"), group: c.String("group_id"), threads: c.Int("consumer_threads"),
-		codec: c.String("codec"), maxRecords: c.Int("max_poll_records"), fetchBytes: c.Int("max_partition_fetch_bytes")}
+		codec: c.String("codec"), maxRecords: c.Int("max_poll_records"), fetchBytes: c.Int("max_partition_fetch_bytes"),
+		fetchMaxBytes: c.Int("fetch_max_bytes")}
 	if c.Bool("enable_auto_commit") {
 		s.autoCommitEvery = ms(c, "auto_commit_interval_ms")
 	}
@@ -510,3 +512,20 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// readAheadBytes is how much each of a member's claims reads ahead of
+// the pipeline (see readAhead): readAheadFetches × max_partition_fetch_bytes,
+// while the member's claims together stay within fetch_max_bytes, and
+// never less than max_partition_fetch_bytes.
+func (s *settings) readAheadBytes(claims int) int64 {
+	share := int64(s.fetchMaxBytes) / int64(max(claims, 1))
+	return max(int64(s.fetchBytes), min(readAheadFetches*int64(s.fetchBytes), share))
+}
+
+// readAheadFetches is how many max_partition_fetch_bytes a claim reads
+// ahead. Sarama decodes a whole fetch response before handing any of it
+// on, and fetches again only once every partition has taken all of it: a
+// megabyte of snappy-compressed log lines is several megabytes of
+// records, and decoding a three-partition response took 40 ms, during
+// which claims that had read ahead one megabyte (3,000 records) ran dry.
+const readAheadFetches = 4

@@ -30,28 +30,37 @@ func TestReadAheadIsBoundedAndKeepsOrder(t *testing.T) {
 	ra := startReadAhead(msgs, limit)
 	defer ra.stop()
 
-	// Nothing is taken from the read-ahead: it stops once at its limit.
+	// Nothing is taken from the read-ahead: it stops at its limit.
+	queued := func() int64 {
+		ra.mu.Lock()
+		defer ra.mu.Unlock()
+		return ra.bytes
+	}
 	deadline := time.Now().Add(2 * time.Second)
-	for ra.bytes.Load() < limit && time.Now().Before(deadline) {
+	for queued() < limit && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond) // room to read on, if it wrongly would
-	if got := ra.bytes.Load(); got < limit {
-		t.Fatalf("read ahead %d bytes, want at least the limit %d", got, limit)
+	if got := queued(); got != limit {
+		t.Fatalf("read ahead %d bytes, want the limit %d", got, limit)
 	}
-	// Past the limit by one chunk at most (what sarama had buffered), so
-	// at most 10 + 6 read ahead and 5 more in sarama's channel.
-	if n := sent.Load(); n > 21 {
+	// 10 read ahead, 5 more in sarama's channel and one waiting to go in.
+	if n := sent.Load(); n > 16 {
 		t.Fatalf("%d records left sarama's channel with a read-ahead limit of 10", n)
 	}
 
-	// Taking chunks makes room: every record comes out, in order, and
-	// the end of sarama's channel ends the read-ahead.
+	// Taking makes room: every record comes out, in order, and the end
+	// of sarama's channel ends the read-ahead.
 	go func() { <-fetched; close(msgs) }()
 	var next int64
-	for c := range ra.out {
-		ra.took(c.bytes)
-		for _, m := range c.msgs {
+	var got []*sarama.ConsumerMessage
+	for ended := false; !ended; {
+		<-ra.ready
+		got, ended = ra.take(got, 3) // in threes, as a claim takes a batch
+		if len(got) > 3 {
+			t.Fatalf("took %d records, asked for 3", len(got))
+		}
+		for _, m := range got {
 			if m.Offset != next {
 				t.Fatalf("offset %d came out where %d was due", m.Offset, next)
 			}
@@ -61,7 +70,7 @@ func TestReadAheadIsBoundedAndKeepsOrder(t *testing.T) {
 	if next != recs {
 		t.Fatalf("%d records came out, want %d", next, recs)
 	}
-	if got := ra.bytes.Load(); got != 0 {
+	if got := queued(); got != 0 {
 		t.Fatalf("%d bytes still counted as read ahead after all were taken", got)
 	}
 }
@@ -73,22 +82,59 @@ func TestReadAheadStops(t *testing.T) {
 	for i := range 4 {
 		msgs <- &sarama.ConsumerMessage{Offset: int64(i), Value: []byte("x")}
 	}
-	ra := startReadAhead(msgs, 1) // full after the first chunk
+	ra := startReadAhead(msgs, 1) // full after the first record
 	ra.stop()
-	select {
-	case <-drained(ra.out):
-	case <-time.After(2 * time.Second):
-		t.Fatal("the read-ahead did not end after stop")
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case <-ra.ready:
+			if _, ended := ra.take(nil, 10); ended {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the read-ahead did not end after stop")
+		}
 	}
 }
 
-// drained is closed once out is closed, after taking what it holds.
-func drained(out <-chan chunk) <-chan struct{} {
-	done := make(chan struct{})
+// Sarama's feeder hands records over one at a time, as fast as they are
+// taken: the read-ahead still fills to its byte limit (it once stopped
+// at 64 hand-overs, a few dozen records, whatever its limit).
+func TestReadAheadFillsToItsLimitOneRecordAtATime(t *testing.T) {
+	const recs, size = 400, 100
+	msgs := make(chan *sarama.ConsumerMessage) // unbuffered: one at a time
 	go func() {
-		for range out {
+		for i := range recs {
+			msgs <- &sarama.ConsumerMessage{Offset: int64(i), Value: make([]byte, size)}
 		}
-		close(done)
 	}()
-	return done
+	const want = 300
+	ra := startReadAhead(msgs, want*(size+recordOverhead))
+	defer ra.stop()
+	deadline := time.Now().Add(2 * time.Second)
+	var n int
+	for n < want && time.Now().Before(deadline) {
+		ra.mu.Lock()
+		n = len(ra.queue) - ra.head
+		ra.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	if n != want {
+		t.Fatalf("read ahead %d records, want %d (its limit)", n, want)
+	}
+}
+
+// A claim reads ahead readAheadFetches × max_partition_fetch_bytes, and a
+// member's claims together no more than fetch_max_bytes (unless that is
+// less than max_partition_fetch_bytes each).
+func TestReadAheadBytes(t *testing.T) {
+	s := &settings{fetchBytes: 1 << 20, fetchMaxBytes: 50 << 20}
+	for _, c := range []struct {
+		claims int
+		want   int64
+	}{{0, readAheadFetches << 20}, {1, readAheadFetches << 20}, {3, readAheadFetches << 20}, {25, 2 << 20}, {200, 1 << 20}} {
+		if got := s.readAheadBytes(c.claims); got != c.want {
+			t.Errorf("%d claims: %d bytes each, want %d", c.claims, got, c.want)
+		}
+	}
 }
