@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -307,6 +308,10 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		if reason := invalidIndex(index); reason != "" {
 			ds.Errorf([]string{"index"}, "index %q: %s", index, reason)
 		}
+	} else if s.index != nil {
+		if sample, reason := templateIndexProblem(s.index); reason != "" {
+			ds.Errorf([]string{"index"}, "index %q: %s, so every event would be refused (it gives names such as %q)", index, reason, sample)
+		}
 	}
 
 	action := c.String("action")
@@ -524,6 +529,27 @@ func invalidIndex(name string) string {
 	case name[0] == '-' || name[0] == '_' || name[0] == '+':
 		return fmt.Sprintf("an index name cannot start with %q", name[0])
 	}
+	return invalidIndexBytes(name)
+}
+
+// unresolved matches a field reference a sample event left as written.
+var unresolved = regexp.MustCompile(`%\{[^}]*\}`)
+
+// templateIndexProblem says why an index template's names are refused
+// whatever the event: its text, and what its dates become (month and day
+// names, AM/PM and %{@timestamp} hold capitals and colons), rendered for
+// a sample event, then with the field references left out, holds a
+// capital or a byte Elasticsearch never takes. What fields bring is
+// checked per event.
+func templateIndexProblem(t *sdk.Template) (sample, reason string) {
+	e := sdk.NewEmptyEvent()
+	e.SetTimestamp(time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC)) // a Monday afternoon
+	sample = t.Render(e)
+	return sample, invalidIndexBytes(unresolved.ReplaceAllString(sample, ""))
+}
+
+// invalidIndexBytes says which byte of name an index name cannot hold.
+func invalidIndexBytes(name string) string {
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if indexNameByte[c] {

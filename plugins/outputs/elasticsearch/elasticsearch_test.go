@@ -43,6 +43,13 @@ func TestValidate(t *testing.T) {
 		{"bad scheme", map[string]any{"hosts": []any{"ftp://es1"}}, "scheme must be http or https"},
 		{"credentials in URL", map[string]any{"hosts": []any{"http://u:secret@es1"}}, "put credentials in user and password"},
 		{"uppercase index", map[string]any{"index": "Logs"}, "must be lowercase"},
+		// Seen without an event: the text and what the dates become.
+		{"uppercase in a daily index", map[string]any{"index": "Logs-%{+YYYY.MM.dd}"}, `must be lowercase, so every event would be refused (it gives names such as "Logs-2026.12.07")`},
+		{"month names", map[string]any{"index": "logs-%{+YYYY.MMM}"}, `"logs-2026.Dec"`},
+		{"day names", map[string]any{"index": "logs-%{+EEE}"}, "must be lowercase"},
+		{"whole timestamp", map[string]any{"index": "logs-%{@timestamp}"}, "must be lowercase"},
+		{"space beside a field", map[string]any{"index": "my logs-%{[type]}"}, "cannot hold ' '"},
+		{"fields decide per event", map[string]any{"index": "%{[type]}-%{[service][name]}-%{+xxxx.ww}"}, ""},
 		{"bad action", map[string]any{"action": "upsert"}, `action "upsert" is not one of`},
 		{"update without id", map[string]any{"action": "update"}, "needs a document_id"},
 		{"bad template ref", map[string]any{"index": "logs-%{[a}"}, "invalid index"},
@@ -941,7 +948,14 @@ func TestRealDataStreamByDefault(t *testing.T) {
 func TestFaultDailyIndexNames(t *testing.T) {
 	srv := fakees.New(nil)
 	defer srv.Close()
-	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "Logs-%{+YYYY.MM.dd}", "document_id": "%{id}"})
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "logs-%{+YYYY.MM.dd}", "document_id": "%{id}"})
+	// --configtest refuses this index (TestValidate); the per-event check
+	// of the names cached by day is the last line, tested here.
+	bad, err := sdk.ParseTemplate("Logs-%{+YYYY.MM.dd}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.set.index = bad
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var events []*sdk.Event
 	var want []string
@@ -954,7 +968,7 @@ func TestFaultDailyIndexNames(t *testing.T) {
 		events = append(events, e)
 		want = append(want, fmt.Sprintf(`{"_index":"Logs-%s","_id":"%d"}`, at.Format("2006.01.02"), i))
 	}
-	err := o.Write(context.Background(), events)
+	err = o.Write(context.Background(), events)
 	var werr *sdk.WriteError
 	if !errors.As(err, &werr) || len(werr.Items) != len(events) {
 		t.Fatalf("write: %v, want every event rejected: an index name must be lowercase", err)
