@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,6 +125,10 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	s.topic = tmpl("topic_id", c.String("topic_id"))
 	if c.String("topic_id") == "" {
 		ds.Errorf([]string{"topic_id"}, "topic_id is empty: name the topic to write to")
+	} else if s.topic != nil {
+		if sample, reason := templateTopicProblem(s.topic); reason != "" {
+			ds.Errorf([]string{"topic_id"}, "topic_id %q: %s, so every event would be refused (it gives %q)", c.String("topic_id"), reason, sample)
+		}
 	}
 	if c.Has("message_key") {
 		s.key = tmpl("message_key", c.String("message_key"))
@@ -652,6 +657,29 @@ func invalidTopic(name string) string {
 	case name == "." || name == "..":
 		return "a topic name cannot be \".\" or \"..\""
 	}
+	return invalidTopicBytes(name)
+}
+
+// unresolved matches a field reference a sample event left as written.
+var unresolved = regexp.MustCompile(`%\{[^}]*\}`)
+
+// templateTopicProblem says why a topic_id gives names Kafka refuses
+// whatever the event: rendered for a sample event (%{@timestamp} holds
+// colons, %{+EEE dd} a space), with field references left out, it holds
+// a byte no topic name may. A name without references is checked whole.
+// What fields bring is checked per event.
+func templateTopicProblem(t *sdk.Template) (sample, reason string) {
+	e := sdk.NewEmptyEvent()
+	e.SetTimestamp(time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC))
+	sample = t.Render(e)
+	if t.IsStatic() {
+		return sample, invalidTopic(sample)
+	}
+	return sample, invalidTopicBytes(unresolved.ReplaceAllString(sample, ""))
+}
+
+// invalidTopicBytes says which byte of name a topic name cannot hold.
+func invalidTopicBytes(name string) string {
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
