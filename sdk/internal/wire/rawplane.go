@@ -60,8 +60,19 @@ type rawConn struct {
 }
 
 func newRawConn(c *net.UnixConn) *rawConn {
+	// Room in the socket for the batches in flight: with the default
+	// (208 KiB, under two batches of 500 log lines) a plugin's write
+	// waited until the other process was scheduled to read, and on a
+	// busy box that was often; the kafka input's partitions then waited
+	// on each other's writes. The kernel caps this at net.core.wmem_max.
+	_ = c.SetWriteBuffer(socketBuffer)
+	_ = c.SetReadBuffer(socketBuffer)
 	return &rawConn{c: c, r: bufio.NewReaderSize(c, 64<<10)}
 }
+
+// socketBuffer is the send and receive buffer asked for each data plane
+// socket. Credits bound what is in flight, so this is room, not growth.
+const socketBuffer = 4 << 20
 
 // writeMsg writes m as one frame. The batch bytes it carries are written
 // from where they are, in the same writev.
