@@ -326,7 +326,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		b := pt.add(last + 1)
 		err := h.p.Publish(sess.Context(), events, func() { pt.ack(b) })
 		// Publish encoded the events: the decoder fills them again.
-		dec.dec.Reuse(events)
+		dec.reuse(events)
 		clear(events)
 		events = events[:0]
 		if err != nil {
@@ -794,6 +794,32 @@ type decoder struct {
 	dec   *codecs.Decoder
 	split bool // one event a line
 	recs  []codecs.Record
+
+	// The coordinates' maps and numbers of the batch being filled, made
+	// again for the next once Publish has encoded it (reuse): a map and
+	// two boxed numbers per event were most of decorate_events' cost.
+	coords []map[string]any
+	used   int
+	vals   sdk.Values
+}
+
+// reuse takes back the events' coordinates: Publish has encoded them.
+func (d *decoder) reuse(events []*sdk.Event) {
+	d.dec.Reuse(events)
+	d.used = 0
+}
+
+// coordMap returns an empty map for one event's coordinates.
+func (d *decoder) coordMap() map[string]any {
+	if d.used == len(d.coords) {
+		// Eight entries at most (see coordinates): one group of a map,
+		// no table.
+		d.coords = append(d.coords, make(map[string]any, 8))
+	}
+	m := d.coords[d.used]
+	d.used++
+	clear(m)
+	return m
 }
 
 func newDecoder(codec string) *decoder {
@@ -829,10 +855,10 @@ func (d *decoder) decode(m *sarama.ConsumerMessage, now int64, dst []*sdk.Event,
 	}
 	for j, r := range d.recs {
 		if in.set.decorate != decorateNone {
-			r.Event.Metadata()["kafka"] = coordinates(m, in, in.set.decorate == decorateExtended, false)
+			r.Event.Metadata()["kafka"] = d.coordinates(m, in, in.set.decorate == decorateExtended, false)
 		}
 		if in.env.SourceCoordinates {
-			k := coordinates(m, in, true, true)
+			k := d.coordinates(m, in, true, true)
 			if j > 0 {
 				k[sdk.SourceSeq] = int64(j)
 			}
@@ -847,20 +873,20 @@ func (d *decoder) decode(m *sarama.ConsumerMessage, now int64, dst []*sdk.Event,
 // consumer_group, partition, offset, key, timestamp (epoch ms), then
 // headers (UTF-8 values only) and msg_size (the value's bytes, as Logstash
 // 2.x's decorate_events wrote it) when asked.
-func coordinates(m *sarama.ConsumerMessage, in *Input, headers, size bool) map[string]any {
-	k := make(map[string]any, 9)
+func (d *decoder) coordinates(m *sarama.ConsumerMessage, in *Input, headers, size bool) map[string]any {
+	k := d.coordMap()
 	k["topic"] = m.Topic
 	k["consumer_group"] = in.set.group
-	k["partition"] = int64(m.Partition)
-	k["offset"] = m.Offset
+	k["partition"] = d.vals.Int(int64(m.Partition))
+	k["offset"] = d.vals.Int(m.Offset)
 	if m.Key != nil {
 		k["key"] = codecs.Text(m.Key) // as Kafka's StringDeserializer: U+FFFD for bytes that are not UTF-8
 	} else {
 		k["key"] = nil
 	}
-	k["timestamp"] = m.Timestamp.UnixMilli()
+	k["timestamp"] = d.vals.Int(m.Timestamp.UnixMilli())
 	if size {
-		k["msg_size"] = int64(len(m.Value))
+		k["msg_size"] = d.vals.Int(int64(len(m.Value)))
 	}
 	if headers && len(m.Headers) > 0 {
 		hs := make(map[string]any, len(m.Headers))

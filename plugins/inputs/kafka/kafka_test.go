@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +184,42 @@ func TestJSONLinesCodec(t *testing.T) {
 	}
 	if res.Events[0].Fields()["a"] != int64(1) || res.Events[1].Fields()["a"] != int64(2) || !res.Events[2].HasTag("_jsonparsefailure") {
 		t.Fatalf("events %v %v %v", res.Events[0].Fields(), res.Events[1].Fields(), res.Events[2].Fields())
+	}
+}
+
+// The coordinates' maps are made again batch after batch (decoder.reuse):
+// across many batches, every event still carries its own record's.
+func TestDecoratedCoordinatesStayWithTheirRecordAcrossBatches(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, group := uniqueName("in-decorate-many"), uniqueName("g")
+	createTopic(t, brokers, topic, 1)
+	const n = 2600 // batches of 500, and a part one
+	msgs := make([]*sarama.ProducerMessage, n)
+	for i := range msgs {
+		msgs[i] = &sarama.ProducerMessage{Key: sarama.StringEncoder(fmt.Sprint("k", i)), Value: sarama.StringEncoder(fmt.Sprint(i)),
+			Timestamp: time.UnixMilli(1700000000000 + int64(i))}
+	}
+	produce(t, brokers, topic, msgs)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: n, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": group,
+		"auto_offset_reset": "earliest", "decorate_events": "basic",
+	}})
+	if res.Err != nil {
+		t.Fatalf("run: %v", res.Err)
+	}
+	if len(res.Events) != n {
+		t.Fatalf("%d events, want %d", len(res.Events), n)
+	}
+	for _, e := range res.Events {
+		i, err := strconv.Atoi(e.Message())
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := e.Metadata()["kafka"].(map[string]any)
+		if k["offset"] != int64(i) || k["key"] != fmt.Sprint("k", i) || k["timestamp"] != 1700000000000+int64(i) || k["partition"] != int64(0) {
+			t.Fatalf("record %d carries %v", i, k)
+		}
 	}
 }
