@@ -485,7 +485,7 @@ func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) (_ []*sarama.Con
 		// the queue never empties, and without this its array grew by
 		// every record that went through.
 		n := copy(ra.queue, ra.queue[ra.head:])
-		clear(ra.queue[n:])
+		clear(ra.queue[ra.head:]) // the moved records' old places; before head, taken ones were cleared
 		ra.queue, ra.head = ra.queue[:n], 0
 	}
 	ra.bytes -= freed
