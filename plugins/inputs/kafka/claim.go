@@ -479,8 +479,14 @@ func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) (_ []*sarama.Con
 	}
 	clear(q) // the records go to the garbage collector once published
 	ra.head += len(q)
-	if ra.head == len(ra.queue) {
-		ra.queue, ra.head = ra.queue[:0], 0
+	if live := len(ra.queue) - ra.head; ra.head >= live {
+		// More taken than left: the rest moves to the front, at a cost
+		// the takes since the last move have paid for. Under back-pressure
+		// the queue never empties, and without this its array grew by
+		// every record that went through.
+		n := copy(ra.queue, ra.queue[ra.head:])
+		clear(ra.queue[ra.head:]) // the moved records' old places; before head, taken ones were cleared
+		ra.queue, ra.head = ra.queue[:n], 0
 	}
 	ra.bytes -= freed
 	left := len(ra.queue) - ra.head
@@ -519,12 +525,6 @@ func (ra *readAhead) run(msgs <-chan *sarama.ConsumerMessage) {
 		}
 		// What sarama has buffered goes in under one lock.
 		ra.mu.Lock()
-		if ra.head > 0 && len(ra.queue) == cap(ra.queue) {
-			// Reuse the room taken records left at the front.
-			n := copy(ra.queue, ra.queue[ra.head:])
-			clear(ra.queue[n:])
-			ra.queue, ra.head = ra.queue[:n], 0
-		}
 		for {
 			ra.queue = append(ra.queue, m)
 			ra.bytes += recordCost(m)

@@ -138,3 +138,58 @@ func TestReadAheadBytes(t *testing.T) {
 		}
 	}
 }
+
+// Under back-pressure (the pipeline slower than Kafka) the read-ahead is
+// full whenever the claim comes back for the next batch, so its queue is
+// never empty and take never resets head. The live records stay at the
+// limit, but the queue's array must not grow with the number of records
+// that went through it.
+func TestReadAheadQueueStaysBoundedUnderBackPressure(t *testing.T) {
+	const size, perRecord = 100, 100 + recordOverhead
+	const limitRecords, batch = 1000, 125
+	msgs := make(chan *sarama.ConsumerMessage, 256)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := int64(0); ; i++ {
+			select {
+			case msgs <- &sarama.ConsumerMessage{Offset: i, Value: make([]byte, size)}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	ra := startReadAhead(msgs, limitRecords*perRecord)
+	defer ra.stop()
+	full := func() bool {
+		ra.mu.Lock()
+		defer ra.mu.Unlock()
+		return ra.bytes >= ra.limit
+	}
+	var got []*sarama.ConsumerMessage
+	var next int64
+	for round := 0; round < 4000; round++ { // 500,000 records
+		deadline := time.Now().Add(2 * time.Second)
+		for !full() { // the claim was in Publish meanwhile
+			if time.Now().After(deadline) {
+				t.Fatal("read-ahead did not fill")
+			}
+			time.Sleep(10 * time.Microsecond)
+		}
+		<-ra.ready
+		got, _ = ra.take(got, batch)
+		for _, m := range got {
+			if m.Offset != next {
+				t.Fatalf("offset %d where %d was due", m.Offset, next)
+			}
+			next++
+		}
+	}
+	ra.mu.Lock()
+	live, capacity, head := len(ra.queue)-ra.head, cap(ra.queue), ra.head
+	ra.mu.Unlock()
+	t.Logf("after %d records: %d live, head %d, cap %d", next, live, head, capacity)
+	if capacity > 4*limitRecords {
+		t.Fatalf("the queue's array holds %d slots for %d live records (head %d): it grows with what went through", capacity, live, head)
+	}
+}

@@ -28,13 +28,14 @@ func StartCPUProfile(name string) (stop func()) {
 	if dir == "" {
 		return stopTrace
 	}
+	// Whatever becomes of the profile, the trace started above is stopped.
 	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", name, os.Getpid())))
 	if err != nil {
-		return func() {}
+		return stopTrace
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return func() {}
+		return stopTrace
 	}
 	return func() {
 		stopTrace()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/trace"
 	"testing"
 )
 
@@ -35,5 +36,22 @@ func TestProfileAndTraceFiles(t *testing.T) {
 		if filepath.Ext(f) == ".trace" && !bytes.HasPrefix(b, []byte("go 1.")) {
 			t.Fatalf("%s does not start as an execution trace: %q", f, b[:min(len(b), 16)])
 		}
+	}
+}
+
+// A CPU profile that cannot be written (its directory is missing, or a
+// profile already runs) must not leave the execution trace running with
+// nothing to stop it: the trace file is then never flushed or closed.
+func TestTraceStopsWhenTheCPUProfileCannotStart(t *testing.T) {
+	t.Setenv(EnvTraceDir, t.TempDir())
+	t.Setenv(EnvCPUProfileDir, filepath.Join(t.TempDir(), "missing"))
+	stop := StartCPUProfile("test")
+	if !trace.IsEnabled() {
+		t.Fatal("no trace started")
+	}
+	stop()
+	if trace.IsEnabled() {
+		trace.Stop()
+		t.Fatal("the trace still runs after stop: StartCPUProfile returned a stop that does not stop it")
 	}
 }
