@@ -343,16 +343,20 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	ra := startReadAhead(claim.Messages(), in.set.readAheadBytes(h.claimCount(sess)))
 	defer ra.stop()
 	var taken, pending []*sarama.ConsumerMessage
-	ended := false
 	for {
 		if len(pending) == 0 {
-			if ended { // revoked (cooperative) or the session ends
-				publish()
-				return nil
-			}
 			select {
 			case <-ra.ready:
-				taken, ended = ra.take(taken, in.batch)
+				if ra.closed() {
+					// Sarama closed the channel: the partition is revoked
+					// (a cooperative rebalance) or the session ends. What is
+					// read ahead or in the batch being filled is not
+					// published: never marked, it is read again by the
+					// partition's next owner, and the revoke waits only for
+					// the batches already out, not for a read-ahead's worth.
+					return nil
+				}
+				taken, _ = ra.take(taken, in.batch)
 				pending = taken
 				if len(pending) == 0 {
 					continue
@@ -501,6 +505,13 @@ func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) (_ []*sarama.Con
 	return dst, ended
 }
 
+// closed says the reader has stopped: sarama closed its channel.
+func (ra *readAhead) closed() bool {
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	return ra.ended
+}
+
 func recordCost(m *sarama.ConsumerMessage) int64 {
 	return int64(len(m.Key) + len(m.Value) + recordOverhead)
 }
@@ -531,7 +542,14 @@ func (ra *readAhead) run(msgs <-chan *sarama.ConsumerMessage) {
 			if ra.bytes >= ra.limit || len(msgs) == 0 {
 				break
 			}
-			if m, ok = <-msgs; !ok { // len(msgs) > 0 and nobody else reads: no wait
+			// len(msgs) > 0, but once the claim has returned sarama drains
+			// the channel too: never wait here holding the lock.
+			select {
+			case m, ok = <-msgs:
+			default:
+				m = nil
+			}
+			if !ok || m == nil {
 				break
 			}
 		}

@@ -111,7 +111,7 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.Int("fetch_min_bytes").Default(1).
 		Doc("The least data a fetch waits for (up to fetch_max_wait_ms).")).
 	Field(sdk.Int("fetch_max_bytes").Default(52428800).
-		Doc("The most data one fetch returns; also the most a member's partitions read ahead of the pipeline together.")).
+		Doc("The most data one fetch returns; a member's partitions also share it to read ahead of the pipeline (see Delivery).")).
 	Field(sdk.Int("max_partition_fetch_bytes").Default(1048576).
 		Doc("The most data one fetch returns per partition; each partition reads ahead of the pipeline four times this.")).
 	Field(sdk.Int("fetch_max_wait_ms").Default(500).
@@ -277,7 +277,7 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 	co.MaxWaitTime = ms(c, "fetch_max_wait_ms")
 	cfg.RackID = c.String("client_rack")
 	// A full pipeline holds ConsumeClaim in Publish; once its read-ahead
-	// (max_partition_fetch_bytes) and this channel are full, sarama stops
+	// (readAheadBytes) and this channel are full, sarama stops
 	// fetching that partition (heartbeats go on) instead of buffering.
 	co.MaxProcessingTime = time.Second
 	cfg.ChannelBufferSize = min(256, s.maxRecords)
