@@ -136,7 +136,12 @@ func (h *handler) commit(send func() error, w *commitWindow, linger time.Duratio
 		select {
 		case <-every: // enable_auto_commit: what is marked, again, as Kafka's timer
 		case <-dirty:
-			if wait := linger - time.Since(last); wait > 0 && !w.pressing() {
+			since := time.Since(last)
+			// A drained pipeline (every batch out delivered) commits at
+			// once: waiting could add nothing, and the end of a backlog
+			// is committed without the linger. A gap keeps a trickle of
+			// single batches from committing each.
+			if wait := linger - since; wait > 0 && !w.pressing() && !(since >= commitMinGap && w.idle()) {
 				later.Reset(wait) // the same instant again for a mark during the wait
 				continue
 			}
@@ -715,6 +720,10 @@ const commitWindowBatches = 64
 // fewer than half the window's batches wait for one (see commit).
 const commitLinger = 50 * time.Millisecond
 
+// commitMinGap is the least time between two commits of a member even
+// when its pipeline has drained (see commit).
+const commitMinGap = 5 * time.Millisecond
+
 // windowLimit is a member's limit for its commit window: commitWindowBatches
 // and its share of the credits pub allows the input (members share them),
 // or 0 when pub does not say.
@@ -744,6 +753,14 @@ func (w *commitWindow) pressing() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.mark-w.done >= commitWindowBatches/2
+}
+
+// idle says whether every batch published has been delivered and marked:
+// nothing is in the pipeline.
+func (w *commitWindow) idle() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.out == w.mark
 }
 
 func (w *commitWindow) snapshot() uint64 {

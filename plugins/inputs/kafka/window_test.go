@@ -220,3 +220,30 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Once every batch out is delivered, the commit goes at once rather than
+// after the linger: the end of a backlog is committed when it is read.
+// While a batch is still in the pipeline, the linger holds.
+func TestADrainedPipelineCommitsAtOnce(t *testing.T) {
+	w := newCommitWindow(10)
+	var sends atomic.Int64
+	mark, _ := runCommitter(t, w, time.Hour, func() error { sends.Add(1); return nil })
+	for range 2 {
+		if !reserved(t, w) {
+			t.Fatal("reserve waited")
+		}
+	}
+	mark(1) // the first commit goes at once: none went before
+	waitFor(t, func() bool { return sends.Load() == 1 }, "first commit")
+	time.Sleep(2 * commitMinGap)
+	if !reserved(t, w) {
+		t.Fatal("reserve waited")
+	}
+	mark(1) // one batch still out: the linger (an hour) holds
+	time.Sleep(50 * time.Millisecond)
+	if n := sends.Load(); n != 1 {
+		t.Fatalf("%d commits with a batch still in the pipeline, want 1", n)
+	}
+	mark(1) // the last one delivered: drained
+	waitFor(t, func() bool { return sends.Load() == 2 && committedOf(w) == 3 }, "commit of a drained pipeline")
+}
