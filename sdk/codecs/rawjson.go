@@ -64,7 +64,13 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		first = false
 	}
 	var d dups
+	// The run of fields written from memos since the last miss: where it
+	// starts in span and in dst, its first name, and whether it is one
+	// run memo's hit and nothing more (nothing new to keep).
+	var runAt []byte
+	runJSON, runN, runKey, runHit := 0, 0, uint64(0), false
 	for len(span) > 0 {
+		at := span
 		// Event.fields entries: the tag, then the Field message.
 		var field, value []byte
 		var key uint64
@@ -92,15 +98,46 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 			dst = append(dst, ',')
 		}
 		first = false
-		c := &enc.keys[key]
-		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
-			return dst, false
+		c, m := &enc.keys[key], &enc.memo[key]
+		if !enc.unique {
+			if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
+				return dst, false
+			}
+		} else if r := &enc.runs[key]; m.run && len(r.wire) <= len(at) && string(r.wire) == string(at[:len(r.wire)]) {
+			// The fields from here on as they were together before: one
+			// compare and one copy instead of one each.
+			if runN == 0 {
+				runAt, runJSON, runKey, runHit = at, len(dst), key, true
+			} else {
+				runHit = false
+			}
+			runN += int(r.n)
+			enc.memoHits++
+			enc.runHits++
+			dst = append(dst, r.json...)
+			span = at[len(r.wire):]
+			continue
 		}
-		if m := &enc.memo[key]; m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
+		if m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
+			if runN == 0 {
+				runAt, runJSON, runKey = at, len(dst), key
+			}
+			runN++
+			runHit = false
 			dst = enc.memoHit(dst, m)
-		} else if dst, ok = enc.appendMemo(dst, m, c, field, value, dict, 1); !ok {
+			continue
+		}
+		if runN > 1 && !runHit && enc.unique {
+			// The comma before this field is not the run's.
+			enc.keepRun(runKey, runN, runAt[:len(runAt)-len(at)], dst[runJSON:len(dst)-1])
+		}
+		runN = 0
+		if dst, ok = enc.appendMemo(dst, m, c, field, value, dict, 1); !ok {
 			return dst, false
 		}
+	}
+	if runN > 1 && !runHit && enc.unique {
+		enc.keepRun(runKey, runN, runAt[:len(runAt)-len(span)], dst[runJSON:])
 	}
 	for _, f := range raw {
 		if !first {
@@ -165,6 +202,27 @@ func (enc *JSONEncoder) appendTimestamp(dst []byte, ns int64) []byte {
 	return append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
 
+// runMemo is a run of consecutive top-level fields that were all written
+// from their memos, kept under the name of its first: their Field
+// entries as they arrived (tags included) and their JSON, the commas
+// between them included. Fields that repeat ([@version], [service],
+// [host], tags) mostly arrive together, in the same order event after
+// event (a batch's events come from one encoder walking maps of one
+// shape): the run is then compared and copied in one piece.
+type runMemo struct {
+	wire, json []byte
+	n          uint32 // fields
+}
+
+// keepRun keeps a run of n fields that started at name key.
+func (enc *JSONEncoder) keepRun(key uint64, n int, wire, json []byte) {
+	r := &enc.runs[key]
+	r.wire = append(r.wire[:0], wire...)
+	r.json = append(r.json[:0], json...)
+	r.n = uint32(n)
+	enc.memo[key].run = true
+}
+
 // memoField is the last value written under a name: its Field message
 // as it arrived and its JSON, the name included. Events from one source
 // repeat many of their fields ([host], [agent], [service],
@@ -174,6 +232,7 @@ func (enc *JSONEncoder) appendTimestamp(dst []byte, ns int64) []byte {
 type memoField struct {
 	wire, json []byte
 	misses     uint8 // since the last hit: a field that never repeats stops being kept
+	run        bool  // enc.runs holds a run from this top-level field
 }
 
 // A field, name and value, is written from its memo slot when the slot
@@ -335,8 +394,12 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 		for _, memo := range [][]memoField{enc.memo, enc.inner} {
 			for i := range memo {
 				m := &memo[i]
-				m.wire, m.json, m.misses = m.wire[:0], m.json[:0], 0
+				m.wire, m.json, m.misses, m.run = m.wire[:0], m.json[:0], 0, false
 			}
+		}
+		for i := range enc.runs {
+			r := &enc.runs[i]
+			r.wire, r.json = r.wire[:0], r.json[:0]
 		}
 	}
 	if enc.first == nil {
@@ -358,6 +421,7 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 	for len(enc.memo) < len(enc.keys) {
 		enc.memo = append(enc.memo, memoField{})
 		enc.inner = append(enc.inner, memoField{})
+		enc.runs = append(enc.runs, runMemo{})
 	}
 }
 
