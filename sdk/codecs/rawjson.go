@@ -54,6 +54,11 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 			enc.unique = host.RawUniqueNames(e)
 		}
 		enc.sync(dict, gen)
+		if len(enc.keys) != len(dict) {
+			return dst, false
+		}
+	} else if len(span) > 0 {
+		return dst, false
 	}
 	dst = append(dst, '{')
 	first := true
@@ -67,10 +72,10 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 	// The run of fields written from memos since the last miss: where it
 	// starts in span and in dst, its first name, and whether it is one
 	// run memo's hit and nothing more (nothing new to keep).
-	var runAt []byte
-	runJSON, runN, runKey, runHit := 0, 0, uint64(0), false
+	all := span
+	runFrom, runJSON, runN, runKey, runHit := 0, 0, 0, uint64(0), false
 	for len(span) > 0 {
-		at := span
+		from := len(all) - len(span)
 		// Event.fields entries: the tag, then the Field message.
 		var field, value []byte
 		var key uint64
@@ -91,7 +96,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 				return dst, false
 			}
 		}
-		if key >= uint64(len(dict)) {
+		if key >= uint64(len(enc.keys)) {
 			return dst, false
 		}
 		if !first {
@@ -103,11 +108,11 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 			if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
 				return dst, false
 			}
-		} else if r := &enc.runs[key]; m.run && len(r.wire) <= len(at) && string(r.wire) == string(at[:len(r.wire)]) {
+		} else if r := &enc.runs[key]; m.run && len(r.wire) <= len(all)-from && string(r.wire) == string(all[from:from+len(r.wire)]) {
 			// The fields from here on as they were together before: one
 			// compare and one copy instead of one each.
 			if runN == 0 {
-				runAt, runJSON, runKey, runHit = at, len(dst), key, true
+				runFrom, runJSON, runKey, runHit = from, len(dst), key, true
 			} else {
 				runHit = false
 			}
@@ -115,12 +120,12 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 			enc.memoHits++
 			enc.runHits++
 			dst = append(dst, r.json...)
-			span = at[len(r.wire):]
+			span = all[from+len(r.wire):]
 			continue
 		}
 		if m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
 			if runN == 0 {
-				runAt, runJSON, runKey = at, len(dst), key
+				runFrom, runJSON, runKey = from, len(dst), key
 			}
 			runN++
 			runHit = false
@@ -129,15 +134,15 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		}
 		if runN > 1 && !runHit && enc.unique {
 			// The comma before this field is not the run's.
-			enc.keepRun(runKey, runN, runAt[:len(runAt)-len(at)], dst[runJSON:len(dst)-1])
+			enc.keepRun(runKey, runN, all[runFrom:from], dst[runJSON:len(dst)-1])
 		}
 		runN = 0
-		if dst, ok = enc.appendMemo(dst, m, c, field, value, dict, 1); !ok {
+		if dst, ok = enc.appendMemo(dst, m, c, field, value, 1); !ok {
 			return dst, false
 		}
 	}
 	if runN > 1 && !runHit && enc.unique {
-		enc.keepRun(runKey, runN, runAt[:len(runAt)-len(span)], dst[runJSON:])
+		enc.keepRun(runKey, runN, all[runFrom:], dst[runJSON:])
 	}
 	for _, f := range raw {
 		if !first {
@@ -149,7 +154,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 			return dst, false
 		}
 		dst = append(dst, enc.keyText[c.start:c.end]...)
-		if dst, ok = enc.appendRawValue(dst, f.Value, dict, 1); !ok {
+		if dst, ok = enc.appendRawValue(dst, f.Value, 1); !ok {
 			return dst, false
 		}
 	}
@@ -259,10 +264,10 @@ func (enc *JSONEncoder) memoHit(dst []byte, m *memoField) []byte {
 
 // appendMemo writes a field that missed its memo slot m, and keeps it
 // there.
-func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, depth int) ([]byte, bool) {
 	start := len(dst)
 	dst = appendShort(dst, enc.keyText[c.start:c.end])
-	dst, ok := enc.appendRawValue(dst, value, dict, depth)
+	dst, ok := enc.appendRawValue(dst, value, depth)
 	if !ok {
 		return dst, false
 	}
@@ -428,7 +433,7 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 // appendRawValue writes a Value message as JSON. As the SDK's decoder
 // does, unknown fields are skipped, the last known one wins, and a Value
 // with none is null.
-func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendRawValue(dst, v []byte, depth int) ([]byte, bool) {
 	// The SDK writes one field per Value: a string or a small number
 	// in one piece, without the loop below.
 	if len(v) >= 2 && v[1] < 0x80 {
@@ -444,11 +449,11 @@ func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) 
 			}
 		case wvMap:
 			if int(v[1]) == len(v)-2 {
-				return enc.appendRawMap(dst, v[2:], dict, depth)
+				return enc.appendRawMap(dst, v[2:], depth)
 			}
 		case wvList:
 			if int(v[1]) == len(v)-2 {
-				return enc.appendRawList(dst, v[2:], dict, depth)
+				return enc.appendRawList(dst, v[2:], depth)
 			}
 		}
 	} else if len(v) >= 3 && v[0] == wvInt && v[len(v)-1] < 0x80 {
@@ -507,14 +512,14 @@ func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) 
 	case wvBool:
 		return strconv.AppendBool(dst, num != 0), true
 	case wvMap:
-		return enc.appendRawMap(dst, payload, dict, depth)
+		return enc.appendRawMap(dst, payload, depth)
 	case wvList:
-		return enc.appendRawList(dst, payload, dict, depth)
+		return enc.appendRawList(dst, payload, depth)
 	}
 	return append(dst, "null"...), true // wvNull, or no value at all
 }
 
-func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendRawMap(dst, m []byte, depth int) ([]byte, bool) {
 	var d dups
 	dst = append(dst, '{')
 	first := true
@@ -545,7 +550,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 				return dst, false
 			}
 		}
-		if key >= uint64(len(dict)) {
+		if key >= uint64(len(enc.keys)) {
 			return dst, false
 		}
 		if !first {
@@ -565,12 +570,12 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 			if x, isInt := smallInt(value); isInt {
 				dst, ok = appendInt(dst, x), true
 			} else {
-				dst, ok = enc.appendRawValue(dst, value, dict, depth+1)
+				dst, ok = enc.appendRawValue(dst, value, depth+1)
 			}
 		case m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field):
 			dst, ok = enc.memoHit(dst, m), true
 		default:
-			dst, ok = enc.appendMemo(dst, m, c, field, value, dict, depth+1)
+			dst, ok = enc.appendMemo(dst, m, c, field, value, depth+1)
 		}
 		if !ok {
 			return dst, false
@@ -579,7 +584,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 	return append(dst, '}'), true
 }
 
-func (enc *JSONEncoder) appendRawList(dst, l []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendRawList(dst, l []byte, depth int) ([]byte, bool) {
 	dst = append(dst, '[')
 	first := true
 	for len(l) > 0 {
@@ -601,7 +606,7 @@ func (enc *JSONEncoder) appendRawList(dst, l []byte, dict []string, depth int) (
 		}
 		first = false
 		var ok bool
-		if dst, ok = enc.appendRawValue(dst, value, dict, depth); !ok {
+		if dst, ok = enc.appendRawValue(dst, value, depth); !ok {
 			return dst, false
 		}
 	}
