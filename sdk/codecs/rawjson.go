@@ -264,11 +264,14 @@ func (enc *JSONEncoder) memoHit(dst []byte, m *memoField) []byte {
 
 // appendMemo writes a field that missed its memo slot m, and keeps it
 // there.
-func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, depth int) (_ []byte, ok bool) {
 	start := len(dst)
 	dst = appendShort(dst, enc.keyText[c.start:c.end])
-	dst, ok := enc.appendRawValue(dst, value, depth)
-	if !ok {
+	if str, isStr := rawString(value); isStr {
+		// Most misses are strings (messages, URLs, agents, addresses):
+		// written without appendRawValue's call.
+		dst = appendJSONStringFast(dst, str)
+	} else if dst, ok = enc.appendRawValue(dst, value, depth); !ok {
 		return dst, false
 	}
 	// After a few misses in a row only every 32nd value is kept: a field
@@ -281,6 +284,15 @@ func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, 
 		m.misses = 4
 	}
 	return dst, true
+}
+
+// rawString reads a Value message that is a string shorter than 128
+// bytes in the shape the SDK writes (the tag, a one-byte length).
+func rawString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != wvString || v[1] >= 0x80 || int(v[1]) != len(v)-2 {
+		return "", false
+	}
+	return unsafe.String(unsafe.SliceData(v[2:]), len(v)-2), true
 }
 
 // smallInt reads a Value message that is an integer below 2^21 in
@@ -569,6 +581,8 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, depth int) ([]byte, bool) {
 			dst = appendShort(dst, enc.keyText[c.start:c.end])
 			if x, isInt := smallInt(value); isInt {
 				dst, ok = appendInt(dst, x), true
+			} else if str, isStr := rawString(value); isStr {
+				dst, ok = appendJSONStringFast(dst, str), true
 			} else {
 				dst, ok = enc.appendRawValue(dst, value, depth+1)
 			}
