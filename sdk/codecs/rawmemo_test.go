@@ -5,7 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/host"
@@ -192,6 +195,25 @@ func TestJSONEncoderRunMemo(t *testing.T) {
 		}
 		if runs < 4 {
 			t.Fatalf("round %d: %d runs written from the run memo", round, runs)
+		}
+	}
+}
+
+// TestRawString: rawString takes a string Value of a one-byte length as
+// protowire writes it, and nothing else: not a longer length, a cut one,
+// another type, or a Value with more after the string.
+func TestRawString(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 129, 300, 16384} {
+		str := strings.Repeat("x", n)
+		v := protowire.AppendBytes([]byte{wvString}, []byte(str))
+		got, ok := rawString(v)
+		if want := n < 128; ok != want || ok && got != str {
+			t.Fatalf("length %d: %v %d", n, ok, len(got))
+		}
+		for _, bad := range [][]byte{v[:len(v)-1], append(v[:len(v):len(v)], 0), append([]byte{wvInt}, v[1:]...)} {
+			if s, ok := rawString(bad); ok {
+				t.Fatalf("length %d: %q... read as a string of %d", n, bad[:min(len(bad), 4)], len(s))
+			}
 		}
 	}
 }
