@@ -267,10 +267,15 @@ func (enc *JSONEncoder) memoHit(dst []byte, m *memoField) []byte {
 func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, depth int) (_ []byte, ok bool) {
 	start := len(dst)
 	dst = appendShort(dst, enc.keyText[c.start:c.end])
+	// Most misses are strings (messages, URLs, agents, addresses) and
+	// objects with a changing member ([log] with its offset): written
+	// without appendRawValue's call.
 	if str, isStr := rawString(value); isStr {
-		// Most misses are strings (messages, URLs, agents, addresses):
-		// written without appendRawValue's call.
 		dst = appendJSONStringFast(dst, str)
+	} else if len(value) >= 2 && value[0] == wvMap && value[1] < 0x80 && int(value[1]) == len(value)-2 {
+		if dst, ok = enc.appendRawMap(dst, value[2:], depth); !ok {
+			return dst, false
+		}
 	} else if dst, ok = enc.appendRawValue(dst, value, depth); !ok {
 		return dst, false
 	}
