@@ -79,10 +79,8 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		// Event.fields entries: the tag, then the Field message.
 		var field, value []byte
 		var key uint64
-		if len(span) >= 6 && span[0] == wEventField && span[2] == wfKey && span[4] == wfValue &&
-			span[1]|span[3]|span[5] < 0x80 && int(span[1]) == int(span[5])+4 && int(span[1]) < len(span)-1 {
-			// The SDK's shape with one-byte lengths.
-			key, field, value, span = uint64(span[3]), span[2:2+span[1]], span[6:2+span[1]], span[2+span[1]:]
+		if k, l := shortEntry(span, wEventField); l > 0 {
+			key, field, value, span = k, span[2:2+l], span[6:2+l], span[2+l:]
 		} else {
 			if span[0] != wEventField {
 				return dst, false
@@ -543,11 +541,8 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, depth int) ([]byte, bool) {
 	for len(m) > 0 {
 		var key uint64
 		var field, value []byte
-		if len(m) >= 6 && m[0] == wRepeat && m[2] == wfKey && m[4] == wfValue &&
-			m[1]|m[3]|m[5] < 0x80 && int(m[1]) == int(m[5])+4 && int(m[1]) < len(m)-1 {
-			// The shape the SDK writes, every length one byte: a map
-			// entry, its name, its value.
-			key, field, value, m = uint64(m[3]), m[2:2+m[1]], m[6:2+m[1]], m[2+m[1]:]
+		if k, l := shortEntry(m, wRepeat); l > 0 {
+			key, field, value, m = k, m[2:2+l], m[6:2+l], m[2+l:]
 		} else {
 			if m[0] != wRepeat {
 				n := skipUnknown(m)
@@ -630,6 +625,27 @@ func (enc *JSONEncoder) appendRawList(dst, l []byte, depth int) ([]byte, bool) {
 		}
 	}
 	return append(dst, ']'), true
+}
+
+// shortEntry reads the head of the Field entry (an event's or a map's,
+// by tag) at the start of b when it is in the shape the SDK writes with
+// every length one byte: tag, length l, the name's tag and number, the
+// value's tag and length, the value. Its six bytes are checked as one
+// word. l is 0 for any other shape.
+func shortEntry(b []byte, tag byte) (key uint64, l int) {
+	if len(b) < 8 {
+		return 0, 0
+	}
+	w := binary.LittleEndian.Uint64(b)
+	// Bytes 0, 2 and 4 the tags; 1, 3 and 5 below 0x80.
+	if w&0x80ff80ff80ff != uint64(tag)|wfKey<<16|wfValue<<32 {
+		return 0, 0
+	}
+	l = int(w >> 8 & 0xff)
+	if l != int(w>>40&0xff)+4 || l >= len(b)-1 {
+		return 0, 0
+	}
+	return w >> 24 & 0xff, l
 }
 
 // splitRawField returns a Field message's name number and Value message,
