@@ -3,7 +3,6 @@ package codecs
 import (
 	"encoding/binary"
 	"math"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -719,7 +718,7 @@ func consumeBytes(b []byte) ([]byte, int) {
 // appendJSONStringFast writes s as sdk.AppendJSONString does, copying it
 // eight bytes at a time while checking that nothing needs escaping (no
 // control character, quote or backslash) and that it is valid UTF-8;
-// otherwise it writes it again through appendJSONEscaped.
+// otherwise it writes it again through sdk.AppendJSONString.
 func appendJSONStringFast(dst []byte, s string) []byte {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	n := len(s)
@@ -732,13 +731,13 @@ func appendJSONStringFast(dst []byte, s string) []byte {
 		for i := 0; i < n; i++ {
 			c := s[i]
 			if c < 0x20 || c == '"' || c == '\\' {
-				return appendJSONEscaped(dst[:start], s)
+				return sdk.AppendJSONString(dst[:start], s)
 			}
 			high |= c
 			out[1+i] = c
 		}
 		if high >= 0x80 && !utf8.ValidString(s) {
-			return appendJSONEscaped(dst[:start], s)
+			return sdk.AppendJSONString(dst[:start], s)
 		}
 		return dst[:start+n+2]
 	}
@@ -759,74 +758,9 @@ func appendJSONStringFast(dst []byte, s string) []byte {
 	}
 	word(n - 8)
 	if bad&hi != 0 || high&hi != 0 && !utf8.ValidString(s) {
-		return appendJSONEscaped(dst[:start], s)
+		return sdk.AppendJSONString(dst[:start], s)
 	}
 	return dst[:start+n+2]
-}
-
-// appendJSONEscaped is sdk.AppendJSONString for strings with something
-// to escape or replace (quotes in a log line, a Windows path, a control
-// character, invalid UTF-8): it finds the next such byte, or the next
-// non-ASCII one, eight bytes at a time and copies the runs between them
-// whole, where sdk.AppendJSONString looks at every byte.
-func appendJSONEscaped(dst []byte, s string) []byte {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	p := unsafe.Pointer(unsafe.StringData(s))
-	start, i := 0, 0
-	for {
-		// The lowest byte flagged in a word is exact (a borrow only
-		// spoils the bytes above a flagged one).
-		for ; i+8 <= len(s); i += 8 {
-			x := load64(p, i)
-			q, bs := x^(lo*'"'), x^(lo*'\\')
-			if m := ((x-lo*0x20)&^x | (q-lo)&^q | (bs-lo)&^bs | x) & hi; m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
-			}
-		}
-		for i < len(s) && s[i] >= 0x20 && s[i] < utf8.RuneSelf && s[i] != '"' && s[i] != '\\' {
-			i++
-		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // load64 reads the eight bytes at p+i, little-endian.

@@ -361,50 +361,6 @@ func TestAppendJSONStringFast(t *testing.T) {
 	}
 }
 
-// TestAppendJSONEscaped: strings with something to escape, written by
-// skipping words of plain text, are byte for byte what
-// sdk.AppendJSONString writes: every control character, quotes and
-// backslashes, invalid UTF-8 (a lone continuation byte, a cut rune, an
-// overlong form, a surrogate), and left as they are: DEL, <>&, U+2028
-// and U+2029, valid runes of every length; several of them at once, at
-// any place of a word, in strings of any length, after other text.
-func TestAppendJSONEscaped(t *testing.T) {
-	specials := []string{"\"", "\\", "\n", "\r", "\t", "\b", "\f", "\x7f", "<", ">", "&", "\u2028", "\u2029",
-		"é", "日", "😀", "\x80", "\xff", "\xc3", "\xe6\x97", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}
-	for c := range byte(0x20) {
-		specials = append(specials, string([]byte{c}))
-	}
-	check := func(prefix []byte, str string) {
-		t.Helper()
-		got := appendJSONEscaped(append([]byte(nil), prefix...), str)
-		if want := sdk.AppendJSONString(append([]byte(nil), prefix...), str); !bytes.Equal(got, want) {
-			t.Fatalf("%q: got %q want %q", str, got, want)
-		}
-		if fast := appendJSONStringFast(append([]byte(nil), prefix...), str); !bytes.Equal(fast, got) {
-			t.Fatalf("%q: appendJSONStringFast wrote %q, appendJSONEscaped %q", str, fast, got)
-		}
-	}
-	for _, sp := range specials {
-		for n := range 20 {
-			for at := 0; at <= n; at++ {
-				check(nil, strings.Repeat("a", at)+sp+strings.Repeat("b", n-at))
-			}
-		}
-	}
-	r := rand.New(rand.NewPCG(5, 6))
-	for range 20000 {
-		var b strings.Builder
-		for range r.IntN(6) {
-			b.WriteString("GET /index.html?q=1 HTTP/1.1"[:r.IntN(29)])
-			b.WriteString(specials[r.IntN(len(specials))])
-		}
-		check([]byte("x:")[:r.IntN(3)], b.String())
-	}
-	for _, s := range randStrings {
-		check(nil, s)
-	}
-}
-
 // TestJSONEncoderRenumbered: batches numbering the same names
 // differently are written without a false repeat (and so without the
 // slow path), and a name numbered twice is caught after renumbering.
