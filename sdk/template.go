@@ -1,14 +1,17 @@
 package sdk
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Template is a parsed Logstash sprintf string ("logs-%{+YYYY.MM.dd}",
@@ -493,9 +496,24 @@ func appendJSON(dst []byte, v any) []byte {
 // Templates, the JSON codecs and outputs all quote strings with it.
 func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Plain ASCII is skipped eight bytes at a time, and copied in
+		// runs: log lines with a few quotes are mostly plain. The
+		// lowest byte flagged in a word is exact (a borrow only spoils
+		// the bytes above a flagged one).
+		if i+8 <= len(s) {
+			x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+			q, bs := x^(lo*'"'), x^(lo*'\\')
+			m := ((x-lo*0x20)&^x | (q-lo)&^q | (bs-lo)&^bs | x) & hi
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) / 8
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
 			i++

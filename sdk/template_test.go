@@ -2,6 +2,8 @@ package sdk
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,6 +351,57 @@ func TestTemplateIndexesLists(t *testing.T) {
 	} {
 		if got := MustParseTemplate(tmpl).Render(e); got != want {
 			t.Errorf("%s = %q, want %q", tmpl, got, want)
+		}
+	}
+}
+
+// TestAppendJSONString: what needs escaping is escaped as Jackson does
+// (\" \\ \n \r \t \b \f, other control characters \u00XX), each invalid
+// UTF-8 byte becomes U+FFFD, and DEL, <>&, U+2028, U+2029 and valid runes
+// stay as they are; wherever they fall in strings of any length (the
+// words of plain text skipped eight bytes at a time, the bytes after the
+// last word) and several in one string, after what dst held.
+func TestAppendJSONString(t *testing.T) {
+	specials := map[string]string{
+		`"`: `\"`, `\`: `\\`, "\n": `\n`, "\r": `\r`, "\t": `\t`, "\b": `\b`, "\f": `\f`,
+		"\x00": `\u0000`, "\x01": `\u0001`, "\x1b": `\u001b`, "\x1f": `\u001f`,
+		"\x7f": "\x7f", "<": "<", ">": ">", "&": "&", "\u2028": "\u2028", "\u2029": "\u2029",
+		"é": "é", "日": "日", "😀": "😀",
+		"\x80": "\ufffd", "\xff": "\ufffd", "\xc3": "\ufffd", "\xe6\x97": "\ufffd\ufffd",
+		"\xc0\xaf": "\ufffd\ufffd", "\xed\xa0\x80": "\ufffd\ufffd\ufffd", "\xf4\x90\x80\x80": "\ufffd\ufffd\ufffd\ufffd",
+	}
+	keys := make([]string, 0, len(specials))
+	for k := range specials {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, sp := range keys {
+		for n := range 20 {
+			for at := 0; at <= n; at++ {
+				s := strings.Repeat("a", at) + sp + strings.Repeat("b", n-at)
+				want := `x"` + strings.Repeat("a", at) + specials[sp] + strings.Repeat("b", n-at) + `"`
+				if got := string(AppendJSONString([]byte("x"), s)); got != want {
+					t.Fatalf("%q: got %q want %q", s, got, want)
+				}
+			}
+		}
+	}
+	// Mixes, plain text between the specials (two invalid pieces side by
+	// side could make a valid rune).
+	const plain = "GET /index.html?q=1 HTTP/1.1"
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var s, want strings.Builder
+		want.WriteByte('"')
+		for range r.IntN(6) {
+			p := plain[:1+r.IntN(len(plain))]
+			sp := keys[r.IntN(len(keys))]
+			s.WriteString(p + sp)
+			want.WriteString(p + specials[sp])
+		}
+		want.WriteByte('"')
+		if got := string(AppendJSONString(nil, s.String())); got != want.String() {
+			t.Fatalf("%q: got %q want %q", s.String(), got, want.String())
 		}
 	}
 }

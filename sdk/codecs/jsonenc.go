@@ -37,6 +37,7 @@ type JSONEncoder struct {
 	keyText []byte
 	first   map[string]uint32
 	memo    []memoField // by name number: top-level fields
+	runs    []runMemo   // by name number: runs of top-level fields from it
 	secs    [4]tsSecond // @timestamp's text by second (unordered mode)
 	inner   []memoField // by name number: fields inside objects
 	seen    [][]uint32  // names met per object depth, by number
@@ -44,6 +45,7 @@ type JSONEncoder struct {
 	slow    int // events written through Fields, for tests
 	// values written from the memo, for tests
 	memoHits int
+	runHits  int // runs of fields written from their run memo, for tests
 
 	pairs      [][]kv // sorted-fields scratch, one per map depth
 	ts         int64

@@ -53,6 +53,11 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 			enc.unique = host.RawUniqueNames(e)
 		}
 		enc.sync(dict, gen)
+		if len(enc.keys) != len(dict) {
+			return dst, false
+		}
+	} else if len(span) > 0 {
+		return dst, false
 	}
 	dst = append(dst, '{')
 	first := true
@@ -63,14 +68,18 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		first = false
 	}
 	var d dups
+	// The run of fields written from memos since the last miss: where it
+	// starts in span and in dst, its first name, and whether it is one
+	// run memo's hit and nothing more (nothing new to keep).
+	all := span
+	runFrom, runJSON, runN, runKey, runHit := 0, 0, 0, uint64(0), false
 	for len(span) > 0 {
+		from := len(all) - len(span)
 		// Event.fields entries: the tag, then the Field message.
 		var field, value []byte
 		var key uint64
-		if len(span) >= 6 && span[0] == wEventField && span[2] == wfKey && span[4] == wfValue &&
-			span[1]|span[3]|span[5] < 0x80 && int(span[1]) == int(span[5])+4 && int(span[1]) < len(span)-1 {
-			// The SDK's shape with one-byte lengths.
-			key, field, value, span = uint64(span[3]), span[2:2+span[1]], span[6:2+span[1]], span[2+span[1]:]
+		if k, l := shortEntry(span, wEventField); l > 0 {
+			key, field, value, span = k, span[2:2+l], span[6:2+l], span[2+l:]
 		} else {
 			if span[0] != wEventField {
 				return dst, false
@@ -84,22 +93,53 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 				return dst, false
 			}
 		}
-		if key >= uint64(len(dict)) {
+		if key >= uint64(len(enc.keys)) {
 			return dst, false
 		}
 		if !first {
 			dst = append(dst, ',')
 		}
 		first = false
-		c := &enc.keys[key]
-		if !enc.unique && !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
-			return dst, false
+		c, m := &enc.keys[key], &enc.memo[key]
+		if !enc.unique {
+			if !d.fresh(c.id) && !d.addSlow(enc, 0, c.id) {
+				return dst, false
+			}
+		} else if r := &enc.runs[key]; m.run && len(r.wire) <= len(all)-from && string(r.wire) == string(all[from:from+len(r.wire)]) {
+			// The fields from here on as they were together before: one
+			// compare and one copy instead of one each.
+			if runN == 0 {
+				runFrom, runJSON, runKey, runHit = from, len(dst), key, true
+			} else {
+				runHit = false
+			}
+			runN += int(r.n)
+			enc.memoHits++
+			enc.runHits++
+			dst = append(dst, r.json...)
+			span = all[from+len(r.wire):]
+			continue
 		}
-		if m := &enc.memo[key]; m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
+		if m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field) {
+			if runN == 0 {
+				runFrom, runJSON, runKey = from, len(dst), key
+			}
+			runN++
+			runHit = false
 			dst = enc.memoHit(dst, m)
-		} else if dst, ok = enc.appendMemo(dst, m, c, field, value, dict, 1); !ok {
+			continue
+		}
+		if runN > 1 && !runHit && enc.unique {
+			// The comma before this field is not the run's.
+			enc.keepRun(runKey, runN, all[runFrom:from], dst[runJSON:len(dst)-1])
+		}
+		runN = 0
+		if dst, ok = enc.appendMemo(dst, m, c, field, value, 1); !ok {
 			return dst, false
 		}
+	}
+	if runN > 1 && !runHit && enc.unique {
+		enc.keepRun(runKey, runN, all[runFrom:], dst[runJSON:])
 	}
 	for _, f := range raw {
 		if !first {
@@ -111,7 +151,7 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 			return dst, false
 		}
 		dst = append(dst, enc.keyText[c.start:c.end]...)
-		if dst, ok = enc.appendRawValue(dst, f.Value, dict, 1); !ok {
+		if dst, ok = enc.appendRawValue(dst, f.Value, 1); !ok {
 			return dst, false
 		}
 	}
@@ -164,6 +204,27 @@ func (enc *JSONEncoder) appendTimestamp(dst []byte, ns int64) []byte {
 	return append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
 
+// runMemo is a run of consecutive top-level fields that were all written
+// from their memos, kept under the name of its first: their Field
+// entries as they arrived (tags included) and their JSON, the commas
+// between them included. Fields that repeat ([@version], [service],
+// [host], tags) mostly arrive together, in the same order event after
+// event (a batch's events come from one encoder walking maps of one
+// shape): the run is then compared and copied in one piece.
+type runMemo struct {
+	wire, json []byte
+	n          uint32 // fields
+}
+
+// keepRun keeps a run of n fields that started at name key.
+func (enc *JSONEncoder) keepRun(key uint64, n int, wire, json []byte) {
+	r := &enc.runs[key]
+	r.wire = append(r.wire[:0], wire...)
+	r.json = append(r.json[:0], json...)
+	r.n = uint32(n)
+	enc.memo[key].run = true
+}
+
 // memoField is the last value written under a name: its Field message
 // as it arrived and its JSON, the name included. Events from one source
 // repeat many of their fields ([host], [agent], [service],
@@ -173,6 +234,7 @@ func (enc *JSONEncoder) appendTimestamp(dst []byte, ns int64) []byte {
 type memoField struct {
 	wire, json []byte
 	misses     uint8 // since the last hit: a field that never repeats stops being kept
+	run        bool  // enc.runs holds a run from this top-level field
 }
 
 // A field, name and value, is written from its memo slot when the slot
@@ -199,11 +261,19 @@ func (enc *JSONEncoder) memoHit(dst []byte, m *memoField) []byte {
 
 // appendMemo writes a field that missed its memo slot m, and keeps it
 // there.
-func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, value []byte, depth int) (_ []byte, ok bool) {
 	start := len(dst)
 	dst = appendShort(dst, enc.keyText[c.start:c.end])
-	dst, ok := enc.appendRawValue(dst, value, dict, depth)
-	if !ok {
+	// Most misses are strings (messages, URLs, agents, addresses) and
+	// objects with a changing member ([log] with its offset): written
+	// without appendRawValue's call.
+	if str, isStr := rawString(value); isStr {
+		dst = appendJSONStringFast(dst, str)
+	} else if len(value) >= 2 && value[0] == wvMap && value[1] < 0x80 && int(value[1]) == len(value)-2 {
+		if dst, ok = enc.appendRawMap(dst, value[2:], depth); !ok {
+			return dst, false
+		}
+	} else if dst, ok = enc.appendRawValue(dst, value, depth); !ok {
 		return dst, false
 	}
 	// After a few misses in a row only every 32nd value is kept: a field
@@ -216,6 +286,15 @@ func (enc *JSONEncoder) appendMemo(dst []byte, m *memoField, c *keyText, field, 
 		m.misses = 4
 	}
 	return dst, true
+}
+
+// rawString reads a Value message that is a string shorter than 128
+// bytes in the shape the SDK writes (the tag, a one-byte length).
+func rawString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != wvString || v[1] >= 0x80 || int(v[1]) != len(v)-2 {
+		return "", false
+	}
+	return unsafe.String(unsafe.SliceData(v[2:]), len(v)-2), true
 }
 
 // smallInt reads a Value message that is an integer below 2^21 in
@@ -334,8 +413,12 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 		for _, memo := range [][]memoField{enc.memo, enc.inner} {
 			for i := range memo {
 				m := &memo[i]
-				m.wire, m.json, m.misses = m.wire[:0], m.json[:0], 0
+				m.wire, m.json, m.misses, m.run = m.wire[:0], m.json[:0], 0, false
 			}
+		}
+		for i := range enc.runs {
+			r := &enc.runs[i]
+			r.wire, r.json = r.wire[:0], r.json[:0]
 		}
 	}
 	if enc.first == nil {
@@ -357,13 +440,14 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 	for len(enc.memo) < len(enc.keys) {
 		enc.memo = append(enc.memo, memoField{})
 		enc.inner = append(enc.inner, memoField{})
+		enc.runs = append(enc.runs, runMemo{})
 	}
 }
 
 // appendRawValue writes a Value message as JSON. As the SDK's decoder
 // does, unknown fields are skipped, the last known one wins, and a Value
 // with none is null.
-func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendRawValue(dst, v []byte, depth int) ([]byte, bool) {
 	// The SDK writes one field per Value: a string or a small number
 	// in one piece, without the loop below.
 	if len(v) >= 2 && v[1] < 0x80 {
@@ -379,11 +463,11 @@ func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) 
 			}
 		case wvMap:
 			if int(v[1]) == len(v)-2 {
-				return enc.appendRawMap(dst, v[2:], dict, depth)
+				return enc.appendRawMap(dst, v[2:], depth)
 			}
 		case wvList:
 			if int(v[1]) == len(v)-2 {
-				return enc.appendRawList(dst, v[2:], dict, depth)
+				return enc.appendRawList(dst, v[2:], depth)
 			}
 		}
 	} else if len(v) >= 3 && v[0] == wvInt && v[len(v)-1] < 0x80 {
@@ -442,25 +526,22 @@ func (enc *JSONEncoder) appendRawValue(dst, v []byte, dict []string, depth int) 
 	case wvBool:
 		return strconv.AppendBool(dst, num != 0), true
 	case wvMap:
-		return enc.appendRawMap(dst, payload, dict, depth)
+		return enc.appendRawMap(dst, payload, depth)
 	case wvList:
-		return enc.appendRawList(dst, payload, dict, depth)
+		return enc.appendRawList(dst, payload, depth)
 	}
 	return append(dst, "null"...), true // wvNull, or no value at all
 }
 
-func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendRawMap(dst, m []byte, depth int) ([]byte, bool) {
 	var d dups
 	dst = append(dst, '{')
 	first := true
 	for len(m) > 0 {
 		var key uint64
 		var field, value []byte
-		if len(m) >= 6 && m[0] == wRepeat && m[2] == wfKey && m[4] == wfValue &&
-			m[1]|m[3]|m[5] < 0x80 && int(m[1]) == int(m[5])+4 && int(m[1]) < len(m)-1 {
-			// The shape the SDK writes, every length one byte: a map
-			// entry, its name, its value.
-			key, field, value, m = uint64(m[3]), m[2:2+m[1]], m[6:2+m[1]], m[2+m[1]:]
+		if k, l := shortEntry(m, wRepeat); l > 0 {
+			key, field, value, m = k, m[2:2+l], m[6:2+l], m[2+l:]
 		} else {
 			if m[0] != wRepeat {
 				n := skipUnknown(m)
@@ -480,7 +561,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 				return dst, false
 			}
 		}
-		if key >= uint64(len(dict)) {
+		if key >= uint64(len(enc.keys)) {
 			return dst, false
 		}
 		if !first {
@@ -499,13 +580,15 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 			dst = appendShort(dst, enc.keyText[c.start:c.end])
 			if x, isInt := smallInt(value); isInt {
 				dst, ok = appendInt(dst, x), true
+			} else if str, isStr := rawString(value); isStr {
+				dst, ok = appendJSONStringFast(dst, str), true
 			} else {
-				dst, ok = enc.appendRawValue(dst, value, dict, depth+1)
+				dst, ok = enc.appendRawValue(dst, value, depth+1)
 			}
 		case m.worthComparing() && len(m.wire) == len(field) && len(field) > 0 && sameBytes(m.wire, field):
 			dst, ok = enc.memoHit(dst, m), true
 		default:
-			dst, ok = enc.appendMemo(dst, m, c, field, value, dict, depth+1)
+			dst, ok = enc.appendMemo(dst, m, c, field, value, depth+1)
 		}
 		if !ok {
 			return dst, false
@@ -514,7 +597,7 @@ func (enc *JSONEncoder) appendRawMap(dst, m []byte, dict []string, depth int) ([
 	return append(dst, '}'), true
 }
 
-func (enc *JSONEncoder) appendRawList(dst, l []byte, dict []string, depth int) ([]byte, bool) {
+func (enc *JSONEncoder) appendRawList(dst, l []byte, depth int) ([]byte, bool) {
 	dst = append(dst, '[')
 	first := true
 	for len(l) > 0 {
@@ -536,11 +619,32 @@ func (enc *JSONEncoder) appendRawList(dst, l []byte, dict []string, depth int) (
 		}
 		first = false
 		var ok bool
-		if dst, ok = enc.appendRawValue(dst, value, dict, depth); !ok {
+		if dst, ok = enc.appendRawValue(dst, value, depth); !ok {
 			return dst, false
 		}
 	}
 	return append(dst, ']'), true
+}
+
+// shortEntry reads the head of the Field entry (an event's or a map's,
+// by tag) at the start of b when it is in the shape the SDK writes with
+// every length one byte: tag, length l, the name's tag and number, the
+// value's tag and length, the value. Its six bytes are checked as one
+// word. l is 0 for any other shape.
+func shortEntry(b []byte, tag byte) (key uint64, l int) {
+	if len(b) < 8 {
+		return 0, 0
+	}
+	w := binary.LittleEndian.Uint64(b)
+	// Bytes 0, 2 and 4 the tags; 1, 3 and 5 below 0x80.
+	if w&0x80ff80ff80ff != uint64(tag)|wfKey<<16|wfValue<<32 {
+		return 0, 0
+	}
+	l = int(w >> 8 & 0xff)
+	if l != int(w>>40&0xff)+4 || l >= len(b)-1 {
+		return 0, 0
+	}
+	return w >> 24 & 0xff, l
 }
 
 // splitRawField returns a Field message's name number and Value message,
@@ -665,8 +769,9 @@ func load64(p unsafe.Pointer, i int) uint64 {
 }
 
 // appendInt is strconv.AppendInt(dst, x, 10), with the numbers events
-// mostly hold (below 10^8: offsets, ports, pids, sizes) written two
-// digits at a time without its general loop.
+// mostly hold (below 10^8: offsets, ports, pids, sizes) written as one
+// word of eight digits, its four pairs looked up independently of each
+// other (strconv's loop, and a loop of pairs, wait on each division).
 func appendInt(dst []byte, x int64) []byte {
 	if x < 0 || x >= 1e8 {
 		return strconv.AppendInt(dst, x, 10)
@@ -689,20 +794,21 @@ func appendInt(dst []byte, x int64) []byte {
 	case x >= 100:
 		n = 3
 	}
-	start := len(dst)
-	dst = slices.Grow(dst, n)[:start+n]
-	out := dst[start:]
-	i := n
-	for x >= 10 {
-		d := x % 100 * 2
-		x /= 100
-		i -= 2
-		out[i], out[i+1] = digitPairs[d], digitPairs[d+1]
-	}
-	if i > 0 {
-		out[0] = byte('0' + x)
-	}
-	return dst
+	u := uint32(x)
+	hi, lo := u/1e4, u%1e4
+	w := uint64(digitPair(hi/100)) | uint64(digitPair(hi%100))<<16 |
+		uint64(digitPair(lo/100))<<32 | uint64(digitPair(lo%100))<<48
+	l := len(dst)
+	dst = slices.Grow(dst, 8)
+	// The leading zeros shifted out; the word's tail lands in spare
+	// capacity, past what is returned.
+	binary.LittleEndian.PutUint64(dst[l:l+8], w>>(8*(8-n)))
+	return dst[:l+n]
+}
+
+// digitPair is the two digits of v < 100 as they lie in memory.
+func digitPair(v uint32) uint16 {
+	return uint16(digitPairs[2*v]) | uint16(digitPairs[2*v+1])<<8
 }
 
 const digitPairs = "00010203040506070809" +

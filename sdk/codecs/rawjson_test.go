@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -198,6 +199,41 @@ func TestJSONEncoderUnordered(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestJSONEncoderUnorderedLongValues: fields and members whose entries
+// take lengths of one, two and three bytes (values around 124, 128 and
+// 16 Ki bytes, strings, lists and objects) are written as the sorted
+// mode writes them, cold and from the memos.
+func TestJSONEncoderUnorderedLongValues(t *testing.T) {
+	var events []*sdk.Event
+	for _, n := range []int{0, 1, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 200, 16370, 16371, 16372, 16373, 16374, 16375, 16376, 16377, 16378, 16379, 16380, 16381, 16383, 16384, 20000} {
+		str := strings.Repeat("é", n/2) + strings.Repeat("x", n%2)
+		for range 2 {
+			e := sdk.NewEmptyEvent()
+			e.Fields()["s"] = str
+			e.Fields()["list"] = []any{str, int64(n)}
+			e.Fields()["obj"] = map[string]any{"s": str, "n": int64(n), "inner": map[string]any{"s": str}}
+			e.Fields()["after"] = int64(n)
+			events = append(events, e)
+		}
+	}
+	var dec host.Decoder
+	decoded, err := dec.Decode(host.EncodeBatch(events))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := JSONEncoder{Unordered: true}
+	for i, e := range decoded {
+		var sorted JSONEncoder
+		want := parseJSON(t, sorted.AppendEvent(nil, events[i]))
+		if got := parseJSON(t, fast.AppendEvent(nil, e)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("event %d: got %v\nwant %v", i, got, want)
+		}
+	}
+	if fast.slow != 0 {
+		t.Fatalf("%d events written the slow way", fast.slow)
 	}
 }
 

@@ -5,7 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gostash/gostash/sdk"
 	"github.com/gostash/gostash/sdk/host"
@@ -129,6 +132,88 @@ func TestJSONEncoderInnerMemo(t *testing.T) {
 		}
 		if hit := enc.memoHits > before; hit != (i > 0 && i != 4 && i != 5) {
 			t.Fatalf("event %d: written from the memo: %v", i, hit)
+		}
+	}
+}
+
+// TestJSONEncoderRunMemo: fields that repeat together are written from
+// one run memo once they have been seen together, and a run in which one
+// field changed (by its last byte, or in length) or which an event cuts
+// short is not: each field is then written on its own, the changed one
+// anew. Every event is what a new encoder writes.
+func TestJSONEncoderRunMemo(t *testing.T) {
+	enc := JSONEncoder{Unordered: true}
+	var dec host.Decoder
+	names := []string{"host", "service", "tags", "user", "event"}
+	for round := range 3 {
+		events := make([]*sdk.Event, 16)
+		for i := range events {
+			e := sdk.NewEmptyEvent()
+			values := []any{
+				map[string]any{"name": "web-1"},
+				map[string]any{"type": "system"},
+				[]any{"ssh", "auth"},
+				map[string]any{"name": "deploy"},
+				map[string]any{"original": "Accepted publickey"},
+			}
+			// Events 4 to 8 change one field each by its last byte, 9 to
+			// 13 one each in length; 14 has no [event]. Whatever order
+			// the batch has, some change is in the middle of a run.
+			switch j := i - 4; {
+			case j >= 0 && j < 5:
+				values[j] = []any{
+					map[string]any{"name": "web-2"},
+					map[string]any{"type": "systen"},
+					[]any{"ssh", "autx"},
+					map[string]any{"name": "deplox"},
+					map[string]any{"original": "Accepted publickex"},
+				}[j]
+			case j >= 5 && j < 10:
+				values[j-5] = map[string]any{"x": "a longer value"}
+			}
+			for k, name := range names {
+				if i != 14 || name != "event" {
+					e.Fields()[name] = values[k]
+				}
+			}
+			e.Fields()["offset"] = int64(i * 120)
+			events[i] = e
+		}
+		decoded, err := dec.Decode(host.EncodeBatch(events))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var runs int
+		for i, e := range decoded {
+			before := enc.runHits
+			got := enc.AppendEvent(nil, e)
+			runs += enc.runHits - before
+			cold := JSONEncoder{Unordered: true}
+			if want := cold.AppendEvent(nil, e); !bytes.Equal(got, want) {
+				t.Fatalf("round %d event %d: got\n%s\nwant\n%s", round, i, got, want)
+			}
+		}
+		if runs < 4 {
+			t.Fatalf("round %d: %d runs written from the run memo", round, runs)
+		}
+	}
+}
+
+// TestRawString: rawString takes a string Value of a one-byte length as
+// protowire writes it, and nothing else: not a longer length, a cut one,
+// another type, or a Value with more after the string.
+func TestRawString(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 129, 300, 16384} {
+		str := strings.Repeat("x", n)
+		v := protowire.AppendBytes([]byte{wvString}, []byte(str))
+		got, ok := rawString(v)
+		if want := n < 128; ok != want || ok && got != str {
+			t.Fatalf("length %d: %v %d", n, ok, len(got))
+		}
+		for _, bad := range [][]byte{v[:len(v)-1], append(v[:len(v):len(v)], 0), append([]byte{wvInt}, v[1:]...)} {
+			if s, ok := rawString(bad); ok {
+				t.Fatalf("length %d: %q... read as a string of %d", n, bad[:min(len(bad), 4)], len(s))
+			}
 		}
 	}
 }

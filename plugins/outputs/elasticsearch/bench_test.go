@@ -2,6 +2,8 @@ package elasticsearch
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -22,17 +24,25 @@ import (
 // host.Decoder, their top-level fields still raw. The batch is decoded
 // again before each round (outside the timer), since encoding may decode.
 //
+// The "nginx" cases are web access logs in ECS as an nginx pipeline
+// gives them, 12 fields: URLs, user agents, referrers, sizes and status
+// codes that change from event to event and change length, as real
+// traffic does; the others are syslog lines whose values mostly keep
+// their length. What helps one and costs the other is no gain.
+//
 //	go test ./plugins/outputs/elasticsearch -run '^$' -bench BulkBody
 func BenchmarkBulkBody(b *testing.B) {
 	for _, c := range []struct {
 		name      string
 		settings  map[string]any
 		fromBatch bool
+		events    func(i int) *sdk.Event
 	}{
-		{"index", map[string]any{"index": "test-system-messages-%{+YYYY.MM}"}, false},
-		{"document_id_from_source", map[string]any{"index": "test-system-messages-%{+YYYY.MM}", "document_id_from_source": true}, false},
-		{"index/from_batch", map[string]any{"index": "test-system-messages-%{+YYYY.MM}"}, true},
-		{"document_id_from_source/from_batch", map[string]any{"index": "test-system-messages-%{+YYYY.MM}", "document_id_from_source": true}, true},
+		{"index", map[string]any{"index": "test-system-messages-%{+YYYY.MM}"}, false, syslogEvent},
+		{"document_id_from_source", map[string]any{"index": "test-system-messages-%{+YYYY.MM}", "document_id_from_source": true}, false, syslogEvent},
+		{"index/from_batch", map[string]any{"index": "test-system-messages-%{+YYYY.MM}"}, true, syslogEvent},
+		{"document_id_from_source/from_batch", map[string]any{"index": "test-system-messages-%{+YYYY.MM}", "document_id_from_source": true}, true, syslogEvent},
+		{"nginx/from_batch", map[string]any{"index": "logs-nginx-%{+YYYY.MM.dd}"}, true, nginxEvent},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			comp := sdktest.Lookup(b, sdk.KindOutput, "elasticsearch")
@@ -44,23 +54,7 @@ func BenchmarkBulkBody(b *testing.B) {
 			const batch = 125
 			events := make([]*sdk.Event, batch)
 			for i := range events {
-				e := sdktest.Event(map[string]any{
-					"message":           fmt.Sprintf("Dec  4 20:%02d:%02d web-1 sshd[%d]: Accepted publickey for deploy from 10.0.0.%d port %d ssh2", i%60, i%60, 1000+i, i%250, 40000+i),
-					"[host][name]":      "web-1",
-					"[log][file][path]": "/var/log/messages",
-					"[log][offset]":     int64(i * 120),
-					"[event][original]": "Accepted publickey",
-					"[process][name]":   "sshd",
-					"[process][pid]":    int64(1000 + i),
-					"[source][ip]":      fmt.Sprintf("10.0.0.%d", i%250),
-					"[source][port]":    int64(40000 + i),
-					"[user][name]":      "deploy",
-					"tags":              []any{"ssh", "auth"},
-					"[service][type]":   "system",
-				})
-				e.SetTimestamp(time.Date(2026, 1+time.Month(i%2), 1, 8, 0, 0, 0, time.UTC))
-				sdk.SetSource(e, "kafka", map[string]any{"topic": "syslog", "partition": int64(i % 3), "offset": int64(i)})
-				events[i] = e
+				events[i] = c.events(i)
 			}
 			var dec host.Decoder
 			var wire []byte
@@ -94,6 +88,68 @@ func BenchmarkBulkBody(b *testing.B) {
 			b.ReportMetric(float64(len(w.arena))/batch, "bytes/event")
 		})
 	}
+}
+
+// syslogEvent is the i-th of a batch of sshd lines from one host.
+func syslogEvent(i int) *sdk.Event {
+	e := sdktest.Event(map[string]any{
+		"message":           fmt.Sprintf("Dec  4 20:%02d:%02d web-1 sshd[%d]: Accepted publickey for deploy from 10.0.0.%d port %d ssh2", i%60, i%60, 1000+i, i%250, 40000+i),
+		"[host][name]":      "web-1",
+		"[log][file][path]": "/var/log/messages",
+		"[log][offset]":     int64(i * 120),
+		"[event][original]": "Accepted publickey",
+		"[process][name]":   "sshd",
+		"[process][pid]":    int64(1000 + i),
+		"[source][ip]":      fmt.Sprintf("10.0.0.%d", i%250),
+		"[source][port]":    int64(40000 + i),
+		"[user][name]":      "deploy",
+		"tags":              []any{"ssh", "auth"},
+		"[service][type]":   "system",
+	})
+	e.SetTimestamp(time.Date(2026, 1+time.Month(i%2), 1, 8, 0, 0, 0, time.UTC))
+	sdk.SetSource(e, "kafka", map[string]any{"topic": "syslog", "partition": int64(i % 3), "offset": int64(i)})
+	return e
+}
+
+// nginxEvent is the i-th of a batch of nginx access log lines in ECS:
+// each field's value changes length from event to event (paths, queries,
+// agents, referrers, sizes), as web traffic does.
+func nginxEvent(i int) *sdk.Event {
+	r := rand.New(rand.NewPCG(uint64(i), 11))
+	pick := func(s ...string) string { return s[r.IntN(len(s))] }
+	method := pick("GET", "GET", "GET", "POST", "HEAD", "PUT")
+	path := pick("/", "/index.html", "/api/v1/orders", "/api/v1/orders/"+strconv.Itoa(r.IntN(1e6)),
+		"/static/js/app."+strconv.FormatUint(r.Uint64(), 16)+".js", "/img/products/"+strconv.Itoa(r.IntN(5000))+"/thumb.webp",
+		"/search?q="+pick("shoes", "red+winter+jacket", "usb-c%20cable", "ß")+"&page="+strconv.Itoa(1+r.IntN(30)),
+		"/wp-login.php", "/healthz")
+	status := []int64{200, 200, 200, 200, 304, 301, 404, 500, 201}[r.IntN(9)]
+	bytes := int64(r.IntN(1 << uint(4+r.IntN(18))))
+	ip := fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+	agent := pick(
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
+		"curl/8.5.0", "Go-http-client/1.1", "Googlebot/2.1 (+http://www.google.com/bot.html)",
+		"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+	referrer := pick("-", "https://www.example.com/", "https://www.google.com/search?q="+strconv.Itoa(r.IntN(1e9)), "https://shop.example.com"+path)
+	ts := time.Date(2026, 12, 5, 10, 0, i/40, i*7919%1000*1e6, time.UTC)
+	e := sdktest.Event(map[string]any{
+		"message": fmt.Sprintf(`%s - - [%s] "%s %s HTTP/1.1" %d %d "%s" "%s"`, ip, ts.Format("02/Jan/2006:15:04:05 -0700"),
+			method, path, status, bytes, referrer, agent),
+		"[host][name]":                  "web-" + strconv.Itoa(1+i%3),
+		"[log][file][path]":             "/var/log/nginx/access.log",
+		"[log][offset]":                 int64(i) * 187,
+		"[source][address]":             ip,
+		"[http][request][method]":       method,
+		"[http][response][status_code]": status,
+		"[http][response][body][bytes]": bytes,
+		"[url][original]":               path,
+		"[http][request][referrer]":     referrer,
+		"[user_agent][original]":        agent,
+		"[event][dataset]":              "nginx.access",
+	})
+	e.SetTimestamp(ts)
+	sdk.SetSource(e, "kafka", map[string]any{"topic": "nginx", "partition": int64(i % 3), "offset": int64(i)})
+	return e
 }
 
 // cpuNow is this process's CPU time: on the shared box, wall time counts
