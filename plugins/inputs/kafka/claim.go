@@ -434,14 +434,15 @@ func (h *handler) claimEnded() {
 
 // readAhead takes a partition's records off sarama's channel ahead of the
 // batch being filled, up to limit bytes (keys and values, see
-// readAheadBytes), into a queue the claim empties in one take. Sarama
-// fetches again only once every partition it fetched for has taken all of
-// the last response into its channel (256 records): while a batch waited
-// for the pipeline, that held back the next fetch of every partition of
-// the broker, and reading stalled on the fetch's round trip and decoding
-// afterwards. With a response's worth read ahead, the next fetch overlaps
-// the pipeline. What is read ahead and not published is read again by the
-// partition's next owner, as sarama's own buffer.
+// readAheadBytes), into a queue the claim takes a batch at a time from.
+// Sarama fetches again only once every partition it fetched for has taken
+// all of the last response into its channel (256 records): while a batch
+// waited for the pipeline, that held back the next fetch of every
+// partition of the broker, and reading stalled on the fetch's round trip
+// and decoding afterwards. The more of a response is read ahead, the more
+// the next fetch overlaps the pipeline (see readAheadFetches). What is
+// read ahead and not published is read again by the partition's next
+// owner, as sarama's own buffer.
 type readAhead struct {
 	ready chan struct{} // cap 1: records were queued, or the reader ended
 	room  chan struct{} // cap 1: the claim took records
