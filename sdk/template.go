@@ -153,6 +153,23 @@ func (t *Template) IsStatic() bool {
 	return len(t.segs) == 0 || len(t.segs) == 1 && t.segs[0].kind == segText
 }
 
+// RenderSample renders the parts of t that no field decides: its text,
+// and its dates for a sample @timestamp (a Monday afternoon in December,
+// so that month and day names and AM/PM show), each field reference left
+// out. An output checks with it, before any event, whether a name it
+// writes to (an index, a topic) could be valid at all.
+func (t *Template) RenderSample() string {
+	fixed := Template{src: t.src, segs: make([]segment, 0, len(t.segs))}
+	for _, seg := range t.segs {
+		if seg.kind != segField {
+			fixed.segs = append(fixed.segs, seg)
+		}
+	}
+	e := NewEmptyEvent()
+	e.SetTimestamp(time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC))
+	return fixed.Render(e)
+}
+
 // skeleton is the template with each %{...} replaced by a name ("x"):
 // what must be a field reference when the template names a field.
 func (t *Template) skeleton() string {

@@ -405,3 +405,25 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// A template's sample keeps its text and its dates and leaves its field
+// references out: what every event's rendering holds, for an output to
+// check a name before any event.
+func TestRenderSample(t *testing.T) {
+	for src, want := range map[string]string{
+		"Logs-%{+YYYY.MM.dd}":             "Logs-2026.12.07",
+		"logs-%{+MMM}-%{+EEE}-%{+a}":      "logs-Dec-Mon-PM",
+		"%{[type]}-%{[service][name]}-x":  "--x",
+		"logs-%{@timestamp}":              "logs-2026-12-07T15:04:05.000Z",
+		"plain":                           "plain",
+		"a %{missing} b %{+YYYY} %{type}": "a  b 2026 ",
+	} {
+		tmpl, err := ParseTemplate(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tmpl.RenderSample(); got != want {
+			t.Errorf("%q: sample %q, want %q", src, got, want)
+		}
+	}
+}

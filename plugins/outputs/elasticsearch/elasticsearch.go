@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -309,8 +308,10 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 			ds.Errorf([]string{"index"}, "index %q: %s", index, reason)
 		}
 	} else if s.index != nil {
-		if sample, reason := templateIndexProblem(s.index); reason != "" {
-			ds.Errorf([]string{"index"}, "index %q: %s, so every event would be refused (it gives names such as %q)", index, reason, sample)
+		// What fields bring is checked per event.
+		sample := s.index.RenderSample()
+		if reason := invalidIndexBytes(sample); reason != "" {
+			ds.Errorf([]string{"index"}, "index %q: %s, so every event would be refused (its text and dates give %q)", index, reason, sample)
 		}
 	}
 
@@ -530,22 +531,6 @@ func invalidIndex(name string) string {
 		return fmt.Sprintf("an index name cannot start with %q", name[0])
 	}
 	return invalidIndexBytes(name)
-}
-
-// unresolved matches a field reference a sample event left as written.
-var unresolved = regexp.MustCompile(`%\{[^}]*\}`)
-
-// templateIndexProblem says why an index template's names are refused
-// whatever the event: its text, and what its dates become (month and day
-// names, AM/PM and %{@timestamp} hold capitals and colons), rendered for
-// a sample event, then with the field references left out, holds a
-// capital or a byte Elasticsearch never takes. What fields bring is
-// checked per event.
-func templateIndexProblem(t *sdk.Template) (sample, reason string) {
-	e := sdk.NewEmptyEvent()
-	e.SetTimestamp(time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC)) // a Monday afternoon
-	sample = t.Render(e)
-	return sample, invalidIndexBytes(unresolved.ReplaceAllString(sample, ""))
 }
 
 // invalidIndexBytes says which byte of name an index name cannot hold.

@@ -44,7 +44,7 @@ func TestValidate(t *testing.T) {
 		{"credentials in URL", map[string]any{"hosts": []any{"http://u:secret@es1"}}, "put credentials in user and password"},
 		{"uppercase index", map[string]any{"index": "Logs"}, "must be lowercase"},
 		// Seen without an event: the text and what the dates become.
-		{"uppercase in a daily index", map[string]any{"index": "Logs-%{+YYYY.MM.dd}"}, `must be lowercase, so every event would be refused (it gives names such as "Logs-2026.12.07")`},
+		{"uppercase in a daily index", map[string]any{"index": "Logs-%{+YYYY.MM.dd}"}, `must be lowercase, so every event would be refused (its text and dates give "Logs-2026.12.07")`},
 		{"month names", map[string]any{"index": "logs-%{+YYYY.MMM}"}, `"logs-2026.Dec"`},
 		{"day names", map[string]any{"index": "logs-%{+EEE}"}, "must be lowercase"},
 		{"whole timestamp", map[string]any{"index": "logs-%{@timestamp}"}, "must be lowercase"},

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,8 +125,15 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	if c.String("topic_id") == "" {
 		ds.Errorf([]string{"topic_id"}, "topic_id is empty: name the topic to write to")
 	} else if s.topic != nil {
-		if sample, reason := templateTopicProblem(s.topic); reason != "" {
-			ds.Errorf([]string{"topic_id"}, "topic_id %q: %s, so every event would be refused (it gives %q)", c.String("topic_id"), reason, sample)
+		// A name without references is checked whole, what fields bring
+		// per event.
+		sample := s.topic.RenderSample()
+		reason := invalidTopicBytes(sample)
+		if s.topic.IsStatic() {
+			reason = invalidTopic(sample)
+		}
+		if reason != "" {
+			ds.Errorf([]string{"topic_id"}, "topic_id %q: %s, so every event would be refused (its text and dates give %q)", c.String("topic_id"), reason, sample)
 		}
 	}
 	if c.Has("message_key") {
@@ -658,24 +664,6 @@ func invalidTopic(name string) string {
 		return "a topic name cannot be \".\" or \"..\""
 	}
 	return invalidTopicBytes(name)
-}
-
-// unresolved matches a field reference a sample event left as written.
-var unresolved = regexp.MustCompile(`%\{[^}]*\}`)
-
-// templateTopicProblem says why a topic_id gives names Kafka refuses
-// whatever the event: rendered for a sample event (%{@timestamp} holds
-// colons, %{+EEE dd} a space), with field references left out, it holds
-// a byte no topic name may. A name without references is checked whole.
-// What fields bring is checked per event.
-func templateTopicProblem(t *sdk.Template) (sample, reason string) {
-	e := sdk.NewEmptyEvent()
-	e.SetTimestamp(time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC))
-	sample = t.Render(e)
-	if t.IsStatic() {
-		return sample, invalidTopic(sample)
-	}
-	return sample, invalidTopicBytes(unresolved.ReplaceAllString(sample, ""))
 }
 
 // invalidTopicBytes says which byte of name a topic name cannot hold.

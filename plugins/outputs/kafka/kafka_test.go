@@ -29,7 +29,7 @@ func TestValidate(t *testing.T) {
 		{"no topic", map[string]any{"topic_id": ""}, "topic_id is empty"},
 		// Seen without an event: the text and what the dates become.
 		{"space in the topic", map[string]any{"topic_id": "my logs"}, `topic_id "my logs": a topic name holds only letters, digits, '.', '_' and '-', not ' '`},
-		{"whole timestamp", map[string]any{"topic_id": "logs-%{@timestamp}"}, `not ':', so every event would be refused (it gives "logs-2026-12-07T15:04:05.000Z")`},
+		{"whole timestamp", map[string]any{"topic_id": "logs-%{@timestamp}"}, `not ':', so every event would be refused (its text and dates give "logs-2026-12-07T15:04:05.000Z")`},
 		{"colon beside a field", map[string]any{"topic_id": "logs:%{[type]}"}, "not ':'"},
 		{"dates and fields", map[string]any{"topic_id": "Logs-%{[type]}-%{+YYYY.MM.dd}"}, ""},
 		{"no port", map[string]any{"topic_id": "t", "bootstrap_servers": "kafka1,kafka2:9092"}, `"kafka1" has no port`},
