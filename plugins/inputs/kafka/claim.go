@@ -361,7 +361,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 					// the batches already out, not for a read-ahead's worth.
 					return nil
 				}
-				taken, _ = ra.take(taken, in.batch)
+				taken = ra.take(taken, in.batch)
 				pending = taken
 				if len(pending) == 0 {
 					continue
@@ -474,11 +474,10 @@ func signal(c chan struct{}) {
 	}
 }
 
-// take moves up to n of the records queued into dst, oldest first;
-// ended says the reader has stopped and none are left. Taking a batch at
-// a time, not all there is, keeps what the claim holds beside the queue
-// to a batch.
-func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) (_ []*sarama.ConsumerMessage, ended bool) {
+// take moves up to n of the records queued into dst, oldest first.
+// Taking a batch at a time, not all there is, keeps what the claim holds
+// beside the queue to a batch.
+func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) []*sarama.ConsumerMessage {
 	ra.mu.Lock()
 	q := ra.queue[ra.head:]
 	q = q[:min(n, len(q))]
@@ -500,7 +499,6 @@ func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) (_ []*sarama.Con
 	}
 	ra.bytes -= freed
 	left := len(ra.queue) - ra.head
-	ended = ra.ended && left == 0
 	ra.mu.Unlock()
 	if freed > 0 {
 		signal(ra.room)
@@ -508,7 +506,7 @@ func (ra *readAhead) take(dst []*sarama.ConsumerMessage, n int) (_ []*sarama.Con
 	if left > 0 {
 		signal(ra.ready) // the rest is for the next take
 	}
-	return dst, ended
+	return dst
 }
 
 // closed says the reader has stopped: sarama closed its channel.
