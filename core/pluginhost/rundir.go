@@ -26,9 +26,9 @@ var runDir struct {
 }
 
 // RunDir returns this core's socket directory (0700), made on first use
-// after the ones of cores no longer running were removed, and made again
-// should it have been removed meanwhile (go-plugin makes each plugin
-// process's socket directory in it).
+// (which also starts removing those of cores no longer running), and made
+// again should it have been removed meanwhile (go-plugin makes each
+// plugin process's socket directory in it).
 func RunDir() (string, error) {
 	runDir.mu.Lock()
 	defer runDir.mu.Unlock()
