@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,8 +32,8 @@ var Version = sarama.V2_8_0_0
 // names and defaults.
 func ClientFields(s *sdk.Spec) *sdk.Spec {
 	return s.
-		Field(sdk.String("bootstrap_servers").Default("localhost:9092").
-			Doc("Brokers to start from, as `host:port` separated by commas; the client discovers the rest of the cluster.")).
+		Field(sdk.StringList("bootstrap_servers").Default([]any{"localhost:9092"}).
+			Doc("Brokers to start from, as `host:port`: Logstash's comma-separated string (`\"kafka1:9092,kafka2:9092\"`) or a list; the client discovers the rest of the cluster.")).
 		Field(sdk.String("client_id").Default("logstash").
 			Doc("The id the brokers see in their logs and quotas.")).
 		Field(sdk.Int("request_timeout_ms").Default(40000).
@@ -67,6 +68,38 @@ func ClientFields(s *sdk.Spec) *sdk.Spec {
 			Doc("Connections idle this long are closed."))
 }
 
+// parseBrokers reads bootstrap_servers: Logstash's "h1:9092,h2:9092", a
+// list, or a list of such strings, each a host:port as Kafka's client
+// takes it.
+func parseBrokers(list []string, ds sdk.Diagnostics) ([]string, sdk.Diagnostics) {
+	var brokers []string
+	bad := false
+	for _, item := range list {
+		for _, b := range strings.Split(item, ",") {
+			b = strings.TrimSpace(b)
+			if b == "" {
+				continue
+			}
+			i := strings.LastIndexByte(b, ':')
+			if i <= 0 || i == len(b)-1 {
+				ds.Errorf([]string{"bootstrap_servers"}, "bootstrap server %q has no port: write host:port, such as \"localhost:9092\"", b)
+				bad = true
+				continue
+			}
+			if p, err := strconv.Atoi(b[i+1:]); err != nil || p < 1 || p > 65535 {
+				ds.Errorf([]string{"bootstrap_servers"}, "bootstrap server %q: the port %q is not a number from 1 to 65535", b, b[i+1:])
+				bad = true
+				continue
+			}
+			brokers = append(brokers, b)
+		}
+	}
+	if len(brokers) == 0 && !bad {
+		ds.Errorf([]string{"bootstrap_servers"}, "bootstrap_servers is empty: give at least one broker, such as \"localhost:9092\"")
+	}
+	return brokers, ds
+}
+
 // Client is the parsed client settings.
 type Client struct {
 	Brokers  []string
@@ -97,20 +130,7 @@ func ParseClient(c *sdk.Config) (*Client, sdk.Diagnostics) {
 		verifyHostname:   c.String("ssl_endpoint_identification_algorithm") != "",
 		mechanism:        c.String("sasl_mechanism"),
 	}
-	for _, b := range strings.Split(c.String("bootstrap_servers"), ",") {
-		b = strings.TrimSpace(b)
-		if b == "" {
-			continue
-		}
-		if i := strings.LastIndexByte(b, ':'); i <= 0 || i == len(b)-1 {
-			ds.Errorf([]string{"bootstrap_servers"}, "bootstrap server %q has no port: write host:port, such as \"localhost:9092\"", b)
-			continue
-		}
-		cl.Brokers = append(cl.Brokers, b)
-	}
-	if len(cl.Brokers) == 0 {
-		ds.Errorf([]string{"bootstrap_servers"}, "bootstrap_servers is empty: give at least one broker, such as \"localhost:9092\"")
-	}
+	cl.Brokers, ds = parseBrokers(c.StringList("bootstrap_servers"), ds)
 	if a := c.String("ssl_endpoint_identification_algorithm"); a != "" && !strings.EqualFold(a, "https") {
 		ds.Errorf([]string{"ssl_endpoint_identification_algorithm"}, "ssl_endpoint_identification_algorithm is \"https\" or \"\" (no host name check), not %q", a)
 	}

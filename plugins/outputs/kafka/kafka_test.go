@@ -54,6 +54,35 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// bootstrap_servers takes Logstash's comma-separated string and also a
+// list (Logstash unwraps a one-element array), and a broker without a
+// port is one error, not that one plus "empty".
+func TestBootstrapServersForms(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		servers any
+		want    string // in the errors; "" for none
+	}{
+		{"Logstash's string", "kafka1:9092, kafka2:9092", ""},
+		{"one-element list", []any{"kafka1:9092"}, ""},
+		{"list", []any{"kafka1:9092", "kafka2:9092,kafka3:9092"}, ""},
+		{"IPv6", "[::1]:9092", ""},
+		{"no port", "kafka1", `bootstrap server "kafka1" has no port`},
+		{"port not a number", "kafka1:90x2", `the port "90x2" is not a number`},
+		{"empty", "", "bootstrap_servers is empty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := sdktest.Errors(sdktest.Validate(comp(t), map[string]any{"topic_id": "t", "bootstrap_servers": c.servers}))
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
+			}
+			if c.want != "" && strings.Count(got, "[bootstrap_servers]") != 1 {
+				t.Fatalf("want one error, got:\n%s", got)
+			}
+		})
+	}
+}
+
 func TestPermanentErrors(t *testing.T) {
 	for err, want := range map[error]bool{
 		sarama.ErrMessageSizeTooLarge:                     true,
