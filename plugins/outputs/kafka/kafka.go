@@ -59,8 +59,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Wri
 		Doc("The record key, a sprintf template; records with one key go to one partition. No key by default.")).
 	Field(sdk.StringMap("message_headers").
 		Doc("Record headers; each value is a sprintf template: `{ source = \"%{[host][name]}\" }`.")).
-	Field(sdk.String("partitioner").Default("default").OneOf("default", "round_robin", "uniform_sticky").
-		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it); without a key, all records of a batch of events to one partition and the next batch to the next, as the Java client's sticky partitioner does; `round_robin`: every record to the next partition; `uniform_sticky`: the same as default here.")).
+	Field(sdk.String("partitioner").Default("default").
+		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it); without a key, all records of a batch of events to one partition and the next batch to the next, as the Java client's sticky partitioner does; `round_robin`: every record to the next partition, whatever its key (as Logstash's); `uniform_sticky`: the same as default here. The Java class names Logstash also takes (`org.apache.kafka.clients.producer.RoundRobinPartitioner`, `...internals.DefaultPartitioner`, `...UniformStickyPartitioner`) mean the same; other classes are an error.")).
 	Field(sdk.String("compression_type").Default("none").OneOf("none", "gzip", "snappy", "lz4", "zstd").
 		Doc("How record batches are compressed; snappy is written in the framing Java clients read.")).
 	Field(sdk.String("acks").Default("all").OneOf("0", "1", "all").
@@ -94,14 +94,23 @@ type settings struct {
 	codec    string
 	retries  int // -1: for ever
 	maxBytes int
-	// roundRobin: records without a key go to the next partition each,
-	// not all of a Write to one.
+	// roundRobin: every record goes to the next partition, keyed or not
+	// (Kafka's RoundRobinPartitioner), not all of a Write to one.
 	roundRobin bool
 }
 
 type header struct {
 	name  []byte
 	value *sdk.Template
+}
+
+// partitioners maps the partitioner values, and the Kafka classes
+// Logstash passes through as partitioner.class, to what gostash does.
+var partitioners = map[string]string{
+	"default": "default", "uniform_sticky": "default", "round_robin": "round_robin",
+	"org.apache.kafka.clients.producer.internals.DefaultPartitioner": "default",
+	"org.apache.kafka.clients.producer.UniformStickyPartitioner":     "default",
+	"org.apache.kafka.clients.producer.RoundRobinPartitioner":        "round_robin",
 }
 
 // plainFormat is what Logstash's plain codec writes without a format:
@@ -112,8 +121,14 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	cl, ds := kafka.ParseClient(c)
 	ds = append(ds, kafka.CheckRemoved(c, removed)...)
 	ds = append(ds, lsonly.Check(c, "kafka output", unsupported)...)
-	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size"),
-		roundRobin: c.String("partitioner") == "round_robin"}
+	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size")}
+	switch p := c.String("partitioner"); partitioners[p] {
+	case "round_robin":
+		s.roundRobin = true
+	case "default":
+	default:
+		ds.Errorf([]string{"partitioner"}, "partitioner %q is not one of default, round_robin, uniform_sticky (Java partitioner classes other than Kafka's own cannot be loaded)", p)
+	}
 	tmpl := func(name, src string) *sdk.Template {
 		t, err := sdk.ParseTemplate(src)
 		if err != nil {
@@ -456,10 +471,10 @@ func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 			continue
 		}
 		switch {
+		case roundRobin: // keys too, as Kafka's RoundRobinPartitioner
+			r.part = writable[o.rr.Add(1)%uint32(len(writable))]
 		case r.r.Key != nil:
 			r.part = all[int32(murmur2(r.r.Key)&0x7fffffff)%int32(len(all))]
-		case roundRobin:
-			r.part = writable[o.rr.Add(1)%uint32(len(writable))]
 		default:
 			r.part = writable[sticky%uint32(len(writable))]
 		}

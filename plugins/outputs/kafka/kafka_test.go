@@ -33,6 +33,8 @@ func TestValidate(t *testing.T) {
 		{"colon beside a field", map[string]any{"topic_id": "logs:%{[type]}"}, "not ':'"},
 		{"dates and fields", map[string]any{"topic_id": "Logs-%{[type]}-%{+YYYY.MM.dd}"}, ""},
 		{"no port", map[string]any{"topic_id": "t", "bootstrap_servers": "kafka1,kafka2:9092"}, `"kafka1" has no port`},
+		{"partitioner class", map[string]any{"topic_id": "t", "partitioner": "org.apache.kafka.clients.producer.UniformStickyPartitioner"}, ""},
+		{"unknown partitioner class", map[string]any{"topic_id": "t", "partitioner": "com.example.MyPartitioner"}, `partitioner "com.example.MyPartitioner" is not one of default, round_robin, uniform_sticky`},
 		{"negative retries", map[string]any{"topic_id": "t", "retries": -1}, "retries must be 0 or more"},
 		{"ZooKeeper era", map[string]any{"topic_id": "t", "broker_list": "a:9092"}, "use bootstrap_servers"},
 		{"old acks name", map[string]any{"topic_id": "t", "request_required_acks": 1}, `acks = "0", "1" or "all"`},
@@ -311,6 +313,21 @@ func TestPartitioners(t *testing.T) {
 			per := map[int]int{}
 			for _, r := range recs {
 				per[r.Partition]++
+			}
+			if per[0] != 20 || per[1] != 20 || per[2] != 20 {
+				t.Errorf("records per partition %v, want 20 each", per)
+			}
+		}},
+		// Logstash: round_robin "distributes writes to all partitions
+		// equally, regardless of message_key"; its Java class name too.
+		{"round_robin with one key", map[string]any{"partitioner": "org.apache.kafka.clients.producer.RoundRobinPartitioner", "message_key": "same"}, func(t *testing.T, recs []kcatRecord) {
+			per := map[int]int{}
+			for _, r := range recs {
+				per[r.Partition]++
+				if r.Key == nil || *r.Key != "same" {
+					t.Errorf("record %s lost its key", r.Payload)
+					break
+				}
 			}
 			if per[0] != 20 || per[1] != 20 || per[2] != 20 {
 				t.Errorf("records per partition %v, want 20 each", per)
