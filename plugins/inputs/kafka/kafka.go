@@ -102,8 +102,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 		Doc("How often this member tells the coordinator it is alive; heartbeats go on while the pipeline is full, so a slow output never costs the group.")).
 	Field(sdk.Int("max_poll_interval_ms").Default(300000).
 		Doc("How long a rebalance may wait for this member to give up its partitions (it waits for their in-flight records to be delivered first).")).
-	Field(sdk.String("partition_assignment_strategy").OneOf("range", "round_robin", "sticky", "cooperative_sticky").
-		Doc("How partitions are shared among members: `range` (the default), `round_robin`, `sticky` or `cooperative_sticky` (a rebalance moves only the partitions that change owner).")).
+	Field(sdk.String("partition_assignment_strategy").
+		Doc("How partitions are shared among members: `range` (the default), `round_robin`, `sticky` or `cooperative_sticky` (a rebalance moves only the partitions that change owner). Kafka's class names, which Logstash also takes (`org.apache.kafka.clients.consumer.RoundRobinAssignor`, ...), mean the same; other classes are an error.")).
 	Field(sdk.String("group_instance_id").
 		Doc("A static member id: a restart within session_timeout_ms keeps its partitions without a rebalance. With consumer_threads > 1, `-<i>` is added.")).
 	Field(sdk.String("isolation_level").Default("read_uncommitted").OneOf("read_uncommitted", "read_committed").
@@ -203,6 +203,9 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"decorate_events"},
 			Summary: "decorate_events = \"false\" is deprecated", Detail: "write decorate_events = \"none\""})
 	}
+	if a := c.String("partition_assignment_strategy"); assignors[a] == "" {
+		ds.Errorf([]string{"partition_assignment_strategy"}, "partition_assignment_strategy %q is not one of range, round_robin, sticky, cooperative_sticky (Java assignor classes other than Kafka's own cannot be loaded)", a)
+	}
 	for _, name := range []string{"session_timeout_ms", "heartbeat_interval_ms", "max_poll_interval_ms", "fetch_max_wait_ms", "auto_commit_interval_ms"} {
 		if c.Int(name) < 1 {
 			ds.Errorf([]string{name}, "%s must be more than 0", name)
@@ -218,6 +221,17 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		}
 	}
 	return s, ds
+}
+
+// assignors maps partition_assignment_strategy's values, and the Kafka
+// classes Logstash passes through as partition.assignment.strategy, to
+// sarama's strategies.
+var assignors = map[string]string{
+	"": "range", "range": "range", "round_robin": "round_robin", "sticky": "sticky", "cooperative_sticky": "cooperative_sticky",
+	"org.apache.kafka.clients.consumer.RangeAssignor":             "range",
+	"org.apache.kafka.clients.consumer.RoundRobinAssignor":        "round_robin",
+	"org.apache.kafka.clients.consumer.StickyAssignor":            "sticky",
+	"org.apache.kafka.clients.consumer.CooperativeStickyAssignor": "cooperative_sticky",
 }
 
 func validate(c *sdk.Config) sdk.Diagnostics {
@@ -244,7 +258,7 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 			g.InstanceId = fmt.Sprintf("%s-%d", id, i)
 		}
 	}
-	switch c.String("partition_assignment_strategy") {
+	switch assignors[c.String("partition_assignment_strategy")] {
 	case "round_robin":
 		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
 	case "sticky":

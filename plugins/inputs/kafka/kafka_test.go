@@ -32,6 +32,8 @@ func TestValidate(t *testing.T) {
 		{"bad pattern", map[string]any{"topics_pattern": "a(("}, "not a regular expression"},
 		{"no topics", map[string]any{"topics": []any{}}, "topics is empty"},
 		{"zero threads", map[string]any{"consumer_threads": 0}, "consumer_threads must be from 1"},
+		{"assignor class", map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"}, ""},
+		{"unknown assignor", map[string]any{"partition_assignment_strategy": "roundrobin"}, `partition_assignment_strategy "roundrobin" is not one of range, round_robin`},
 		{"heartbeat over session", map[string]any{"heartbeat_interval_ms": 20000}, "must be below session_timeout_ms"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
