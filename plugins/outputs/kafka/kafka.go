@@ -75,8 +75,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Wri
 		Doc("How often a failed send is retried before the event is dead-lettered. Unset (the default, as Logstash's): retried until it succeeds, with a growing backoff that blocks the pipeline (backpressure) and is logged once per attempt; a stop still ends it.")).
 	Field(sdk.Int("retry_backoff_ms").Default(100).
 		Doc("The wait between retries.")).
-	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "line").
-		Doc("How an event becomes the record's value: `plain` (`format`, or Logstash's \"<@timestamp> <host> <message>\"), `json` (the event as one JSON object, without @metadata) or `line` (as plain, ending in a newline).")).
+	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
+		Doc("How an event becomes the record's value: `plain` (`format`, or Logstash's \"<@timestamp> <host> <message>\"), `json` (the event as one JSON object, without @metadata), `json_lines` (as json, ending in a newline) or `line` (as plain, ending in a newline).")).
 	Field(sdk.String("format").
 		Doc("The plain and line codecs' sprintf template, such as \"%{message}\"."))),
 	removed), unsupported)
@@ -165,9 +165,9 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	format := c.String("format")
 	if format == "" {
 		format = plainFormat
-	} else if s.codec == "json" {
+	} else if s.codec == "json" || s.codec == "json_lines" {
 		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"format"},
-			Summary: "format is not used by the json codec", Detail: `set codec = "plain" or "line" to write with it`})
+			Summary: "format is not used by the " + s.codec + " codec", Detail: `set codec = "plain" or "line" to write with it`})
 	}
 	s.format = tmpl("format", format)
 	if c.Has("retries") {
@@ -645,6 +645,8 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 	switch s.codec {
 	case "json":
 		w.arena = w.enc.AppendEvent(w.arena, e)
+	case "json_lines":
+		w.arena = append(w.enc.AppendEvent(w.arena, e), '\n')
 	case "line":
 		w.arena = append(s.format.AppendRender(w.arena, e), '\n')
 	default:

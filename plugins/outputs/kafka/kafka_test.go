@@ -241,6 +241,25 @@ func TestMissingTopicFieldIsRejected(t *testing.T) {
 	}
 }
 
+// Logstash's kafka output takes any codec; json_lines writes the event's
+// JSON and a newline, without @metadata.
+func TestJSONLinesCodec(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := uniqueTopic("out-jsonl")
+	e := sdktest.Event(map[string]any{"message": "a", "@metadata": map[string]any{"secret": "x"}})
+	err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
+		"bootstrap_servers": bootstrap, "topic_id": topic, "codec": "json_lines",
+	}}, []*sdk.Event{e})
+	if err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	r := readBack(t, bootstrap, topic, 1)[0].Payload
+	var got map[string]any
+	if !strings.HasSuffix(r, "}\n") || json.Unmarshal([]byte(r), &got) != nil || got["message"] != "a" || got["@metadata"] != nil {
+		t.Fatalf("record %q, want the event's JSON without @metadata and a newline", r)
+	}
+}
+
 func TestUnreachableClusterIsRetried(t *testing.T) {
 	err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
 		"bootstrap_servers": "127.0.0.1:1", "topic_id": "t",
