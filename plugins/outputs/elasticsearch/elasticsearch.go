@@ -28,7 +28,7 @@ import (
 
 var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _bulk API.").
 	Field(sdk.StringList("hosts").Default([]any{"//127.0.0.1"}).
-		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`. Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
+		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`, `\"https://user:pass@es1\"` (basic auth for that node, before `user`/`password`; %-escape special characters). Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
 	Field(sdk.String("index").
 		Doc("The index, a sprintf template: `\"logs-%{+YYYY.MM.dd}\"` takes the date from the event's @timestamp in UTC. An event whose index still holds an unresolved %{...} is dead-lettered without being sent. Default: a data stream (`data_stream`), else the ILM alias (`ilm_enabled`), else `\"ecs-logstash-%{+yyyy.MM.dd}\"`, or `\"logstash-%{+yyyy.MM.dd}\"` with `ecs_compatibility = \"disabled\"`.")).
 	Field(sdk.String("action").
@@ -50,7 +50,7 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 	Field(sdk.String("password").
 		Doc("The password for HTTP basic authentication (use `${env.NAME}`).")).
 	Field(sdk.String("api_key").
-		Doc("An API key, as Logstash takes it: `\"id:api_key\"` (the output encodes it), or already base64-encoded.")).
+		Doc("An API key, as Logstash takes it: `\"id:api_key\"` (the output encodes it), or already base64-encoded. As in Logstash, only over TLS: https:// hosts or `ssl_enabled = true`.")).
 	Field(sdk.Bool("ssl_enabled").
 		Doc("Use https for hosts written without a scheme (a scheme written in `hosts` wins).")).
 	Field(sdk.StringList("ssl_certificate_authorities").
@@ -357,6 +357,17 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		s.apiKey = key
 		if s.user != "" {
 			ds.Errorf([]string{"api_key"}, "give either api_key or user and password, not both")
+		}
+		tls := len(s.hosts) > 0
+		for _, u := range s.hosts {
+			tls = tls && u.Scheme == "https"
+			if u.User != nil {
+				ds.Errorf([]string{"api_key"}, "give either api_key or credentials in the host %s, not both", u.Redacted())
+			}
+		}
+		if !tls {
+			// Logstash refuses it too: anyone on the path could read the key.
+			ds.Errorf([]string{"api_key"}, "api_key needs TLS, so that the key is not sent in the clear: write the hosts with https://, or set ssl_enabled = true")
 		}
 	}
 	if (s.user == "") != (s.password == "") {

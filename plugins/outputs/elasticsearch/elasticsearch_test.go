@@ -38,10 +38,17 @@ func TestValidate(t *testing.T) {
 		{"defaults", map[string]any{}, ""},
 		{"full", map[string]any{"hosts": []any{"es1", "es2:9201", "https://es3:9243/p", "//127.0.0.1"}, "index": "logs-%{[service][name]}-%{+YYYY.MM.dd}",
 			"action": "update", "document_id": "%{id}", "doc_as_upsert": true, "routing": "%{tenant}", "pipeline": "p", "compression_level": 9,
-			"max_retries": 3, "flavor": "opensearch", "api_key": "id:key", "template": good, "template_name": "x"}, ""},
+			"max_retries": 3, "flavor": "opensearch", "api_key": "id:key", "ssl_enabled": true, "template": good, "template_name": "x"}, ""},
 		{"no hosts", map[string]any{"hosts": []any{}}, "hosts is empty"},
 		{"bad scheme", map[string]any{"hosts": []any{"ftp://es1"}}, "scheme must be http or https"},
-		{"credentials in URL", map[string]any{"hosts": []any{"http://u:secret@es1"}}, "put credentials in user and password"},
+		// Logstash takes basic auth in the host URL.
+		{"credentials in URL", map[string]any{"hosts": []any{"http://u:secret@es1", "https://u:p%23ss@es2:9243/p"}}, ""},
+		{"credentials in a bad URL", map[string]any{"hosts": []any{"http://u:secret@es1:92x0"}}, `host "http://u:xxxxx@es1:92x0" is not a URL`},
+		// Logstash: api_key "requires SSL/TLS".
+		{"api_key over http", map[string]any{"hosts": []any{"es1"}, "api_key": "id:key"}, "api_key needs TLS"},
+		{"api_key over https hosts", map[string]any{"hosts": []any{"https://es1", "https://es2:9243"}, "api_key": "id:key"}, ""},
+		{"api_key with ssl_enabled", map[string]any{"hosts": []any{"es1"}, "ssl_enabled": true, "api_key": "essu_abc"}, ""},
+		{"api_key and URL credentials", map[string]any{"hosts": []any{"https://u:secret@es1"}, "api_key": "id:key"}, "either api_key or credentials in the host"},
 		{"uppercase index", map[string]any{"index": "Logs"}, "must be lowercase"},
 		// Seen without an event: the text and what the dates become.
 		{"uppercase in a daily index", map[string]any{"index": "Logs-%{+YYYY.MM.dd}"}, `must be lowercase, so every event would be refused (its text and dates give "Logs-2026.12.07")`},
@@ -87,6 +94,7 @@ func TestParseHost(t *testing.T) {
 		"https://es1/prefix/":    "https://es1:9200/prefix",
 		"http://[::1]:9200":      "http://[::1]:9200",
 		"https://es.example:443": "https://es.example:443",
+		"https://u:p%40ss@es1":   "https://u:p%40ss@es1:9200",
 	} {
 		u, err := parseHost(in, false)
 		if err != nil || u.String() != want {
@@ -201,6 +209,39 @@ func docNumber(t *testing.T, doc json.RawMessage) int {
 		t.Fatalf("document %s: %v", doc, err)
 	}
 	return d.N
+}
+
+// Credentials in a host URL are that host's basic auth, as in Logstash
+// (%-escaped characters decoded), for the flavor check and the bulk
+// requests alike.
+func TestCredentialsInTheHostURL(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
+	defer srv.Close()
+	var mu sync.Mutex
+	var seen []string
+	inner := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, _ := r.BasicAuth()
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path+" "+u+":"+p)
+		mu.Unlock()
+		inner.ServeHTTP(w, r)
+	})
+	host := strings.Replace(srv.URL, "http://", "http://elastic:p%40ss@", 1)
+	o, _ := open(t, map[string]any{"hosts": []any{host}, "index": "auth", "flavor": "auto"})
+	if err := o.Write(context.Background(), numbered(2)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) < 2 || srv.Taken() != 2 {
+		t.Fatalf("requests %q, %d documents taken; want GET / and a bulk request", seen, srv.Taken())
+	}
+	for _, r := range seen {
+		if !strings.HasSuffix(r, " elastic:p@ss") {
+			t.Fatalf("request %q, want basic auth elastic:p@ss", r)
+		}
+	}
 }
 
 func TestFault429StormEndsWithEveryDocumentOnce(t *testing.T) {
