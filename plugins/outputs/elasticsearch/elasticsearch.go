@@ -52,7 +52,7 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 	Field(sdk.String("api_key").
 		Doc("An API key, as Logstash takes it: `\"id:api_key\"` (the output encodes it), or already base64-encoded. As in Logstash, only over TLS: https:// hosts or `ssl_enabled = true`.")).
 	Field(sdk.Bool("ssl_enabled").
-		Doc("Use https for hosts written without a scheme (a scheme written in `hosts` wins).")).
+		Doc("Use https (true) or http (false) for every host. Unset: https when a host is written with https://, else http. As in Logstash, hosts written with a scheme must agree with each other and with this setting (an error otherwise).")).
 	Field(sdk.StringList("ssl_certificate_authorities").
 		Doc("PEM files of the certificate authorities to trust, instead of the system's.")).
 	Field(sdk.String("ssl_verification_mode").Default("full").OneOf("full", "none").
@@ -237,6 +237,14 @@ func given(c *sdk.Config, name string) bool {
 	return f.Default == nil || fmt.Sprint(f.Default) != fmt.Sprint(c.Raw(name))
 }
 
+// schemeSource says what set the scheme the hosts must share.
+func schemeSource(c *sdk.Config, scheme string) string {
+	if c.Has("ssl_enabled") {
+		return fmt.Sprintf("ssl_enabled = %v", c.Bool("ssl_enabled"))
+	}
+	return "another host is " + scheme
+}
+
 // notForDataStreams lists the settings given that a data stream does not
 // go with.
 func notForDataStreams(c *sdk.Config) []string {
@@ -283,13 +291,34 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	if len(hosts) == 0 {
 		ds.Errorf([]string{"hosts"}, "hosts is empty: name at least one node")
 	}
+	scheme := "" // the one written in hosts, or by ssl_enabled
+	if c.Has("ssl_enabled") {
+		scheme = map[bool]string{true: "https", false: "http"}[c.Bool("ssl_enabled")]
+	}
 	for i, h := range hosts {
 		u, err := parseHost(h, c.Bool("ssl_enabled"))
 		if err != nil {
 			ds.Errorf([]string{"hosts", fmt.Sprint(i)}, "%v", err)
 			continue
 		}
+		// As Logstash: one scheme for all, so that ssl_enabled = true
+		// never leaves a node in the clear.
+		if strings.Contains(h, "://") {
+			if scheme != "" && u.Scheme != scheme {
+				ds.Errorf([]string{"hosts", fmt.Sprint(i)}, "host %s is %s, but %s: write every host with one scheme (or none), in line with ssl_enabled", u.Redacted(), u.Scheme, schemeSource(c, scheme))
+			}
+			if scheme == "" {
+				scheme = u.Scheme
+			}
+		}
 		s.hosts = append(s.hosts, u)
+	}
+	if scheme == "https" && !c.Has("ssl_enabled") {
+		// An https host turns TLS on for the hosts written without one,
+		// as in Logstash.
+		for _, u := range s.hosts {
+			u.Scheme = "https"
+		}
 	}
 
 	index := c.String("index")

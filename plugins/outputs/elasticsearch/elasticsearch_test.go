@@ -42,8 +42,12 @@ func TestValidate(t *testing.T) {
 		{"no hosts", map[string]any{"hosts": []any{}}, "hosts is empty"},
 		{"bad scheme", map[string]any{"hosts": []any{"ftp://es1"}}, "scheme must be http or https"},
 		// Logstash takes basic auth in the host URL.
-		{"credentials in URL", map[string]any{"hosts": []any{"http://u:secret@es1", "https://u:p%23ss@es2:9243/p"}}, ""},
+		{"credentials in URL", map[string]any{"hosts": []any{"https://u:secret@es1", "https://u:p%23ss@es2:9243/p"}}, ""},
 		{"credentials in a bad URL", map[string]any{"hosts": []any{"http://u:secret@es1:92x0"}}, `host "http://u:xxxxx@es1:92x0" is not a URL`},
+		// Logstash: one scheme for all hosts, in line with ssl_enabled.
+		{"ssl_enabled with an http host", map[string]any{"hosts": []any{"es1", "http://es2"}, "ssl_enabled": true}, "host http://es2:9200 is http, but ssl_enabled = true"},
+		{"ssl off with an https host", map[string]any{"hosts": []any{"https://es1"}, "ssl_enabled": false}, "is https, but ssl_enabled = false"},
+		{"mixed schemes", map[string]any{"hosts": []any{"https://es1", "http://es2"}}, "is http, but another host is https"},
 		// Logstash: api_key "requires SSL/TLS".
 		{"api_key over http", map[string]any{"hosts": []any{"es1"}, "api_key": "id:key"}, "api_key needs TLS"},
 		{"api_key over https hosts", map[string]any{"hosts": []any{"https://es1", "https://es2:9243"}, "api_key": "id:key"}, ""},
@@ -103,6 +107,18 @@ func TestParseHost(t *testing.T) {
 	}
 	if u, _ := parseHost("es1", true); u.String() != "https://es1:9200" {
 		t.Errorf("with ssl: %v", u)
+	}
+}
+
+// An https host turns TLS on for the hosts written without a scheme, as
+// Logstash's ssl_enabled defaults to true then.
+func TestHTTPSHostMakesEveryHostHTTPS(t *testing.T) {
+	s, ds := parse(sdktest.Config(t, comp(t), map[string]any{"hosts": []any{"https://es1", "es2:9201"}, "index": "x"}))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	if got := s.hosts[1].String(); got != "https://es2:9201" {
+		t.Fatalf("second host %s, want https://es2:9201", got)
 	}
 }
 
