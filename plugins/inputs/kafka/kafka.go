@@ -8,9 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,8 +85,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 		Doc("The consumer group: processes with one group_id share the partitions, each record goes to one of them.")).
 	Field(sdk.Int("consumer_threads").Default(1).
 		Doc("How many group members this input runs (each with client id `<client_id>-<i>`); more than the topic's partitions leaves some idle.")).
-	Field(sdk.String("auto_offset_reset").OneOf("earliest", "latest", "none").
-		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), or `none` (stop with an error).")).
+	Field(sdk.String("auto_offset_reset").
+		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none), or `none` (stop with an error).")).
 	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
 		Doc("How a record's value becomes events: `plain` (the value is the message), `json` (a JSON object, or an array of them), `json_lines` (one JSON object a line), `line` (one event a line). A value that is not valid JSON becomes an event with it as message, tagged `_jsonparsefailure`.")).
 	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").
@@ -152,6 +155,8 @@ type settings struct {
 	fetchBytes         int // max_partition_fetch_bytes, the least a claim reads ahead
 	fetchMaxBytes      int // fetch_max_bytes, what a member's claims read ahead together
 	deprecatedDecorate bool
+	byDuration         bool          // auto_offset_reset = "by_duration:..."
+	resetBy            time.Duration // its duration
 }
 
 const (
@@ -203,6 +208,17 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"decorate_events"},
 			Summary: "decorate_events = \"false\" is deprecated", Detail: "write decorate_events = \"none\""})
 	}
+	switch r := c.String("auto_offset_reset"); {
+	case r == "", r == "earliest", r == "latest", r == "none":
+	case strings.HasPrefix(r, "by_duration:"):
+		d, err := parseISODuration(strings.TrimPrefix(r, "by_duration:"))
+		if err != nil {
+			ds.Errorf([]string{"auto_offset_reset"}, "auto_offset_reset %q: %v", r, err)
+		}
+		s.byDuration, s.resetBy = true, d
+	default:
+		ds.Errorf([]string{"auto_offset_reset"}, "auto_offset_reset %q is not one of earliest, latest, by_duration:DURATION (such as by_duration:PT1H), none", r)
+	}
 	if a := c.String("partition_assignment_strategy"); assignors[a] == "" {
 		ds.Errorf([]string{"partition_assignment_strategy"}, "partition_assignment_strategy %q is not one of range, round_robin, sticky, cooperative_sticky (Java assignor classes other than Kafka's own cannot be loaded)", a)
 	}
@@ -232,6 +248,34 @@ var assignors = map[string]string{
 	"org.apache.kafka.clients.consumer.RoundRobinAssignor":        "round_robin",
 	"org.apache.kafka.clients.consumer.StickyAssignor":            "sticky",
 	"org.apache.kafka.clients.consumer.CooperativeStickyAssignor": "cooperative_sticky",
+}
+
+// isoDuration is java.time.Duration's text (PnDTnHnMn.nS), without the
+// negative parts Kafka refuses.
+var isoDuration = regexp.MustCompile(`^[pP](?:(\d+)[dD])?(?:[tT](?:(\d+)[hH])?(?:(\d+)[mM])?(?:(\d+)(?:[.,](\d{1,9}))?[sS])?)?$`)
+
+// parseISODuration reads by_duration's duration as Kafka's client does.
+func parseISODuration(text string) (time.Duration, error) {
+	m := isoDuration.FindStringSubmatch(text)
+	if m == nil || strings.HasSuffix(strings.ToUpper(text), "T") || len(text) < 3 {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration such as PT1H, PT30M or P1DT12H (no negative parts)", text)
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second} {
+		if m[i+1] == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(m[i+1], 10, 64)
+		if err != nil || n > int64(math.MaxInt64/unit) || d+time.Duration(n)*unit < d {
+			return 0, fmt.Errorf("%q is too long", text)
+		}
+		d += time.Duration(n) * unit
+	}
+	if m[5] != "" {
+		ns, _ := strconv.Atoi((m[5] + "00000000")[:9])
+		d += time.Duration(ns)
+	}
+	return d, nil
 }
 
 func validate(c *sdk.Config) sdk.Diagnostics {
