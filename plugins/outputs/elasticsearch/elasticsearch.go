@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,8 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("The longest wait between retries, in seconds.")).
 	Field(sdk.Int("max_retries").
 		Doc("How often a document the engine did not take (429, 5xx) is sent again before it is dead-lettered (\"gave up after N retries\"). Unset (the default, as Logstash): retried until it is taken; the batch waits (backpressure) and a stop still ends it.")).
+	Field(sdk.StringList("dlq_custom_codes").
+		Doc("More per-document statuses to dead-letter instead of retrying, beside 400, 404, 405 and 413 (as Logstash's, which adds them to 400 and 404): `[403]` dead-letters documents a role may not write. Not 200, 201 or 409, which count as written.")).
 	Field(sdk.Int("resurrect_delay").Default(5).
 		Doc("Seconds a host whose connection failed is left out before it is tried again.")).
 	Field(sdk.String("flavor").Default("auto").OneOf("auto", "elasticsearch", "opensearch").
@@ -147,7 +150,6 @@ var unsupported = []lsonly.Setting{
 	{Name: "proxy", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it and reach the nodes directly"},
 	{Name: "custom_headers", Kind: lsonly.Unsupported, Instead: "not supported yet: authenticate with user/password or api_key"},
 	{Name: "parameters", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it"},
-	{Name: "dlq_custom_codes", Kind: lsonly.Unsupported, Instead: "not supported yet: 400, 404, 413 and mapping errors are dead-lettered, 429 and 5xx retried (max_retries bounds them)"},
 	{Name: "drop_error_types", Kind: lsonly.Unsupported, Instead: "not supported: documents the engine refuses are dead-lettered with its reason, never dropped"},
 	{Name: "template_api", Kind: lsonly.Unsupported, Harmless: []string{"auto", "composable"}, Instead: "only composable index templates are installed: remove it"},
 	{Name: "upsert", Kind: lsonly.Unsupported, Instead: "not supported yet: use action = \"update\" with doc_as_upsert = true"},
@@ -205,6 +207,7 @@ type settings struct {
 	templateName   string
 	templateOver   bool
 	maxBulk        int
+	dlqCodes       map[int]bool // dlq_custom_codes
 
 	dataStream                      bool
 	dsType, dsDataset, dsNamespace  string
@@ -430,6 +433,22 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	}
 	if s.resurrectDelay < 0 {
 		ds.Errorf([]string{"resurrect_delay"}, "resurrect_delay must be 0 or more")
+	}
+	for i, code := range c.StringList("dlq_custom_codes") {
+		n, err := strconv.Atoi(strings.TrimSpace(code))
+		switch {
+		case err != nil || n < 100 || n > 599:
+			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %q is not an HTTP status (100 to 599)", code)
+		case n == 200 || n == 201 || n == 409:
+			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d counts as written (a success, or a conflict: the document is there); remove it", n)
+		case permanent(n):
+			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d is dead-lettered already; remove it", n)
+		default:
+			if s.dlqCodes == nil {
+				s.dlqCodes = map[int]bool{}
+			}
+			s.dlqCodes[n] = true
+		}
 	}
 	if c.Has("max_retries") {
 		if s.maxRetries = c.Int("max_retries"); s.maxRetries < 0 {

@@ -68,6 +68,11 @@ func TestValidate(t *testing.T) {
 		{"compression", map[string]any{"compression_level": 10}, "compression_level must be"},
 		{"negative retries", map[string]any{"max_retries": -1}, "max_retries must be 0 or more"},
 		{"user without password", map[string]any{"user": "u"}, "user and password go together"},
+		{"dlq_custom_codes", map[string]any{"dlq_custom_codes": []any{"403", "429"}}, ""},
+		{"dlq_custom_codes success", map[string]any{"dlq_custom_codes": []any{"403", "201"}}, "201 counts as written"},
+		{"dlq_custom_codes conflict", map[string]any{"dlq_custom_codes": []any{"409"}}, "409 counts as written"},
+		{"dlq_custom_codes standard", map[string]any{"dlq_custom_codes": []any{"404"}}, "404 is dead-lettered already"},
+		{"dlq_custom_codes not a status", map[string]any{"dlq_custom_codes": []any{"forbidden"}}, `"forbidden" is not an HTTP status`},
 		{"both credentials", map[string]any{"user": "u", "password": "secret", "api_key": "a:b"}, "either api_key or user"},
 		{"missing CA", map[string]any{"ssl_certificate_authorities": []any{filepath.Join(dir, "nope.pem")}}, "cannot read the certificate authorities"},
 		{"CA not PEM", map[string]any{"ssl_certificate_authorities": []any{good}}, "holds no PEM certificate"},
@@ -393,6 +398,32 @@ func TestFaultMaxRetriesDeadLetters(t *testing.T) {
 	}
 	if srv.Requests() != 3 || log.count("retrying them") != 2 {
 		t.Fatalf("%d requests, %d backoff lines; want 3 and 2", srv.Requests(), log.count("retrying them"))
+	}
+}
+
+// dlq_custom_codes: a status listed there is dead-lettered at once, with
+// the engine's reason, instead of retried (as Logstash's).
+func TestFaultDLQCustomCodes(t *testing.T) {
+	srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
+		return fakees.Fault{Item: func(_ int, a fakees.Action) int {
+			if docNumber(t, a.Doc) == 1 {
+				return 403
+			}
+			return 0
+		}}
+	})
+	defer srv.Close()
+	o, log := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "codes", "dlq_custom_codes": []any{"403"}})
+	err := o.Write(context.Background(), numbered(3))
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 1 || !werr.Items[0].Reject || werr.Items[0].Index != 1 {
+		t.Fatalf("write: %v, want event 1 rejected", err)
+	}
+	if r := werr.Items[0].Reason; !strings.Contains(r, "status 403") || strings.Contains(r, "gave up") {
+		t.Fatalf("reason %q, want the engine's 403 at the first answer", r)
+	}
+	if srv.Requests() != 1 || log.count("retrying them") != 0 || srv.Taken() != 2 {
+		t.Fatalf("%d requests, %d backoff lines, %d taken; want 1, 0 and 2", srv.Requests(), log.count("retrying them"), srv.Taken())
 	}
 }
 
