@@ -46,6 +46,9 @@ func (o *Output) httpTransport() *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     false,
 	}
+	if o.set.proxy != nil {
+		tr.Proxy = http.ProxyURL(o.set.proxy)
+	}
 	if o.set.caPool != nil || o.set.insecure {
 		tr.TLSClientConfig = &tls.Config{RootCAs: o.set.caPool, InsecureSkipVerify: o.set.insecure} //nolint:gosec // ssl_verification_mode = "none" asks for it
 	}
@@ -66,6 +69,7 @@ func (o *Output) connect(ctx context.Context) (*elasticsearch.Client, error) {
 		Username:          s.user,
 		Password:          s.password,
 		APIKey:            s.apiKey,
+		Header:            s.headers,
 		Transport:         rt,
 		DisableMetaHeader: true,
 		ConnectionPoolFunc: func([]*elastictransport.Connection, elastictransport.Selector) elastictransport.ConnectionPool {

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -46,6 +47,12 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("With `action = \"update\"`: create the document when it does not exist.")).
 	Field(sdk.Int("retry_on_conflict").Default(1).
 		Doc("With `action = \"update\"`: how often the engine retries an update that conflicts with a concurrent one.")).
+	Field(sdk.String("path").
+		Doc("A path prefix for the hosts written without one, for Elasticsearch behind a proxy that maps it (`\"/es\"`: bulk requests go to /es/_bulk). A host with a path of its own that differs is an error, as in Logstash.")).
+	Field(sdk.String("proxy").
+		Doc("A forward HTTP proxy to reach the nodes through: `\"http://proxy:3128\"`. Unset or empty (`${env.X}` of an empty variable): the HTTP_PROXY, HTTPS_PROXY and NO_PROXY variables decide.")).
+	Field(sdk.StringMap("custom_headers").
+		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. Authentication and content headers the output sets win.")).
 	Field(sdk.String("user").
 		Doc("The user for HTTP basic authentication.")).
 	Field(sdk.String("password").
@@ -145,10 +152,7 @@ var unsupported = []lsonly.Setting{
 	{Name: "ssl_truststore_path", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file (`keytool -exportcert -rfc` exports a Java keystore's)"},
 	{Name: "ssl_truststore_password", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file, which has no password"},
 	{Name: "ssl_truststore_type", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file"},
-	{Name: "path", Kind: lsonly.Unsupported, Instead: "write the path in each host: hosts = [\"https://es1:9200/prefix\"]"},
 	{Name: "bulk_path", Kind: lsonly.Unsupported, Instead: "write a path prefix in each host (hosts = [\"https://es1:9200/prefix\"]); the bulk endpoint is PREFIX/_bulk"},
-	{Name: "proxy", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it and reach the nodes directly"},
-	{Name: "custom_headers", Kind: lsonly.Unsupported, Instead: "not supported yet: authenticate with user/password or api_key"},
 	{Name: "parameters", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it"},
 	{Name: "drop_error_types", Kind: lsonly.Unsupported, Instead: "not supported: documents the engine refuses are dead-lettered with its reason, never dropped"},
 	{Name: "template_api", Kind: lsonly.Unsupported, Harmless: []string{"auto", "composable"}, Instead: "only composable index templates are installed: remove it"},
@@ -208,6 +212,8 @@ type settings struct {
 	templateOver   bool
 	maxBulk        int
 	dlqCodes       map[int]bool // dlq_custom_codes
+	proxy          *url.URL     // nil: from the environment
+	headers        http.Header  // custom_headers
 
 	dataStream                      bool
 	dsType, dsDataset, dsNamespace  string
@@ -226,7 +232,7 @@ var dsSettings = map[string]bool{
 	"ssl_certificate_authorities": true, "ssl_verification_mode": true, "compression_level": true,
 	"timeout": true, "retry_initial_interval": true, "retry_max_interval": true, "max_retries": true,
 	"resurrect_delay": true, "flavor": true, "ecs_compatibility": true, "routing": true, "pipeline": true,
-	"data_stream": true,
+	"data_stream": true, "path": true, "proxy": true, "custom_headers": true, "dlq_custom_codes": true,
 }
 
 // given reports whether the user set a setting: Logstash looks at the
@@ -321,6 +327,30 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		// as in Logstash.
 		for _, u := range s.hosts {
 			u.Scheme = "https"
+		}
+	}
+
+	if p := strings.Trim(c.String("path"), "/"); p != "" {
+		p = "/" + p
+		for i, u := range s.hosts {
+			if u.Path != "" && u.Path != p {
+				ds.Errorf([]string{"path"}, "path is %q but host %s has the path %q: give the path once, in path or in every host", p, u.Redacted(), u.Path)
+				continue
+			}
+			s.hosts[i].Path = p
+		}
+	}
+	if p := c.String("proxy"); p != "" {
+		u, err := url.Parse(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ds.Errorf([]string{"proxy"}, "proxy %q is not an http:// or https:// URL such as \"http://proxy:3128\"", redactRaw(p))
+		}
+		s.proxy = u
+	}
+	if hs := c.StringMap("custom_headers"); len(hs) > 0 {
+		s.headers = http.Header{}
+		for k, v := range hs {
+			s.headers.Set(k, v)
 		}
 	}
 

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,6 +71,12 @@ func TestValidate(t *testing.T) {
 		{"compression", map[string]any{"compression_level": 10}, "compression_level must be"},
 		{"negative retries", map[string]any{"max_retries": -1}, "max_retries must be 0 or more"},
 		{"user without password", map[string]any{"user": "u"}, "user and password go together"},
+		{"path", map[string]any{"hosts": []any{"es1", "https://es2/es"}, "path": "es", "ssl_enabled": true}, ""},
+		{"two paths", map[string]any{"hosts": []any{"es1/other"}, "path": "/es"}, `path is "/es" but host http://es1:9200/other has the path "/other"`},
+		{"proxy", map[string]any{"proxy": "http://proxy:3128"}, ""},
+		{"empty proxy", map[string]any{"proxy": ""}, ""},
+		{"bad proxy", map[string]any{"proxy": "proxy:3128"}, "is not an http:// or https:// URL"},
+		{"custom_headers", map[string]any{"custom_headers": map[string]any{"X-Tenant": "ops"}}, ""},
 		{"dlq_custom_codes", map[string]any{"dlq_custom_codes": []any{"403", "429"}}, ""},
 		{"dlq_custom_codes success", map[string]any{"dlq_custom_codes": []any{"403", "201"}}, "201 counts as written"},
 		{"dlq_custom_codes conflict", map[string]any{"dlq_custom_codes": []any{"409"}}, "409 counts as written"},
@@ -261,6 +270,48 @@ func TestCredentialsInTheHostURL(t *testing.T) {
 	for _, r := range seen {
 		if !strings.HasSuffix(r, " elastic:p@ss") {
 			t.Fatalf("request %q, want basic auth elastic:p@ss", r)
+		}
+	}
+}
+
+// path, custom_headers and proxy, as Logstash's: every request (the
+// flavor check and the bulk ones) carries the headers, goes under the
+// path, and through the proxy.
+func TestPathHeadersAndProxy(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
+	defer srv.Close()
+	var mu sync.Mutex
+	var seen []string
+	inner := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Tenant"))
+		mu.Unlock()
+		inner.ServeHTTP(w, r)
+	})
+	target, _ := url.Parse(srv.URL)
+	var proxied atomic.Int32
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Host == "es-behind-proxy:9200" { // a proxy request names the node
+			proxied.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{"es-behind-proxy"}, "path": "/es/", "proxy": proxy.URL,
+		"custom_headers": map[string]any{"X-Tenant": "ops"}, "index": "hdr"})
+	if err := o.Write(context.Background(), numbered(2)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if srv.Taken() != 2 || len(seen) < 2 || int(proxied.Load()) != len(seen) {
+		t.Fatalf("%d taken, requests %q, %d through the proxy; want 2 taken, every request proxied", srv.Taken(), seen, proxied.Load())
+	}
+	for _, r := range seen {
+		if !strings.HasPrefix(r, "GET /es/ ") && !strings.HasPrefix(r, "POST /es/_bulk ") || !strings.HasSuffix(r, " ops") {
+			t.Fatalf("request %q, want under /es/ with X-Tenant: ops", r)
 		}
 	}
 }
