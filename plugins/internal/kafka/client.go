@@ -148,6 +148,24 @@ func ParseClient(c *sdk.Config) (*Client, sdk.Diagnostics) {
 			}
 		}
 	}
+	if cl.tls {
+		// A file that is missing or not PEM is seen without connecting.
+		if _, err := cl.tlsConfig(); err != nil {
+			name := "ssl_truststore_location"
+			if strings.HasPrefix(err.Error(), "ssl_keystore_location") {
+				name = "ssl_keystore_location"
+			}
+			ds.Errorf([]string{name}, "%v", err)
+		}
+	}
+	if !cl.sasl {
+		for _, name := range []string{"sasl_jaas_config", "sasl_username"} {
+			if c.String(name) != "" {
+				ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{name},
+					Summary: name + " is not used with security_protocol " + proto, Detail: "set security_protocol = \"SASL_PLAINTEXT\" or \"SASL_SSL\" to authenticate with it"})
+			}
+		}
+	}
 	if cl.sasl {
 		jaas := c.String("sasl_jaas_config")
 		cl.user, cl.password = c.String("sasl_username"), c.String("sasl_password")
@@ -175,7 +193,11 @@ func ms(c *sdk.Config, name string, ds *sdk.Diagnostics) time.Duration {
 	return time.Duration(n) * time.Millisecond
 }
 
-var jaasOption = regexp.MustCompile(`(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"`)
+// jaasOption is a JAAS option as Kafka's JaasConfig tokenizes it: the
+// value in double or single quotes (backslash escapes), or a bare word.
+var jaasOption = regexp.MustCompile(`(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([A-Za-z_$][\w$-]*))`)
+
+var jaasUnescape = strings.NewReplacer(`\"`, `"`, `\'`, `'`, `\\`, `\`)
 
 // parseJAAS reads username and password out of a JAAS login module line.
 func parseJAAS(s string) (user, password string, err error) {
@@ -183,7 +205,7 @@ func parseJAAS(s string) (user, password string, err error) {
 		return "", "", fmt.Errorf("sasl_jaas_config %q is not a JAAS line: write `org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";`", redact(s))
 	}
 	for _, m := range jaasOption.FindAllStringSubmatch(s, -1) {
-		v := strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[2])
+		v := jaasUnescape.Replace(m[2] + m[3] + m[4])
 		switch m[1] {
 		case "username":
 			user = v
@@ -203,7 +225,8 @@ func redact(s string) string {
 }
 
 // Config makes the sarama configuration these settings describe. It reads
-// the TLS files, so it runs when the plugin opens, not at configtest.
+// the TLS files again (ParseClient checked them at configtest), so that a
+// renewed certificate is taken when the plugin opens.
 func (cl *Client) Config() (*sarama.Config, error) {
 	cfg := sarama.NewConfig()
 	cfg.Version = Version

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +53,53 @@ func TestValidate(t *testing.T) {
 			}
 			if strings.Contains(got, "secret") {
 				t.Fatalf("an error shows the password:\n%s", got)
+			}
+		})
+	}
+}
+
+// Mistakes configtest can see without connecting: a TLS file that is
+// missing or not PEM (the elasticsearch output reads its CA files there
+// too), credentials that the security protocol leaves unused; and the
+// JAAS quoting Kafka's own parser takes.
+func TestClientSettingsSeenAtConfigtest(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ts.jks")
+	os.WriteFile(notPEM, []byte{0xfe, 0xed, 0xfe, 0xed}, 0o600)
+	for _, c := range []struct {
+		name     string
+		settings map[string]any
+		want     string // an error, or a warning when it starts with "warning: "
+	}{
+		{"missing trust store", map[string]any{"security_protocol": "SSL", "ssl_truststore_location": "/nope/ca.pem"}, "ssl_truststore_location: open /nope/ca.pem"},
+		{"Java trust store", map[string]any{"security_protocol": "SASL_SSL", "sasl_username": "u", "sasl_password": "p", "ssl_truststore_location": notPEM}, "holds no PEM certificate"},
+		{"missing key store", map[string]any{"security_protocol": "SSL", "ssl_keystore_location": "/nope/key.pem"}, "ssl_keystore_location: open /nope/key.pem"},
+		{"SASL credentials in the clear", map[string]any{"sasl_username": "u", "sasl_password": "p"}, "warning: sasl_username is not used with security_protocol PLAINTEXT"},
+		{"JAAS in single quotes", map[string]any{"security_protocol": "SASL_PLAINTEXT", "sasl_jaas_config": `org.apache.kafka.common.security.plain.PlainLoginModule required username='u' password='p\'s';`}, ""},
+		{"JAAS bare words", map[string]any{"security_protocol": "SASL_PLAINTEXT", "sasl_jaas_config": `org.apache.kafka.common.security.plain.PlainLoginModule required username=alice password=secret;`}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			settings := map[string]any{"topic_id": "t"}
+			for k, v := range c.settings {
+				settings[k] = v
+			}
+			ds := sdktest.Validate(comp(t), settings)
+			var errs, warns []string
+			for _, d := range ds {
+				if d.Warning {
+					warns = append(warns, d.Summary)
+				} else {
+					errs = append(errs, d.Summary)
+				}
+			}
+			got := strings.Join(errs, "\n")
+			if w, ok := strings.CutPrefix(c.want, "warning: "); ok {
+				if got != "" || !strings.Contains(strings.Join(warns, "\n"), w) {
+					t.Fatalf("errors %q, warnings %q; want the warning %q", got, warns, w)
+				}
+				return
+			}
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
 			}
 		})
 	}

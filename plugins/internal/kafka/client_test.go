@@ -1,0 +1,19 @@
+package kafka
+
+import "testing"
+
+// Kafka's JaasConfig tokenizes option values in double or single quotes
+// (with backslash escapes) or as bare words; Logstash passes the line to
+// it as is.
+func TestParseJAAS(t *testing.T) {
+	for _, c := range []struct{ line, user, password string }{
+		{`org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p\"q";`, "u", `p"q`},
+		{`org.apache.kafka.common.security.scram.ScramLoginModule required username='u' password='it\'s';`, "u", "it's"},
+		{`org.apache.kafka.common.security.plain.PlainLoginModule required username=alice password=s3cret;`, "alice", "s3cret"},
+	} {
+		u, p, err := parseJAAS(c.line)
+		if err != nil || u != c.user || p != c.password {
+			t.Errorf("parseJAAS(%s) = %q, %q, %v; want %q, %q", c.line, u, p, err, c.user, c.password)
+		}
+	}
+}
