@@ -184,6 +184,18 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		s.excludeInternal = c.Bool("exclude_internal_topics")
 	} else if len(s.topics) == 0 {
 		ds.Errorf([]string{"topics"}, "topics is empty: name a topic to read, or set topics_pattern")
+	} else {
+		for i, t := range s.topics {
+			if strings.Contains(t, ",") {
+				var names []string
+				for _, n := range strings.Split(t, ",") {
+					names = append(names, strconv.Quote(strings.TrimSpace(n)))
+				}
+				ds.Errorf([]string{"topics", fmt.Sprint(i)}, "topic %q: topics is a list: write topics = [%s]", t, strings.Join(names, ", "))
+			} else if reason := kafka.InvalidTopic(t); reason != "" {
+				ds.Errorf([]string{"topics", fmt.Sprint(i)}, "topic %q: %s, so it cannot exist", t, reason)
+			}
+		}
 	}
 	if s.group == "" {
 		ds.Errorf([]string{"group_id"}, "group_id is empty: offsets are committed for a group; name one")

@@ -37,6 +37,8 @@ func TestValidate(t *testing.T) {
 		{"by_duration", map[string]any{"auto_offset_reset": "by_duration:P1DT12H"}, ""},
 		{"bad by_duration", map[string]any{"auto_offset_reset": "by_duration:1h"}, `"1h" is not an ISO 8601 duration`},
 		{"smallest", map[string]any{"auto_offset_reset": "smallest"}, `auto_offset_reset "smallest" is not one of earliest, latest, by_duration`},
+		{"topics in one string", map[string]any{"topics": "logs, metrics"}, `topics is a list: write topics = ["logs", "metrics"]`},
+		{"topic name Kafka refuses", map[string]any{"topics": []any{"ok", "my logs"}}, `topic "my logs": a topic name holds only letters`},
 		{"unknown assignor", map[string]any{"partition_assignment_strategy": "roundrobin"}, `partition_assignment_strategy "roundrobin" is not one of range, round_robin`},
 		{"heartbeat over session", map[string]any{"heartbeat_interval_ms": 20000}, "must be below session_timeout_ms"},
 	} {

@@ -329,6 +329,31 @@ func (cl *Client) tlsConfig() (*tls.Config, error) {
 	return t, nil
 }
 
+// InvalidTopic says why Kafka would refuse a topic name ("" when it would
+// not): its rule is 1 to 249 of [a-zA-Z0-9._-], and not "." or "..".
+func InvalidTopic(name string) string {
+	switch {
+	case name == "":
+		return "a topic name cannot be empty"
+	case len(name) > 249:
+		return "a topic name has at most 249 characters"
+	case name == "." || name == "..":
+		return "a topic name cannot be \".\" or \"..\""
+	}
+	return InvalidTopicBytes(name)
+}
+
+// InvalidTopicBytes says which byte of name a topic name cannot hold.
+func InvalidTopicBytes(name string) string {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Sprintf("a topic name holds only letters, digits, '.', '_' and '-', not %q", c)
+		}
+	}
+	return ""
+}
+
 // Removed is a setting of Logstash's old (ZooKeeper-era or 2.x) kafka
 // plugins and what replaced it. The seeds' configurations still use them.
 type Removed struct{ Name, Instead string }

@@ -143,9 +143,9 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		// A name without references is checked whole, what fields bring
 		// per event.
 		sample := s.topic.RenderSample()
-		reason := invalidTopicBytes(sample)
+		reason := kafka.InvalidTopicBytes(sample)
 		if s.topic.IsStatic() {
-			reason = invalidTopic(sample)
+			reason = kafka.InvalidTopic(sample)
 		}
 		if reason != "" {
 			ds.Errorf([]string{"topic_id"}, "topic_id %q: %s, so every event would be refused (its text and dates give %q)", c.String("topic_id"), reason, sample)
@@ -625,7 +625,7 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 	if !ok {
 		return fmt.Sprintf("topic_id %q gave %q for this event: a field it names is missing", s.topic.String(), topic)
 	}
-	if reason := invalidTopic(topic); reason != "" {
+	if reason := kafka.InvalidTopic(topic); reason != "" {
 		return fmt.Sprintf("topic_id %q gave %q for this event: %s", s.topic.String(), topic, reason)
 	}
 	r := &w.recs[i]
@@ -668,31 +668,6 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 // recordOverhead is about what a record's framing adds to its key and
 // value in a batch (length, attributes, deltas, key and value lengths).
 const recordOverhead = 12
-
-// invalidTopic says why Kafka would refuse a topic name ("" when it would
-// not): its rule is 1 to 249 of [a-zA-Z0-9._-], and not "." or "..".
-func invalidTopic(name string) string {
-	switch {
-	case name == "":
-		return "a topic name cannot be empty"
-	case len(name) > 249:
-		return "a topic name has at most 249 characters"
-	case name == "." || name == "..":
-		return "a topic name cannot be \".\" or \"..\""
-	}
-	return invalidTopicBytes(name)
-}
-
-// invalidTopicBytes says which byte of name a topic name cannot hold.
-func invalidTopicBytes(name string) string {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Sprintf("a topic name holds only letters, digits, '.', '_' and '-', not %q", c)
-		}
-	}
-	return ""
-}
 
 // permanent reports whether the broker will never take the record: retrying
 // it would stall the pipeline for ever.
