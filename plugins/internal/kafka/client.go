@@ -68,6 +68,8 @@ func ClientFields(s *sdk.Spec) *sdk.Spec {
 			Doc("Connections idle this long are closed."))
 }
 
+var listenerPrefix = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.\-_]*://`)
+
 // parseBrokers reads bootstrap_servers: Logstash's "h1:9092,h2:9092", a
 // list, or a list of such strings, each a host:port as Kafka's client
 // takes it.
@@ -79,6 +81,11 @@ func parseBrokers(list []string, ds sdk.Diagnostics) ([]string, sdk.Diagnostics)
 			b = strings.TrimSpace(b)
 			if b == "" {
 				continue
+			}
+			// Kafka's client drops a listener prefix such as PLAINTEXT://
+			// (copied from advertised.listeners).
+			if m := listenerPrefix.FindString(b); m != "" {
+				b = b[len(m):]
 			}
 			i := strings.LastIndexByte(b, ':')
 			if i <= 0 || i == len(b)-1 {

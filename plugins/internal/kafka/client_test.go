@@ -1,6 +1,9 @@
 package kafka
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Kafka's JaasConfig tokenizes option values in double or single quotes
 // (with backslash escapes) or as bare words; Logstash passes the line to
@@ -15,5 +18,14 @@ func TestParseJAAS(t *testing.T) {
 		if err != nil || u != c.user || p != c.password {
 			t.Errorf("parseJAAS(%s) = %q, %q, %v; want %q, %q", c.line, u, p, err, c.user, c.password)
 		}
+	}
+}
+
+// bootstrap_servers as Kafka's client reads it: a listener prefix copied
+// from advertised.listeners is dropped, spaces around commas too.
+func TestParseBrokers(t *testing.T) {
+	got, ds := parseBrokers([]string{"PLAINTEXT://kafka1:9092, SASL_SSL://kafka2:9093", "[::1]:9094"}, nil)
+	if ds.HasErrors() || strings.Join(got, " ") != "kafka1:9092 kafka2:9093 [::1]:9094" {
+		t.Fatalf("brokers %q, %v", got, ds)
 	}
 }

@@ -118,6 +118,7 @@ func TestBootstrapServersForms(t *testing.T) {
 		{"one-element list", []any{"kafka1:9092"}, ""},
 		{"list", []any{"kafka1:9092", "kafka2:9092,kafka3:9092"}, ""},
 		{"IPv6", "[::1]:9092", ""},
+		{"listener prefix", "PLAINTEXT://kafka1:9092,SASL_SSL://kafka2:9093", ""},
 		{"no port", "kafka1", `bootstrap server "kafka1" has no port`},
 		{"port not a number", "kafka1:90x2", `the port "90x2" is not a number`},
 		{"empty", "", "bootstrap_servers is empty"},
