@@ -51,6 +51,8 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("A path prefix for the hosts written without one, for Elasticsearch behind a proxy that maps it (`\"/es\"`: bulk requests go to /es/_bulk). A host with a path of its own that differs is an error, as in Logstash.")).
 	Field(sdk.String("proxy").
 		Doc("A forward HTTP proxy to reach the nodes through: `\"http://proxy:3128\"`. Unset or empty (`${env.X}` of an empty variable): the HTTP_PROXY, HTTPS_PROXY and NO_PROXY variables decide.")).
+	Field(sdk.StringMap("parameters").
+		Doc("Query parameters sent with every request to the nodes: `{ \"routing_key\" = \"x\" }`. A host's own query (`\"https://es1:9200/?a=b\"`) is sent too, these winning over it, as in Logstash.")).
 	Field(sdk.StringMap("custom_headers").
 		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. Authentication and content headers the output sets win.")).
 	Field(sdk.String("user").
@@ -153,7 +155,6 @@ var unsupported = []lsonly.Setting{
 	{Name: "ssl_truststore_password", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file, which has no password"},
 	{Name: "ssl_truststore_type", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file"},
 	{Name: "bulk_path", Kind: lsonly.Unsupported, Instead: "write a path prefix in each host (hosts = [\"https://es1:9200/prefix\"]); the bulk endpoint is PREFIX/_bulk"},
-	{Name: "parameters", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it"},
 	{Name: "drop_error_types", Kind: lsonly.Unsupported, Instead: "not supported: documents the engine refuses are dead-lettered with its reason, never dropped"},
 	{Name: "template_api", Kind: lsonly.Unsupported, Harmless: []string{"auto", "composable"}, Instead: "only composable index templates are installed: remove it"},
 	{Name: "upsert", Kind: lsonly.Unsupported, Instead: "not supported yet: use action = \"update\" with doc_as_upsert = true"},
@@ -214,6 +215,7 @@ type settings struct {
 	dlqCodes       map[int]bool // dlq_custom_codes
 	proxy          *url.URL     // nil: from the environment
 	headers        http.Header  // custom_headers
+	parameters     map[string]string
 
 	dataStream                      bool
 	dsType, dsDataset, dsNamespace  string
@@ -232,7 +234,7 @@ var dsSettings = map[string]bool{
 	"ssl_certificate_authorities": true, "ssl_verification_mode": true, "compression_level": true,
 	"timeout": true, "retry_initial_interval": true, "retry_max_interval": true, "max_retries": true,
 	"resurrect_delay": true, "flavor": true, "ecs_compatibility": true, "routing": true, "pipeline": true,
-	"data_stream": true, "path": true, "proxy": true, "custom_headers": true, "dlq_custom_codes": true,
+	"data_stream": true, "path": true, "proxy": true, "custom_headers": true, "parameters": true, "dlq_custom_codes": true,
 }
 
 // given reports whether the user set a setting: Logstash looks at the
@@ -347,6 +349,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		}
 		s.proxy = u
 	}
+	s.parameters = c.StringMap("parameters")
 	if hs := c.StringMap("custom_headers"); len(hs) > 0 {
 		s.headers = http.Header{}
 		for k, v := range hs {

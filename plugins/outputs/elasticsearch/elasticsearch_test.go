@@ -316,6 +316,36 @@ func TestPathHeadersAndProxy(t *testing.T) {
 	}
 }
 
+// parameters and a host's query string go with every request, the
+// parameters winning, as Logstash's.
+func TestQueryParameters(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
+	defer srv.Close()
+	var mu sync.Mutex
+	var seen []string
+	inner := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+"?"+r.URL.RawQuery)
+		mu.Unlock()
+		inner.ServeHTTP(w, r)
+	})
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL + "/?a=1&b=2"}, "parameters": map[string]any{"b": "3"}, "index": "q"})
+	if err := o.Write(context.Background(), numbered(1)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) < 2 || srv.Taken() != 1 {
+		t.Fatalf("requests %q, %d taken", seen, srv.Taken())
+	}
+	for _, r := range seen {
+		if q, _ := url.ParseQuery(r[strings.IndexByte(r, '?')+1:]); q.Get("a") != "1" || q.Get("b") != "3" {
+			t.Fatalf("request %q, want a=1 and b=3", r)
+		}
+	}
+}
+
 func TestFault429StormEndsWithEveryDocumentOnce(t *testing.T) {
 	// Every second request is refused whole (429); in the others two
 	// documents of three are refused (429, some 503) the first two times

@@ -45,7 +45,7 @@ func parseHost(h string, ssl bool) (*url.URL, error) {
 		u.Host += ":9200"
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawQuery, u.Fragment = "", ""
+	u.Fragment = "" // the query is kept: sent with every request to the host
 	return u, nil
 }
 
