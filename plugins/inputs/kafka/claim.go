@@ -76,26 +76,40 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	return nil
 }
 
-// checkCommitted fails when a claimed partition has no committed offset:
-// auto_offset_reset = "none" asks for an error instead of a guess.
-func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
+// uncommitted lists the claimed partitions the group has no committed
+// offset for: where auto_offset_reset decides.
+func (h *handler) uncommitted(sess sarama.ConsumerGroupSession) ([]topicPart, error) {
 	om, err := sarama.NewOffsetManagerFromClient(h.in.set.group, h.client)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer om.Close()
+	var out []topicPart
 	for topic, parts := range sess.Claims() {
 		for _, part := range parts {
 			pom, err := om.ManagePartition(topic, part)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			off, _ := pom.NextOffset()
 			pom.AsyncClose()
 			if off < 0 {
-				return fmt.Errorf("group %q has no committed offset for %s/%d and auto_offset_reset is \"none\": set it to \"earliest\" or \"latest\"", h.in.set.group, topic, part)
+				out = append(out, topicPart{topic, part})
 			}
 		}
+	}
+	return out, nil
+}
+
+// checkCommitted fails when a claimed partition has no committed offset:
+// auto_offset_reset = "none" asks for an error instead of a guess.
+func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
+	tps, err := h.uncommitted(sess)
+	if err != nil {
+		return err
+	}
+	if len(tps) > 0 {
+		return fmt.Errorf("group %q has no committed offset for %s/%d and auto_offset_reset is \"none\": set it to \"earliest\" or \"latest\"", h.in.set.group, tps[0].topic, tps[0].part)
 	}
 	return nil
 }
@@ -105,29 +119,18 @@ func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
 // Kafka's by_duration: the offset for that time, the end when there is
 // none). The claims start where the session's offsets say, after Setup.
 func (h *handler) startByDuration(sess sarama.ConsumerGroupSession) error {
-	om, err := sarama.NewOffsetManagerFromClient(h.in.set.group, h.client)
+	tps, err := h.uncommitted(sess)
 	if err != nil {
 		return err
 	}
-	defer om.Close()
 	since := time.Now().Add(-h.in.set.resetBy).UnixMilli()
-	for topic, parts := range sess.Claims() {
-		for _, part := range parts {
-			pom, err := om.ManagePartition(topic, part)
-			if err != nil {
-				return err
-			}
-			off, _ := pom.NextOffset()
-			pom.AsyncClose()
-			if off >= 0 {
-				continue // committed: start there
-			}
-			if off, err = h.client.GetOffset(topic, part, since); err != nil {
-				return fmt.Errorf("auto_offset_reset by_duration: cannot find the offset of %s/%d at %s: %w", topic, part, time.UnixMilli(since).UTC().Format(time.RFC3339), err)
-			}
-			if off >= 0 { // -1: no record since then; start at the end
-				sess.MarkOffset(topic, part, off, "")
-			}
+	for _, tp := range tps {
+		off, err := h.client.GetOffset(tp.topic, tp.part, since)
+		if err != nil {
+			return fmt.Errorf("auto_offset_reset by_duration: cannot find the offset of %s/%d at %s: %w", tp.topic, tp.part, time.UnixMilli(since).UTC().Format(time.RFC3339), err)
+		}
+		if off >= 0 { // -1: no record since then; start at the end
+			sess.MarkOffset(tp.topic, tp.part, off, "")
 		}
 	}
 	return nil

@@ -208,6 +208,24 @@ func TestAutoOffsetResetByDuration(t *testing.T) {
 	}
 }
 
+// auto_offset_reset = "none": a group without an offset for a partition
+// stops the input with an error that names it, instead of guessing.
+func TestAutoOffsetResetNone(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := uniqueName("in-reset-none")
+	createTopic(t, brokers, topic, 1)
+	produce(t, brokers, topic, []*sarama.ProducerMessage{{Value: sarama.StringEncoder("x")}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 1, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": uniqueName("g"),
+		"auto_offset_reset": "none",
+	}})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "no committed offset for "+topic+"/0") || len(res.Events) != 0 || ctx.Err() != nil {
+		t.Fatalf("run: %v, %d events; want the error naming %s/0 at once", res.Err, len(res.Events), topic)
+	}
+}
+
 func TestParseISODuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"PT1H": time.Hour, "PT30M": 30 * time.Minute, "P1DT12H": 36 * time.Hour, "P2D": 48 * time.Hour,

@@ -241,29 +241,41 @@ func docNumber(t *testing.T, doc json.RawMessage) int {
 	return d.N
 }
 
+// record wraps the fake engine's handler: each request is noted as
+// note makes it, and the notes so far are returned by the func it gives.
+func record(srv *fakees.Server, note func(r *http.Request) string) func() []string {
+	var mu sync.Mutex
+	var seen []string
+	inner := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, note(r))
+		mu.Unlock()
+		inner.ServeHTTP(w, r)
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
 // Credentials in a host URL are that host's basic auth, as in Logstash
 // (%-escaped characters decoded), for the flavor check and the bulk
 // requests alike.
 func TestCredentialsInTheHostURL(t *testing.T) {
 	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
 	defer srv.Close()
-	var mu sync.Mutex
-	var seen []string
-	inner := srv.Config.Handler
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	requests := record(srv, func(r *http.Request) string {
 		u, p, _ := r.BasicAuth()
-		mu.Lock()
-		seen = append(seen, r.Method+" "+r.URL.Path+" "+u+":"+p)
-		mu.Unlock()
-		inner.ServeHTTP(w, r)
+		return r.Method + " " + r.URL.Path + " " + u + ":" + p
 	})
 	host := strings.Replace(srv.URL, "http://", "http://elastic:p%40ss@", 1)
 	o, _ := open(t, map[string]any{"hosts": []any{host}, "index": "auth", "flavor": "auto"})
 	if err := o.Write(context.Background(), numbered(2)); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	seen := requests()
 	if len(seen) < 2 || srv.Taken() != 2 {
 		t.Fatalf("requests %q, %d documents taken; want GET / and a bulk request", seen, srv.Taken())
 	}
@@ -280,15 +292,7 @@ func TestCredentialsInTheHostURL(t *testing.T) {
 func TestPathHeadersAndProxy(t *testing.T) {
 	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
 	defer srv.Close()
-	var mu sync.Mutex
-	var seen []string
-	inner := srv.Config.Handler
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Tenant"))
-		mu.Unlock()
-		inner.ServeHTTP(w, r)
-	})
+	requests := record(srv, func(r *http.Request) string { return r.Method + " " + r.URL.Path + " " + r.Header.Get("X-Tenant") })
 	target, _ := url.Parse(srv.URL)
 	var proxied atomic.Int32
 	rp := httputil.NewSingleHostReverseProxy(target)
@@ -304,8 +308,7 @@ func TestPathHeadersAndProxy(t *testing.T) {
 	if err := o.Write(context.Background(), numbered(2)); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	seen := requests()
 	if srv.Taken() != 2 || len(seen) < 2 || int(proxied.Load()) != len(seen) {
 		t.Fatalf("%d taken, requests %q, %d through the proxy; want 2 taken, every request proxied", srv.Taken(), seen, proxied.Load())
 	}
@@ -321,21 +324,12 @@ func TestPathHeadersAndProxy(t *testing.T) {
 func TestQueryParameters(t *testing.T) {
 	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
 	defer srv.Close()
-	var mu sync.Mutex
-	var seen []string
-	inner := srv.Config.Handler
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.URL.Path+"?"+r.URL.RawQuery)
-		mu.Unlock()
-		inner.ServeHTTP(w, r)
-	})
+	requests := record(srv, func(r *http.Request) string { return r.URL.Path + "?" + r.URL.RawQuery })
 	o, _ := open(t, map[string]any{"hosts": []any{srv.URL + "/?a=1&b=2"}, "parameters": map[string]any{"b": "3"}, "index": "q"})
 	if err := o.Write(context.Background(), numbered(1)); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	seen := requests()
 	if len(seen) < 2 || srv.Taken() != 1 {
 		t.Fatalf("requests %q, %d taken", seen, srv.Taken())
 	}
