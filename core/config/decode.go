@@ -140,7 +140,16 @@ func decodeBody(p *Pipeline, body *hclsyntax.Body, fields []sdk.Field, what, hel
 	for _, blk := range body.Blocks {
 		detail := upperFirst(what) + " takes settings only, not nested blocks."
 		if f, ok := byName[blk.Type]; ok {
-			detail = fmt.Sprintf("%s is a setting of type %s: write %s = { ... }, with an equals sign.", blk.Type, f.Type, blk.Type)
+			switch {
+			case strings.HasPrefix(string(f.Type), "map"):
+				detail = fmt.Sprintf("%s is a setting of type %s: write %s = { ... }, with an equals sign.", blk.Type, f.Type, blk.Type)
+			case len(blk.Labels) == 1:
+				// Logstash's codec => json { target => "x" }: the name is
+				// the value; its options are not this setting's.
+				detail = fmt.Sprintf("%s is a setting of type %s: write %s = %q. Options in a block (Logstash's %s => %s { ... }) are not taken; `gostash plugin describe` lists the plugin's settings that do their job.", blk.Type, f.Type, blk.Type, blk.Labels[0], blk.Type, blk.Labels[0])
+			default:
+				detail = fmt.Sprintf("%s is a setting of type %s: write %s = VALUE, with an equals sign.", blk.Type, f.Type, blk.Type)
+			}
 		} else if s := suggest(blk.Type, names); s != "" {
 			detail += fmt.Sprintf(" Did you mean the setting %q? Write %s = { ... }.", s, s)
 		}

@@ -58,6 +58,11 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 			return err
 		}
 	}
+	if h.in.set.byDuration {
+		if err := h.startByDuration(sess); err != nil {
+			return err
+		}
+	}
 	h.dirty = make(chan struct{}, 1)
 	h.window = newCommitWindow(h.in.windowLimit(h.p))
 	h.marksMu.Lock()
@@ -71,25 +76,61 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	return nil
 }
 
-// checkCommitted fails when a claimed partition has no committed offset:
-// auto_offset_reset = "none" asks for an error instead of a guess.
-func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
+// uncommitted lists the claimed partitions the group has no committed
+// offset for: where auto_offset_reset decides.
+func (h *handler) uncommitted(sess sarama.ConsumerGroupSession) ([]topicPart, error) {
 	om, err := sarama.NewOffsetManagerFromClient(h.in.set.group, h.client)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer om.Close()
+	var out []topicPart
 	for topic, parts := range sess.Claims() {
 		for _, part := range parts {
 			pom, err := om.ManagePartition(topic, part)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			off, _ := pom.NextOffset()
 			pom.AsyncClose()
 			if off < 0 {
-				return fmt.Errorf("group %q has no committed offset for %s/%d and auto_offset_reset is \"none\": set it to \"earliest\" or \"latest\"", h.in.set.group, topic, part)
+				out = append(out, topicPart{topic, part})
 			}
+		}
+	}
+	return out, nil
+}
+
+// checkCommitted fails when a claimed partition has no committed offset:
+// auto_offset_reset = "none" asks for an error instead of a guess.
+func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
+	tps, err := h.uncommitted(sess)
+	if err != nil {
+		return err
+	}
+	if len(tps) > 0 {
+		return fmt.Errorf("group %q has no committed offset for %s/%d and auto_offset_reset is \"none\": set it to \"earliest\" or \"latest\"", h.in.set.group, tps[0].topic, tps[0].part)
+	}
+	return nil
+}
+
+// startByDuration starts each claimed partition the group has no offset
+// for at its first record written within auto_offset_reset's duration (as
+// Kafka's by_duration: the offset for that time, the end when there is
+// none). The claims start where the session's offsets say, after Setup.
+func (h *handler) startByDuration(sess sarama.ConsumerGroupSession) error {
+	tps, err := h.uncommitted(sess)
+	if err != nil {
+		return err
+	}
+	since := time.Now().Add(-h.in.set.resetBy).UnixMilli()
+	for _, tp := range tps {
+		off, err := h.client.GetOffset(tp.topic, tp.part, since)
+		if err != nil {
+			return fmt.Errorf("auto_offset_reset by_duration: cannot find the offset of %s/%d at %s: %w", tp.topic, tp.part, time.UnixMilli(since).UTC().Format(time.RFC3339), err)
+		}
+		if off >= 0 { // -1: no record since then; start at the end
+			sess.MarkOffset(tp.topic, tp.part, off, "")
 		}
 	}
 	return nil

@@ -8,9 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,8 +85,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 		Doc("The consumer group: processes with one group_id share the partitions, each record goes to one of them.")).
 	Field(sdk.Int("consumer_threads").Default(1).
 		Doc("How many group members this input runs (each with client id `<client_id>-<i>`); more than the topic's partitions leaves some idle.")).
-	Field(sdk.String("auto_offset_reset").OneOf("earliest", "latest", "none").
-		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), or `none` (stop with an error).")).
+	Field(sdk.String("auto_offset_reset").
+		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none), or `none` (stop with an error).")).
 	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
 		Doc("How a record's value becomes events: `plain` (the value is the message), `json` (a JSON object, or an array of them), `json_lines` (one JSON object a line), `line` (one event a line). A value that is not valid JSON becomes an event with it as message, tagged `_jsonparsefailure`.")).
 	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").
@@ -102,8 +105,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 		Doc("How often this member tells the coordinator it is alive; heartbeats go on while the pipeline is full, so a slow output never costs the group.")).
 	Field(sdk.Int("max_poll_interval_ms").Default(300000).
 		Doc("How long a rebalance may wait for this member to give up its partitions (it waits for their in-flight records to be delivered first).")).
-	Field(sdk.String("partition_assignment_strategy").OneOf("range", "round_robin", "sticky", "cooperative_sticky").
-		Doc("How partitions are shared among members: `range` (the default), `round_robin`, `sticky` or `cooperative_sticky` (a rebalance moves only the partitions that change owner).")).
+	Field(sdk.String("partition_assignment_strategy").
+		Doc("How partitions are shared among members: `range` (the default), `round_robin`, `sticky` or `cooperative_sticky` (a rebalance moves only the partitions that change owner). Kafka's class names, which Logstash also takes (`org.apache.kafka.clients.consumer.RoundRobinAssignor`, ...), mean the same; other classes are an error.")).
 	Field(sdk.String("group_instance_id").
 		Doc("A static member id: a restart within session_timeout_ms keeps its partitions without a rebalance. With consumer_threads > 1, `-<i>` is added.")).
 	Field(sdk.String("isolation_level").Default("read_uncommitted").OneOf("read_uncommitted", "read_committed").
@@ -152,6 +155,8 @@ type settings struct {
 	fetchBytes         int // max_partition_fetch_bytes, the least a claim reads ahead
 	fetchMaxBytes      int // fetch_max_bytes, what a member's claims read ahead together
 	deprecatedDecorate bool
+	byDuration         bool          // auto_offset_reset = "by_duration:..."
+	resetBy            time.Duration // its duration
 }
 
 const (
@@ -179,6 +184,18 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		s.excludeInternal = c.Bool("exclude_internal_topics")
 	} else if len(s.topics) == 0 {
 		ds.Errorf([]string{"topics"}, "topics is empty: name a topic to read, or set topics_pattern")
+	} else {
+		for i, t := range s.topics {
+			if strings.Contains(t, ",") {
+				var names []string
+				for _, n := range strings.Split(t, ",") {
+					names = append(names, strconv.Quote(strings.TrimSpace(n)))
+				}
+				ds.Errorf([]string{"topics", fmt.Sprint(i)}, "topic %q: topics is a list: write topics = [%s]", t, strings.Join(names, ", "))
+			} else if reason := kafka.InvalidTopic(t); reason != "" {
+				ds.Errorf([]string{"topics", fmt.Sprint(i)}, "topic %q: %s, so it cannot exist", t, reason)
+			}
+		}
 	}
 	if s.group == "" {
 		ds.Errorf([]string{"group_id"}, "group_id is empty: offsets are committed for a group; name one")
@@ -203,6 +220,20 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"decorate_events"},
 			Summary: "decorate_events = \"false\" is deprecated", Detail: "write decorate_events = \"none\""})
 	}
+	switch r := c.String("auto_offset_reset"); {
+	case r == "", r == "earliest", r == "latest", r == "none":
+	case strings.HasPrefix(r, "by_duration:"):
+		d, err := parseISODuration(strings.TrimPrefix(r, "by_duration:"))
+		if err != nil {
+			ds.Errorf([]string{"auto_offset_reset"}, "auto_offset_reset %q: %v", r, err)
+		}
+		s.byDuration, s.resetBy = true, d
+	default:
+		ds.Errorf([]string{"auto_offset_reset"}, "auto_offset_reset %q is not one of earliest, latest, by_duration:DURATION (such as by_duration:PT1H), none", r)
+	}
+	if a := c.String("partition_assignment_strategy"); assignors[a] == "" {
+		ds.Errorf([]string{"partition_assignment_strategy"}, "partition_assignment_strategy %q is not one of range, round_robin, sticky, cooperative_sticky (Java assignor classes other than Kafka's own cannot be loaded)", a)
+	}
 	for _, name := range []string{"session_timeout_ms", "heartbeat_interval_ms", "max_poll_interval_ms", "fetch_max_wait_ms", "auto_commit_interval_ms"} {
 		if c.Int(name) < 1 {
 			ds.Errorf([]string{name}, "%s must be more than 0", name)
@@ -218,6 +249,45 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		}
 	}
 	return s, ds
+}
+
+// assignors maps partition_assignment_strategy's values, and the Kafka
+// classes Logstash passes through as partition.assignment.strategy, to
+// sarama's strategies.
+var assignors = map[string]string{
+	"": "range", "range": "range", "round_robin": "round_robin", "sticky": "sticky", "cooperative_sticky": "cooperative_sticky",
+	"org.apache.kafka.clients.consumer.RangeAssignor":             "range",
+	"org.apache.kafka.clients.consumer.RoundRobinAssignor":        "round_robin",
+	"org.apache.kafka.clients.consumer.StickyAssignor":            "sticky",
+	"org.apache.kafka.clients.consumer.CooperativeStickyAssignor": "cooperative_sticky",
+}
+
+// isoDuration is java.time.Duration's text (PnDTnHnMn.nS), without the
+// negative parts Kafka refuses.
+var isoDuration = regexp.MustCompile(`^[pP](?:(\d+)[dD])?(?:[tT](?:(\d+)[hH])?(?:(\d+)[mM])?(?:(\d+)(?:[.,](\d{1,9}))?[sS])?)?$`)
+
+// parseISODuration reads by_duration's duration as Kafka's client does.
+func parseISODuration(text string) (time.Duration, error) {
+	m := isoDuration.FindStringSubmatch(text)
+	if m == nil || strings.HasSuffix(strings.ToUpper(text), "T") || len(text) < 3 {
+		return 0, fmt.Errorf("%q is not an ISO 8601 duration such as PT1H, PT30M or P1DT12H (no negative parts)", text)
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second} {
+		if m[i+1] == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(m[i+1], 10, 64)
+		if err != nil || n > int64(math.MaxInt64/unit) || d+time.Duration(n)*unit < d {
+			return 0, fmt.Errorf("%q is too long", text)
+		}
+		d += time.Duration(n) * unit
+	}
+	if m[5] != "" {
+		ns, _ := strconv.Atoi((m[5] + "00000000")[:9])
+		d += time.Duration(ns)
+	}
+	return d, nil
 }
 
 func validate(c *sdk.Config) sdk.Diagnostics {
@@ -244,7 +314,7 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 			g.InstanceId = fmt.Sprintf("%s-%d", id, i)
 		}
 	}
-	switch c.String("partition_assignment_strategy") {
+	switch assignors[c.String("partition_assignment_strategy")] {
 	case "round_robin":
 		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
 	case "sticky":

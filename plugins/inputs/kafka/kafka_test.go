@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +33,13 @@ func TestValidate(t *testing.T) {
 		{"bad pattern", map[string]any{"topics_pattern": "a(("}, "not a regular expression"},
 		{"no topics", map[string]any{"topics": []any{}}, "topics is empty"},
 		{"zero threads", map[string]any{"consumer_threads": 0}, "consumer_threads must be from 1"},
+		{"assignor class", map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"}, ""},
+		{"by_duration", map[string]any{"auto_offset_reset": "by_duration:P1DT12H"}, ""},
+		{"bad by_duration", map[string]any{"auto_offset_reset": "by_duration:1h"}, `"1h" is not an ISO 8601 duration`},
+		{"smallest", map[string]any{"auto_offset_reset": "smallest"}, `auto_offset_reset "smallest" is not one of earliest, latest, by_duration`},
+		{"topics in one string", map[string]any{"topics": "logs, metrics"}, `topics is a list: write topics = ["logs", "metrics"]`},
+		{"topic name Kafka refuses", map[string]any{"topics": []any{"ok", "my logs"}}, `topic "my logs": a topic name holds only letters`},
+		{"unknown assignor", map[string]any{"partition_assignment_strategy": "roundrobin"}, `partition_assignment_strategy "roundrobin" is not one of range, round_robin`},
 		{"heartbeat over session", map[string]any{"heartbeat_interval_ms": 20000}, "must be below session_timeout_ms"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -165,6 +173,72 @@ func TestDecoratesWithLogstashNamesAndCommitsOnStop(t *testing.T) {
 	// Delivered and stopped cleanly: everything is committed.
 	if got := committed(t, brokers, group, topic, 2); got[0] != 1 || got[1] != 2 {
 		t.Fatalf("committed %v, want partition 0 at 1 and 1 at 2", got)
+	}
+}
+
+// auto_offset_reset = "by_duration:PT1H" (Kafka 4's, in Logstash's docs):
+// a new group starts each partition at its first record of the last hour,
+// and a partition with none at its end.
+func TestAutoOffsetResetByDuration(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := uniqueName("in-by-duration")
+	createTopic(t, brokers, topic, 3)
+	now := time.Now()
+	msg := func(p int32, v string, age time.Duration) *sarama.ProducerMessage {
+		return &sarama.ProducerMessage{Partition: p, Value: sarama.StringEncoder(v), Timestamp: now.Add(-age)}
+	}
+	produce(t, brokers, topic, []*sarama.ProducerMessage{
+		msg(0, "old-0", 3*time.Hour), msg(0, "new-0a", 20*time.Minute), msg(0, "new-0b", 10*time.Minute),
+		msg(1, "old-1", 2*time.Hour), msg(1, "new-1", 5*time.Minute),
+		msg(2, "old-2", 2*time.Hour),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 3, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": uniqueName("g"),
+		"auto_offset_reset": "by_duration:PT1H",
+	}})
+	var got []string
+	for _, e := range res.Events {
+		got = append(got, e.Message())
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != "new-0a,new-0b,new-1" {
+		t.Fatalf("read %q (err %v), want the records of the last hour: new-0a, new-0b, new-1", got, res.Err)
+	}
+}
+
+// auto_offset_reset = "none": a group without an offset for a partition
+// stops the input with an error that names it, instead of guessing.
+func TestAutoOffsetResetNone(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := uniqueName("in-reset-none")
+	createTopic(t, brokers, topic, 1)
+	produce(t, brokers, topic, []*sarama.ProducerMessage{{Value: sarama.StringEncoder("x")}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 1, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": uniqueName("g"),
+		"auto_offset_reset": "none",
+	}})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "no committed offset for "+topic+"/0") || len(res.Events) != 0 || ctx.Err() != nil {
+		t.Fatalf("run: %v, %d events; want the error naming %s/0 at once", res.Err, len(res.Events), topic)
+	}
+}
+
+func TestParseISODuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"PT1H": time.Hour, "PT30M": 30 * time.Minute, "P1DT12H": 36 * time.Hour, "P2D": 48 * time.Hour,
+		"PT0.5S": 500 * time.Millisecond, "pt90s": 90 * time.Second, "PT1H2M3.004S": time.Hour + 2*time.Minute + 3004*time.Millisecond,
+	} {
+		if got, err := parseISODuration(in); err != nil || got != want {
+			t.Errorf("parseISODuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "P", "PT", "1H", "PT-1H", "-PT1H", "P1H", "PT1D", "1h"} {
+		if _, err := parseISODuration(bad); err == nil {
+			t.Errorf("parseISODuration(%q) took it", bad)
+		}
 	}
 }
 

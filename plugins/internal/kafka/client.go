@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,8 +32,8 @@ var Version = sarama.V2_8_0_0
 // names and defaults.
 func ClientFields(s *sdk.Spec) *sdk.Spec {
 	return s.
-		Field(sdk.String("bootstrap_servers").Default("localhost:9092").
-			Doc("Brokers to start from, as `host:port` separated by commas; the client discovers the rest of the cluster.")).
+		Field(sdk.StringList("bootstrap_servers").Default([]any{"localhost:9092"}).
+			Doc("Brokers to start from, as `host:port`: Logstash's comma-separated string (`\"kafka1:9092,kafka2:9092\"`) or a list; the client discovers the rest of the cluster.")).
 		Field(sdk.String("client_id").Default("logstash").
 			Doc("The id the brokers see in their logs and quotas.")).
 		Field(sdk.Int("request_timeout_ms").Default(40000).
@@ -67,6 +68,45 @@ func ClientFields(s *sdk.Spec) *sdk.Spec {
 			Doc("Connections idle this long are closed."))
 }
 
+var listenerPrefix = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.\-_]*://`)
+
+// parseBrokers reads bootstrap_servers: Logstash's "h1:9092,h2:9092", a
+// list, or a list of such strings, each a host:port as Kafka's client
+// takes it.
+func parseBrokers(list []string, ds sdk.Diagnostics) ([]string, sdk.Diagnostics) {
+	var brokers []string
+	bad := false
+	for _, item := range list {
+		for _, b := range strings.Split(item, ",") {
+			b = strings.TrimSpace(b)
+			if b == "" {
+				continue
+			}
+			// Kafka's client drops a listener prefix such as PLAINTEXT://
+			// (copied from advertised.listeners).
+			if m := listenerPrefix.FindString(b); m != "" {
+				b = b[len(m):]
+			}
+			i := strings.LastIndexByte(b, ':')
+			if i <= 0 || i == len(b)-1 {
+				ds.Errorf([]string{"bootstrap_servers"}, "bootstrap server %q has no port: write host:port, such as \"localhost:9092\"", b)
+				bad = true
+				continue
+			}
+			if p, err := strconv.Atoi(b[i+1:]); err != nil || p < 1 || p > 65535 {
+				ds.Errorf([]string{"bootstrap_servers"}, "bootstrap server %q: the port %q is not a number from 1 to 65535", b, b[i+1:])
+				bad = true
+				continue
+			}
+			brokers = append(brokers, b)
+		}
+	}
+	if len(brokers) == 0 && !bad {
+		ds.Errorf([]string{"bootstrap_servers"}, "bootstrap_servers is empty: give at least one broker, such as \"localhost:9092\"")
+	}
+	return brokers, ds
+}
+
 // Client is the parsed client settings.
 type Client struct {
 	Brokers  []string
@@ -97,20 +137,7 @@ func ParseClient(c *sdk.Config) (*Client, sdk.Diagnostics) {
 		verifyHostname:   c.String("ssl_endpoint_identification_algorithm") != "",
 		mechanism:        c.String("sasl_mechanism"),
 	}
-	for _, b := range strings.Split(c.String("bootstrap_servers"), ",") {
-		b = strings.TrimSpace(b)
-		if b == "" {
-			continue
-		}
-		if i := strings.LastIndexByte(b, ':'); i <= 0 || i == len(b)-1 {
-			ds.Errorf([]string{"bootstrap_servers"}, "bootstrap server %q has no port: write host:port, such as \"localhost:9092\"", b)
-			continue
-		}
-		cl.Brokers = append(cl.Brokers, b)
-	}
-	if len(cl.Brokers) == 0 {
-		ds.Errorf([]string{"bootstrap_servers"}, "bootstrap_servers is empty: give at least one broker, such as \"localhost:9092\"")
-	}
+	cl.Brokers, ds = parseBrokers(c.StringList("bootstrap_servers"), ds)
 	if a := c.String("ssl_endpoint_identification_algorithm"); a != "" && !strings.EqualFold(a, "https") {
 		ds.Errorf([]string{"ssl_endpoint_identification_algorithm"}, "ssl_endpoint_identification_algorithm is \"https\" or \"\" (no host name check), not %q", a)
 	}
@@ -125,6 +152,24 @@ func ParseClient(c *sdk.Config) (*Client, sdk.Diagnostics) {
 			if c.String(name) != "" {
 				ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{name},
 					Summary: name + " is not used with security_protocol " + proto, Detail: "set security_protocol = \"SSL\" or \"SASL_SSL\" to use TLS"})
+			}
+		}
+	}
+	if cl.tls {
+		// A file that is missing or not PEM is seen without connecting.
+		if _, err := cl.tlsConfig(); err != nil {
+			name := "ssl_truststore_location"
+			if strings.HasPrefix(err.Error(), "ssl_keystore_location") {
+				name = "ssl_keystore_location"
+			}
+			ds.Errorf([]string{name}, "%v", err)
+		}
+	}
+	if !cl.sasl {
+		for _, name := range []string{"sasl_jaas_config", "sasl_username"} {
+			if c.String(name) != "" {
+				ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{name},
+					Summary: name + " is not used with security_protocol " + proto, Detail: "set security_protocol = \"SASL_PLAINTEXT\" or \"SASL_SSL\" to authenticate with it"})
 			}
 		}
 	}
@@ -155,7 +200,11 @@ func ms(c *sdk.Config, name string, ds *sdk.Diagnostics) time.Duration {
 	return time.Duration(n) * time.Millisecond
 }
 
-var jaasOption = regexp.MustCompile(`(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"`)
+// jaasOption is a JAAS option as Kafka's JaasConfig tokenizes it: the
+// value in double or single quotes (backslash escapes), or a bare word.
+var jaasOption = regexp.MustCompile(`(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([A-Za-z_$][\w$-]*))`)
+
+var jaasUnescape = strings.NewReplacer(`\"`, `"`, `\'`, `'`, `\\`, `\`)
 
 // parseJAAS reads username and password out of a JAAS login module line.
 func parseJAAS(s string) (user, password string, err error) {
@@ -163,7 +212,7 @@ func parseJAAS(s string) (user, password string, err error) {
 		return "", "", fmt.Errorf("sasl_jaas_config %q is not a JAAS line: write `org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\";`", redact(s))
 	}
 	for _, m := range jaasOption.FindAllStringSubmatch(s, -1) {
-		v := strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(m[2])
+		v := jaasUnescape.Replace(m[2] + m[3] + m[4])
 		switch m[1] {
 		case "username":
 			user = v
@@ -183,7 +232,8 @@ func redact(s string) string {
 }
 
 // Config makes the sarama configuration these settings describe. It reads
-// the TLS files, so it runs when the plugin opens, not at configtest.
+// the TLS files again (ParseClient checked them at configtest), so that a
+// renewed certificate is taken when the plugin opens.
 func (cl *Client) Config() (*sarama.Config, error) {
 	cfg := sarama.NewConfig()
 	cfg.Version = Version
@@ -284,6 +334,31 @@ func (cl *Client) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	return t, nil
+}
+
+// InvalidTopic says why Kafka would refuse a topic name ("" when it would
+// not): its rule is 1 to 249 of [a-zA-Z0-9._-], and not "." or "..".
+func InvalidTopic(name string) string {
+	switch {
+	case name == "":
+		return "a topic name cannot be empty"
+	case len(name) > 249:
+		return "a topic name has at most 249 characters"
+	case name == "." || name == "..":
+		return "a topic name cannot be \".\" or \"..\""
+	}
+	return InvalidTopicBytes(name)
+}
+
+// InvalidTopicBytes says which byte of name a topic name cannot hold.
+func InvalidTopicBytes(name string) string {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Sprintf("a topic name holds only letters, digits, '.', '_' and '-', not %q", c)
+		}
+	}
+	return ""
 }
 
 // Removed is a setting of Logstash's old (ZooKeeper-era or 2.x) kafka

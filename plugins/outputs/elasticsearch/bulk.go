@@ -150,7 +150,7 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 					// is there, or a newer version is); a delete of a
 					// document that is not there is done too.
 					resolved = true
-				case permanent(r.status):
+				case permanent(r.status), o.set.dlqCodes[r.status]:
 					resolved = true
 					werr.RejectItem(i, o.reason(r))
 				default:

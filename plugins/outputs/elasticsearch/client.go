@@ -26,9 +26,23 @@ import (
 type productTransport struct {
 	base       http.RoundTripper
 	opensearch atomic.Bool
+	// query holds, by host:port, the parameters sent with every request
+	// to a node: its URL's query and the parameters setting (which wins),
+	// as Logstash's. Empty when there are none.
+	query map[string]url.Values
 }
 
 func (t *productTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if extra := t.query[req.URL.Host]; len(extra) > 0 {
+		req = req.Clone(req.Context())
+		q := req.URL.Query()
+		for k, vs := range extra {
+			if !q.Has(k) {
+				q[k] = vs
+			}
+		}
+		req.URL.RawQuery = q.Encode()
+	}
 	res, err := t.base.RoundTrip(req)
 	if err == nil && t.opensearch.Load() && res.Header.Get("X-Elastic-Product") == "" {
 		res.Header.Set("X-Elastic-Product", "Elasticsearch")
@@ -46,6 +60,9 @@ func (o *Output) httpTransport() *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     false,
 	}
+	if o.set.proxy != nil {
+		tr.Proxy = http.ProxyURL(o.set.proxy)
+	}
 	if o.set.caPool != nil || o.set.insecure {
 		tr.TLSClientConfig = &tls.Config{RootCAs: o.set.caPool, InsecureSkipVerify: o.set.insecure} //nolint:gosec // ssl_verification_mode = "none" asks for it
 	}
@@ -61,11 +78,21 @@ func (o *Output) connect(ctx context.Context) (*elasticsearch.Client, error) {
 		return o.client, nil
 	}
 	s := o.set
-	rt := &productTransport{base: o.httpTransport()}
+	rt := &productTransport{base: o.httpTransport(), query: map[string]url.Values{}}
+	for _, u := range s.hosts {
+		q := u.Query()
+		for k, v := range s.parameters {
+			q.Set(k, v)
+		}
+		if len(q) > 0 {
+			rt.query[u.Host] = q
+		}
+	}
 	cfg := elasticsearch.Config{
 		Username:          s.user,
 		Password:          s.password,
 		APIKey:            s.apiKey,
+		Header:            s.headers,
 		Transport:         rt,
 		DisableMetaHeader: true,
 		ConnectionPoolFunc: func([]*elastictransport.Connection, elastictransport.Selector) elastictransport.ConnectionPool {

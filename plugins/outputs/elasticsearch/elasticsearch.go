@@ -13,8 +13,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,7 +30,7 @@ import (
 
 var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSearch with the _bulk API.").
 	Field(sdk.StringList("hosts").Default([]any{"//127.0.0.1"}).
-		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`. Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
+		Doc("The nodes to send to, round-robin: `\"es1\"`, `\"es1:9200\"`, `\"https://es1:9243/prefix\"`, `\"https://user:pass@es1\"` (basic auth for that node, before `user`/`password`; %-escape special characters). Without a scheme http (https with `ssl_enabled`), without a port 9200. A node whose connection fails is left out for `resurrect_delay`.")).
 	Field(sdk.String("index").
 		Doc("The index, a sprintf template: `\"logs-%{+YYYY.MM.dd}\"` takes the date from the event's @timestamp in UTC. An event whose index still holds an unresolved %{...} is dead-lettered without being sent. Default: a data stream (`data_stream`), else the ILM alias (`ilm_enabled`), else `\"ecs-logstash-%{+yyyy.MM.dd}\"`, or `\"logstash-%{+yyyy.MM.dd}\"` with `ecs_compatibility = \"disabled\"`.")).
 	Field(sdk.String("action").
@@ -45,14 +47,22 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("With `action = \"update\"`: create the document when it does not exist.")).
 	Field(sdk.Int("retry_on_conflict").Default(1).
 		Doc("With `action = \"update\"`: how often the engine retries an update that conflicts with a concurrent one.")).
+	Field(sdk.String("path").
+		Doc("A path prefix for the hosts written without one, for Elasticsearch behind a proxy that maps it (`\"/es\"`: bulk requests go to /es/_bulk). A host with a path of its own that differs is an error, as in Logstash.")).
+	Field(sdk.String("proxy").
+		Doc("A forward HTTP proxy to reach the nodes through: `\"http://proxy:3128\"`. Unset or empty (`${env.X}` of an empty variable): the HTTP_PROXY, HTTPS_PROXY and NO_PROXY variables decide.")).
+	Field(sdk.StringMap("parameters").
+		Doc("Query parameters sent with every request to the nodes: `{ \"routing_key\" = \"x\" }`. A host's own query (`\"https://es1:9200/?a=b\"`) is sent too, these winning over it, as in Logstash.")).
+	Field(sdk.StringMap("custom_headers").
+		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. Authentication and content headers the output sets win.")).
 	Field(sdk.String("user").
 		Doc("The user for HTTP basic authentication.")).
 	Field(sdk.String("password").
 		Doc("The password for HTTP basic authentication (use `${env.NAME}`).")).
 	Field(sdk.String("api_key").
-		Doc("An API key, as Logstash takes it: `\"id:api_key\"` (the output encodes it), or already base64-encoded.")).
+		Doc("An API key, as Logstash takes it: `\"id:api_key\"` (the output encodes it), or already base64-encoded. As in Logstash, only over TLS: https:// hosts or `ssl_enabled = true`.")).
 	Field(sdk.Bool("ssl_enabled").
-		Doc("Use https for hosts written without a scheme (a scheme written in `hosts` wins).")).
+		Doc("Use https (true) or http (false) for every host. Unset: https when a host is written with https://, else http. As in Logstash, hosts written with a scheme must agree with each other and with this setting (an error otherwise).")).
 	Field(sdk.StringList("ssl_certificate_authorities").
 		Doc("PEM files of the certificate authorities to trust, instead of the system's.")).
 	Field(sdk.String("ssl_verification_mode").Default("full").OneOf("full", "none").
@@ -67,6 +77,8 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("The longest wait between retries, in seconds.")).
 	Field(sdk.Int("max_retries").
 		Doc("How often a document the engine did not take (429, 5xx) is sent again before it is dead-lettered (\"gave up after N retries\"). Unset (the default, as Logstash): retried until it is taken; the batch waits (backpressure) and a stop still ends it.")).
+	Field(sdk.StringList("dlq_custom_codes").
+		Doc("More per-document statuses to dead-letter instead of retrying, beside 400, 404, 405 and 413 (as Logstash's, which adds them to 400 and 404): `[403]` dead-letters documents a role may not write. Not 200, 201 or 409, which count as written.")).
 	Field(sdk.Int("resurrect_delay").Default(5).
 		Doc("Seconds a host whose connection failed is left out before it is tried again.")).
 	Field(sdk.String("flavor").Default("auto").OneOf("auto", "elasticsearch", "opensearch").
@@ -142,12 +154,7 @@ var unsupported = []lsonly.Setting{
 	{Name: "ssl_truststore_path", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file (`keytool -exportcert -rfc` exports a Java keystore's)"},
 	{Name: "ssl_truststore_password", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file, which has no password"},
 	{Name: "ssl_truststore_type", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file"},
-	{Name: "path", Kind: lsonly.Unsupported, Instead: "write the path in each host: hosts = [\"https://es1:9200/prefix\"]"},
 	{Name: "bulk_path", Kind: lsonly.Unsupported, Instead: "write a path prefix in each host (hosts = [\"https://es1:9200/prefix\"]); the bulk endpoint is PREFIX/_bulk"},
-	{Name: "proxy", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it and reach the nodes directly"},
-	{Name: "custom_headers", Kind: lsonly.Unsupported, Instead: "not supported yet: authenticate with user/password or api_key"},
-	{Name: "parameters", Kind: lsonly.Unsupported, Instead: "not supported yet: remove it"},
-	{Name: "dlq_custom_codes", Kind: lsonly.Unsupported, Instead: "not supported yet: 400, 404, 413 and mapping errors are dead-lettered, 429 and 5xx retried (max_retries bounds them)"},
 	{Name: "drop_error_types", Kind: lsonly.Unsupported, Instead: "not supported: documents the engine refuses are dead-lettered with its reason, never dropped"},
 	{Name: "template_api", Kind: lsonly.Unsupported, Harmless: []string{"auto", "composable"}, Instead: "only composable index templates are installed: remove it"},
 	{Name: "upsert", Kind: lsonly.Unsupported, Instead: "not supported yet: use action = \"update\" with doc_as_upsert = true"},
@@ -205,6 +212,10 @@ type settings struct {
 	templateName   string
 	templateOver   bool
 	maxBulk        int
+	dlqCodes       map[int]bool // dlq_custom_codes
+	proxy          *url.URL     // nil: from the environment
+	headers        http.Header  // custom_headers
+	parameters     map[string]string
 
 	dataStream                      bool
 	dsType, dsDataset, dsNamespace  string
@@ -223,7 +234,7 @@ var dsSettings = map[string]bool{
 	"ssl_certificate_authorities": true, "ssl_verification_mode": true, "compression_level": true,
 	"timeout": true, "retry_initial_interval": true, "retry_max_interval": true, "max_retries": true,
 	"resurrect_delay": true, "flavor": true, "ecs_compatibility": true, "routing": true, "pipeline": true,
-	"data_stream": true,
+	"data_stream": true, "path": true, "proxy": true, "custom_headers": true, "parameters": true, "dlq_custom_codes": true,
 }
 
 // given reports whether the user set a setting: Logstash looks at the
@@ -235,6 +246,14 @@ func given(c *sdk.Config, name string) bool {
 	}
 	f, _ := spec.Lookup(name)
 	return f.Default == nil || fmt.Sprint(f.Default) != fmt.Sprint(c.Raw(name))
+}
+
+// schemeSource says what set the scheme the hosts must share.
+func schemeSource(c *sdk.Config, scheme string) string {
+	if c.Has("ssl_enabled") {
+		return fmt.Sprintf("ssl_enabled = %v", c.Bool("ssl_enabled"))
+	}
+	return "another host is " + scheme
 }
 
 // notForDataStreams lists the settings given that a data stream does not
@@ -283,13 +302,59 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	if len(hosts) == 0 {
 		ds.Errorf([]string{"hosts"}, "hosts is empty: name at least one node")
 	}
+	scheme := "" // the one written in hosts, or by ssl_enabled
+	if c.Has("ssl_enabled") {
+		scheme = map[bool]string{true: "https", false: "http"}[c.Bool("ssl_enabled")]
+	}
 	for i, h := range hosts {
 		u, err := parseHost(h, c.Bool("ssl_enabled"))
 		if err != nil {
 			ds.Errorf([]string{"hosts", fmt.Sprint(i)}, "%v", err)
 			continue
 		}
+		// As Logstash: one scheme for all, so that ssl_enabled = true
+		// never leaves a node in the clear.
+		if strings.Contains(h, "://") {
+			if scheme != "" && u.Scheme != scheme {
+				ds.Errorf([]string{"hosts", fmt.Sprint(i)}, "host %s is %s, but %s: write every host with one scheme (or none), in line with ssl_enabled", u.Redacted(), u.Scheme, schemeSource(c, scheme))
+			}
+			if scheme == "" {
+				scheme = u.Scheme
+			}
+		}
 		s.hosts = append(s.hosts, u)
+	}
+	if scheme == "https" && !c.Has("ssl_enabled") {
+		// An https host turns TLS on for the hosts written without one,
+		// as in Logstash.
+		for _, u := range s.hosts {
+			u.Scheme = "https"
+		}
+	}
+
+	if p := strings.Trim(c.String("path"), "/"); p != "" {
+		p = "/" + p
+		for i, u := range s.hosts {
+			if u.Path != "" && u.Path != p {
+				ds.Errorf([]string{"path"}, "path is %q but host %s has the path %q: give the path once, in path or in every host", p, u.Redacted(), u.Path)
+				continue
+			}
+			s.hosts[i].Path = p
+		}
+	}
+	if p := c.String("proxy"); p != "" {
+		u, err := url.Parse(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ds.Errorf([]string{"proxy"}, "proxy %q is not an http:// or https:// URL such as \"http://proxy:3128\"", redactRaw(p))
+		}
+		s.proxy = u
+	}
+	s.parameters = c.StringMap("parameters")
+	if hs := c.StringMap("custom_headers"); len(hs) > 0 {
+		s.headers = http.Header{}
+		for k, v := range hs {
+			s.headers.Set(k, v)
+		}
 	}
 
 	index := c.String("index")
@@ -358,6 +423,17 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		if s.user != "" {
 			ds.Errorf([]string{"api_key"}, "give either api_key or user and password, not both")
 		}
+		tls := len(s.hosts) > 0
+		for _, u := range s.hosts {
+			tls = tls && u.Scheme == "https"
+			if u.User != nil {
+				ds.Errorf([]string{"api_key"}, "give either api_key or credentials in the host %s, not both", u.Redacted())
+			}
+		}
+		if !tls {
+			// Logstash refuses it too: anyone on the path could read the key.
+			ds.Errorf([]string{"api_key"}, "api_key needs TLS, so that the key is not sent in the clear: write the hosts with https://, or set ssl_enabled = true")
+		}
 	}
 	if (s.user == "") != (s.password == "") {
 		ds.Errorf([]string{"user"}, "user and password go together: give both or neither")
@@ -390,6 +466,22 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	}
 	if s.resurrectDelay < 0 {
 		ds.Errorf([]string{"resurrect_delay"}, "resurrect_delay must be 0 or more")
+	}
+	for i, code := range c.StringList("dlq_custom_codes") {
+		n, err := strconv.Atoi(strings.TrimSpace(code))
+		switch {
+		case err != nil || n < 100 || n > 599:
+			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %q is not an HTTP status (100 to 599)", code)
+		case n == 200 || n == 201 || n == 409:
+			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d counts as written (a success, or a conflict: the document is there); remove it", n)
+		case permanent(n):
+			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d is dead-lettered already; remove it", n)
+		default:
+			if s.dlqCodes == nil {
+				s.dlqCodes = map[int]bool{}
+			}
+			s.dlqCodes[n] = true
+		}
 	}
 	if c.Has("max_retries") {
 		if s.maxRetries = c.Int("max_retries"); s.maxRetries < 0 {

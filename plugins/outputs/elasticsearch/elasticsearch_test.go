@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,10 +41,21 @@ func TestValidate(t *testing.T) {
 		{"defaults", map[string]any{}, ""},
 		{"full", map[string]any{"hosts": []any{"es1", "es2:9201", "https://es3:9243/p", "//127.0.0.1"}, "index": "logs-%{[service][name]}-%{+YYYY.MM.dd}",
 			"action": "update", "document_id": "%{id}", "doc_as_upsert": true, "routing": "%{tenant}", "pipeline": "p", "compression_level": 9,
-			"max_retries": 3, "flavor": "opensearch", "api_key": "id:key", "template": good, "template_name": "x"}, ""},
+			"max_retries": 3, "flavor": "opensearch", "api_key": "id:key", "ssl_enabled": true, "template": good, "template_name": "x"}, ""},
 		{"no hosts", map[string]any{"hosts": []any{}}, "hosts is empty"},
 		{"bad scheme", map[string]any{"hosts": []any{"ftp://es1"}}, "scheme must be http or https"},
-		{"credentials in URL", map[string]any{"hosts": []any{"http://u:secret@es1"}}, "put credentials in user and password"},
+		// Logstash takes basic auth in the host URL.
+		{"credentials in URL", map[string]any{"hosts": []any{"https://u:secret@es1", "https://u:p%23ss@es2:9243/p"}}, ""},
+		{"credentials in a bad URL", map[string]any{"hosts": []any{"http://u:secret@es1:92x0"}}, `host "http://u:xxxxx@es1:92x0" is not a URL`},
+		// Logstash: one scheme for all hosts, in line with ssl_enabled.
+		{"ssl_enabled with an http host", map[string]any{"hosts": []any{"es1", "http://es2"}, "ssl_enabled": true}, "host http://es2:9200 is http, but ssl_enabled = true"},
+		{"ssl off with an https host", map[string]any{"hosts": []any{"https://es1"}, "ssl_enabled": false}, "is https, but ssl_enabled = false"},
+		{"mixed schemes", map[string]any{"hosts": []any{"https://es1", "http://es2"}}, "is http, but another host is https"},
+		// Logstash: api_key "requires SSL/TLS".
+		{"api_key over http", map[string]any{"hosts": []any{"es1"}, "api_key": "id:key"}, "api_key needs TLS"},
+		{"api_key over https hosts", map[string]any{"hosts": []any{"https://es1", "https://es2:9243"}, "api_key": "id:key"}, ""},
+		{"api_key with ssl_enabled", map[string]any{"hosts": []any{"es1"}, "ssl_enabled": true, "api_key": "essu_abc"}, ""},
+		{"api_key and URL credentials", map[string]any{"hosts": []any{"https://u:secret@es1"}, "api_key": "id:key"}, "either api_key or credentials in the host"},
 		{"uppercase index", map[string]any{"index": "Logs"}, "must be lowercase"},
 		// Seen without an event: the text and what the dates become.
 		{"uppercase in a daily index", map[string]any{"index": "Logs-%{+YYYY.MM.dd}"}, `must be lowercase, so every event would be refused (its text and dates give "Logs-2026.12.07")`},
@@ -57,6 +71,17 @@ func TestValidate(t *testing.T) {
 		{"compression", map[string]any{"compression_level": 10}, "compression_level must be"},
 		{"negative retries", map[string]any{"max_retries": -1}, "max_retries must be 0 or more"},
 		{"user without password", map[string]any{"user": "u"}, "user and password go together"},
+		{"path", map[string]any{"hosts": []any{"es1", "https://es2/es"}, "path": "es", "ssl_enabled": true}, ""},
+		{"two paths", map[string]any{"hosts": []any{"es1/other"}, "path": "/es"}, `path is "/es" but host http://es1:9200/other has the path "/other"`},
+		{"proxy", map[string]any{"proxy": "http://proxy:3128"}, ""},
+		{"empty proxy", map[string]any{"proxy": ""}, ""},
+		{"bad proxy", map[string]any{"proxy": "proxy:3128"}, "is not an http:// or https:// URL"},
+		{"custom_headers", map[string]any{"custom_headers": map[string]any{"X-Tenant": "ops"}}, ""},
+		{"dlq_custom_codes", map[string]any{"dlq_custom_codes": []any{"403", "429"}}, ""},
+		{"dlq_custom_codes success", map[string]any{"dlq_custom_codes": []any{"403", "201"}}, "201 counts as written"},
+		{"dlq_custom_codes conflict", map[string]any{"dlq_custom_codes": []any{"409"}}, "409 counts as written"},
+		{"dlq_custom_codes standard", map[string]any{"dlq_custom_codes": []any{"404"}}, "404 is dead-lettered already"},
+		{"dlq_custom_codes not a status", map[string]any{"dlq_custom_codes": []any{"forbidden"}}, `"forbidden" is not an HTTP status`},
 		{"both credentials", map[string]any{"user": "u", "password": "secret", "api_key": "a:b"}, "either api_key or user"},
 		{"missing CA", map[string]any{"ssl_certificate_authorities": []any{filepath.Join(dir, "nope.pem")}}, "cannot read the certificate authorities"},
 		{"CA not PEM", map[string]any{"ssl_certificate_authorities": []any{good}}, "holds no PEM certificate"},
@@ -87,6 +112,7 @@ func TestParseHost(t *testing.T) {
 		"https://es1/prefix/":    "https://es1:9200/prefix",
 		"http://[::1]:9200":      "http://[::1]:9200",
 		"https://es.example:443": "https://es.example:443",
+		"https://u:p%40ss@es1":   "https://u:p%40ss@es1:9200",
 	} {
 		u, err := parseHost(in, false)
 		if err != nil || u.String() != want {
@@ -95,6 +121,18 @@ func TestParseHost(t *testing.T) {
 	}
 	if u, _ := parseHost("es1", true); u.String() != "https://es1:9200" {
 		t.Errorf("with ssl: %v", u)
+	}
+}
+
+// An https host turns TLS on for the hosts written without a scheme, as
+// Logstash's ssl_enabled defaults to true then.
+func TestHTTPSHostMakesEveryHostHTTPS(t *testing.T) {
+	s, ds := parse(sdktest.Config(t, comp(t), map[string]any{"hosts": []any{"https://es1", "es2:9201"}, "index": "x"}))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	if got := s.hosts[1].String(); got != "https://es2:9201" {
+		t.Fatalf("second host %s, want https://es2:9201", got)
 	}
 }
 
@@ -201,6 +239,105 @@ func docNumber(t *testing.T, doc json.RawMessage) int {
 		t.Fatalf("document %s: %v", doc, err)
 	}
 	return d.N
+}
+
+// record wraps the fake engine's handler: each request is noted as
+// note makes it, and the notes so far are returned by the func it gives.
+func record(srv *fakees.Server, note func(r *http.Request) string) func() []string {
+	var mu sync.Mutex
+	var seen []string
+	inner := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, note(r))
+		mu.Unlock()
+		inner.ServeHTTP(w, r)
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+// Credentials in a host URL are that host's basic auth, as in Logstash
+// (%-escaped characters decoded), for the flavor check and the bulk
+// requests alike.
+func TestCredentialsInTheHostURL(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
+	defer srv.Close()
+	requests := record(srv, func(r *http.Request) string {
+		u, p, _ := r.BasicAuth()
+		return r.Method + " " + r.URL.Path + " " + u + ":" + p
+	})
+	host := strings.Replace(srv.URL, "http://", "http://elastic:p%40ss@", 1)
+	o, _ := open(t, map[string]any{"hosts": []any{host}, "index": "auth", "flavor": "auto"})
+	if err := o.Write(context.Background(), numbered(2)); err != nil {
+		t.Fatal(err)
+	}
+	seen := requests()
+	if len(seen) < 2 || srv.Taken() != 2 {
+		t.Fatalf("requests %q, %d documents taken; want GET / and a bulk request", seen, srv.Taken())
+	}
+	for _, r := range seen {
+		if !strings.HasSuffix(r, " elastic:p@ss") {
+			t.Fatalf("request %q, want basic auth elastic:p@ss", r)
+		}
+	}
+}
+
+// path, custom_headers and proxy, as Logstash's: every request (the
+// flavor check and the bulk ones) carries the headers, goes under the
+// path, and through the proxy.
+func TestPathHeadersAndProxy(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
+	defer srv.Close()
+	requests := record(srv, func(r *http.Request) string { return r.Method + " " + r.URL.Path + " " + r.Header.Get("X-Tenant") })
+	target, _ := url.Parse(srv.URL)
+	var proxied atomic.Int32
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Host == "es-behind-proxy:9200" { // a proxy request names the node
+			proxied.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{"es-behind-proxy"}, "path": "/es/", "proxy": proxy.URL,
+		"custom_headers": map[string]any{"X-Tenant": "ops"}, "index": "hdr"})
+	if err := o.Write(context.Background(), numbered(2)); err != nil {
+		t.Fatal(err)
+	}
+	seen := requests()
+	if srv.Taken() != 2 || len(seen) < 2 || int(proxied.Load()) != len(seen) {
+		t.Fatalf("%d taken, requests %q, %d through the proxy; want 2 taken, every request proxied", srv.Taken(), seen, proxied.Load())
+	}
+	for _, r := range seen {
+		if !strings.HasPrefix(r, "GET /es/ ") && !strings.HasPrefix(r, "POST /es/_bulk ") || !strings.HasSuffix(r, " ops") {
+			t.Fatalf("request %q, want under /es/ with X-Tenant: ops", r)
+		}
+	}
+}
+
+// parameters and a host's query string go with every request, the
+// parameters winning, as Logstash's.
+func TestQueryParameters(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{} })
+	defer srv.Close()
+	requests := record(srv, func(r *http.Request) string { return r.URL.Path + "?" + r.URL.RawQuery })
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL + "/?a=1&b=2"}, "parameters": map[string]any{"b": "3"}, "index": "q"})
+	if err := o.Write(context.Background(), numbered(1)); err != nil {
+		t.Fatal(err)
+	}
+	seen := requests()
+	if len(seen) < 2 || srv.Taken() != 1 {
+		t.Fatalf("requests %q, %d taken", seen, srv.Taken())
+	}
+	for _, r := range seen {
+		if q, _ := url.ParseQuery(r[strings.IndexByte(r, '?')+1:]); q.Get("a") != "1" || q.Get("b") != "3" {
+			t.Fatalf("request %q, want a=1 and b=3", r)
+		}
+	}
 }
 
 func TestFault429StormEndsWithEveryDocumentOnce(t *testing.T) {
@@ -336,6 +473,32 @@ func TestFaultMaxRetriesDeadLetters(t *testing.T) {
 	}
 	if srv.Requests() != 3 || log.count("retrying them") != 2 {
 		t.Fatalf("%d requests, %d backoff lines; want 3 and 2", srv.Requests(), log.count("retrying them"))
+	}
+}
+
+// dlq_custom_codes: a status listed there is dead-lettered at once, with
+// the engine's reason, instead of retried (as Logstash's).
+func TestFaultDLQCustomCodes(t *testing.T) {
+	srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
+		return fakees.Fault{Item: func(_ int, a fakees.Action) int {
+			if docNumber(t, a.Doc) == 1 {
+				return 403
+			}
+			return 0
+		}}
+	})
+	defer srv.Close()
+	o, log := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "codes", "dlq_custom_codes": []any{"403"}})
+	err := o.Write(context.Background(), numbered(3))
+	var werr *sdk.WriteError
+	if !errors.As(err, &werr) || len(werr.Items) != 1 || !werr.Items[0].Reject || werr.Items[0].Index != 1 {
+		t.Fatalf("write: %v, want event 1 rejected", err)
+	}
+	if r := werr.Items[0].Reason; !strings.Contains(r, "status 403") || strings.Contains(r, "gave up") {
+		t.Fatalf("reason %q, want the engine's 403 at the first answer", r)
+	}
+	if srv.Requests() != 1 || log.count("retrying them") != 0 || srv.Taken() != 2 {
+		t.Fatalf("%d requests, %d backoff lines, %d taken; want 1, 0 and 2", srv.Requests(), log.count("retrying them"), srv.Taken())
 	}
 }
 

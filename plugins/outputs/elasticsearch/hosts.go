@@ -12,8 +12,9 @@ import (
 
 // parseHost turns one of Logstash's host forms into a URL: "es1",
 // "es1:9201", "//es1" (Logstash's default is "//127.0.0.1"),
-// "https://es1:9243/prefix". Without a port, 9200; without a scheme, http
-// (https when ssl is on).
+// "https://es1:9243/prefix", "https://user:pass@es1" (basic auth for that
+// host, as Logstash; the transport reads it from the URL). Without a port,
+// 9200; without a scheme, http (https when ssl is on).
 func parseHost(h string, ssl bool) (*url.URL, error) {
 	h = strings.TrimSpace(h)
 	if h == "" {
@@ -31,7 +32,8 @@ func parseHost(h string, ssl bool) (*url.URL, error) {
 	}
 	u, err := url.Parse(h)
 	if err != nil {
-		return nil, fmt.Errorf("host %q: %v", h, err)
+		// url's errors quote the whole text, password and all.
+		return nil, fmt.Errorf("host %q is not a URL (special characters must be %%-escaped, as in Logstash: %%23 for #)", redactRaw(h))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("host %q: the scheme must be http or https", h)
@@ -39,15 +41,25 @@ func parseHost(h string, ssl bool) (*url.URL, error) {
 	if u.Hostname() == "" {
 		return nil, fmt.Errorf("host %q names no host", h)
 	}
-	if u.User != nil {
-		return nil, fmt.Errorf("host %q: put credentials in user and password, not in the URL", u.Redacted())
-	}
 	if u.Port() == "" {
 		u.Host += ":9200"
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawQuery, u.Fragment = "", ""
+	u.Fragment = "" // the query is kept: sent with every request to the host
 	return u, nil
+}
+
+// redactRaw hides the password of a host that did not parse.
+func redactRaw(h string) string {
+	at := strings.LastIndexByte(h, '@')
+	start := strings.Index(h, "//") + 2
+	if at < start {
+		return h
+	}
+	if colon := strings.IndexByte(h[start:at], ':'); colon >= 0 {
+		return h[:start+colon+1] + "xxxxx" + h[at:]
+	}
+	return h
 }
 
 // hostPool hands out the hosts round-robin. A host whose connection failed

@@ -28,7 +28,7 @@ func TestLogstashOnlySettings(t *testing.T) {
 		{Name: "template_api", Value: "composable", Warning: true, Want: "does anyway"},
 		{Name: "template_api", Value: "legacy", Warning: false, Want: "only composable"},
 		{Name: "cloud_id", Value: "x:eHl6", Warning: false, Want: "hosts"},
-		{Name: "proxy", Value: "http://proxy:3128", Warning: false, Want: "not supported"},
+		{Name: "bulk_path", Value: "/_bulk", Warning: false, Want: "path prefix"},
 		{Name: "ssl_certificate", Value: "/c.pem", Warning: false, Want: "client certificates are not supported"},
 		{Name: "script", Value: "ctx._source.n += 1", Warning: false, Want: "scripted updates"},
 		{Name: "version_type", Value: "external", Warning: false, Want: "versioning"},

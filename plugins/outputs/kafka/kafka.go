@@ -59,8 +59,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Wri
 		Doc("The record key, a sprintf template; records with one key go to one partition. No key by default.")).
 	Field(sdk.StringMap("message_headers").
 		Doc("Record headers; each value is a sprintf template: `{ source = \"%{[host][name]}\" }`.")).
-	Field(sdk.String("partitioner").Default("default").OneOf("default", "round_robin", "uniform_sticky").
-		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it); without a key, all records of a batch of events to one partition and the next batch to the next, as the Java client's sticky partitioner does; `round_robin`: every record to the next partition; `uniform_sticky`: the same as default here.")).
+	Field(sdk.String("partitioner").Default("default").
+		Doc("`default`: by the key's murmur2 hash, as Kafka's Java client does (so a key lands where a Java producer puts it); without a key, all records of a batch of events to one partition and the next batch to the next, as the Java client's sticky partitioner does; `round_robin`: every record to the next partition, whatever its key (as Logstash's); `uniform_sticky`: the same as default here. The Java class names Logstash also takes (`org.apache.kafka.clients.producer.RoundRobinPartitioner`, `...internals.DefaultPartitioner`, `...UniformStickyPartitioner`) mean the same; other classes are an error.")).
 	Field(sdk.String("compression_type").Default("none").OneOf("none", "gzip", "snappy", "lz4", "zstd").
 		Doc("How record batches are compressed; snappy is written in the framing Java clients read.")).
 	Field(sdk.String("acks").Default("all").OneOf("0", "1", "all").
@@ -75,8 +75,8 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Wri
 		Doc("How often a failed send is retried before the event is dead-lettered. Unset (the default, as Logstash's): retried until it succeeds, with a growing backoff that blocks the pipeline (backpressure) and is logged once per attempt; a stop still ends it.")).
 	Field(sdk.Int("retry_backoff_ms").Default(100).
 		Doc("The wait between retries.")).
-	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "line").
-		Doc("How an event becomes the record's value: `plain` (`format`, or Logstash's \"<@timestamp> <host> <message>\"), `json` (the event as one JSON object, without @metadata) or `line` (as plain, ending in a newline).")).
+	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
+		Doc("How an event becomes the record's value: `plain` (`format`, or Logstash's \"<@timestamp> <host> <message>\"), `json` (the event as one JSON object, without @metadata), `json_lines` (as json, ending in a newline) or `line` (as plain, ending in a newline).")).
 	Field(sdk.String("format").
 		Doc("The plain and line codecs' sprintf template, such as \"%{message}\"."))),
 	removed), unsupported)
@@ -94,14 +94,23 @@ type settings struct {
 	codec    string
 	retries  int // -1: for ever
 	maxBytes int
-	// roundRobin: records without a key go to the next partition each,
-	// not all of a Write to one.
+	// roundRobin: every record goes to the next partition, keyed or not
+	// (Kafka's RoundRobinPartitioner), not all of a Write to one.
 	roundRobin bool
 }
 
 type header struct {
 	name  []byte
 	value *sdk.Template
+}
+
+// partitioners maps the partitioner values, and the Kafka classes
+// Logstash passes through as partitioner.class, to what gostash does.
+var partitioners = map[string]string{
+	"default": "default", "uniform_sticky": "default", "round_robin": "round_robin",
+	"org.apache.kafka.clients.producer.internals.DefaultPartitioner": "default",
+	"org.apache.kafka.clients.producer.UniformStickyPartitioner":     "default",
+	"org.apache.kafka.clients.producer.RoundRobinPartitioner":        "round_robin",
 }
 
 // plainFormat is what Logstash's plain codec writes without a format:
@@ -112,8 +121,14 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	cl, ds := kafka.ParseClient(c)
 	ds = append(ds, kafka.CheckRemoved(c, removed)...)
 	ds = append(ds, lsonly.Check(c, "kafka output", unsupported)...)
-	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size"),
-		roundRobin: c.String("partitioner") == "round_robin"}
+	s := &settings{client: cl, codec: c.String("codec"), retries: -1, maxBytes: c.Int("max_request_size")}
+	switch p := c.String("partitioner"); partitioners[p] {
+	case "round_robin":
+		s.roundRobin = true
+	case "default":
+	default:
+		ds.Errorf([]string{"partitioner"}, "partitioner %q is not one of default, round_robin, uniform_sticky (Java partitioner classes other than Kafka's own cannot be loaded)", p)
+	}
 	tmpl := func(name, src string) *sdk.Template {
 		t, err := sdk.ParseTemplate(src)
 		if err != nil {
@@ -128,9 +143,9 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		// A name without references is checked whole, what fields bring
 		// per event.
 		sample := s.topic.RenderSample()
-		reason := invalidTopicBytes(sample)
+		reason := kafka.InvalidTopicBytes(sample)
 		if s.topic.IsStatic() {
-			reason = invalidTopic(sample)
+			reason = kafka.InvalidTopic(sample)
 		}
 		if reason != "" {
 			ds.Errorf([]string{"topic_id"}, "topic_id %q: %s, so every event would be refused (its text and dates give %q)", c.String("topic_id"), reason, sample)
@@ -150,9 +165,9 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	format := c.String("format")
 	if format == "" {
 		format = plainFormat
-	} else if s.codec == "json" {
+	} else if s.codec == "json" || s.codec == "json_lines" {
 		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"format"},
-			Summary: "format is not used by the json codec", Detail: `set codec = "plain" or "line" to write with it`})
+			Summary: "format is not used by the " + s.codec + " codec", Detail: `set codec = "plain" or "line" to write with it`})
 	}
 	s.format = tmpl("format", format)
 	if c.Has("retries") {
@@ -456,10 +471,10 @@ func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 			continue
 		}
 		switch {
+		case roundRobin: // keys too, as Kafka's RoundRobinPartitioner
+			r.part = writable[o.rr.Add(1)%uint32(len(writable))]
 		case r.r.Key != nil:
 			r.part = all[int32(murmur2(r.r.Key)&0x7fffffff)%int32(len(all))]
-		case roundRobin:
-			r.part = writable[o.rr.Add(1)%uint32(len(writable))]
 		default:
 			r.part = writable[sticky%uint32(len(writable))]
 		}
@@ -610,7 +625,7 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 	if !ok {
 		return fmt.Sprintf("topic_id %q gave %q for this event: a field it names is missing", s.topic.String(), topic)
 	}
-	if reason := invalidTopic(topic); reason != "" {
+	if reason := kafka.InvalidTopic(topic); reason != "" {
 		return fmt.Sprintf("topic_id %q gave %q for this event: %s", s.topic.String(), topic, reason)
 	}
 	r := &w.recs[i]
@@ -630,6 +645,8 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 	switch s.codec {
 	case "json":
 		w.arena = w.enc.AppendEvent(w.arena, e)
+	case "json_lines":
+		w.arena = append(w.enc.AppendEvent(w.arena, e), '\n')
 	case "line":
 		w.arena = append(s.format.AppendRender(w.arena, e), '\n')
 	default:
@@ -651,31 +668,6 @@ func (o *Output) record(w *write, i int, e *sdk.Event) string {
 // recordOverhead is about what a record's framing adds to its key and
 // value in a batch (length, attributes, deltas, key and value lengths).
 const recordOverhead = 12
-
-// invalidTopic says why Kafka would refuse a topic name ("" when it would
-// not): its rule is 1 to 249 of [a-zA-Z0-9._-], and not "." or "..".
-func invalidTopic(name string) string {
-	switch {
-	case name == "":
-		return "a topic name cannot be empty"
-	case len(name) > 249:
-		return "a topic name has at most 249 characters"
-	case name == "." || name == "..":
-		return "a topic name cannot be \".\" or \"..\""
-	}
-	return invalidTopicBytes(name)
-}
-
-// invalidTopicBytes says which byte of name a topic name cannot hold.
-func invalidTopicBytes(name string) string {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Sprintf("a topic name holds only letters, digits, '.', '_' and '-', not %q", c)
-		}
-	}
-	return ""
-}
 
 // permanent reports whether the broker will never take the record: retrying
 // it would stall the pipeline for ever.

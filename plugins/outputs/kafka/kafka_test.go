@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +35,8 @@ func TestValidate(t *testing.T) {
 		{"colon beside a field", map[string]any{"topic_id": "logs:%{[type]}"}, "not ':'"},
 		{"dates and fields", map[string]any{"topic_id": "Logs-%{[type]}-%{+YYYY.MM.dd}"}, ""},
 		{"no port", map[string]any{"topic_id": "t", "bootstrap_servers": "kafka1,kafka2:9092"}, `"kafka1" has no port`},
+		{"partitioner class", map[string]any{"topic_id": "t", "partitioner": "org.apache.kafka.clients.producer.UniformStickyPartitioner"}, ""},
+		{"unknown partitioner class", map[string]any{"topic_id": "t", "partitioner": "com.example.MyPartitioner"}, `partitioner "com.example.MyPartitioner" is not one of default, round_robin, uniform_sticky`},
 		{"negative retries", map[string]any{"topic_id": "t", "retries": -1}, "retries must be 0 or more"},
 		{"ZooKeeper era", map[string]any{"topic_id": "t", "broker_list": "a:9092"}, "use bootstrap_servers"},
 		{"old acks name", map[string]any{"topic_id": "t", "request_required_acks": 1}, `acks = "0", "1" or "all"`},
@@ -49,6 +53,83 @@ func TestValidate(t *testing.T) {
 			}
 			if strings.Contains(got, "secret") {
 				t.Fatalf("an error shows the password:\n%s", got)
+			}
+		})
+	}
+}
+
+// Mistakes configtest can see without connecting: a TLS file that is
+// missing or not PEM (the elasticsearch output reads its CA files there
+// too), credentials that the security protocol leaves unused; and the
+// JAAS quoting Kafka's own parser takes.
+func TestClientSettingsSeenAtConfigtest(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ts.jks")
+	os.WriteFile(notPEM, []byte{0xfe, 0xed, 0xfe, 0xed}, 0o600)
+	for _, c := range []struct {
+		name     string
+		settings map[string]any
+		want     string // an error, or a warning when it starts with "warning: "
+	}{
+		{"missing trust store", map[string]any{"security_protocol": "SSL", "ssl_truststore_location": "/nope/ca.pem"}, "ssl_truststore_location: open /nope/ca.pem"},
+		{"Java trust store", map[string]any{"security_protocol": "SASL_SSL", "sasl_username": "u", "sasl_password": "p", "ssl_truststore_location": notPEM}, "holds no PEM certificate"},
+		{"missing key store", map[string]any{"security_protocol": "SSL", "ssl_keystore_location": "/nope/key.pem"}, "ssl_keystore_location: open /nope/key.pem"},
+		{"SASL credentials in the clear", map[string]any{"sasl_username": "u", "sasl_password": "p"}, "warning: sasl_username is not used with security_protocol PLAINTEXT"},
+		{"JAAS in single quotes", map[string]any{"security_protocol": "SASL_PLAINTEXT", "sasl_jaas_config": `org.apache.kafka.common.security.plain.PlainLoginModule required username='u' password='p\'s';`}, ""},
+		{"JAAS bare words", map[string]any{"security_protocol": "SASL_PLAINTEXT", "sasl_jaas_config": `org.apache.kafka.common.security.plain.PlainLoginModule required username=alice password=secret;`}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			settings := map[string]any{"topic_id": "t"}
+			for k, v := range c.settings {
+				settings[k] = v
+			}
+			ds := sdktest.Validate(comp(t), settings)
+			var errs, warns []string
+			for _, d := range ds {
+				if d.Warning {
+					warns = append(warns, d.Summary)
+				} else {
+					errs = append(errs, d.Summary)
+				}
+			}
+			got := strings.Join(errs, "\n")
+			if w, ok := strings.CutPrefix(c.want, "warning: "); ok {
+				if got != "" || !strings.Contains(strings.Join(warns, "\n"), w) {
+					t.Fatalf("errors %q, warnings %q; want the warning %q", got, warns, w)
+				}
+				return
+			}
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
+			}
+		})
+	}
+}
+
+// bootstrap_servers takes Logstash's comma-separated string and also a
+// list (Logstash unwraps a one-element array), and a broker without a
+// port is one error, not that one plus "empty".
+func TestBootstrapServersForms(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		servers any
+		want    string // in the errors; "" for none
+	}{
+		{"Logstash's string", "kafka1:9092, kafka2:9092", ""},
+		{"one-element list", []any{"kafka1:9092"}, ""},
+		{"list", []any{"kafka1:9092", "kafka2:9092,kafka3:9092"}, ""},
+		{"IPv6", "[::1]:9092", ""},
+		{"listener prefix", "PLAINTEXT://kafka1:9092,SASL_SSL://kafka2:9093", ""},
+		{"no port", "kafka1", `bootstrap server "kafka1" has no port`},
+		{"port not a number", "kafka1:90x2", `the port "90x2" is not a number`},
+		{"empty", "", "bootstrap_servers is empty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := sdktest.Errors(sdktest.Validate(comp(t), map[string]any{"topic_id": "t", "bootstrap_servers": c.servers}))
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("errors:\n%s\nwant one with %q", got, c.want)
+			}
+			if c.want != "" && strings.Count(got, "[bootstrap_servers]") != 1 {
+				t.Fatalf("want one error, got:\n%s", got)
 			}
 		})
 	}
@@ -210,6 +291,25 @@ func TestMissingTopicFieldIsRejected(t *testing.T) {
 	}
 }
 
+// Logstash's kafka output takes any codec; json_lines writes the event's
+// JSON and a newline, without @metadata.
+func TestJSONLinesCodec(t *testing.T) {
+	bootstrap := testenv.Kafka(t)
+	topic := uniqueTopic("out-jsonl")
+	e := sdktest.Event(map[string]any{"message": "a", "@metadata": map[string]any{"secret": "x"}})
+	err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
+		"bootstrap_servers": bootstrap, "topic_id": topic, "codec": "json_lines",
+	}}, []*sdk.Event{e})
+	if err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	r := readBack(t, bootstrap, topic, 1)[0].Payload
+	var got map[string]any
+	if !strings.HasSuffix(r, "}\n") || json.Unmarshal([]byte(r), &got) != nil || got["message"] != "a" || got["@metadata"] != nil {
+		t.Fatalf("record %q, want the event's JSON without @metadata and a newline", r)
+	}
+}
+
 func TestUnreachableClusterIsRetried(t *testing.T) {
 	err := sdktest.RunOutput(t, context.Background(), sdktest.OutputSpec{Name: "kafka", Settings: map[string]any{
 		"bootstrap_servers": "127.0.0.1:1", "topic_id": "t",
@@ -282,6 +382,21 @@ func TestPartitioners(t *testing.T) {
 			per := map[int]int{}
 			for _, r := range recs {
 				per[r.Partition]++
+			}
+			if per[0] != 20 || per[1] != 20 || per[2] != 20 {
+				t.Errorf("records per partition %v, want 20 each", per)
+			}
+		}},
+		// Logstash: round_robin "distributes writes to all partitions
+		// equally, regardless of message_key"; its Java class name too.
+		{"round_robin with one key", map[string]any{"partitioner": "org.apache.kafka.clients.producer.RoundRobinPartitioner", "message_key": "same"}, func(t *testing.T, recs []kcatRecord) {
+			per := map[int]int{}
+			for _, r := range recs {
+				per[r.Partition]++
+				if r.Key == nil || *r.Key != "same" {
+					t.Errorf("record %s lost its key", r.Payload)
+					break
+				}
 			}
 			if per[0] != 20 || per[1] != 20 || per[2] != 20 {
 				t.Errorf("records per partition %v, want 20 each", per)

@@ -13,4 +13,8 @@ filter "grok" "parse" {
   }
 }
 
-output "stdout" "out" {}
+output "stdout" "out" {
+  codec "json_lines" {
+    charset = "UTF-8"
+  }
+}
