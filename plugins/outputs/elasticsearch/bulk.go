@@ -144,6 +144,10 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 				i := chunk[k]
 				it := &w.items[i]
 				switch {
+				case r.status == http.StatusConflict && it.action == "create" && o.set.mustNotExist:
+					// The id was to be new (document_id_must_not_exist).
+					resolved = true
+					werr.RejectItem(i, o.reason(r))
 				case r.status/100 == 2, r.status == http.StatusConflict,
 					r.status == http.StatusNotFound && it.action == "delete" && r.errType == "":
 					// Written; a conflict is done as in Logstash (the document
@@ -337,13 +341,20 @@ func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *writ
 	if w.gz != nil {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
+	select { // a slot of pool_max
+	case o.inFlight <- struct{}{}:
+	case <-ctx.Done():
+		return out, ctx.Err()
+	}
 	res, err := client.Perform(req)
 	if err != nil {
+		<-o.inFlight
 		return out, fmt.Errorf("bulk request of %d documents to %s failed: %w", len(chunk), o.hostList(), err)
 	}
 	w.resp.Reset()
 	_, err = w.resp.ReadFrom(res.Body)
 	res.Body.Close()
+	<-o.inFlight
 	if err != nil {
 		return out, fmt.Errorf("bulk request of %d documents: reading the answer: %w", len(chunk), err)
 	}

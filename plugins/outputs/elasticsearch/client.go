@@ -54,7 +54,8 @@ func (o *Output) httpTransport() *http.Transport {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost:   16,
+		MaxIdleConnsPerHost:   min(16, o.set.poolPerRoute),
+		MaxConnsPerHost:       o.set.poolPerRoute,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

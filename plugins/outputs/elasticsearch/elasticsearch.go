@@ -37,6 +37,8 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("`index`, `create`, `update` or `delete`; a sprintf template (\"%{[@metadata][action]}\") is resolved per event, and an event whose action is none of these is dead-lettered. Default: `index`, `create` for a data stream.")).
 	Field(sdk.String("document_id").
 		Doc("The document id, a sprintf template (`\"%{[@metadata][kafka][topic]}-%{[@metadata][kafka][partition]}-%{[@metadata][kafka][offset]}\"` makes a retransmit overwrite instead of duplicate). Unset: the engine chooses. An event whose id still holds an unresolved %{...} is dead-lettered.")).
+	Field(sdk.Bool("document_id_must_not_exist").Default(false).
+		Doc("With `action = \"create\"` and a `document_id`: the ids are new by design, so a 409 (a document with that id is there already) dead-letters the event with the engine's reason instead of counting as done, as it does by default (Logstash's: the document is there).")).
 	Field(sdk.Bool("document_id_from_source").Default(false).
 		Doc("Give each document an id made of where its event came from, so that an event sent again (after a crash, or a topic read again by another group) overwrites its document instead of adding a copy: `TOPIC-PARTITION-OFFSET` from the kafka input (the id the `document_id` example above makes; `-N` added for the Nth event of a record that gave several), `HOST:PATH:OFFSET` from the file input (a SHA-256 when over 512 bytes). Events of an input that has no such place (stdin, generator) get the engine's id. Not with `document_id`.")).
 	Field(sdk.String("routing").
@@ -79,6 +81,10 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("How often a document the engine did not take (429, 5xx) is sent again before it is dead-lettered (\"gave up after N retries\"). Unset (the default, as Logstash): retried until it is taken; the batch waits (backpressure) and a stop still ends it.")).
 	Field(sdk.StringList("dlq_custom_codes").
 		Doc("More per-document statuses to dead-letter instead of retrying, beside 400, 404, 405 and 413 (as Logstash's, which adds them to 400 and 404): `[403]` dead-letters documents a role may not write. Not 200, 201 or 409, which count as written.")).
+	Field(sdk.Int("pool_max").Default(1000).
+		Doc("The most bulk requests in flight at once, over all hosts (Logstash's HTTP connection pool, 1000 by default). The core's streams bound them too: 2 × `pipeline.workers` + 2, so the default never limits; a smaller value spares a small cluster.")).
+	Field(sdk.Int("pool_max_per_route").Default(100).
+		Doc("The most connections to one host (Logstash's default, 100).")).
 	Field(sdk.Int("resurrect_delay").Default(5).
 		Doc("Seconds a host whose connection failed is left out before it is tried again.")).
 	Field(sdk.String("flavor").Default("auto").OneOf("auto", "elasticsearch", "opensearch").
@@ -133,8 +139,6 @@ var unsupported = []lsonly.Setting{
 	{Name: "sniffing_delay", Kind: lsonly.Ignored, Instead: "sniffing is not done: list every node in hosts; remove it"},
 	{Name: "sniffing_path", Kind: lsonly.Ignored, Instead: "sniffing is not done: list every node in hosts; remove it"},
 	{Name: "healthcheck_path", Kind: lsonly.Ignored, Instead: "a node left out is tried again by the next request after resurrect_delay, not by a health check; remove it"},
-	{Name: "pool_max", Kind: lsonly.Ignored, Instead: "the pipeline's workers (-w) bound the bulk requests in flight; remove it"},
-	{Name: "pool_max_per_route", Kind: lsonly.Ignored, Instead: "the pipeline's workers (-w) bound the bulk requests in flight; remove it"},
 	{Name: "validate_after_inactivity", Kind: lsonly.Ignored, Instead: "a request on a connection the server closed is retried; remove it"},
 	{Name: "http_compression", Kind: lsonly.Ignored, Harmless: []string{"true"}, Instead: "use compression_level (1 by default; 0 sends uncompressed)"},
 	{Name: "dlq_on_failed_indexname_interpolation", Kind: lsonly.Ignored, Harmless: []string{"true"},
@@ -205,7 +209,10 @@ type settings struct {
 	timeout        time.Duration
 	retryInitial   time.Duration
 	retryMax       time.Duration
-	maxRetries     int // -1: for ever
+	maxRetries     int  // -1: for ever
+	mustNotExist   bool // document_id_must_not_exist: a 409 on create is a failure
+	poolMax        int  // bulk requests in flight at most
+	poolPerRoute   int  // connections to one host at most
 	resurrectDelay time.Duration
 	flavor         string
 	template       []byte // nil: none to install
@@ -234,7 +241,7 @@ var dsSettings = map[string]bool{
 	"ssl_certificate_authorities": true, "ssl_verification_mode": true, "compression_level": true,
 	"timeout": true, "retry_initial_interval": true, "retry_max_interval": true, "max_retries": true,
 	"resurrect_delay": true, "flavor": true, "ecs_compatibility": true, "routing": true, "pipeline": true,
-	"data_stream": true, "path": true, "proxy": true, "custom_headers": true, "parameters": true, "dlq_custom_codes": true,
+	"data_stream": true, "pool_max": true, "pool_max_per_route": true, "path": true, "proxy": true, "custom_headers": true, "parameters": true, "dlq_custom_codes": true,
 }
 
 // given reports whether the user set a setting: Logstash looks at the
@@ -404,6 +411,14 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	} else if s.staticAction == "update" || s.staticAction == "delete" {
 		ds.Errorf([]string{"document_id"}, "action %q needs a document_id: which document to %s", s.staticAction, s.staticAction)
 	}
+	if s.mustNotExist = c.Bool("document_id_must_not_exist"); s.mustNotExist {
+		switch {
+		case s.documentID == nil:
+			ds.Errorf([]string{"document_id_must_not_exist"}, "document_id_must_not_exist needs a document_id: without one the engine picks new ids, which never conflict")
+		case s.staticAction != "" && s.staticAction != "create":
+			ds.Errorf([]string{"document_id_must_not_exist"}, "document_id_must_not_exist goes with action = \"create\": action %q replaces or changes the document with that id", s.staticAction)
+		}
+	}
 	if c.String("routing") != "" {
 		s.routing = tmpl("routing", c.String("routing"))
 	}
@@ -463,6 +478,9 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	}
 	if s.retryMax < s.retryInitial {
 		ds.Errorf([]string{"retry_max_interval"}, "retry_max_interval must be at least retry_initial_interval")
+	}
+	if s.poolMax, s.poolPerRoute = c.Int("pool_max"), c.Int("pool_max_per_route"); s.poolMax < 1 || s.poolPerRoute < 1 {
+		ds.Errorf([]string{"pool_max"}, "pool_max and pool_max_per_route must be 1 or more")
 	}
 	if s.resurrectDelay < 0 {
 		ds.Errorf([]string{"resurrect_delay"}, "resurrect_delay must be 0 or more")
@@ -658,6 +676,8 @@ type Output struct {
 	bufs sync.Pool // *write
 
 	noSourceWarned atomic.Bool // document_id_from_source met an event without a source place
+
+	inFlight chan struct{} // a slot per bulk request in flight (pool_max)
 }
 
 // New builds the output. It connects (flavor, template) at the first
@@ -668,7 +688,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
 	if err := ds.Err(); err != nil {
 		return nil, err
 	}
-	return &Output{set: s, logger: env.Logger, pool: newHostPool(s.hosts, s.resurrectDelay)}, nil
+	return &Output{set: s, logger: env.Logger, pool: newHostPool(s.hosts, s.resurrectDelay), inFlight: make(chan struct{}, s.poolMax)}, nil
 }
 
 // Close implements sdk.Closer: every Write has waited for its answers, so

@@ -91,6 +91,12 @@ func TestValidate(t *testing.T) {
 		{"id from source", map[string]any{"document_id_from_source": true}, ""},
 		{"two ids", map[string]any{"document_id_from_source": true, "document_id": "%{id}"}, "either document_id or document_id_from_source"},
 		{"delete by source id", map[string]any{"document_id_from_source": true, "action": "delete"}, "needs a document_id"},
+		{"must-not-exist ids", map[string]any{"action": "create", "document_id": "%{id}", "document_id_must_not_exist": true}, ""},
+		{"must-not-exist ids per event", map[string]any{"action": "%{[@metadata][action]}", "document_id": "%{id}", "document_id_must_not_exist": true}, ""},
+		{"must-not-exist without an id", map[string]any{"action": "create", "document_id_must_not_exist": true}, "needs a document_id"},
+		{"must-not-exist with index", map[string]any{"document_id": "%{id}", "document_id_must_not_exist": true}, `goes with action = "create"`},
+		{"pool_max", map[string]any{"pool_max": 4, "pool_max_per_route": 2}, ""},
+		{"pool_max zero", map[string]any{"pool_max": 0}, "pool_max and pool_max_per_route must be 1 or more"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := sdktest.Errors(sdktest.Validate(comp(t), c.settings))
@@ -449,6 +455,87 @@ func TestFaultPerItemOutcomes(t *testing.T) {
 	}
 	if log.count("retrying them") != 1 {
 		t.Fatalf("want one backoff line")
+	}
+}
+
+// A 409 on create counts as done (the document is there), unless the
+// ids were to be new: document_id_must_not_exist dead-letters it with the
+// engine's reason. A 409 of another action is done either way.
+func TestFaultConflictOnCreate(t *testing.T) {
+	for _, mustNotExist := range []bool{false, true} {
+		t.Run(fmt.Sprint("must_not_exist=", mustNotExist), func(t *testing.T) {
+			// Odd documents are there already: their create conflicts.
+			srv := fakees.New(func(int, []fakees.Action) fakees.Fault {
+				return fakees.Fault{Item: func(_ int, a fakees.Action) int {
+					if docNumber(t, a.Doc)%2 == 1 {
+						return 409
+					}
+					return 0
+				}}
+			})
+			defer srv.Close()
+			o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "ids", "action": "%{[@metadata][action]}",
+				"document_id": "id-%{n}", "document_id_must_not_exist": mustNotExist})
+			events := numbered(6)
+			for i, e := range events {
+				// The last two are indexed, not created: their 409 is done.
+				e.Set("[@metadata][action]", map[bool]string{true: "index", false: "create"}[i >= 4])
+			}
+			err := o.Write(context.Background(), events)
+			rejected := map[int]string{}
+			var werr *sdk.WriteError
+			if errors.As(err, &werr) {
+				for _, it := range werr.Items {
+					if !it.Reject {
+						t.Fatalf("event %d retried: %s", it.Index, it.Reason)
+					}
+					rejected[it.Index] = it.Reason
+				}
+			} else if err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			for i := range events {
+				_, rej := rejected[i]
+				if want := mustNotExist && i%2 == 1 && i < 4; rej != want {
+					t.Errorf("event %d: dead-lettered %v, want %v (%v)", i, rej, want, rejected)
+				}
+			}
+			if r, ok := rejected[1]; ok && !strings.Contains(r, "status 409, version_conflict_engine_exception") {
+				t.Errorf("reason %q does not carry the engine's status and type", r)
+			}
+			if srv.Requests() != 1 {
+				t.Errorf("%d requests: a 409 is never retried", srv.Requests())
+			}
+		})
+	}
+}
+
+// pool_max bounds the bulk requests in flight across the output's
+// concurrent writes; the default (1000) leaves the core's streams as the
+// bound.
+func TestFaultPoolMaxBoundsRequestsInFlight(t *testing.T) {
+	for _, c := range []struct{ poolMax, want int }{{1, 1}, {2, 2}, {1000, 6}} {
+		t.Run(fmt.Sprint("pool_max=", c.poolMax), func(t *testing.T) {
+			srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{Delay: 100 * time.Millisecond} })
+			defer srv.Close()
+			o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "pool", "pool_max": c.poolMax})
+			var wg sync.WaitGroup
+			for range 6 { // the core's 6 streams with 2 workers
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := o.Write(context.Background(), numbered(10)); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			// The default leaves the six writes' requests overlapping:
+			// more than two, however the goroutines were scheduled.
+			if got := srv.MaxInFlight(); got > c.poolMax || c.poolMax < 6 && got != c.want || c.poolMax >= 6 && got < 3 {
+				t.Fatalf("%d bulk requests in flight at most, want %d", got, c.want)
+			}
+		})
 	}
 }
 

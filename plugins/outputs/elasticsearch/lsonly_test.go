@@ -23,7 +23,7 @@ func TestLogstashOnlySettings(t *testing.T) {
 		{Name: "document_type", Value: "doc", Warning: true, Want: "mapping types"},
 		{Name: "sniffing", Value: "false", Warning: true, Want: "does anyway"},
 		{Name: "sniffing", Value: "true", Warning: true, Want: "list every node"},
-		{Name: "pool_max", Value: "1000", Warning: true, Want: "workers"},
+		{Name: "healthcheck_path", Value: "/", Warning: true, Want: "resurrect_delay"},
 		{Name: "http_compression", Value: "true", Warning: true, Want: "compression_level"},
 		{Name: "template_api", Value: "composable", Warning: true, Want: "does anyway"},
 		{Name: "template_api", Value: "legacy", Warning: false, Want: "only composable"},
