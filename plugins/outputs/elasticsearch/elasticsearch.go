@@ -57,6 +57,10 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("Query parameters sent with every request to the nodes: `{ \"routing_key\" = \"x\" }`. A host's own query (`\"https://es1:9200/?a=b\"`) is sent too, these winning over it, as in Logstash.")).
 	Field(sdk.StringMap("custom_headers").
 		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. Authentication and content headers the output sets win.")).
+	Field(sdk.String("cloud_id").
+		Doc("An Elastic Cloud deployment's Cloud ID, from its console (`\"label:BASE64\"`, the label optional): the Elasticsearch endpoint it encodes, over https, instead of `hosts`.")).
+	Field(sdk.String("cloud_auth").
+		Doc("`\"user:password\"` for an Elastic Cloud deployment, instead of `user` and `password` (use `${env.NAME}`).")).
 	Field(sdk.String("user").
 		Doc("The user for HTTP basic authentication.")).
 	Field(sdk.String("password").
@@ -147,8 +151,6 @@ var unsupported = []lsonly.Setting{
 	{Name: "failure_type_logging_whitelist", Kind: lsonly.Ignored, Instead: "refused documents are logged once per batch with counts, not one line each; remove it"},
 	{Name: "ssl_cipher_suites", Kind: lsonly.Ignored, Instead: "Go's TLS defaults apply (TLS 1.2 and later, modern cipher suites); remove it"},
 	{Name: "ssl_supported_protocols", Kind: lsonly.Ignored, Instead: "Go's TLS defaults apply (TLS 1.2 and later); remove it"},
-	{Name: "cloud_id", Kind: lsonly.Unsupported, Instead: "put the deployment's Elasticsearch endpoint in hosts = [\"https://ID.REGION.CLOUD:443\"]"},
-	{Name: "cloud_auth", Kind: lsonly.Unsupported, Instead: "use user and password (or api_key)"},
 	{Name: "ca_trusted_fingerprint", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with the CA's PEM file"},
 	{Name: "ssl_certificate", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
 	{Name: "ssl_key", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
@@ -241,7 +243,7 @@ var dsSettings = map[string]bool{
 	"ssl_certificate_authorities": true, "ssl_verification_mode": true, "compression_level": true,
 	"timeout": true, "retry_initial_interval": true, "retry_max_interval": true, "max_retries": true,
 	"resurrect_delay": true, "flavor": true, "ecs_compatibility": true, "routing": true, "pipeline": true,
-	"data_stream": true, "pool_max": true, "pool_max_per_route": true, "path": true, "proxy": true, "custom_headers": true, "parameters": true, "dlq_custom_codes": true,
+	"data_stream": true, "cloud_id": true, "cloud_auth": true, "pool_max": true, "pool_max_per_route": true, "path": true, "proxy": true, "custom_headers": true, "parameters": true, "dlq_custom_codes": true,
 }
 
 // given reports whether the user set a setting: Logstash looks at the
@@ -306,6 +308,26 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	ecs := c.String("ecs_compatibility") != "disabled"
 
 	hosts := c.StringList("hosts")
+	if id := c.String("cloud_id"); id != "" {
+		if given(c, "hosts") {
+			ds.Errorf([]string{"cloud_id"}, "give either cloud_id or hosts, not both (as Logstash): the Cloud ID names the endpoint")
+		}
+		host, err := cloudHost(id)
+		if err != nil {
+			ds.Errorf([]string{"cloud_id"}, "%v", err)
+		}
+		hosts = []string{host}
+	}
+	if auth := c.String("cloud_auth"); auth != "" {
+		user, password, ok := strings.Cut(auth, ":")
+		if !ok || user == "" || password == "" {
+			ds.Errorf([]string{"cloud_auth"}, "cloud_auth is \"user:password\": the colon or one side is missing")
+		}
+		if s.user != "" || c.String("password") != "" {
+			ds.Errorf([]string{"cloud_auth"}, "give either cloud_auth or user and password, not both")
+		}
+		s.user, s.password = user, password
+	}
 	if len(hosts) == 0 {
 		ds.Errorf([]string{"hosts"}, "hosts is empty: name at least one node")
 	}
@@ -436,7 +458,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		}
 		s.apiKey = key
 		if s.user != "" {
-			ds.Errorf([]string{"api_key"}, "give either api_key or user and password, not both")
+			ds.Errorf([]string{"api_key"}, "give either api_key or user and password (or cloud_auth), not both")
 		}
 		tls := len(s.hosts) > 0
 		for _, u := range s.hosts {
@@ -694,3 +716,35 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Output, error) {
 // Close implements sdk.Closer: every Write has waited for its answers, so
 // there is nothing to flush.
 func (o *Output) Close(context.Context) error { return nil }
+
+// cloudHost is the Elasticsearch endpoint of an Elastic Cloud ID, read as
+// Logstash reads it: an optional "label:" and then base64 of
+// "HOST[:PORT]$ES_ID[:PORT]$KIBANA_ID"; https, port 443 unless a segment
+// gives one (the Elasticsearch segment's wins).
+func cloudHost(id string) (string, error) {
+	encoded := id
+	if _, after, ok := strings.Cut(id, ":"); ok {
+		encoded = after
+	}
+	var raw []byte
+	var err error
+	// As Ruby's urlsafe_decode64 (Logstash's): either alphabet, padded or not.
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if raw, err = enc.DecodeString(encoded); err == nil {
+			break
+		}
+	}
+	segs := strings.Split(string(raw), "$")
+	if err != nil || len(segs) < 2 || segs[0] == "" || segs[1] == "" || segs[1] == "undefined" {
+		return "", fmt.Errorf("cloud_id %q is not a Cloud ID: copy it whole from the deployment's page in the Elastic Cloud console (label:BASE64 of HOST$ES_ID$KIBANA_ID)", id)
+	}
+	base, port := segs[0], "443"
+	if h, p, ok := strings.Cut(base, ":"); ok {
+		base, port = h, p
+	}
+	es := segs[1]
+	if h, p, ok := strings.Cut(es, ":"); ok {
+		es, port = h, p
+	}
+	return "https://" + es + "." + base + ":" + port, nil
+}

@@ -2,6 +2,7 @@ package elasticsearch
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -455,6 +456,51 @@ func TestFaultPerItemOutcomes(t *testing.T) {
 	}
 	if log.count("retrying them") != 1 {
 		t.Fatalf("want one backoff line")
+	}
+}
+
+// cloud_id names the deployment's endpoint as Logstash decodes it, and
+// cloud_auth its credentials.
+func TestCloudID(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for _, c := range []struct{ id, want string }{
+		// Elastic's documented example, with a label.
+		{"staging:dXMtZWFzdC0xLmF3cy5mb3VuZC5pbyRjZWM2ZjI2MWE3NGJmMjRjZTMzYmI4ODExYjg0Mjk0ZiRjNmMyY2E2ZDA0MjI0OWFmMGNjN2Q3YTllOTYyNTc0Mw==",
+			"https://cec6f261a74bf24ce33bb8811b84294f.us-east-1.aws.found.io:443"},
+		{b64("eu-west-1.aws.found.io:9243$abc$def"), "https://abc.eu-west-1.aws.found.io:9243"},
+		{"my:" + b64("eu-west-1.aws.found.io$abc:9400$def"), "https://abc.eu-west-1.aws.found.io:9400"},
+		{"x:" + strings.TrimRight(b64("gcp.cloud.es.io$0123abc$"), "="), "https://0123abc.gcp.cloud.es.io:443"},
+	} {
+		s, ds := parse(sdktest.Config(t, comp(t), map[string]any{"cloud_id": c.id, "cloud_auth": "elastic:s3cret"}))
+		if err := ds.Err(); err != nil {
+			t.Fatalf("cloud_id %q: %v", c.id, err)
+		}
+		if len(s.hosts) != 1 || s.hosts[0].String() != c.want {
+			t.Errorf("cloud_id %q gave hosts %v, want %s", c.id, s.hosts, c.want)
+		}
+		if s.user != "elastic" || s.password != "s3cret" {
+			t.Errorf("cloud_auth gave user %q password %q", s.user, s.password)
+		}
+	}
+	for _, c := range []struct {
+		settings map[string]any
+		want     string
+	}{
+		{map[string]any{"cloud_id": "label:bm90IGEgY2xvdWQgaWQ="}, "is not a Cloud ID"},
+		{map[string]any{"cloud_id": "label:%%%"}, "is not a Cloud ID"},
+		{map[string]any{"cloud_id": b64("h$undefined$k")}, "is not a Cloud ID"},
+		{map[string]any{"cloud_id": b64("h$e$k"), "hosts": []any{"es1"}}, "either cloud_id or hosts"},
+		{map[string]any{"cloud_auth": "elastic"}, `cloud_auth is "user:password"`},
+		{map[string]any{"cloud_auth": "elastic:x", "user": "u", "password": "p"}, "either cloud_auth or user and password"},
+		{map[string]any{"cloud_id": b64("h$e$k"), "cloud_auth": "elastic:x", "api_key": "a:b"}, "either api_key or user and password (or cloud_auth)"},
+	} {
+		got := sdktest.Errors(sdktest.Validate(comp(t), c.settings))
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%v: errors\n%s\nwant one with %q", c.settings, got, c.want)
+		}
+		if strings.Contains(got, "s3cret") {
+			t.Errorf("an error shows the password: %s", got)
+		}
 	}
 }
 

@@ -27,7 +27,6 @@ func TestLogstashOnlySettings(t *testing.T) {
 		{Name: "http_compression", Value: "true", Warning: true, Want: "compression_level"},
 		{Name: "template_api", Value: "composable", Warning: true, Want: "does anyway"},
 		{Name: "template_api", Value: "legacy", Warning: false, Want: "only composable"},
-		{Name: "cloud_id", Value: "x:eHl6", Warning: false, Want: "hosts"},
 		{Name: "bulk_path", Value: "/_bulk", Warning: false, Want: "path prefix"},
 		{Name: "ssl_certificate", Value: "/c.pem", Warning: false, Want: "client certificates are not supported"},
 		{Name: "script", Value: "ctx._source.n += 1", Warning: false, Want: "scripted updates"},
