@@ -64,8 +64,11 @@ func (o *Output) httpTransport() *http.Transport {
 	if o.set.proxy != nil {
 		tr.Proxy = http.ProxyURL(o.set.proxy)
 	}
-	if o.set.caPool != nil || o.set.insecure {
+	if o.set.caPool != nil || o.set.insecure || o.set.clientCert != nil {
 		tr.TLSClientConfig = &tls.Config{RootCAs: o.set.caPool, InsecureSkipVerify: o.set.insecure} //nolint:gosec // ssl_verification_mode = "none" asks for it
+		if o.set.clientCert != nil {
+			tr.TLSClientConfig.Certificates = []tls.Certificate{*o.set.clientCert}
+		}
 	}
 	return tr
 }

@@ -9,6 +9,7 @@ package elasticsearch
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -71,6 +72,10 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 		Doc("Use https (true) or http (false) for every host. Unset: https when a host is written with https://, else http. As in Logstash, hosts written with a scheme must agree with each other and with this setting (an error otherwise).")).
 	Field(sdk.StringList("ssl_certificate_authorities").
 		Doc("PEM files of the certificate authorities to trust, instead of the system's.")).
+	Field(sdk.String("ssl_certificate").
+		Doc("A PEM file with the client certificate (and its chain) to present to nodes that ask for one (mutual TLS), with `ssl_key`.")).
+	Field(sdk.String("ssl_key").
+		Doc("The PEM file with `ssl_certificate`'s private key (PKCS#8, PKCS#1 or EC).")).
 	Field(sdk.String("ssl_verification_mode").Default("full").OneOf("full", "none").
 		Doc("`full` checks the engine's certificate and that it names the host; `none` checks nothing (tests only).")).
 	Field(sdk.Int("compression_level").Default(1).
@@ -133,8 +138,8 @@ var unsupported = []lsonly.Setting{
 	{Name: "ssl", Kind: lsonly.Removed, Instead: "use ssl_enabled"},
 	{Name: "cacert", Kind: lsonly.Removed, Instead: "use ssl_certificate_authorities = [\"ca.pem\"]"},
 	{Name: "ssl_certificate_verification", Kind: lsonly.Removed, Instead: "use ssl_verification_mode = \"full\" or \"none\""},
-	{Name: "keystore", Kind: lsonly.Removed, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
-	{Name: "keystore_password", Kind: lsonly.Removed, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "keystore", Kind: lsonly.Removed, Instead: "give the client certificate and key as PEM files in ssl_certificate and ssl_key"},
+	{Name: "keystore_password", Kind: lsonly.Removed, Instead: "give the client certificate and key as PEM files in ssl_certificate and ssl_key, which have no password"},
 	{Name: "truststore", Kind: lsonly.Removed, Instead: "use ssl_certificate_authorities with a PEM file (`keytool -exportcert -rfc` exports a Java keystore's)"},
 	{Name: "truststore_password", Kind: lsonly.Removed, Instead: "use ssl_certificate_authorities with a PEM file, which has no password"},
 	{Name: "document_type", Kind: lsonly.Ignored, Instead: "mapping types are gone since Elasticsearch 7 (Logstash ignores it against 8 too); remove it"},
@@ -152,11 +157,9 @@ var unsupported = []lsonly.Setting{
 	{Name: "ssl_cipher_suites", Kind: lsonly.Ignored, Instead: "Go's TLS defaults apply (TLS 1.2 and later, modern cipher suites); remove it"},
 	{Name: "ssl_supported_protocols", Kind: lsonly.Ignored, Instead: "Go's TLS defaults apply (TLS 1.2 and later); remove it"},
 	{Name: "ca_trusted_fingerprint", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with the CA's PEM file"},
-	{Name: "ssl_certificate", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
-	{Name: "ssl_key", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
-	{Name: "ssl_keystore_path", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
-	{Name: "ssl_keystore_password", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
-	{Name: "ssl_keystore_type", Kind: lsonly.Unsupported, Instead: "client certificates are not supported: authenticate with user/password or api_key"},
+	{Name: "ssl_keystore_path", Kind: lsonly.Unsupported, Instead: "give the client certificate and key as PEM files in ssl_certificate and ssl_key (`openssl pkcs12 -in ks.p12 -nodes` prints both from a PKCS#12 keystore)"},
+	{Name: "ssl_keystore_password", Kind: lsonly.Unsupported, Instead: "give the client certificate and key as PEM files in ssl_certificate and ssl_key"},
+	{Name: "ssl_keystore_type", Kind: lsonly.Unsupported, Instead: "give the client certificate and key as PEM files in ssl_certificate and ssl_key"},
 	{Name: "ssl_truststore_path", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file (`keytool -exportcert -rfc` exports a Java keystore's)"},
 	{Name: "ssl_truststore_password", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file, which has no password"},
 	{Name: "ssl_truststore_type", Kind: lsonly.Unsupported, Instead: "use ssl_certificate_authorities with a PEM file"},
@@ -206,6 +209,7 @@ type settings struct {
 	user, password string
 	apiKey         string // base64, as the Authorization header takes it
 	caPool         *x509.CertPool
+	clientCert     *tls.Certificate // ssl_certificate and ssl_key
 	insecure       bool
 	compression    int
 	timeout        time.Duration
@@ -474,6 +478,22 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	}
 	if (s.user == "") != (s.password == "") {
 		ds.Errorf([]string{"user"}, "user and password go together: give both or neither")
+	}
+	if cert, key := c.String("ssl_certificate"), c.String("ssl_key"); cert != "" || key != "" {
+		switch pair, err := tls.LoadX509KeyPair(cert, key); {
+		case cert == "" || key == "":
+			ds.Errorf([]string{"ssl_certificate"}, "ssl_certificate and ssl_key go together: give both PEM files or neither")
+		case err != nil:
+			ds.Errorf([]string{"ssl_certificate"}, "cannot use the client certificate %s with the key %s: %v", cert, key, err)
+		default:
+			s.clientCert = &pair
+		}
+		for _, u := range s.hosts {
+			if u.Scheme != "https" {
+				ds.Errorf([]string{"ssl_certificate"}, "a client certificate needs TLS, but host %s is http: write the hosts with https://, or set ssl_enabled = true", u.Redacted())
+				break
+			}
+		}
 	}
 	if cas := c.StringList("ssl_certificate_authorities"); len(cas) > 0 {
 		s.caPool = x509.NewCertPool()

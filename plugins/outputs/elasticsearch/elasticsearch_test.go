@@ -2,11 +2,19 @@ package elasticsearch
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -500,6 +508,67 @@ func TestCloudID(t *testing.T) {
 		}
 		if strings.Contains(got, "s3cret") {
 			t.Errorf("an error shows the password: %s", got)
+		}
+	}
+}
+
+// A node that asks for a client certificate (mutual TLS) takes the one of
+// ssl_certificate and ssl_key, and refuses the output without it.
+func TestClientCertificate(t *testing.T) {
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test client CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "gostash"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+		ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	certFile, keyFile, serverCA := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key"), filepath.Join(dir, "server-ca.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+
+	clients := x509.NewCertPool()
+	clients.AddCert(ca)
+	srv := fakees.NewTLS(nil, &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clients})
+	defer srv.Close()
+	os.WriteFile(serverCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+
+	settings := map[string]any{"hosts": []any{srv.URL}, "index": "mtls", "ssl_certificate_authorities": []any{serverCA}}
+	o, _ := open(t, settings)
+	if err := o.Write(context.Background(), numbered(3)); err == nil {
+		t.Fatal("written without a client certificate")
+	}
+	settings["ssl_certificate"], settings["ssl_key"] = certFile, keyFile
+	o, _ = open(t, settings)
+	if err := o.Write(context.Background(), numbered(3)); err != nil {
+		t.Fatalf("with the client certificate: %v", err)
+	}
+	if got := len(srv.Accepted()); got != 3 {
+		t.Fatalf("%d documents taken, want 3", got)
+	}
+
+	for _, c := range []struct {
+		settings map[string]any
+		want     string
+	}{
+		{map[string]any{"hosts": []any{"https://es1"}, "ssl_certificate": certFile}, "ssl_certificate and ssl_key go together"},
+		{map[string]any{"hosts": []any{"https://es1"}, "ssl_certificate": certFile, "ssl_key": serverCA}, "cannot use the client certificate"},
+		{map[string]any{"hosts": []any{"es1"}, "ssl_certificate": certFile, "ssl_key": keyFile}, "a client certificate needs TLS"},
+		{map[string]any{"hosts": []any{"https://es1"}, "ssl_certificate": certFile, "ssl_key": keyFile}, ""},
+	} {
+		got := sdktest.Errors(sdktest.Validate(comp(t), c.settings))
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("%v: errors\n%s\nwant one with %q", c.settings, got, c.want)
 		}
 	}
 }

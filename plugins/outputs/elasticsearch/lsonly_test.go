@@ -28,7 +28,7 @@ func TestLogstashOnlySettings(t *testing.T) {
 		{Name: "template_api", Value: "composable", Warning: true, Want: "does anyway"},
 		{Name: "template_api", Value: "legacy", Warning: false, Want: "only composable"},
 		{Name: "bulk_path", Value: "/_bulk", Warning: false, Want: "path prefix"},
-		{Name: "ssl_certificate", Value: "/c.pem", Warning: false, Want: "client certificates are not supported"},
+		{Name: "ssl_keystore_path", Value: "/ks.p12", Warning: false, Want: "PEM files in ssl_certificate and ssl_key"},
 		{Name: "script", Value: "ctx._source.n += 1", Warning: false, Want: "scripted updates"},
 		{Name: "version_type", Value: "external", Warning: false, Want: "versioning"},
 		{Name: "drop_error_types", Value: "x", Warning: false, Want: "dead-lettered"},

@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -119,6 +120,16 @@ func (s *Server) Distinct() int {
 func New(plan func(n int, actions []Action) Fault) *Server {
 	s := &Server{plan: plan}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// NewTLS is New over https with config (its certificate is httptest's
+// when config has none: Certificate() gives it to trust).
+func NewTLS(plan func(n int, actions []Action) Fault, config *tls.Config) *Server {
+	s := &Server{plan: plan}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.Server.TLS = config
+	s.Server.StartTLS()
 	return s
 }
 
