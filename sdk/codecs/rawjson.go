@@ -835,8 +835,17 @@ func appendShort(dst, src []byte) []byte {
 	if n > shortCopy || cap(src) < shortCopy || cap(dst)-l < shortCopy {
 		return append(dst, src...)
 	}
-	*(*[shortCopy]byte)(dst[l : l+shortCopy]) = *(*[shortCopy]byte)(src[:shortCopy])
+	copy32(unsafe.Pointer(&dst[l : l+shortCopy][0]), unsafe.Pointer(&src[:shortCopy][0]))
 	return dst[:l+n]
+}
+
+// copy32 moves the 32 bytes at src to dst as four words through
+// registers. An assignment of one [32]byte to another compiles to a
+// memmove call (Go 1.26), which every name and memo hit paid.
+func copy32(dst, src unsafe.Pointer) {
+	type words struct{ a, b, c, d uint64 }
+	w := *(*words)(src)
+	*(*words)(dst) = w
 }
 
 // appendPadded is append(dst, src...) leaving room for appendShort and
