@@ -97,6 +97,10 @@ func TestValidate(t *testing.T) {
 		{"must-not-exist with index", map[string]any{"document_id": "%{id}", "document_id_must_not_exist": true}, `goes with action = "create"`},
 		{"pool_max", map[string]any{"pool_max": 4, "pool_max_per_route": 2}, ""},
 		{"pool_max zero", map[string]any{"pool_max": 0}, "pool_max and pool_max_per_route must be 1 or more"},
+		// The errors about a host with credentials hide the password.
+		{"credentials, wrong scheme", map[string]any{"hosts": []any{"ftp://u:secret@es1"}}, "the scheme must be http or https"},
+		{"credentials, no host", map[string]any{"hosts": []any{"http://u:secret@:9200"}}, "names no host"},
+		{"credentials, not a URL", map[string]any{"hosts": []any{"http://u:se#cret@es1"}}, "is not a URL"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := sdktest.Errors(sdktest.Validate(comp(t), c.settings))
