@@ -543,6 +543,29 @@ func TestFaultPoolMaxBoundsRequestsInFlight(t *testing.T) {
 	}
 }
 
+// timeout bounds a bulk request, not the wait for a pool_max slot: with
+// one slot, a write queued behind a slow request still has its whole
+// timeout once it is sent.
+func TestFaultPoolMaxWaitIsNotTheRequestsTimeout(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{Delay: 1200 * time.Millisecond} })
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "pool", "pool_max": 1, "timeout": 2})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := o.Write(context.Background(), numbered(3)); err != nil {
+				t.Errorf("a request that takes 1.2 s of its 2 s failed: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := srv.Requests(); n != 2 {
+		t.Fatalf("%d bulk requests, want 2 (none timed out and was sent again)", n)
+	}
+}
+
 func TestFaultMaxRetriesDeadLetters(t *testing.T) {
 	srv := fakees.New(func(n int, _ []fakees.Action) fakees.Fault {
 		return fakees.Fault{Item: func(_ int, a fakees.Action) int {
