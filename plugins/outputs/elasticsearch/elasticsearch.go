@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 	Field(sdk.StringMap("parameters").
 		Doc("Query parameters sent with every request to the nodes: `{ \"routing_key\" = \"x\" }`. A host's own query (`\"https://es1:9200/?a=b\"`) is sent too, these winning over it, as in Logstash.")).
 	Field(sdk.StringMap("custom_headers").
-		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. Authentication and content headers the output sets win.")).
+		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. An `Authorization` header is for when no credentials are given (user/password, api_key, a host's); with them it is an error, as are `Content-Type`, `Content-Encoding` and `Content-Length`, which the output sets.")).
 	Field(sdk.String("user").
 		Doc("The user for HTTP basic authentication.")).
 	Field(sdk.String("password").
@@ -263,6 +264,52 @@ func schemeSource(c *sdk.Config, scheme string) string {
 	return "another host is " + scheme
 }
 
+// checkHeaders refuses the custom_headers a request would fail on, or
+// that would override what the output sets: the transport lets a custom
+// Authorization win over user/password and api_key, and a custom
+// Content-Encoding would claim gzip of a body sent plain. Values are
+// never shown: a header may carry a token.
+func checkHeaders(s *settings, ds sdk.Diagnostics) sdk.Diagnostics {
+	creds := s.user != "" || s.apiKey != ""
+	for _, u := range s.hosts {
+		creds = creds || u.User != nil
+	}
+	names := make([]string, 0, len(s.headers))
+	for k := range s.headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		path := []string{"custom_headers", k}
+		switch {
+		case !validHeaderName(k):
+			ds.Errorf(path, "custom_headers: %q is not an HTTP header name (letters, digits and !#$%%&'*+-.^_`|~)", k)
+		case strings.ContainsAny(s.headers.Get(k), "\r\n\x00"):
+			ds.Errorf(path, "custom_headers: the value of %s holds a line break or NUL, which a header cannot", k)
+		case k == "Authorization" && creds:
+			ds.Errorf(path, "custom_headers: Authorization would replace user/password, api_key or a host's credentials: give the credentials one way")
+		case k == "Content-Type" || k == "Content-Encoding" || k == "Content-Length":
+			ds.Errorf(path, "custom_headers: %s is set by the output for each request (compression_level decides the encoding); remove it", k)
+		}
+	}
+	return ds
+}
+
+// validHeaderName reports whether k is an HTTP token (RFC 9110), which
+// Go's client requires of a header name.
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // notForDataStreams lists the settings given that a data stream does not
 // go with.
 func notForDataStreams(c *sdk.Config) []string {
@@ -453,6 +500,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	if (s.user == "") != (s.password == "") {
 		ds.Errorf([]string{"user"}, "user and password go together: give both or neither")
 	}
+	ds = checkHeaders(s, ds)
 	if cas := c.StringList("ssl_certificate_authorities"); len(cas) > 0 {
 		s.caPool = x509.NewCertPool()
 		for i, path := range cas {
