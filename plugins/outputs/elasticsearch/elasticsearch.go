@@ -81,7 +81,7 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 	Field(sdk.Int("max_retries").
 		Doc("How often a document the engine did not take (429, 5xx) is sent again before it is dead-lettered (\"gave up after N retries\"). Unset (the default, as Logstash): retried until it is taken; the batch waits (backpressure) and a stop still ends it.")).
 	Field(sdk.StringList("dlq_custom_codes").
-		Doc("More per-document statuses to dead-letter instead of retrying, beside 400, 404, 405 and 413 (as Logstash's, which adds them to 400 and 404): `[403]` dead-letters documents a role may not write. Not 200, 201 or 409, which count as written.")).
+		Doc("More per-document statuses to dead-letter instead of retrying, beside 400, 404, 405 and 413 (as Logstash's, which adds them to 400 and 404): `[403]` dead-letters documents a role may not write. Not 200, 201 or 409, which count as written; 405 and 413, which Logstash users list to dead-letter them, are taken with a warning.")).
 	Field(sdk.Int("pool_max").Default(1000).
 		Doc("The most bulk requests in flight at once, over all hosts (Logstash's HTTP connection pool, 1000 by default). The core's streams bound them too: 2 × `pipeline.workers` + 2, so the default never limits; a smaller value spares a small cluster.")).
 	Field(sdk.Int("pool_max_per_route").Default(100).
@@ -540,8 +540,15 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %q is not an HTTP status (100 to 599)", code)
 		case n == 200 || n == 201 || n == 409:
 			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d counts as written (a success, or a conflict: the document is there); remove it", n)
-		case permanent(n):
+		case n == http.StatusBadRequest || n == http.StatusNotFound:
+			// An error in Logstash too ("already defined as standard DLQ
+			// error codes").
 			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d is dead-lettered already; remove it", n)
+		case permanent(n):
+			// Logstash retries 405 and 413 by default: listing them is
+			// how its users dead-letter them, which gostash does anyway.
+			ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"dlq_custom_codes", fmt.Sprint(i)},
+				Summary: fmt.Sprintf("dlq_custom_codes: %d is dead-lettered without it", n), Detail: "gostash dead-letters 400, 404, 405 and 413; you may remove it"})
 		default:
 			if s.dlqCodes == nil {
 				s.dlqCodes = map[int]bool{}

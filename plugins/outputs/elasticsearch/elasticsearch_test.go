@@ -87,6 +87,8 @@ func TestValidate(t *testing.T) {
 		{"dlq_custom_codes success", map[string]any{"dlq_custom_codes": []any{"403", "201"}}, "201 counts as written"},
 		{"dlq_custom_codes conflict", map[string]any{"dlq_custom_codes": []any{"409"}}, "409 counts as written"},
 		{"dlq_custom_codes standard", map[string]any{"dlq_custom_codes": []any{"404"}}, "404 is dead-lettered already"},
+		// Logstash retries 413; its users list it to dead-letter it.
+		{"dlq_custom_codes 413", map[string]any{"dlq_custom_codes": []any{"413", "403"}}, ""},
 		{"dlq_custom_codes not a status", map[string]any{"dlq_custom_codes": []any{"forbidden"}}, `"forbidden" is not an HTTP status`},
 		{"both credentials", map[string]any{"user": "u", "password": "secret", "api_key": "a:b"}, "either api_key or user"},
 		{"missing CA", map[string]any{"ssl_certificate_authorities": []any{filepath.Join(dir, "nope.pem")}}, "cannot read the certificate authorities"},
