@@ -123,7 +123,9 @@ func (h *handler) startByDuration(sess sarama.ConsumerGroupSession) error {
 	if err != nil {
 		return err
 	}
-	since := time.Now().Add(-h.in.set.resetBy).UnixMilli()
+	// Not before 1970: the broker takes a negative time for a special
+	// one (-1 the end, -2 the start) or refuses it, for ever.
+	since := max(0, time.Now().Add(-h.in.set.resetBy).UnixMilli())
 	for _, tp := range tps {
 		off, err := h.client.GetOffset(tp.topic, tp.part, since)
 		if err != nil {

@@ -86,7 +86,7 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.Int("consumer_threads").Default(1).
 		Doc("How many group members this input runs (each with client id `<client_id>-<i>`); more than the topic's partitions leaves some idle.")).
 	Field(sdk.String("auto_offset_reset").
-		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none), or `none` (stop with an error).")).
+		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none; the start when it reaches before 1970), or `none` (stop with an error).")).
 	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
 		Doc("How a record's value becomes events: `plain` (the value is the message), `json` (a JSON object, or an array of them), `json_lines` (one JSON object a line), `line` (one event a line). A value that is not valid JSON becomes an event with it as message, tagged `_jsonparsefailure`.")).
 	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").

@@ -208,6 +208,28 @@ func TestAutoOffsetResetByDuration(t *testing.T) {
 	}
 }
 
+// A duration longer than the time since 1970 reads every record, as
+// earliest: the time to start from is not before the epoch (a negative
+// timestamp asks the broker something else, -1 and -2 the end and start).
+func TestAutoOffsetResetByDurationOverTheEpoch(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := uniqueName("in-by-duration-long")
+	createTopic(t, brokers, topic, 1)
+	produce(t, brokers, topic, []*sarama.ProducerMessage{
+		{Value: sarama.StringEncoder("a"), Timestamp: time.Now().Add(-48 * time.Hour)},
+		{Value: sarama.StringEncoder("b"), Timestamp: time.Now()},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 2, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": uniqueName("g"),
+		"auto_offset_reset": "by_duration:P36500D",
+	}})
+	if len(res.Events) != 2 || res.Events[0].Message() != "a" {
+		t.Fatalf("read %d events (err %v), want both records from the first", len(res.Events), res.Err)
+	}
+}
+
 // auto_offset_reset = "none": a group without an offset for a partition
 // stops the input with an error that names it, instead of guessing.
 func TestAutoOffsetResetNone(t *testing.T) {
