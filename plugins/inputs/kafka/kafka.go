@@ -86,7 +86,7 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.Int("consumer_threads").Default(1).
 		Doc("How many group members this input runs (each with client id `<client_id>-<i>`); more than the topic's partitions leaves some idle.")).
 	Field(sdk.String("auto_offset_reset").
-		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none; the start when it reaches before 1970), or `none` (stop with an error).")).
+		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none; the start when it reaches before 1970), or `none` (stop with an error). With `cooperative_sticky`, by_duration and none act only on the partitions a member has when it joins (a warning says so).")).
 	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
 		Doc("How a record's value becomes events: `plain` (the value is the message), `json` (a JSON object, or an array of them), `json_lines` (one JSON object a line), `line` (one event a line). A value that is not valid JSON becomes an event with it as message, tagged `_jsonparsefailure`.")).
 	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").
@@ -233,6 +233,12 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	}
 	if a := c.String("partition_assignment_strategy"); assignors[a] == "" {
 		ds.Errorf([]string{"partition_assignment_strategy"}, "partition_assignment_strategy %q is not one of range, round_robin, sticky, cooperative_sticky (Java assignor classes other than Kafka's own cannot be loaded)", a)
+	} else if r := c.String("auto_offset_reset"); assignors[a] == "cooperative_sticky" && (s.byDuration || r == "none") {
+		// Sarama starts the partitions a cooperative rebalance adds
+		// without Setup, where these two are applied.
+		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"auto_offset_reset"},
+			Summary: fmt.Sprintf("auto_offset_reset %q applies only to the partitions a member has when it joins with cooperative_sticky", r),
+			Detail:  "a partition it gains in a later rebalance with no committed offset starts at its end, as with \"latest\"; use another partition_assignment_strategy to have it apply to every partition"})
 	}
 	for _, name := range []string{"session_timeout_ms", "heartbeat_interval_ms", "max_poll_interval_ms", "fetch_max_wait_ms", "auto_commit_interval_ms"} {
 		if c.Int(name) < 1 {

@@ -53,6 +53,14 @@ func TestValidate(t *testing.T) {
 	if len(ds) != 1 || !ds[0].Warning || !strings.Contains(ds[0].Summary, "deprecated") {
 		t.Fatalf("decorate_events = true: %v, want one deprecation warning", ds)
 	}
+	// Sarama calls Setup, where by_duration and none act, only when a
+	// cooperative member joins, not for the partitions it gains later.
+	for _, reset := range []string{"none", "by_duration:PT1H"} {
+		ds = sdktest.Validate(comp, map[string]any{"auto_offset_reset": reset, "partition_assignment_strategy": "cooperative_sticky"})
+		if len(ds) != 1 || !ds[0].Warning || !strings.Contains(ds[0].Summary, "applies only to the partitions a member has when it joins") {
+			t.Fatalf("%s with cooperative_sticky: %v, want a warning", reset, ds)
+		}
+	}
 }
 
 // ---- against the real broker ----------------------------------------------
