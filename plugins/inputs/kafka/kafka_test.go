@@ -216,6 +216,48 @@ func TestAutoOffsetResetByDuration(t *testing.T) {
 	}
 }
 
+// The start by_duration picks is committed at once, not at the first
+// delivery: a restart before it (the output down for longer than the
+// duration) resumes there, instead of applying the duration again from a
+// later time and skipping what was written in between. A partition with
+// no record within the duration has its end committed.
+func TestByDurationStartIsCommitted(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, group := uniqueName("in-by-duration-commit"), uniqueName("g")
+	createTopic(t, brokers, topic, 2)
+	now := time.Now()
+	produce(t, brokers, topic, []*sarama.ProducerMessage{
+		{Partition: 0, Value: sarama.StringEncoder("old"), Timestamp: now.Add(-3 * time.Hour)},
+		{Partition: 0, Value: sarama.StringEncoder("new-a"), Timestamp: now.Add(-10 * time.Minute)},
+		{Partition: 0, Value: sarama.StringEncoder("new-b"), Timestamp: now.Add(-5 * time.Minute)},
+		{Partition: 1, Value: sarama.StringEncoder("old-1"), Timestamp: now.Add(-2 * time.Hour)},
+	})
+	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
+	in, err := comp.NewInput(context.Background(), sdktest.Config(t, comp, map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic},
+		"group_id": group, "auto_offset_reset": "by_duration:PT1H",
+	}), sdktest.Env(t, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pub := &holdingPublisher{} // the output never answers
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx, pub) }()
+	defer func() {
+		pub.release()
+		cancel()
+		<-done
+	}()
+	var got map[int32]int64
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got = committed(t, brokers, group, topic, 2); got[0] == 1 && got[1] == 1 {
+			return
+		}
+	}
+	t.Fatalf("committed %v with nothing delivered, want partition 0 at 1 (its first record of the hour) and 1 at 1 (its end)", got)
+}
+
 // A duration longer than the time since 1970 reads every record, as
 // earliest: the time to start from is not before the epoch (a negative
 // timestamp asks the broker something else, -1 and -2 the end and start).
