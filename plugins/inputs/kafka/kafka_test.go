@@ -39,6 +39,9 @@ func TestValidate(t *testing.T) {
 		{"smallest", map[string]any{"auto_offset_reset": "smallest"}, `auto_offset_reset "smallest" is not one of earliest, latest, by_duration`},
 		{"topics in one string", map[string]any{"topics": "logs, metrics"}, `topics is a list: write topics = ["logs", "metrics"]`},
 		{"topic name Kafka refuses", map[string]any{"topics": []any{"ok", "my logs"}}, `topic "my logs": a topic name holds only letters`},
+		{"assignor classes", map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.RoundRobinAssignor"}, ""},
+		{"eager and cooperative assignors", map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.RangeAssignor,org.apache.kafka.clients.consumer.CooperativeStickyAssignor"}, "mixes cooperative_sticky with eager strategies"},
+		{"unknown assignor in a list", map[string]any{"partition_assignment_strategy": "range,com.example.MyAssignor"}, `partition_assignment_strategy "com.example.MyAssignor" is not one of`},
 		{"unknown assignor", map[string]any{"partition_assignment_strategy": "roundrobin"}, `partition_assignment_strategy "roundrobin" is not one of range, round_robin`},
 		{"heartbeat over session", map[string]any{"heartbeat_interval_ms": 20000}, "must be below session_timeout_ms"},
 	} {
@@ -295,6 +298,28 @@ func TestAutoOffsetResetNone(t *testing.T) {
 	}})
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "no committed offset for "+topic+"/0") || len(res.Events) != 0 || ctx.Err() != nil {
 		t.Fatalf("run: %v, %d events; want the error naming %s/0 at once", res.Err, len(res.Events), topic)
+	}
+}
+
+// Kafka's partition.assignment.strategy is a list in order of preference,
+// and Logstash passes its value there: each is offered to the group.
+func TestAssignorList(t *testing.T) {
+	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
+	c := sdktest.Config(t, comp, map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.RoundRobinAssignor,range,round_robin"})
+	s, ds := parse(c)
+	if err := ds.Err(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := consumerConfig(s, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, st := range cfg.Consumer.Group.Rebalance.GroupStrategies {
+		names = append(names, st.Name())
+	}
+	if strings.Join(names, ",") != "roundrobin,range" || cfg.Validate() != nil {
+		t.Fatalf("strategies %v (%v), want roundrobin then range", names, cfg.Validate())
 	}
 }
 
