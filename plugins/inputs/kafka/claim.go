@@ -58,8 +58,10 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 			return err
 		}
 	}
+	var starts map[topicPart]int64
 	if h.in.set.byDuration {
-		if err := h.startByDuration(sess); err != nil {
+		var err error
+		if starts, err = h.startByDuration(sess); err != nil {
 			return err
 		}
 	}
@@ -68,6 +70,12 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	h.marksMu.Lock()
 	h.marks = nil // a new session commits only its own partitions' marks
 	h.marksMu.Unlock()
+	for tp, off := range starts {
+		h.mark(tp.topic, tp.part, off)
+	}
+	if len(starts) > 0 {
+		h.dirty <- struct{}{} // committed at once by the committer below
+	}
 	h.sess = sess
 	h.stopCommitter, h.committerDone = make(chan struct{}), make(chan struct{})
 	go h.commit(func() error { return h.commitMarks(sess) }, h.window, commitLinger, h.dirty, h.stopCommitter, h.committerDone)
@@ -117,23 +125,32 @@ func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
 // startByDuration starts each claimed partition the group has no offset
 // for at its first record written within auto_offset_reset's duration (as
 // Kafka's by_duration: the offset for that time, the end when there is
-// none). The claims start where the session's offsets say, after Setup.
-func (h *handler) startByDuration(sess sarama.ConsumerGroupSession) error {
+// none), and returns those offsets. The claims start where the session's
+// offsets say, after Setup; sarama commits nothing (auto-commit is off),
+// so Setup has the committer commit them: a restart before the first
+// delivery would otherwise apply the duration again, from a later time,
+// and skip the records in between.
+func (h *handler) startByDuration(sess sarama.ConsumerGroupSession) (map[topicPart]int64, error) {
 	tps, err := h.uncommitted(sess)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	since := time.Now().Add(-h.in.set.resetBy).UnixMilli()
+	starts := make(map[topicPart]int64, len(tps))
+	// Not before 1970: the broker takes a negative time for a special
+	// one (-1 the end, -2 the start) or refuses it, for ever.
+	since := max(0, time.Now().Add(-h.in.set.resetBy).UnixMilli())
 	for _, tp := range tps {
 		off, err := h.client.GetOffset(tp.topic, tp.part, since)
+		if err == nil && off < 0 { // no record since then: the end
+			off, err = h.client.GetOffset(tp.topic, tp.part, sarama.OffsetNewest)
+		}
 		if err != nil {
-			return fmt.Errorf("auto_offset_reset by_duration: cannot find the offset of %s/%d at %s: %w", tp.topic, tp.part, time.UnixMilli(since).UTC().Format(time.RFC3339), err)
+			return nil, fmt.Errorf("auto_offset_reset by_duration: cannot find the offset of %s/%d at %s: %w", tp.topic, tp.part, time.UnixMilli(since).UTC().Format(time.RFC3339), err)
 		}
-		if off >= 0 { // -1: no record since then; start at the end
-			sess.MarkOffset(tp.topic, tp.part, off, "")
-		}
+		sess.MarkOffset(tp.topic, tp.part, off, "")
+		starts[tp] = off
 	}
-	return nil
+	return starts, nil
 }
 
 func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {

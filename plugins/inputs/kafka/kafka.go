@@ -86,7 +86,7 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.Int("consumer_threads").Default(1).
 		Doc("How many group members this input runs (each with client id `<client_id>-<i>`); more than the topic's partitions leaves some idle.")).
 	Field(sdk.String("auto_offset_reset").
-		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none), or `none` (stop with an error).")).
+		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none; the start when it reaches before 1970), or `none` (stop with an error). With `cooperative_sticky`, by_duration and none act only on the partitions a member has when it joins (a warning says so).")).
 	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
 		Doc("How a record's value becomes events: `plain` (the value is the message), `json` (a JSON object, or an array of them), `json_lines` (one JSON object a line), `line` (one event a line). A value that is not valid JSON becomes an event with it as message, tagged `_jsonparsefailure`.")).
 	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").
@@ -106,7 +106,7 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.Int("max_poll_interval_ms").Default(300000).
 		Doc("How long a rebalance may wait for this member to give up its partitions (it waits for their in-flight records to be delivered first).")).
 	Field(sdk.String("partition_assignment_strategy").
-		Doc("How partitions are shared among members: `range` (the default), `round_robin`, `sticky` or `cooperative_sticky` (a rebalance moves only the partitions that change owner). Kafka's class names, which Logstash also takes (`org.apache.kafka.clients.consumer.RoundRobinAssignor`, ...), mean the same; other classes are an error.")).
+		Doc("How partitions are shared among members: `range` (the default), `round_robin`, `sticky` or `cooperative_sticky` (a rebalance moves only the partitions that change owner). Kafka's class names, which Logstash also takes (`org.apache.kafka.clients.consumer.RoundRobinAssignor`, ...), mean the same; other classes are an error. As Kafka's setting, a comma-separated list offers several, in order of preference (eager ones only: not with `cooperative_sticky`).")).
 	Field(sdk.String("group_instance_id").
 		Doc("A static member id: a restart within session_timeout_ms keeps its partitions without a rebalance. With consumer_threads > 1, `-<i>` is added.")).
 	Field(sdk.String("isolation_level").Default("read_uncommitted").OneOf("read_uncommitted", "read_committed").
@@ -231,8 +231,16 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	default:
 		ds.Errorf([]string{"auto_offset_reset"}, "auto_offset_reset %q is not one of earliest, latest, by_duration:DURATION (such as by_duration:PT1H), none", r)
 	}
-	if a := c.String("partition_assignment_strategy"); assignors[a] == "" {
-		ds.Errorf([]string{"partition_assignment_strategy"}, "partition_assignment_strategy %q is not one of range, round_robin, sticky, cooperative_sticky (Java assignor classes other than Kafka's own cannot be loaded)", a)
+	a := c.String("partition_assignment_strategy")
+	strategies, err := parseAssignors(a)
+	if err != nil {
+		ds.Errorf([]string{"partition_assignment_strategy"}, "%v", err)
+	} else if r := c.String("auto_offset_reset"); slices.Contains(strategies, "cooperative_sticky") && (s.byDuration || r == "none") {
+		// Sarama starts the partitions a cooperative rebalance adds
+		// without Setup, where these two are applied.
+		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"auto_offset_reset"},
+			Summary: fmt.Sprintf("auto_offset_reset %q applies only to the partitions a member has when it joins with cooperative_sticky", r),
+			Detail:  "a partition it gains in a later rebalance with no committed offset starts at its end, as with \"latest\"; use another partition_assignment_strategy to have it apply to every partition"})
 	}
 	for _, name := range []string{"session_timeout_ms", "heartbeat_interval_ms", "max_poll_interval_ms", "fetch_max_wait_ms", "auto_commit_interval_ms"} {
 		if c.Int(name) < 1 {
@@ -260,6 +268,29 @@ var assignors = map[string]string{
 	"org.apache.kafka.clients.consumer.RoundRobinAssignor":        "round_robin",
 	"org.apache.kafka.clients.consumer.StickyAssignor":            "sticky",
 	"org.apache.kafka.clients.consumer.CooperativeStickyAssignor": "cooperative_sticky",
+}
+
+// parseAssignors reads partition_assignment_strategy: one name, or as
+// Kafka's partition.assignment.strategy (which Logstash passes its value
+// to) a comma-separated list in order of preference.
+func parseAssignors(text string) ([]string, error) {
+	var out []string
+	for _, a := range strings.Split(text, ",") {
+		name := assignors[strings.TrimSpace(a)]
+		if name == "" {
+			return nil, fmt.Errorf("partition_assignment_strategy %q is not one of range, round_robin, sticky, cooperative_sticky (Java assignor classes other than Kafka's own cannot be loaded)", strings.TrimSpace(a))
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	coop := slices.Contains(out, "cooperative_sticky")
+	if coop && len(out) > 1 && slices.ContainsFunc(out, func(n string) bool { return n != "cooperative_sticky" }) {
+		// Kafka's two-step move to cooperative lists both; sarama's group
+		// speaks one protocol.
+		return nil, fmt.Errorf("partition_assignment_strategy %q mixes cooperative_sticky with eager strategies, which this client cannot run together: give cooperative_sticky alone, or only eager ones (range, round_robin, sticky)", text)
+	}
+	return out, nil
 }
 
 // isoDuration is java.time.Duration's text (PnDTnHnMn.nS), without the
@@ -314,15 +345,19 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 			g.InstanceId = fmt.Sprintf("%s-%d", id, i)
 		}
 	}
-	switch assignors[c.String("partition_assignment_strategy")] {
-	case "round_robin":
-		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
-	case "sticky":
-		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky()}
-	case "cooperative_sticky":
-		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyCooperativeSticky()}
-	default:
-		g.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	strategies, _ := parseAssignors(c.String("partition_assignment_strategy")) // checked in parse
+	g.Rebalance.GroupStrategies = nil
+	for _, name := range strategies {
+		switch name {
+		case "round_robin":
+			g.Rebalance.GroupStrategies = append(g.Rebalance.GroupStrategies, sarama.NewBalanceStrategyRoundRobin())
+		case "sticky":
+			g.Rebalance.GroupStrategies = append(g.Rebalance.GroupStrategies, sarama.NewBalanceStrategySticky())
+		case "cooperative_sticky":
+			g.Rebalance.GroupStrategies = append(g.Rebalance.GroupStrategies, sarama.NewBalanceStrategyCooperativeSticky())
+		default:
+			g.Rebalance.GroupStrategies = append(g.Rebalance.GroupStrategies, sarama.NewBalanceStrategyRange())
+		}
 	}
 	co := &cfg.Consumer
 	co.Return.Errors = true // sarama drops them otherwise: we log them

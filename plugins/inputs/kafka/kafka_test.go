@@ -39,6 +39,9 @@ func TestValidate(t *testing.T) {
 		{"smallest", map[string]any{"auto_offset_reset": "smallest"}, `auto_offset_reset "smallest" is not one of earliest, latest, by_duration`},
 		{"topics in one string", map[string]any{"topics": "logs, metrics"}, `topics is a list: write topics = ["logs", "metrics"]`},
 		{"topic name Kafka refuses", map[string]any{"topics": []any{"ok", "my logs"}}, `topic "my logs": a topic name holds only letters`},
+		{"assignor classes", map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.RoundRobinAssignor"}, ""},
+		{"eager and cooperative assignors", map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.RangeAssignor,org.apache.kafka.clients.consumer.CooperativeStickyAssignor"}, "mixes cooperative_sticky with eager strategies"},
+		{"unknown assignor in a list", map[string]any{"partition_assignment_strategy": "range,com.example.MyAssignor"}, `partition_assignment_strategy "com.example.MyAssignor" is not one of`},
 		{"unknown assignor", map[string]any{"partition_assignment_strategy": "roundrobin"}, `partition_assignment_strategy "roundrobin" is not one of range, round_robin`},
 		{"heartbeat over session", map[string]any{"heartbeat_interval_ms": 20000}, "must be below session_timeout_ms"},
 	} {
@@ -52,6 +55,14 @@ func TestValidate(t *testing.T) {
 	ds := sdktest.Validate(comp, map[string]any{"decorate_events": "true"})
 	if len(ds) != 1 || !ds[0].Warning || !strings.Contains(ds[0].Summary, "deprecated") {
 		t.Fatalf("decorate_events = true: %v, want one deprecation warning", ds)
+	}
+	// Sarama calls Setup, where by_duration and none act, only when a
+	// cooperative member joins, not for the partitions it gains later.
+	for _, reset := range []string{"none", "by_duration:PT1H"} {
+		ds = sdktest.Validate(comp, map[string]any{"auto_offset_reset": reset, "partition_assignment_strategy": "cooperative_sticky"})
+		if len(ds) != 1 || !ds[0].Warning || !strings.Contains(ds[0].Summary, "applies only to the partitions a member has when it joins") {
+			t.Fatalf("%s with cooperative_sticky: %v, want a warning", reset, ds)
+		}
 	}
 }
 
@@ -208,6 +219,70 @@ func TestAutoOffsetResetByDuration(t *testing.T) {
 	}
 }
 
+// The start by_duration picks is committed at once, not at the first
+// delivery: a restart before it (the output down for longer than the
+// duration) resumes there, instead of applying the duration again from a
+// later time and skipping what was written in between. A partition with
+// no record within the duration has its end committed.
+func TestByDurationStartIsCommitted(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, group := uniqueName("in-by-duration-commit"), uniqueName("g")
+	createTopic(t, brokers, topic, 2)
+	now := time.Now()
+	produce(t, brokers, topic, []*sarama.ProducerMessage{
+		{Partition: 0, Value: sarama.StringEncoder("old"), Timestamp: now.Add(-3 * time.Hour)},
+		{Partition: 0, Value: sarama.StringEncoder("new-a"), Timestamp: now.Add(-10 * time.Minute)},
+		{Partition: 0, Value: sarama.StringEncoder("new-b"), Timestamp: now.Add(-5 * time.Minute)},
+		{Partition: 1, Value: sarama.StringEncoder("old-1"), Timestamp: now.Add(-2 * time.Hour)},
+	})
+	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
+	in, err := comp.NewInput(context.Background(), sdktest.Config(t, comp, map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic},
+		"group_id": group, "auto_offset_reset": "by_duration:PT1H",
+	}), sdktest.Env(t, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pub := &holdingPublisher{} // the output never answers
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx, pub) }()
+	defer func() {
+		pub.release()
+		cancel()
+		<-done
+	}()
+	var got map[int32]int64
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got = committed(t, brokers, group, topic, 2); got[0] == 1 && got[1] == 1 {
+			return
+		}
+	}
+	t.Fatalf("committed %v with nothing delivered, want partition 0 at 1 (its first record of the hour) and 1 at 1 (its end)", got)
+}
+
+// A duration longer than the time since 1970 reads every record, as
+// earliest: the time to start from is not before the epoch (a negative
+// timestamp asks the broker something else, -1 and -2 the end and start).
+func TestAutoOffsetResetByDurationOverTheEpoch(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := uniqueName("in-by-duration-long")
+	createTopic(t, brokers, topic, 1)
+	produce(t, brokers, topic, []*sarama.ProducerMessage{
+		{Value: sarama.StringEncoder("a"), Timestamp: time.Now().Add(-48 * time.Hour)},
+		{Value: sarama.StringEncoder("b"), Timestamp: time.Now()},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 2, Settings: map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": uniqueName("g"),
+		"auto_offset_reset": "by_duration:P36500D",
+	}})
+	if len(res.Events) != 2 || res.Events[0].Message() != "a" {
+		t.Fatalf("read %d events (err %v), want both records from the first", len(res.Events), res.Err)
+	}
+}
+
 // auto_offset_reset = "none": a group without an offset for a partition
 // stops the input with an error that names it, instead of guessing.
 func TestAutoOffsetResetNone(t *testing.T) {
@@ -223,6 +298,28 @@ func TestAutoOffsetResetNone(t *testing.T) {
 	}})
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "no committed offset for "+topic+"/0") || len(res.Events) != 0 || ctx.Err() != nil {
 		t.Fatalf("run: %v, %d events; want the error naming %s/0 at once", res.Err, len(res.Events), topic)
+	}
+}
+
+// Kafka's partition.assignment.strategy is a list in order of preference,
+// and Logstash passes its value there: each is offered to the group.
+func TestAssignorList(t *testing.T) {
+	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
+	c := sdktest.Config(t, comp, map[string]any{"partition_assignment_strategy": "org.apache.kafka.clients.consumer.RoundRobinAssignor,range,round_robin"})
+	s, ds := parse(c)
+	if err := ds.Err(); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := consumerConfig(s, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, st := range cfg.Consumer.Group.Rebalance.GroupStrategies {
+		names = append(names, st.Name())
+	}
+	if strings.Join(names, ",") != "roundrobin,range" || cfg.Validate() != nil {
+		t.Fatalf("strategies %v (%v), want roundrobin then range", names, cfg.Validate())
 	}
 }
 

@@ -334,17 +334,18 @@ func (o *Output) bulk(ctx context.Context, client *elasticsearch.Client, w *writ
 		}
 		body = w.body.Bytes()
 	}
+	select { // a slot of pool_max
+	case o.inFlight <- struct{}{}:
+	case <-ctx.Done():
+		return out, ctx.Err()
+	}
+	// timeout is the request's own: the wait for a slot is not counted.
 	rctx, cancel := context.WithTimeout(ctx, o.set.timeout)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(rctx, http.MethodPost, bulkPath, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	if w.gz != nil {
 		req.Header.Set("Content-Encoding", "gzip")
-	}
-	select { // a slot of pool_max
-	case o.inFlight <- struct{}{}:
-	case <-ctx.Done():
-		return out, ctx.Err()
 	}
 	res, err := client.Perform(req)
 	if err != nil {

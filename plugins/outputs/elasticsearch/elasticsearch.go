@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,7 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 	Field(sdk.StringMap("parameters").
 		Doc("Query parameters sent with every request to the nodes: `{ \"routing_key\" = \"x\" }`. A host's own query (`\"https://es1:9200/?a=b\"`) is sent too, these winning over it, as in Logstash.")).
 	Field(sdk.StringMap("custom_headers").
-		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. Authentication and content headers the output sets win.")).
+		Doc("Headers sent with every request to the nodes (bulk, flavor check, templates): `{ \"X-Tenant\" = \"ops\" }`. An `Authorization` header is for when no credentials are given (user/password, api_key, a host's); with them it is an error, as are `Content-Type`, `Content-Encoding` and `Content-Length`, which the output sets.")).
 	Field(sdk.String("cloud_id").
 		Doc("An Elastic Cloud deployment's Cloud ID, from its console (`\"label:BASE64\"`, the label optional): the Elasticsearch endpoint it encodes, over https, instead of `hosts`.")).
 	Field(sdk.String("cloud_auth").
@@ -89,7 +90,7 @@ var spec = lsonly.Fields(sdk.NewSpec("Writes events to Elasticsearch or OpenSear
 	Field(sdk.Int("max_retries").
 		Doc("How often a document the engine did not take (429, 5xx) is sent again before it is dead-lettered (\"gave up after N retries\"). Unset (the default, as Logstash): retried until it is taken; the batch waits (backpressure) and a stop still ends it.")).
 	Field(sdk.StringList("dlq_custom_codes").
-		Doc("More per-document statuses to dead-letter instead of retrying, beside 400, 404, 405 and 413 (as Logstash's, which adds them to 400 and 404): `[403]` dead-letters documents a role may not write. Not 200, 201 or 409, which count as written.")).
+		Doc("More per-document statuses to dead-letter instead of retrying, beside 400, 404, 405 and 413 (as Logstash's, which adds them to 400 and 404): `[403]` dead-letters documents a role may not write. Not 200, 201 or 409, which count as written; 405 and 413, which Logstash users list to dead-letter them, are taken with a warning.")).
 	Field(sdk.Int("pool_max").Default(1000).
 		Doc("The most bulk requests in flight at once, over all hosts (Logstash's HTTP connection pool, 1000 by default). The core's streams bound them too: 2 × `pipeline.workers` + 2, so the default never limits; a smaller value spares a small cluster.")).
 	Field(sdk.Int("pool_max_per_route").Default(100).
@@ -267,6 +268,52 @@ func schemeSource(c *sdk.Config, scheme string) string {
 		return fmt.Sprintf("ssl_enabled = %v", c.Bool("ssl_enabled"))
 	}
 	return "another host is " + scheme
+}
+
+// checkHeaders refuses the custom_headers a request would fail on, or
+// that would override what the output sets: the transport lets a custom
+// Authorization win over user/password and api_key, and a custom
+// Content-Encoding would claim gzip of a body sent plain. Values are
+// never shown: a header may carry a token.
+func checkHeaders(s *settings, ds sdk.Diagnostics) sdk.Diagnostics {
+	creds := s.user != "" || s.apiKey != ""
+	for _, u := range s.hosts {
+		creds = creds || u.User != nil
+	}
+	names := make([]string, 0, len(s.headers))
+	for k := range s.headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		path := []string{"custom_headers", k}
+		switch {
+		case !validHeaderName(k):
+			ds.Errorf(path, "custom_headers: %q is not an HTTP header name (letters, digits and !#$%%&'*+-.^_`|~)", k)
+		case strings.ContainsAny(s.headers.Get(k), "\r\n\x00"):
+			ds.Errorf(path, "custom_headers: the value of %s holds a line break or NUL, which a header cannot", k)
+		case k == "Authorization" && creds:
+			ds.Errorf(path, "custom_headers: Authorization would replace user/password, api_key or a host's credentials: give the credentials one way")
+		case k == "Content-Type" || k == "Content-Encoding" || k == "Content-Length":
+			ds.Errorf(path, "custom_headers: %s is set by the output for each request (compression_level decides the encoding); remove it", k)
+		}
+	}
+	return ds
+}
+
+// validHeaderName reports whether k is an HTTP token (RFC 9110), which
+// Go's client requires of a header name.
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // notForDataStreams lists the settings given that a data stream does not
@@ -479,6 +526,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	if (s.user == "") != (s.password == "") {
 		ds.Errorf([]string{"user"}, "user and password go together: give both or neither")
 	}
+	ds = checkHeaders(s, ds)
 	if cert, key := c.String("ssl_certificate"), c.String("ssl_key"); cert != "" || key != "" {
 		switch pair, err := tls.LoadX509KeyPair(cert, key); {
 		case cert == "" || key == "":
@@ -534,8 +582,15 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %q is not an HTTP status (100 to 599)", code)
 		case n == 200 || n == 201 || n == 409:
 			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d counts as written (a success, or a conflict: the document is there); remove it", n)
-		case permanent(n):
+		case n == http.StatusBadRequest || n == http.StatusNotFound:
+			// An error in Logstash too ("already defined as standard DLQ
+			// error codes").
 			ds.Errorf([]string{"dlq_custom_codes", fmt.Sprint(i)}, "dlq_custom_codes: %d is dead-lettered already; remove it", n)
+		case permanent(n):
+			// Logstash retries 405 and 413 by default: listing them is
+			// how its users dead-letter them, which gostash does anyway.
+			ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"dlq_custom_codes", fmt.Sprint(i)},
+				Summary: fmt.Sprintf("dlq_custom_codes: %d is dead-lettered without it", n), Detail: "gostash dead-letters 400, 404, 405 and 413; you may remove it"})
 		default:
 			if s.dlqCodes == nil {
 				s.dlqCodes = map[int]bool{}

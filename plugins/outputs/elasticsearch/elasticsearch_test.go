@@ -86,10 +86,18 @@ func TestValidate(t *testing.T) {
 		{"empty proxy", map[string]any{"proxy": ""}, ""},
 		{"bad proxy", map[string]any{"proxy": "proxy:3128"}, "is not an http:// or https:// URL"},
 		{"custom_headers", map[string]any{"custom_headers": map[string]any{"X-Tenant": "ops"}}, ""},
+		{"custom Authorization alone", map[string]any{"custom_headers": map[string]any{"authorization": "Bearer secret"}}, ""},
+		{"custom Authorization and a password", map[string]any{"user": "u", "password": "p", "custom_headers": map[string]any{"Authorization": "Bearer secret"}}, "Authorization would replace user/password"},
+		{"custom Authorization and a host's credentials", map[string]any{"hosts": []any{"http://u:secret@es1"}, "custom_headers": map[string]any{"Authorization": "Bearer x"}}, "Authorization would replace"},
+		{"custom Content-Encoding", map[string]any{"compression_level": 0, "custom_headers": map[string]any{"Content-Encoding": "gzip"}}, "Content-Encoding is set by the output"},
+		{"header name with a space", map[string]any{"custom_headers": map[string]any{"X Tenant": "ops"}}, `"X Tenant" is not an HTTP header name`},
+		{"header value with a line break", map[string]any{"custom_headers": map[string]any{"X-Tenant": "ops\r\nX-Token: secret"}}, "holds a line break"},
 		{"dlq_custom_codes", map[string]any{"dlq_custom_codes": []any{"403", "429"}}, ""},
 		{"dlq_custom_codes success", map[string]any{"dlq_custom_codes": []any{"403", "201"}}, "201 counts as written"},
 		{"dlq_custom_codes conflict", map[string]any{"dlq_custom_codes": []any{"409"}}, "409 counts as written"},
 		{"dlq_custom_codes standard", map[string]any{"dlq_custom_codes": []any{"404"}}, "404 is dead-lettered already"},
+		// Logstash retries 413; its users list it to dead-letter it.
+		{"dlq_custom_codes 413", map[string]any{"dlq_custom_codes": []any{"413", "403"}}, ""},
 		{"dlq_custom_codes not a status", map[string]any{"dlq_custom_codes": []any{"forbidden"}}, `"forbidden" is not an HTTP status`},
 		{"both credentials", map[string]any{"user": "u", "password": "secret", "api_key": "a:b"}, "either api_key or user"},
 		{"missing CA", map[string]any{"ssl_certificate_authorities": []any{filepath.Join(dir, "nope.pem")}}, "cannot read the certificate authorities"},
@@ -106,6 +114,10 @@ func TestValidate(t *testing.T) {
 		{"must-not-exist with index", map[string]any{"document_id": "%{id}", "document_id_must_not_exist": true}, `goes with action = "create"`},
 		{"pool_max", map[string]any{"pool_max": 4, "pool_max_per_route": 2}, ""},
 		{"pool_max zero", map[string]any{"pool_max": 0}, "pool_max and pool_max_per_route must be 1 or more"},
+		// The errors about a host with credentials hide the password.
+		{"credentials, wrong scheme", map[string]any{"hosts": []any{"ftp://u:secret@es1"}}, "the scheme must be http or https"},
+		{"credentials, no host", map[string]any{"hosts": []any{"http://u:secret@:9200"}}, "names no host"},
+		{"credentials, not a URL", map[string]any{"hosts": []any{"http://u:se#cret@es1"}}, "is not a URL"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := sdktest.Errors(sdktest.Validate(comp(t), c.settings))
@@ -651,6 +663,29 @@ func TestFaultPoolMaxBoundsRequestsInFlight(t *testing.T) {
 				t.Fatalf("%d bulk requests in flight at most, want %d", got, c.want)
 			}
 		})
+	}
+}
+
+// timeout bounds a bulk request, not the wait for a pool_max slot: with
+// one slot, a write queued behind a slow request still has its whole
+// timeout once it is sent.
+func TestFaultPoolMaxWaitIsNotTheRequestsTimeout(t *testing.T) {
+	srv := fakees.New(func(int, []fakees.Action) fakees.Fault { return fakees.Fault{Delay: 1200 * time.Millisecond} })
+	defer srv.Close()
+	o, _ := open(t, map[string]any{"hosts": []any{srv.URL}, "index": "pool", "pool_max": 1, "timeout": 2})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := o.Write(context.Background(), numbered(3)); err != nil {
+				t.Errorf("a request that takes 1.2 s of its 2 s failed: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := srv.Requests(); n != 2 {
+		t.Fatalf("%d bulk requests, want 2 (none timed out and was sent again)", n)
 	}
 }
 

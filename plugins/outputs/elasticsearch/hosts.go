@@ -36,10 +36,10 @@ func parseHost(h string, ssl bool) (*url.URL, error) {
 		return nil, fmt.Errorf("host %q is not a URL (special characters must be %%-escaped, as in Logstash: %%23 for #)", redactRaw(h))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("host %q: the scheme must be http or https", h)
+		return nil, fmt.Errorf("host %q: the scheme must be http or https", u.Redacted())
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("host %q names no host", h)
+		return nil, fmt.Errorf("host %q names no host", u.Redacted())
 	}
 	if u.Port() == "" {
 		u.Host += ":9200"

@@ -251,7 +251,12 @@ type Output struct {
 	producer *producer
 	client   sarama.Client
 	pool     sync.Pool     // *write
-	rr       atomic.Uint32 // the next partition for records without a key
+	rr       atomic.Uint32 // the next partition for a Write's records without a key
+	// rrTopics holds round_robin's counter per topic (*atomic.Uint32), as
+	// Kafka's RoundRobinPartitioner, apart from rr: shared, a Write of one
+	// record moved it by two (an even number of partitions saw every
+	// other one only), and two interleaved topics took turns.
+	rrTopics sync.Map
 
 	unknownMu sync.Mutex
 	unknown   map[string]time.Time // topic -> when the cluster first did not know it
@@ -453,10 +458,15 @@ func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 	looked := false
 	sticky := o.rr.Add(1) // a Write's keyless records go to one partition, as Kafka's sticky partitioner does
 	roundRobin := o.set.roundRobin
+	var next *atomic.Uint32 // round_robin's counter for topic
 	kept := recs[:0]
 	for _, r := range recs {
 		if !looked || r.topic != topic {
 			topic, looked = r.topic, true
+			if roundRobin {
+				c, _ := o.rrTopics.LoadOrStore(topic, new(atomic.Uint32))
+				next = c.(*atomic.Uint32)
+			}
 			if all, err = o.client.Partitions(topic); err == nil {
 				o.topicKnown(topic)
 				if writable, _ = o.client.WritablePartitions(topic); len(writable) == 0 {
@@ -472,7 +482,7 @@ func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 		}
 		switch {
 		case roundRobin: // keys too, as Kafka's RoundRobinPartitioner
-			r.part = writable[o.rr.Add(1)%uint32(len(writable))]
+			r.part = writable[next.Add(1)%uint32(len(writable))]
 		case r.r.Key != nil:
 			r.part = all[int32(murmur2(r.r.Key)&0x7fffffff)%int32(len(all))]
 		default:

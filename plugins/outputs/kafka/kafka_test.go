@@ -423,6 +423,55 @@ func TestPartitioners(t *testing.T) {
 	}
 }
 
+// round_robin takes turns per topic, as Kafka's RoundRobinPartitioner,
+// whatever the Writes' sizes: records written one a Write, of two topics
+// in turn, spread over every partition of each.
+func TestRoundRobinAcrossWritesAndTopics(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	admin, err := sarama.NewClusterAdmin(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	base := uniqueTopic("out-rr")
+	topics := []string{base + "-a", base + "-b"}
+	for _, topic := range topics {
+		if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
+			t.Fatal(err)
+		}
+		waitLeaders(t, brokers, topic, 2)
+	}
+	settings := map[string]any{"bootstrap_servers": strings.Join(brokers, ","), "topic_id": base + "-%{t}", "partitioner": "round_robin",
+		"codec": "line", "format": "%{message}"}
+	out, err := comp(t).NewOutput(context.Background(), sdktest.Config(t, comp(t), settings), sdktest.Env(t, "kafka"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(i int) *sdk.Event {
+		return sdktest.Event(map[string]any{"message": fmt.Sprint(i), "t": []string{"a", "b"}[i%2]})
+	}
+	for i := range 4 { // one record a Write
+		if err := out.Write(context.Background(), []*sdk.Event{event(i)}); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	if err := out.Write(context.Background(), []*sdk.Event{event(4), event(5), event(6), event(7)}); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if err := out.(sdk.Closer).Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range topics {
+		per := map[int]int{}
+		for _, r := range readBack(t, strings.Join(brokers, ","), topic, 4) {
+			per[r.Partition]++
+		}
+		if per[0] != 2 || per[1] != 2 {
+			t.Errorf("%s: records per partition %v, want 2 each", topic, per)
+		}
+	}
+}
+
 // waitLeaders waits until the leader of each of a new topic's partitions
 // answers for it (a ListOffsets request goes to the leader).
 func waitLeaders(t *testing.T, brokers []string, topic string, partitions int32) {
