@@ -229,10 +229,17 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 	}
 	cmd, _, errb := startGostash(t, args...)
 	waitAllShipped(t, out, n, 60*time.Second, errb)
+	// The members the kills left behind leave the group only when their
+	// sessions expire, and each departure is a rebalance: a stop during
+	// one has its last commit refused by the coordinator (a stale
+	// generation), and the records of it are read again, as Kafka's own
+	// consumers do. The clean stop below is checked on a settled group.
+	waitGroupSettled(t, brokers, group, 60*time.Second)
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := waitExit(cmd, 30*time.Second); err != nil {
 		t.Fatalf("clean stop: %v\n%s", err, errb)
 	}
+	stopLog := errb.String()
 	seen, torn := countShipped(t, out, n)
 	dups := 0
 	for _, c := range seen {
@@ -259,7 +266,29 @@ func TestKafkaToFileSurvivesKill9(t *testing.T) {
 		t.Fatalf("stop: %v\n%s", err, errb)
 	}
 	if after := shippedLines(out); after != size {
-		t.Errorf("a run after a clean stop shipped %d records again:\n%s", after-size, errb)
+		t.Errorf("a run after a clean stop shipped %d records again:\n%s\nthe clean stop's run:\n%s", after-size, errb, stopLog)
+	}
+}
+
+// waitGroupSettled waits until group is stable with one member: the
+// members of killed processes have left, and no rebalance is under way.
+func waitGroupSettled(t *testing.T, brokers []string, group string, within time.Duration) {
+	t.Helper()
+	admin := kafkaAdmin(t, brokers)
+	deadline := time.Now().Add(within)
+	for {
+		gs, err := admin.DescribeConsumerGroups([]string{group})
+		if err == nil && len(gs) == 1 && gs[0].State == "Stable" && len(gs[0].Members) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			state := fmt.Sprint(err)
+			if err == nil && len(gs) == 1 {
+				state = fmt.Sprintf("%s with %d members", gs[0].State, len(gs[0].Members))
+			}
+			t.Fatalf("group %s not settled after %v: %s", group, within, state)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
