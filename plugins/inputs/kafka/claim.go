@@ -87,37 +87,62 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 // uncommitted lists the claimed partitions the group has no committed
 // offset for: where auto_offset_reset decides.
 func (h *handler) uncommitted(sess sarama.ConsumerGroupSession) ([]topicPart, error) {
+	tps, _, err := h.committedOffsets(sess)
+	return tps, err
+}
+
+// committedOffsets lists the claimed partitions the group has no
+// committed offset for, and the offsets of the others.
+func (h *handler) committedOffsets(sess sarama.ConsumerGroupSession) (none []topicPart, offsets map[topicPart]int64, err error) {
 	om, err := sarama.NewOffsetManagerFromClient(h.in.set.group, h.client)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer om.Close()
-	var out []topicPart
+	offsets = map[topicPart]int64{}
 	for topic, parts := range sess.Claims() {
 		for _, part := range parts {
 			pom, err := om.ManagePartition(topic, part)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			off, _ := pom.NextOffset()
 			pom.AsyncClose()
 			if off < 0 {
-				out = append(out, topicPart{topic, part})
+				none = append(none, topicPart{topic, part})
+			} else {
+				offsets[topicPart{topic, part}] = off
 			}
 		}
 	}
-	return out, nil
+	return none, offsets, nil
 }
 
-// checkCommitted fails when a claimed partition has no committed offset:
-// auto_offset_reset = "none" asks for an error instead of a guess.
+// checkCommitted fails when a claimed partition has no committed offset,
+// or one the partition no longer (or never) held, as Kafka's consumer
+// does: auto_offset_reset = "none" asks for an error instead of a guess.
+// The usual cause of the second is retention deleting records the group
+// had not read yet.
 func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
-	tps, err := h.uncommitted(sess)
+	tps, offsets, err := h.committedOffsets(sess)
 	if err != nil {
 		return err
 	}
 	if len(tps) > 0 {
 		return fmt.Errorf("group %q has no committed offset for %s/%d and auto_offset_reset is \"none\": set it to \"earliest\" or \"latest\"", h.in.set.group, tps[0].topic, tps[0].part)
+	}
+	for tp, off := range offsets {
+		oldest, err := h.client.GetOffset(tp.topic, tp.part, sarama.OffsetOldest)
+		if err != nil {
+			return err
+		}
+		newest, err := h.client.GetOffset(tp.topic, tp.part, sarama.OffsetNewest)
+		if err != nil {
+			return err
+		}
+		if off < oldest || off > newest {
+			return fmt.Errorf("group %q's committed offset %d for %s/%d is out of range (the partition holds offsets %d to %d: records not read yet were deleted by retention, or the topic was made again) and auto_offset_reset is \"none\": set it to \"earliest\" or \"latest\", or move the group's offset", h.in.set.group, off, tp.topic, tp.part, oldest, newest)
+		}
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ var spec = lsonly.Fields(kafka.RemovedFields(kafka.ClientFields(sdk.NewSpec("Rea
 	Field(sdk.Int("consumer_threads").Default(1).
 		Doc("How many group members this input runs (each with client id `<client_id>-<i>`); more than the topic's partitions leaves some idle.")).
 	Field(sdk.String("auto_offset_reset").
-		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none; the start when it reaches before 1970), or `none` (stop with an error). With `cooperative_sticky`, by_duration and none act only on the partitions a member has when it joins (a warning says so).")).
+		Doc("Where to start when the group has no committed offset for a partition: `earliest`, `latest` (Kafka's default), `by_duration:DURATION` (the first record written within that ISO 8601 duration before the start, such as `by_duration:PT1H` or `by_duration:P1DT12H`; the end when there is none; the start when it reaches before 1970), or `none` (stop with an error, also when a committed offset is out of range, deleted by retention say). With `cooperative_sticky`, by_duration and none act only on the partitions a member has when it joins (a warning says so).")).
 	Field(sdk.String("codec").Default("plain").OneOf("plain", "json", "json_lines", "line").
 		Doc("How a record's value becomes events: `plain` (the value is the message), `json` (a JSON object, or an array of them), `json_lines` (one JSON object a line), `line` (one event a line). A value that is not valid JSON becomes an event with it as message, tagged `_jsonparsefailure`.")).
 	Field(sdk.String("decorate_events").Default("none").OneOf("none", "basic", "extended", "true", "false").
@@ -339,6 +339,10 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 	g.Session.Timeout = ms(c, "session_timeout_ms")
 	g.Heartbeat.Interval = ms(c, "heartbeat_interval_ms")
 	g.Rebalance.Timeout = ms(c, "max_poll_interval_ms")
+	// An offset out of range is reset to earliest or latest as Kafka's
+	// consumer does; with "none" Setup has refused it (checkCommitted),
+	// and sarama must not reset one that went out of range since.
+	g.ResetInvalidOffsets = c.String("auto_offset_reset") != "none"
 	if id := c.String("group_instance_id"); id != "" {
 		g.InstanceId = id
 		if s.threads > 1 {

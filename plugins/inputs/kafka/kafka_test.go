@@ -301,6 +301,42 @@ func TestAutoOffsetResetNone(t *testing.T) {
 	}
 }
 
+// auto_offset_reset = "none" with a committed offset the partition does
+// not hold (retention deleted the records, the topic was made again):
+// an error that says so, as Kafka's consumer throws, not a silent jump
+// to the end.
+func TestAutoOffsetResetNoneOutOfRange(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic, group := uniqueName("in-reset-range"), uniqueName("g")
+	createTopic(t, brokers, topic, 1)
+	produce(t, brokers, topic, []*sarama.ProducerMessage{{Value: sarama.StringEncoder("a")}, {Value: sarama.StringEncoder("b")}})
+	client, err := sarama.NewClient(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	om, _ := sarama.NewOffsetManagerFromClient(group, client)
+	pom, _ := om.ManagePartition(topic, 0)
+	pom.MarkOffset(100, "") // past the end: as if the topic were made again
+	om.Commit()
+	pom.Close()
+	om.Close()
+
+	settings := map[string]any{"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": group, "auto_offset_reset": "none"}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 1, Settings: settings})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "committed offset 100 for "+topic+"/0 is out of range (the partition holds offsets 0 to 2") || len(res.Events) != 0 || ctx.Err() != nil {
+		t.Fatalf("run: %v, %d events; want the out-of-range error at once", res.Err, len(res.Events))
+	}
+	// earliest: reset, as Kafka's consumer does, and read.
+	settings["auto_offset_reset"] = "earliest"
+	res = sdktest.RunInput(t, ctx, sdktest.InputSpec{Name: "kafka", StopAfter: 2, Settings: settings})
+	if res.Err != nil || len(res.Events) != 2 {
+		t.Fatalf("earliest: %v, %d events; want both records", res.Err, len(res.Events))
+	}
+}
+
 // Kafka's partition.assignment.strategy is a list in order of preference,
 // and Logstash passes its value there: each is offered to the group.
 func TestAssignorList(t *testing.T) {
