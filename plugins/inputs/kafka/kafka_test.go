@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,6 +337,124 @@ func TestAutoOffsetResetNoneOutOfRange(t *testing.T) {
 	if res.Err != nil || len(res.Events) != 2 {
 		t.Fatalf("earliest: %v, %d events; want both records", res.Err, len(res.Events))
 	}
+}
+
+// Records deleted (retention) before the input read them: the broker
+// answers the next fetch "offset out of range". Sarama stops that
+// partition's consumer, the claim ends and with it the session; the
+// member joins again and applies auto_offset_reset, as Kafka's consumer
+// does: with earliest it goes on from the first record left (with none,
+// Setup refuses the offset: TestAutoOffsetResetNoneOutOfRange).
+func TestOffsetOutOfRangeWhileReading(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := uniqueName("in-range-gone")
+	createTopic(t, brokers, topic, 1)
+	const n, deleted = 2000, 1500
+	value := strings.Repeat("x", 1000)
+	var msgs []*sarama.ProducerMessage
+	for i := range n {
+		msgs = append(msgs, &sarama.ProducerMessage{Value: sarama.StringEncoder(fmt.Sprintf("%d %s", i, value))})
+	}
+	// Record batches of about ten records (a fetch returns whole batches,
+	// whatever its size limit).
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.MaxMessageBytes = 10240
+	p, err := sarama.NewSyncProducer(brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		m.Topic = topic
+	}
+	if err := p.SendMessages(msgs); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	comp := sdktest.Lookup(t, sdk.KindInput, "kafka")
+	// Small fetches: while the pipeline holds the first batch, the input
+	// reads a few hundred records ahead and no more.
+	in, err := New(context.Background(), sdktest.Config(t, comp, map[string]any{
+		"bootstrap_servers": strings.Join(brokers, ","), "topics": []any{topic}, "group_id": uniqueName("g"),
+		"auto_offset_reset": "earliest", "max_partition_fetch_bytes": 10240, "fetch_max_bytes": 10240,
+	}), sdktest.Env(t, "kafka"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := &firstsPublisher{open: make(chan struct{}), seen: map[int]bool{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx, pub) }()
+	for pub.waiting.Load() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // the read-ahead fills
+	admin, err := sarama.NewClusterAdmin(brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.DeleteRecords(topic, map[int32]int64{0: deleted}); err != nil {
+		t.Fatal(err)
+	}
+	close(pub.open)
+	for !pub.has(n - 1) {
+		if ctx.Err() != nil {
+			t.Fatalf("the last record never came: the partition stopped at the deleted records (%d records read)", pub.count())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := deleted; i < n; i++ {
+		if !pub.has(i) {
+			t.Fatalf("record %d, after the deleted ones, was not read", i)
+		}
+	}
+	if pub.count() >= deleted {
+		t.Fatalf("%d records read: the deleted ones were read ahead before the deletion, so the test shows nothing", pub.count())
+	}
+	cancel()
+	<-done
+}
+
+// firstsPublisher holds every Publish until open is closed, and records
+// which records (by their leading number) were published.
+type firstsPublisher struct {
+	open    chan struct{}
+	waiting atomic.Int32
+	mu      sync.Mutex
+	seen    map[int]bool
+}
+
+func (p *firstsPublisher) Publish(ctx context.Context, events []*sdk.Event, ack func()) error {
+	p.waiting.Add(1)
+	select {
+	case <-p.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	for _, e := range events {
+		num, _, _ := strings.Cut(e.Message(), " ")
+		i, _ := strconv.Atoi(num)
+		p.seen[i] = true
+	}
+	p.mu.Unlock()
+	go ack()
+	return nil
+}
+
+func (p *firstsPublisher) has(i int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen[i]
+}
+
+func (p *firstsPublisher) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.seen)
 }
 
 // Kafka's partition.assignment.strategy is a list in order of preference,
