@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/gostash/gostash/plugins/internal/lsonly"
 	"github.com/gostash/gostash/sdk"
@@ -288,10 +289,10 @@ func checkHeaders(s *settings, ds sdk.Diagnostics) sdk.Diagnostics {
 	for _, k := range names {
 		path := []string{"custom_headers", k}
 		switch {
-		case !validHeaderName(k):
+		case !httpguts.ValidHeaderFieldName(k):
 			ds.Errorf(path, "custom_headers: %q is not an HTTP header name (letters, digits and !#$%%&'*+-.^_`|~)", k)
-		case strings.ContainsAny(s.headers.Get(k), "\r\n\x00"):
-			ds.Errorf(path, "custom_headers: the value of %s holds a line break or NUL, which a header cannot", k)
+		case !httpguts.ValidHeaderFieldValue(s.headers.Get(k)):
+			ds.Errorf(path, "custom_headers: the value of %s holds a line break or another control character, which a header cannot", k)
 		case k == "Authorization" && creds:
 			ds.Errorf(path, "custom_headers: Authorization would replace user/password, api_key or a host's credentials: give the credentials one way")
 		case k == "Content-Type" || k == "Content-Encoding" || k == "Content-Length":
@@ -299,21 +300,6 @@ func checkHeaders(s *settings, ds sdk.Diagnostics) sdk.Diagnostics {
 		}
 	}
 	return ds
-}
-
-// validHeaderName reports whether k is an HTTP token (RFC 9110), which
-// Go's client requires of a header name.
-func validHeaderName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
 
 // notForDataStreams lists the settings given that a data stream does not
@@ -511,14 +497,14 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 		if s.user != "" {
 			ds.Errorf([]string{"api_key"}, "give either api_key or user and password (or cloud_auth), not both")
 		}
-		tls := len(s.hosts) > 0
+		secure := len(s.hosts) > 0
 		for _, u := range s.hosts {
-			tls = tls && u.Scheme == "https"
+			secure = secure && u.Scheme == "https"
 			if u.User != nil {
 				ds.Errorf([]string{"api_key"}, "give either api_key or credentials in the host %s, not both", u.Redacted())
 			}
 		}
-		if !tls {
+		if !secure {
 			// Logstash refuses it too: anyone on the path could read the key.
 			ds.Errorf([]string{"api_key"}, "api_key needs TLS, so that the key is not sent in the clear: write the hosts with https://, or set ssl_enabled = true")
 		}

@@ -91,7 +91,7 @@ func TestValidate(t *testing.T) {
 		{"custom Authorization and a host's credentials", map[string]any{"hosts": []any{"http://u:secret@es1"}, "custom_headers": map[string]any{"Authorization": "Bearer x"}}, "Authorization would replace"},
 		{"custom Content-Encoding", map[string]any{"compression_level": 0, "custom_headers": map[string]any{"Content-Encoding": "gzip"}}, "Content-Encoding is set by the output"},
 		{"header name with a space", map[string]any{"custom_headers": map[string]any{"X Tenant": "ops"}}, `"X Tenant" is not an HTTP header name`},
-		{"header value with a line break", map[string]any{"custom_headers": map[string]any{"X-Tenant": "ops\r\nX-Token: secret"}}, "holds a line break"},
+		{"header value with a line break", map[string]any{"custom_headers": map[string]any{"X-Tenant": "ops\r\nX-Token: secret"}}, "holds a line break or another control character"},
 		{"dlq_custom_codes", map[string]any{"dlq_custom_codes": []any{"403", "429"}}, ""},
 		{"dlq_custom_codes success", map[string]any{"dlq_custom_codes": []any{"403", "201"}}, "201 counts as written"},
 		{"dlq_custom_codes conflict", map[string]any{"dlq_custom_codes": []any{"409"}}, "409 counts as written"},
