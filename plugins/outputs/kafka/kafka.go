@@ -451,6 +451,16 @@ func (o *Output) Write(ctx context.Context, events []*sdk.Event) error {
 // partition gives each record its partition and sorts them by it; a
 // record whose topic has no partitions (unknown with auto-creation off,
 // no metadata) goes to failed instead.
+// roundRobinCounter is round_robin's counter for topic; a counter is
+// made only for a topic seen first (LoadOrStore would make one each time).
+func (o *Output) roundRobinCounter(topic string) *atomic.Uint32 {
+	if c, ok := o.rrTopics.Load(topic); ok {
+		return c.(*atomic.Uint32)
+	}
+	c, _ := o.rrTopics.LoadOrStore(topic, new(atomic.Uint32))
+	return c.(*atomic.Uint32)
+}
+
 func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 	var topic string
 	var all, writable []int32
@@ -464,8 +474,7 @@ func (o *Output) partition(recs []*rec, failed []result) ([]*rec, []result) {
 		if !looked || r.topic != topic {
 			topic, looked = r.topic, true
 			if roundRobin {
-				c, _ := o.rrTopics.LoadOrStore(topic, new(atomic.Uint32))
-				next = c.(*atomic.Uint32)
+				next = o.roundRobinCounter(topic)
 			}
 			if all, err = o.client.Partitions(topic); err == nil {
 				o.topicKnown(topic)
