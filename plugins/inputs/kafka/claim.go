@@ -52,7 +52,7 @@ type handler struct {
 }
 
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
-	if h.in.noneReset {
+	if h.in.set.reset == "none" {
 		if err := h.checkCommitted(sess); err != nil {
 			h.fatal = err
 			return err
@@ -82,13 +82,6 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	claims := sess.Claims()
 	h.in.log.Info("partitions assigned", "group_id", h.in.set.group, "member", h.member, "partitions", fmt.Sprint(claims))
 	return nil
-}
-
-// uncommitted lists the claimed partitions the group has no committed
-// offset for: where auto_offset_reset decides.
-func (h *handler) uncommitted(sess sarama.ConsumerGroupSession) ([]topicPart, error) {
-	tps, _, err := h.committedOffsets(sess)
-	return tps, err
 }
 
 // committedOffsets lists the claimed partitions the group has no
@@ -156,7 +149,7 @@ func (h *handler) checkCommitted(sess sarama.ConsumerGroupSession) error {
 // delivery would otherwise apply the duration again, from a later time,
 // and skip the records in between.
 func (h *handler) startByDuration(sess sarama.ConsumerGroupSession) (map[topicPart]int64, error) {
-	tps, err := h.uncommitted(sess)
+	tps, _, err := h.committedOffsets(sess)
 	if err != nil {
 		return nil, err
 	}

@@ -155,6 +155,7 @@ type settings struct {
 	fetchBytes         int // max_partition_fetch_bytes, the least a claim reads ahead
 	fetchMaxBytes      int // fetch_max_bytes, what a member's claims read ahead together
 	deprecatedDecorate bool
+	reset              string        // auto_offset_reset: earliest, latest, none, or "" with by_duration
 	byDuration         bool          // auto_offset_reset = "by_duration:..."
 	resetBy            time.Duration // its duration
 }
@@ -222,6 +223,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	}
 	switch r := c.String("auto_offset_reset"); {
 	case r == "", r == "earliest", r == "latest", r == "none":
+		s.reset = r
 	case strings.HasPrefix(r, "by_duration:"):
 		d, err := parseISODuration(strings.TrimPrefix(r, "by_duration:"))
 		if err != nil {
@@ -235,7 +237,7 @@ func parse(c *sdk.Config) (*settings, sdk.Diagnostics) {
 	strategies, err := parseAssignors(a)
 	if err != nil {
 		ds.Errorf([]string{"partition_assignment_strategy"}, "%v", err)
-	} else if r := c.String("auto_offset_reset"); slices.Contains(strategies, "cooperative_sticky") && (s.byDuration || r == "none") {
+	} else if r := c.String("auto_offset_reset"); slices.Contains(strategies, "cooperative_sticky") && (s.byDuration || s.reset == "none") {
 		// Sarama starts the partitions a cooperative rebalance adds
 		// without Setup, where these two are applied.
 		ds = append(ds, sdk.Diagnostic{Warning: true, Path: []string{"auto_offset_reset"},
@@ -284,8 +286,7 @@ func parseAssignors(text string) ([]string, error) {
 			out = append(out, name)
 		}
 	}
-	coop := slices.Contains(out, "cooperative_sticky")
-	if coop && len(out) > 1 && slices.ContainsFunc(out, func(n string) bool { return n != "cooperative_sticky" }) {
+	if len(out) > 1 && slices.Contains(out, "cooperative_sticky") { // out holds no name twice
 		// Kafka's two-step move to cooperative lists both; sarama's group
 		// speaks one protocol.
 		return nil, fmt.Errorf("partition_assignment_strategy %q mixes cooperative_sticky with eager strategies, which this client cannot run together: give cooperative_sticky alone, or only eager ones (range, round_robin, sticky)", text)
@@ -342,7 +343,7 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 	// An offset out of range is reset to earliest or latest as Kafka's
 	// consumer does; with "none" Setup has refused it (checkCommitted),
 	// and sarama must not reset one that went out of range since.
-	g.ResetInvalidOffsets = c.String("auto_offset_reset") != "none"
+	g.ResetInvalidOffsets = s.reset != "none"
 	if id := c.String("group_instance_id"); id != "" {
 		g.InstanceId = id
 		if s.threads > 1 {
@@ -368,14 +369,11 @@ func consumerConfig(s *settings, c *sdk.Config, i int) (*sarama.Config, error) {
 	// The handler commits, over a connection of its own (handler.commit):
 	// sarama's offset manager is given nothing to commit.
 	co.Offsets.AutoCommit.Enable = false
-	switch c.String("auto_offset_reset") {
-	case "earliest":
+	// "none" is checked in Setup (sarama has no "fail" mode), and
+	// by_duration's start is marked there.
+	co.Offsets.Initial = sarama.OffsetNewest
+	if s.reset == "earliest" {
 		co.Offsets.Initial = sarama.OffsetOldest
-	case "none":
-		// Checked in Setup: sarama has no "fail" mode.
-		co.Offsets.Initial = sarama.OffsetNewest
-	default:
-		co.Offsets.Initial = sarama.OffsetNewest
 	}
 	if c.String("isolation_level") == "read_committed" {
 		co.IsolationLevel = sarama.ReadCommitted
@@ -400,13 +398,12 @@ func ms(c *sdk.Config, name string) time.Duration {
 
 // Input is the kafka input.
 type Input struct {
-	set       *settings
-	cfgs      []*sarama.Config
-	noneReset bool
-	env       sdk.Env
-	log       sdk.Logger
-	batch     int
-	delay     time.Duration
+	set   *settings
+	cfgs  []*sarama.Config
+	env   sdk.Env
+	log   sdk.Logger
+	batch int
+	delay time.Duration
 
 	lagMu sync.Mutex
 	lag   map[string]map[int32]*partitionState // topic → partition → state
@@ -422,7 +419,7 @@ func New(_ context.Context, c *sdk.Config, env sdk.Env) (sdk.Input, error) {
 		env.Logger.Warn("decorate_events = true/false is deprecated: use \"basic\", \"extended\" or \"none\"")
 	}
 	in := &Input{set: s, env: env, log: env.Logger, batch: env.BatchSize, delay: env.BatchDelay,
-		noneReset: c.String("auto_offset_reset") == "none", lag: map[string]map[int32]*partitionState{}}
+		lag: map[string]map[int32]*partitionState{}}
 	in.batch = min(in.batch, s.maxRecords)
 	for i := range s.threads {
 		cfg, err := consumerConfig(s, c, i)
