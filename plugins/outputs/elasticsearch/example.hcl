@@ -18,6 +18,15 @@ output "elasticsearch" "search" {
   # With security on:
   #   api_key                     = "${env.ES_API_KEY}"
   #   ssl_certificate_authorities = ["/etc/gostash/es-ca.pem"]
+  # or a client certificate, for a cluster that asks for one:
+  #   ssl_certificate = "/etc/gostash/client.pem"
+  #   ssl_key         = "/etc/gostash/client.key"
+  # On Elastic Cloud, instead of hosts and the above:
+  #   cloud_id   = "${env.ES_CLOUD_ID}"
+  #   cloud_auth = "${env.ES_CLOUD_AUTH}"
+
+  # A small cluster: at most two bulk requests at once, whatever the workers.
+  #   pool_max = 2
 
   # A document the cluster keeps refusing (429, 5xx) goes to the dead
   # letter queue after 10 retries instead of holding the pipeline for ever.
