@@ -40,6 +40,7 @@ type JSONEncoder struct {
 	runs    []runMemo   // by name number: runs of top-level fields from it
 	secs    [4]tsSecond // @timestamp's text by second (unordered mode)
 	inner   []memoField // by name number: fields inside objects
+	shape   shapePlan   // the shape of the events of late (rawshape.go)
 	seen    [][]uint32  // names met per object depth, by number
 	mark    uint32
 	slow    int // events written through Fields, for tests

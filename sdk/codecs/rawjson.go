@@ -67,6 +67,22 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 		dst = append(dst, '"')
 		first = false
 	}
+	// An event that is all raw fields in a batch whose objects hold each
+	// name once, written by the shape plan once one is learnt.
+	shaped := enc.unique && raw == nil && len(fields) == 0 && len(span) > 0 &&
+		!(enc.Metadata && len(e.Metadata()) > 0) && !enc.shape.off
+	if shaped && enc.shape.ready {
+		// The plan writes the fields as the first members; a comma after
+		// @timestamp, taken back if the event leaves the plan.
+		mark := len(dst)
+		if !first {
+			dst = append(dst, ',')
+		}
+		if out, ok := enc.appendShaped(dst, span); ok {
+			return out, true
+		}
+		dst = dst[:mark]
+	}
 	var d dups
 	// The run of fields written from memos since the last miss: where it
 	// starts in span and in dst, its first name, and whether it is one
@@ -140,6 +156,9 @@ func (enc *JSONEncoder) appendUnordered(dst []byte, e *sdk.Event) (_ []byte, ok 
 	}
 	if runN > 1 && !runHit && enc.unique {
 		enc.keepRun(runKey, runN, all[runFrom:], dst[runJSON:])
+	}
+	if shaped && !enc.shape.ready {
+		enc.learnShape(all)
 	}
 	for _, f := range raw {
 		if !first {
@@ -410,6 +429,7 @@ func (enc *JSONEncoder) sync(dict []string, gen uint64) {
 		enc.keys = enc.keys[:0]
 		enc.keyText = enc.keyText[:0]
 		clear(enc.first)
+		enc.shape.reset()
 		for _, memo := range [][]memoField{enc.memo, enc.inner} {
 			for i := range memo {
 				m := &memo[i]

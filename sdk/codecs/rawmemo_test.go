@@ -143,6 +143,7 @@ func TestJSONEncoderInnerMemo(t *testing.T) {
 // anew. Every event is what a new encoder writes.
 func TestJSONEncoderRunMemo(t *testing.T) {
 	enc := JSONEncoder{Unordered: true}
+	enc.shape.off = true // the ordinary way's runs: the plan would take these events
 	var dec host.Decoder
 	names := []string{"host", "service", "tags", "user", "event"}
 	for round := range 3 {
