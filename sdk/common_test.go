@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -83,5 +84,60 @@ func TestValidateCommonOptions(t *testing.T) {
 	if _, err := openFilter(context.Background(), &Component{Kind: KindFilter, Name: "f", Spec: NewSpec("f"), NewFilter: func(context.Context, *Config, Env) (Filter, error) { return nil, nil }},
 		NewConfig(map[string]any{"remove_field": []any{"[a]b"}}), Env{}); err == nil || !strings.Contains(err.Error(), "remove_field") {
 		t.Errorf("opening with a bad remove_field: %v", err)
+	}
+}
+
+// add_field as Logstash's decorators apply it (filters/base_spec.rb and
+// Decorators.add_fields): entries in the order written, so a value may
+// use a field an earlier entry added; a list value adds each element; a
+// field that exists becomes a list, a null one a one-value list.
+func TestAddFieldLogstash(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		config string
+		fields map[string]any
+		want   map[string]any
+	}{
+		{"a later entry sees an earlier one, whatever the names' order",
+			`{"add_field": {"z": "1", "a": "%{z}"}}`, nil,
+			map[string]any{"z": "1", "a": "1"}},
+		{"a list value adds each (base_spec: adding multiple values to one field)",
+			`{"add_field": {"new_field": ["new_value", "new_value_2"]}}`, nil,
+			map[string]any{"new_field": []any{"new_value", "new_value_2"}}},
+		{"an existing string becomes a list",
+			`{"add_field": {"f": "b"}}`, map[string]any{"f": "a"},
+			map[string]any{"f": []any{"a", "b"}}},
+		{"an existing list gets the values appended",
+			`{"add_field": {"f": ["c", "%{g}"]}}`, map[string]any{"f": []any{"a", "b"}, "g": "d"},
+			map[string]any{"f": []any{"a", "b", "c", "d"}, "g": "d"}},
+		{"a null field is an empty list (Ruby's Array(nil))",
+			`{"add_field": {"f": "x"}}`, map[string]any{"f": nil},
+			map[string]any{"f": []any{"x"}}},
+		{"a dynamic name",
+			`{"add_field": {"foo_%{somefield}": "Hello world, from %{host}"}}`, map[string]any{"somefield": "s", "host": "h"},
+			map[string]any{"somefield": "s", "host": "h", "foo_s": "Hello world, from h"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(tt.config))
+			if err != nil {
+				t.Fatal(err)
+			}
+			co, err := openCommon(KindFilter, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := NewEvent("")
+			e.Delete("message")
+			for k, v := range tt.fields {
+				_ = e.Set(k, v)
+			}
+			co.matched(e)
+			got := e.Fields()
+			delete(got, "@timestamp")
+			delete(got, "@version")
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
 	}
 }
