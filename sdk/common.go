@@ -193,6 +193,16 @@ func (co *common) matched(e *Event) {
 	for _, t := range co.addTag {
 		e.AddTag(t.Render(e))
 	}
+	if len(co.removeTag) == 0 {
+		return
+	}
+	if v, _ := e.Get(FieldTags); v != nil {
+		if s, ok := v.(string); ok {
+			// Logstash's remove_tag works on Array(tags): a single tag
+			// written as a string comes out as a list, removed from or not.
+			_ = e.Set(FieldTags, []any{s})
+		}
+	}
 	for _, t := range co.removeTag {
 		e.RemoveTag(t.Render(e))
 	}

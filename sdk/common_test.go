@@ -118,26 +118,67 @@ func TestAddFieldLogstash(t *testing.T) {
 			map[string]any{"somefield": "s", "host": "h", "foo_s": "Hello world, from h"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := ParseConfig([]byte(tt.config))
-			if err != nil {
-				t.Fatal(err)
-			}
-			co, err := openCommon(KindFilter, cfg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := NewEvent("")
-			e.Delete("message")
-			for k, v := range tt.fields {
-				_ = e.Set(k, v)
-			}
-			co.matched(e)
-			got := e.Fields()
-			delete(got, "@timestamp")
-			delete(got, "@version")
-			if !reflect.DeepEqual(got, tt.want) {
+			if got := afterMatch(t, tt.config, tt.fields); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %#v\nwant %#v", got, tt.want)
 			}
 		})
 	}
+}
+
+// add_tag, remove_tag and remove_field, the cases of Logstash's
+// logstash-core/spec/logstash/filters/base_spec.rb.
+func TestFilterMatchedLogstashBaseSpec(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		config string
+		fields map[string]any
+		want   map[string]any
+	}{
+		{"add_tag to no tags", `{"add_tag": ["test"]}`, nil, map[string]any{"tags": []any{"test"}}},
+		{"add_tag to a list", `{"add_tag": ["test"]}`, map[string]any{"tags": []any{"t1", "t2"}}, map[string]any{"tags": []any{"t1", "t2", "test"}}},
+		{"add_tag to a string", `{"add_tag": ["bar"]}`, map[string]any{"tags": "foo"}, map[string]any{"tags": []any{"foo", "bar"}}},
+		{"remove_tag from a string it is not: a list", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": "foo"}, map[string]any{"tags": []any{"foo"}}},
+		{"remove_tag from a string it is", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": "t2"}, map[string]any{"tags": []any{}}},
+		{"remove_tag from a list", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": []any{"t1", "t2", "t3"}}, map[string]any{"tags": []any{"t1"}}},
+		{"remove_tag of another tag", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": []any{"t4"}}, map[string]any{"tags": []any{"t4"}}},
+		{"remove_tag with a dynamic value", `{"remove_tag": ["%{blackhole}"]}`, map[string]any{"tags": []any{"t1", "goaway", "t3"}, "blackhole": "goaway"},
+			map[string]any{"tags": []any{"t1", "t3"}, "blackhole": "goaway"}},
+		{"remove_field", `{"remove_field": ["t2", "t3"]}`, map[string]any{"t1": "one", "t2": "two", "t3": "three"}, map[string]any{"t1": "one"}},
+		{"remove_field on tags", `{"remove_field": ["tags"]}`, map[string]any{"tags": "foo"}, map[string]any{}},
+		{"remove_field on deep objects", `{"remove_field": ["[t1][t2]"]}`, map[string]any{"t1": map[string]any{"t2": "two", "t3": "three"}},
+			map[string]any{"t1": map[string]any{"t3": "three"}}},
+		{"remove_field on an array", `{"remove_field": ["[t1][0]"]}`, map[string]any{"t1": []any{"t2", "t3"}}, map[string]any{"t1": []any{"t3"}}},
+		{"remove_field with a dynamic name", `{"remove_field": ["%{blackhole}"]}`, map[string]any{"blackhole": "go", "go": "away"}, map[string]any{"blackhole": "go"}},
+		{"neither add_tag nor remove_tag: tags untouched", `{}`, map[string]any{"tags": map[string]any{"blackhole": "go"}}, map[string]any{"tags": map[string]any{"blackhole": "go"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := afterMatch(t, tt.config, tt.fields); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// afterMatch is the fields of an event holding fields once a filter with
+// the common options config (JSON, keys in order) has succeeded on it.
+func afterMatch(t *testing.T, config string, fields map[string]any) map[string]any {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := openCommon(KindFilter, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEvent("")
+	e.Delete("message")
+	for k, v := range fields {
+		_ = e.Set(k, v)
+	}
+	co.matched(e)
+	got := e.Fields()
+	delete(got, "@timestamp")
+	delete(got, "@version")
+	return got
 }
