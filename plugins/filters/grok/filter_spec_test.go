@@ -2,6 +2,7 @@ package grok
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,19 @@ func TestLogstashFilterSpec(t *testing.T) {
 			settings: m("match", m("message", l("%{GREEDYDATA:name1}beard", "tree%{GREEDYDATA:name2}")), "break_on_match", false),
 			in:       msg("treebeard"), want: m("name1", "tree", "name2", "beard")},
 	}
+	var many []any
+	for _, p := range strings.Fields("f e d c b") {
+		many = append(many, "(.*"+p+"){20}")
+	}
+	for range 3 {
+		for n := 25; n > 20; n-- {
+			many = append(many, "(.*a){"+strconv.Itoa(n)+"}")
+		}
+	}
+	many = append(many, "(.*a){20}")
+	cases = append(cases, filterSpecCase{name: "no timeout on failure with multiple patterns (timeout_scope pattern)",
+		settings: m("match", m("message", many), "timeout_millis", 750, "timeout_scope", "pattern"),
+		in:       msg(strings.Repeat("b", 15) + strings.Repeat("c", 15) + strings.Repeat("d", 15) + strings.Repeat("e", 15) + " " + strings.Repeat("a", 20))})
 	for _, level := range strings.Fields(`trace Trace TRACE debug Debug DEBUG notice Notice Notice info Info INFO
 		warn warning Warn Warning WARN WARNING err error Err Error ERR ERROR crit critical Crit Critical CRIT CRITICAL
 		fatal Fatal FATAL severe Severe SEVERE emerg emergency Emerg Emergency EMERG EMERGENCY`) {
