@@ -130,6 +130,20 @@ func TestLogstashFilterSpec(t *testing.T) {
 			settings: m("match", m("message", l("%{GREEDYDATA:name1}beard", "tree%{GREEDYDATA:name2}")), "break_on_match", false),
 			in:       msg("treebeard"), want: m("name1", "tree", "name2", "beard")},
 	}
+	// The docs page's overwrite examples. Its DATA one claims "hello
+	// world" replaces the message; DATA is lazy and last, so it captures
+	// "" in Logstash too (README: Existing fields).
+	sadness := "May 29 16:37:11 sadness logger: hello world"
+	cases = append(cases,
+		filterSpecCase{name: "docs: overwrite with a final DATA", settings: m("match", m("message", "%{SYSLOGBASE} %{DATA:message}"), "overwrite", l("message")),
+			in: msg(sadness), want: m("message", sadness, "[process][name]", "logger")},
+		filterSpecCase{name: "docs: overwrite with GREEDYDATA", settings: m("match", m("message", "%{SYSLOGBASE} %{GREEDYDATA:message}"), "overwrite", l("message")),
+			in: msg(sadness), want: m("message", "hello world")},
+		filterSpecCase{name: "docs: overwrite of a field reference", settings: m("match", m("somefield", "%{NUMBER} %{GREEDYDATA:[nested][field][test]}"), "overwrite", l("[nested][field][test]")),
+			in: m("somefield", "1 new", "nested", m("field", m("test", "old"))), want: m("[nested][field][test]", "new")},
+		filterSpecCase{name: "docs: without overwrite, a list", settings: m("match", m("somefield", "%{NUMBER} %{GREEDYDATA:[nested][field][test]}")),
+			in: m("somefield", "1 new", "nested", m("field", m("test", "old"))), want: m("[nested][field][test]", l("old", "new"))},
+	)
 	var many []any
 	for _, p := range strings.Fields("f e d c b") {
 		many = append(many, "(.*"+p+"){20}")
