@@ -218,8 +218,8 @@ func (co *common) addFields(e *Event) {
 		if !ok {
 			continue
 		}
-		for _, t := range ft.values {
-			value := t.Render(e)
+		for _, tmpl := range ft.values {
+			value := tmpl.Render(e)
 			old, ok := ref.Get(e)
 			if !ok {
 				_ = ref.Set(e, value)
