@@ -107,15 +107,6 @@ func NewInputDecorator(c *Config) (*InputDecorator, error) {
 // Decorate applies the options to e, as Logstash's decorate does.
 func (d *InputDecorator) Decorate(e *Event) { d.common.decorate(e) }
 
-func sortedStringKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
-}
-
 // filterCount is what one filter of a chain did with a request's events,
 // for the core's per-filter statistics. Counting is a few increments per
 // event per filter, next to the filter's own work.

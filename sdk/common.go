@@ -21,14 +21,14 @@ func CommonFields(k Kind) []Field {
 	switch k {
 	case KindInput:
 		return []Field{
-			StringMap("add_field").Doc("Fields added to every event (keys and values are sprintf templates); a field the event has already becomes a list with the value appended.").Build(),
+			StringOrListMap("add_field").Doc("Fields added to every event, in the order written (keys and values are sprintf templates; a list value adds each); a field the event has already becomes a list with the value appended.").Build(),
 			StringList("tags").Doc("Tags added to every event.").Build(),
 			String("type").Doc("Sets the `type` field of every event that has none.").Build(),
 		}
 	case KindFilter:
 		return []Field{
 			String("when").Doc("An expression; the filter runs only on events for which it is true.").Build(),
-			StringMap("add_field").Doc("Fields added when the filter succeeds (keys and values are sprintf templates); a field the event has already becomes a list with the value appended.").Build(),
+			StringOrListMap("add_field").Doc("Fields added when the filter succeeds, in the order written (keys and values are sprintf templates; a list value adds each); a field the event has already becomes a list with the value appended.").Build(),
 			StringList("add_tag").Doc("Tags added when the filter succeeds (sprintf templates).").Build(),
 			StringList("remove_field").Doc("Fields removed when the filter succeeds (field references, may hold %{...}).").Build(),
 			StringList("remove_tag").Doc("Tags removed when the filter succeeds (sprintf templates).").Build(),
@@ -52,9 +52,11 @@ type common struct {
 	removeTag   []*Template
 }
 
+// fieldTemplate is one add_field entry: a value for "a" = ["x", "y"]
+// adds both, one after the other, as Logstash's Array(value) does.
 type fieldTemplate struct {
-	name  fieldName
-	value *Template
+	name   fieldName
+	values []*Template
 }
 
 // compileCommon compiles the common options of a component of kind k.
@@ -77,18 +79,25 @@ func compileCommon(k Kind, c *Config, logger Logger) (*common, Diagnostics) {
 	if k == KindInput {
 		co.typ, co.tags = c.String("type"), c.StringList("tags")
 	}
-	fields := c.StringMap("add_field")
-	for _, key := range sortedStringKeys(fields) {
+	// In the order written, as Logstash walks its hash: a value may refer
+	// to a field an earlier entry added.
+	keys, fields := c.StringListMap("add_field")
+	for _, key := range keys {
 		name, nerr := parseFieldName(key)
 		if nerr != nil {
 			ds = append(ds, Diagnostic{Summary: "Invalid field reference in add_field", Detail: fmt.Sprintf("%q: %v", key, nerr), Path: []string{"add_field", key}})
 		}
-		value, verr := ParseTemplate(fields[key])
-		if verr != nil {
-			ds = append(ds, Diagnostic{Summary: "Invalid template in add_field", Detail: fmt.Sprintf("%q: %v", fields[key], verr), Path: []string{"add_field", key}})
+		ft := fieldTemplate{name: name}
+		for _, v := range fields[key] {
+			value, verr := ParseTemplate(v)
+			if verr != nil {
+				ds = append(ds, Diagnostic{Summary: "Invalid template in add_field", Detail: fmt.Sprintf("%q: %v", v, verr), Path: []string{"add_field", key}})
+				continue
+			}
+			ft.values = append(ft.values, value)
 		}
-		if nerr == nil && verr == nil {
-			co.addField = append(co.addField, fieldTemplate{name, value})
+		if nerr == nil && len(ft.values) == len(fields[key]) {
+			co.addField = append(co.addField, ft)
 		}
 	}
 	if k != KindFilter {
@@ -184,29 +193,46 @@ func (co *common) matched(e *Event) {
 	for _, t := range co.addTag {
 		e.AddTag(t.Render(e))
 	}
+	if len(co.removeTag) == 0 {
+		return
+	}
+	if v, _ := e.Get(FieldTags); v != nil {
+		if s, ok := v.(string); ok {
+			// Logstash's remove_tag works on Array(tags): a single tag
+			// written as a string comes out as a list, removed from or not.
+			_ = e.Set(FieldTags, []any{s})
+		}
+	}
 	for _, t := range co.removeTag {
 		e.RemoveTag(t.Render(e))
 	}
 }
 
 // addFields sets add_field; a field the event has already gets the value
-// appended (it becomes a list), as Logstash's decorators do.
+// appended (it becomes a list), as Logstash's decorators do. A null
+// field counts as an empty list there (Array(nil) is []), so it becomes
+// a one-value list.
 func (co *common) addFields(e *Event) {
 	for _, ft := range co.addField {
 		ref, ok := ft.name.resolve(e)
 		if !ok {
 			continue
 		}
-		value := ft.value.Render(e)
-		if old, ok := ref.Get(e); ok {
+		for _, tmpl := range ft.values {
+			value := tmpl.Render(e)
+			old, ok := ref.Get(e)
+			if !ok {
+				_ = ref.Set(e, value)
+				continue
+			}
 			switch t := old.(type) {
 			case []any:
 				_ = ref.Set(e, append(t, value))
+			case nil:
+				_ = ref.Set(e, []any{value})
 			default:
 				_ = ref.Set(e, []any{t, value})
 			}
-			continue
 		}
-		_ = ref.Set(e, value)
 	}
 }

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -84,4 +85,100 @@ func TestValidateCommonOptions(t *testing.T) {
 		NewConfig(map[string]any{"remove_field": []any{"[a]b"}}), Env{}); err == nil || !strings.Contains(err.Error(), "remove_field") {
 		t.Errorf("opening with a bad remove_field: %v", err)
 	}
+}
+
+// add_field as Logstash's decorators apply it (filters/base_spec.rb and
+// Decorators.add_fields): entries in the order written, so a value may
+// use a field an earlier entry added; a list value adds each element; a
+// field that exists becomes a list, a null one a one-value list.
+func TestAddFieldLogstash(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		config string
+		fields map[string]any
+		want   map[string]any
+	}{
+		{"a later entry sees an earlier one, whatever the names' order",
+			`{"add_field": {"z": "1", "a": "%{z}"}}`, nil,
+			map[string]any{"z": "1", "a": "1"}},
+		{"a list value adds each (base_spec: adding multiple values to one field)",
+			`{"add_field": {"new_field": ["new_value", "new_value_2"]}}`, nil,
+			map[string]any{"new_field": []any{"new_value", "new_value_2"}}},
+		{"an existing string becomes a list",
+			`{"add_field": {"f": "b"}}`, map[string]any{"f": "a"},
+			map[string]any{"f": []any{"a", "b"}}},
+		{"an existing list gets the values appended",
+			`{"add_field": {"f": ["c", "%{g}"]}}`, map[string]any{"f": []any{"a", "b"}, "g": "d"},
+			map[string]any{"f": []any{"a", "b", "c", "d"}, "g": "d"}},
+		{"a null field is an empty list (Ruby's Array(nil))",
+			`{"add_field": {"f": "x"}}`, map[string]any{"f": nil},
+			map[string]any{"f": []any{"x"}}},
+		{"a dynamic name",
+			`{"add_field": {"foo_%{somefield}": "Hello world, from %{host}"}}`, map[string]any{"somefield": "s", "host": "h"},
+			map[string]any{"somefield": "s", "host": "h", "foo_s": "Hello world, from h"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := afterMatch(t, tt.config, tt.fields); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// add_tag, remove_tag and remove_field, the cases of Logstash's
+// logstash-core/spec/logstash/filters/base_spec.rb.
+func TestFilterMatchedLogstashBaseSpec(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		config string
+		fields map[string]any
+		want   map[string]any
+	}{
+		{"add_tag to no tags", `{"add_tag": ["test"]}`, nil, map[string]any{"tags": []any{"test"}}},
+		{"add_tag to a list", `{"add_tag": ["test"]}`, map[string]any{"tags": []any{"t1", "t2"}}, map[string]any{"tags": []any{"t1", "t2", "test"}}},
+		{"add_tag to a string", `{"add_tag": ["bar"]}`, map[string]any{"tags": "foo"}, map[string]any{"tags": []any{"foo", "bar"}}},
+		{"remove_tag from a string it is not: a list", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": "foo"}, map[string]any{"tags": []any{"foo"}}},
+		{"remove_tag from a string it is", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": "t2"}, map[string]any{"tags": []any{}}},
+		{"remove_tag from a list", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": []any{"t1", "t2", "t3"}}, map[string]any{"tags": []any{"t1"}}},
+		{"remove_tag of another tag", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": []any{"t4"}}, map[string]any{"tags": []any{"t4"}}},
+		{"remove_tag with a dynamic value", `{"remove_tag": ["%{blackhole}"]}`, map[string]any{"tags": []any{"t1", "goaway", "t3"}, "blackhole": "goaway"},
+			map[string]any{"tags": []any{"t1", "t3"}, "blackhole": "goaway"}},
+		{"remove_field", `{"remove_field": ["t2", "t3"]}`, map[string]any{"t1": "one", "t2": "two", "t3": "three"}, map[string]any{"t1": "one"}},
+		{"remove_field on tags", `{"remove_field": ["tags"]}`, map[string]any{"tags": "foo"}, map[string]any{}},
+		{"remove_field on deep objects", `{"remove_field": ["[t1][t2]"]}`, map[string]any{"t1": map[string]any{"t2": "two", "t3": "three"}},
+			map[string]any{"t1": map[string]any{"t3": "three"}}},
+		{"remove_field on an array", `{"remove_field": ["[t1][0]"]}`, map[string]any{"t1": []any{"t2", "t3"}}, map[string]any{"t1": []any{"t3"}}},
+		{"remove_field with a dynamic name", `{"remove_field": ["%{blackhole}"]}`, map[string]any{"blackhole": "go", "go": "away"}, map[string]any{"blackhole": "go"}},
+		{"neither add_tag nor remove_tag: tags untouched", `{}`, map[string]any{"tags": map[string]any{"blackhole": "go"}}, map[string]any{"tags": map[string]any{"blackhole": "go"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := afterMatch(t, tt.config, tt.fields); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// afterMatch is the fields of an event holding fields once a filter with
+// the common options config (JSON, keys in order) has succeeded on it.
+func afterMatch(t *testing.T, config string, fields map[string]any) map[string]any {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := openCommon(KindFilter, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEvent("")
+	e.Delete("message")
+	for k, v := range fields {
+		_ = e.Set(k, v)
+	}
+	co.matched(e)
+	got := e.Fields()
+	delete(got, "@timestamp")
+	delete(got, "@version")
+	return got
 }

@@ -377,5 +377,3 @@ func isNormal(x any) bool {
 	}
 	return false
 }
-
-func sortStrings(s []string) { sort.Strings(s) }

@@ -679,6 +679,10 @@ func logstashCommon(what string, attr *hclsyntax.Attribute) *hcl.Diagnostic {
 		d.Severity = hcl.DiagWarning
 		d.Summary = "enable_metric is ignored"
 		d.Detail = "gostash counts every plugin's events for the monitoring API, at no cost worth turning off; remove the setting."
+	case attr.Name == "periodic_flush" && kind == "filter":
+		d.Severity = hcl.DiagWarning
+		d.Summary = "periodic_flush is ignored"
+		d.Detail = "Logstash's periodic_flush calls a filter's flush on a timer; gostash's filters hold no events between batches, so there is nothing to flush: remove the setting."
 	case attr.Name == "workers" && kind == "output":
 		d.Summary = "Outputs run on the pipeline's workers"
 		d.Detail = "Logstash's per-output workers setting is gone (as in Logstash 6 and later): set the pipeline's workers (pipeline { workers = N } or -w N) and remove it."

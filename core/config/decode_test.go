@@ -182,7 +182,8 @@ output "stdout" "o" {}
 	}
 }
 
-// Settings every Logstash plugin takes (id, enable_metric) and Logstash's
+// Settings every Logstash plugin takes (id, enable_metric; a filter's
+// periodic_flush) and Logstash's
 // old per-output workers say what to write instead, not just "unknown".
 func TestLogstashCommonSettings(t *testing.T) {
 	tests := []struct {
@@ -195,6 +196,10 @@ func TestLogstashCommonSettings(t *testing.T) {
   id = "parse"
 }`, "Logstash's id is the block's second label", `write filter "grok" "parse"`, false},
 		{`output "stdout" "o" { enable_metric = false }`, "enable_metric is ignored", "remove the setting", true},
+		{`filter "date" "d" {
+  match = ["t", "ISO8601"]
+  periodic_flush = true
+}`, "periodic_flush is ignored", "remove the setting", true},
 		{`output "stdout" "o" { workers = 4 }`, "Outputs run on the pipeline's workers", "pipeline { workers = N }", false},
 		// An input's workers is just unknown: Logstash never had it there.
 		{`input "generator" "g" { workers = 4 }`, `Unknown setting "workers"`, "has no setting", false},
