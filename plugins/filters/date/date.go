@@ -40,7 +40,7 @@ func init() {
 	})
 }
 
-// clock is the time a year-less date is placed near; tests set it.
+// clock is the now that gives a year-less date its year; tests set it.
 var clock = time.Now
 
 // Filter is one date filter.

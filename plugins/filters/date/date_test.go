@@ -111,7 +111,8 @@ func TestSettings(t *testing.T) {
 			fields: map[string]any{"t": "4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767422500Z"},
 		{name: "a number is not text", settings: map[string]any{"match": []any{"t", "ISO8601", "yyyy"}},
 			fields: map[string]any{"t": int64(2024)}, want: untouched, tags: []string{"_dateparsefailure"}},
-		// New Year: a syslog date without a year is put nearest to now.
+		// A syslog date without a year: this year's, next year's for January
+		// read in December.
 		{name: "syslog date, single-digit day", settings: map[string]any{"match": []any{"t", "MMM  d HH:mm:ss", "MMM dd HH:mm:ss"}, "timezone": "UTC"},
 			fields: map[string]any{"t": "Dec  4 11:59:00"}, want: "2026-12-04T11:59:00.000Z"},
 		{name: "syslog date, two-digit day", settings: map[string]any{"match": []any{"t", "MMM  d HH:mm:ss", "MMM dd HH:mm:ss"}, "timezone": "UTC"},
@@ -151,6 +152,42 @@ func TestNewYear(t *testing.T) {
 		if got := stamp(run(t, settings, map[string]any{"t": tt.line})); got != tt.want {
 			t.Errorf("%q read at %s = %s, want %s", tt.line, tt.now, got, tt.want)
 		}
+	}
+}
+
+// Away from New Year a date without a year is this year's, as in Logstash,
+// even when another year's would be nearer: a line from March read in
+// December is not put in next March.
+func TestMidYearDatesTakeThisYear(t *testing.T) {
+	settings := map[string]any{"match": []any{"t", "MMM dd HH:mm:ss"}, "timezone": "UTC"}
+	for _, tt := range []struct{ now, line, want string }{
+		// Read in December.
+		{"2026-12-04T12:00:00Z", "Mar 15 10:00:00", "2026-03-15T10:00:00.000Z"},
+		{"2026-12-04T12:00:00Z", "Jun 30 10:00:00", "2026-06-30T10:00:00.000Z"},
+		{"2026-12-04T12:00:00Z", "Feb 01 10:00:00", "2026-02-01T10:00:00.000Z"},
+		// Read in June: this year's, December's (in the future) included.
+		{"2026-06-10T12:00:00Z", "Dec 20 08:00:00", "2026-12-20T08:00:00.000Z"},
+		{"2026-06-10T12:00:00Z", "Jan 05 08:00:00", "2026-01-05T08:00:00.000Z"},
+		{"2026-06-10T12:00:00Z", "Jun 10 11:59:00", "2026-06-10T11:59:00.000Z"},
+		{"2026-06-10T12:00:00Z", "Sep 01 00:00:00", "2026-09-01T00:00:00.000Z"},
+		// now's year is the one of its own zone (the machine's, for
+		// time.Now): still 2026 in New York when it is 2027 in UTC.
+		{"2026-12-31T23:30:00-05:00", "Jun 01 00:00:00", "2026-06-01T00:00:00.000Z"},
+		{"2026-12-31T23:30:00-05:00", "Jan 01 04:00:00", "2027-01-01T04:00:00.000Z"},
+	} {
+		setClock(t, tt.now)
+		if got := stamp(run(t, settings, map[string]any{"t": tt.line})); got != tt.want {
+			t.Errorf("%q read at %s = %s, want %s", tt.line, tt.now, got, tt.want)
+		}
+	}
+	// 29 February exists only in a leap year: Logstash fails it in another.
+	setClock(t, "2026-06-10T12:00:00Z")
+	if e := run(t, settings, map[string]any{"t": "Feb 29 12:00:00"}); stamp(e) != untouched || !e.HasTag("_dateparsefailure") {
+		t.Errorf("Feb 29 read in 2026: @timestamp %s, tags %v; want it untouched and _dateparsefailure", stamp(e), e.Tags())
+	}
+	setClock(t, "2028-06-10T12:00:00Z")
+	if got := stamp(run(t, settings, map[string]any{"t": "Feb 29 12:00:00"})); got != "2028-02-29T12:00:00.000Z" {
+		t.Errorf("Feb 29 read in 2028 = %s, want 2028-02-29T12:00:00.000Z", got)
 	}
 }
 
