@@ -168,6 +168,9 @@ func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.
 		if sec := t.Unix(); !ok || sec < -9223372035 || sec > 9223372035 {
 			continue
 		}
+		// Logstash keeps milliseconds (Joda's precision), whatever the
+		// format read: so does the filter, down to the earlier millisecond.
+		t = t.Truncate(time.Millisecond)
 		if f.toStamp {
 			e.SetTimestampNano(t.UnixNano())
 		} else if err := f.target.Set(e, sdk.FormatTimestamp(t.UnixNano())); err != nil {

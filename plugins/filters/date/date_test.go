@@ -54,7 +54,7 @@ func TestSettings(t *testing.T) {
 		{name: "first format that matches wins", settings: map[string]any{"match": []any{"t", "yyyy-MM-dd", "ISO8601"}},
 			fields: map[string]any{"t": "2024-05-06"}, want: "2024-05-06T00:00:00.000Z"},
 		{name: "nested field", settings: map[string]any{"match": []any{"[log][time]", "ISO8601"}},
-			fields: map[string]any{"[log][time]": "2024-05-06T07:08:09.123456Z"}, want: "2024-05-06T07:08:09.123456Z"},
+			fields: map[string]any{"[log][time]": "2024-05-06T07:08:09.123Z"}, want: "2024-05-06T07:08:09.123Z"},
 		{name: "failure tag", settings: map[string]any{"match": []any{"t", "ISO8601"}},
 			fields: map[string]any{"t": "yesterday"}, want: untouched, tags: []string{"_dateparsefailure"}},
 		{name: "own failure tags", settings: map[string]any{"match": []any{"t", "ISO8601"}, "tag_on_failure": []any{"bad_date", "x"}},
@@ -104,11 +104,11 @@ func TestSettings(t *testing.T) {
 			fields: map[string]any{"t": "13661251170.5"}, want: untouched, tags: []string{"_dateparsefailure"}},
 		{name: "UNIX garbage", settings: map[string]any{"match": []any{"t", "UNIX"}},
 			fields: map[string]any{"t": "17e8"}, want: untouched, tags: []string{"_dateparsefailure"}},
-		// Logstash's spec: 2012-12-22T01:00:46.767Z (it keeps milliseconds).
+		// The label's nanoseconds are cut to milliseconds, as in Logstash.
 		{name: "TAI64N", settings: map[string]any{"match": []any{"t", "TAI64N"}},
-			fields: map[string]any{"t": "@4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767422500Z"},
+			fields: map[string]any{"t": "@4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767Z"},
 		{name: "TAI64N without @", settings: map[string]any{"match": []any{"t", "TAI64N"}},
-			fields: map[string]any{"t": "4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767422500Z"},
+			fields: map[string]any{"t": "4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767Z"},
 		{name: "a number is not text", settings: map[string]any{"match": []any{"t", "ISO8601", "yyyy"}},
 			fields: map[string]any{"t": int64(2024)}, want: untouched, tags: []string{"_dateparsefailure"}},
 		// A syslog date without a year: this year's, next year's for January
@@ -221,10 +221,42 @@ func TestYYYYAtTheEndOfDecember(t *testing.T) {
 	}
 }
 
+// Logstash's maximum precision is milliseconds: digits past the third are
+// dropped (not rounded) whatever the format, before 1970 too.
+func TestMillisecondPrecision(t *testing.T) {
+	for _, tt := range []struct {
+		format string
+		value  any
+		want   string
+	}{
+		{"UNIX", "1350414944.123456", "2012-10-16T19:15:44.123Z"},
+		{"UNIX", "1350414944.999999999", "2012-10-16T19:15:44.999Z"},
+		{"UNIX", 1350414944.123456, "2012-10-16T19:15:44.123Z"},
+		{"UNIX_MS", 1350414944123.9, "2012-10-16T19:15:44.123Z"},
+		{"TAI64N", "@4000000050d506482dbdf024", "2012-12-22T01:00:46.767Z"},
+		{"ISO8601", "2024-05-06T07:08:09.123456789Z", "2024-05-06T07:08:09.123Z"},
+		{"ISO8601", "2024-05-06T07:08:09,9999+02:00", "2024-05-06T05:08:09.999Z"},
+		{"ISO8601", "1969-12-31T23:59:59.9999Z", "1969-12-31T23:59:59.999Z"},
+		{"yyyy-MM-dd HH:mm:ss.SSSSSS", "2024-05-06 07:08:09.123456", "2024-05-06T07:08:09.123Z"},
+		{"yyyy-MM-dd HH:mm:ss,SSSSSSSSS", "2024-05-06 07:08:09,000999999", "2024-05-06T07:08:09.000Z"},
+		{"MMM dd HH:mm:ss.SSSSSS", "Dec 01 07:08:09.987654", "2026-12-01T07:08:09.987Z"},
+	} {
+		setClock(t, "2026-12-04T12:00:00Z")
+		settings := map[string]any{"match": []any{"t", tt.format}, "timezone": "UTC"}
+		if got := stamp(run(t, settings, map[string]any{"t": tt.value})); got != tt.want {
+			t.Errorf("%s on %v = %s, want %s", tt.format, tt.value, got, tt.want)
+		}
+		// A target field gets the same time, as text.
+		settings["target"] = "[event][created]"
+		if got, _ := run(t, settings, map[string]any{"t": tt.value}).Get("[event][created]"); got != tt.want {
+			t.Errorf("%s on %v into a target = %v, want %s", tt.format, tt.value, got, tt.want)
+		}
+	}
+}
+
 func TestFractionsAndOffsets(t *testing.T) {
 	for _, tt := range []struct{ pattern, text, want string }{
 		{"yyyy-MM-dd HH:mm:ss.SSS", "2024-05-06 07:08:09.123", "2024-05-06T07:08:09.123Z"},
-		{"ISO8601", "2024-05-06T07:08:09.123456789Z", "2024-05-06T07:08:09.123456789Z"},
 		{"ISO8601", "2024-05-06T07:08:09,5Z", "2024-05-06T07:08:09.500Z"},
 		{"ISO8601", "2024-05-06 07:08:09.123", "2024-05-06T07:08:09.123Z"},
 		{"yyyy-MM-dd HH:mm:ss Z", "2024-05-06 07:08:09 -0230", "2024-05-06T09:38:09.000Z"},
