@@ -138,30 +138,18 @@ func TestSettings(t *testing.T) {
 	}
 }
 
-// Logstash's rule at New Year: read on 2 January, "Dec 31" is last year's;
-// read on 31 December, "Jan 1" is next year's.
-func TestNewYear(t *testing.T) {
+// Logstash's year for a date without one: this year's, except at New Year.
+func TestYearOfASyslogDate(t *testing.T) {
 	settings := map[string]any{"match": []any{"t", "MMM dd HH:mm:ss"}, "timezone": "UTC"}
 	for _, tt := range []struct{ now, line, want string }{
+		// New Year: read on 2 January, "Dec 31" is last year's; read on 31
+		// December, "Jan 1" is next year's.
 		{"2027-01-02T08:00:00Z", "Dec 31 23:59:59", "2026-12-31T23:59:59.000Z"},
 		{"2027-01-02T08:00:00Z", "Jan 02 07:59:00", "2027-01-02T07:59:00.000Z"},
 		{"2026-12-31T23:00:00Z", "Jan 01 00:00:05", "2027-01-01T00:00:05.000Z"},
 		{"2026-12-31T23:00:00Z", "Dec 31 22:59:00", "2026-12-31T22:59:00.000Z"},
-	} {
-		setClock(t, tt.now)
-		if got := stamp(run(t, settings, map[string]any{"t": tt.line})); got != tt.want {
-			t.Errorf("%q read at %s = %s, want %s", tt.line, tt.now, got, tt.want)
-		}
-	}
-}
-
-// Away from New Year a date without a year is this year's, as in Logstash,
-// even when another year's would be nearer: a line from March read in
-// December is not put in next March.
-func TestMidYearDatesTakeThisYear(t *testing.T) {
-	settings := map[string]any{"match": []any{"t", "MMM dd HH:mm:ss"}, "timezone": "UTC"}
-	for _, tt := range []struct{ now, line, want string }{
-		// Read in December.
+		// Mid-year dates read in December are this year's, even where next
+		// year's would be nearer: March lines are not put in next March.
 		{"2026-12-04T12:00:00Z", "Mar 15 10:00:00", "2026-03-15T10:00:00.000Z"},
 		{"2026-12-04T12:00:00Z", "Jun 30 10:00:00", "2026-06-30T10:00:00.000Z"},
 		{"2026-12-04T12:00:00Z", "Feb 01 10:00:00", "2026-02-01T10:00:00.000Z"},
@@ -224,6 +212,7 @@ func TestYYYYAtTheEndOfDecember(t *testing.T) {
 // Logstash's maximum precision is milliseconds: digits past the third are
 // dropped (not rounded) whatever the format, before 1970 too.
 func TestMillisecondPrecision(t *testing.T) {
+	setClock(t, "2026-12-04T12:00:00Z")
 	for _, tt := range []struct {
 		format string
 		value  any
@@ -241,7 +230,6 @@ func TestMillisecondPrecision(t *testing.T) {
 		{"yyyy-MM-dd HH:mm:ss,SSSSSSSSS", "2024-05-06 07:08:09,000999999", "2024-05-06T07:08:09.000Z"},
 		{"MMM dd HH:mm:ss.SSSSSS", "Dec 01 07:08:09.987654", "2026-12-01T07:08:09.987Z"},
 	} {
-		setClock(t, "2026-12-04T12:00:00Z")
 		settings := map[string]any{"match": []any{"t", tt.format}, "timezone": "UTC"}
 		if got := stamp(run(t, settings, map[string]any{"t": tt.value})); got != tt.want {
 			t.Errorf("%s on %v = %s, want %s", tt.format, tt.value, got, tt.want)
