@@ -32,8 +32,7 @@ import (
 //     weekday of the same (Monday first) week, as Joda sets its fields;
 //   - a local time in a zone's DST gap does not exist: the parse fails;
 //     a local time in an overlap takes the earlier instant (the summer
-//     offset), as Joda's DateTimeZone.getOffsetFromLocal.
-//
+//     offset), as Joda's DateTimeZone.getOffsetFromLocal;
 //   - a pattern without a year takes now's year, but a December date read
 //     in January last year's and a January date read in December next
 //     year's, as Logstash's JodaParser (see Parse).
