@@ -32,11 +32,13 @@ import (
 //     weekday of the same (Monday first) week, as Joda sets its fields;
 //   - a local time in a zone's DST gap does not exist: the parse fails;
 //     a local time in an overlap takes the earlier instant (the summer
-//     offset), as Joda's DateTimeZone.getOffsetFromLocal.
+//     offset), as Joda's DateTimeZone.getOffsetFromLocal;
+//   - a pattern without a year takes now's year, but a December date read
+//     in January last year's and a January date read in December next
+//     year's, as Logstash's JodaParser (see Parse).
 //
 // Where gostash goes further: fractions keep nanoseconds (Joda keeps
-// milliseconds), and a pattern without a year takes the year that puts
-// the time nearest to now (see Parse).
+// milliseconds; Logstash's date filter truncates to them).
 
 // JodaParser is a compiled Joda-Time pattern for parsing. Compile it once
 // (at config time) and Parse per event; it is safe for concurrent use.
@@ -250,12 +252,15 @@ const (
 
 // Parse reads text with the pattern. A text that names no offset or zone
 // is a local time in loc (nil is UTC). A pattern without a year takes the
-// year, among last year, this one and the next, that puts the time nearest
-// to now() (nil is time.Now), so "Dec 31 23:59:59" read on 2 January is
-// last year's and "Jan 1 00:00:01" read on 31 December is next year's;
-// now is only called for such patterns and for two-digit years. ok is
-// false when the text does not match the pattern or names a time that
-// does not exist.
+// year of now() (nil is time.Now), except that a December date read in
+// January is last year's and a January date read in December next year's,
+// as Logstash's date filter guesses: so "Dec 31 23:59:59" read on 2
+// January is last year's, and "Mar 15" read in December this year's. now's
+// year and month are those of its own zone: time.Now's is the machine's,
+// as Logstash's clock is in the JVM's default zone. now is only called for
+// such patterns and for two-digit years. ok is false when the text does
+// not match the pattern or names a time that does not exist (29 February
+// in a common year, too, as Joda fails it).
 func (p *JodaParser) Parse(text string, loc *time.Location, now func() time.Time) (t time.Time, ok bool) {
 	f := dateFields{month: 1, day: 1, era: 1}
 	pos := 0
@@ -336,7 +341,7 @@ func (p *JodaParser) Parse(text string, loc *time.Location, now func() time.Time
 		}
 		return time.Unix(sec, int64(f.nsec)), true
 	}
-	return f.nearestYear(loc, now)
+	return f.guessYear(loc, now)
 }
 
 // setNumber checks the range of a field, as Joda's strict fields do, and
@@ -482,58 +487,36 @@ func (f *dateFields) instant(wall int64, loc *time.Location) (int64, bool) {
 	return wallToUnix(wall, loc)
 }
 
-// nearestYear resolves the fields in the year, among this one and its
-// neighbours, that puts them nearest to now. The year is chosen by the
-// calendar (a 29 February goes to a neighbouring leap year); a time
-// in that year's DST gap then fails, as Joda fails it, rather than moving
-// to another year.
-func (f *dateFields) nearestYear(loc *time.Location, now func() time.Time) (time.Time, bool) {
+// guessYear resolves fields without a year in the year Logstash's
+// JodaParser.parseAndGuessYear picks: now's, or its neighbour across New
+// Year. A time in that year's DST gap fails, as Joda fails it, rather than
+// moving to another year.
+func (f *dateFields) guessYear(loc *time.Location, now func() time.Time) (time.Time, bool) {
 	if now == nil {
 		now = time.Now
 	}
 	n := now()
-	ref := n.Unix()
-	// Walls compare with now's wall, at the text's offset if it has one.
-	off := int64(offsetAt(ref, loc))
-	if f.set&setOffset != 0 {
-		off = int64(f.offset)
-	}
-	ref += off
-	y := n.In(loc).Year()
-	best, found := f.wall(y)
-	// The nearer neighbour is the one on now's side; when this year has
-	// no such date (29 February), both are tried.
-	cands := [2]int{y - 1, y + 1}
-	switch {
-	case found && best > ref:
-		cands = [2]int{y - 1, y - 1}
-	case found:
-		cands = [2]int{y + 1, y + 1}
-	}
-	for i, cy := range cands {
-		if i == 1 && cy == cands[0] {
-			break
-		}
-		w, ok := f.wall(cy)
-		if ok && (!found || abs64(w-ref) < abs64(best-ref)) {
-			best, found = w, true
-		}
-	}
-	if !found {
+	y := n.Year()
+	wall, ok := f.wall(y)
+	if !ok {
 		return time.Time{}, false
 	}
-	sec, ok := f.instant(best, loc)
+	// The month the fields name in now's year (a day of year or a week
+	// names one too), as Joda reads it before setting the year.
+	switch m := time.Unix(wall, 0).UTC().Month(); {
+	case m == time.December && n.Month() == time.January:
+		wall, ok = f.wall(y - 1)
+	case m == time.January && n.Month() == time.December:
+		wall, ok = f.wall(y + 1)
+	}
+	if !ok {
+		return time.Time{}, false
+	}
+	sec, ok := f.instant(wall, loc)
 	if !ok {
 		return time.Time{}, false
 	}
 	return time.Unix(sec, int64(f.nsec)), true
-}
-
-func abs64(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // wallToUnix turns a local wall time (seconds as if it were UTC) into an

@@ -47,8 +47,10 @@ func TestJodaParse(t *testing.T) {
 		// Z and ZZ read the same offsets; ZZZ reads a zone id.
 		{"yyyy HH:mm Z", "2024 12:00 +05:30", nil, "", "", "2024-01-01T06:30:00Z"},
 		{"yyyy HH:mm ZZ", "2024 12:00 +0530", nil, "", "", "2024-01-01T06:30:00Z"},
-		// No date at all: 1 January of the nearest year, as Logstash.
+		// No date at all: 1 January of now's year, or of the next year when
+		// read in December, as Logstash.
 		{"HH:mm Z", "12:00 +05:30", nil, "2026-03-01T00:00:00Z", "", "2026-01-01T06:30:00Z"},
+		{"HH:mm Z", "12:00 +05:30", nil, "2026-12-01T00:00:00Z", "", "2027-01-01T06:30:00Z"},
 		{"yyyy HH:mm ZZ", "2024 12:00 -08", nil, "", "", "2024-01-01T20:00:00Z"},
 		{"yyyy HH:mm Z", "2024 12:00 Z", nil, "", "", "2024-01-01T12:00:00Z"},
 		{"yyyy HH:mm Z", "2024 12:00 +24:00", nil, "", "", ""},
@@ -76,21 +78,41 @@ func TestJodaParse(t *testing.T) {
 		{"xxxx-'W'ww-e", "2025-W01-1", nil, "", "", "2024-12-30T00:00:00Z"},
 		{"xxxx-'W'ww-e", "2020-W53-5", nil, "", "", "2021-01-01T00:00:00Z"},
 		{"xxxx-'W'ww-e", "2021-W53-5", nil, "", "", ""},
-		// A year without a year: the one that puts it nearest to now.
+		// A date without a year: now's year, but last year's for December
+		// read in January and next year's for January read in December, as
+		// Logstash's JodaParser.
 		{"MMM dd HH:mm:ss", "Dec 31 23:59:59", nil, "2027-01-02T10:00:00Z", "", "2026-12-31T23:59:59Z"},
 		{"MMM dd HH:mm:ss", "Jan 01 00:00:01", nil, "2026-12-31T22:00:00Z", "", "2027-01-01T00:00:01Z"},
 		{"MMM dd HH:mm:ss", "Jul 04 12:00:00", nil, "2026-07-05T00:00:00Z", "", "2026-07-04T12:00:00Z"},
 		{"MMM  d HH:mm:ss", "Feb  3 04:05:06", nil, "2026-01-15T00:00:00Z", "", "2026-02-03T04:05:06Z"},
 		{"MMM  d HH:mm:ss", "Feb 13 04:05:06", nil, "2026-01-15T00:00:00Z", "", ""}, // two spaces: "MMM dd" is for this one
 		{"MMM dd HH:mm:ss", "Feb  3 04:05:06", nil, "2026-01-15T00:00:00Z", "", ""},
-		// Feb 29 goes to the nearest year that has one.
-		{"MMM dd", "Feb 29", nil, "2025-01-10T00:00:00Z", "", "2024-02-29T00:00:00Z"},
-		// A time in the nearest year's DST gap fails, as in Joda: it does
-		// not move to a neighbouring year where it would exist.
+		// Not the nearest year: March read in December is this March, and
+		// December read in June this December, in the future.
+		{"MMM dd HH:mm:ss", "Mar 15 10:00:00", nil, "2026-12-04T12:00:00Z", "", "2026-03-15T10:00:00Z"},
+		{"MMM dd HH:mm:ss", "Dec 20 10:00:00", nil, "2026-06-10T12:00:00Z", "", "2026-12-20T10:00:00Z"},
+		{"MMM dd HH:mm:ss", "Nov 30 10:00:00", nil, "2027-01-02T12:00:00Z", "", "2027-11-30T10:00:00Z"},
+		{"MMM dd HH:mm:ss", "Feb 01 10:00:00", nil, "2026-12-31T12:00:00Z", "", "2026-02-01T10:00:00Z"},
+		// A day of year names its month too: day 360 read in January is
+		// last December's.
+		{"DDD HH:mm", "360 10:00", nil, "2027-01-02T12:00:00Z", "", "2026-12-26T10:00:00Z"},
+		// 29 February exists only in a leap year, as Joda fails it in
+		// another.
+		{"MMM dd", "Feb 29", nil, "2025-01-10T00:00:00Z", "", ""},
+		{"MMM dd", "Feb 29", nil, "2028-06-10T00:00:00Z", "", "2028-02-29T00:00:00Z"},
+		// A time in that year's DST gap fails, as in Joda: it does not move
+		// to another year where it would exist.
 		{"MMM dd HH:mm:ss", "Mar 29 02:30:00", berlin, "2026-04-01T00:00:00Z", "", ""},
 		{"MMM dd HH:mm:ss", "Mar 29 03:30:00", berlin, "2026-04-01T00:00:00Z", "", "2026-03-29T01:30:00Z"},
-		// The year guess happens in the zone.
+		// now's year and month are read in its own zone (time.Now's is the
+		// machine's, as Logstash's clock is the JVM's default zone), not in
+		// the zone the text is read in: at 23:00 UTC on 31 December 2026 it
+		// is already 2027 in Berlin, but now is in 2026.
+		{"MMM dd HH:mm:ss", "Jun 01 12:00:00", berlin, "2026-12-31T23:00:00Z", "", "2026-06-01T10:00:00Z"},
 		{"MMM dd HH:mm:ss", "Dec 31 23:30:00", berlin, "2026-12-31T23:00:00Z", "", "2026-12-31T22:30:00Z"},
+		{"MMM dd HH:mm:ss", "Jun 01 00:00:00", nil, "2026-12-31T23:30:00-05:00", "", "2026-06-01T00:00:00Z"},
+		{"MMM dd HH:mm:ss", "Jan 01 04:00:00", nil, "2026-12-31T23:30:00-05:00", "", "2027-01-01T04:00:00Z"},
+		{"MMM dd HH:mm:ss", "Jun 01 00:00:00", nil, "2027-01-01T04:30:00Z", "", "2027-06-01T00:00:00Z"},
 		// Two-digit years: the 100 years from 80 years ago.
 		{"dd.MM.yy", "03.02.15", nil, "2026-06-01T00:00:00Z", "", "2015-02-03T00:00:00Z"},
 		{"dd.MM.yy", "03.02.46", nil, "2026-06-01T00:00:00Z", "", "1946-02-03T00:00:00Z"},

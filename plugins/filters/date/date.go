@@ -40,7 +40,7 @@ func init() {
 	})
 }
 
-// clock is the time a year-less date is placed near; tests set it.
+// clock is the now that gives a year-less date its year; tests set it.
 var clock = time.Now
 
 // Filter is one date filter.
@@ -168,6 +168,9 @@ func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.
 		if sec := t.Unix(); !ok || sec < -9223372035 || sec > 9223372035 {
 			continue
 		}
+		// Logstash keeps milliseconds (Joda's precision), whatever the
+		// format read: so does the filter, down to the earlier millisecond.
+		t = t.Truncate(time.Millisecond)
 		if f.toStamp {
 			e.SetTimestampNano(t.UnixNano())
 		} else if err := f.target.Set(e, sdk.FormatTimestamp(t.UnixNano())); err != nil {

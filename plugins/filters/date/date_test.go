@@ -54,7 +54,7 @@ func TestSettings(t *testing.T) {
 		{name: "first format that matches wins", settings: map[string]any{"match": []any{"t", "yyyy-MM-dd", "ISO8601"}},
 			fields: map[string]any{"t": "2024-05-06"}, want: "2024-05-06T00:00:00.000Z"},
 		{name: "nested field", settings: map[string]any{"match": []any{"[log][time]", "ISO8601"}},
-			fields: map[string]any{"[log][time]": "2024-05-06T07:08:09.123456Z"}, want: "2024-05-06T07:08:09.123456Z"},
+			fields: map[string]any{"[log][time]": "2024-05-06T07:08:09.123Z"}, want: "2024-05-06T07:08:09.123Z"},
 		{name: "failure tag", settings: map[string]any{"match": []any{"t", "ISO8601"}},
 			fields: map[string]any{"t": "yesterday"}, want: untouched, tags: []string{"_dateparsefailure"}},
 		{name: "own failure tags", settings: map[string]any{"match": []any{"t", "ISO8601"}, "tag_on_failure": []any{"bad_date", "x"}},
@@ -104,14 +104,15 @@ func TestSettings(t *testing.T) {
 			fields: map[string]any{"t": "13661251170.5"}, want: untouched, tags: []string{"_dateparsefailure"}},
 		{name: "UNIX garbage", settings: map[string]any{"match": []any{"t", "UNIX"}},
 			fields: map[string]any{"t": "17e8"}, want: untouched, tags: []string{"_dateparsefailure"}},
-		// Logstash's spec: 2012-12-22T01:00:46.767Z (it keeps milliseconds).
+		// The label's nanoseconds are cut to milliseconds, as in Logstash.
 		{name: "TAI64N", settings: map[string]any{"match": []any{"t", "TAI64N"}},
-			fields: map[string]any{"t": "@4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767422500Z"},
+			fields: map[string]any{"t": "@4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767Z"},
 		{name: "TAI64N without @", settings: map[string]any{"match": []any{"t", "TAI64N"}},
-			fields: map[string]any{"t": "4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767422500Z"},
+			fields: map[string]any{"t": "4000000050d506482dbdf024"}, want: "2012-12-22T01:00:46.767Z"},
 		{name: "a number is not text", settings: map[string]any{"match": []any{"t", "ISO8601", "yyyy"}},
 			fields: map[string]any{"t": int64(2024)}, want: untouched, tags: []string{"_dateparsefailure"}},
-		// New Year: a syslog date without a year is put nearest to now.
+		// A syslog date without a year: this year's, next year's for January
+		// read in December.
 		{name: "syslog date, single-digit day", settings: map[string]any{"match": []any{"t", "MMM  d HH:mm:ss", "MMM dd HH:mm:ss"}, "timezone": "UTC"},
 			fields: map[string]any{"t": "Dec  4 11:59:00"}, want: "2026-12-04T11:59:00.000Z"},
 		{name: "syslog date, two-digit day", settings: map[string]any{"match": []any{"t", "MMM  d HH:mm:ss", "MMM dd HH:mm:ss"}, "timezone": "UTC"},
@@ -137,20 +138,44 @@ func TestSettings(t *testing.T) {
 	}
 }
 
-// Logstash's rule at New Year: read on 2 January, "Dec 31" is last year's;
-// read on 31 December, "Jan 1" is next year's.
-func TestNewYear(t *testing.T) {
+// Logstash's year for a date without one: this year's, except at New Year.
+func TestYearOfASyslogDate(t *testing.T) {
 	settings := map[string]any{"match": []any{"t", "MMM dd HH:mm:ss"}, "timezone": "UTC"}
 	for _, tt := range []struct{ now, line, want string }{
+		// New Year: read on 2 January, "Dec 31" is last year's; read on 31
+		// December, "Jan 1" is next year's.
 		{"2027-01-02T08:00:00Z", "Dec 31 23:59:59", "2026-12-31T23:59:59.000Z"},
 		{"2027-01-02T08:00:00Z", "Jan 02 07:59:00", "2027-01-02T07:59:00.000Z"},
 		{"2026-12-31T23:00:00Z", "Jan 01 00:00:05", "2027-01-01T00:00:05.000Z"},
 		{"2026-12-31T23:00:00Z", "Dec 31 22:59:00", "2026-12-31T22:59:00.000Z"},
+		// Mid-year dates read in December are this year's, even where next
+		// year's would be nearer: March lines are not put in next March.
+		{"2026-12-04T12:00:00Z", "Mar 15 10:00:00", "2026-03-15T10:00:00.000Z"},
+		{"2026-12-04T12:00:00Z", "Jun 30 10:00:00", "2026-06-30T10:00:00.000Z"},
+		{"2026-12-04T12:00:00Z", "Feb 01 10:00:00", "2026-02-01T10:00:00.000Z"},
+		// Read in June: this year's, December's (in the future) included.
+		{"2026-06-10T12:00:00Z", "Dec 20 08:00:00", "2026-12-20T08:00:00.000Z"},
+		{"2026-06-10T12:00:00Z", "Jan 05 08:00:00", "2026-01-05T08:00:00.000Z"},
+		{"2026-06-10T12:00:00Z", "Jun 10 11:59:00", "2026-06-10T11:59:00.000Z"},
+		{"2026-06-10T12:00:00Z", "Sep 01 00:00:00", "2026-09-01T00:00:00.000Z"},
+		// now's year is the one of its own zone (the machine's, for
+		// time.Now): still 2026 in New York when it is 2027 in UTC.
+		{"2026-12-31T23:30:00-05:00", "Jun 01 00:00:00", "2026-06-01T00:00:00.000Z"},
+		{"2026-12-31T23:30:00-05:00", "Jan 01 04:00:00", "2027-01-01T04:00:00.000Z"},
 	} {
 		setClock(t, tt.now)
 		if got := stamp(run(t, settings, map[string]any{"t": tt.line})); got != tt.want {
 			t.Errorf("%q read at %s = %s, want %s", tt.line, tt.now, got, tt.want)
 		}
+	}
+	// 29 February exists only in a leap year: Logstash fails it in another.
+	setClock(t, "2026-06-10T12:00:00Z")
+	if e := run(t, settings, map[string]any{"t": "Feb 29 12:00:00"}); stamp(e) != untouched || !e.HasTag("_dateparsefailure") {
+		t.Errorf("Feb 29 read in 2026: @timestamp %s, tags %v; want it untouched and _dateparsefailure", stamp(e), e.Tags())
+	}
+	setClock(t, "2028-06-10T12:00:00Z")
+	if got := stamp(run(t, settings, map[string]any{"t": "Feb 29 12:00:00"})); got != "2028-02-29T12:00:00.000Z" {
+		t.Errorf("Feb 29 read in 2028 = %s, want 2028-02-29T12:00:00.000Z", got)
 	}
 }
 
@@ -184,10 +209,42 @@ func TestYYYYAtTheEndOfDecember(t *testing.T) {
 	}
 }
 
+// Logstash's maximum precision is milliseconds: digits past the third are
+// dropped (not rounded) whatever the format, before 1970 too.
+func TestMillisecondPrecision(t *testing.T) {
+	setClock(t, "2026-12-04T12:00:00Z")
+	for _, tt := range []struct {
+		format string
+		value  any
+		want   string
+	}{
+		{"UNIX", "1350414944.123456", "2012-10-16T19:15:44.123Z"},
+		{"UNIX", "1350414944.999999999", "2012-10-16T19:15:44.999Z"},
+		{"UNIX", 1350414944.123456, "2012-10-16T19:15:44.123Z"},
+		{"UNIX_MS", 1350414944123.9, "2012-10-16T19:15:44.123Z"},
+		{"TAI64N", "@4000000050d506482dbdf024", "2012-12-22T01:00:46.767Z"},
+		{"ISO8601", "2024-05-06T07:08:09.123456789Z", "2024-05-06T07:08:09.123Z"},
+		{"ISO8601", "2024-05-06T07:08:09,9999+02:00", "2024-05-06T05:08:09.999Z"},
+		{"ISO8601", "1969-12-31T23:59:59.9999Z", "1969-12-31T23:59:59.999Z"},
+		{"yyyy-MM-dd HH:mm:ss.SSSSSS", "2024-05-06 07:08:09.123456", "2024-05-06T07:08:09.123Z"},
+		{"yyyy-MM-dd HH:mm:ss,SSSSSSSSS", "2024-05-06 07:08:09,000999999", "2024-05-06T07:08:09.000Z"},
+		{"MMM dd HH:mm:ss.SSSSSS", "Dec 01 07:08:09.987654", "2026-12-01T07:08:09.987Z"},
+	} {
+		settings := map[string]any{"match": []any{"t", tt.format}, "timezone": "UTC"}
+		if got := stamp(run(t, settings, map[string]any{"t": tt.value})); got != tt.want {
+			t.Errorf("%s on %v = %s, want %s", tt.format, tt.value, got, tt.want)
+		}
+		// A target field gets the same time, as text.
+		settings["target"] = "[event][created]"
+		if got, _ := run(t, settings, map[string]any{"t": tt.value}).Get("[event][created]"); got != tt.want {
+			t.Errorf("%s on %v into a target = %v, want %s", tt.format, tt.value, got, tt.want)
+		}
+	}
+}
+
 func TestFractionsAndOffsets(t *testing.T) {
 	for _, tt := range []struct{ pattern, text, want string }{
 		{"yyyy-MM-dd HH:mm:ss.SSS", "2024-05-06 07:08:09.123", "2024-05-06T07:08:09.123Z"},
-		{"ISO8601", "2024-05-06T07:08:09.123456789Z", "2024-05-06T07:08:09.123456789Z"},
 		{"ISO8601", "2024-05-06T07:08:09,5Z", "2024-05-06T07:08:09.500Z"},
 		{"ISO8601", "2024-05-06 07:08:09.123", "2024-05-06T07:08:09.123Z"},
 		{"yyyy-MM-dd HH:mm:ss Z", "2024-05-06 07:08:09 -0230", "2024-05-06T09:38:09.000Z"},

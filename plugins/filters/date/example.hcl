@@ -25,8 +25,9 @@ filter "grok" "split" {
 filter "date" "when" {
   # The field first, then the formats, tried in order: Joda-Time patterns
   # or ISO8601, UNIX, UNIX_MS, TAI64N. Syslog pads one-digit days with a
-  # space, hence two patterns; without a year, the year that puts the
-  # date nearest to now is taken.
+  # space, hence two patterns; without a year, this year is taken, but
+  # last year for December read in January and next year for January
+  # read in December, as Logstash.
   match = ["when", "dd/MMM/yyyy:HH:mm:ss Z", "MMM  d HH:mm:ss", "MMM dd HH:mm:ss", "ISO8601"]
   # For texts that name no zone (the syslog line); an offset in the text
   # wins. May be a template such as "%{[host][timezone]}".
