@@ -51,8 +51,9 @@ type entryStep struct {
 	key uint64 // the name's number
 	// head is the entry's first six bytes as the SDK writes them for
 	// this name (tags and name; the two lengths masked by headMask), so
-	// one compare of a word reads most entries; all ones when the name
-	// needs two bytes.
+	// one compare of a word reads most entries; a bit headMask clears
+	// when the name needs two bytes, so that no word matches (headMask
+	// itself would match bytes of a corrupt object).
 	head uint64
 	pre  []byte // the JSON before the value: comma, name, '{' for an object
 }
@@ -538,7 +539,7 @@ func (enc *JSONEncoder) compileLevel(b []byte, refs [][]byte, tag byte, comma, j
 		lead := comma || !first
 		c := &enc.keys[key]
 		name := enc.keyText[c.start:c.end]
-		head := uint64(headMask) // never matches: a name of two bytes
+		head := uint64(1) << 63 // never matches: a name of two bytes
 		if key < 0x80 {
 			head = uint64(tag) | wfKey<<16 | key<<24 | wfValue<<32
 		}
