@@ -348,6 +348,7 @@ func FuzzShapePlan(f *testing.F) {
 		f.Add(seed, uint8(0), uint8(seed), uint32(0), []byte(nil))
 		f.Add(seed, uint8(8), uint8(seed), uint32(0), []byte(nil))
 		f.Add(seed, uint8(2), uint8(seed), uint32(0x20202020), []byte{15 << 3, 0})
+		f.Add(seed, uint8(4), uint8(8|seed), uint32(0), []byte(nil))
 	}
 	f.Add(uint64(99), uint8(0), uint8(1), uint32(0x00400000), []byte{0xff, 0x84, 0xff, 0xff, 0xff, 0x80})
 	f.Fuzz(func(t *testing.T, seed uint64, odd, names uint8, knobs uint32, garbage []byte) {
@@ -357,8 +358,22 @@ func FuzzShapePlan(f *testing.F) {
 			garbage: garbage, garbageChance: int(knobs >> 16 & 0xff)}
 		var batches [][]byte
 		i := 0
+		var carry host.Decoder
 		for range 3 {
 			var events []*sdk.Event
+			if n := len(batches); names&8 == 8 && n > 0 {
+				// The last batch's events as they came, and a name more:
+				// the dictionary extends the last one's, and the plan
+				// learnt from it is kept.
+				last, err := carry.Decode(batches[n-1])
+				if err != nil {
+					return
+				}
+				events = append(events, last[len(last)/2:]...)
+				more := sdk.NewEmptyEvent()
+				more.Fields()["more"+strconv.Itoa(n)] = "x"
+				events = append(events, more)
+			}
 			if names&1 == 1 {
 				first := sdk.NewEmptyEvent()
 				for k := range 130 {
