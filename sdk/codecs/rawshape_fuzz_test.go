@@ -130,6 +130,36 @@ func TestShapePlanForeign(t *testing.T) {
 		},
 		odd: [][]byte{wField(0, append([]byte{wvMap, 134, 1}, append([]byte{0xff, 0x84, 0xff, 0xff, 0xff, 0x80},
 			wStr(strings.Repeat("a", 126))...)...))},
+	}, {
+		// An object, then another kind of value: the last one wins.
+		name: "object then null",
+		event: func(i int) [][]byte {
+			return [][]byte{wField(0, wObject(wField(1, wStr("v"+strconv.Itoa(i))))), wField(2, wStr("c"))}
+		},
+		odd: [][]byte{wField(0, append(wObject(wField(1, wStr("v"))), wvNull, 0)), wField(2, wStr("c"))},
+	}, {
+		// A member whose length runs past its object's end, into the
+		// entry after the object.
+		name: "member longer than its object",
+		event: func(i int) [][]byte {
+			return [][]byte{wField(0, wObject(wField(1, wStr("v"+strconv.Itoa(i))))), wField(2, wStr("c"))}
+		},
+		odd: [][]byte{wField(0, []byte{wvMap, 6, wRepeat, 13, wfKey, 1, wfValue, 9}), wField(2, wStr("c"))},
+	}, {
+		// The parent's member where the object's was: {"n0":{"n1":{},
+		// "n2":"v"}} against a plan for {"n0":{"n1":{"n2":...}}}.
+		name: "an object's member one level out",
+		event: func(i int) [][]byte {
+			return [][]byte{wField(0, wObject(wField(1, wObject(wField(2, wStr("v"+strconv.Itoa(i)))))))}
+		},
+		odd: [][]byte{wField(0, wObject(wField(1, wObject()), wField(2, wStr("v"))))},
+	}, {
+		// An empty object where members were, then a top-level entry.
+		name: "empty object",
+		event: func(i int) [][]byte {
+			return [][]byte{wField(0, wObject(wField(1, wStr("v"+strconv.Itoa(i))))), wField(1, wStr("v"))}
+		},
+		odd: [][]byte{wField(0, wObject()), wField(1, wStr("v"))},
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			events := append(learn(c.event), c.odd)
@@ -284,8 +314,22 @@ func (w *rewriter) field(f []byte) []byte {
 	if !ok {
 		return f
 	}
-	out := w.varint([]byte{wfKey}, key)
-	return w.bytes(out, wfValue, w.value(value))
+	var out []byte
+	if w.unknown > 0 && w.r.IntN(256) < w.unknown {
+		switch w.r.IntN(3) {
+		case 0:
+			out = append(out, 15<<3|0, 1) // an unknown field first
+		case 1:
+			out = append(out, wfKey|0x80, 0) // the name's tag in two bytes
+			out = w.varint(out, key)
+		}
+	}
+	out = w.varint(append(out, wfKey), key)
+	out = w.bytes(out, wfValue, w.value(value))
+	if w.unknown > 0 && w.r.IntN(256) < w.unknown {
+		out = append(out, 15<<3|0, 1) // and after the value
+	}
+	return out
 }
 
 func (w *rewriter) value(v []byte) []byte {
