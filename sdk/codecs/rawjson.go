@@ -703,10 +703,12 @@ func splitRawField(f []byte) (key uint64, value []byte, ok bool) {
 }
 
 // skipUnknown returns the length of the field (tag and value) at the
-// start of b, or -1 when it is malformed.
+// start of b, or -1 when it is malformed or its tag is written longer
+// than it needs: a decoder reads that as the field it numbers, maybe one
+// of ours, so the caller gives the event to the slow path.
 func skipUnknown(b []byte) int {
 	num, typ, n := protowire.ConsumeTag(b)
-	if n < 0 {
+	if n < 0 || n > protowire.SizeTag(num) {
 		return -1
 	}
 	m := protowire.ConsumeFieldValue(num, typ, b[n:])

@@ -268,6 +268,11 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 		return b
 	}
 	batch := func(fields ...[]byte) []byte { return batchDict(dictOf, fields...) }
+	// A tag written in two bytes, as a decoder still reads it.
+	longTag := func(b []byte) []byte { return append([]byte{b[0] | 0x80, 0}, b[1:]...) }
+	longMember := func(f []byte) []byte {
+		return protowire.AppendBytes([]byte{wvMap}, longTag(protowire.AppendBytes([]byte{wRepeat}, f)))
+	}
 	aa := []string{"a", "b", "a"} // a name numbered twice
 	for name, wire := range map[string][]byte{
 		"name twice":                 batch(field(0, str("x")), field(1, str("y")), field(0, str("z"))),
@@ -278,6 +283,10 @@ func TestJSONEncoderUnorderedForeign(t *testing.T) {
 		"unknown skipped":            batch(field(0, append(protowire.AppendVarint(protowire.AppendTag(nil, 20, protowire.VarintType), 1), str("x")...))),
 		"empty value is null":        batch(field(2, nil)),
 		"name numbered twice":        batchDict(aa, field(0, str("x")), field(1, str("y")), field(2, str("z"))),
+		"member's tag in two bytes":  batch(field(0, longMember(field(1, str("x"))))),
+		"item's tag in two bytes":    batch(field(0, protowire.AppendBytes([]byte{wvList}, longTag(protowire.AppendBytes([]byte{wRepeat}, str("x")))))),
+		"value's tag in two bytes":   batch(field(0, longTag(str("x")))),
+		"name's tag in two bytes":    batch(longTag(field(1, str("x")))),
 		"name numbered twice nested": batchDict(aa, field(1, mapOf(field(2, str("x")), field(0, str("y"))))),
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -51,8 +51,9 @@ type entryStep struct {
 	key uint64 // the name's number
 	// head is the entry's first six bytes as the SDK writes them for
 	// this name (tags and name; the two lengths masked by headMask), so
-	// one compare of a word reads most entries; all ones when the name
-	// needs two bytes.
+	// one compare of a word reads most entries; a bit headMask clears
+	// when the name needs two bytes, so that no word matches (headMask
+	// itself would match bytes of a corrupt object).
 	head uint64
 	pre  []byte // the JSON before the value: comma, name, '{' for an object
 }
@@ -87,7 +88,7 @@ type shapePlan struct {
 	// of them left it (a name or type it did not expect) or rewrote an
 	// unchanged run.
 	events, misses int
-	fixed          int  // the JSON the steps write besides values: their names and unchanging runs
+	fixed          int  // the most the steps write unchecked: names, unchanging runs, plain values (stepRoom)
 	ready          bool // steps hold a plan
 	hits           int  // events written by the plan, for tests
 	off            bool // never plan, for tests of the ordinary way
@@ -109,13 +110,14 @@ const shapeWindow, shapeMissLimit = 64, 32
 // are span and the closing brace, by the plan. ok is false, and nothing
 // is written, when the event does not have the plan's shape.
 //
-// The room the event can take is made first (shapeRoom), so that the
-// common steps write at an index with no check for room; values written
-// by append (the ordinary way's writers) make it again.
+// The room the steps can take is made first (shapePlan.fixed), so that
+// the common steps write at an index with no check for room; values
+// written by append (the ordinary way's writers) make it again. It does
+// not grow with the event: a long value is written by append.
 func (enc *JSONEncoder) appendShaped(dst, span []byte) (_ []byte, ok bool) {
 	s := &enc.shape
 	start := len(dst)
-	room := s.fixed + shapeRoom*len(span) + 2*shortCopy
+	room := s.fixed + 2*shortCopy
 	dst = slices.Grow(dst, room)
 	out, n := unsafe.Pointer(unsafe.SliceData(dst)), len(dst)
 	ends := s.ends[:0]
@@ -253,13 +255,12 @@ func entryOf(span []byte, p int, e *entryStep) (v, end int) {
 	return v, end
 }
 
-// shapeRoom is the most JSON one byte of an event's wire bytes becomes
-// (a control byte in a string, escaped as \u00XX): more than the writes
-// that do not check for room need (plain strings and integers no longer
-// than their entries), so whatever the values, they fit. Names and what
-// the plan keeps are counted in shapePlan.fixed; the slack past them
-// takes put's and putInt's whole-word stores.
-const shapeRoom = 6
+// stepRoom is the most a step's value takes when written with no check
+// for room: a plain string shorter than 128 bytes (rawString) and its
+// quotes, an integer's word of eight digits. Other values, and longer
+// ones, are written by append. The slack past shapePlan.fixed takes
+// put's and putInt's whole-word stores.
+var stepRoom = [...]int{stepNone: 0, stepString: 2 + 127, stepInt: 8, stepValue: 0}
 
 // put copies b to out+n, which has the room, and returns its length.
 func put(out unsafe.Pointer, n int, b []byte) int {
@@ -451,7 +452,7 @@ func (enc *JSONEncoder) learnShape(span []byte) {
 	s.ready = enc.compileLevel(span, s.refs[:], wEventField, false, false)
 	s.fixed = 0
 	for _, st := range s.steps {
-		s.fixed += len(st.open.pre) + len(st.entry.pre) + len(st.tail.json) + st.closes + len(st.after.json)
+		s.fixed += len(st.open.pre) + len(st.entry.pre) + stepRoom[st.kind] + len(st.tail.json) + st.closes + len(st.after.json)
 	}
 	if !s.ready {
 		// Not in the SDK's shape: the ordinary way for a while.
@@ -538,7 +539,7 @@ func (enc *JSONEncoder) compileLevel(b []byte, refs [][]byte, tag byte, comma, j
 		lead := comma || !first
 		c := &enc.keys[key]
 		name := enc.keyText[c.start:c.end]
-		head := uint64(headMask) // never matches: a name of two bytes
+		head := uint64(1) << 63 // never matches: a name of two bytes
 		if key < 0x80 {
 			head = uint64(tag) | wfKey<<16 | key<<24 | wfValue<<32
 		}

@@ -226,3 +226,34 @@ func TestPutInt(t *testing.T) {
 		check(x)
 	}
 }
+
+// TestShapePlanRoomBounded: the room the plan makes for an event does
+// not grow with the event: a document of a megabyte, its message long,
+// written into a bulk body with room for it twice over, stays where it
+// is written (six times its wire bytes were reserved, twice).
+func TestShapePlanRoomBounded(t *testing.T) {
+	const size = 1 << 20
+	events := make([]*sdk.Event, shapeRefs+3)
+	for i := range events {
+		events[i] = shapedEvent(nil, i, false)
+		events[i].Fields()["message"] = strings.Repeat(strconv.Itoa(i), size)
+	}
+	var dec host.Decoder
+	decoded, err := dec.Decode(host.EncodeBatch(events))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := JSONEncoder{Unordered: true}
+	for _, e := range decoded[:len(decoded)-1] {
+		enc.AppendEvent(nil, e)
+	}
+	body := make([]byte, 0, 2*size+4096)
+	hits := enc.shape.hits
+	out := enc.AppendEvent(body, decoded[len(decoded)-1])
+	if enc.shape.hits == hits {
+		t.Fatal("the plan did not write the event: the test does not exercise it")
+	}
+	if len(out) < size || unsafe.SliceData(out) != unsafe.SliceData(body) {
+		t.Fatalf("a document of %d bytes in a body with room for %d moved it (capacity now %d)", len(out), cap(body), cap(out))
+	}
+}
