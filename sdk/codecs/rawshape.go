@@ -185,12 +185,10 @@ func (enc *JSONEncoder) appendShaped(dst, span []byte) (_ []byte, ok bool) {
 				p += m
 			} else {
 				missed = true
-				d, q, ok := enc.appendEntries(dst[:n], span, p, t, len(ends)+1)
-				if !ok {
+				if dst, p, ok = enc.runChanged(dst[:n], span, p, t, len(ends)+1, room); !ok {
 					return dst[:start], enc.shapeMissed()
 				}
-				dst = slices.Grow(d, room)
-				out, n, p = unsafe.Pointer(unsafe.SliceData(dst)), len(dst), q
+				out, n = unsafe.Pointer(unsafe.SliceData(dst)), len(dst)
 			}
 		}
 		if st.closes > 0 {
@@ -208,12 +206,10 @@ func (enc *JSONEncoder) appendShaped(dst, span []byte) (_ []byte, ok bool) {
 					p += m
 				} else {
 					missed = true
-					d, q, ok := enc.appendEntries(dst[:n], span, p, t, len(ends)+1)
-					if !ok {
+					if dst, p, ok = enc.runChanged(dst[:n], span, p, t, len(ends)+1, room); !ok {
 						return dst[:start], enc.shapeMissed()
 					}
-					dst = slices.Grow(d, room)
-					out, n, p = unsafe.Pointer(unsafe.SliceData(dst)), len(dst), q
+					out, n = unsafe.Pointer(unsafe.SliceData(dst)), len(dst)
 				}
 			}
 		}
@@ -370,6 +366,17 @@ func (enc *JSONEncoder) shapeCount() {
 		s.ready, s.nrefs = false, 0
 	}
 	s.events, s.misses = 0, 0
+}
+
+// runChanged writes an unchanging run that changed (appendEntries) and
+// makes the room for the rest of the event again. On failure dst is
+// returned as it was given.
+func (enc *JSONEncoder) runChanged(dst, span []byte, p int, run *constRun, depth, room int) (_ []byte, _ int, ok bool) {
+	d, q, ok := enc.appendEntries(dst, span, p, run, depth)
+	if !ok {
+		return dst, p, false
+	}
+	return slices.Grow(d, room), q, true
 }
 
 // appendEntries writes the entries of an unchanging run that changed,
