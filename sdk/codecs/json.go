@@ -3,6 +3,7 @@ package codecs
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -382,16 +383,23 @@ func (p *jsonParser) str() (string, error) {
 			// Eight bytes at a time while none of them ends the string,
 			// starts an escape, is a control character or, until one
 			// was met, is not ASCII.
+			// A quote, a backslash or a control byte sets its top bit
+			// (and maybe those above it: the lowest is always a real
+			// one). The quote and backslash lack the top bit, so one &^w
+			// does for all three.
 			w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(p.s[p.i:]), 8))
-			stop := hasZeroByte(w^0x2222222222222222) | hasZeroByte(w^0x5c5c5c5c5c5c5c5c) |
-				(w-0x2020202020202020)&^w
+			stop := ((w ^ 0x2222222222222222 - 0x0101010101010101) |
+				(w ^ 0x5c5c5c5c5c5c5c5c - 0x0101010101010101) |
+				(w - 0x2020202020202020)) &^ w
 			if ascii {
 				stop |= w
 			}
-			if stop&0x8080808080808080 == 0 {
+			if stop &= 0x8080808080808080; stop == 0 {
 				p.i += 8
 				continue
 			}
+			// Straight to the first byte that stops the run.
+			p.i += bits.TrailingZeros64(stop) >> 3
 		}
 		c := p.s[p.i]
 		switch {
@@ -413,10 +421,6 @@ func (p *jsonParser) str() (string, error) {
 	}
 	return "", errJSON
 }
-
-// hasZeroByte has the high bit of a byte set where w has a zero byte (and
-// maybe above one: callers only test for none).
-func hasZeroByte(w uint64) uint64 { return (w - 0x0101010101010101) &^ w }
 
 // escaped finishes a string that has escapes, from its start.
 func (p *jsonParser) escaped(start int) (string, error) {
