@@ -1,8 +1,10 @@
 package elasticsearch
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // scanBulkResponse appends each item's status, and the raw error of an
@@ -109,6 +111,20 @@ func (s *scanner) str() error {
 		return err
 	}
 	for s.i < len(s.b) {
+		if s.i+8 <= len(s.b) {
+			// Eight bytes at a time to the first quote, backslash or
+			// control byte (the lowest flagged byte is always a real
+			// one; quote and backslash lack the top bit, so one &^w
+			// serves all three).
+			const lo, hi = 0x0101010101010101, 0x8080808080808080
+			w := binary.LittleEndian.Uint64(s.b[s.i:])
+			stop := ((w ^ lo*'"' - lo) | (w ^ lo*'\\' - lo) | (w - lo*0x20)) &^ w & hi
+			if stop == 0 {
+				s.i += 8
+				continue
+			}
+			s.i += bits.TrailingZeros64(stop) >> 3
+		}
 		switch c := s.b[s.i]; {
 		case c == '"':
 			s.i++

@@ -97,6 +97,12 @@ func TestScanBulkResponseRefusesMalformed(t *testing.T) {
 		`{"items":[{"index":{"status":201,}}]}`, `{"items":[{"index":{"status":201}},]}`, `{"items" [ ]}`,
 		`{"items":[{"index":{"status":201,"error":"unterminated}}]}`, `{"items":[{"index":{"status":2.5}}]}`,
 		`{"items":[{"index":{"status":201,"found":yes}}]}`, `{"took":nul,"items":[]}`,
+		// A raw control byte read eight bytes at a time, at each place
+		// in a word; a string that never ends after whole words.
+		"{\"items\":[{\"index\":{\"status\":201,\"error\":\"abcdefgh\x01\"}}]}",
+		"{\"items\":[{\"index\":{\"status\":201,\"error\":\"abcdefghijklmn\x1f\"}}]}",
+		"{\"items\":[{\"index\":{\"status\":201,\"error\":\"é\n\"}}]}",
+		`{"items":[{"index":{"status":201,"error":"abcdefghijklmnopqrstuvwx`,
 		`{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
 	} {
 		if items, err := scanBulkResponse([]byte(a), nil); err == nil {
