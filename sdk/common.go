@@ -196,12 +196,12 @@ func (co *common) matched(e *Event) {
 	if len(co.removeTag) == 0 {
 		return
 	}
-	if v, _ := e.Get(FieldTags); v != nil {
-		if s, ok := v.(string); ok {
-			// Logstash's remove_tag works on Array(tags): a single tag
-			// written as a string comes out as a list, removed from or not.
-			_ = e.Set(FieldTags, []any{s})
-		}
+	e.touch(FieldTags)
+	if s, ok := e.fields[FieldTags].(string); ok {
+		// Logstash's remove_tag works on Array(tags): a single tag
+		// written as a string comes out as a list, removed from or not.
+		e.raw.foreign = true
+		e.fields[FieldTags] = []any{s}
 	}
 	for _, t := range co.removeTag {
 		e.RemoveTag(t.Render(e))

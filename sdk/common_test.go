@@ -182,3 +182,26 @@ func afterMatch(t *testing.T, config string, fields map[string]any) map[string]a
 	delete(got, "@version")
 	return got
 }
+
+// remove_tag runs on every event a filter matches: an event that does not
+// have the tag, the usual case, costs no allocation (a string tags field
+// becoming a list aside).
+func TestRemoveTagAllocs(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"remove_tag": ["_grokparsefailure", "%{kind}"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := openCommon(KindFilter, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEvent("x")
+	_ = e.Set("kind", "k")
+	e.AddTag("t1")
+	if n := testing.AllocsPerRun(100, func() { co.matched(e) }); n != 0 {
+		t.Errorf("remove_tag of tags the event does not have: %v allocations an event, want 0", n)
+	}
+	if got := e.Tags(); !slices.Equal(got, []string{"t1"}) {
+		t.Errorf("tags = %v, want [t1]", got)
+	}
+}
