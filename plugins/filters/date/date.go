@@ -169,11 +169,17 @@ func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.
 			continue
 		}
 		// Logstash keeps milliseconds (Joda's precision), whatever the
-		// format read: so does the filter, down to the earlier millisecond.
-		t = t.Truncate(time.Millisecond)
+		// format read: so does the filter, down to the earlier millisecond
+		// (integer steps: time.Truncate costs the fastest formats half again).
+		ns := t.UnixNano()
+		if r := ns % 1e6; r < 0 {
+			ns -= r + 1e6
+		} else {
+			ns -= r
+		}
 		if f.toStamp {
-			e.SetTimestampNano(t.UnixNano())
-		} else if err := f.target.Set(e, sdk.FormatTimestamp(t.UnixNano())); err != nil {
+			e.SetTimestampNano(ns)
+		} else if err := f.target.Set(e, sdk.FormatTimestamp(ns)); err != nil {
 			break
 		}
 		return sdk.Matched
