@@ -173,6 +173,9 @@ func (co *common) decorate(e *Event) {
 		}
 	}
 	co.addFields(e)
+	if len(co.tags) > 0 {
+		tagList(e)
+	}
 	for _, t := range co.tags {
 		e.AddTag(t)
 	}
@@ -190,21 +193,29 @@ func (co *common) matched(e *Event) {
 			ref.Delete(e)
 		}
 	}
+	if len(co.addTag) > 0 {
+		tagList(e)
+	}
 	for _, t := range co.addTag {
 		e.AddTag(t.Render(e))
 	}
 	if len(co.removeTag) == 0 {
 		return
 	}
-	if v, _ := e.Get(FieldTags); v != nil {
-		if s, ok := v.(string); ok {
-			// Logstash's remove_tag works on Array(tags): a single tag
-			// written as a string comes out as a list, removed from or not.
-			_ = e.Set(FieldTags, []any{s})
-		}
-	}
+	tagList(e)
 	for _, t := range co.removeTag {
 		e.RemoveTag(t.Render(e))
+	}
+}
+
+// tagList makes a single tag written as a string a one-tag list, as
+// Logstash's add_tag and remove_tag work on Array(tags) and set it back:
+// the tags come out a list whether a tag was added, removed or not.
+func tagList(e *Event) {
+	e.touch(FieldTags)
+	if s, ok := e.fields[FieldTags].(string); ok {
+		e.raw.foreign = true
+		e.fields[FieldTags] = []any{s}
 	}
 }
 

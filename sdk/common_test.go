@@ -42,6 +42,14 @@ func TestInputDecorate(t *testing.T) {
 	if got := typed.Fields()["type"]; got != "kept" {
 		t.Errorf("type of an event that had one: %v", got)
 	}
+	// A codec's single tag as a string becomes a list, as Logstash's
+	// add_tags sets Array(tags) back, even when it already holds the tag.
+	tagged := NewEvent("m")
+	_ = tagged.Set("tags", "in")
+	d.Decorate(tagged)
+	if got, _ := tagged.Get("tags"); !reflect.DeepEqual(got, []any{"in"}) {
+		t.Errorf("tags %#v, want [in]", got)
+	}
 }
 
 func asStrings(v any) []string {
@@ -137,6 +145,9 @@ func TestFilterMatchedLogstashBaseSpec(t *testing.T) {
 		{"add_tag to no tags", `{"add_tag": ["test"]}`, nil, map[string]any{"tags": []any{"test"}}},
 		{"add_tag to a list", `{"add_tag": ["test"]}`, map[string]any{"tags": []any{"t1", "t2"}}, map[string]any{"tags": []any{"t1", "t2", "test"}}},
 		{"add_tag to a string", `{"add_tag": ["bar"]}`, map[string]any{"tags": "foo"}, map[string]any{"tags": []any{"foo", "bar"}}},
+		// Logstash's spec wants ["foo", "foo"] ("completely weird"): a tag
+		// is added once here (docs/pipeline-language.md).
+		{"add_tag of a tag the event has", `{"add_tag": ["foo"]}`, map[string]any{"tags": "foo"}, map[string]any{"tags": []any{"foo"}}},
 		{"remove_tag from a string it is not: a list", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": "foo"}, map[string]any{"tags": []any{"foo"}}},
 		{"remove_tag from a string it is", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": "t2"}, map[string]any{"tags": []any{}}},
 		{"remove_tag from a list", `{"remove_tag": ["t2", "t3"]}`, map[string]any{"tags": []any{"t1", "t2", "t3"}}, map[string]any{"tags": []any{"t1"}}},
@@ -181,4 +192,27 @@ func afterMatch(t *testing.T, config string, fields map[string]any) map[string]a
 	delete(got, "@timestamp")
 	delete(got, "@version")
 	return got
+}
+
+// remove_tag runs on every event a filter matches: an event that does not
+// have the tag, the usual case, costs no allocation (a string tags field
+// becoming a list aside).
+func TestRemoveTagAllocs(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"remove_tag": ["_grokparsefailure", "%{kind}"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := openCommon(KindFilter, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEvent("x")
+	_ = e.Set("kind", "k")
+	e.AddTag("t1")
+	if n := testing.AllocsPerRun(100, func() { co.matched(e) }); n != 0 {
+		t.Errorf("remove_tag of tags the event does not have: %v allocations an event, want 0", n)
+	}
+	if got := e.Tags(); !slices.Equal(got, []string{"t1"}) {
+		t.Errorf("tags = %v, want [t1]", got)
+	}
 }

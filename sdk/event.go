@@ -163,7 +163,10 @@ func (e *Event) RemoveTag(tag string) {
 				out = append(out, v)
 			}
 		}
-		e.fields[FieldTags] = out
+		// Storing a slice in the map boxes it: only when it got shorter.
+		if len(out) != len(t) {
+			e.fields[FieldTags] = out
+		}
 	case string:
 		if t == tag {
 			e.fields[FieldTags] = []any{}

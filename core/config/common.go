@@ -50,18 +50,14 @@ func checkCommon(p *Pipeline, b *Block, values map[string]any) hcl.Diagnostics {
 			key := ks.AsString()
 			seen[key] = true
 			diags = append(diags, checkTemplate(p, "add_field", key, true, kv.Key)...)
-			if v, ok := m[key].(string); ok {
-				diags = append(diags, checkTemplate(p, fmt.Sprintf("add_field[%q]", key), v, false, kv.Value)...)
-			}
+			diags = append(diags, checkTemplates(p, fmt.Sprintf("add_field[%q]", key), m[key], false, kv.Value)...)
 		}
 		for _, key := range sdk.SortedKeys(m) {
 			if seen[key] {
 				continue
 			}
 			diags = append(diags, checkTemplate(p, "add_field", key, true, attr.Expr)...)
-			if v, ok := m[key].(string); ok {
-				diags = append(diags, checkTemplate(p, fmt.Sprintf("add_field[%q]", key), v, false, attr.Expr)...)
-			}
+			diags = append(diags, checkTemplates(p, fmt.Sprintf("add_field[%q]", key), m[key], false, attr.Expr)...)
 		}
 	}
 	for _, opt := range commonTemplates[b.Kind] {
@@ -69,16 +65,27 @@ func checkCommon(p *Pipeline, b *Block, values map[string]any) hcl.Diagnostics {
 		if !ok {
 			continue
 		}
-		list, _ := values[opt.name].([]any)
-		elems, ldiags := hcl.ExprList(attr.Expr)
-		for i, x := range list {
-			s, _ := x.(string)
-			var expr hcl.Expression = attr.Expr
-			if !ldiags.HasErrors() && len(elems) == len(list) {
-				expr = elems[i]
-			}
-			diags = append(diags, checkTemplate(p, opt.name, s, opt.ref, expr)...)
+		diags = append(diags, checkTemplates(p, opt.name, values[opt.name], opt.ref, attr.Expr)...)
+	}
+	return diags
+}
+
+// checkTemplates checks a value that is a template or a list of them (an
+// add_field value may be either), each entry at its own range.
+func checkTemplates(p *Pipeline, setting string, v any, ref bool, expr hcl.Expression) hcl.Diagnostics {
+	if s, ok := v.(string); ok {
+		return checkTemplate(p, setting, s, ref, expr)
+	}
+	list, _ := v.([]any)
+	elems, ldiags := hcl.ExprList(expr)
+	var diags hcl.Diagnostics
+	for i, x := range list {
+		s, _ := x.(string)
+		at := expr
+		if !ldiags.HasErrors() && len(elems) == len(list) {
+			at = elems[i]
 		}
+		diags = append(diags, checkTemplate(p, setting, s, ref, at)...)
 	}
 	return diags
 }

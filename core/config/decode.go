@@ -348,7 +348,7 @@ func (c *converter) value(t sdk.Type, path string, expr hcl.Expression, v cty.Va
 			}
 			epath := fmt.Sprintf("%s[%q]", path, key)
 			switch {
-			case t == sdk.TypeStringMap || ev.Type().IsPrimitiveType():
+			case t == sdk.TypeStringMap || ev.Type().IsPrimitiveType() || ev.IsNull():
 				if ev.IsNull() || !ev.Type().IsPrimitiveType() {
 					want := sdk.TypeString
 					if t == sdk.TypeStringOrListMap {

@@ -169,11 +169,17 @@ func (f *Filter) Apply(_ context.Context, e *sdk.Event, _ func(*sdk.Event)) sdk.
 			continue
 		}
 		// Logstash keeps milliseconds (Joda's precision), whatever the
-		// format read: so does the filter, down to the earlier millisecond.
-		t = t.Truncate(time.Millisecond)
+		// format read: so does the filter, down to the earlier millisecond
+		// (integer steps: time.Truncate costs the fastest formats half again).
+		ns := t.UnixNano()
+		if r := ns % 1e6; r < 0 {
+			ns -= r + 1e6
+		} else {
+			ns -= r
+		}
 		if f.toStamp {
-			e.SetTimestampNano(t.UnixNano())
-		} else if err := f.target.Set(e, sdk.FormatTimestamp(t.UnixNano())); err != nil {
+			e.SetTimestampNano(ns)
+		} else if err := f.target.Set(e, sdk.FormatTimestamp(ns)); err != nil {
 			break
 		}
 		return sdk.Matched
@@ -216,8 +222,15 @@ func (ft *format) parse(v any, loc *time.Location, zoneOK bool) (time.Time, bool
 			if !(math.Abs(n) <= maxUnixSeconds) {
 				return time.Time{}, false
 			}
-			sec := math.Floor(n)
-			return time.Unix(int64(sec), int64(math.Round((n-sec)*1e6))*1e3), true
+			a := math.Abs(n)
+			sec := math.Floor(a)
+			nsec := int64(math.Round((a-sec)*1e6)) * 1e3
+			if n < 0 {
+				// Before 1970 the digits past the millisecond drop toward
+				// 0, as Logstash's (long) cast: -1.5555 is -1.555.
+				return time.Unix(-int64(sec), -(nsec - nsec%1e6)), true
+			}
+			return time.Unix(int64(sec), nsec), true
 		}
 	case kindUnixMS:
 		switch n := v.(type) {
@@ -276,7 +289,8 @@ func parseUnix(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if neg {
-		return time.Unix(-sec, 0).Add(-time.Duration(nsec)), true
+		// The digits past the millisecond drop toward 0, as for a number.
+		return time.Unix(-sec, -(nsec - nsec%1e6)), true
 	}
 	return time.Unix(sec, nsec), true
 }

@@ -7,7 +7,7 @@ input "generator" "gen" {
 }
 
 filter "expr" "x" {
-  add_field    = { "ok" = "%{+yyyy.q}", "[%{[a][b]}][c]" = "fine" }
+  add_field    = { "ok" = "%{+yyyy.q}", "[%{[a][b]}][c]" = "fine", "l" = ["fine", "%{}"] }
   add_tag      = ["good-%{type}", "%{}"]
   remove_field = ["[a]b", "[%{x}]", "[x][%{y}"]
   remove_tag   = "%{{cc}}"

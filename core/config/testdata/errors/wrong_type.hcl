@@ -18,3 +18,7 @@ filter "grok" "parse" {
 output "stdout" "out" {
   codec = 3.5
 }
+
+filter "expr" "nulls" {
+  add_field = { note = null }
+}
