@@ -251,6 +251,36 @@ func (c *converter) wrong(path string, want sdk.Type, expr hcl.Expression, v cty
 	})
 }
 
+// pairsAsMap returns a list of strings of even length, as Logstash reads
+// a hash written as a list (["k1", "v1", "k2", "v2"]), as an HCL map
+// ({ "k1" = "v1", "k2" = "v2" }); "" for any other value.
+func pairsAsMap(v cty.Value) string {
+	ty := v.Type()
+	if !v.IsWhollyKnown() || v.IsNull() || !(ty.IsListType() || ty.IsTupleType()) {
+		return ""
+	}
+	n := v.LengthInt()
+	if n == 0 || n%2 != 0 || n > 16 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("{ ")
+	for i, ev := range v.AsValueSlice() {
+		if ev.IsNull() || ev.Type() != cty.String {
+			return ""
+		}
+		switch {
+		case i%2 == 1:
+			b.WriteString(" = ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(ev.AsString()))
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
 // value converts v, the value of expr, to type t; depth > 0 inside a list
 // or map.
 func (c *converter) value(t sdk.Type, path string, expr hcl.Expression, v cty.Value, depth int) any {
@@ -335,6 +365,13 @@ func (c *converter) value(t sdk.Type, path string, expr hcl.Expression, v cty.Va
 	case sdk.TypeStringMap, sdk.TypeStringOrListMap:
 		if !(ty.IsObjectType() || ty.IsMapType()) {
 			c.wrong(path, t, expr, v)
+			if m := pairsAsMap(v); m != "" {
+				// Logstash takes a hash as a list of pairs too
+				// (add_field => ["k", "v"]); HCL has one form.
+				d := c.diags[len(c.diags)-1]
+				d.Detail += " Logstash's list of name, value pairs is written as a map in HCL: " +
+					path + " = " + m + "."
+			}
 			return nil
 		}
 		items := c.mapItems(path, expr)

@@ -18,4 +18,9 @@ filter "grok" "g" {
   add_field = { "${env.GOSTASH_TEST_SECRET}[" = "v" }
 }
 
+# Logstash's add_field => ["k", "v"] pairs: the error shows the map to write.
+filter "mutate" "pairs" {
+  add_field = ["[geo][city]", "Lyon", "source", "%{host}"]
+}
+
 output "stdout" "out" {}
