@@ -382,23 +382,17 @@ func (p *jsonParser) str() (string, error) {
 		if p.i+8 <= len(p.s) {
 			// Eight bytes at a time while none of them ends the string,
 			// starts an escape, is a control character or, until one
-			// was met, is not ASCII.
-			// A quote, a backslash or a control byte sets its top bit
-			// (and maybe those above it: the lowest is always a real
-			// one). The quote and backslash lack the top bit, so one &^w
-			// does for all three.
+			// was met, is not ASCII; then straight to the first that
+			// does.
 			w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(p.s[p.i:]), 8))
-			stop := ((w ^ 0x2222222222222222 - 0x0101010101010101) |
-				(w ^ 0x5c5c5c5c5c5c5c5c - 0x0101010101010101) |
-				(w - 0x2020202020202020)) &^ w
+			stop := jsonStops(w)
 			if ascii {
-				stop |= w
+				stop |= w & 0x8080808080808080
 			}
-			if stop &= 0x8080808080808080; stop == 0 {
+			if stop == 0 {
 				p.i += 8
 				continue
 			}
-			// Straight to the first byte that stops the run.
 			p.i += bits.TrailingZeros64(stop) >> 3
 		}
 		c := p.s[p.i]

@@ -742,7 +742,7 @@ func consumeBytes(b []byte) ([]byte, int) {
 // control character, quote or backslash) and that it is valid UTF-8;
 // otherwise it writes it again through sdk.AppendJSONString.
 func appendJSONStringFast(dst []byte, s string) []byte {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	const hi = 0x8080808080808080
 	n := len(s)
 	start := len(dst)
 	dst = slices.Grow(dst, n+2)
@@ -771,8 +771,7 @@ func appendJSONStringFast(dst []byte, s string) []byte {
 	word := func(i int) {
 		x := load64(src, i)
 		binary.LittleEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(to, i)), 8), x)
-		q, bs := x^(lo*'"'), x^(lo*'\\')
-		bad |= (x-lo*0x20)&^x | (q-lo)&^q | (bs-lo)&^bs
+		bad |= jsonStops(x)
 		high |= x
 	}
 	for i := 0; i+8 <= n; i += 8 {
@@ -783,6 +782,16 @@ func appendJSONStringFast(dst []byte, s string) []byte {
 		return sdk.AppendJSONString(dst[:start], s)
 	}
 	return dst[:start+n+2]
+}
+
+// jsonStops has the top bit set of each byte of w that a JSON string
+// cannot hold as it is: a quote, a backslash or a control byte. It may
+// also set it in bytes above such a byte (a borrow), never below one:
+// the lowest set is always a real one. Quote and backslash lack the top
+// bit, so w^them has w's, and one &^w does for all three.
+func jsonStops(w uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	return ((w ^ lo*'"' - lo) | (w ^ lo*'\\' - lo) | (w - lo*0x20)) &^ w & hi
 }
 
 // load64 reads the eight bytes at p+i, little-endian.

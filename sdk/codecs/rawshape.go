@@ -272,7 +272,7 @@ func put(out unsafe.Pointer, n int, b []byte) int {
 // needs no escaping and is valid UTF-8 (as appendJSONStringFast checks);
 // otherwise it returns 0, having written scratch only.
 func putPlainString(to unsafe.Pointer, s string) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	const hi = 0x8080808080808080
 	n := len(s)
 	*(*byte)(to) = '"'
 	*(*byte)(unsafe.Add(to, n+1)) = '"'
@@ -293,12 +293,7 @@ func putPlainString(to unsafe.Pointer, s string) int {
 		word := func(i int) {
 			x := load64(src, i)
 			*(*uint64)(unsafe.Add(body, i)) = x
-			// A byte below 0x20, a quote or a backslash sets its top bit
-			// in bad (and may set the bytes above it: the string is then
-			// written the careful way anyway). Quote and backslash
-			// lack the top bit, so x^them has x's: one &^x does for all.
-			q, bs := x^(lo*'"'), x^(lo*'\\')
-			bad |= ((x - lo*0x20) | (q - lo) | (bs - lo)) &^ x
+			bad |= jsonStops(x)
 			high |= x
 		}
 		for i := 0; i+8 <= n; i += 8 {
@@ -431,8 +426,8 @@ func entryAt(b []byte, p int, tag byte) (key uint64, v, end int, ok bool) {
 }
 
 // learnShape is told of an event written the ordinary way whose fields
-// the plan could have taken (span). Once
-// shapeRefs events are kept, the plan is compiled from this one.
+// the plan could have taken (span). Once shapeRefs events of its shape
+// are kept, the plan is compiled from this one.
 func (enc *JSONEncoder) learnShape(span []byte) {
 	s := &enc.shape
 	if s.wait > 0 {
